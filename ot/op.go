@@ -1,0 +1,129 @@
+package ot
+
+import "unicode/utf8"
+
+// Kind says what a Component does.
+type Kind uint8
+
+// The three kinds of component.
+const (
+	Retain Kind = iota + 1 // keep N code points of the base document
+	Insert                 // insert Text (N code points long)
+	Delete                 // remove N code points of the base document
+)
+
+// Component is one step of an Op. N is always positive and counts code
+// points; for an Insert it equals utf8.RuneCountInString(Text).
+type Component struct {
+	Kind Kind
+	N    int
+	Text string
+}
+
+// Op is an operation over a whole base document. The zero Op is the no-op on
+// the empty document. Ops are values: nothing mutates an Op once built, so
+// they may be shared between goroutines.
+type Op struct {
+	comps     []Component // canonical, never mutated after construction
+	baseLen   int
+	targetLen int
+}
+
+// BaseLen is the length, in code points, of the documents o applies to.
+func (o Op) BaseLen() int { return o.baseLen }
+
+// TargetLen is the length, in code points, of the document o produces.
+func (o Op) TargetLen() int { return o.targetLen }
+
+// Len is the number of components in o.
+func (o Op) Len() int { return len(o.comps) }
+
+// Component returns the i-th component of o.
+func (o Op) Component(i int) Component { return o.comps[i] }
+
+// Components returns a copy of o's components.
+func (o Op) Components() []Component { return append([]Component(nil), o.comps...) }
+
+// IsNoop reports whether o leaves every document unchanged.
+func (o Op) IsNoop() bool {
+	return len(o.comps) == 0 || (len(o.comps) == 1 && o.comps[0].Kind == Retain)
+}
+
+// Builder builds an Op in canonical form, one component at a time: empty
+// components are dropped, neighbours of one kind merged, and an insert that
+// follows a delete is moved before it. The zero Builder is ready to use.
+type Builder struct {
+	op Op
+}
+
+// Retain appends "keep n code points". n <= 0 is ignored.
+func (b *Builder) Retain(n int) *Builder {
+	if n <= 0 {
+		return b
+	}
+	b.op.baseLen += n
+	b.op.targetLen += n
+	if last := b.last(); last != nil && last.Kind == Retain {
+		last.N += n
+		return b
+	}
+	b.op.comps = append(b.op.comps, Component{Kind: Retain, N: n})
+	return b
+}
+
+// Insert appends "insert s". An empty s is ignored. s must be valid UTF-8;
+// validating untrusted text is the decoder's job.
+func (b *Builder) Insert(s string) *Builder {
+	if s == "" {
+		return b
+	}
+	n := utf8.RuneCountInString(s)
+	b.op.targetLen += n
+	c := b.op.comps
+	switch {
+	case len(c) > 0 && c[len(c)-1].Kind == Insert:
+		c[len(c)-1].Text += s
+		c[len(c)-1].N += n
+	case len(c) > 0 && c[len(c)-1].Kind == Delete:
+		// Canonical order puts the insert before the delete at one position.
+		if len(c) > 1 && c[len(c)-2].Kind == Insert {
+			c[len(c)-2].Text += s
+			c[len(c)-2].N += n
+			return b
+		}
+		del := c[len(c)-1]
+		c[len(c)-1] = Component{Kind: Insert, N: n, Text: s}
+		b.op.comps = append(c, del)
+	default:
+		b.op.comps = append(c, Component{Kind: Insert, N: n, Text: s})
+	}
+	return b
+}
+
+// Delete appends "remove n code points". n <= 0 is ignored.
+func (b *Builder) Delete(n int) *Builder {
+	if n <= 0 {
+		return b
+	}
+	b.op.baseLen += n
+	if last := b.last(); last != nil && last.Kind == Delete {
+		last.N += n
+		return b
+	}
+	b.op.comps = append(b.op.comps, Component{Kind: Delete, N: n})
+	return b
+}
+
+// Op returns the built operation. The Builder must not be used afterwards.
+func (b *Builder) Op() Op {
+	op := b.op
+	b.op = Op{}
+	return op
+}
+
+func (b *Builder) last() *Component {
+	if len(b.op.comps) == 0 {
+		return nil
+	}
+	return &b.op.comps[len(b.op.comps)-1]
+}

@@ -1,0 +1,42 @@
+package storage
+
+import (
+	"errors"
+	"time"
+
+	"github.com/collabd/collab/ot"
+)
+
+// Errors returned by the store; test for them with errors.Is.
+var (
+	ErrNotFound = errors.New("storage: document not found")
+	ErrPruned   = errors.New("storage: history pruned")
+	ErrCorrupt  = errors.New("storage: record cannot be decoded")
+	ErrConflict = errors.New("storage: revision conflict")
+	ErrClosed   = errors.New("storage: database closed")
+)
+
+// Record is one committed operation in a document's log.
+type Record struct {
+	Rev    uint64    // the revision this op produced: it applies to the text at Rev-1
+	Op     ot.Op     // in the ot wire form on disk
+	Author string    // display name of the editor, may be empty
+	Client string    // stable client id of the editor, may be empty (HTTP edits)
+	Seq    uint64    // the client's sequence number for this document, 0 if none
+	Time   time.Time // server time of the commit
+}
+
+// Meta describes a stored document.
+type Meta struct {
+	ID      string
+	Rev     uint64 // current revision: number of ops ever committed
+	Length  int    // current length in code points
+	Created time.Time
+	Updated time.Time
+}
+
+// Doc is a document's state at its current revision.
+type Doc struct {
+	Meta
+	Text string
+}
