@@ -1,0 +1,198 @@
+// Package wire holds the messages of the collab WebSocket protocol, version 1,
+// as specified in docs/protocol.md, shared by the server and the Go client.
+//
+// Every message is a JSON object with a "type". Positions and lengths are
+// Unicode code points; ops are in the ot wire form.
+package wire
+
+import (
+	"encoding/json"
+	"errors"
+
+	"github.com/collabd/collab/ot"
+)
+
+// Version is the protocol version this package speaks.
+const Version = 1
+
+// Message types.
+const (
+	TypeHello    = "hello"
+	TypeWelcome  = "welcome"
+	TypeJoin     = "join"
+	TypeJoined   = "joined"
+	TypeLeave    = "leave"
+	TypeSubmit   = "submit"
+	TypeAck      = "ack"
+	TypeOp       = "op"
+	TypePresence = "presence"
+	TypeEditor   = "editor"
+	TypeError    = "error"
+)
+
+// Error codes carried by Error messages and HTTP error bodies.
+const (
+	CodeBadMessage         = "bad_message"
+	CodeUnsupportedVersion = "unsupported_version"
+	CodeHelloRequired      = "hello_required"
+	CodeInvalidDocID       = "invalid_doc_id"
+	CodeNotJoined          = "not_joined"
+	CodeInvalidOp          = "invalid_op"
+	CodeFutureRev          = "future_rev"
+	CodeRevTooOld          = "rev_too_old"
+	CodeDocTooLarge        = "doc_too_large"
+	CodeReadOnly           = "read_only"
+	CodeUnauthorized       = "unauthorized"
+	CodeForbidden          = "forbidden"
+	CodeTooManyDocs        = "too_many_docs"
+	CodeTooManyEditors     = "too_many_editors"
+	CodeNotFound           = "not_found"
+	CodeUnavailable        = "unavailable"
+	CodeInternal           = "internal"
+)
+
+// WebSocket close codes beyond RFC 6455's.
+const (
+	CloseReplaced = 4001 // a newer connection took over this client id
+	CloseTooSlow  = 4002 // the outbound queue filled
+)
+
+// Editor events.
+const (
+	EventJoin  = "join"
+	EventLeave = "leave"
+)
+
+// Hello opens a session. Client is the stable client id.
+type Hello struct {
+	Type    string `json:"type"`
+	Version int    `json:"version"`
+	Client  string `json:"client"`
+	Name    string `json:"name,omitempty"`
+	Color   string `json:"color,omitempty"`
+	Token   string `json:"token,omitempty"`
+}
+
+// Welcome answers Hello.
+type Welcome struct {
+	Type    string `json:"type"`
+	Version int    `json:"version"`
+	Client  string `json:"client"`
+}
+
+// Join starts editing Doc. Rev, when set, is the last revision the client
+// holds: the server answers with the ops after it.
+type Join struct {
+	Type string  `json:"type"`
+	Doc  string  `json:"doc"`
+	Rev  *uint64 `json:"rev,omitempty"`
+	// Token is an optional per-document token (see docs/security.md).
+	Token string `json:"token,omitempty"`
+}
+
+// Joined gives the document's state. Exactly one of Text (the full text at
+// Rev) and Ops (the records after the client's revision up to Rev) is
+// meaningful: Text != nil means a full state.
+type Joined struct {
+	Type  string   `json:"type"`
+	Doc   string   `json:"doc"`
+	Rev   uint64   `json:"rev"`
+	Seq   uint64   `json:"seq"`
+	Text  *string  `json:"text,omitempty"`
+	Ops   []Record `json:"ops,omitempty"`
+	Reset bool     `json:"reset,omitempty"`
+	// ReadOnly is true when this editor may not submit.
+	ReadOnly bool `json:"readonly,omitempty"`
+}
+
+// Record is one committed op, as sent in Joined.Ops.
+type Record struct {
+	Rev    uint64 `json:"rev"`
+	Op     ot.Op  `json:"op"`
+	Client string `json:"client,omitempty"`
+	Seq    uint64 `json:"seq,omitempty"`
+	Name   string `json:"name,omitempty"`
+}
+
+// Leave stops editing Doc.
+type Leave struct {
+	Type string `json:"type"`
+	Doc  string `json:"doc"`
+}
+
+// Submit sends an op that applies to the text at Rev.
+type Submit struct {
+	Type string `json:"type"`
+	Doc  string `json:"doc"`
+	Rev  uint64 `json:"rev"`
+	Seq  uint64 `json:"seq"`
+	Op   ot.Op  `json:"op"`
+}
+
+// Ack says the submit Seq is durably committed as revision Rev.
+type Ack struct {
+	Type string `json:"type"`
+	Doc  string `json:"doc"`
+	Seq  uint64 `json:"seq"`
+	Rev  uint64 `json:"rev"`
+}
+
+// Op carries another editor's op, committed as revision Rev.
+type Op struct {
+	Type   string `json:"type"`
+	Doc    string `json:"doc"`
+	Rev    uint64 `json:"rev"`
+	Op     ot.Op  `json:"op"`
+	Client string `json:"client,omitempty"`
+	Seq    uint64 `json:"seq,omitempty"`
+	Name   string `json:"name,omitempty"`
+}
+
+// Presence is a caret or selection at revision Rev, in code points. From the
+// client, Client, Name and Color are ignored; the server fills them in.
+type Presence struct {
+	Type   string `json:"type"`
+	Doc    string `json:"doc"`
+	Client string `json:"client,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Color  string `json:"color,omitempty"`
+	Rev    uint64 `json:"rev"`
+	Anchor int    `json:"anchor"`
+	Head   int    `json:"head"`
+}
+
+// Editor says an editor joined or left Doc.
+type Editor struct {
+	Type   string `json:"type"`
+	Doc    string `json:"doc"`
+	Client string `json:"client"`
+	Name   string `json:"name,omitempty"`
+	Color  string `json:"color,omitempty"`
+	Event  string `json:"event"`
+}
+
+// Error reports a failed request; nothing changed.
+type Error struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Doc     string `json:"doc,omitempty"`
+	Seq     uint64 `json:"seq,omitempty"`
+}
+
+// ErrNoType is returned by PeekType for a message without a string "type".
+var ErrNoType = errors.New("wire: message has no type")
+
+// PeekType returns the "type" of a JSON message.
+func PeekType(data []byte) (string, error) {
+	var env struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(data, &env); err != nil {
+		return "", err
+	}
+	if env.Type == "" {
+		return "", ErrNoType
+	}
+	return env.Type, nil
+}
