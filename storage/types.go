@@ -14,16 +14,18 @@ var (
 	ErrCorrupt  = errors.New("storage: record cannot be decoded")
 	ErrConflict = errors.New("storage: revision conflict")
 	ErrClosed   = errors.New("storage: database closed")
+	ErrLocked   = errors.New("storage: database is locked by another process")
+	ErrInvalid  = errors.New("storage: invalid argument")
 )
 
 // Record is one committed operation in a document's log.
 type Record struct {
 	Rev    uint64    // the revision this op produced: it applies to the text at Rev-1
-	Op     ot.Op     // in the ot wire form on disk
+	Op     ot.Op     // stored in the compact binary form of the package comment
 	Author string    // display name of the editor, may be empty
 	Client string    // stable client id of the editor, may be empty (HTTP edits)
 	Seq    uint64    // the client's sequence number for this document, 0 if none
-	Time   time.Time // server time of the commit
+	Time   time.Time // server time of the commit; Append fills in a zero Time
 }
 
 // Meta describes a stored document.

@@ -1,0 +1,220 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// requestSnapshot asks snapLoop to snapshot document id (incarnation gen).
+// It never blocks: the commit path calls it.
+func (db *DB) requestSnapshot(id string, gen uint64) {
+	db.snapMu.Lock()
+	db.snapDue[id] = gen
+	db.snapMu.Unlock()
+	select {
+	case db.snapWake <- struct{}{}:
+	default:
+	}
+}
+
+func (db *DB) takeSnapshotRequests() map[string]uint64 {
+	db.snapMu.Lock()
+	defer db.snapMu.Unlock()
+	due := db.snapDue
+	db.snapDue = make(map[string]uint64)
+	return due
+}
+
+// snapLoop takes the snapshots requested by commits, off the commit path.
+// A request lost to Close or a crash is made again by the next write or
+// Load of the document, since both compare the revision with the newest
+// snapshot's.
+func (db *DB) snapLoop() {
+	defer db.wg.Done()
+	for {
+		select {
+		case <-db.snapWake:
+		case <-db.quit:
+			return
+		}
+		for id, gen := range db.takeSnapshotRequests() {
+			select {
+			case <-db.quit:
+				return
+			default:
+			}
+			if err := db.snapshot(id, gen); err != nil {
+				db.stats.snapshotErrs.Add(1)
+			}
+		}
+	}
+}
+
+// snapshot stores document id's text at its current revision, then prunes
+// its history if Options ask for it. The text is rebuilt in a read
+// transaction so commits go on meanwhile; the write transaction only puts it.
+func (db *DB) snapshot(id string, gen uint64) error {
+	var m docMeta
+	var text string
+	err := db.view(func(tx *bolt.Tx) error {
+		b, meta, err := docBucket(tx, id)
+		if err != nil {
+			return err
+		}
+		m = meta
+		if m.gen != gen || m.snapRev == m.Rev {
+			return nil
+		}
+		text, err = readText(b, m, m.Rev)
+		return err
+	})
+	if err != nil || m.gen != gen || m.snapRev == m.Rev {
+		return err
+	}
+	return db.update(func(tx *bolt.Tx) error {
+		b, cur, err := docBucket(tx, id)
+		if err != nil || cur.gen != gen || cur.snapRev >= m.Rev {
+			return err // deleted, recreated or already done meanwhile
+		}
+		if err := b.Bucket(bucketSnaps).Put(revKey(m.Rev), encodeSnapshot(text, m.Length)); err != nil {
+			return err
+		}
+		cur.snapRev = m.Rev
+		db.stats.snapshots.Add(1)
+		if _, err := db.prune(b, &cur, time.Now()); err != nil {
+			return err
+		}
+		return b.Put(keyMeta, encodeMeta(cur))
+	})
+}
+
+// Prune applies Options.KeepOps and KeepFor to every document now. The
+// store prunes a document by itself only when it takes a snapshot, so a
+// server with KeepFor set calls Prune now and then to also age out the
+// history of documents nobody edits. It returns how many ops it removed.
+func (db *DB) Prune(ctx context.Context) (int, error) {
+	var ids []string
+	err := db.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDocs).ForEach(func(k, v []byte) error {
+			if v == nil {
+				ids = append(ids, string(k))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		err := db.update(func(tx *bolt.Tx) error {
+			b, m, err := docBucket(tx, id)
+			if err != nil {
+				return err
+			}
+			n, err := db.prune(b, &m, time.Now())
+			if err != nil || n == 0 {
+				return err
+			}
+			total += n
+			return b.Put(keyMeta, encodeMeta(m))
+		})
+		if err != nil && !isDocError(err) {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+func isDocError(err error) bool {
+	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt)
+}
+
+// prune moves document m's cut up to the newest snapshot that every
+// retention window has passed, deleting the ops up to it and the snapshots
+// below it. Client records stay. It updates m; the caller stores it.
+func (db *DB) prune(b *bolt.Bucket, m *docMeta, now time.Time) (int, error) {
+	keepOps, keepFor := uint64(db.opts.KeepOps), db.opts.KeepFor
+	if keepOps == 0 && keepFor == 0 {
+		return 0, nil
+	}
+	cut, err := pruneCut(b, *m, keepOps, keepFor, now)
+	if err != nil || cut <= m.cut {
+		return 0, err
+	}
+	n, err := deleteRange(b.Bucket(bucketOps), m.cut+1, cut)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := deleteRange(b.Bucket(bucketSnaps), 0, cut-1); err != nil {
+		return 0, err
+	}
+	m.cut = cut
+	db.stats.pruned.Add(uint64(n))
+	return n, nil
+}
+
+// pruneCut is the newest snapshot revision both windows allow cutting at,
+// or m.cut if none.
+func pruneCut(b *bolt.Bucket, m docMeta, keepOps uint64, keepFor time.Duration, now time.Time) (uint64, error) {
+	limit := m.Rev
+	if keepOps > 0 {
+		if m.Rev <= keepOps {
+			return m.cut, nil
+		}
+		limit = m.Rev - keepOps
+	}
+	ops := b.Bucket(bucketOps)
+	c := b.Bucket(bucketSnaps).Cursor()
+	k, _ := c.Seek(revKey(limit))
+	if k == nil || string(k) != string(revKey(limit)) {
+		k, _ = c.Prev()
+	}
+	for ; k != nil; k, _ = c.Prev() {
+		rev, ok := keyRev(k)
+		if !ok || rev <= m.cut {
+			break
+		}
+		if keepFor == 0 {
+			return rev, nil
+		}
+		v := ops.Get(k)
+		if v == nil {
+			return 0, corrupt(m.ID, fmt.Sprintf("op %d", rev), fmt.Errorf("missing"))
+		}
+		t, err := decodeRecordTime(v)
+		if err != nil {
+			return 0, corrupt(m.ID, fmt.Sprintf("op %d", rev), err)
+		}
+		if now.Sub(t) > keepFor {
+			return rev, nil
+		}
+	}
+	return m.cut, nil
+}
+
+// deleteRange deletes the keys from..to (revisions, inclusive) of bucket b.
+// Keys are collected first: deleting under a moving cursor skips keys.
+func deleteRange(b *bolt.Bucket, from, to uint64) (int, error) {
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(revKey(from)); k != nil; k, _ = c.Next() {
+		if rev, ok := keyRev(k); !ok || rev > to {
+			break
+		}
+		keys = append(keys, append([]byte(nil), k...))
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}
