@@ -30,66 +30,86 @@ func (db *DB) takeSnapshotRequests() map[string]uint64 {
 }
 
 // snapLoop takes the snapshots requested by commits, off the commit path.
-// A request lost to Close or a crash is made again by the next write or
-// Load of the document, since both compare the revision with the newest
-// snapshot's.
+// On Close it takes those still requested, so a reopened store loads fast.
+// A request lost to a crash is made again by the document's next write or
+// Load, since both compare its revision with its newest snapshot's.
 func (db *DB) snapLoop() {
 	defer db.wg.Done()
 	for {
 		select {
 		case <-db.snapWake:
 		case <-db.quit:
+			db.snapshotAll(db.takeSnapshotRequests())
 			return
 		}
-		for id, gen := range db.takeSnapshotRequests() {
-			select {
-			case <-db.quit:
-				return
-			default:
-			}
-			if err := db.snapshot(id, gen); err != nil {
-				db.stats.snapshotErrs.Add(1)
-			}
-		}
+		db.snapshotAll(db.takeSnapshotRequests())
 	}
 }
 
-// snapshot stores document id's text at its current revision, then prunes
-// its history if Options ask for it. The text is rebuilt in a read
-// transaction so commits go on meanwhile; the write transaction only puts it.
-func (db *DB) snapshot(id string, gen uint64) error {
-	var m docMeta
-	var text string
-	err := db.view(func(tx *bolt.Tx) error {
-		b, meta, err := docBucket(tx, id)
-		if err != nil {
-			return err
+// snapJob is a snapshot computed for a document incarnation at m.Rev.
+type snapJob struct {
+	m    docMeta
+	text string
+}
+
+// snapshotAll stores the texts of the due documents (id -> gen) at their
+// current revisions and prunes their history if Options ask for it. Texts
+// are rebuilt in a read transaction, so commits go on meanwhile; one write
+// transaction then stores them all.
+func (db *DB) snapshotAll(due map[string]uint64) {
+	if len(due) == 0 {
+		return
+	}
+	var jobs []snapJob
+	// db.bolt directly: this also runs during Close, after db.closed is set.
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		for id, gen := range due {
+			b, m, err := docBucket(tx, id)
+			if err != nil || m.gen != gen || m.snapRev == m.Rev {
+				continue // deleted, corrupt (Load reports it) or done
+			}
+			text, err := readText(b, m, m.Rev)
+			if err != nil {
+				db.stats.snapshotErrs.Add(1)
+				continue
+			}
+			jobs = append(jobs, snapJob{m: m, text: text})
 		}
-		m = meta
-		if m.gen != gen || m.snapRev == m.Rev {
-			return nil
-		}
-		text, err = readText(b, m, m.Rev)
-		return err
+		return nil
 	})
-	if err != nil || m.gen != gen || m.snapRev == m.Rev {
+	if err != nil || len(jobs) == 0 {
+		return
+	}
+	now := time.Now()
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, j := range jobs {
+			if err := db.putSnapshot(tx, j, now); err != nil && !isDocError(err) {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.stats.snapshotErrs.Add(uint64(len(jobs)))
+	}
+}
+
+// putSnapshot stores j unless its document was deleted, recreated or
+// snapshotted meanwhile, then prunes.
+func (db *DB) putSnapshot(tx *bolt.Tx, j snapJob, now time.Time) error {
+	b, cur, err := docBucket(tx, j.m.ID)
+	if err != nil || cur.gen != j.m.gen || cur.snapRev >= j.m.Rev {
 		return err
 	}
-	return db.update(func(tx *bolt.Tx) error {
-		b, cur, err := docBucket(tx, id)
-		if err != nil || cur.gen != gen || cur.snapRev >= m.Rev {
-			return err // deleted, recreated or already done meanwhile
-		}
-		if err := b.Bucket(bucketSnaps).Put(revKey(m.Rev), encodeSnapshot(text, m.Length)); err != nil {
-			return err
-		}
-		cur.snapRev = m.Rev
-		db.stats.snapshots.Add(1)
-		if _, err := db.prune(b, &cur, time.Now()); err != nil {
-			return err
-		}
-		return b.Put(keyMeta, encodeMeta(cur))
-	})
+	if err := b.Bucket(bucketSnaps).Put(revKey(j.m.Rev), encodeSnapshot(j.text, j.m.Length)); err != nil {
+		return err
+	}
+	cur.snapRev = j.m.Rev
+	db.stats.snapshots.Add(1)
+	if _, err := db.prune(b, &cur, now); err != nil {
+		return err
+	}
+	return b.Put(keyMeta, encodeMeta(cur))
 }
 
 // Prune applies Options.KeepOps and KeepFor to every document now. The
