@@ -158,7 +158,7 @@ func TestGroupFailsAlone(t *testing.T) {
 	la := tokensLen("a", 2)
 	batch := []*write{
 		mk("a", Record{Rev: 3, Op: insertOp(la, la, token("a", 3)), Client: "c", Seq: 3}),
-		mk("a", Record{Rev: 3, Op: insertOp(la, 0, "dup")}),       // conflict: rev 3 taken by the write before
+		mk("a", Record{Rev: 3, Op: insertOp(la, 0, "dup")}),        // conflict: rev 3 taken by the write before
 		mk("b", Record{Rev: 1, Op: insertOp(0, 0, token("b", 1))}), // new document
 		mk("b", Record{Rev: 2, Op: insertOp(9, 0, "x")}),           // base length wrong
 		mk("b", Record{Rev: 2, Op: insertOp(tokensLen("b", 1), tokensLen("b", 1), token("b", 2))}),
@@ -389,8 +389,10 @@ func TestClosed(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 	calls := map[string]func() error{
-		"Close":  db.Close,
-		"Append": func() error { return db.Append(ctx, "doc", []Record{{Rev: 2, Op: insertOp(tokensLen("doc", 1), 0, "x")}}) },
+		"Close": db.Close,
+		"Append": func() error {
+			return db.Append(ctx, "doc", []Record{{Rev: 2, Op: insertOp(tokensLen("doc", 1), 0, "x")}})
+		},
 		"Load":   func() error { _, err := db.Load(ctx, "doc"); return err },
 		"Ops":    func() error { _, err := db.Ops(ctx, "doc", 0, 1); return err },
 		"TextAt": func() error { _, err := db.TextAt(ctx, "doc", 1); return err },
