@@ -127,3 +127,22 @@ func (b *Builder) last() *Component {
 	}
 	return &b.op.comps[len(b.op.comps)-1]
 }
+
+// Equal reports whether o and p are the same operation. Ops are canonical,
+// so this is also whether they have the same effect on every document.
+func (o Op) Equal(p Op) bool {
+	if o.baseLen != p.baseLen || o.targetLen != p.targetLen || len(o.comps) != len(p.comps) {
+		return false
+	}
+	for i, c := range o.comps {
+		if c != p.comps[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// newBuilder returns a Builder with room for n components.
+func newBuilder(n int) Builder {
+	return Builder{op: Op{comps: make([]Component, 0, n)}}
+}
