@@ -1,0 +1,239 @@
+package collab
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/collabd/collab/collab/wire"
+)
+
+// conn is one WebSocket connection: one reader (serve, which also handles
+// the messages) and one writer (writeLoop) with a bounded queue between the
+// documents and the socket. Nothing ever blocks on a conn: a full queue
+// closes it with 4002.
+type conn struct {
+	srv  *Server
+	ws   *websocket.Conn
+	out  chan *websocket.PreparedMessage // bounded outbound queue
+	done chan struct{}                   // closed by closeWith: stop writing
+	read chan struct{}                   // closed when the reader returned
+
+	closeOnce   sync.Once
+	closeCode   int    // set once before done is closed; read by the writer after
+	closeReason string // as closeCode
+
+	// owned by serve (the reader):
+	client, name, color string
+	docs                map[string]*document // joined documents, each holding a reference
+	tokens              float64              // rate limiter bucket
+	last                time.Time            // when tokens was last refilled
+}
+
+func newConn(srv *Server, ws *websocket.Conn) *conn {
+	return &conn{
+		srv:    srv,
+		ws:     ws,
+		out:    make(chan *websocket.PreparedMessage, srv.opts.QueueLen),
+		done:   make(chan struct{}),
+		read:   make(chan struct{}),
+		docs:   make(map[string]*document),
+		tokens: float64(srv.opts.Burst),
+		last:   time.Now(),
+	}
+}
+
+// send queues pm without blocking. A client whose queue is full is too slow
+// to follow its documents: it is closed with 4002 and must resume.
+func (c *conn) send(pm *websocket.PreparedMessage) {
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	select {
+	case c.out <- pm:
+	default:
+		c.srv.metrics.slowClients.Inc()
+		c.closeWith(wire.CloseTooSlow, "too slow")
+	}
+}
+
+// sendMsg encodes v and queues it.
+func (c *conn) sendMsg(v any) { c.send(c.srv.prepare(v)) }
+
+// sendError reports err with its protocol code.
+func (c *conn) sendError(err error, doc string, seq uint64) {
+	code, _ := codeOf(err)
+	c.srv.metrics.errors.WithLabelValues(code).Inc()
+	c.sendMsg(&wire.Error{Type: wire.TypeError, Code: code, Message: publicMessage(err), Doc: doc, Seq: seq})
+}
+
+// closeWith ends the connection: the writer sends a close frame with code
+// (0: none), the reader reads until the peer's close for at most a second.
+// It never blocks, so documents may call it.
+func (c *conn) closeWith(code int, reason string) {
+	c.closeOnce.Do(func() {
+		c.closeCode, c.closeReason = code, reason
+		if code != 0 {
+			c.srv.metrics.closes.WithLabelValues(strconv.Itoa(code)).Inc()
+		}
+		close(c.done)
+		nc := c.ws.UnderlyingConn()
+		nc.SetReadDeadline(time.Now().Add(time.Second))
+		if code == wire.CloseTooSlow {
+			nc.SetWriteDeadline(time.Now()) // interrupt a write the peer does not read
+		}
+	})
+}
+
+func (c *conn) closed() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// writeLoop is the only writer of the socket (gorilla allows one).
+func (c *conn) writeLoop() {
+	ping := time.NewTicker(c.srv.opts.PingPeriod)
+	defer ping.Stop()
+	for {
+		select {
+		case pm := <-c.out:
+			c.ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteWait))
+			if err := c.ws.WritePreparedMessage(pm); err != nil {
+				c.closeWith(0, "")
+				c.finish()
+				return
+			}
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.opts.WriteWait)); err != nil {
+				c.closeWith(0, "")
+				c.finish()
+				return
+			}
+		case <-c.done:
+			c.finish()
+			return
+		}
+	}
+}
+
+// finish sends the close frame and gives the reader a second to see the
+// peer's answer before the socket is closed under it.
+func (c *conn) finish() {
+	if c.closeCode != 0 {
+		msg := websocket.FormatCloseMessage(c.closeCode, c.closeReason)
+		c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	}
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-c.read:
+	case <-t.C:
+		c.ws.UnderlyingConn().Close()
+	}
+}
+
+// serve runs the connection until it ends and cleans up after it.
+func (c *conn) serve() {
+	c.srv.metrics.connections.Inc()
+	defer c.srv.metrics.connections.Dec()
+	c.ws.SetReadLimit(c.srv.opts.MaxFrame)
+	c.ws.SetReadDeadline(time.Now().Add(c.srv.opts.PongWait))
+	c.ws.SetPongHandler(func(string) error {
+		if !c.closed() {
+			c.ws.SetReadDeadline(time.Now().Add(c.srv.opts.PongWait))
+		}
+		return nil
+	})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.writeLoop()
+	}()
+	c.readLoop()
+	close(c.read)
+	c.closeWith(0, "")
+	wg.Wait()
+	c.ws.Close()
+	for id := range c.docs {
+		c.leaveDoc(id)
+	}
+	c.srv.unregister(c)
+}
+
+func (c *conn) readLoop() {
+	for {
+		typ, data, err := c.ws.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.srv.metrics.closes.WithLabelValues(strconv.Itoa(websocket.CloseMessageTooBig)).Inc()
+				c.drain() // gorilla sent close 1009; let the peer read it
+			}
+			return
+		}
+		if c.closed() {
+			continue // closing: discard until the peer's close or the deadline
+		}
+		if !c.allow() {
+			c.closeWith(websocket.ClosePolicyViolation, "rate limit exceeded")
+			continue
+		}
+		if typ != websocket.TextMessage {
+			c.closeWith(websocket.CloseProtocolError, "binary frames are not accepted")
+			continue
+		}
+		if !utf8.Valid(data) {
+			c.closeWith(websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
+			continue
+		}
+		c.handle(data)
+	}
+}
+
+// drain reads and discards what the peer still sends, for a second, so
+// closing the socket does not reset it before the close frame is read.
+func (c *conn) drain() {
+	nc := c.ws.UnderlyingConn()
+	nc.SetReadDeadline(time.Now().Add(time.Second))
+	io.Copy(io.Discard, nc)
+}
+
+// allow takes a token from the connection's bucket.
+func (c *conn) allow() bool {
+	now := time.Now()
+	c.tokens += now.Sub(c.last).Seconds() * c.srv.opts.Rate
+	c.last = now
+	if max := float64(c.srv.opts.Burst); c.tokens > max {
+		c.tokens = max
+	}
+	if c.tokens < 1 {
+		return false
+	}
+	c.tokens--
+	return true
+}
+
+// prepare encodes v once for any number of connections.
+func (s *Server) prepare(v any) *websocket.PreparedMessage {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic("collab: encode message: " + err.Error()) // every wire type encodes
+	}
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
+	if err != nil {
+		panic("collab: prepare message: " + err.Error())
+	}
+	return pm
+}

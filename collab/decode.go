@@ -1,0 +1,149 @@
+package collab
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/ot"
+)
+
+// decodeClient decodes one client → server message into *wire.Hello,
+// *wire.Join, *wire.Leave, *wire.Submit or *wire.Presence. Errors wrap
+// ErrBadMessage, or ErrInvalidOp for a submit whose op is invalid. It never
+// panics, whatever data holds (FuzzDecode).
+func decodeClient(data []byte) (any, error) {
+	typ, err := wire.PeekType(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
+	}
+	switch typ {
+	case wire.TypeHello:
+		var m wire.Hello
+		if err := strictDecode(data, &m); err != nil {
+			return nil, err
+		}
+		return &m, nil
+	case wire.TypeJoin:
+		var m wire.Join
+		if err := strictDecode(data, &m); err != nil {
+			return nil, err
+		}
+		return &m, nil
+	case wire.TypeLeave:
+		var m wire.Leave
+		if err := strictDecode(data, &m); err != nil {
+			return nil, err
+		}
+		return &m, nil
+	case wire.TypePresence:
+		var m wire.Presence
+		if err := strictDecode(data, &m); err != nil {
+			return nil, err
+		}
+		if m.Anchor < 0 || m.Head < 0 {
+			return nil, fmt.Errorf("%w: negative position", ErrBadMessage)
+		}
+		m.Client, m.Name, m.Color = "", "", ""
+		return &m, nil
+	case wire.TypeSubmit:
+		return decodeSubmit(data)
+	default:
+		return nil, fmt.Errorf("%w: unknown type %q", ErrBadMessage, truncate(typ, 32))
+	}
+}
+
+func strictDecode(data []byte, v any) error {
+	if hasLoneSurrogate(data) {
+		return fmt.Errorf("%w: lone surrogate escape", ErrBadMessage)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadMessage, err)
+	}
+	return nil
+}
+
+func decodeSubmit(data []byte) (*wire.Submit, error) {
+	var raw struct {
+		Doc string          `json:"doc"`
+		Rev *uint64         `json:"rev"`
+		Seq uint64          `json:"seq"`
+		Op  json.RawMessage `json:"op"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
+	}
+	if raw.Rev == nil || raw.Seq == 0 || len(raw.Op) == 0 {
+		return nil, fmt.Errorf("%w: submit needs rev, seq >= 1 and op", ErrBadMessage)
+	}
+	if hasLoneSurrogate(data) {
+		return nil, fmt.Errorf("%w: lone surrogate in text", ErrInvalidOp)
+	}
+	var op ot.Op
+	if err := json.Unmarshal(raw.Op, &op); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOp, err)
+	}
+	return &wire.Submit{Type: wire.TypeSubmit, Doc: raw.Doc, Rev: *raw.Rev, Seq: raw.Seq, Op: op}, nil
+}
+
+// hasLoneSurrogate reports whether the JSON text holds a \u escape of a
+// UTF-16 surrogate that is not part of a pair. encoding/json would turn it
+// into U+FFFD silently, so client and server texts would differ.
+func hasLoneSurrogate(data []byte) bool {
+	for i := 0; i < len(data); i++ {
+		if data[i] != '\\' || i+1 >= len(data) {
+			continue
+		}
+		if data[i+1] != 'u' {
+			i++ // skip the escaped character (it may be a backslash)
+			continue
+		}
+		r, ok := hex4(data, i+2)
+		if !ok {
+			i++
+			continue
+		}
+		switch {
+		case r >= 0xD800 && r < 0xDC00:
+			if i+11 < len(data) && data[i+6] == '\\' && data[i+7] == 'u' {
+				if lo, ok := hex4(data, i+8); ok && lo >= 0xDC00 && lo < 0xE000 {
+					i += 11
+					continue
+				}
+			}
+			return true
+		case r >= 0xDC00 && r < 0xE000:
+			return true
+		}
+		i += 5
+	}
+	return false
+}
+
+func hex4(data []byte, at int) (rune, bool) {
+	if at+4 > len(data) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range data[at : at+4] {
+		r <<= 4
+		switch {
+		case '0' <= c && c <= '9':
+			r |= rune(c - '0')
+		case 'a' <= c && c <= 'f':
+			r |= rune(c-'a') + 10
+		case 'A' <= c && c <= 'F':
+			r |= rune(c-'A') + 10
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

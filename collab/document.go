@@ -1,0 +1,381 @@
+package collab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/ot"
+	"github.com/collabd/collab/storage"
+)
+
+// maxPending bounds the ops applied but not yet committed; past it the owner
+// stops reading its mailbox until a commit completes (backpressure on the
+// submitters' readers, never on other documents).
+const maxPending = 4096
+
+// document is one loaded document. Its goroutine, run, owns all the state
+// below "owned by run"; others talk to it through in.
+type document struct {
+	id      string
+	srv     *Server
+	in      chan any          // requests: *joinReq, *leaveReq, *submitReq, *presenceReq, *deleteReq
+	done    chan struct{}     // closed when run returns
+	idle    chan struct{}     // cap 1: the last reference was released
+	commits chan commitResult // cap 1: the Append in flight finished
+
+	refs int // guarded by srv.reg.mu
+
+	// owned by run:
+	buf      *ot.Buffer           // the committed text
+	bytes    int                  // UTF-8 size of buf
+	rev      uint64               // the committed revision
+	window   []storage.Record     // the newest committed records, window[len-1].Rev == rev
+	pending  []*pendingOp         // transformed, validated, not yet committed, in revision order
+	inflight int                  // pending[:inflight] are in the Append in flight
+	headLen  int                  // length in code points after all pending ops
+	headMax  int                  // upper bound of the UTF-8 size after all pending ops
+	editors  map[*conn]*editor    // editors of the document
+	seqs     map[string]clientSeq // last seq per client, committed or pending
+	grace    *time.Timer          // running while nobody references the document
+}
+
+// editor is one connection editing the document. Owned by run.
+type editor struct {
+	c                   *conn
+	client, name, color string
+	pres                *presence // nil until the editor sends one
+}
+
+// clientSeq is what the document knows of one client's submits: the newest
+// seq (pending or committed) and its revision, and the newest committed one.
+type clientSeq struct {
+	seq, rev   uint64
+	cseq, crev uint64
+}
+
+// pendingOp is an op sequenced after the committed head, waiting for commit.
+type pendingOp struct {
+	rec   storage.Record
+	recv  time.Time      // when the submit arrived
+	reply chan putResult // HTTP waiter, nil for editors
+}
+
+type commitResult struct {
+	n   int
+	err error
+}
+
+// Requests posted to a document.
+type (
+	joinReq struct {
+		c                   *conn
+		client, name, color string
+		rev                 *uint64
+		reply               chan error // cap 1
+	}
+	leaveReq    struct{ c *conn }
+	presenceReq struct {
+		c *conn
+		p wire.Presence
+	}
+	submitReq struct {
+		c      *conn // nil for HTTP
+		client string
+		name   string
+		rev    uint64
+		seq    uint64
+		op     ot.Op
+		recv   time.Time
+		reply  chan putResult // cap 1, HTTP only
+	}
+	deleteReq struct{ reply chan error }
+)
+
+type putResult struct {
+	rev uint64
+	err error
+}
+
+func newDocument(srv *Server, id string) *document {
+	return &document{
+		id:      id,
+		srv:     srv,
+		in:      make(chan any, 64),
+		done:    make(chan struct{}),
+		idle:    make(chan struct{}, 1),
+		commits: make(chan commitResult, 1),
+		editors: make(map[*conn]*editor),
+		seqs:    make(map[string]clientSeq),
+	}
+}
+
+// post hands req to the owner; false if the document is gone.
+func (d *document) post(req any) bool {
+	select {
+	case d.in <- req:
+		return true
+	case <-d.done:
+		return false
+	}
+}
+
+func (d *document) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d.srv.opts.StoreTimeout)
+}
+
+// run loads the document, serves requests until the document unloads, is
+// deleted, fails or the server shuts down, and finishes every commit it
+// started before returning.
+func (d *document) run() {
+	defer close(d.done)
+	if err := d.load(); err != nil {
+		d.srv.log.Error("load document", "doc", d.id, "err", err)
+		d.srv.reg.remove(d)
+		d.failRequests(ErrUnavailable)
+		return
+	}
+	d.grace = time.NewTimer(d.srv.opts.Grace)
+	d.grace.Stop()
+	for {
+		in := d.in
+		if len(d.pending) >= maxPending {
+			in = nil
+		}
+		select {
+		case req := <-in:
+			if d.handle(req) {
+				return
+			}
+		case res := <-d.commits:
+			if d.committed(res) {
+				d.stop(ErrUnavailable)
+				return
+			}
+		case <-d.idle:
+			d.grace.Reset(d.srv.opts.Grace)
+		case <-d.grace.C:
+			if len(d.editors) == 0 && len(d.pending) == 0 && d.srv.reg.tryUnload(d) {
+				return
+			}
+		case <-d.srv.quit:
+			d.drain()
+			d.stop(ErrShuttingDown)
+			return
+		}
+	}
+}
+
+func (d *document) load() error {
+	ctx, cancel := d.ctx()
+	defer cancel()
+	doc, err := d.srv.store.Load(ctx, d.id)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		doc = storage.Doc{}
+	case err != nil:
+		return err
+	}
+	d.buf = ot.NewBuffer(doc.Text)
+	d.bytes = len(doc.Text)
+	d.rev = doc.Rev
+	d.headLen = d.buf.Len()
+	d.headMax = d.bytes
+	d.window = d.window[:0]
+	d.pending = nil
+	d.inflight = 0
+	clear(d.seqs)
+	return nil
+}
+
+// failRequests answers what is left in the mailbox after run decided to stop.
+func (d *document) failRequests(err error) {
+	for {
+		select {
+		case req := <-d.in:
+			switch r := req.(type) {
+			case *joinReq:
+				r.reply <- err
+			case *submitReq:
+				if r.reply != nil {
+					r.reply <- putResult{err: err}
+				}
+			case *deleteReq:
+				r.reply <- err
+			}
+		default:
+			return
+		}
+	}
+}
+
+// handle serves one request; true means run must return.
+func (d *document) handle(req any) bool {
+	switch r := req.(type) {
+	case *joinReq:
+		r.reply <- d.join(r)
+	case *leaveReq:
+		d.leave(r.c)
+	case *presenceReq:
+		d.presence(r)
+	case *submitReq:
+		d.submit(r)
+	case *deleteReq:
+		return d.delete(r)
+	}
+	return false
+}
+
+// drain waits until every pending op is committed or refused.
+func (d *document) drain() {
+	for len(d.pending) > 0 {
+		d.startCommit()
+		if d.committed(<-d.commits) {
+			d.pending, d.inflight = nil, 0
+		}
+	}
+}
+
+// stop unloads the document at once: editors are sent away with err and
+// requests still queued fail with it.
+func (d *document) stop(err error) {
+	d.srv.reg.remove(d)
+	d.kick(err)
+	d.failRequests(err)
+}
+
+func (d *document) delete(r *deleteReq) bool {
+	d.drain()
+	ctx, cancel := d.ctx()
+	err := d.srv.store.Delete(ctx, d.id)
+	cancel()
+	if err != nil && !(errors.Is(err, storage.ErrNotFound) && d.rev > 0) {
+		r.reply <- err
+		return false
+	}
+	r.reply <- nil
+	d.stop(ErrNotFound)
+	return true
+}
+
+// kick tells every editor the document is gone; they must join again.
+func (d *document) kick(err error) {
+	for c := range d.editors {
+		c.sendError(err, d.id, 0)
+	}
+	clear(d.editors)
+}
+
+func (d *document) join(r *joinReq) error {
+	if len(d.editors) >= d.srv.opts.MaxEditors {
+		return ErrTooManyEditors
+	}
+	if _, ok := d.editors[r.c]; ok {
+		return fmt.Errorf("%w: already joined", ErrBadMessage)
+	}
+	seq, err := d.lastSeq(r.client)
+	if err != nil {
+		return err
+	}
+	joined := &wire.Joined{Type: wire.TypeJoined, Doc: d.id, Rev: d.rev, Seq: seq.cseq}
+	if r.rev == nil {
+		text := d.buf.String()
+		joined.Text = &text
+	} else if recs, ok := d.catchUp(*r.rev); ok {
+		for _, rec := range recs {
+			joined.Ops = append(joined.Ops, wire.Record{Rev: rec.Rev, Op: rec.Op, Client: rec.Client, Seq: rec.Seq, Name: rec.Author})
+		}
+	} else {
+		text := d.buf.String()
+		joined.Text, joined.Reset = &text, true
+	}
+	r.c.sendMsg(joined)
+	e := &editor{c: r.c, client: r.client, name: r.name, color: r.color}
+	arrive := d.srv.prepare(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: e.client, Name: e.name, Color: e.color, Event: wire.EventJoin})
+	for _, o := range d.editors {
+		r.c.sendMsg(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: o.client, Name: o.name, Color: o.color, Event: wire.EventJoin})
+		if o.pres != nil {
+			r.c.sendMsg(o.presenceMsg(d.id, d.rev))
+		}
+		o.c.send(arrive)
+	}
+	d.editors[r.c] = e
+	d.grace.Stop()
+	return nil
+}
+
+// catchUp returns the records after rev up to the head, or false when the
+// client must get the whole text instead.
+func (d *document) catchUp(rev uint64) ([]storage.Record, bool) {
+	if rev > d.rev || d.rev-rev > d.srv.opts.MaxCatchUp {
+		return nil, false
+	}
+	recs, err := d.committedSince(rev)
+	if err != nil {
+		return nil, false
+	}
+	return recs, true
+}
+
+// committedSince returns the committed records with Rev > rev, from the
+// window when it reaches back far enough, else from the store.
+func (d *document) committedSince(rev uint64) ([]storage.Record, error) {
+	if rev >= d.rev {
+		return nil, nil
+	}
+	if base := d.rev - uint64(len(d.window)); rev >= base {
+		return d.window[rev-base:], nil
+	}
+	ctx, cancel := d.ctx()
+	defer cancel()
+	recs, err := d.srv.store.Ops(ctx, d.id, rev, d.rev)
+	if err != nil {
+		return nil, err
+	}
+	if uint64(len(recs)) != d.rev-rev {
+		return nil, fmt.Errorf("collab: store returned %d ops for (%d, %d]: %w", len(recs), rev, d.rev, storage.ErrCorrupt)
+	}
+	return recs, nil
+}
+
+func (d *document) leave(c *conn) {
+	e, ok := d.editors[c]
+	if !ok {
+		return
+	}
+	delete(d.editors, c)
+	d.broadcast(d.srv.prepare(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: e.client, Name: e.name, Color: e.color, Event: wire.EventLeave}), nil)
+}
+
+// broadcast queues pm on every editor's connection but skip's; encoded once.
+func (d *document) broadcast(pm *websocket.PreparedMessage, skip *conn) {
+	for c := range d.editors {
+		if c != skip {
+			c.send(pm)
+		}
+	}
+}
+
+// lastSeq is the last sequence number seen from client on this document,
+// from the owner's cache or the store.
+func (d *document) lastSeq(client string) (clientSeq, error) {
+	if client == "" {
+		return clientSeq{}, nil
+	}
+	if s, ok := d.seqs[client]; ok {
+		return s, nil
+	}
+	ctx, cancel := d.ctx()
+	defer cancel()
+	seq, rev, err := d.srv.store.ClientSeq(ctx, d.id, client)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return clientSeq{}, err
+	}
+	s := clientSeq{seq: seq, rev: rev, cseq: seq, crev: rev}
+	d.seqs[client] = s
+	return s, nil
+}

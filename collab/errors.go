@@ -1,0 +1,96 @@
+package collab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/ot"
+	"github.com/collabd/collab/storage"
+)
+
+// Errors of the server. Each maps to one protocol code and HTTP status in
+// codeOf; test for them with errors.Is.
+var (
+	ErrBadMessage     = errors.New("collab: malformed message")
+	ErrVersion        = errors.New("collab: unsupported protocol version")
+	ErrHelloRequired  = errors.New("collab: hello required first")
+	ErrInvalidDocID   = errors.New("collab: invalid document id")
+	ErrInvalidClient  = errors.New("collab: invalid client id")
+	ErrNotJoined      = errors.New("collab: document not joined")
+	ErrInvalidOp      = errors.New("collab: invalid operation")
+	ErrFutureRev      = errors.New("collab: revision is in the future")
+	ErrRevTooOld      = errors.New("collab: revision older than the retained history")
+	ErrDocTooLarge    = errors.New("collab: document would exceed its size limit")
+	ErrTooManyDocs    = errors.New("collab: too many documents joined on this connection")
+	ErrTooManyEditors = errors.New("collab: too many editors on this document")
+	ErrNotFound       = errors.New("collab: document not found")
+	ErrUnavailable    = errors.New("collab: document unavailable, retry")
+	ErrShuttingDown   = errors.New("collab: server shutting down")
+	ErrForbidden      = errors.New("collab: forbidden")
+	ErrBadRequest     = errors.New("collab: bad request")
+)
+
+var errForbiddenOrigin = fmt.Errorf("%w: origin not allowed", ErrForbidden)
+
+// codeOf is the one place where errors become protocol codes and HTTP statuses.
+func codeOf(err error) (code string, status int) {
+	var le *ot.LengthError
+	switch {
+	case err == nil:
+		return "", http.StatusOK
+	case errors.Is(err, ErrForbidden):
+		return wire.CodeForbidden, http.StatusForbidden
+	case errors.Is(err, ErrBadMessage), errors.Is(err, ErrBadRequest):
+		return wire.CodeBadMessage, http.StatusBadRequest
+	case errors.Is(err, ErrVersion):
+		return wire.CodeUnsupportedVersion, http.StatusBadRequest
+	case errors.Is(err, ErrHelloRequired):
+		return wire.CodeHelloRequired, http.StatusBadRequest
+	case errors.Is(err, ErrInvalidDocID):
+		return wire.CodeInvalidDocID, http.StatusBadRequest
+	case errors.Is(err, ErrInvalidClient):
+		return wire.CodeBadMessage, http.StatusBadRequest
+	case errors.Is(err, ErrNotJoined):
+		return wire.CodeNotJoined, http.StatusConflict
+	case errors.Is(err, ErrDocTooLarge), errors.Is(err, ot.ErrTooLarge):
+		return wire.CodeDocTooLarge, http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrInvalidOp), errors.As(err, &le),
+		errors.Is(err, ot.ErrBaseLength), errors.Is(err, ot.ErrPastEnd),
+		errors.Is(err, ot.ErrZeroCount), errors.Is(err, ot.ErrBadNumber),
+		errors.Is(err, ot.ErrInvalidText), errors.Is(err, ot.ErrSyntax):
+		return wire.CodeInvalidOp, http.StatusBadRequest
+	case errors.Is(err, ErrFutureRev):
+		return wire.CodeFutureRev, http.StatusConflict
+	case errors.Is(err, ErrRevTooOld), errors.Is(err, storage.ErrPruned):
+		return wire.CodeRevTooOld, http.StatusGone
+	case errors.Is(err, ErrTooManyDocs):
+		return wire.CodeTooManyDocs, http.StatusTooManyRequests
+	case errors.Is(err, ErrTooManyEditors):
+		return wire.CodeTooManyEditors, http.StatusTooManyRequests
+	case errors.Is(err, ErrNotFound), errors.Is(err, storage.ErrNotFound):
+		return wire.CodeNotFound, http.StatusNotFound
+	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrShuttingDown),
+		errors.Is(err, storage.ErrClosed), errors.Is(err, storage.ErrConflict),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return wire.CodeUnavailable, http.StatusServiceUnavailable
+	default:
+		return wire.CodeInternal, http.StatusInternalServerError
+	}
+}
+
+// publicMessage is the text sent to clients: internal errors are not exposed.
+func publicMessage(err error) string {
+	if code, _ := codeOf(err); code == wire.CodeInternal || code == wire.CodeUnavailable {
+		if errors.Is(err, ErrShuttingDown) {
+			return ErrShuttingDown.Error()
+		}
+		if code == wire.CodeInternal {
+			return "collab: internal error"
+		}
+		return ErrUnavailable.Error()
+	}
+	return err.Error()
+}

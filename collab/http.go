@@ -1,0 +1,392 @@
+package collab
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/collabd/collab/ot"
+	"github.com/collabd/collab/storage"
+)
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /ws", s.serveWS)
+	m.HandleFunc("GET /healthz", s.healthz)
+	m.Handle("GET /metrics", s.metrics.handler())
+	m.HandleFunc("GET /api/docs", s.listDocs)
+	m.HandleFunc("GET /api/docs/{id}", s.getDoc)
+	m.HandleFunc("PUT /api/docs/{id}", s.putDoc)
+	m.HandleFunc("DELETE /api/docs/{id}", s.deleteDoc)
+	m.HandleFunc("GET /api/docs/{id}/ops", s.getOps)
+	m.HandleFunc("GET /api/docs/{id}/text", s.getText)
+	m.HandleFunc("POST /api/admin/backup", s.backup)
+	s.mux = m
+}
+
+// Bodies of the HTTP API.
+type (
+	// DocInfo is an entry of GET /api/docs.
+	DocInfo struct {
+		ID      string    `json:"id"`
+		Rev     uint64    `json:"rev"`
+		Length  int       `json:"length"`
+		Created time.Time `json:"created"`
+		Updated time.Time `json:"updated"`
+	}
+	// DocList answers GET /api/docs. Next, when set, is the after= of the next page.
+	DocList struct {
+		Docs []DocInfo `json:"docs"`
+		Next string    `json:"next,omitempty"`
+	}
+	// DocText answers GET /api/docs/{id} and GET /api/docs/{id}/text.
+	DocText struct {
+		ID   string `json:"id"`
+		Rev  uint64 `json:"rev"`
+		Text string `json:"text"`
+	}
+	// DocRev answers PUT /api/docs/{id}.
+	DocRev struct {
+		ID  string `json:"id"`
+		Rev uint64 `json:"rev"`
+	}
+	// OpRecord is an entry of GET /api/docs/{id}/ops.
+	OpRecord struct {
+		Rev    uint64          `json:"rev"`
+		Op     json.RawMessage `json:"op"`
+		Client string          `json:"client,omitempty"`
+		Seq    uint64          `json:"seq,omitempty"`
+		Author string          `json:"author,omitempty"`
+		Time   time.Time       `json:"time"`
+	}
+	// OpList answers GET /api/docs/{id}/ops.
+	OpList struct {
+		ID  string     `json:"id"`
+		Ops []OpRecord `json:"ops"`
+	}
+	// ErrorBody is the body of every HTTP error.
+	ErrorBody struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+)
+
+const maxPage = 1000
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	code, status := codeOf(err)
+	writeJSON(w, status, ErrorBody{Code: code, Message: publicMessage(err)})
+}
+
+func (s *Server) httpError(w http.ResponseWriter, err error) {
+	code, _ := codeOf(err)
+	s.metrics.errors.WithLabelValues(code).Inc()
+	writeError(w, err)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+}
+
+func (s *Server) storeCtx(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), s.opts.StoreTimeout)
+}
+
+// docID returns the {id} of the path if valid.
+func docID(r *http.Request) (string, error) {
+	id := r.PathValue("id")
+	if !ValidDocID(id) {
+		return "", ErrInvalidDocID
+	}
+	return id, nil
+}
+
+// uintParam parses an optional unsigned query parameter.
+func uintParam(r *http.Request, name string, def uint64) (uint64, bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, false, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("%w: %s must be a non-negative integer", ErrBadRequest, name)
+	}
+	return n, true, nil
+}
+
+func (s *Server) listDocs(w http.ResponseWriter, r *http.Request) {
+	limit, _, err := uintParam(r, "limit", 100)
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	limit = max(1, min(limit, maxPage))
+	ctx, cancel := s.storeCtx(r)
+	defer cancel()
+	metas, err := s.store.List(ctx, r.URL.Query().Get("after"), int(limit))
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	out := DocList{Docs: make([]DocInfo, 0, len(metas))}
+	for _, m := range metas {
+		out.Docs = append(out.Docs, DocInfo{ID: m.ID, Rev: m.Rev, Length: m.Length, Created: m.Created, Updated: m.Updated})
+	}
+	if len(metas) == int(limit) {
+		out.Next = metas[len(metas)-1].ID
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getDoc(w http.ResponseWriter, r *http.Request) {
+	id, err := docID(r)
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	ctx, cancel := s.storeCtx(r)
+	defer cancel()
+	doc, err := s.store.Load(ctx, id)
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, DocText{ID: id, Rev: doc.Rev, Text: doc.Text})
+}
+
+func (s *Server) getText(w http.ResponseWriter, r *http.Request) {
+	id, err := docID(r)
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	rev, given, err := uintParam(r, "rev", 0)
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	ctx, cancel := s.storeCtx(r)
+	defer cancel()
+	doc, err := s.store.Load(ctx, id)
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	if !given || rev == doc.Rev {
+		writeJSON(w, http.StatusOK, DocText{ID: id, Rev: doc.Rev, Text: doc.Text})
+		return
+	}
+	if rev > doc.Rev {
+		s.httpError(w, fmt.Errorf("%w: rev %d, head %d", ErrFutureRev, rev, doc.Rev))
+		return
+	}
+	text, err := s.store.TextAt(ctx, id, rev)
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, DocText{ID: id, Rev: rev, Text: text})
+}
+
+func (s *Server) getOps(w http.ResponseWriter, r *http.Request) {
+	id, err := docID(r)
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	from, _, err := uintParam(r, "from", 0)
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	to, _, err := uintParam(r, "to", from+maxPage)
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	to = min(to, from+maxPage)
+	ctx, cancel := s.storeCtx(r)
+	defer cancel()
+	if _, _, err := s.store.ClientSeq(ctx, id, ""); err != nil && errors.Is(err, storage.ErrNotFound) {
+		s.httpError(w, err)
+		return
+	}
+	recs, err := s.store.Ops(ctx, id, from, to)
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	out := OpList{ID: id, Ops: make([]OpRecord, 0, len(recs))}
+	for _, rec := range recs {
+		op, _ := json.Marshal(rec.Op)
+		out.Ops = append(out.Ops, OpRecord{Rev: rec.Rev, Op: op, Client: rec.Client, Seq: rec.Seq, Author: rec.Author, Time: rec.Time})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// putDoc replaces the text like an editor would: the diff against the text
+// at base goes through the document's owner, is transformed over what
+// happened since base, committed and broadcast.
+func (s *Server) putDoc(w http.ResponseWriter, r *http.Request) {
+	id, err := docID(r)
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	base, given, err := uintParam(r, "base", 0)
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(s.opts.MaxDocSize)+1))
+	if err != nil {
+		s.httpError(w, fmt.Errorf("%w: reading body: %v", ErrBadRequest, err))
+		return
+	}
+	if len(body) > s.opts.MaxDocSize {
+		s.httpError(w, ErrDocTooLarge)
+		return
+	}
+	if !utf8.Valid(body) {
+		s.httpError(w, fmt.Errorf("%w: body is not UTF-8", ErrBadRequest))
+		return
+	}
+	old, base, err := s.baseText(r, id, base, given)
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	rev, err := s.submitHTTP(r.Context(), id, base, diff(old, string(body)))
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, DocRev{ID: id, Rev: rev})
+}
+
+// baseText returns the committed text at base, or the head's when not given.
+func (s *Server) baseText(r *http.Request, id string, base uint64, given bool) (string, uint64, error) {
+	ctx, cancel := s.storeCtx(r)
+	defer cancel()
+	doc, err := s.store.Load(ctx, id)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		doc = storage.Doc{}
+	case err != nil:
+		return "", 0, err
+	}
+	if !given || base == doc.Rev {
+		return doc.Text, doc.Rev, nil
+	}
+	if base > doc.Rev {
+		return "", 0, fmt.Errorf("%w: base %d, head %d", ErrFutureRev, base, doc.Rev)
+	}
+	text, err := s.store.TextAt(ctx, id, base)
+	return text, base, err
+}
+
+func (s *Server) submitHTTP(ctx context.Context, id string, base uint64, op ot.Op) (uint64, error) {
+	d, err := s.reg.acquire(id)
+	if err != nil {
+		return 0, err
+	}
+	defer s.reg.release(d)
+	reply := make(chan putResult, 1)
+	if !d.post(&submitReq{rev: base, op: op, recv: time.Now(), reply: reply}) {
+		return 0, ErrUnavailable
+	}
+	select {
+	case res := <-reply:
+		return res.rev, res.err
+	case <-d.done:
+		select {
+		case res := <-reply:
+			return res.rev, res.err
+		default:
+			return 0, ErrUnavailable
+		}
+	}
+}
+
+func (s *Server) deleteDoc(w http.ResponseWriter, r *http.Request) {
+	id, err := docID(r)
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	d, err := s.reg.acquire(id)
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	defer s.reg.release(d)
+	reply := make(chan error, 1)
+	if !d.post(&deleteReq{reply: reply}) {
+		s.httpError(w, ErrUnavailable)
+		return
+	}
+	select {
+	case err = <-reply:
+	case <-d.done:
+		select {
+		case err = <-reply:
+		default:
+			err = ErrUnavailable
+		}
+	}
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Backuper is implemented by stores that can stream a consistent copy of
+// themselves while serving (*storage.DB does).
+type Backuper interface {
+	Backup(w io.Writer) (int64, error)
+}
+
+// backup streams a hot backup. Until authentication exists it answers
+// only requests from the local host.
+func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
+	b, ok := s.store.(Backuper)
+	if !ok {
+		s.httpError(w, fmt.Errorf("%w: the store cannot back up", ErrNotFound))
+		return
+	}
+	if !isLoopback(r.RemoteAddr) {
+		s.httpError(w, fmt.Errorf("%w: admin endpoints answer local requests only", ErrForbidden))
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="collab-backup.db"`)
+	if _, err := b.Backup(w); err != nil {
+		s.log.Error("backup", "err", err)
+		panic(http.ErrAbortHandler) // the client must not take a truncated copy for a good one
+	}
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

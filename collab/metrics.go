@@ -1,0 +1,54 @@
+package collab
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics live in a registry of their own, so several Servers in one
+// process (and tests) do not collide.
+type metrics struct {
+	reg           *prometheus.Registry
+	connections   prometheus.Gauge
+	loadedDocs    prometheus.Gauge
+	opsApplied    prometheus.Counter
+	ackLatency    prometheus.Histogram
+	commitLatency prometheus.Histogram
+	slowClients   prometheus.Counter
+	errors        *prometheus.CounterVec
+	closes        *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	buckets := []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1, 2.5}
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		connections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "collab_connections", Help: "Open WebSocket connections."}),
+		loadedDocs: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "collab_loaded_documents", Help: "Documents loaded in memory."}),
+		opsApplied: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "collab_ops_applied_total", Help: "Ops committed and applied."}),
+		ackLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "collab_submit_to_ack_seconds", Help: "Time from receiving a submit to sending its ack.", Buckets: buckets}),
+		commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "collab_commit_seconds", Help: "Duration of Store.Append calls.", Buckets: buckets}),
+		slowClients: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "collab_slow_disconnects_total", Help: "Connections closed because their queue filled."}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "collab_errors_total", Help: "Error messages sent, by code."}, []string{"code"}),
+		closes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "collab_closes_total", Help: "Connections closed by the server, by WebSocket close code."}, []string{"code"}),
+	}
+	m.reg.MustRegister(m.connections, m.loadedDocs, m.opsApplied, m.ackLatency,
+		m.commitLatency, m.slowClients, m.errors, m.closes,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}

@@ -1,0 +1,71 @@
+package collab
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Options configure a Server. The zero value of each field selects the
+// default given in its comment.
+type Options struct {
+	// AllowedOrigins are the origins (scheme://host[:port], exact match) of
+	// pages on other sites allowed to open a WebSocket. Same-origin pages
+	// and clients that send no Origin are always allowed.
+	AllowedOrigins []string
+
+	MaxFrame   int64         // largest accepted WebSocket frame in bytes; default 1 MiB
+	MaxDocSize int           // largest document in UTF-8 bytes; default 16 MiB
+	Rate       float64       // messages per second per connection; default 200
+	Burst      int           // token bucket size; default 400
+	QueueLen   int           // outbound messages queued per connection; default 256
+	MaxCatchUp uint64        // most ops sent to a resuming client before a reset; default 1000
+	Window     int           // recent ops kept in memory per loaded document; default 256
+	MaxDocs    int           // documents one connection may join; default 64
+	MaxEditors int           // editors per document; default 1000
+	Grace      time.Duration // a document unloads this long after its last editor leaves; default 30s
+
+	PingPeriod   time.Duration // interval of pings; default 25s
+	PongWait     time.Duration // a peer silent this long is dropped; default 60s
+	WriteWait    time.Duration // deadline of one write; default 10s
+	StoreTimeout time.Duration // deadline of one store call; default 10s
+
+	// Logger receives the server's logs; default slog.Default().
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if o.MaxFrame <= 0 {
+		o.MaxFrame = 1 << 20
+	}
+	def(&o.MaxDocSize, 16<<20)
+	if o.Rate <= 0 {
+		o.Rate = 200
+	}
+	def(&o.Burst, 400)
+	def(&o.QueueLen, 256)
+	if o.MaxCatchUp == 0 {
+		o.MaxCatchUp = 1000
+	}
+	def(&o.Window, 256)
+	def(&o.MaxDocs, 64)
+	def(&o.MaxEditors, 1000)
+	defDur(&o.Grace, 30*time.Second)
+	defDur(&o.PingPeriod, 25*time.Second)
+	defDur(&o.PongWait, 60*time.Second)
+	defDur(&o.WriteWait, 10*time.Second)
+	defDur(&o.StoreTimeout, 10*time.Second)
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}

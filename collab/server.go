@@ -1,0 +1,150 @@
+package collab
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/collabd/collab/collab/wire"
+)
+
+// Server serves the WebSocket protocol at /ws and the HTTP API at /api/…,
+// plus /healthz and /metrics. Create it with NewServer; it is an
+// http.Handler to mount in any mux.
+type Server struct {
+	store    Store
+	opts     Options
+	log      *slog.Logger
+	metrics  *metrics
+	reg      *registry
+	origins  originChecker
+	upgrader websocket.Upgrader
+	mux      *http.ServeMux
+
+	quit     chan struct{} // closed by Shutdown
+	quitOnce sync.Once
+	wg       sync.WaitGroup // every goroutine the server starts
+
+	mu      sync.Mutex
+	clients map[string]*conn   // guarded by mu: connection of each client id
+	conns   map[*conn]struct{} // guarded by mu: every open connection
+	closing bool               // guarded by mu
+}
+
+// NewServer returns a Server keeping documents in store.
+func NewServer(store Store, opts Options) *Server {
+	opts = opts.withDefaults()
+	s := &Server{
+		store:   store,
+		opts:    opts,
+		log:     opts.Logger,
+		metrics: newMetrics(),
+		origins: newOriginChecker(opts.AllowedOrigins),
+		quit:    make(chan struct{}),
+		clients: make(map[string]*conn),
+		conns:   make(map[*conn]struct{}),
+	}
+	s.reg = newRegistry(s)
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:    4096,
+		WriteBufferSize:   4096,
+		EnableCompression: false, // read limits must count real bytes
+		CheckOrigin:       s.origins.check,
+	}
+	s.routes()
+	return s
+}
+
+// ServeHTTP routes /ws, /api/…, /healthz and /metrics.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Loaded is the number of documents currently in memory.
+func (s *Server) Loaded() int { return s.reg.loaded() }
+
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	if !s.origins.check(r) {
+		writeError(w, errForbiddenOrigin)
+		return
+	}
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
+		writeError(w, ErrShuttingDown)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader answered
+	}
+	c := newConn(s, ws)
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "shutting down"), deadlineSoon())
+		ws.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	c.serve()
+}
+
+// register makes c the connection of its client id; an older one is
+// replaced (close 4001).
+func (s *Server) register(c *conn) {
+	s.mu.Lock()
+	old := s.clients[c.client]
+	s.clients[c.client] = c
+	s.mu.Unlock()
+	if old != nil && old != c {
+		old.closeWith(wire.CloseReplaced, "replaced by a newer connection")
+	}
+}
+
+func (s *Server) unregister(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.clients[c.client] == c {
+		delete(s.clients, c.client)
+	}
+	delete(s.conns, c)
+}
+
+// Shutdown stops accepting connections, closes every editor's connection
+// with 1001, lets every document finish the commits it started, and waits
+// for all the server's goroutines, or until ctx ends. It does not close the
+// Store: do that after Shutdown returns.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	s.reg.close()
+	for _, c := range conns {
+		c.closeWith(websocket.CloseGoingAway, "server shutting down")
+	}
+	s.quitOnce.Do(func() { close(s.quit) })
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func deadlineSoon() time.Time { return time.Now().Add(time.Second) }

@@ -1,0 +1,264 @@
+package collab
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/ot"
+	"github.com/collabd/collab/storage"
+)
+
+// submit sequences one op: dedupe by (client, seq), transform from the
+// client's revision over everything sequenced since, validate, and queue it
+// for commit. Nothing is acknowledged or broadcast before the commit.
+func (d *document) submit(r *submitReq) {
+	rev, err := d.sequence(r)
+	if err != nil {
+		d.srv.log.Debug("submit refused", "doc", d.id, "client", r.client, "seq", r.seq, "err", err)
+		if r.reply != nil {
+			r.reply <- putResult{err: err}
+		} else {
+			r.c.sendError(err, d.id, r.seq)
+		}
+		return
+	}
+	if rev != 0 && r.reply != nil { // an HTTP no-op: nothing to commit
+		r.reply <- putResult{rev: rev}
+	}
+	d.startCommit()
+}
+
+// sequence appends r's op to pending. It returns a revision != 0 when the
+// request is answered already (a committed duplicate, an HTTP no-op).
+func (d *document) sequence(r *submitReq) (uint64, error) {
+	if r.c != nil {
+		if _, ok := d.editors[r.c]; !ok {
+			return 0, ErrNotJoined
+		}
+	}
+	cs, err := d.lastSeq(r.client)
+	if err != nil {
+		return 0, err
+	}
+	if r.client != "" && r.seq <= cs.seq {
+		// Already sequenced: never apply twice. A committed one is acked
+		// now; a pending one is acked by its commit (see committed).
+		if cs.crev > 0 && r.seq <= cs.cseq {
+			d.ack(r.c, r.seq, cs.crev, r.recv)
+		}
+		return 0, nil
+	}
+	if r.rev > d.rev {
+		return 0, fmt.Errorf("%w: rev %d, head %d", ErrFutureRev, r.rev, d.rev)
+	}
+	op, err := d.transform(r.op, r.rev)
+	if err != nil {
+		return 0, err
+	}
+	if r.c == nil && op.IsNoop() && len(d.pending) == 0 && d.rev > 0 {
+		return d.rev, nil
+	}
+	if err := d.checkSize(op); err != nil {
+		return 0, err
+	}
+	head := d.rev + uint64(len(d.pending)) + 1
+	d.pending = append(d.pending, &pendingOp{
+		rec:   storage.Record{Rev: head, Op: op, Author: r.name, Client: r.client, Seq: r.seq},
+		recv:  r.recv,
+		reply: r.reply,
+	})
+	d.headLen = op.TargetLen()
+	d.headMax += insertedBytes(op)
+	if r.client != "" {
+		cs.seq, cs.rev = r.seq, head
+		d.seqs[r.client] = cs
+	}
+	return 0, nil
+}
+
+// transform moves op from revision rev to the head, committed and pending.
+// The op sequenced earlier is Transform's first argument, so its text goes
+// first when both insert at one position.
+func (d *document) transform(op ot.Op, rev uint64) (ot.Op, error) {
+	recs, err := d.committedSince(rev)
+	if err != nil {
+		return ot.Op{}, err
+	}
+	for _, rec := range recs {
+		if op, err = transformOver(rec.Op, op); err != nil {
+			return ot.Op{}, fmt.Errorf("%w: %w", ErrInvalidOp, err)
+		}
+	}
+	for _, p := range d.pending {
+		if op, err = transformOver(p.rec.Op, op); err != nil {
+			return ot.Op{}, fmt.Errorf("%w: %w", ErrInvalidOp, err)
+		}
+	}
+	if op.BaseLen() != d.headLen {
+		return ot.Op{}, fmt.Errorf("%w: %w", ErrInvalidOp, &ot.LengthError{Want: op.BaseLen(), Got: d.headLen})
+	}
+	return op, nil
+}
+
+// checkSize refuses an op that would grow the document past MaxDocSize.
+// With nothing pending the size is exact; otherwise deletes in pending ops
+// are not counted, which can only refuse early near the limit.
+func (d *document) checkSize(op ot.Op) error {
+	ins := insertedBytes(op)
+	if ins == 0 {
+		return nil
+	}
+	size := d.headMax + ins
+	if len(d.pending) == 0 {
+		size = d.bytes + ins - deletedBytes(d.buf, op)
+	}
+	if size > d.srv.opts.MaxDocSize {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrDocTooLarge, size, d.srv.opts.MaxDocSize)
+	}
+	return nil
+}
+
+// startCommit hands the pending ops to the store unless a commit is in
+// flight; their acks wait for committed.
+func (d *document) startCommit() {
+	if d.inflight > 0 || len(d.pending) == 0 {
+		return
+	}
+	d.inflight = len(d.pending)
+	recs := make([]storage.Record, d.inflight)
+	now := time.Now()
+	for i, p := range d.pending {
+		p.rec.Time = now
+		recs[i] = p.rec
+	}
+	store, id, out, timeout := d.srv.store, d.id, d.commits, d.srv.opts.StoreTimeout
+	hist := d.srv.metrics.commitLatency
+	d.srv.wg.Add(1)
+	go func() {
+		defer d.srv.wg.Done()
+		ctx, cancel := contextWithTimeout(timeout)
+		defer cancel()
+		start := time.Now()
+		err := store.Append(ctx, id, recs)
+		hist.Observe(time.Since(start).Seconds())
+		out <- commitResult{n: len(recs), err: err}
+	}()
+}
+
+// committed applies a finished commit: the ops enter the text, carets move,
+// authors get acks and everyone else the ops, in revision order. It reports
+// whether the document must stop (a failure it cannot recover from).
+func (d *document) committed(res commitResult) (stop bool) {
+	if res.err != nil {
+		return d.commitFailed(res.err)
+	}
+	for _, p := range d.pending[:d.inflight] {
+		d.apply(p)
+	}
+	d.pending = append(d.pending[:0:0], d.pending[d.inflight:]...)
+	d.inflight = 0
+	d.headMax = d.bytes
+	for _, p := range d.pending {
+		d.headMax += insertedBytes(p.rec.Op)
+	}
+	d.startCommit()
+	return false
+}
+
+// apply makes one committed op part of the in-memory document and tells
+// everyone. The op was validated against this text, so Apply cannot fail.
+func (d *document) apply(p *pendingOp) {
+	rec := p.rec
+	d.bytes += insertedBytes(rec.Op) - deletedBytes(d.buf, rec.Op)
+	if err := d.buf.Apply(rec.Op); err != nil {
+		panic(fmt.Sprintf("collab: committed op does not apply to %s@%d: %v", d.id, d.rev, err))
+	}
+	d.rev = rec.Rev
+	d.window = append(d.window, rec)
+	if over := len(d.window) - d.srv.opts.Window; over > 0 {
+		d.window = append(d.window[:0], d.window[over:]...)
+	}
+	if rec.Client != "" {
+		cs := d.seqs[rec.Client]
+		cs.cseq, cs.crev = rec.Seq, rec.Rev
+		d.seqs[rec.Client] = cs
+	}
+	d.srv.metrics.opsApplied.Inc()
+	msg := d.srv.prepare(&wire.Op{Type: wire.TypeOp, Doc: d.id, Rev: rec.Rev, Op: rec.Op, Client: rec.Client, Seq: rec.Seq, Name: rec.Author})
+	for c, e := range d.editors {
+		own := rec.Client != "" && e.client == rec.Client
+		if e.pres != nil {
+			e.pres.transform(rec.Op, own)
+		}
+		if own {
+			d.ack(c, rec.Seq, rec.Rev, p.recv)
+		} else {
+			c.send(msg)
+		}
+	}
+	if p.reply != nil {
+		p.reply <- putResult{rev: rec.Rev}
+	}
+}
+
+func (d *document) ack(c *conn, seq, rev uint64, recv time.Time) {
+	if c == nil {
+		return
+	}
+	c.sendMsg(&wire.Ack{Type: wire.TypeAck, Doc: d.id, Seq: seq, Rev: rev})
+	if !recv.IsZero() {
+		d.srv.metrics.ackLatency.Observe(time.Since(recv).Seconds())
+	}
+}
+
+// commitFailed keeps memory from running ahead of disk: every pending op is
+// refused and the document is reloaded. If the store holds something else
+// than what was committed here, the editors are sent away to rejoin.
+func (d *document) commitFailed(err error) (stop bool) {
+	d.srv.log.Error("commit failed", "doc", d.id, "rev", d.rev, "ops", d.inflight, "err", err)
+	for _, p := range d.pending {
+		if p.reply != nil {
+			p.reply <- putResult{err: ErrUnavailable}
+			continue
+		}
+		for c, e := range d.editors {
+			if e.client == p.rec.Client {
+				c.sendError(ErrUnavailable, d.id, p.rec.Seq)
+			}
+		}
+	}
+	rev := d.rev
+	if lerr := d.load(); lerr != nil || d.rev != rev {
+		d.srv.log.Error("reload after failed commit", "doc", d.id, "rev", rev, "stored", d.rev, "err", lerr)
+		return true
+	}
+	return false
+}
+
+func insertedBytes(op ot.Op) int {
+	n := 0
+	for i := 0; i < op.Len(); i++ {
+		if c := op.Component(i); c.Kind == ot.Insert {
+			n += len(c.Text)
+		}
+	}
+	return n
+}
+
+// deletedBytes is the UTF-8 size of the text op deletes from buf.
+func deletedBytes(buf *ot.Buffer, op ot.Op) int {
+	n, pos := 0, 0
+	for i := 0; i < op.Len(); i++ {
+		switch c := op.Component(i); c.Kind {
+		case ot.Retain:
+			pos += c.N
+		case ot.Delete:
+			if pos+c.N <= buf.Len() {
+				n += len(buf.Slice(pos, pos+c.N))
+			}
+			pos += c.N
+		}
+	}
+	return n
+}
