@@ -1,0 +1,247 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/collabd/collab/collab/wire"
+	"github.com/gorilla/websocket"
+)
+
+// errQueueFull ends a session whose outbound queue filled: the writer is
+// stuck, so the connection is dropped and resumed, which loses nothing.
+var errQueueFull = errors.New("client: outbound queue full")
+
+// session is one WebSocket connection: one reader and one writer goroutine
+// and a bounded outbound queue. It ends on the first read or write error,
+// on a full queue, or by close; Conn.run then waits for both goroutines.
+type session struct {
+	c       *Conn
+	ws      *websocket.Conn
+	out     chan []byte   // bounded outbound queue, drained by writeLoop
+	done    chan struct{} // closed by fail
+	once    sync.Once
+	err     error // why the session ended; written once before done closes
+	started time.Time
+	wg      sync.WaitGroup // readLoop and writeLoop
+}
+
+// connect dials the server and performs the hello/welcome handshake.
+func (c *Conn) connect(ctx context.Context) (*session, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.HandshakeTimeout)
+	defer cancel()
+	ws, resp, err := c.dialer.DialContext(ctx, c.url, c.opts.Header)
+	if err != nil {
+		if resp != nil && resp.StatusCode >= 400 && resp.StatusCode < 500 {
+			return nil, &HandshakeError{StatusCode: resp.StatusCode}
+		}
+		return nil, fmt.Errorf("client: dial: %w", err)
+	}
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	// Unblock the handshake's reads and writes when ctx ends.
+	stop := context.AfterFunc(ctx, func() { ws.Close() })
+	err = c.handshake(ctx, ws)
+	if !stop() || err != nil {
+		ws.Close()
+		if err == nil || ctx.Err() != nil {
+			err = fmt.Errorf("client: handshake: %w", context.Cause(ctx))
+		}
+		return nil, err
+	}
+	ws.SetReadDeadline(time.Time{})
+	ws.SetWriteDeadline(time.Time{})
+	return &session{
+		c:       c,
+		ws:      ws,
+		out:     make(chan []byte, c.opts.QueueSize),
+		done:    make(chan struct{}),
+		started: time.Now(),
+	}, nil
+}
+
+func (c *Conn) handshake(ctx context.Context, ws *websocket.Conn) error {
+	ws.SetReadLimit(c.opts.MaxMessageSize)
+	if dl, ok := ctx.Deadline(); ok {
+		ws.SetReadDeadline(dl)
+		ws.SetWriteDeadline(dl)
+	}
+	hello := wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: c.id,
+		Name: c.opts.Name, Color: c.opts.Color, Token: c.opts.Token}
+	if err := ws.WriteJSON(hello); err != nil {
+		return fmt.Errorf("client: send hello: %w", err)
+	}
+	_, data, err := ws.ReadMessage()
+	if err != nil {
+		return fmt.Errorf("client: read welcome: %w", closeErr(err))
+	}
+	typ, err := wire.PeekType(data)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrProtocol, err)
+	}
+	switch typ {
+	case wire.TypeWelcome:
+		var w wire.Welcome
+		if err := json.Unmarshal(data, &w); err != nil || w.Version != wire.Version {
+			return fmt.Errorf("%w: bad welcome %s", ErrProtocol, data)
+		}
+		return nil
+	case wire.TypeError:
+		var e wire.Error
+		if err := json.Unmarshal(data, &e); err != nil {
+			return fmt.Errorf("%w: bad error message %s", ErrProtocol, data)
+		}
+		return &ServerError{Code: e.Code, Message: e.Message}
+	}
+	return fmt.Errorf("%w: %q before welcome", ErrProtocol, typ)
+}
+
+func (s *session) start() {
+	s.wg.Add(2)
+	go s.readLoop()
+	go s.writeLoop()
+}
+
+// fail ends the session with err; the first call wins.
+func (s *session) fail(err error) {
+	s.once.Do(func() {
+		s.err = err
+		close(s.done)
+		s.ws.Close()
+	})
+}
+
+// shutdown closes the connection politely (close 1000) and ends the session.
+func (s *session) shutdown() {
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	s.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	s.fail(ErrClosed)
+}
+
+// send queues msg without blocking. A full queue ends the session (it is
+// resumed after reconnecting); it reports whether msg was queued.
+func (s *session) send(msg any) bool {
+	data, err := json.Marshal(msg)
+	if err != nil {
+		s.c.log.Error("client: encode message", "err", err)
+		return false
+	}
+	select {
+	case s.out <- data:
+		return true
+	case <-s.done:
+		return false
+	default:
+		s.fail(errQueueFull)
+		return false
+	}
+}
+
+// trySend queues msg if there is room and otherwise drops it: for presence,
+// which the next presence replaces anyway.
+func (s *session) trySend(msg any) bool {
+	data, err := json.Marshal(msg)
+	if err != nil {
+		return false
+	}
+	select {
+	case s.out <- data:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *session) writeLoop() {
+	defer s.wg.Done()
+	var tick <-chan time.Time
+	if s.c.opts.PingInterval > 0 {
+		t := time.NewTicker(s.c.opts.PingInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-s.done:
+			return
+		case data := <-s.out:
+			s.ws.SetWriteDeadline(time.Now().Add(s.c.opts.WriteTimeout))
+			if err := s.ws.WriteMessage(websocket.TextMessage, data); err != nil {
+				s.fail(err)
+				return
+			}
+		case <-tick:
+			if err := s.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.c.opts.WriteTimeout)); err != nil {
+				s.fail(err)
+				return
+			}
+		}
+	}
+}
+
+func (s *session) readLoop() {
+	defer s.wg.Done()
+	if p := s.c.opts.PingInterval; p > 0 {
+		s.ws.SetReadDeadline(time.Now().Add(2 * p))
+		s.ws.SetPongHandler(func(string) error {
+			return s.ws.SetReadDeadline(time.Now().Add(2 * p))
+		})
+	}
+	for {
+		typ, data, err := s.ws.ReadMessage()
+		if err != nil {
+			s.fail(closeErr(err))
+			return
+		}
+		if p := s.c.opts.PingInterval; p > 0 {
+			s.ws.SetReadDeadline(time.Now().Add(2 * p))
+		}
+		if typ != websocket.TextMessage {
+			s.fail(fmt.Errorf("%w: binary frame", ErrProtocol))
+			return
+		}
+		if err := s.c.dispatch(s, data); err != nil {
+			s.fail(err)
+			return
+		}
+	}
+}
+
+// closeErr turns a close frame that forbids reconnecting into a *CloseError.
+func closeErr(err error) error {
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	switch ce.Code {
+	case websocket.CloseGoingAway, websocket.CloseAbnormalClosure, websocket.CloseInternalServerErr,
+		websocket.CloseServiceRestart, websocket.CloseTryAgainLater, websocket.CloseNormalClosure,
+		wire.CloseTooSlow:
+		return err
+	}
+	return &CloseError{Code: ce.Code, Text: ce.Text}
+}
+
+// permanent reports whether err forbids reconnecting.
+func permanent(err error) bool {
+	var (
+		ce *CloseError
+		se *ServerError
+		he *HandshakeError
+	)
+	if errors.As(err, &he) {
+		return he.StatusCode != http.StatusTooManyRequests && he.StatusCode != http.StatusRequestTimeout
+	}
+	return errors.Is(err, ErrClosed) || errors.Is(err, ErrProtocol) ||
+		errors.As(err, &ce) || (errors.As(err, &se) && !transientCode(se.Code))
+}
+
+func transientCode(code string) bool {
+	return code == wire.CodeUnavailable || code == wire.CodeInternal
+}

@@ -1,0 +1,451 @@
+package client
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/ot"
+)
+
+// maxResyncs bounds the rejoins a Doc makes without progress before it
+// gives up: a server whose state keeps contradicting the client's is broken.
+const maxResyncs = 5
+
+// The methods in this file run with d.mu held.
+
+// join sends join on s. The Doc is live again when joined arrives.
+func (d *Doc) join(s *session) { d.sendJoin(s, d.hasState) }
+
+func (d *Doc) sendJoin(s *session, resume bool) {
+	if d.ended {
+		return
+	}
+	d.sess, d.live = s, false
+	m := wire.Join{Type: wire.TypeJoin, Doc: d.id}
+	if resume {
+		rev := d.rev
+		m.Rev = &rev
+	}
+	s.send(m)
+}
+
+// resync rejoins the document on its session: from the last revision known
+// if resume, else for the full text, which is always safe.
+func (d *Doc) resync(resume bool, why error) {
+	d.c.log.Warn("client: resynchronising document", "doc", d.id, "client", d.c.id, "err", why)
+	d.resyncs++
+	if d.resyncs > maxResyncs {
+		d.leave()
+		d.end(fmt.Errorf("%w: document %q keeps diverging: %v", ErrProtocol, d.id, why))
+		return
+	}
+	if d.sess == nil {
+		return // rejoins on reconnect
+	}
+	d.leave()
+	d.sendJoin(d.sess, resume)
+}
+
+// offline marks the Doc disconnected after s ended.
+func (d *Doc) offline(s *session) {
+	if d.sess != s || d.ended {
+		return
+	}
+	d.sess, d.live = nil, false
+	d.setStatus(StatusOffline, nil)
+	d.notify()
+}
+
+// end ends the Doc for good with err. Its state stays readable.
+func (d *Doc) end(err error) {
+	if d.ended {
+		return
+	}
+	d.ended, d.err = true, err
+	d.sess, d.live = nil, false
+	d.setStatus(StatusClosed, err)
+	d.events.close()
+	if !d.hasState {
+		close(d.joined)
+	}
+	d.notify()
+}
+
+func (d *Doc) setStatus(st Status, err error) {
+	if d.status == st {
+		return
+	}
+	d.status = st
+	d.events.emit(Event{Kind: EventStatus, Status: st, Rev: d.rev, Err: err})
+}
+
+// notify wakes WaitSynced and WaitRev.
+func (d *Doc) notify() {
+	close(d.changed)
+	d.changed = make(chan struct{})
+}
+
+// handle applies one message of session s. gone reports that the Doc
+// ended; an error ends the session.
+func (d *Doc) handle(s *session, msg any) (gone bool, err error) {
+	if d.ended || d.sess != s {
+		return false, nil // left, or a message of an older membership
+	}
+	defer d.notify()
+	switch m := msg.(type) {
+	case *wire.Joined:
+		d.onJoined(m)
+		return d.ended, nil
+	case *wire.Error:
+		err := d.onError(m)
+		return d.ended, err
+	}
+	if !d.live {
+		return false, nil // sent before the leave of a resync
+	}
+	switch m := msg.(type) {
+	case *wire.Ack:
+		d.onAck(m)
+	case *wire.Op:
+		d.onOp(m)
+	case *wire.Presence:
+		d.onPresence(m)
+	case *wire.Editor:
+		d.onEditor(m)
+	}
+	return d.ended, nil
+}
+
+func (d *Doc) onJoined(m *wire.Joined) {
+	if d.live {
+		d.c.log.Warn("client: joined without join", "doc", d.id)
+		return
+	}
+	d.readOnly = m.ReadOnly
+	clear(d.others) // the server sends every editor's presence again
+	switch {
+	case !d.hasState:
+		if m.Text == nil {
+			d.end(fmt.Errorf("%w: joined without text", ErrProtocol))
+			return
+		}
+		d.text, d.server, d.textLen = *m.Text, *m.Text, utf8.RuneCountInString(*m.Text)
+		d.rev, d.lastSeq, d.hasState = m.Rev, m.Seq, true
+		close(d.joined)
+	case m.Text != nil:
+		d.reset(m)
+	default:
+		for _, r := range m.Ops {
+			if err := d.applyRecord(r); err != nil {
+				d.resync(false, err)
+				return
+			}
+		}
+		if d.rev != m.Rev {
+			d.resync(false, fmt.Errorf("joined at %d, ops end at %d", m.Rev, d.rev))
+			return
+		}
+	}
+	d.lastSeq = max(d.lastSeq, m.Seq)
+	if d.inflight != nil && d.inflight.seq <= m.Seq {
+		// Committed, yet not among the ops since our revision.
+		d.resync(false, fmt.Errorf("seq %d committed but not seen", d.inflight.seq))
+		return
+	}
+	d.live = true
+	d.setStatus(StatusOnline, nil)
+	d.sendMine = d.mine != nil
+	if d.inflight != nil {
+		d.submit() // resend at once, under its original seq
+	}
+	d.flush()
+}
+
+// reset adopts the full text of m: pending ops the server already has
+// (seq ≤ m.Seq) are dropped, the others rebased over the server's change.
+func (d *Doc) reset(m *wire.Joined) {
+	base := d.server
+	if p := d.inflight; p != nil && p.seq <= m.Seq {
+		if t, err := p.op.Apply(base); err == nil {
+			base = t
+		}
+		d.inflight = nil
+		d.events.emit(Event{Kind: EventAck, Seq: p.seq, Rev: m.Rev})
+	}
+	local, err := d.rebase(ot.Diff(base, *m.Text), "")
+	if err != nil {
+		// Cannot happen while the invariants hold; recover by dropping
+		// the pending edits rather than diverging from the server.
+		d.c.log.Error("client: rebase on reset failed; dropping pending edits", "doc", d.id, "err", err)
+		local = ot.Diff(d.text, *m.Text)
+		d.inflight, d.buffer = nil, nil
+		d.setText(*m.Text, local, "")
+		d.events.emit(Event{Kind: EventError, Rev: m.Rev, Err: fmt.Errorf("client: pending edits lost on reset: %w", err)})
+	}
+	d.server, d.rev = *m.Text, m.Rev
+	d.events.emit(Event{Kind: EventReset, Rev: m.Rev, Op: local})
+}
+
+// rebase applies change, an op on the server text the pending ops start
+// from, to the pending ops and the local text. It returns change as
+// applied to the local text. author is the editor who made change, if any.
+// On error nothing changed.
+func (d *Doc) rebase(change ot.Op, author string) (ot.Op, error) {
+	local := change
+	var inflight, buffer ot.Op
+	var err error
+	if d.inflight != nil {
+		if local, inflight, err = ot.Transform(local, d.inflight.op); err != nil {
+			return ot.Op{}, fmt.Errorf("client: rebase in-flight op: %w", err)
+		}
+	}
+	if d.buffer != nil {
+		if local, buffer, err = ot.Transform(local, *d.buffer); err != nil {
+			return ot.Op{}, fmt.Errorf("client: rebase buffer: %w", err)
+		}
+	}
+	text, err := local.Apply(d.text)
+	if err != nil {
+		return ot.Op{}, fmt.Errorf("client: rebase local text: %w", err)
+	}
+	if d.inflight != nil {
+		d.inflight = &pending{seq: d.inflight.seq, op: inflight}
+	}
+	if d.buffer != nil {
+		d.buffer = &buffer
+	}
+	d.setText(text, local, author)
+	return local, nil
+}
+
+// setText replaces the local text by text, the result of op, and moves the
+// carets through op. author is op's editor ("" for none, d.c.id for us).
+func (d *Doc) setText(text string, op ot.Op, author string) {
+	d.text, d.textLen = text, utf8.RuneCountInString(text)
+	for id, p := range d.others {
+		own := id == author
+		p.Anchor = clamp(ot.TransformIndex(op, p.Anchor, own), d.textLen)
+		p.Head = clamp(ot.TransformIndex(op, p.Head, own), d.textLen)
+		d.others[id] = p
+	}
+	if d.mine != nil {
+		own := author == d.c.id
+		d.mine = &selection{
+			anchor: clamp(ot.TransformIndex(op, d.mine.anchor, own), d.textLen),
+			head:   clamp(ot.TransformIndex(op, d.mine.head, own), d.textLen),
+		}
+	}
+}
+
+// applyRecord applies the committed op r, the next revision: our in-flight
+// op (then it is its ack) or another editor's.
+func (d *Doc) applyRecord(r wire.Record) error {
+	if r.Rev <= d.rev {
+		return nil // seen already
+	}
+	if r.Rev != d.rev+1 {
+		return fmt.Errorf("gap: revision %d after %d", r.Rev, d.rev)
+	}
+	server, err := r.Op.Apply(d.server)
+	if err != nil {
+		return fmt.Errorf("revision %d: %w", r.Rev, err)
+	}
+	if p := d.inflight; p != nil && r.Client == d.c.id && r.Seq == p.seq {
+		if !r.Op.Equal(p.op) {
+			return fmt.Errorf("own seq %d committed as %v, sent as %v", p.seq, r.Op, p.op)
+		}
+		d.server, d.rev, d.inflight, d.resyncs = server, r.Rev, nil, 0
+		d.events.emit(Event{Kind: EventAck, Seq: p.seq, Rev: r.Rev})
+		return nil
+	}
+	local, err := d.rebase(r.Op, r.Client)
+	if err != nil {
+		return err
+	}
+	d.server, d.rev = server, r.Rev
+	d.events.emit(Event{Kind: EventOp, Rev: r.Rev, Op: local, Client: r.Client, Seq: r.Seq, Name: r.Name})
+	return nil
+}
+
+func (d *Doc) onOp(m *wire.Op) {
+	err := d.applyRecord(wire.Record{Rev: m.Rev, Op: m.Op, Client: m.Client, Seq: m.Seq, Name: m.Name})
+	if err != nil {
+		d.resync(false, err)
+		return
+	}
+	d.resyncs = 0
+	d.flush()
+}
+
+func (d *Doc) onAck(m *wire.Ack) {
+	p := d.inflight
+	if p == nil || m.Seq != p.seq {
+		return // the ack of a resubmission already counted
+	}
+	if m.Rev != d.rev+1 {
+		d.resync(false, fmt.Errorf("ack of seq %d at revision %d after %d", m.Seq, m.Rev, d.rev))
+		return
+	}
+	server, err := p.op.Apply(d.server)
+	if err != nil {
+		d.resync(false, err)
+		return
+	}
+	d.server, d.rev, d.inflight, d.resyncs = server, m.Rev, nil, 0
+	d.events.emit(Event{Kind: EventAck, Seq: p.seq, Rev: m.Rev})
+	d.flush()
+}
+
+func (d *Doc) onPresence(m *wire.Presence) {
+	if m.Client == d.c.id {
+		return
+	}
+	a, h := m.Anchor, m.Head
+	if m.Rev == d.rev {
+		// Positions in the server text: move them over our pending edits.
+		for _, op := range d.pendingOps() {
+			a, h = ot.TransformIndex(op, a, false), ot.TransformIndex(op, h, false)
+		}
+	}
+	p := Presence{Client: m.Client, Name: m.Name, Color: m.Color,
+		Anchor: clamp(a, d.textLen), Head: clamp(h, d.textLen)}
+	d.others[m.Client] = p
+	d.events.emit(Event{Kind: EventPresence, Rev: d.rev, Client: m.Client, Name: m.Name, Color: m.Color, Presence: p})
+}
+
+func (d *Doc) onEditor(m *wire.Editor) {
+	if m.Client == d.c.id {
+		return
+	}
+	e := Event{Kind: EventJoin, Rev: d.rev, Client: m.Client, Name: m.Name, Color: m.Color}
+	if m.Event == wire.EventLeave {
+		e.Kind = EventLeave
+		delete(d.others, m.Client)
+	}
+	d.events.emit(e)
+}
+
+// onError handles an error about this document. An error it returns ends
+// the session, to be retried after a backoff.
+func (d *Doc) onError(m *wire.Error) error {
+	se := &ServerError{Code: m.Code, Message: m.Message, Doc: m.Doc, Seq: m.Seq}
+	if !d.hasState {
+		if transientCode(m.Code) {
+			return se
+		}
+		d.end(se) // Join fails with se
+		return nil
+	}
+	if p := d.inflight; p != nil && m.Seq == p.seq {
+		switch m.Code {
+		case wire.CodeRevTooOld, wire.CodeFutureRev, wire.CodeNotJoined:
+			d.resync(false, se)
+		case wire.CodeUnavailable, wire.CodeInternal:
+			return se
+		default:
+			d.reject(se)
+		}
+		return nil
+	}
+	switch {
+	case m.Code == wire.CodeNotJoined || m.Code == wire.CodeRevTooOld:
+		d.resync(m.Code == wire.CodeNotJoined, se)
+	case transientCode(m.Code):
+		return se
+	case !d.live:
+		d.end(se) // rejoining refused
+	default:
+		d.events.emit(Event{Kind: EventError, Rev: d.rev, Seq: m.Seq, Err: se})
+	}
+	return nil
+}
+
+// reject drops the in-flight op the server refused, removing its effect
+// from the local text by its inverse rebased over the buffer.
+func (d *Doc) reject(se *ServerError) {
+	p := d.inflight
+	inv, err := p.op.Invert(d.server)
+	if err != nil {
+		d.resync(false, err)
+		return
+	}
+	d.inflight = nil
+	// inv applies to the server text plus p, where the buffer starts.
+	local, err := d.rebase(inv, "")
+	if err != nil {
+		d.inflight = p
+		d.resync(false, err)
+		return
+	}
+	if se.Code == wire.CodeReadOnly {
+		d.readOnly = true
+	}
+	d.c.log.Warn("client: edit refused by server", "doc", d.id, "seq", p.seq, "err", se)
+	d.events.emit(Event{Kind: EventReject, Rev: d.rev, Seq: p.seq, Op: local, Err: se})
+	d.flush()
+}
+
+// applyLocal applies a local edit and queues it for the server.
+func (d *Doc) applyLocal(op ot.Op) error {
+	if d.ended {
+		return d.err
+	}
+	if d.readOnly {
+		return ErrReadOnly
+	}
+	text, err := op.Apply(d.text)
+	if err != nil {
+		return fmt.Errorf("client: apply: %w", err)
+	}
+	if op.IsNoop() {
+		return nil
+	}
+	buffer := op
+	if d.buffer != nil {
+		if buffer, err = ot.Compose(*d.buffer, op); err != nil {
+			return fmt.Errorf("client: compose: %w", err)
+		}
+	}
+	d.buffer = &buffer
+	d.setText(text, op, d.c.id)
+	d.flush()
+	d.notify()
+	return nil
+}
+
+// flush sends the buffer when nothing is in flight, and the caret when
+// nothing is pending.
+func (d *Doc) flush() {
+	if !d.live || d.ended {
+		return
+	}
+	if d.inflight == nil && d.buffer != nil {
+		d.lastSeq++
+		d.inflight = &pending{seq: d.lastSeq, op: *d.buffer}
+		d.buffer = nil
+		d.submit()
+	}
+	if d.inflight == nil && d.buffer == nil && d.sendMine {
+		m := wire.Presence{Type: wire.TypePresence, Doc: d.id, Rev: d.rev, Anchor: d.mine.anchor, Head: d.mine.head}
+		if d.sess.trySend(m) {
+			d.sendMine = false
+		}
+	}
+}
+
+func (d *Doc) submit() {
+	p := d.inflight
+	d.sess.send(wire.Submit{Type: wire.TypeSubmit, Doc: d.id, Rev: d.rev, Seq: p.seq, Op: p.op})
+}
+
+func (d *Doc) pendingOps() []ot.Op {
+	var ops []ot.Op
+	if d.inflight != nil {
+		ops = append(ops, d.inflight.op)
+	}
+	if d.buffer != nil {
+		ops = append(ops, *d.buffer)
+	}
+	return ops
+}
