@@ -240,18 +240,26 @@ func closedErr(err error) error {
 }
 
 // Check runs bbolt's consistency check over the whole file and returns
-// every problem found, joined.
+// every problem found, joined. It runs in a write transaction that it rolls
+// back: bbolt's check reads the freelist, which only the writer may touch,
+// so commits wait while it runs.
 func (db *DB) Check() error {
-	return db.view(func(tx *bolt.Tx) error {
-		var errs []error
-		for err := range tx.Check() {
-			errs = append(errs, err)
-		}
-		if len(errs) > 0 {
-			return fmt.Errorf("storage: consistency check: %w", errors.Join(errs...))
-		}
-		return nil
-	})
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	tx, err := db.bolt.Begin(true)
+	if err != nil {
+		return closedErr(err)
+	}
+	defer tx.Rollback()
+	var errs []error
+	for err := range tx.Check() {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("storage: consistency check: %w", errors.Join(errs...))
+	}
+	return nil
 }
 
 // Backup writes a consistent copy of the database file to w while the
