@@ -18,7 +18,9 @@ var (
 )
 
 // LengthError reports a base length mismatch: an op built for documents of
-// Want code points met one of Got. errors.Is(err, ErrBaseLength) holds.
+// Want code points met one of Got. errors.Is(err, ErrBaseLength) holds, and
+// so does errors.Is(err, ErrPastEnd) when Got < Want: the op retains or
+// deletes past the end of the document.
 type LengthError struct {
 	Want, Got int
 }
@@ -27,5 +29,8 @@ func (e *LengthError) Error() string {
 	return fmt.Sprintf("ot: base length mismatch: op expects %d code points, document has %d", e.Want, e.Got)
 }
 
-// Is makes a *LengthError match ErrBaseLength.
-func (e *LengthError) Is(target error) bool { return target == ErrBaseLength }
+// Is makes a *LengthError match ErrBaseLength, and ErrPastEnd when the
+// document is too short.
+func (e *LengthError) Is(target error) bool {
+	return target == ErrBaseLength || (target == ErrPastEnd && e.Got < e.Want)
+}
