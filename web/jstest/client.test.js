@@ -1,0 +1,376 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as ot from '../static/js/ot.js';
+import { DocClient, wsURL, describeStatus } from '../static/js/client.js';
+
+// ---- a fake network and a reference server speaking protocol v1 ----
+
+class MemStorage {
+  constructor() { this.m = new Map(); }
+  get length() { return this.m.size; }
+  key(i) { return [...this.m.keys()][i] ?? null; }
+  getItem(k) { return this.m.has(k) ? this.m.get(k) : null; }
+  setItem(k, v) { this.m.set(k, String(v)); }
+  removeItem(k) { this.m.delete(k); }
+}
+
+class FakeTimers {
+  constructor() { this.list = []; this.id = 0; }
+  setTimeout = (fn, ms) => { const id = ++this.id; this.list.push({ id, fn, ms }); return id; };
+  clearTimeout = (id) => { this.list = this.list.filter((t) => t.id !== id); };
+  fireAll() { const l = this.list; this.list = []; l.forEach((t) => t.fn()); return l; }
+}
+
+// Server is a reference implementation of the protocol's document logic:
+// transform from rev to head, dedupe by (client, seq), resume by ops.
+class Server {
+  constructor() { this.text = ''; this.log = []; this.seqs = new Map(); this.conns = new Set(); this.prunedBelow = 0; }
+  get rev() { return this.log.length; }
+  handle(conn, msg) {
+    switch (msg.type) {
+      case 'hello':
+        conn.client = msg.client; conn.name = msg.name || '';
+        conn.out({ type: 'welcome', version: 1, client: msg.client });
+        break;
+      case 'join': {
+        const seq = this.seqs.get(conn.client) || 0;
+        if (msg.rev === undefined || msg.rev < this.prunedBelow || msg.rev > this.rev) {
+          conn.out({ type: 'joined', doc: msg.doc, rev: this.rev, seq, text: this.text, ...(msg.rev !== undefined ? { reset: true } : {}) });
+        } else {
+          const ops = this.log.slice(msg.rev).map((r, i) => ({ rev: msg.rev + i + 1, ...r }));
+          conn.out({ type: 'joined', doc: msg.doc, rev: this.rev, seq, ops });
+        }
+        conn.joined = true;
+        break;
+      }
+      case 'submit': {
+        const last = this.seqs.get(conn.client) || 0;
+        if (msg.seq <= last) {
+          const rev = this.log.findIndex((r) => r.client === conn.client && r.seq === msg.seq) + 1;
+          conn.out({ type: 'ack', doc: msg.doc, seq: msg.seq, rev });
+          break;
+        }
+        let op = ot.fromWire(msg.op);
+        for (let r = msg.rev; r < this.rev; r++) op = ot.transform(this.log[r].op, op)[1];
+        this.text = ot.apply(this.text, op);
+        this.log.push({ op, client: conn.client, seq: msg.seq, name: conn.name });
+        this.seqs.set(conn.client, msg.seq);
+        conn.out({ type: 'ack', doc: msg.doc, seq: msg.seq, rev: this.rev });
+        for (const c of this.conns) {
+          if (c !== conn && c.joined) c.out({ type: 'op', doc: msg.doc, rev: this.rev, op, client: conn.client, seq: msg.seq, name: conn.name });
+        }
+        break;
+      }
+      case 'presence':
+        for (const c of this.conns) {
+          if (c !== conn && c.joined) c.out({ type: 'presence', doc: msg.doc, client: conn.client, name: conn.name, color: '', rev: msg.rev, anchor: msg.anchor, head: msg.head });
+        }
+        break;
+      default:
+    }
+  }
+}
+
+// Net makes FakeSocket constructors whose messages wait in queues until the
+// test delivers them, so any interleaving can be produced.
+class Net {
+  constructor(server) { this.server = server; this.sockets = []; }
+  WebSocket() {
+    const net = this;
+    return class FakeSocket {
+      constructor(url) {
+        this.url = url; this.readyState = 0; this.toServer = []; this.toClient = [];
+        this.conn = { out: (m) => this.toClient.push(JSON.stringify(m)), joined: false };
+        net.sockets.push(this);
+      }
+      open() { this.readyState = 1; net.server.conns.add(this.conn); this.onopen?.(); }
+      send(data) { if (this.readyState !== 1) throw new Error('not open'); this.toServer.push(data); }
+      close(code = 1000) { this.drop(code); }
+      // drop loses whatever is still queued, as a broken connection does.
+      drop(code = 1006) {
+        if (this.readyState === 3) return;
+        this.readyState = 3; net.server.conns.delete(this.conn);
+        this.toServer = []; this.toClient = [];
+        this.onclose?.({ code, reason: '' });
+      }
+      deliverToServer() { const m = this.toServer.shift(); if (m) net.server.handle(this.conn, JSON.parse(m)); return !!m; }
+      deliverToClient() { const m = this.toClient.shift(); if (m) this.onmessage?.({ data: m }); return !!m; }
+    };
+  }
+  live() { return this.sockets.filter((s) => s.readyState === 1); }
+  // settle delivers every queued message until the network is quiet.
+  settle() {
+    for (let moved = true; moved;) {
+      moved = false;
+      for (const s of this.live()) { while (s.deliverToServer()) moved = true; while (s.deliverToClient()) moved = true; }
+    }
+  }
+}
+
+function newClient(net, extra = {}) {
+  const timers = extra.timers || new FakeTimers();
+  const c = new DocClient({
+    server: 'http://example.test:8080', doc: 'notes', name: extra.name || 'Ada',
+    WebSocket: net.WebSocket(), storage: extra.storage ?? new MemStorage(), session: extra.session ?? new MemStorage(),
+    setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, setInterval: null, random: () => 0.5,
+    now: extra.now,
+  });
+  c.timers = timers;
+  c.states = [];
+  c.addEventListener('status', (e) => c.states.push(e.detail));
+  return c.start();
+}
+const lastSocket = (net) => net.sockets[net.sockets.length - 1];
+const type = (c, s) => c.applyLocal(ot.diff(c.text, s));
+const sent = (sock) => sock.toServer.map((m) => JSON.parse(m));
+
+test('wsURL', () => {
+  assert.equal(wsURL('http://h:8080'), 'ws://h:8080/ws');
+  assert.equal(wsURL('https://h/base/'), 'wss://h/base/ws');
+});
+
+test('one submit in flight, later edits composed into a buffer', () => {
+  const net = new Net(new Server());
+  const c = newClient(net);
+  const s = lastSocket(net);
+  s.open();
+  net.settle();
+  assert.equal(c.state, 'synced');
+  type(c, 'a');
+  type(c, 'ab');
+  type(c, 'abc');
+  let subs = sent(s).filter((m) => m.type === 'submit');
+  assert.deepEqual(subs, [{ type: 'submit', doc: 'notes', rev: 0, seq: 1, op: ['a'] }]);
+  assert.equal(c.state, 'saving');
+  assert.equal(c.pendingCount, 3);
+  assert.equal(describeStatus(c.statusDetail()), 'Saving 3 edits…');
+  s.deliverToServer();
+  s.deliverToClient(); // ack 1: the buffer goes out as seq 2
+  subs = sent(s).filter((m) => m.type === 'submit');
+  assert.deepEqual(subs, [{ type: 'submit', doc: 'notes', rev: 1, seq: 2, op: [1, 'bc'] }]);
+  net.settle();
+  assert.equal(net.server.text, 'abc');
+  assert.equal(c.state, 'synced');
+  assert.equal(c.serverRev, 2);
+});
+
+test('remote ops are transformed against pending edits; both sides converge', () => {
+  const net = new Net(new Server());
+  const a = newClient(net, { name: 'Ada' });
+  lastSocket(net).open();
+  const b = newClient(net, { name: 'Bo' });
+  lastSocket(net).open();
+  net.settle();
+  type(a, 'hello');
+  net.settle();
+  // Both type at once: nothing delivered until both have edits pending.
+  type(a, 'hello world');
+  type(a, 'hello world!');
+  type(b, 'Hhello');
+  type(b, 'Hhello😀');
+  net.settle();
+  assert.equal(a.text, net.server.text);
+  assert.equal(b.text, net.server.text);
+  // Both inserted at the end of "hello": the op committed first goes first.
+  assert.equal(net.server.text, 'Hhello world!😀');
+});
+
+test('reconnect: a lost ack is found in joined.ops and nothing is applied twice', () => {
+  const net = new Net(new Server());
+  const c = newClient(net);
+  const s1 = lastSocket(net);
+  s1.open();
+  net.settle();
+  type(c, 'x');
+  s1.deliverToServer(); // the server commits seq 1 …
+  type(c, 'xy');        // … a second edit waits in the buffer …
+  s1.drop();            // … and the ack is lost with the connection.
+  assert.equal(c.state, 'offline');
+  assert.equal(describeStatus(c.statusDetail()), 'Offline — 2 edits not yet saved');
+  type(c, 'xyz'); // typing goes on while offline
+  assert.equal(c.timers.list.length, 1, 'a reconnect is scheduled');
+  assert.ok(c.timers.list[0].ms >= 250 && c.timers.list[0].ms <= 500, `first backoff ${c.timers.list[0].ms}`);
+  c.timers.fireAll();
+  const s2 = lastSocket(net);
+  assert.notEqual(s2, s1);
+  s2.open();
+  s2.deliverToServer(); // hello with the same client id
+  assert.equal(net.server.seqs.get(c.client), 1);
+  s2.deliverToClient(); // welcome → join with rev
+  assert.deepEqual(sent(s2)[0], { type: 'join', doc: 'notes', rev: 0 });
+  net.settle();
+  assert.equal(net.server.text, 'xyz');
+  assert.equal(c.text, 'xyz');
+  assert.equal(net.server.rev, 2, 'seq 1 applied once, the buffer once');
+  assert.equal(c.state, 'synced');
+});
+
+test('reconnect: a resubmitted op keeps its seq and is acknowledged once', () => {
+  const net = new Net(new Server());
+  const other = newClient(net, { name: 'Bo' });
+  lastSocket(net).open();
+  const c = newClient(net);
+  const s1 = lastSocket(net);
+  s1.open();
+  net.settle();
+  type(c, 'abc');
+  s1.drop(); // the submit never reached the server
+  type(other, 'Z');
+  net.settle();
+  c.timers.fireAll();
+  lastSocket(net).open();
+  net.settle();
+  assert.equal(net.server.text, other.text);
+  assert.equal(c.text, net.server.text);
+  assert.ok(net.server.text === 'Zabc' || net.server.text === 'abcZ', net.server.text);
+  assert.equal(net.server.seqs.get(c.client), 1, 'resubmitted under its original seq');
+});
+
+test('reset: committed pending ops are dropped and the rest rebased on the new text', () => {
+  const net = new Net(new Server());
+  const c = newClient(net);
+  const s1 = lastSocket(net);
+  s1.open();
+  net.settle();
+  type(c, 'one');
+  s1.deliverToServer(); // seq 1 committed, ack lost
+  type(c, 'one two');
+  s1.drop();
+  // Others edit; the history before now is pruned, so resuming gets a reset.
+  net.server.text = 'ONE' + net.server.text.slice(3) + '!';
+  net.server.log.push({ op: [3, '!'], client: 'z', seq: 1 });
+  net.server.prunedBelow = net.server.rev;
+  c.timers.fireAll();
+  lastSocket(net).open();
+  net.settle();
+  assert.equal(net.server.text, c.text);
+  assert.ok(c.text.includes(' two'), c.text);
+  assert.equal(c.text.split('two').length, 2, 'not doubled');
+  assert.equal(c.state, 'synced');
+});
+
+test('unsent edits survive a page reload under the same client id and seqs', () => {
+  const net = new Net(new Server());
+  const storage = new MemStorage();
+  const session = new MemStorage();
+  const c = newClient(net, { storage, session });
+  const s1 = lastSocket(net);
+  s1.open();
+  net.settle();
+  type(c, 'saved');
+  net.settle();
+  type(c, 'saved 😀 draft');
+  s1.deliverToServer(); // committed, ack lost
+  type(c, 'saved 😀 draft more');
+  const id = c.client;
+  // The page goes away without a goodbye.
+  s1.readyState = 3;
+  net.server.conns.delete(s1.conn);
+  c.destroy();
+  // The reloaded page, same tab: same sessionStorage.
+  const d = newClient(net, { storage, session });
+  assert.equal(d.client, id);
+  assert.equal(d.text, 'saved 😀 draft more');
+  lastSocket(net).open();
+  net.settle();
+  assert.equal(net.server.text, 'saved 😀 draft more');
+  assert.equal(d.state, 'synced');
+  assert.equal(storage.length, 0, 'record removed once everything is saved');
+});
+
+test('a new tab adopts the unsent edits of a tab that is gone, not of a live one', () => {
+  const net = new Net(new Server());
+  const storage = new MemStorage();
+  let now = 1000;
+  const c = newClient(net, { storage, now: () => now });
+  type(c, 'offline words'); // never connected
+  c.destroy();
+  const live = newClient(net, { storage, now: () => now });
+  assert.notEqual(live.client, c.client, 'a fresh record is not adopted');
+  live.destroy();
+  now += 60000;
+  const d = newClient(net, { storage, now: () => now });
+  assert.equal(d.client, c.client);
+  assert.equal(d.text, 'offline words');
+  lastSocket(net).open();
+  net.settle();
+  assert.equal(net.server.text, 'offline words');
+});
+
+test('presence is mapped through pending edits both ways', () => {
+  const net = new Net(new Server());
+  const a = newClient(net, { name: 'Ada' });
+  lastSocket(net).open();
+  const b = newClient(net, { name: 'Bo' });
+  lastSocket(net).open();
+  net.settle();
+  type(a, 'abcdef');
+  net.settle();
+  type(b, 'XXabcdef'); // pending at b
+  a.sendPresence(3, 3); // caret after "abc"
+  net.settle();
+  const peer = b.peers.get(a.client);
+  assert.equal(peer.name, 'Ada');
+  assert.equal(peer.head, 5, 'moved over b\'s pending insert');
+  net.settle();
+  // b sends its caret with a pending op: mapped back to the server revision.
+  type(b, 'XXabcdefY');
+  b.sendPresence(9, 9);
+  const last = sent(net.sockets[1]).filter((m) => m.type === 'presence').pop();
+  assert.deepEqual(last, { type: 'presence', doc: 'notes', rev: 2, anchor: 8, head: 8 });
+});
+
+test('backoff grows and is capped', () => {
+  const net = new Net(new Server());
+  const c = newClient(net);
+  const delays = [];
+  for (let i = 0; i < 12; i++) {
+    lastSocket(net).drop();
+    delays.push(c.timers.list[0].ms);
+    c.timers.fireAll();
+  }
+  for (let i = 1; i < 6; i++) assert.ok(delays[i] > delays[i - 1], `delays ${delays}`);
+  assert.ok(delays.at(-1) <= 30000);
+});
+
+test('random interleavings with drops converge without loss or doubling', () => {
+  let seed = 7;
+  const r = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 2 ** 32; };
+  for (let round = 0; round < 30; round++) {
+    const net = new Net(new Server());
+    const clients = [0, 1, 2].map((i) => { const c = newClient(net, { name: 'p' + i }); lastSocket(net).open(); return c; });
+    net.settle();
+    const typed = new Map(clients.map((c) => [c, 0]));
+    for (let step = 0; step < 120; step++) {
+      const c = clients[Math.floor(r() * clients.length)];
+      const x = r();
+      if (x < 0.4) {
+        // Each client types its own marker letter at a random place.
+        const cps = [...c.text];
+        const at = Math.floor(r() * (cps.length + 1));
+        const mark = String.fromCodePoint(0x1f600 + clients.indexOf(c));
+        cps.splice(at, 0, mark);
+        type(c, cps.join(''));
+        typed.set(c, typed.get(c) + 1);
+      } else if (x < 0.8) {
+        const live = net.live();
+        if (live.length) {
+          const s = live[Math.floor(r() * live.length)];
+          if (r() < 0.5) s.deliverToServer(); else s.deliverToClient();
+        }
+      } else if (x < 0.87) {
+        const s = net.live().find((k) => k.url && r() < 0.5);
+        if (s) s.drop();
+      } else {
+        for (const k of clients) if (k.timers.list.length) { k.timers.fireAll(); lastSocket(net).open(); }
+      }
+    }
+    for (const k of clients) if (k.timers.list.length) { k.timers.fireAll(); lastSocket(net).open(); }
+    net.settle();
+    for (const c of clients) {
+      assert.equal(c.text, net.server.text, `round ${round}: client converged`);
+      const mark = String.fromCodePoint(0x1f600 + clients.indexOf(c));
+      assert.equal([...net.server.text].filter((ch) => ch === mark).length, typed.get(c), `round ${round}: every keystroke once`);
+    }
+  }
+});
