@@ -1,0 +1,232 @@
+package collab
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/ot"
+)
+
+const testWait = 10 * time.Second
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// startServer runs a Server over store behind an httptest server; both are
+// shut down at the end of the test.
+func startServer(t *testing.T, store Store, opts Options) (*Server, *httptest.Server) {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = quietLogger()
+	}
+	srv := NewServer(store, opts)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ts.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), testWait)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	})
+	return srv, ts
+}
+
+func wsURL(ts *httptest.Server) string { return "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws" }
+
+// tclient is a raw protocol client: JSON over a gorilla connection.
+type tclient struct {
+	t  *testing.T
+	ws *websocket.Conn
+	id string
+}
+
+func dialRaw(t *testing.T, ts *httptest.Server, hdr http.Header) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
+	d := websocket.Dialer{HandshakeTimeout: testWait}
+	return d.Dial(wsURL(ts), hdr)
+}
+
+// connect dials and says hello as client id.
+func connect(t *testing.T, ts *httptest.Server, id string) *tclient {
+	t.Helper()
+	ws, _, err := dialRaw(t, ts, nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	c := &tclient{t: t, ws: ws, id: id}
+	t.Cleanup(func() { ws.Close() })
+	c.send(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: id, Name: "name-" + id, Color: "#123"})
+	var w wire.Welcome
+	c.expect(wire.TypeWelcome, &w)
+	if w.Client != id {
+		t.Fatalf("welcome client = %q, want %q", w.Client, id)
+	}
+	return c
+}
+
+func (c *tclient) send(v any) {
+	c.t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		c.t.Fatalf("marshal: %v", err)
+	}
+	c.sendRaw(data)
+}
+
+func (c *tclient) sendRaw(data []byte) {
+	c.t.Helper()
+	c.ws.SetWriteDeadline(time.Now().Add(testWait))
+	if err := c.ws.WriteMessage(websocket.TextMessage, data); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// next reads one message and returns its type and bytes.
+func (c *tclient) next() (string, []byte) {
+	c.t.Helper()
+	c.ws.SetReadDeadline(time.Now().Add(testWait))
+	_, data, err := c.ws.ReadMessage()
+	if err != nil {
+		c.t.Fatalf("%s: read: %v", c.id, err)
+	}
+	typ, err := wire.PeekType(data)
+	if err != nil {
+		c.t.Fatalf("%s: message without type: %s", c.id, data)
+	}
+	return typ, data
+}
+
+// expect reads messages until one of type typ, skipping presence and
+// editor events, and decodes it into v. Anything else is a failure.
+func (c *tclient) expect(typ string, v any) {
+	c.t.Helper()
+	for {
+		got, data := c.next()
+		if got == typ {
+			if v != nil {
+				if err := json.Unmarshal(data, v); err != nil {
+					c.t.Fatalf("decode %s: %v", data, err)
+				}
+			}
+			return
+		}
+		if got != wire.TypePresence && got != wire.TypeEditor {
+			c.t.Fatalf("%s: got %s, want %s", c.id, data, typ)
+		}
+	}
+}
+
+func (c *tclient) expectError(code string) wire.Error {
+	c.t.Helper()
+	var e wire.Error
+	c.expect(wire.TypeError, &e)
+	if e.Code != code {
+		c.t.Fatalf("%s: error code %q (%s), want %q", c.id, e.Code, e.Message, code)
+	}
+	return e
+}
+
+func (c *tclient) join(doc string, rev *uint64) wire.Joined {
+	c.t.Helper()
+	c.send(wire.Join{Type: wire.TypeJoin, Doc: doc, Rev: rev})
+	var j wire.Joined
+	c.expect(wire.TypeJoined, &j)
+	return j
+}
+
+func (c *tclient) submit(doc string, rev, seq uint64, op ot.Op) {
+	c.t.Helper()
+	c.send(wire.Submit{Type: wire.TypeSubmit, Doc: doc, Rev: rev, Seq: seq, Op: op})
+}
+
+func (c *tclient) ack(seq uint64) wire.Ack {
+	c.t.Helper()
+	var a wire.Ack
+	c.expect(wire.TypeAck, &a)
+	if a.Seq != seq {
+		c.t.Fatalf("%s: ack seq %d, want %d", c.id, a.Seq, seq)
+	}
+	return a
+}
+
+// closeCode reads until the connection ends and returns the close code.
+func (c *tclient) closeCode() int {
+	c.t.Helper()
+	for {
+		c.ws.SetReadDeadline(time.Now().Add(testWait))
+		_, _, err := c.ws.ReadMessage()
+		if err == nil {
+			continue
+		}
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			return ce.Code
+		}
+		c.t.Fatalf("%s: connection ended without a close frame: %v", c.id, err)
+	}
+}
+
+// insertAt builds the op inserting s at pos in a document of n code points.
+func insertAt(n, pos int, s string) ot.Op {
+	var b ot.Builder
+	return b.Retain(pos).Insert(s).Retain(n - pos).Op()
+}
+
+func deleteAt(n, pos, k int) ot.Op {
+	var b ot.Builder
+	return b.Retain(pos).Delete(k).Retain(n - pos - k).Op()
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// waitFor polls cond until it holds or the deadline passes; only for state
+// that nothing signals (unloading after a grace period).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(testWait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func storeText(t *testing.T, st Store, id string) (string, uint64) {
+	t.Helper()
+	doc, err := st.Load(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Load(%s): %v", id, err)
+	}
+	return doc.Text, doc.Rev
+}
+
+// replay rebuilds a document from its stored op log.
+func replay(t *testing.T, st Store, id string) string {
+	t.Helper()
+	recs, err := st.Ops(context.Background(), id, 0, ^uint64(0))
+	if err != nil {
+		t.Fatalf("Ops: %v", err)
+	}
+	b := ot.NewBuffer("")
+	for i, r := range recs {
+		if r.Rev != uint64(i+1) {
+			t.Fatalf("record %d has rev %d", i, r.Rev)
+		}
+		if err := b.Apply(r.Op); err != nil {
+			t.Fatalf("replay rev %d: %v", r.Rev, err)
+		}
+	}
+	return b.String()
+}
