@@ -9,6 +9,12 @@ package ot
 // When both insert at the same position, a's text goes first. The server
 // passes the op it committed first as a. Transform fails with a *LengthError
 // when a and b do not have the same base length.
+//
+// Transforming over a composition of ops is not always the same as
+// transforming over the ops one by one: when the ops between two inserts
+// are deleted, the composition puts them at one position and the tie rule
+// decides their order. Every party that rebases an op must therefore
+// transform over the same ops in the same order.
 func Transform(a, b Op) (aPrime, bPrime Op, err error) {
 	if a.baseLen != b.baseLen {
 		return Op{}, Op{}, &LengthError{Want: a.baseLen, Got: b.baseLen}
