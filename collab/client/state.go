@@ -353,8 +353,8 @@ func (d *Doc) onError(m *wire.Error) error {
 		d.resync(m.Code == wire.CodeNotJoined, se)
 	case transientCode(m.Code):
 		return se
-	case !d.live:
-		d.end(se) // rejoining refused
+	case !d.live, m.Code == wire.CodeNotFound:
+		d.end(se) // rejoining refused, or the document was deleted
 	default:
 		d.events.emit(Event{Kind: EventError, Rev: d.rev, Seq: m.Seq, Err: se})
 	}
