@@ -1,0 +1,14 @@
+// The bare page at "/embed/{id}" for an <iframe>: one <collab-editor>,
+// configured from the query (name, color, token, readonly).
+
+import '../collab.js';
+
+const id = decodeURIComponent(location.pathname.replace(/^\/embed\//, ''));
+document.title = `${id} — collab`;
+const params = new URLSearchParams(location.search);
+const editor = document.createElement('collab-editor');
+editor.setAttribute('server', location.origin);
+editor.setAttribute('doc', id);
+for (const k of ['name', 'color', 'token']) if (params.get(k)) editor.setAttribute(k, params.get(k));
+if (params.has('readonly') && params.get('readonly') !== 'false') editor.setAttribute('readonly', '');
+document.body.append(editor);

@@ -1,0 +1,65 @@
+// The document list at "/": lists GET /api/docs and opens or creates a
+// document by name.
+
+const ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+const form = document.getElementById('new-doc');
+const input = document.getElementById('doc-name');
+const error = document.getElementById('doc-name-error');
+const list = document.getElementById('doc-list');
+const status = document.getElementById('list-status');
+const more = document.getElementById('more');
+let next = '';
+
+form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const id = input.value.trim();
+  if (!ID.test(id)) {
+    error.textContent = 'Use 1 to 128 letters, digits, “-”, “_” or “.” (no spaces).';
+    error.hidden = false;
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+    return;
+  }
+  location.assign('/d/' + encodeURIComponent(id));
+});
+input.addEventListener('input', () => {
+  if (!error.hidden && ID.test(input.value.trim())) {
+    error.hidden = true;
+    input.removeAttribute('aria-invalid');
+  }
+});
+
+function when(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) || d.getFullYear() < 2000 ? '' : d.toLocaleString();
+}
+
+async function load() {
+  try {
+    const url = '/api/docs?limit=100' + (next ? '&after=' + encodeURIComponent(next) : '');
+    const res = await fetch(url, { headers: { Accept: 'application/json' } });
+    if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
+    const body = await res.json();
+    const docs = Array.isArray(body) ? body : body.docs || [];
+    for (const d of docs) {
+      const li = document.createElement('li');
+      const a = document.createElement('a');
+      a.href = '/d/' + encodeURIComponent(d.id);
+      a.textContent = d.id;
+      const meta = document.createElement('span');
+      meta.className = 'meta';
+      const updated = when(d.updated);
+      meta.textContent = `${d.length ?? 0} characters · revision ${d.rev ?? 0}${updated ? ' · ' + updated : ''}`;
+      li.append(a, meta);
+      list.append(li);
+    }
+    next = body.next || '';
+    more.hidden = !next;
+    status.textContent = list.children.length ? `${list.children.length} document${list.children.length === 1 ? '' : 's'}` : 'No documents yet: create one above.';
+  } catch (err) {
+    status.textContent = `Could not load the documents (${err.message}).`;
+  }
+}
+more.addEventListener('click', load);
+load();
