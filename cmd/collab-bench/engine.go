@@ -1,0 +1,299 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/collabd/collab/bench/stats"
+)
+
+// workload is what the editors do.
+type workload struct {
+	docs, editors int
+	rate          float64 // edits per second per editor; 0: as fast as acks allow
+	duration      time.Duration
+	seed          uint64
+	maxLen        int           // documents are kept around this length
+	drain         time.Duration // how long to wait for the last acks and deliveries
+	dialers       int           // connections opened at once
+	runID         string        // makes document and client ids unique per run
+}
+
+// docState tracks one document's editors and correlates acks with
+// deliveries by revision: the author's ack says which revision its submit
+// became and when the submit was sent; each other editor's op event for that
+// revision is an arrival.
+type docState struct {
+	id       string
+	others   int // editors that should receive each op: editors-1
+	sessions []session
+
+	mu      sync.Mutex           // guards the fields below
+	pending map[uint64]*revEntry // revisions still missing their ack or an arrival
+	ack     stats.Recorder       // submit to ack, one per acknowledged submit
+	deliv   stats.Recorder       // submit to arrival, one per (revision, other editor)
+}
+
+type revEntry struct {
+	sent    time.Time
+	known   bool        // the ack arrived: sent is set
+	early   []time.Time // arrivals seen before the ack
+	arrived int
+}
+
+type engine struct {
+	wl  workload
+	sys system
+	t0  time.Time // typing starts
+	log io.Writer
+
+	edits, acks, deliveries atomic.Int64
+	reconnects, errs        atomic.Int64
+	rejects, missed, skew   atomic.Int64
+	busy                    atomic.Int64 // editors with an unacknowledged edit
+	open                    atomic.Int64 // revisions missing their ack or an arrival
+}
+
+func (d *docState) acked(e *engine, rev uint64, sent, now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.ack.Add(now.Sub(e.t0), now.Sub(sent))
+	if d.others == 0 {
+		return
+	}
+	en := d.entry(e, rev)
+	en.sent, en.known = sent, true
+	for _, t := range en.early {
+		d.deliv.Add(t.Sub(e.t0), t.Sub(sent))
+	}
+	en.arrived += len(en.early)
+	en.early = nil
+	d.settle(e, rev, en)
+}
+
+func (d *docState) arrived(e *engine, rev uint64, now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	en := d.entry(e, rev)
+	if !en.known {
+		en.early = append(en.early, now)
+		return
+	}
+	d.deliv.Add(now.Sub(e.t0), now.Sub(en.sent))
+	en.arrived++
+	d.settle(e, rev, en)
+}
+
+func (d *docState) entry(e *engine, rev uint64) *revEntry {
+	en := d.pending[rev]
+	if en == nil {
+		en = &revEntry{}
+		d.pending[rev] = en
+		e.open.Add(1)
+	}
+	return en
+}
+
+func (d *docState) settle(e *engine, rev uint64, en *revEntry) {
+	if en.known && en.arrived >= d.others {
+		delete(d.pending, rev)
+		e.open.Add(-1)
+	}
+}
+
+// connect opens every editor's session, a few at a time.
+func (e *engine) connect(ctx context.Context) ([]*docState, error) {
+	docs := make([]*docState, e.wl.docs)
+	for i := range docs {
+		docs[i] = &docState{
+			id:       fmt.Sprintf("bench-%s-%d", e.wl.runID, i),
+			others:   e.wl.editors - 1,
+			sessions: make([]session, e.wl.editors),
+			pending:  make(map[uint64]*revEntry),
+		}
+	}
+	total := e.wl.docs * e.wl.editors
+	var (
+		wg       sync.WaitGroup
+		next     atomic.Int64
+		done     atomic.Int64
+		firstErr error
+		errOnce  sync.Once
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for range max(1, e.wl.dialers) {
+		wg.Go(func() {
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= total || ctx.Err() != nil {
+					return
+				}
+				d, ed := docs[k/e.wl.editors], k%e.wl.editors
+				client := fmt.Sprintf("b%s-%d-%d", e.wl.runID, k/e.wl.editors, ed)
+				s, err := e.sys.open(ctx, d.id, client)
+				if err != nil {
+					errOnce.Do(func() { firstErr = fmt.Errorf("connect editor %d of %s: %w", ed, d.id, err); cancel() })
+					return
+				}
+				d.sessions[ed] = s
+				if n := done.Add(1); n%1000 == 0 {
+					fmt.Fprintf(e.log, "connected %d/%d\n", n, total)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		closeAll(docs)
+		return nil, firstErr
+	}
+	return docs, ctx.Err()
+}
+
+func closeAll(docs []*docState) {
+	for _, d := range docs {
+		for _, s := range d.sessions {
+			if s != nil {
+				s.Close()
+				for range s.Events() {
+				}
+			}
+		}
+	}
+}
+
+// editor is one editor's loop: it types on its schedule and handles its
+// session's events. It infers when each submit went out the way the client
+// sends them: an edit made with no submit in flight goes out at once; edits
+// made while one is in flight are composed and go out when its ack arrives.
+// The ack's seq confirms the inference; a mismatch is counted as skew.
+type editor struct {
+	e    *engine
+	d    *docState
+	s    session
+	gen  *editGen
+	rng  *rand.Rand
+	stop <-chan struct{} // closed when typing ends
+
+	inFlight bool
+	queued   bool
+	sentAt   time.Time
+	seq      uint64 // seq of the submit in flight
+
+	wasOffline bool
+}
+
+func (ed *editor) run(ctx context.Context) {
+	var tick <-chan time.Time
+	var timer *time.Timer
+	var next time.Time
+	var interval time.Duration
+	if ed.e.wl.rate > 0 {
+		interval = time.Duration(float64(time.Second) / ed.e.wl.rate)
+		next = ed.e.t0.Add(time.Duration(ed.rng.Int64N(int64(interval)))) // spread editors evenly
+		timer = time.NewTimer(time.Until(next))
+		defer timer.Stop()
+		tick = timer.C
+	} else {
+		ed.edit()
+	}
+	typing := true
+	stop := ed.stop
+	events := ed.s.Events()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-stop:
+			typing, stop, tick = false, nil, nil
+		case <-tick:
+			ed.edit()
+			next = next.Add(interval)
+			timer.Reset(time.Until(next))
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			ed.handle(ev)
+			if typing && tick == nil && !ed.inFlight {
+				ed.edit() // as fast as acks allow
+			}
+		}
+	}
+}
+
+func (ed *editor) edit() {
+	pos, del, ins := ed.gen.next(ed.s.Len())
+	ed.apply(pos, del, ins)
+}
+
+// apply makes one local edit and notes whether it went out at once.
+func (ed *editor) apply(pos, del int, ins string) bool {
+	now := time.Now()
+	if err := ed.s.Apply(pos, del, ins); err != nil {
+		ed.e.errs.Add(1)
+		return false
+	}
+	ed.e.edits.Add(1)
+	if ed.inFlight {
+		ed.queued = true
+		return true
+	}
+	ed.inFlight, ed.sentAt = true, now
+	ed.seq++
+	ed.e.busy.Add(1)
+	return true
+}
+
+func (ed *editor) handle(ev event) {
+	e := ed.e
+	if ev.missed > 0 {
+		e.missed.Add(int64(ev.missed))
+	}
+	switch ev.kind {
+	case evAck:
+		now := time.Now()
+		if !ed.inFlight || ev.seq != ed.seq {
+			e.skew.Add(1)
+			ed.seq = ev.seq
+		}
+		e.acks.Add(1)
+		ed.d.acked(e, ev.rev, ed.sentAt, now)
+		ed.submitted(now)
+	case evReject:
+		e.rejects.Add(1)
+		ed.submitted(time.Now())
+	case evOp:
+		e.deliveries.Add(1)
+		ed.d.arrived(e, ev.rev, time.Now())
+	case evOffline:
+		ed.wasOffline = true
+	case evOnline:
+		if ed.wasOffline { // the first online is the join itself
+			e.reconnects.Add(1)
+			ed.wasOffline = false
+		}
+	case evError:
+		e.errs.Add(1)
+	}
+}
+
+// submitted ends the submit in flight; the composed edits, if any, go out now.
+func (ed *editor) submitted(now time.Time) {
+	if ed.queued {
+		ed.queued = false
+		ed.sentAt = now
+		ed.seq++
+		return
+	}
+	if ed.inFlight {
+		ed.inFlight = false
+		ed.e.busy.Add(-1)
+	}
+}

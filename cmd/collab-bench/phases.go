@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/collabd/collab/bench/procstat"
+	"github.com/collabd/collab/bench/stats"
+)
+
+// runEdits connects the editors, lets them type for the duration, waits for
+// the last acks and deliveries, checks convergence and builds the report.
+// It returns the report with an error when the run failed its checks.
+func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) (*report, error) {
+	wl := o.workload()
+	e := &engine{wl: wl, sys: tgt.sys, log: progress}
+	connStart := time.Now()
+	docs, err := e.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(docs)
+	connectTime := time.Since(connStart)
+	fmt.Fprintf(progress, "%s: %d connections open in %.1fs; typing for %s\n",
+		tgt.name, wl.docs*wl.editors, connectTime.Seconds(), wl.duration)
+
+	sampling := startSampling(ctx, tgt)
+
+	edCtx, stopEditors := context.WithCancel(ctx)
+	stop := make(chan struct{})
+	e.t0 = time.Now()
+	var wg sync.WaitGroup
+	for i, d := range docs {
+		for j, s := range d.sessions {
+			stream := uint64(i*wl.editors + j)
+			ed := &editor{e: e, d: d, s: s, stop: stop,
+				gen: newEditGen(wl.seed, stream, wl.maxLen),
+				rng: rand.New(rand.NewPCG(wl.seed^0x9e3779b97f4a7c15, stream))}
+			wg.Go(func() { ed.run(edCtx) })
+		}
+	}
+	progDone := make(chan struct{})
+	var progWG sync.WaitGroup
+	progWG.Go(func() { e.progress(progDone, sampling.srv) })
+
+	select {
+	case <-time.After(wl.duration):
+	case <-ctx.Done():
+	}
+	window := time.Since(e.t0)
+	atEnd := e.snapshot()
+	close(stop)
+	srvSum, benchSum := sampling.stop()
+
+	drained := e.waitDrained(ctx, wl.drain)
+	close(progDone)
+	progWG.Wait()
+	conv := checkConvergence(ctx, tgt.sys, docs)
+	stopEditors()
+	wg.Wait()
+
+	rep := e.report(tgt, docs, window, atEnd, connectTime)
+	rep.Converged, rep.ConvergeNote = conv.ok, conv.note
+	rep.Server, rep.Bench = srvSum, benchSum
+	if ctx.Err() != nil {
+		return rep, ctx.Err()
+	}
+	if !drained {
+		rep.Failures = append(rep.Failures, fmt.Sprintf("after %s, %d editors still had unacknowledged edits and %d revisions were not delivered to every editor", wl.drain, e.busy.Load(), e.open.Load()))
+	}
+	if conv.ok != nil && !*conv.ok {
+		rep.Failures = append(rep.Failures, conv.note)
+	}
+	if len(rep.Failures) > 0 {
+		return rep, fmt.Errorf("run failed: %s", rep.Failures[0])
+	}
+	return rep, nil
+}
+
+// sampling reads the server's and this process's CPU and memory every
+// second while the editors type.
+type sampling struct {
+	srv, bench *procstat.Sampler
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+}
+
+func startSampling(ctx context.Context, tgt *target) *sampling {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &sampling{bench: procstat.NewSampler(os.Getpid()), cancel: cancel}
+	if tgt.pid > 0 {
+		s.srv = procstat.NewSampler(tgt.pid)
+	}
+	for _, sm := range []*procstat.Sampler{s.srv, s.bench} {
+		if sm != nil {
+			s.wg.Go(func() { sm.Run(ctx, time.Second) })
+		}
+	}
+	return s
+}
+
+// stop ends sampling and returns the summaries; srv is nil when the
+// server's process is unknown.
+func (s *sampling) stop() (srv *procstat.Summary, bench procstat.Summary) {
+	s.cancel()
+	s.wg.Wait()
+	if s.srv != nil {
+		sum, _ := s.srv.Summary()
+		srv = &sum
+	}
+	bench, _ = s.bench.Summary()
+	return srv, bench
+}
+
+type counts struct {
+	edits, acks, deliveries int64
+}
+
+func (e *engine) snapshot() counts {
+	return counts{edits: e.edits.Load(), acks: e.acks.Load(), deliveries: e.deliveries.Load()}
+}
+
+// waitDrained waits until every edit is acknowledged and every revision
+// reached every other editor, or until limit passes.
+func (e *engine) waitDrained(ctx context.Context, limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if e.busy.Load() == 0 && e.open.Load() == 0 {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+}
+
+// progress prints a line a second until done.
+func (e *engine) progress(done <-chan struct{}, srv *procstat.Sampler) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	last, lastAt := e.snapshot(), time.Now()
+	for {
+		select {
+		case <-done:
+			return
+		case now := <-t.C:
+			c := e.snapshot()
+			dt := now.Sub(lastAt).Seconds()
+			line := fmt.Sprintf("[%4.0fs] edits %6.0f/s  acks %6.0f/s  deliveries %7.0f/s  waiting %d  reconnects %d  errors %d",
+				now.Sub(e.t0).Seconds(), float64(c.edits-last.edits)/dt, float64(c.acks-last.acks)/dt,
+				float64(c.deliveries-last.deliveries)/dt, e.busy.Load(), e.reconnects.Load(), e.errs.Load())
+			if srv != nil {
+				u := srv.Current()
+				line += fmt.Sprintf("  server rss %.0f MB", float64(u.RSS)/(1<<20))
+			}
+			fmt.Fprintln(e.log, line)
+			last, lastAt = c, now
+		}
+	}
+}
+
+type convergence struct {
+	ok   *bool // nil: not checked
+	note string
+}
+
+// checkConvergence compares every editor's text with the server's.
+func checkConvergence(ctx context.Context, sys system, docs []*docState) convergence {
+	var (
+		mu       sync.Mutex
+		diverged int
+		first    string
+		checked  = true
+		wg       sync.WaitGroup
+		next     = make(chan *docState)
+	)
+	for range 8 {
+		wg.Go(func() {
+			for d := range next {
+				want, ok, err := sys.text(ctx, d.id)
+				if !ok {
+					mu.Lock()
+					checked = false
+					mu.Unlock()
+					continue
+				}
+				bad := ""
+				if err != nil {
+					bad = fmt.Sprintf("%s: %v", d.id, err)
+				}
+				for i, s := range d.sessions {
+					if bad != "" {
+						break
+					}
+					if got, _ := s.Text(); got != want {
+						bad = fmt.Sprintf("%s: editor %d has %d code points, the server %d", d.id, i, runeCount(got), runeCount(want))
+					}
+				}
+				if bad != "" {
+					mu.Lock()
+					diverged++
+					if first == "" {
+						first = bad
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, d := range docs {
+		next <- d
+	}
+	close(next)
+	wg.Wait()
+	if !checked {
+		return convergence{note: "not checked: the system keeps no text"}
+	}
+	ok := diverged == 0
+	if ok {
+		return convergence{ok: &ok, note: fmt.Sprintf("all %d documents: every editor's text equals the server's", len(docs))}
+	}
+	return convergence{ok: &ok, note: fmt.Sprintf("%d of %d documents diverged; first: %s", diverged, len(docs), first)}
+}
+
+func (e *engine) report(tgt *target, docs []*docState, window time.Duration, atEnd counts, connect time.Duration) *report {
+	var acks, delivs []*stats.Recorder
+	undelivered := 0
+	for _, d := range docs {
+		d.mu.Lock()
+		acks = append(acks, &d.ack)
+		delivs = append(delivs, &d.deliv)
+		for _, en := range d.pending {
+			undelivered += d.others - en.arrived
+		}
+		d.mu.Unlock()
+	}
+	ackS, delS := stats.Merge(acks...), stats.Merge(delivs...)
+	sec := window.Seconds()
+	r := &report{
+		System:           tgt.name,
+		Mode:             "edits",
+		Docs:             e.wl.docs,
+		Editors:          e.wl.editors,
+		Connections:      e.wl.docs * e.wl.editors,
+		Rate:             e.wl.rate,
+		Seed:             e.wl.seed,
+		DurationS:        round3(sec),
+		ConnectS:         round3(connect.Seconds()),
+		Edits:            atEnd.edits,
+		EditsPerSec:      round1(float64(atEnd.edits) / sec),
+		Acks:             e.acks.Load(),
+		AcksPerSec:       round1(float64(atEnd.acks) / sec),
+		Deliveries:       e.deliveries.Load(),
+		DeliveriesPerSec: round1(float64(atEnd.deliveries) / sec),
+		SubmitToAck:      ackS.Summarize(),
+		SubmitToOthers:   delS.Summarize(),
+		Reconnects:       e.reconnects.Load(),
+		Errors:           e.errs.Load(),
+		Rejects:          e.rejects.Load(),
+		MissedEvents:     e.missed.Load(),
+		Skew:             e.skew.Load(),
+		Undelivered:      int64(undelivered),
+		ServerInProcess:  tgt.inprocess,
+		Machine:          thisMachine(),
+		series:           &plotData{ack: ackS, deliv: delS},
+	}
+	return r
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/ot"
+	"github.com/gorilla/websocket"
+)
+
+// rawSystem drives the baseline hub with a minimal protocol client: the same
+// connections and messages as the real client (hello, join, one submit in
+// flight, ops decoded with the ot codec), without transforming or applying
+// other editors' ops, since the hub does not transform them either. Each
+// editor's length counts its own edits only; the hub does not check it.
+type rawSystem struct {
+	url    string
+	dialer *websocket.Dialer
+}
+
+func newRawSystem(wsURL string) *rawSystem {
+	return &rawSystem{url: wsURL, dialer: &websocket.Dialer{ReadBufferSize: 4096, WriteBufferSize: 4096}}
+}
+
+func (s *rawSystem) close() {}
+
+func (s *rawSystem) text(context.Context, string) (string, bool, error) { return "", false, nil }
+
+type rawSession struct {
+	ws     *websocket.Conn
+	doc    string
+	events chan event
+
+	mu       sync.Mutex // guards the fields below and writes to ws
+	n        int        // own text length
+	rev      uint64
+	seq      uint64 // last seq sent
+	inFlight bool
+	queued   []byte // the op composed while one is in flight (only its size matters)
+}
+
+func (s *rawSystem) open(ctx context.Context, doc, client string) (session, error) {
+	ws, _, err := s.dialer.DialContext(ctx, s.url, http.Header{})
+	if err != nil {
+		return nil, fmt.Errorf("dial: %w", err)
+	}
+	r := &rawSession{ws: ws, doc: doc, events: make(chan event, 1024)}
+	if err := r.handshake(client); err != nil {
+		ws.Close()
+		return nil, err
+	}
+	go r.read()
+	return r, nil
+}
+
+func (r *rawSession) handshake(client string) error {
+	if err := r.ws.WriteJSON(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: client}); err != nil {
+		return err
+	}
+	if err := r.expect(wire.TypeWelcome, nil); err != nil {
+		return err
+	}
+	if err := r.ws.WriteJSON(wire.Join{Type: wire.TypeJoin, Doc: r.doc}); err != nil {
+		return err
+	}
+	var j wire.Joined
+	if err := r.expect(wire.TypeJoined, &j); err != nil {
+		return err
+	}
+	r.rev = j.Rev
+	return nil
+}
+
+func (r *rawSession) expect(typ string, v any) error {
+	_, data, err := r.ws.ReadMessage()
+	if err != nil {
+		return err
+	}
+	if t, _ := wire.PeekType(data); t != typ {
+		return fmt.Errorf("got %s, want %s", data, typ)
+	}
+	if v != nil {
+		return json.Unmarshal(data, v)
+	}
+	return nil
+}
+
+// incoming holds the fields of every server message the benchmark reads.
+type incoming struct {
+	Type string `json:"type"`
+	Rev  uint64 `json:"rev"`
+	Seq  uint64 `json:"seq"`
+	Op   ot.Op  `json:"op"`
+	Code string `json:"code"`
+}
+
+func (r *rawSession) read() {
+	defer close(r.events)
+	for {
+		_, data, err := r.ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		var m incoming
+		if err := json.Unmarshal(data, &m); err != nil {
+			r.events <- event{kind: evError, err: err}
+			continue
+		}
+		switch m.Type {
+		case wire.TypeAck:
+			r.acked(m.Rev)
+			r.events <- event{kind: evAck, seq: m.Seq, rev: m.Rev}
+		case wire.TypeOp:
+			r.mu.Lock()
+			r.rev = m.Rev
+			r.mu.Unlock()
+			r.events <- event{kind: evOp, seq: m.Seq, rev: m.Rev}
+		case wire.TypeError:
+			r.events <- event{kind: evError, err: fmt.Errorf("server error %s", m.Code)}
+		}
+	}
+}
+
+func (r *rawSession) acked(rev uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rev = rev
+	r.inFlight = false
+	if r.queued != nil {
+		r.sendLocked(r.queued)
+		r.queued = nil
+	}
+}
+
+func (r *rawSession) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
+
+func (r *rawSession) Apply(pos, del int, ins string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if pos+del > r.n {
+		return fmt.Errorf("edit past the end")
+	}
+	var b ot.Builder
+	op := b.Retain(pos).Insert(ins).Delete(del).Retain(r.n - pos - del).Op()
+	r.n = op.TargetLen()
+	data, _ := op.MarshalJSON()
+	if r.inFlight {
+		r.queued = data
+		return nil
+	}
+	return r.sendLocked(data)
+}
+
+func (r *rawSession) sendLocked(op []byte) error {
+	r.seq++
+	r.inFlight = true
+	msg := wire.Submit{Type: wire.TypeSubmit, Doc: r.doc, Rev: r.rev, Seq: r.seq}
+	data, err := json.Marshal(struct {
+		wire.Submit
+		Op json.RawMessage `json:"op"`
+	}{msg, op})
+	if err != nil {
+		return err
+	}
+	return r.ws.WriteMessage(websocket.TextMessage, data)
+}
+
+func (r *rawSession) Events() <-chan event { return r.events }
+
+func (r *rawSession) Text() (string, bool) { return "", false }
+
+func (r *rawSession) Synced() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return !r.inFlight && r.queued == nil
+}
+
+func (r *rawSession) Close() error { return r.ws.Close() }

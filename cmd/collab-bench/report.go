@@ -1,0 +1,138 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/collabd/collab/bench/procstat"
+	"github.com/collabd/collab/bench/stats"
+)
+
+// report is the outcome of one run, printed as a table or as JSON.
+type report struct {
+	System               string            `json:"system"`
+	Mode                 string            `json:"mode"` // "edits" or "trace"
+	Trace                string            `json:"trace,omitempty"`
+	Docs                 int               `json:"docs"`
+	Editors              int               `json:"editors_per_doc"`
+	Connections          int               `json:"connections"`
+	Rate                 float64           `json:"rate_per_editor"` // 0: as fast as acks allow
+	Seed                 uint64            `json:"seed"`
+	DurationS            float64           `json:"duration_s"`
+	ConnectS             float64           `json:"connect_s"`
+	Edits                int64             `json:"edits"`
+	EditsPerSec          float64           `json:"edits_per_s"`
+	Acks                 int64             `json:"acks"`
+	AcksPerSec           float64           `json:"acks_per_s"`
+	Deliveries           int64             `json:"deliveries"`
+	DeliveriesPerSec     float64           `json:"deliveries_per_s"`
+	SubmitToAck          stats.Summary     `json:"submit_to_ack"`
+	SubmitToOthers       stats.Summary     `json:"submit_to_others"`
+	Reconnects           int64             `json:"reconnects"`
+	Errors               int64             `json:"errors"`
+	Rejects              int64             `json:"rejects"`
+	MissedEvents         int64             `json:"missed_events"`
+	Skew                 int64             `json:"seq_skew"`
+	Undelivered          int64             `json:"undelivered"`
+	Server               *procstat.Summary `json:"server,omitempty"`
+	ServerInProcess      bool              `json:"server_in_process"`
+	Bench                procstat.Summary  `json:"bench_process"`
+	Converged            *bool             `json:"converged"` // null: not checked
+	ConvergeNote         string            `json:"convergence"`
+	Failures             []string          `json:"failures,omitempty"`
+	Baseline             *report           `json:"baseline,omitempty"`
+	AcksVsBaseline       float64           `json:"acks_vs_baseline,omitempty"`
+	DeliveriesVsBaseline float64           `json:"deliveries_vs_baseline,omitempty"`
+	Machine              machine           `json:"machine"`
+
+	series *plotData
+}
+
+type machine struct {
+	CPUs     int    `json:"cpus"`
+	CPUModel string `json:"cpu_model"`
+	Go       string `json:"go"`
+	Date     string `json:"date"`
+}
+
+func thisMachine() machine {
+	m := machine{CPUs: runtime.NumCPU(), Go: runtime.Version(), Date: time.Now().Format("2006-01-02")}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return m
+}
+
+func round1(x float64) float64 { return math.Round(x*10) / 10 }
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+func writeReport(w io.Writer, r *report, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	writeTable(tw, r)
+	if b := r.Baseline; b != nil {
+		fmt.Fprintln(tw)
+		writeTable(tw, b)
+		fmt.Fprintln(tw)
+		fmt.Fprintf(tw, "vs baseline\tacks/s %.1f%%\tdeliveries/s %.1f%%\n", r.AcksVsBaseline*100, r.DeliveriesVsBaseline*100)
+	}
+	return tw.Flush()
+}
+
+func writeTable(w io.Writer, r *report) {
+	rate := fmt.Sprintf("%g edits/s each", r.Rate)
+	if r.Rate == 0 {
+		rate = "as fast as acks allow"
+	}
+	fmt.Fprintf(w, "system\t%s\n", r.System)
+	if r.Mode == "trace" {
+		fmt.Fprintf(w, "workload\ttrace %s, one typist, %s\n", r.Trace, rate)
+	} else {
+		fmt.Fprintf(w, "workload\t%d docs × %d editors (%d connections), %s, seed %d\n", r.Docs, r.Editors, r.Connections, rate, r.Seed)
+	}
+	fmt.Fprintf(w, "duration\t%.1f s (connecting took %.1f s)\n", r.DurationS, r.ConnectS)
+	fmt.Fprintf(w, "edits\t%d\t%.1f/s\n", r.Edits, r.EditsPerSec)
+	fmt.Fprintf(w, "acks\t%d\t%.1f/s\n", r.Acks, r.AcksPerSec)
+	fmt.Fprintf(w, "deliveries\t%d\t%.1f/s\n", r.Deliveries, r.DeliveriesPerSec)
+	fmt.Fprintf(w, "latency (ms)\tp50\tp95\tp99\tmax\tcount\n")
+	for _, l := range []struct {
+		name string
+		s    stats.Summary
+	}{{"submit→ack", r.SubmitToAck}, {"submit→others", r.SubmitToOthers}} {
+		fmt.Fprintf(w, "  %s\t%.2f\t%.2f\t%.2f\t%.2f\t%d\n", l.name, l.s.P50, l.s.P95, l.s.P99, l.s.Max, l.s.Count)
+	}
+	fmt.Fprintf(w, "reconnects, errors, rejects\t%d, %d, %d\n", r.Reconnects, r.Errors, r.Rejects)
+	fmt.Fprintf(w, "missed events, seq skew, undelivered\t%d, %d, %d\n", r.MissedEvents, r.Skew, r.Undelivered)
+	if s := r.Server; s != nil {
+		who := "server"
+		if r.ServerInProcess {
+			who = "process (server + load)"
+		}
+		fmt.Fprintf(w, "%s\tcpu %.0f%%\trss max %.0f MB\tfds max %d\n", who, s.CPUPercent, s.RSSMaxMB, s.FDsMax)
+	}
+	if !r.ServerInProcess {
+		fmt.Fprintf(w, "load generator\tcpu %.0f%%\trss max %.0f MB\n", r.Bench.CPUPercent, r.Bench.RSSMaxMB)
+	}
+	fmt.Fprintf(w, "convergence\t%s\n", r.ConvergeNote)
+	for _, f := range r.Failures {
+		fmt.Fprintf(w, "FAILED\t%s\n", f)
+	}
+	m := r.Machine
+	fmt.Fprintf(w, "machine\t%d CPUs, %s, %s, %s\n", m.CPUs, m.CPUModel, m.Go, m.Date)
+}

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"strings"
+	"time"
+)
+
+// env is what run needs from the outside world.
+type env struct {
+	stdout, stderr io.Writer
+}
+
+const usageText = `collab-bench drives a collab server with simulated editors and reports
+throughput, latency, server CPU and memory, and whether every editor ended
+with the server's text.
+
+Usage:
+  collab-bench [flags]                       N documents × M editors typing
+  collab-bench -trace FILE.json.gz [flags]   one typist replaying a real trace
+
+Servers (-server):
+  inproc     collabd's server in this process, with a fresh bbolt file
+             (durable commits). CPU and RSS are the whole process's: server
+             and load generator together.
+  baseline   a bare WebSocket broadcast hub in this process: no OT, no
+             storage; acks each submit at once and relays it. The practical
+             limit of the machine. Its editors use a minimal protocol client
+             that does not transform ops (the hub does not either), so no
+             convergence check is possible.
+  URL        a running server, e.g. http://127.0.0.1:8080; with -server-pid
+             its CPU and RSS are read from /proc.
+
+Editors. Each editor has its own WebSocket connection (the Go client package,
+collab/client, with reconnection on) and makes random edits: typing at a
+moving caret (65%), emoji (10%), backspace (13%), deleting a selection (7%),
+pasting a few words (5%); documents are trimmed around -max-len code points.
+With -rate R each editor edits R times a second (phases spread evenly); with
+-rate 0 it edits as fast as acks allow: the next edit is made when the last
+is acknowledged. As in every OT client, one submit is in flight per document
+and edits made meanwhile are composed into the next submit.
+
+Figures.
+  edits/s         local edits made, per second of the typing window
+  acks/s          submits acknowledged (durably committed) per second
+  deliveries/s    other editors' ops received per second
+  submit→ack      from the moment a submit goes on the wire to its ack
+  submit→others   from the same moment to the op's arrival at each other
+                  editor of the document
+  A submit goes out when an edit is made with none in flight, or, for
+  composed edits, when the previous ack arrives: the tool notes that time
+  and checks its bookkeeping against the seq of every ack (mismatches are
+  reported as "skew"). Correlation is exact: the author's ack names the
+  revision its submit became, and every other editor receives that
+  revision in an op event; (document, revision) joins the two. Latency
+  percentiles are exact (nearest rank over every sample), not estimated.
+  After the typing window the tool waits (-drain) for every ack and every
+  delivery, then compares each editor's text with the server's
+  (GET /api/docs/{id}); any difference, or an edit never acknowledged,
+  fails the run with a non-zero exit.
+
+Flags:
+`
+
+type options struct {
+	server    string
+	serverPID int
+	docs      int
+	editors   int
+	rate      float64
+	duration  time.Duration
+	seed      uint64
+	maxLen    int
+	drain     time.Duration
+	dialers   int
+	baseline  bool
+	json      bool
+	plot      string
+	trace     string
+	dataDir   string
+	cpuProf   string
+	quiet     bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	fs := flag.NewFlagSet("collab-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.PrintDefaults()
+	}
+	o := &options{}
+	fs.StringVar(&o.server, "server", "inproc", "inproc, baseline, or the URL of a running server")
+	fs.IntVar(&o.serverPID, "server-pid", 0, "pid of the server given by URL, to read its CPU and RSS from /proc")
+	fs.IntVar(&o.docs, "docs", 10, "documents")
+	fs.IntVar(&o.editors, "editors", 4, "editors per document, each with its own connection")
+	fs.Float64Var(&o.rate, "rate", 2, "edits per second per editor; 0: as fast as acks allow")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long the editors type")
+	fs.Uint64Var(&o.seed, "seed", 1, "random seed of the edits")
+	fs.IntVar(&o.maxLen, "max-len", 2000, "documents are kept around this many code points")
+	fs.DurationVar(&o.drain, "drain", 30*time.Second, "how long to wait for the last acks and deliveries")
+	fs.IntVar(&o.dialers, "dialers", 32, "connections opened at once while connecting")
+	fs.BoolVar(&o.baseline, "baseline", false, "then run the same workload through the baseline hub in this process and report the ratios")
+	fs.BoolVar(&o.json, "json", false, "print the report as JSON instead of a table")
+	fs.StringVar(&o.plot, "plot", "", "write an SVG plot of latency per second to this file")
+	fs.StringVar(&o.trace, "trace", "", "replay this editing trace (gzip JSON) as one typist instead of random editors")
+	fs.StringVar(&o.dataDir, "data", "", "directory of the inproc server's bbolt file (default: a temporary one)")
+	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of this process to this file")
+	fs.BoolVar(&o.quiet, "q", false, "no progress lines")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	switch {
+	case o.docs < 1 || o.editors < 1:
+		return nil, fmt.Errorf("-docs and -editors must be at least 1")
+	case o.rate < 0:
+		return nil, fmt.Errorf("-rate must not be negative")
+	case o.duration <= 0 && o.trace == "":
+		return nil, fmt.Errorf("-duration must be positive")
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, ev env) error {
+	o, err := parseFlags(args, ev.stderr)
+	if err != nil {
+		return err
+	}
+	if o.cpuProf != "" {
+		f, err := os.Create(o.cpuProf)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	fdLimit, _ := raiseFDLimit()
+	progress := ev.stderr
+	if o.quiet {
+		progress = io.Discard
+	}
+
+	tgt, err := startTarget(o, fdLimit)
+	if err != nil {
+		return err
+	}
+	defer tgt.stop()
+
+	var rep *report
+	if o.trace != "" {
+		rep, err = runTrace(ctx, tgt, o, progress)
+	} else {
+		rep, err = runEdits(ctx, tgt, o, progress)
+		if err == nil && o.baseline {
+			err = runBaselineToo(ctx, o, rep, progress, fdLimit)
+		}
+	}
+	if rep != nil {
+		if werr := writeReport(ev.stdout, rep, o.json); werr != nil && err == nil {
+			err = werr
+		}
+		if o.plot != "" && rep.series != nil {
+			if werr := writePlot(o.plot, rep); werr != nil && err == nil {
+				err = werr
+			}
+		}
+	}
+	return err
+}
+
+// target is the system under test and how to watch its process.
+type target struct {
+	name      string
+	sys       system
+	pid       int  // server process to sample, 0 if unknown
+	inprocess bool // the server shares this process
+	stop      func()
+}
+
+func startTarget(o *options, fdLimit uint64) (*target, error) {
+	need := o.docs * o.editors
+	switch o.server {
+	case "inproc":
+		if err := checkFDs(2*need, fdLimit); err != nil {
+			return nil, err
+		}
+		l, err := startInproc(o.dataDir)
+		if err != nil {
+			return nil, err
+		}
+		sys := newClientSystem(l.base)
+		return &target{name: "collabd (in process)", sys: sys, pid: os.Getpid(), inprocess: true,
+			stop: func() { sys.close(); l.stop() }}, nil
+	case "baseline":
+		if err := checkFDs(2*need, fdLimit); err != nil {
+			return nil, err
+		}
+		l, err := startBaseline()
+		if err != nil {
+			return nil, err
+		}
+		return &target{name: "baseline hub (in process)", sys: newRawSystem(wsURL(l.base)), pid: os.Getpid(),
+			inprocess: true, stop: l.stop}, nil
+	}
+	if !strings.HasPrefix(o.server, "http://") && !strings.HasPrefix(o.server, "https://") {
+		return nil, fmt.Errorf("-server %q: want inproc, baseline or an http:// URL", o.server)
+	}
+	if err := checkFDs(need, fdLimit); err != nil {
+		return nil, err
+	}
+	sys := newClientSystem(o.server)
+	return &target{name: "collabd at " + o.server, sys: sys, pid: o.serverPID, stop: sys.close}, nil
+}
+
+func wsURL(base string) string { return "ws" + strings.TrimPrefix(base, "http") + "/ws" }
+
+func newRunID() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (o *options) workload() workload {
+	return workload{
+		docs: o.docs, editors: o.editors, rate: o.rate, duration: o.duration,
+		seed: o.seed, maxLen: o.maxLen, drain: o.drain, dialers: o.dialers, runID: newRunID(),
+	}
+}
+
+// runBaselineToo runs the same workload through the baseline hub and
+// attaches its report and the ratios to rep.
+func runBaselineToo(ctx context.Context, o *options, rep *report, progress io.Writer, fdLimit uint64) error {
+	fmt.Fprintln(progress, "baseline hub: same workload")
+	bo := *o
+	bo.server, bo.plot = "baseline", ""
+	tgt, err := startTarget(&bo, fdLimit)
+	if err != nil {
+		return err
+	}
+	defer tgt.stop()
+	base, err := runEdits(ctx, tgt, &bo, progress)
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	base.series = nil
+	rep.Baseline = base
+	if base.AcksPerSec > 0 {
+		rep.AcksVsBaseline = round3(rep.AcksPerSec / base.AcksPerSec)
+	}
+	if base.DeliveriesPerSec > 0 {
+		rep.DeliveriesVsBaseline = round3(rep.DeliveriesPerSec / base.DeliveriesPerSec)
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func runJSON(t *testing.T, args ...string) (*report, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	err := run(ctx, append(args, "-json"), env{stdout: &out, stderr: &errb})
+	if err != nil {
+		t.Fatalf("run %v: %v\nstderr:\n%s", args, err, errb.String())
+	}
+	var r report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out.String())
+	}
+	return &r, errb.String()
+}
+
+func TestEditsInproc(t *testing.T) {
+	plot := filepath.Join(t.TempDir(), "lat.svg")
+	r, stderr := runJSON(t, "-server", "inproc", "-docs", "2", "-editors", "2", "-rate", "0", "-duration", "1s", "-plot", plot)
+	if r.Acks == 0 || r.AcksPerSec <= 0 || r.Deliveries == 0 {
+		t.Errorf("acks %d (%v/s), deliveries %d: want non-zero", r.Acks, r.AcksPerSec, r.Deliveries)
+	}
+	if r.Converged == nil || !*r.Converged {
+		t.Errorf("converged = %v (%s), want checked and true", r.Converged, r.ConvergeNote)
+	}
+	if r.SubmitToAck.Count != int(r.Acks) || r.SubmitToAck.P99 <= 0 || r.SubmitToAck.Max < r.SubmitToAck.P99 {
+		t.Errorf("submit_to_ack = %+v, want one sample per ack (%d), 0 < p99 <= max", r.SubmitToAck, r.Acks)
+	}
+	// Two editors per document: every ack is one delivery.
+	if r.SubmitToOthers.Count != int(r.Acks) || r.Undelivered != 0 {
+		t.Errorf("submit_to_others count %d, undelivered %d; want %d and 0", r.SubmitToOthers.Count, r.Undelivered, r.Acks)
+	}
+	if r.Skew != 0 || r.Errors != 0 || r.MissedEvents != 0 {
+		t.Errorf("skew %d errors %d missed %d, want 0", r.Skew, r.Errors, r.MissedEvents)
+	}
+	if r.Server == nil || r.Server.RSSMaxMB <= 0 || !r.ServerInProcess {
+		t.Errorf("server = %+v in process %v, want RSS read from /proc", r.Server, r.ServerInProcess)
+	}
+	if !strings.Contains(stderr, "edits") {
+		t.Errorf("no progress line on stderr:\n%s", stderr)
+	}
+	svg, err := os.ReadFile(plot)
+	if err != nil || !bytes.HasPrefix(svg, []byte("<svg")) || !bytes.Contains(svg, []byte("polyline")) {
+		t.Errorf("plot: %v, %.80q", err, svg)
+	}
+}
+
+func TestEditsAtRateWithBaseline(t *testing.T) {
+	r, _ := runJSON(t, "-server", "inproc", "-docs", "2", "-editors", "3", "-rate", "20", "-duration", "1s", "-baseline")
+	if r.Acks == 0 || r.Converged == nil || !*r.Converged {
+		t.Fatalf("acks %d converged %v: want acks and convergence", r.Acks, r.Converged)
+	}
+	// Three editors: each ack reaches two others.
+	if r.SubmitToOthers.Count != 2*int(r.Acks) {
+		t.Errorf("deliveries measured %d, want 2 × %d acks", r.SubmitToOthers.Count, r.Acks)
+	}
+	b := r.Baseline
+	if b == nil || b.Acks == 0 || b.Converged != nil {
+		t.Fatalf("baseline = %+v, want acks and convergence not checked", b)
+	}
+	if r.DeliveriesVsBaseline <= 0 {
+		t.Errorf("deliveries_vs_baseline = %v, want > 0", r.DeliveriesVsBaseline)
+	}
+}
+
+func TestBaselineHub(t *testing.T) {
+	r, _ := runJSON(t, "-server", "baseline", "-docs", "2", "-editors", "2", "-rate", "0", "-duration", "500ms")
+	if r.Acks == 0 || r.Deliveries == 0 || r.SubmitToOthers.Count == 0 {
+		t.Errorf("acks %d deliveries %d, want non-zero", r.Acks, r.Deliveries)
+	}
+	if r.Converged != nil {
+		t.Errorf("converged = %v, want null: the hub keeps no text", *r.Converged)
+	}
+}
+
+func TestTraceReplay(t *testing.T) {
+	// The first part of a real trace keeps the test short.
+	path := filepath.Join(t.TempDir(), "part.json.gz")
+	writeTracePrefix(t, "../../testdata/traces/sveltecomponent.json.gz", path, 300)
+	r, _ := runJSON(t, "-server", "inproc", "-trace", path, "-rate", "0")
+	if r.Mode != "trace" || r.Converged == nil || !*r.Converged {
+		t.Fatalf("mode %q converged %v (%s): want trace, true", r.Mode, r.Converged, r.ConvergeNote)
+	}
+	// A transaction of several patches is a submit and a composed one.
+	if r.Acks < 300 || r.Acks > r.Edits || r.Edits < 300 {
+		t.Errorf("acks = %d, edits = %d; want 300 <= acks <= edits", r.Acks, r.Edits)
+	}
+}
+
+func TestFlagErrors(t *testing.T) {
+	tests := [][]string{
+		{"-docs", "0"},
+		{"-rate", "-1"},
+		{"-server", "ftp://x"},
+		{"extra"},
+	}
+	for _, args := range tests {
+		var out, errb bytes.Buffer
+		if err := run(context.Background(), args, env{stdout: &out, stderr: &errb}); err == nil {
+			t.Errorf("run %v succeeded, want an error", args)
+		}
+	}
+	var errb bytes.Buffer
+	err := run(context.Background(), []string{"-h"}, env{stdout: &bytes.Buffer{}, stderr: &errb})
+	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(errb.String(), "submit→others") {
+		t.Errorf("-h: err %v, want ErrHelp and the figures explained", err)
+	}
+}

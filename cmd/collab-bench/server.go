@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/collabd/collab/bench/hub"
+	"github.com/collabd/collab/collab"
+	"github.com/collabd/collab/storage"
+)
+
+// local is a server run inside this process on a loopback port.
+type local struct {
+	base string // http://127.0.0.1:port
+	stop func()
+}
+
+func serve(h http.Handler) (*local, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	hs := &http.Server{Handler: h, ErrorLog: nil}
+	done := make(chan struct{})
+	go func() { defer close(done); hs.Serve(ln) }()
+	return &local{
+		base: "http://" + ln.Addr().String(),
+		stop: func() { hs.Close(); <-done },
+	}, nil
+}
+
+// startInproc runs collabd's server with a fresh bbolt file in dir (a new
+// temporary directory when dir is empty). Acks are durable as in collabd;
+// the per-connection message rate limit is lifted, since a benchmark
+// editor legitimately exceeds a person's typing rate.
+func startInproc(dir string) (*local, error) {
+	cleanup := func() {}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "collab-bench-")
+		if err != nil {
+			return nil, err
+		}
+		dir, cleanup = d, func() { os.RemoveAll(d) }
+	}
+	db, err := storage.Open(filepath.Join(dir, "bench.db"), storage.Options{})
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	srv := collab.NewServer(db, collab.Options{
+		Rate:       1e9,
+		Burst:      1 << 30,
+		MaxEditors: 100_000,
+		Logger:     slog.New(slog.DiscardHandler),
+	})
+	l, err := serve(srv)
+	if err != nil {
+		db.Close()
+		cleanup()
+		return nil, err
+	}
+	stopHTTP := l.stop
+	l.stop = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		stopHTTP()
+		db.Close()
+		cleanup()
+	}
+	return l, nil
+}
+
+func startBaseline() (*local, error) { return serve(hub.New()) }
+
+// raiseFDLimit lifts the soft limit on open files to the hard limit: each
+// editor holds a socket, and so does the server for it.
+func raiseFDLimit() (uint64, error) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, err
+	}
+	if lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			return 0, err
+		}
+	}
+	return lim.Cur, nil
+}
+
+var errDiverged = errors.New("texts diverged")
+
+func checkFDs(need int, limit uint64) error {
+	if limit > 0 && uint64(need)+64 > limit {
+		return fmt.Errorf("%d connections need about %d file descriptors, the limit is %d: run the server as its own process (-server URL)", need/2, need+64, limit)
+	}
+	return nil
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+)
+
+// evKind says what an event reports.
+type evKind uint8
+
+const (
+	evAck     evKind = iota + 1 // own submit seq committed as rev
+	evOp                        // another editor's op, committed as rev
+	evOffline                   // the connection dropped
+	evOnline                    // it is back
+	evError                     // an error from the server or the client
+	evReject                    // own submit seq refused
+	evMissed                    // events were dropped before this one
+)
+
+type event struct {
+	kind   evKind
+	seq    uint64
+	rev    uint64
+	missed int
+	err    error
+}
+
+// session is one editor's connection to one document, in one of the
+// systems measured. Apply and Len are called by the editor's goroutine only.
+type session interface {
+	// Len is the local text's length in code points.
+	Len() int
+	// Apply makes a local edit: delete del code points at pos, insert ins.
+	// At most one submit is in flight; edits made meanwhile are composed
+	// and sent when it is acknowledged.
+	Apply(pos, del int, ins string) error
+	// Events delivers what happened, in order.
+	Events() <-chan event
+	// Text returns the local text, or false if the system keeps none.
+	Text() (string, bool)
+	// Synced reports whether every local edit is acknowledged.
+	Synced() bool
+	Close() error
+}
+
+// system opens sessions.
+type system interface {
+	// open connects editor client to document doc.
+	open(ctx context.Context, doc, client string) (session, error)
+	// text returns the server's text of doc, or false if it keeps none.
+	text(ctx context.Context, doc string) (string, bool, error)
+	close()
+}
