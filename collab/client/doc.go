@@ -187,6 +187,23 @@ func (d *Doc) Apply(op ot.Op) error {
 	return d.applyLocal(op)
 }
 
+// Edit applies the op fn returns for the current local text, atomically:
+// no remote op can move the text between fn's view and the edit. fn runs
+// with the Doc locked and must not call the Doc's methods. If fn returns
+// an error, Edit returns it and changes nothing.
+func (d *Doc) Edit(fn func(text string) (ot.Op, error)) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ended {
+		return d.err
+	}
+	op, err := fn(d.text)
+	if err != nil {
+		return err
+	}
+	return d.applyLocal(op)
+}
+
 // Insert inserts s at code point pos of the local text.
 func (d *Doc) Insert(pos int, s string) error {
 	if !utf8.ValidString(s) {
