@@ -159,8 +159,12 @@ func (d *document) run() {
 		case <-d.idle:
 			d.grace.Reset(d.srv.opts.Grace)
 		case <-d.grace.C:
-			if len(d.editors) == 0 && len(d.pending) == 0 && d.srv.reg.tryUnload(d) {
+			unloaded, referenced := d.srv.reg.tryUnload(d, len(d.editors) == 0 && len(d.pending) == 0)
+			if unloaded {
 				return
+			}
+			if !referenced { // a leave or commit still to process: look again
+				d.grace.Reset(d.srv.opts.Grace)
 			}
 		case <-d.srv.quit:
 			d.drain()

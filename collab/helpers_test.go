@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -64,6 +65,28 @@ func connect(t *testing.T, ts *httptest.Server, id string) *tclient {
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
+	return hello(t, ws, id)
+}
+
+// connectSmallBuffer connects with a tiny socket receive buffer, so that a
+// client that does not read stalls the server's writes quickly.
+func connectSmallBuffer(t *testing.T, ts *httptest.Server, id string) *tclient {
+	t.Helper()
+	d := websocket.Dialer{HandshakeTimeout: testWait, ReadBufferSize: 1024, NetDial: func(network, addr string) (net.Conn, error) {
+		c, err := net.Dial(network, addr)
+		if err == nil {
+			c.(*net.TCPConn).SetReadBuffer(4096)
+		}
+		return c, err
+	}}
+	ws, _, err := d.Dial(wsURL(ts), nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	return hello(t, ws, id)
+}
+
+func hello(t *testing.T, ws *websocket.Conn, id string) *tclient {
 	c := &tclient{t: t, ws: ws, id: id}
 	t.Cleanup(func() { ws.Close() })
 	c.send(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: id, Name: "name-" + id, Color: "#123"})
@@ -229,4 +252,28 @@ func replay(t *testing.T, st Store, id string) string {
 		}
 	}
 	return b.String()
+}
+
+// testutilCounter reads a metric's value from the server's registry.
+func testutilCounter(t *testing.T, srv *Server, name string) float64 {
+	t.Helper()
+	mfs, err := srv.metrics.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			var sum float64
+			for _, m := range mf.GetMetric() {
+				if c := m.GetCounter(); c != nil {
+					sum += c.GetValue()
+				}
+				if g := m.GetGauge(); g != nil {
+					sum += g.GetValue()
+				}
+			}
+			return sum
+		}
+	}
+	return 0
 }

@@ -58,17 +58,21 @@ func (r *registry) release(d *document) {
 	}
 }
 
-// tryUnload removes d if nobody holds or is about to use it. Called by d's
-// owner; a message already in the mailbox counts as use (its sender posted
-// it before releasing).
-func (r *registry) tryUnload(d *document) bool {
+// tryUnload removes d if it is idle (no editors, nothing pending) and
+// nobody holds or is about to use it. Called by d's owner; a message already
+// in the mailbox counts as use (its sender posted it before releasing).
+// referenced reports that someone holds d: its release will signal again.
+func (r *registry) tryUnload(d *document, idle bool) (unloaded, referenced bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if d.refs > 0 || len(d.in) > 0 {
-		return false
+	if d.refs > 0 {
+		return false, true
+	}
+	if !idle || len(d.in) > 0 {
+		return false, false
 	}
 	r.removeLocked(d)
-	return true
+	return true, false
 }
 
 // remove takes d out of the map at once (deleted, failed or shutting down);

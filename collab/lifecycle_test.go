@@ -1,0 +1,92 @@
+package collab
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/collabd/collab/collab/wire"
+)
+
+// TestStalledClient: a client that never reads is disconnected (4002) while
+// the other editors receive every op.
+func TestStalledClient(t *testing.T) {
+	const doc, ops = "busy", 300
+	st := NewMemStore()
+	srv, ts := startServer(t, st, Options{QueueLen: 4, MaxFrame: 1 << 20})
+	stalled := connectSmallBuffer(t, ts, "stalled")
+	stalled.join(doc, nil)
+	w := connect(t, ts, "writer")
+	w.join(doc, nil)
+	r := connect(t, ts, "reader")
+	r.join(doc, nil)
+
+	chunk := strings.Repeat("x", 64<<10) // beyond the 4 MiB a socket may buffer after some ops
+	left, rev := false, uint64(0)
+	readUntil := func(want uint64) {
+		for rev < want {
+			typ, data := r.next()
+			switch typ {
+			case wire.TypeOp:
+				var got wire.Op
+				json.Unmarshal(data, &got)
+				if got.Rev != rev+1 {
+					t.Fatalf("reader got rev %d, want %d", got.Rev, rev+1)
+				}
+				rev = got.Rev
+			case wire.TypeEditor:
+				var e wire.Editor
+				json.Unmarshal(data, &e)
+				left = left || (e.Client == "stalled" && e.Event == wire.EventLeave)
+			}
+		}
+	}
+	// The reader gets every op, in order, and the stalled editor's departure.
+	for i := uint64(1); !left; i++ {
+		if i > ops {
+			t.Fatalf("the stalled client is still connected after %d ops", ops)
+		}
+		op := insertAt(0, 0, chunk)
+		if i%2 == 0 {
+			op = deleteAt(len(chunk), 0, len(chunk))
+		}
+		w.submit(doc, i-1, i, op)
+		w.ack(i)
+		readUntil(i)
+	}
+	t.Logf("stalled client dropped after %d ops", rev)
+	if got := testutilCounter(t, srv, "collab_slow_disconnects_total"); got < 1 {
+		t.Fatalf("slow disconnects = %v, want >= 1", got)
+	}
+}
+
+// TestUnload: many documents load, unload after the grace period, and the
+// server's goroutines go back to what they were.
+func TestUnload(t *testing.T) {
+	const docs = 300
+	st := NewMemStore()
+	srv, ts := startServer(t, st, Options{Grace: 1, Rate: 1e6, Burst: 1e6}) // 1ns grace
+	base := runtime.NumGoroutine()
+	c := connect(t, ts, "walker")
+	for i := 0; i < docs; i++ {
+		id := fmt.Sprintf("doc-%d", i)
+		c.join(id, nil)
+		c.submit(id, 0, 1, insertAt(0, 0, "x"))
+		c.ack(1)
+		c.send(wire.Leave{Type: wire.TypeLeave, Doc: id})
+	}
+	waitFor(t, "documents to unload", func() bool { return srv.Loaded() == 0 })
+	c.ws.Close()
+	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
+	metas, err := st.List(t.Context(), "", 0)
+	if err != nil || len(metas) != docs {
+		t.Fatalf("stored %d docs (%v), want %d", len(metas), err, docs)
+	}
+	// An unloaded document loads again with its text.
+	c2 := connect(t, ts, "walker2")
+	if j := c2.join("doc-7", nil); j.Rev != 1 || *j.Text != "x" {
+		t.Fatalf("reloaded doc-7 = %+v", j)
+	}
+}
