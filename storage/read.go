@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/collabd/collab/ot"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -88,9 +89,9 @@ func readText(b *bolt.Bucket, m docMeta, rev uint64) (string, error) {
 		}
 		return text, nil
 	}
-	r := newReplay(text)
+	r := ot.NewBuffer(text)
 	err = scanOps(b, m, base, rev, func(rec Record) error {
-		if err := r.apply(rec.Op); err != nil {
+		if err := r.Apply(rec.Op); err != nil {
 			return corrupt(m.ID, fmt.Sprintf("op %d", rec.Rev), err)
 		}
 		return nil

@@ -39,10 +39,10 @@ func (db *DB) snapLoop() {
 		select {
 		case <-db.snapWake:
 		case <-db.quit:
-			db.snapshotAll(db.takeSnapshotRequests())
+			db.snapshotAll(db.takeSnapshotRequests(), false)
 			return
 		}
-		db.snapshotAll(db.takeSnapshotRequests())
+		db.snapshotAll(db.takeSnapshotRequests(), false)
 	}
 }
 
@@ -55,8 +55,11 @@ type snapJob struct {
 // snapshotAll stores the texts of the due documents (id -> gen) at their
 // current revisions and prunes their history if Options ask for it. Texts
 // are rebuilt in a read transaction, so commits go on meanwhile; one write
-// transaction then stores them all.
-func (db *DB) snapshotAll(due map[string]uint64) {
+// transaction then stores them all. Unless force is set, a document is
+// skipped when a snapshot taken since its request makes one needless: a
+// request made while the previous snapshot was being written would
+// otherwise give two snapshots a revision apart.
+func (db *DB) snapshotAll(due map[string]uint64, force bool) {
 	if len(due) == 0 {
 		return
 	}
@@ -67,6 +70,9 @@ func (db *DB) snapshotAll(due map[string]uint64) {
 			b, m, err := docBucket(tx, id)
 			if err != nil || m.gen != gen || m.snapRev == m.Rev {
 				continue // deleted, corrupt (Load reports it) or done
+			}
+			if !force && m.Rev-m.snapRev < uint64(db.opts.SnapshotEvery) {
+				continue
 			}
 			text, err := readText(b, m, m.Rev)
 			if err != nil {

@@ -28,7 +28,7 @@ func rawDoc(t *testing.T, path, id string, fn func(b *bolt.Bucket) error) {
 	}
 }
 
-func snapRevs(t *testing.T, db *DB, id string) (revs []uint64, m docMeta) {
+func snapRevs(t testing.TB, db *DB, id string) (revs []uint64, m docMeta) {
 	t.Helper()
 	err := db.view(func(tx *bolt.Tx) error {
 		b, meta, err := docBucket(tx, id)
@@ -88,7 +88,7 @@ func TestSnapshotsTakenByStore(t *testing.T) {
 		t.Errorf("TextAt(snapshot) = %q, %v", got, err)
 	}
 	if _, err := db2.TextAt(ctx, "doc", m.snapRev-1); !errors.Is(err, ErrCorrupt) {
-		t.Errorf("TextAt below snapshot with its ops gone = %v, want ErrCorrupt", err)
+		t.Errorf("TextAt below snapshot with its ops gone = %v, want ErrCorrupt (snapshots %v)", err, revs)
 	}
 }
 
@@ -99,12 +99,12 @@ func TestPrune(t *testing.T) {
 	db, _ := openTemp(t, opts)
 	for rev := 0; rev < 100; rev += 10 {
 		appendInserts(t, db, "doc", "c", rev, 10)
-		db.snapshotAll(map[string]uint64{"doc": 1})
+		db.snapshotAll(map[string]uint64{"doc": 1}, true)
 	}
 	// Client "old" wrote only op 1, which is pruned; its record stays.
 	appendOne(t, db, "doc", 101, "old", 7)
 	appendInserts(t, db, "doc", "c", 101, 9) // rev 110; ops 102.. by c
-	db.snapshotAll(map[string]uint64{"doc": 1})
+	db.snapshotAll(map[string]uint64{"doc": 1}, true)
 
 	const cut = 80 // newest snapshot at or below 110-25
 	checkPruned(t, db, "doc", cut, 110)
@@ -186,7 +186,7 @@ func TestPruneByAge(t *testing.T) {
 			t.Fatal(err)
 		}
 		if rev%10 == 0 {
-			db.snapshotAll(map[string]uint64{"doc": 1})
+			db.snapshotAll(map[string]uint64{"doc": 1}, true)
 		}
 	}
 	checkPruned(t, db, "doc", 30, 60) // op 40 is young, op 30 old
@@ -208,7 +208,7 @@ func TestPruneIdle(t *testing.T) {
 		}
 	}
 	db.opts.KeepFor = 0 // snapshot without pruning, as before a policy change
-	db.snapshotAll(map[string]uint64{"doc": 1})
+	db.snapshotAll(map[string]uint64{"doc": 1}, true)
 	db.opts.KeepFor = time.Hour
 	if n, err := db.Prune(ctx); err != nil || n != 20 {
 		t.Fatalf("Prune = %d, %v; want 20", n, err)

@@ -275,7 +275,7 @@ func TestTextAt(t *testing.T) {
 			t.Fatalf("Append %d: %v", rev, err)
 		}
 		if rev == 25 {
-			db.snapshotAll(map[string]uint64{"doc": 1}) // a snapshot mid-history
+			db.snapshotAll(map[string]uint64{"doc": 1}, true) // a snapshot mid-history
 		}
 		text = applyNaive(text, op)
 		texts = append(texts, text)

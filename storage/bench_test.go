@@ -1,0 +1,132 @@
+package storage
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/collabd/collab/ot"
+)
+
+// BenchmarkAppendConcurrent: 100 editors, each on its own document, append
+// single-op records and wait for each commit, as a busy server does.
+func BenchmarkAppendConcurrent(b *testing.B) {
+	const docs = 100
+	db, _ := openTemp(b, Options{})
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for d := range docs {
+		wg.Go(func() {
+			id := fmt.Sprintf("doc%03d", d)
+			n := 0
+			for rev := 1; next.Add(1) <= int64(b.N); rev++ {
+				rec := Record{Rev: uint64(rev), Op: insertOp(n, n, "ab"), Client: "c", Seq: uint64(rev)}
+				if err := db.Append(ctx, id, []Record{rec}); err != nil {
+					b.Error(err)
+					return
+				}
+				n += 2
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	s := db.Stats()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
+	b.ReportMetric(float64(s.Writes)/float64(max(s.Commits, 1)), "ops/commit")
+}
+
+// BenchmarkAppendSerial: one editor waiting for each commit.
+func BenchmarkAppendSerial(b *testing.B) {
+	db, _ := openTemp(b, Options{})
+	lat := make([]time.Duration, 0, b.N)
+	n := 0
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		rec := Record{Rev: uint64(i + 1), Op: insertOp(n, n, "ab"), Client: "c", Seq: uint64(i + 1)}
+		t0 := time.Now()
+		if err := db.Append(ctx, "doc", []Record{rec}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+		n += 2
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+// BenchmarkLoad loads a document with long history, at the worst point:
+// SnapshotEvery-1 ops after its newest snapshot.
+func BenchmarkLoad(b *testing.B) {
+	for _, history := range []int{1_000, 10_000, 100_000} {
+		b.Run(fmt.Sprintf("history=%d", history), func(b *testing.B) {
+			// Snapshots by hand, so the newest is at history exactly and
+			// SnapshotEvery-1 ops follow it: the worst case for Load.
+			opts := Options{SnapshotEvery: 1000}
+			db, _ := openTemp(b, Options{SnapshotEvery: 1 << 30})
+			length := 0
+			for rev := 0; rev < history; rev += 1000 {
+				length = extendHistory(b, db, "doc", rev, 1000, length)
+				db.snapshotAll(map[string]uint64{"doc": 1}, true)
+			}
+			length = extendHistory(b, db, "doc", history, opts.SnapshotEvery-1, length)
+			db = reopen(b, db, opts)
+			revs, m := snapRevs(b, db, "doc")
+			b.ResetTimer()
+			for range b.N {
+				d, err := db.Load(ctx, "doc")
+				if err != nil || d.Length != length {
+					b.Fatalf("Load: len %d, %v", d.Length, err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(m.Rev-revs[len(revs)-1]), "ops-replayed")
+			b.ReportMetric(float64(length), "chars")
+		})
+	}
+}
+
+// extendHistory appends count editing ops (typing at a moving cursor,
+// with some deletions) after rev in batches of 1000; it returns the length.
+func extendHistory(b *testing.B, db *DB, id string, rev, count, length int) int {
+	rng := rand.New(rand.NewPCG(uint64(rev), 7))
+	cursor := length / 2
+	var batch []Record
+	for i := 1; i <= count; i++ {
+		if rng.IntN(50) == 0 {
+			cursor = rng.IntN(length + 1)
+		}
+		var op ot.Op
+		if rng.IntN(8) == 0 && cursor > 0 {
+			op = deleteOp(length, cursor-1, 1)
+			cursor--
+			length--
+		} else {
+			op = insertOp(length, cursor, words[rng.IntN(len(words))])
+			cursor += op.TargetLen() - length
+			length = op.TargetLen()
+		}
+		batch = append(batch, Record{Rev: uint64(rev + i), Op: op, Client: "c", Seq: uint64(rev + i)})
+		if len(batch) == 1000 || i == count {
+			if err := db.Append(ctx, id, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	return length
+}
+
+var words = []string{"w", "wö", "wör", "wörd ", "😀"}
