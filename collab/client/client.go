@@ -114,6 +114,11 @@ type Options struct {
 	// is dropped. Default 20s; negative disables pings.
 	PingInterval   time.Duration
 	MaxMessageSize int64 // largest message read (default 64 MiB)
+	// MaxRate is the most messages per second the client sends, in bursts
+	// of as many, to stay under the server's rate limit (default 100, half
+	// the server's default; negative: no limit). Edits made meanwhile are
+	// composed and sent together.
+	MaxRate float64
 }
 
 func (o *Options) setDefaults() error {
@@ -149,6 +154,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.PingInterval == 0 {
 		o.PingInterval = 20 * time.Second
+	}
+	if o.MaxRate == 0 {
+		o.MaxRate = 100
 	}
 	if o.MaxMessageSize <= 0 {
 		o.MaxMessageSize = 64 << 20

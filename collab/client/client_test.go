@@ -495,3 +495,84 @@ func (refuseHello) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ws.WriteJSON(wire.Error{Type: wire.TypeError, Code: wire.CodeUnauthorized, Message: "no token"})
 	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1008, "unauthorized"), time.Now().Add(time.Second))
 }
+
+func TestNotJoinedRejoins(t *testing.T) {
+	fs := newFakeServer(t)
+	c, fc := dial(t, fs, Options{})
+	d := join(t, c, fc, "doc", "abc", 4)
+	must(t, d.Insert(0, "x"))
+	checkSubmit(t, fc.expectSubmit(), 1, 4, `["x",3]`)
+	// The server forgot us (e.g. it unloaded the document): rejoin from our
+	// revision, without a leave, and resubmit.
+	fc.send(wire.Error{Type: wire.TypeError, Code: wire.CodeNotJoined, Message: "not joined", Doc: "doc", Seq: 1})
+	j := fc.expectJoin()
+	if j.Rev == nil || *j.Rev != 4 {
+		t.Fatalf("rejoin rev = %v, want 4", j.Rev)
+	}
+	fc.send(wire.Error{Type: wire.TypeError, Code: wire.CodeNotJoined, Message: "stale", Doc: "doc"}) // ignored while rejoining
+	fc.joinedOps("doc", 4, 0)
+	checkSubmit(t, fc.expectSubmit(), 1, 4, `["x",3]`)
+	fc.ack("doc", 1, 5)
+	waitSynced(t, d)
+	checkText(t, d, "xabc")
+}
+
+func TestUnavailableRetriesAfterReconnect(t *testing.T) {
+	fs := newFakeServer(t)
+	c, fc := dial(t, fs, Options{Reconnect: true})
+	d := join(t, c, fc, "doc", "abc", 1)
+	must(t, d.Insert(0, "x"))
+	fc.expectSubmit()
+	fc.send(wire.Error{Type: wire.TypeError, Code: wire.CodeUnavailable, Message: "retry", Doc: "doc", Seq: 1})
+	fc2 := fs.accept()
+	fc2.expectJoin()
+	fc2.joinedOps("doc", 1, 0)
+	checkSubmit(t, fc2.expectSubmit(), 1, 1, `["x",3]`)
+	fc2.ack("doc", 1, 2)
+	waitSynced(t, d)
+}
+
+func TestLeave(t *testing.T) {
+	fs := newFakeServer(t)
+	c, fc := dial(t, fs, Options{})
+	d := join(t, c, fc, "doc", "abc", 1)
+	must(t, d.Insert(3, "!"))
+	fc.expectSubmit()
+	left := make(chan error, 1)
+	go func() { left <- d.Leave(testCtx(t)) }()
+	fc.ack("doc", 1, 2) // Leave waits for this
+	var l wire.Leave
+	fc.expect(wire.TypeLeave, &l)
+	if err := <-left; err != nil {
+		t.Fatalf("Leave: %v", err)
+	}
+	if !errors.Is(d.Err(), ErrLeft) || d.Status() != StatusClosed {
+		t.Fatalf("after Leave: Err() = %v, status %v", d.Err(), d.Status())
+	}
+	checkText(t, d, "abc!") // still readable
+	for range d.Events() {
+	} // closed
+	// Messages for the document left are ignored, and it can be joined again.
+	fc.op("doc", 3, parseOp(t, `[4,"?"]`), "bob", 1)
+	d2 := join(t, c, fc, "doc", "abc!?", 3)
+	checkText(t, d2, "abc!?")
+}
+
+func TestPresenceCoalesced(t *testing.T) {
+	fs := newFakeServer(t)
+	c, fc := dial(t, fs, Options{})
+	d := join(t, c, fc, "doc", "0123456789", 1)
+	for i := range 10 {
+		must(t, d.SetPresence(i, i+1))
+	}
+	for { // the carets may be coalesced; the last one arrives
+		var p wire.Presence
+		fc.expect(wire.TypePresence, &p)
+		if p.Anchor == 9 && p.Head == 10 && p.Rev == 1 {
+			break
+		}
+	}
+	if err := d.SetPresence(0, 11); !errors.Is(err, ErrPosition) {
+		t.Fatalf("SetPresence past the end: %v, want ErrPosition", err)
+	}
+}

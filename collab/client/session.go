@@ -29,6 +29,13 @@ type session struct {
 	err     error // why the session ended; written once before done closes
 	started time.Time
 	wg      sync.WaitGroup // readLoop and writeLoop
+
+	presMu sync.Mutex
+	pres   map[string][]byte // guarded by presMu; latest presence per doc, unsent
+	wake   chan struct{}     // signals pres; capacity 1
+
+	tokens float64   // owned by writeLoop: rate limiter bucket
+	last   time.Time // owned by writeLoop: last refill
 }
 
 // connect dials the server and performs the hello/welcome handshake.
@@ -63,6 +70,10 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 		out:     make(chan []byte, c.opts.QueueSize),
 		done:    make(chan struct{}),
 		started: time.Now(),
+		pres:    make(map[string][]byte),
+		wake:    make(chan struct{}, 1),
+		tokens:  c.opts.MaxRate,
+		last:    time.Now(),
 	}, nil
 }
 
@@ -143,19 +154,32 @@ func (s *session) send(msg any) bool {
 	}
 }
 
-// trySend queues msg if there is room and otherwise drops it: for presence,
-// which the next presence replaces anyway.
-func (s *session) trySend(msg any) bool {
+// sendPresence queues a presence message of doc, replacing one not yet
+// sent: carets are coalesced, never queued behind each other.
+func (s *session) sendPresence(doc string, msg any) {
 	data, err := json.Marshal(msg)
 	if err != nil {
-		return false
+		s.c.log.Error("client: encode message", "err", err)
+		return
 	}
+	s.presMu.Lock()
+	s.pres[doc] = data
+	s.presMu.Unlock()
 	select {
-	case s.out <- data:
-		return true
+	case s.wake <- struct{}{}:
 	default:
-		return false
 	}
+}
+
+func (s *session) takePresence() [][]byte {
+	s.presMu.Lock()
+	defer s.presMu.Unlock()
+	msgs := make([][]byte, 0, len(s.pres))
+	for doc, data := range s.pres {
+		msgs = append(msgs, data)
+		delete(s.pres, doc)
+	}
+	return msgs
 }
 
 func (s *session) writeLoop() {
@@ -171,10 +195,14 @@ func (s *session) writeLoop() {
 		case <-s.done:
 			return
 		case data := <-s.out:
-			s.ws.SetWriteDeadline(time.Now().Add(s.c.opts.WriteTimeout))
-			if err := s.ws.WriteMessage(websocket.TextMessage, data); err != nil {
-				s.fail(err)
+			if !s.write(data) {
 				return
+			}
+		case <-s.wake:
+			for _, data := range s.takePresence() {
+				if !s.write(data) {
+					return
+				}
 			}
 		case <-tick:
 			if err := s.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.c.opts.WriteTimeout)); err != nil {
@@ -183,6 +211,47 @@ func (s *session) writeLoop() {
 			}
 		}
 	}
+}
+
+// write writes one message, first waiting for the rate limit. It reports
+// whether the session goes on.
+func (s *session) write(data []byte) bool {
+	if !s.pace() {
+		return false
+	}
+	s.ws.SetWriteDeadline(time.Now().Add(s.c.opts.WriteTimeout))
+	if err := s.ws.WriteMessage(websocket.TextMessage, data); err != nil {
+		s.fail(err)
+		return false
+	}
+	return true
+}
+
+// pace takes a token from the bucket (MaxRate per second, as many in a
+// burst), waiting for one if needed, so that the server's message rate
+// limit (close 1008) is never reached. Waiting only delays the writer:
+// meanwhile local edits compose into the buffer.
+func (s *session) pace() bool {
+	rate := s.c.opts.MaxRate
+	if rate <= 0 {
+		return true
+	}
+	now := time.Now()
+	s.tokens = min(rate, s.tokens+now.Sub(s.last).Seconds()*rate)
+	s.last = now
+	if s.tokens < 1 {
+		wait := time.Duration((1 - s.tokens) / rate * float64(time.Second))
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-s.done:
+			t.Stop()
+			return false
+		}
+		s.tokens, s.last = 1, time.Now()
+	}
+	s.tokens--
+	return true
 }
 
 func (s *session) readLoop() {

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"errors"
 	"fmt"
 	"unicode/utf8"
 
@@ -31,7 +32,8 @@ func (d *Doc) sendJoin(s *session, resume bool) {
 }
 
 // resync rejoins the document on its session: from the last revision known
-// if resume, else for the full text, which is always safe.
+// if resume, else for the full text, which is always safe. A leave goes
+// first unless the server said we are not joined.
 func (d *Doc) resync(resume bool, why error) {
 	d.c.log.Warn("client: resynchronising document", "doc", d.id, "client", d.c.id, "err", why)
 	d.resyncs++
@@ -43,7 +45,10 @@ func (d *Doc) resync(resume bool, why error) {
 	if d.sess == nil {
 		return // rejoins on reconnect
 	}
-	d.leave()
+	var se *ServerError
+	if !errors.As(why, &se) || se.Code != wire.CodeNotJoined {
+		d.leave()
+	}
 	d.sendJoin(d.sess, resume)
 }
 
@@ -331,16 +336,19 @@ func (d *Doc) onEditor(m *wire.Editor) {
 func (d *Doc) onError(m *wire.Error) error {
 	se := &ServerError{Code: m.Code, Message: m.Message, Doc: m.Doc, Seq: m.Seq}
 	if !d.hasState {
-		if transientCode(m.Code) {
-			return se
+		if transientCode(m.Code) && d.c.opts.Reconnect {
+			return se // retried after a backoff
 		}
 		d.end(se) // Join fails with se
 		return nil
 	}
+	if !d.live && m.Code == wire.CodeNotJoined {
+		return nil // the answer to the leave of a resync
+	}
 	if p := d.inflight; p != nil && m.Seq == p.seq {
 		switch m.Code {
 		case wire.CodeRevTooOld, wire.CodeFutureRev, wire.CodeNotJoined:
-			d.resync(false, se)
+			d.resync(m.Code == wire.CodeNotJoined, se)
 		case wire.CodeUnavailable, wire.CodeInternal:
 			return se
 		default:
@@ -428,9 +436,8 @@ func (d *Doc) flush() {
 	}
 	if d.inflight == nil && d.buffer == nil && d.sendMine {
 		m := wire.Presence{Type: wire.TypePresence, Doc: d.id, Rev: d.rev, Anchor: d.mine.anchor, Head: d.mine.head}
-		if d.sess.trySend(m) {
-			d.sendMine = false
-		}
+		d.sess.sendPresence(d.id, m)
+		d.sendMine = false
 	}
 }
 
