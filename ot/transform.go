@@ -19,8 +19,10 @@ func Transform(a, b Op) (aPrime, bPrime Op, err error) {
 	if a.baseLen != b.baseLen {
 		return Op{}, Op{}, &LengthError{Want: a.baseLen, Got: b.baseLen}
 	}
+	// One allocation holds both results in the common case.
 	n := len(a.comps) + len(b.comps)
-	oa, ob := newBuilder(n), newBuilder(n)
+	buf := make([]Component, 2*n)
+	oa, ob := Builder{op: Op{comps: buf[:0:n]}}, Builder{op: Op{comps: buf[n:n]}}
 	ia, ib := cursor{comps: a.comps}, cursor{comps: b.comps}
 	for {
 		if ia.kind() == Insert {
