@@ -114,8 +114,15 @@ func newDocument(srv *Server, id string) *document {
 	}
 }
 
-// post hands req to the owner; false if the document is gone.
+// post hands req to the owner; false if the document is gone. A request
+// that races with the owner's exit may be dropped: the owner's exit kicked
+// every editor (an error for the document), and waiters also watch done.
 func (d *document) post(req any) bool {
+	select {
+	case <-d.done:
+		return false
+	default:
+	}
 	select {
 	case d.in <- req:
 		return true
