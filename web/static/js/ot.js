@@ -52,28 +52,67 @@ export class Builder {
 }
 
 // OpError is thrown for malformed ops and ops that do not fit a document.
+// kind is one of syntax, zero_count, bad_number, invalid_text, too_large,
+// past_end, base_length (the error kinds of the Go package).
 export class OpError extends Error {
-  constructor(message) { super('ot: ' + message); this.name = 'OpError'; }
+  constructor(message, kind = 'syntax') { super('ot: ' + message); this.name = 'OpError'; this.kind = kind; }
 }
 
 // fromWire validates a decoded wire op and returns it in canonical form.
 export function fromWire(w) {
   if (!Array.isArray(w)) throw new OpError('malformed operation');
   const b = new Builder();
+  let total = 0;
   for (const c of w) {
     if (typeof c === 'string') {
-      if (c === '') throw new OpError('zero-length component');
-      if (!isWellFormed(c)) throw new OpError('insert is not valid Unicode text');
+      if (c === '') throw new OpError('zero-length component', 'zero_count');
+      if (!isWellFormed(c)) throw new OpError('insert is not valid Unicode text', 'invalid_text');
       b.insert(c);
     } else if (typeof c === 'number') {
+      if (c === 0 && !Object.is(c, -0)) throw new OpError('zero-length component', 'zero_count');
       if (!Number.isInteger(c) || Object.is(c, -0) || Math.abs(c) > MAX_SAFE) {
-        throw new OpError(c === 0 ? 'zero-length component' : 'component count is not a safe integer');
+        throw new OpError('component count is not a safe integer', 'bad_number');
       }
-      if (c === 0) throw new OpError('zero-length component');
+      total += Math.abs(c);
+      if (total > MAX_SAFE) throw new OpError('operation over the size limit', 'too_large');
       if (c > 0) b.retain(c); else b.delete(-c);
     } else throw new OpError('malformed operation');
   }
   return b.done();
+}
+
+// parse decodes an op from its raw JSON text, checking what JSON.parse
+// hides: 2.0, 1e3 and -0 are not counts, and numbers past 2^53-1 lose
+// precision. Errors carry the kind of the Go decoder.
+export function parse(text) {
+  const tokens = [];
+  const re = /\s*(?:("(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*")|(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)|([\[\],]))\s*/y;
+  let i = 0;
+  while (i < text.length) {
+    re.lastIndex = i;
+    const m = re.exec(text);
+    if (!m || m[0] === '') {
+      if (/^\s*$/.test(text.slice(i))) break;
+      throw new OpError('malformed operation');
+    }
+    tokens.push(m[1] !== undefined ? { s: m[1] } : m[2] !== undefined ? { n: m[2] } : { p: m[3] });
+    i = re.lastIndex;
+  }
+  if (!tokens.length || tokens[0].p !== '[' || tokens[tokens.length - 1].p !== ']') throw new OpError('malformed operation');
+  const items = [];
+  for (let k = 1; k < tokens.length - 1; k++) {
+    const t = tokens[k];
+    if (k % 2 === 0) { if (t.p !== ',' || k === tokens.length - 2) throw new OpError('malformed operation'); continue; }
+    if (t.s !== undefined) items.push(JSON.parse(t.s));
+    else if (t.n !== undefined) {
+      if (/[.eE]/.test(t.n) || t.n === '-0' || BigInt(t.n) > BigInt(MAX_SAFE) || BigInt(t.n) < -BigInt(MAX_SAFE)) {
+        if (t.n === '0') throw new OpError('zero-length component', 'zero_count');
+        throw new OpError('component count is not a safe integer', 'bad_number');
+      }
+      items.push(Number(t.n));
+    } else throw new OpError('malformed operation');
+  }
+  return fromWire(items);
 }
 
 // toWire returns the op as sent on the wire (it already is that form).
@@ -114,7 +153,7 @@ export function isNoop(op) {
 export function noop(n) { return n > 0 ? [n] : []; }
 
 function lengthError(want, got) {
-  return new OpError(`base length mismatch: op expects ${want} code points, document has ${got}`);
+  return new OpError(`base length mismatch: op expects ${want} code points, document has ${got}`, want > got ? 'past_end' : 'base_length');
 }
 
 // apply returns text changed by op.
@@ -227,6 +266,7 @@ export function invert(op, text) {
 // text inserted at its position unless own is true (its editor inserted
 // it); a caret inside a deleted range moves to the deletion point.
 export function transformIndex(index, op, own = false) {
+  index = Math.max(0, Math.min(index, baseLen(op)));
   let pos = 0;
   let out = index;
   for (const c of op) {
