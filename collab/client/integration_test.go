@@ -159,23 +159,26 @@ func TestConvergence(t *testing.T) {
 	}
 }
 
-// cutter is a dialer whose TCP connections the test can cut.
+// cutter is a dialer whose TCP connections the test can cut, at once or
+// when the next bytes from the server arrive (losing them: an ack, say).
 type cutter struct {
 	mu    sync.Mutex
 	conns []net.Conn
 	dials int
+	armed bool
 }
 
 func (c *cutter) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, network, addr)
-	if err == nil {
-		c.mu.Lock()
-		c.conns = append(c.conns, conn)
-		c.dials++
-		c.mu.Unlock()
+	if err != nil {
+		return nil, err
 	}
-	return conn, err
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.conns = append(c.conns, conn)
+	c.dials++
+	return &cutConn{Conn: conn, c: c}, nil
 }
 
 func (c *cutter) cut() {
@@ -185,6 +188,30 @@ func (c *cutter) cut() {
 		conn.Close()
 	}
 	c.conns = nil
+}
+
+// cutOnRead cuts the connection when the server next sends something.
+func (c *cutter) cutOnRead() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.armed = true
+}
+
+type cutConn struct {
+	net.Conn
+	c *cutter
+}
+
+func (cc *cutConn) Read(p []byte) (int, error) {
+	n, err := cc.Conn.Read(p)
+	cc.c.mu.Lock()
+	defer cc.c.mu.Unlock()
+	if n > 0 && cc.c.armed {
+		cc.c.armed = false
+		cc.Conn.Close()
+		return 0, net.ErrClosed
+	}
+	return n, err
 }
 
 // TestExactlyOnceAcrossDrops cuts every client's connection again and
@@ -237,8 +264,11 @@ func TestExactlyOnceAcrossDrops(t *testing.T) {
 					t.Errorf("client %d edit %d: %v", i, k, err)
 					return
 				}
-				if k%cutEvery == cutEvery-1 {
+				switch k % cutEvery {
+				case cutEvery - 1:
 					cutters[i].cut() // the op just sent may or may not arrive
+				case cutEvery / 2:
+					cutters[i].cutOnRead() // its ack, likely, is lost
 				}
 				if k%4 == 3 {
 					// Let the connection come back and the others' ops
@@ -265,7 +295,7 @@ func TestExactlyOnceAcrossDrops(t *testing.T) {
 		}
 	}
 	for i, c := range cutters {
-		if c.dials < edits/cutEvery {
+		if c.dials < 2*edits/cutEvery {
 			t.Errorf("client %d dialled %d times: the cuts did not force reconnects", i, c.dials)
 		}
 		t.Logf("client %d dialled %d times", i, c.dials)
