@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+	"unicode/utf8"
 
 	"github.com/collabd/collab/collab/client"
 	"github.com/collabd/collab/ot"
+	"github.com/gorilla/websocket"
 )
 
 // clientSystem drives collabd through the Go client package.
@@ -60,16 +62,23 @@ func (s *clientSystem) text(ctx context.Context, doc string) (string, bool, erro
 }
 
 type clientSession struct {
+	sent   *sendLog
 	conn   *client.Conn
 	doc    *client.Doc
 	events chan event
 }
 
 func (s *clientSystem) open(ctx context.Context, doc, id string) (session, error) {
+	sent := newSendLog()
 	conn, err := client.Dial(ctx, s.wsURL, client.Options{
+		Dialer: &websocket.Dialer{
+			NetDialContext:  tapDial(sent),
+			ReadBufferSize:  4096,
+			WriteBufferSize: 4096,
+		},
 		ClientID:    id,
 		Reconnect:   true,
-		EventBuffer: 4096,
+		EventBuffer: 256, // the relay goroutine drains it at once; each slot costs ~200 bytes per editor
 		QueueSize:   1024,
 		Logger:      slog.New(slog.DiscardHandler),
 	})
@@ -81,7 +90,7 @@ func (s *clientSystem) open(ctx context.Context, doc, id string) (session, error
 		conn.Close()
 		return nil, err
 	}
-	cs := &clientSession{conn: conn, doc: d, events: make(chan event, 64)}
+	cs := &clientSession{sent: sent, conn: conn, doc: d, events: make(chan event, 64)}
 	go cs.relay()
 	return cs, nil
 }
@@ -121,15 +130,22 @@ func (cs *clientSession) relay() {
 	}
 }
 
-func (cs *clientSession) Len() int { return cs.doc.Len() }
+func (cs *clientSession) Edit(choose func(n int) (pos, del int, ins string)) error {
+	return cs.doc.Edit(func(text string) (ot.Op, error) {
+		n := utf8.RuneCountInString(text)
+		pos, del, ins := choose(n)
+		return buildOp(n, pos, del, ins)
+	})
+}
 
-func (cs *clientSession) Apply(pos, del int, ins string) error {
-	n := cs.doc.Len() // only this goroutine edits, so n stays valid
-	if pos+del > n {
-		return fmt.Errorf("edit past the end: %d+%d > %d", pos, del, n)
+// buildOp returns the op deleting del code points at pos and inserting ins,
+// on a text of n code points.
+func buildOp(n, pos, del int, ins string) (ot.Op, error) {
+	if pos < 0 || del < 0 || pos+del > n {
+		return ot.Op{}, fmt.Errorf("edit past the end: %d+%d > %d", pos, del, n)
 	}
 	var b ot.Builder
-	return cs.doc.Apply(b.Retain(pos).Insert(ins).Delete(del).Retain(n - pos - del).Op())
+	return b.Retain(pos).Insert(ins).Delete(del).Retain(n - pos - del).Op(), nil
 }
 
 func (cs *clientSession) Events() <-chan event { return cs.events }
@@ -137,5 +153,7 @@ func (cs *clientSession) Events() <-chan event { return cs.events }
 func (cs *clientSession) Text() (string, bool) { return cs.doc.Text(), true }
 
 func (cs *clientSession) Synced() bool { return cs.doc.Pending() == 0 }
+
+func (cs *clientSession) SentAt(seq uint64) (time.Time, bool) { return cs.sent.take(seq) }
 
 func (cs *clientSession) Close() error { return cs.conn.Close() }

@@ -55,21 +55,24 @@ type engine struct {
 	edits, acks, deliveries atomic.Int64
 	reconnects, errs        atomic.Int64
 	rejects, missed, skew   atomic.Int64
-	busy                    atomic.Int64 // editors with an unacknowledged edit
 	open                    atomic.Int64 // revisions missing their ack or an arrival
 }
 
+// acked records the ack of revision rev, whose submit left at sent (zero
+// if unknown: then its deliveries are counted but not measured).
 func (d *docState) acked(e *engine, rev uint64, sent, now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.ack.Add(now.Sub(e.t0), now.Sub(sent))
+	if !sent.IsZero() {
+		d.ack.Add(now.Sub(e.t0), now.Sub(sent))
+	}
 	if d.others == 0 {
 		return
 	}
 	en := d.entry(e, rev)
 	en.sent, en.known = sent, true
 	for _, t := range en.early {
-		d.deliv.Add(t.Sub(e.t0), t.Sub(sent))
+		d.addDelivery(e, t, sent)
 	}
 	en.arrived += len(en.early)
 	en.early = nil
@@ -84,9 +87,15 @@ func (d *docState) arrived(e *engine, rev uint64, now time.Time) {
 		en.early = append(en.early, now)
 		return
 	}
-	d.deliv.Add(now.Sub(e.t0), now.Sub(en.sent))
+	d.addDelivery(e, now, en.sent)
 	en.arrived++
 	d.settle(e, rev, en)
+}
+
+func (d *docState) addDelivery(e *engine, at, sent time.Time) {
+	if !sent.IsZero() {
+		d.deliv.Add(at.Sub(e.t0), at.Sub(sent))
+	}
 }
 
 func (d *docState) entry(e *engine, rev uint64) *revEntry {
@@ -169,10 +178,9 @@ func closeAll(docs []*docState) {
 }
 
 // editor is one editor's loop: it types on its schedule and handles its
-// session's events. It infers when each submit went out the way the client
-// sends them: an edit made with no submit in flight goes out at once; edits
-// made while one is in flight are composed and go out when its ack arrives.
-// The ack's seq confirms the inference; a mismatch is counted as skew.
+// session's events. The time each submit left is read from the socket
+// (see tap.go); an ack whose submit was never seen leaving is counted as
+// skew and not measured.
 type editor struct {
 	e    *engine
 	d    *docState
@@ -180,11 +188,6 @@ type editor struct {
 	gen  *editGen
 	rng  *rand.Rand
 	stop <-chan struct{} // closed when typing ends
-
-	inFlight bool
-	queued   bool
-	sentAt   time.Time
-	seq      uint64 // seq of the submit in flight
 
 	wasOffline bool
 }
@@ -221,7 +224,7 @@ func (ed *editor) run(ctx context.Context) {
 				return
 			}
 			ed.handle(ev)
-			if typing && tick == nil && !ed.inFlight {
+			if typing && interval == 0 && (ev.kind == evAck || ev.kind == evReject) && ed.s.Synced() {
 				ed.edit() // as fast as acks allow
 			}
 		}
@@ -229,25 +232,16 @@ func (ed *editor) run(ctx context.Context) {
 }
 
 func (ed *editor) edit() {
-	pos, del, ins := ed.gen.next(ed.s.Len())
-	ed.apply(pos, del, ins)
+	ed.apply(ed.gen.next)
 }
 
-// apply makes one local edit and notes whether it went out at once.
-func (ed *editor) apply(pos, del int, ins string) bool {
-	now := time.Now()
-	if err := ed.s.Apply(pos, del, ins); err != nil {
+// apply makes one local edit.
+func (ed *editor) apply(choose func(n int) (pos, del int, ins string)) bool {
+	if err := ed.s.Edit(choose); err != nil {
 		ed.e.errs.Add(1)
 		return false
 	}
 	ed.e.edits.Add(1)
-	if ed.inFlight {
-		ed.queued = true
-		return true
-	}
-	ed.inFlight, ed.sentAt = true, now
-	ed.seq++
-	ed.e.busy.Add(1)
 	return true
 }
 
@@ -259,16 +253,15 @@ func (ed *editor) handle(ev event) {
 	switch ev.kind {
 	case evAck:
 		now := time.Now()
-		if !ed.inFlight || ev.seq != ed.seq {
-			e.skew.Add(1)
-			ed.seq = ev.seq
-		}
 		e.acks.Add(1)
-		ed.d.acked(e, ev.rev, ed.sentAt, now)
-		ed.submitted(now)
+		sent, ok := ed.s.SentAt(ev.seq)
+		if !ok {
+			e.skew.Add(1) // counted, not measured
+		}
+		ed.d.acked(e, ev.rev, sent, now)
 	case evReject:
 		e.rejects.Add(1)
-		ed.submitted(time.Now())
+		ed.s.SentAt(ev.seq)
 	case evOp:
 		e.deliveries.Add(1)
 		ed.d.arrived(e, ev.rev, time.Now())
@@ -281,19 +274,5 @@ func (ed *editor) handle(ev event) {
 		}
 	case evError:
 		e.errs.Add(1)
-	}
-}
-
-// submitted ends the submit in flight; the composed edits, if any, go out now.
-func (ed *editor) submitted(now time.Time) {
-	if ed.queued {
-		ed.queued = false
-		ed.sentAt = now
-		ed.seq++
-		return
-	}
-	if ed.inFlight {
-		ed.inFlight = false
-		ed.e.busy.Add(-1)
 	}
 }

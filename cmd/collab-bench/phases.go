@@ -57,7 +57,7 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	close(stop)
 	srvSum, benchSum := sampling.stop()
 
-	drained := e.waitDrained(ctx, wl.drain)
+	drained := e.waitDrained(ctx, docs, wl.drain)
 	close(progDone)
 	progWG.Wait()
 	conv := checkConvergence(ctx, tgt.sys, docs)
@@ -71,7 +71,7 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 		return rep, ctx.Err()
 	}
 	if !drained {
-		rep.Failures = append(rep.Failures, fmt.Sprintf("after %s, %d editors still had unacknowledged edits and %d revisions were not delivered to every editor", wl.drain, e.busy.Load(), e.open.Load()))
+		rep.Failures = append(rep.Failures, fmt.Sprintf("after %s, %d editors still had unacknowledged edits and %d revisions were not delivered to every editor", wl.drain, unsynced(docs), e.open.Load()))
 	}
 	if conv.ok != nil && !*conv.ok {
 		rep.Failures = append(rep.Failures, conv.note)
@@ -127,12 +127,12 @@ func (e *engine) snapshot() counts {
 
 // waitDrained waits until every edit is acknowledged and every revision
 // reached every other editor, or until limit passes.
-func (e *engine) waitDrained(ctx context.Context, limit time.Duration) bool {
+func (e *engine) waitDrained(ctx context.Context, docs []*docState, limit time.Duration) bool {
 	deadline := time.Now().Add(limit)
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for {
-		if e.busy.Load() == 0 && e.open.Load() == 0 {
+		if e.open.Load() == 0 && unsynced(docs) == 0 {
 			return true
 		}
 		if time.Now().After(deadline) {
@@ -158,9 +158,9 @@ func (e *engine) progress(done <-chan struct{}, srv *procstat.Sampler) {
 		case now := <-t.C:
 			c := e.snapshot()
 			dt := now.Sub(lastAt).Seconds()
-			line := fmt.Sprintf("[%4.0fs] edits %6.0f/s  acks %6.0f/s  deliveries %7.0f/s  waiting %d  reconnects %d  errors %d",
+			line := fmt.Sprintf("[%4.0fs] edits %6.0f/s  acks %6.0f/s  deliveries %7.0f/s  undelivered revisions %d  reconnects %d  errors %d",
 				now.Sub(e.t0).Seconds(), float64(c.edits-last.edits)/dt, float64(c.acks-last.acks)/dt,
-				float64(c.deliveries-last.deliveries)/dt, e.busy.Load(), e.reconnects.Load(), e.errs.Load())
+				float64(c.deliveries-last.deliveries)/dt, e.open.Load(), e.reconnects.Load(), e.errs.Load())
 			if srv != nil {
 				u := srv.Current()
 				line += fmt.Sprintf("  server rss %.0f MB", float64(u.RSS)/(1<<20))
@@ -169,6 +169,19 @@ func (e *engine) progress(done <-chan struct{}, srv *procstat.Sampler) {
 			last, lastAt = c, now
 		}
 	}
+}
+
+// unsynced counts the editors with unacknowledged edits.
+func unsynced(docs []*docState) int {
+	n := 0
+	for _, d := range docs {
+		for _, s := range d.sessions {
+			if !s.Synced() {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 type convergence struct {

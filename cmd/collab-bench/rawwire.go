@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
@@ -34,6 +35,7 @@ type rawSession struct {
 	ws     *websocket.Conn
 	doc    string
 	events chan event
+	sent   *sendLog
 
 	mu       sync.Mutex // guards the fields below and writes to ws
 	n        int        // own text length
@@ -48,7 +50,7 @@ func (s *rawSystem) open(ctx context.Context, doc, client string) (session, erro
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}
-	r := &rawSession{ws: ws, doc: doc, events: make(chan event, 1024)}
+	r := &rawSession{ws: ws, doc: doc, events: make(chan event, 1024), sent: newSendLog()}
 	if err := r.handshake(client); err != nil {
 		ws.Close()
 		return nil, err
@@ -136,20 +138,14 @@ func (r *rawSession) acked(rev uint64) {
 	}
 }
 
-func (r *rawSession) Len() int {
+func (r *rawSession) Edit(choose func(n int) (pos, del int, ins string)) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.n
-}
-
-func (r *rawSession) Apply(pos, del int, ins string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if pos+del > r.n {
-		return fmt.Errorf("edit past the end")
+	pos, del, ins := choose(r.n)
+	op, err := buildOp(r.n, pos, del, ins)
+	if err != nil {
+		return err
 	}
-	var b ot.Builder
-	op := b.Retain(pos).Insert(ins).Delete(del).Retain(r.n - pos - del).Op()
 	r.n = op.TargetLen()
 	data, _ := op.MarshalJSON()
 	if r.inFlight {
@@ -170,8 +166,11 @@ func (r *rawSession) sendLocked(op []byte) error {
 	if err != nil {
 		return err
 	}
+	r.sent.note(r.seq, time.Now())
 	return r.ws.WriteMessage(websocket.TextMessage, data)
 }
+
+func (r *rawSession) SentAt(seq uint64) (time.Time, bool) { return r.sent.take(seq) }
 
 func (r *rawSession) Events() <-chan event { return r.events }
 

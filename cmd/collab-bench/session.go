@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"time"
 )
 
 // evKind says what an event reports.
@@ -26,20 +27,23 @@ type event struct {
 }
 
 // session is one editor's connection to one document, in one of the
-// systems measured. Apply and Len are called by the editor's goroutine only.
+// systems measured. Edit is called by the editor's goroutine only.
 type session interface {
-	// Len is the local text's length in code points.
-	Len() int
-	// Apply makes a local edit: delete del code points at pos, insert ins.
-	// At most one submit is in flight; edits made meanwhile are composed
-	// and sent when it is acknowledged.
-	Apply(pos, del int, ins string) error
+	// Edit makes a local edit: choose is called with the current length of
+	// the local text, in code points, and returns the edit: delete del code
+	// points at pos, insert ins. No remote op changes the text between the
+	// two. At most one submit is in flight; edits made meanwhile are
+	// composed and sent when it is acknowledged.
+	Edit(choose func(n int) (pos, del int, ins string)) error
 	// Events delivers what happened, in order.
 	Events() <-chan event
 	// Text returns the local text, or false if the system keeps none.
 	Text() (string, bool)
 	// Synced reports whether every local edit is acknowledged.
 	Synced() bool
+	// SentAt returns and forgets when submit seq was first written to the
+	// socket.
+	SentAt(seq uint64) (time.Time, bool)
 	Close() error
 }
 

@@ -77,7 +77,7 @@ func (ed *editor) replay(ctx context.Context, tr *trace.Trace, rate float64) err
 	next, lastLog := ed.e.t0, ed.e.t0
 	for i, tx := range tr.Txns {
 		for _, p := range tx.Patches {
-			if !ed.apply(p.Pos, p.Del, p.Ins) {
+			if !ed.apply(func(int) (int, int, string) { return p.Pos, p.Del, p.Ins }) {
 				return fmt.Errorf("transaction %d: the typist's text does not fit the patch (a lost or doubled edit?)", i)
 			}
 		}
@@ -105,7 +105,7 @@ var errNoAck = errors.New("no ack in time")
 // await handles events for d, or until nothing is in flight when synced
 // is set (then d is a time limit).
 func (ed *editor) await(ctx context.Context, d time.Duration, synced bool) error {
-	if synced && !ed.inFlight {
+	if synced && ed.s.Synced() {
 		return nil
 	}
 	t := time.NewTimer(max(d, 0))
@@ -124,7 +124,7 @@ func (ed *editor) await(ctx context.Context, d time.Duration, synced bool) error
 				return errors.New("connection ended")
 			}
 			ed.handle(ev)
-			if synced && !ed.inFlight {
+			if synced && ed.s.Synced() {
 				return nil
 			}
 		}
