@@ -47,7 +47,7 @@ func BenchmarkApply10KB(b *testing.B) {
 	doc := strings.Repeat("The quick brown fox jumps 😀 漢字 é.\n", 10_000/40)
 	n := len([]rune(doc))
 	var bl Builder
-	op := bl.Retain(n/2).Insert("typed").Delete(3).Retain(n - n/2 - 3).Op()
+	op := bl.Retain(n / 2).Insert("typed").Delete(3).Retain(n - n/2 - 3).Op()
 	b.SetBytes(int64(len(doc)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -231,3 +231,22 @@ func TestEqual(t *testing.T) {
 		}
 	}
 }
+
+// TestParseManyPieces decodes an op whose inserts and deletes come in many
+// small pieces, delete first, as a chatty client might send them.
+func TestParseManyPieces(t *testing.T) {
+	const pieces = 40_000 // 80,002 items, under the default limit
+	var in strings.Builder
+	in.WriteString("[1")
+	for range pieces {
+		in.WriteString(`,-1,"é"`)
+	}
+	in.WriteString(",1]")
+	op := parseOp(t, in.String())
+	if op.Len() != 4 || op.Component(1).Text != strings.Repeat("é", pieces) || op.Component(2).N != pieces {
+		t.Fatalf("got %d components, want [1,\"é…\",-%d,1]", op.Len(), pieces)
+	}
+	if err := checkCanonical(op); err != nil {
+		t.Fatal(err)
+	}
+}

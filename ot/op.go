@@ -54,6 +54,11 @@ func (o Op) IsNoop() bool {
 // follows a delete is moved before it. The zero Builder is ready to use.
 type Builder struct {
 	op Op
+	// Merged insert text is gathered in text, so that building an insert
+	// from many pieces stays linear: open is 1 + the index of the insert
+	// component whose Text is stale, or 0.
+	open int
+	text []byte
 }
 
 // Retain appends "keep n code points". n <= 0 is ignored.
@@ -63,6 +68,7 @@ func (b *Builder) Retain(n int) *Builder {
 	}
 	b.op.baseLen += n
 	b.op.targetLen += n
+	b.flush()
 	if last := b.last(); last != nil && last.Kind == Retain {
 		last.N += n
 		return b
@@ -82,22 +88,42 @@ func (b *Builder) Insert(s string) *Builder {
 	c := b.op.comps
 	switch {
 	case len(c) > 0 && c[len(c)-1].Kind == Insert:
-		c[len(c)-1].Text += s
-		c[len(c)-1].N += n
+		b.merge(len(c)-1, s, n)
 	case len(c) > 0 && c[len(c)-1].Kind == Delete:
 		// Canonical order puts the insert before the delete at one position.
 		if len(c) > 1 && c[len(c)-2].Kind == Insert {
-			c[len(c)-2].Text += s
-			c[len(c)-2].N += n
+			b.merge(len(c)-2, s, n)
 			return b
 		}
+		b.flush()
 		del := c[len(c)-1]
 		c[len(c)-1] = Component{Kind: Insert, N: n, Text: s}
 		b.op.comps = append(c, del)
 	default:
+		b.flush()
 		b.op.comps = append(c, Component{Kind: Insert, N: n, Text: s})
 	}
 	return b
+}
+
+// merge appends s, n code points long, to the insert component i.
+func (b *Builder) merge(i int, s string, n int) {
+	c := &b.op.comps[i]
+	if b.open != i+1 {
+		b.flush()
+		b.text = append(b.text[:0], c.Text...)
+		b.open = i + 1
+	}
+	b.text = append(b.text, s...)
+	c.N += n
+}
+
+// flush stores the gathered text of the open insert, if any.
+func (b *Builder) flush() {
+	if b.open != 0 {
+		b.op.comps[b.open-1].Text = string(b.text)
+		b.open = 0
+	}
 }
 
 // Delete appends "remove n code points". n <= 0 is ignored.
@@ -116,8 +142,9 @@ func (b *Builder) Delete(n int) *Builder {
 
 // Op returns the built operation. The Builder must not be used afterwards.
 func (b *Builder) Op() Op {
+	b.flush()
 	op := b.op
-	b.op = Op{}
+	*b = Builder{}
 	return op
 }
 
