@@ -15,8 +15,12 @@ import (
 // BenchmarkAppendConcurrent: 100 editors, each on its own document, append
 // single-op records and wait for each commit, as a busy server does.
 func BenchmarkAppendConcurrent(b *testing.B) {
-	const docs = 100
 	db, _ := openTemp(b, Options{})
+	appendConcurrent(b, db)
+}
+
+func appendConcurrent(b *testing.B, db *DB) {
+	const docs = 100
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	b.ResetTimer()

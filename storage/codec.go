@@ -23,17 +23,6 @@ type docMeta struct {
 	cut     uint64 // ops with Rev <= cut are pruned; a snapshot exists at cut when cut > 0
 }
 
-func revKey(rev uint64) []byte {
-	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), rev)
-}
-
-func keyRev(k []byte) (uint64, bool) {
-	if len(k) != 8 {
-		return 0, false
-	}
-	return binary.BigEndian.Uint64(k), true
-}
-
 func unixNano(t time.Time) int64 {
 	if t.IsZero() {
 		return 0

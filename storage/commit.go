@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -70,8 +71,8 @@ func (db *DB) Append(ctx context.Context, id string, recs []Record) error {
 }
 
 func checkID(what, id string) error {
-	if id == "" || len(id) > maxIDLen || !utf8.ValidString(id) {
-		return fmt.Errorf("%w: %s id must be 1 to %d bytes of UTF-8", ErrInvalid, what, maxIDLen)
+	if id == "" || len(id) > maxIDLen || !utf8.ValidString(id) || strings.IndexByte(id, 0) >= 0 {
+		return fmt.Errorf("%w: %s id must be 1 to %d bytes of UTF-8 without NUL", ErrInvalid, what, maxIDLen)
 	}
 	return nil
 }
@@ -124,9 +125,8 @@ func (db *DB) commit(batch []*write) {
 	metas := make([]docMeta, len(batch))
 	start := time.Now()
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		docs := tx.Bucket(bucketDocs)
 		for i, w := range batch {
-			m, rejected, err := appendWrite(docs, w)
+			m, rejected, err := appendWrite(tx, w)
 			if err != nil {
 				return err
 			}
@@ -163,48 +163,42 @@ func (db *DB) commit(batch []*write) {
 // appendWrite validates w against the document's stored state and, if it
 // continues the log, writes it. A refused write returns rejected and
 // changes nothing; err is a failure of the transaction itself.
-func appendWrite(docs *bolt.Bucket, w *write) (m docMeta, rejected, err error) {
-	b := docs.Bucket([]byte(w.id))
-	if b != nil {
-		m, err = readMeta(b, w.id)
-		if err != nil {
-			return m, err, nil
-		}
-	} else {
-		m.ID = w.id
+func appendWrite(tx *bolt.Tx, w *write) (m docMeta, rejected, err error) {
+	d, m, err := openDoc(tx, w.id)
+	isNew := errors.Is(err, ErrNotFound)
+	if err != nil && !isNew {
+		return m, err, nil
 	}
-	if rejected := validateWrite(b, m, w.recs); rejected != nil {
+	if isNew {
+		m = docMeta{Meta: Meta{ID: w.id}}
+	}
+	if rejected := validateWrite(d, m, isNew, w.recs); rejected != nil {
 		return m, rejected, nil
 	}
-	if b == nil {
-		if b, err = createDoc(docs, w.id); err != nil {
-			return m, nil, err
-		}
-		seq, err := docs.NextSequence()
+	if isNew {
+		seq, err := d.meta.NextSequence()
 		if err != nil {
 			return m, nil, err
 		}
 		m.gen, m.Created = seq, w.recs[0].Time
 	}
-	ops, clients := b.Bucket(bucketOps), b.Bucket(bucketClients)
 	for i, r := range w.recs {
-		if err := ops.Put(revKey(r.Rev), w.vals[i]); err != nil {
+		if err := d.ops.Put(d.key(r.Rev), w.vals[i]); err != nil {
 			return m, nil, err
 		}
 		if r.Client != "" && r.Seq > 0 {
-			if err := clients.Put([]byte(r.Client), encodeClient(r.Seq, r.Rev)); err != nil {
+			if err := d.clients.Put(d.clientKey(r.Client), encodeClient(r.Seq, r.Rev)); err != nil {
 				return m, nil, err
 			}
 		}
 	}
 	last := w.recs[len(w.recs)-1]
 	m.Rev, m.Length, m.Updated = last.Rev, last.Op.TargetLen(), last.Time
-	return m, nil, b.Put(keyMeta, encodeMeta(m))
+	return m, nil, d.putMeta(m)
 }
 
-// validateWrite checks that recs continue the log described by m; b is
-// the document's bucket, nil for a new document.
-func validateWrite(b *bolt.Bucket, m docMeta, recs []Record) error {
+// validateWrite checks that recs continue d's log, described by m.
+func validateWrite(d doc, m docMeta, isNew bool, recs []Record) error {
 	rev, length := m.Rev, m.Length
 	seen := map[string]uint64{}
 	for _, r := range recs {
@@ -216,9 +210,9 @@ func validateWrite(b *bolt.Bucket, m docMeta, recs []Record) error {
 		}
 		if r.Client != "" && r.Seq > 0 {
 			last, ok := seen[r.Client]
-			if !ok && b != nil {
+			if !ok && !isNew {
 				var err error
-				if last, _, err = readClient(b, m.ID, r.Client); err != nil {
+				if last, _, err = d.client(r.Client); err != nil {
 					return err
 				}
 			}
@@ -230,46 +224,6 @@ func validateWrite(b *bolt.Bucket, m docMeta, recs []Record) error {
 		rev, length = r.Rev, r.Op.TargetLen()
 	}
 	return nil
-}
-
-func createDoc(docs *bolt.Bucket, id string) (*bolt.Bucket, error) {
-	b, err := docs.CreateBucket([]byte(id))
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range [][]byte{bucketOps, bucketSnaps, bucketClients} {
-		if _, err := b.CreateBucket(name); err != nil {
-			return nil, err
-		}
-	}
-	return b, nil
-}
-
-func readMeta(b *bolt.Bucket, id string) (docMeta, error) {
-	if b == nil {
-		return docMeta{}, corrupt(id, "bucket", errors.New("not a bucket"))
-	}
-	v := b.Get(keyMeta)
-	if v == nil || b.Bucket(bucketOps) == nil || b.Bucket(bucketSnaps) == nil || b.Bucket(bucketClients) == nil {
-		return docMeta{}, corrupt(id, "metadata", errors.New("missing"))
-	}
-	m, err := decodeMeta(id, v)
-	if err != nil {
-		return docMeta{}, corrupt(id, "metadata", err)
-	}
-	return m, nil
-}
-
-func readClient(b *bolt.Bucket, id, client string) (seq, rev uint64, err error) {
-	v := b.Bucket(bucketClients).Get([]byte(client))
-	if v == nil {
-		return 0, 0, nil
-	}
-	seq, rev, err = decodeClient(v)
-	if err != nil {
-		return 0, 0, corrupt(id, fmt.Sprintf("client %q", client), err)
-	}
-	return seq, rev, nil
 }
 
 func corrupt(id, what string, err error) error {

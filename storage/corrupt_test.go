@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // TestCorruptRecord writes garbage into records of some documents: those
@@ -20,19 +18,22 @@ func TestCorruptRecord(t *testing.T) {
 	}
 	db.Close()
 	garbage := []byte{formatV1, 0xff, 0xff, 0xff}
-	rawDoc(t, path, "a", func(b *bolt.Bucket) error {
+	rawDoc(t, path, "a", func(d doc) error {
 		// Without snapshots, Load must read the bad op.
-		if _, err := deleteRange(b.Bucket(bucketSnaps), 0, 12); err != nil {
+		if _, err := d.deleteRange(d.snaps, 0, 12); err != nil {
 			return err
 		}
-		return b.Bucket(bucketOps).Put(revKey(11), garbage)
+		return d.ops.Put(d.key(11), garbage)
 	})
-	rawDoc(t, path, "c", func(b *bolt.Bucket) error { return b.Put(keyMeta, []byte("junk")) })
-	rawDoc(t, path, "d", func(b *bolt.Bucket) error {
-		k, _ := b.Bucket(bucketSnaps).Cursor().Last()
-		return b.Bucket(bucketSnaps).Put(k, []byte{formatV1, 3, 'x'})
+	rawDoc(t, path, "c", func(d doc) error { return d.meta.Put([]byte("c"), []byte("junk")) })
+	rawDoc(t, path, "d", func(d doc) error {
+		rev, _, ok := d.atOrBelow(d.snaps.Cursor(), 12)
+		if !ok {
+			t.Fatal("no snapshot of d")
+		}
+		return d.snaps.Put(d.key(rev), []byte{formatV1, 3, 'x'})
 	})
-	rawDoc(t, path, "e", func(b *bolt.Bucket) error { return b.Bucket(bucketClients).Put([]byte("x"), garbage) })
+	rawDoc(t, path, "e", func(d doc) error { return d.clients.Put(d.clientKey("x"), garbage) })
 
 	db, err := Open(path, opts)
 	if err != nil {

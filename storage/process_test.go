@@ -286,7 +286,7 @@ func verifyCrashed(t *testing.T, path string, acked map[string]int) {
 func verifyLog(t *testing.T, db *DB, id string, rev int) {
 	t.Helper()
 	var m docMeta
-	db.view(func(tx *bolt.Tx) error { _, m, _ = docBucket(tx, id); return nil })
+	db.view(func(tx *bolt.Tx) error { _, m, _ = openDoc(tx, id); return nil })
 	recs, err := db.Ops(ctx, id, m.cut, uint64(rev))
 	if err != nil || len(recs) != rev-int(m.cut) {
 		t.Fatalf("Ops(%s, %d, %d) = %d records, %v", id, m.cut, rev, len(recs), err)

@@ -1,28 +1,13 @@
 package storage
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 
 	"github.com/collabd/collab/ot"
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
-
-// docBucket returns the bucket and metadata of document id, or ErrNotFound.
-func docBucket(tx *bolt.Tx, id string) (*bolt.Bucket, docMeta, error) {
-	if err := checkID("document", id); err != nil {
-		return nil, docMeta{}, err
-	}
-	b := tx.Bucket(bucketDocs).Bucket([]byte(id))
-	if b == nil {
-		return nil, docMeta{}, fmt.Errorf("%w: %q", ErrNotFound, id)
-	}
-	m, err := readMeta(b, id)
-	return b, m, err
-}
 
 // Load returns document id at its current revision: its newest snapshot
 // with the ops after it applied.
@@ -33,13 +18,13 @@ func (db *DB) Load(ctx context.Context, id string) (Doc, error) {
 	var d Doc
 	var m docMeta
 	err := db.view(func(tx *bolt.Tx) error {
-		b, meta, err := docBucket(tx, id)
+		dd, meta, err := openDoc(tx, id)
 		if err != nil {
 			return err
 		}
 		m = meta
 		d.Meta = m.Meta
-		d.Text, err = readText(b, m, m.Rev)
+		d.Text, err = readText(dd, m, m.Rev)
 		return err
 	})
 	if err != nil {
@@ -61,25 +46,25 @@ func (db *DB) TextAt(ctx context.Context, id string, rev uint64) (string, error)
 	}
 	var text string
 	err := db.view(func(tx *bolt.Tx) error {
-		b, m, err := docBucket(tx, id)
+		d, m, err := openDoc(tx, id)
 		if err != nil {
 			return err
 		}
 		if rev > m.Rev {
 			return fmt.Errorf("%w: document %q has no revision %d (current %d)", ErrInvalid, id, rev, m.Rev)
 		}
-		text, err = readText(b, m, rev)
+		text, err = readText(d, m, rev)
 		return err
 	})
 	return text, err
 }
 
 // readText rebuilds the text at rev from the newest snapshot at or below it.
-func readText(b *bolt.Bucket, m docMeta, rev uint64) (string, error) {
+func readText(d doc, m docMeta, rev uint64) (string, error) {
 	if rev < m.cut {
 		return "", fmt.Errorf("%w: document %q revision %d is before the oldest kept revision %d", ErrPruned, m.ID, rev, m.cut)
 	}
-	base, text, length, err := snapshotAtOrBelow(b, m, rev)
+	base, text, length, err := snapshotAtOrBelow(d, m, rev)
 	if err != nil {
 		return "", err
 	}
@@ -90,7 +75,7 @@ func readText(b *bolt.Bucket, m docMeta, rev uint64) (string, error) {
 		return text, nil
 	}
 	r := ot.NewBuffer(text)
-	err = scanOps(b, m, base, rev, func(rec Record) error {
+	err = scanOps(d, m, base, rev, func(rec Record) error {
 		if err := r.Apply(rec.Op); err != nil {
 			return corrupt(m.ID, fmt.Sprintf("op %d", rec.Rev), err)
 		}
@@ -107,21 +92,13 @@ func readText(b *bolt.Bucket, m docMeta, rev uint64) (string, error) {
 
 // snapshotAtOrBelow finds the newest snapshot with revision <= rev; with no
 // snapshot and full history that is the empty text at revision 0.
-func snapshotAtOrBelow(b *bolt.Bucket, m docMeta, rev uint64) (base uint64, text string, length int, err error) {
-	c := b.Bucket(bucketSnaps).Cursor()
-	k, v := c.Seek(revKey(rev))
-	if k == nil || !bytes.Equal(k, revKey(rev)) {
-		k, v = c.Prev()
-	}
-	if k == nil {
+func snapshotAtOrBelow(d doc, m docMeta, rev uint64) (base uint64, text string, length int, err error) {
+	base, v, ok := d.atOrBelow(d.snaps.Cursor(), rev)
+	if !ok {
 		if m.cut > 0 {
 			return 0, "", 0, corrupt(m.ID, "snapshots", fmt.Errorf("none at or below %d, history pruned to %d", rev, m.cut))
 		}
 		return 0, "", 0, nil
-	}
-	base, ok := keyRev(k)
-	if !ok {
-		return 0, "", 0, corrupt(m.ID, "snapshots", fmt.Errorf("bad key %x", k))
 	}
 	text, length, err = decodeSnapshot(v)
 	if err != nil {
@@ -132,13 +109,13 @@ func snapshotAtOrBelow(b *bolt.Bucket, m docMeta, rev uint64) (base uint64, text
 
 // scanOps calls fn for each op with from < Rev <= to, in order, and fails
 // with ErrCorrupt if one is missing or undecodable.
-func scanOps(b *bolt.Bucket, m docMeta, from, to uint64, fn func(Record) error) error {
-	c := b.Bucket(bucketOps).Cursor()
+func scanOps(d doc, m docMeta, from, to uint64, fn func(Record) error) error {
+	c := d.ops.Cursor()
 	want := from + 1
-	for k, v := c.Seek(revKey(want)); want <= to; k, v = c.Next() {
-		rev, ok := keyRev(k)
+	for k, v := c.Seek(d.key(want)); want <= to; k, v = c.Next() {
+		rev, ok := d.rev(k)
 		if !ok || rev != want {
-			return corrupt(m.ID, fmt.Sprintf("op %d", want), errors.New("missing"))
+			return corrupt(m.ID, fmt.Sprintf("op %d", want), errMissing)
 		}
 		rec, err := decodeRecord(rev, v)
 		if err != nil {
@@ -160,7 +137,7 @@ func (db *DB) Ops(ctx context.Context, id string, from, to uint64) ([]Record, er
 	}
 	var recs []Record
 	err := db.view(func(tx *bolt.Tx) error {
-		b, m, err := docBucket(tx, id)
+		d, m, err := openDoc(tx, id)
 		if err != nil {
 			return err
 		}
@@ -172,7 +149,7 @@ func (db *DB) Ops(ctx context.Context, id string, from, to uint64) ([]Record, er
 			return fmt.Errorf("%w: document %q ops after %d requested, kept only after %d", ErrPruned, id, from, m.cut)
 		}
 		recs = make([]Record, 0, to-from)
-		return scanOps(b, m, from, to, func(r Record) error {
+		return scanOps(d, m, from, to, func(r Record) error {
 			recs = append(recs, r)
 			return nil
 		})
@@ -191,14 +168,14 @@ func (db *DB) ClientSeq(ctx context.Context, id, client string) (seq, rev uint64
 		return 0, 0, err
 	}
 	err = db.view(func(tx *bolt.Tx) error {
-		b, _, err := docBucket(tx, id)
+		d, _, err := openDoc(tx, id)
 		if errors.Is(err, ErrNotFound) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		seq, rev, err = readClient(b, id, client)
+		seq, rev, err = d.client(client)
 		return err
 	})
 	return seq, rev, err
@@ -216,15 +193,14 @@ func (db *DB) List(ctx context.Context, after string, limit int) ([]Meta, error)
 	}
 	var out []Meta
 	err := db.view(func(tx *bolt.Tx) error {
-		docs := tx.Bucket(bucketDocs)
-		c := docs.Cursor()
-		k, _ := c.Seek([]byte(after))
+		c := tx.Bucket(bucketMeta).Cursor()
+		k, v := c.Seek([]byte(after))
 		if k != nil && string(k) == after {
-			k, _ = c.Next()
+			k, v = c.Next()
 		}
-		for ; k != nil && len(out) < limit; k, _ = c.Next() {
+		for ; k != nil && len(out) < limit; k, v = c.Next() {
 			id := string(k)
-			m, err := readMeta(docs.Bucket(k), id)
+			m, err := decodeMeta(id, v)
 			if err != nil {
 				m = docMeta{Meta: Meta{ID: id}}
 			}
@@ -246,10 +222,11 @@ func (db *DB) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	return db.update(func(tx *bolt.Tx) error {
-		err := tx.Bucket(bucketDocs).DeleteBucket([]byte(id))
-		if errors.Is(err, berrors.ErrBucketNotFound) {
-			return fmt.Errorf("%w: %q", ErrNotFound, id)
+		// A document with corrupt metadata can still be deleted.
+		d, _, err := openDoc(tx, id)
+		if errors.Is(err, ErrNotFound) {
+			return err
 		}
-		return err
+		return d.deleteAll()
 	})
 }

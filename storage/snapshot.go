@@ -67,14 +67,14 @@ func (db *DB) snapshotAll(due map[string]uint64, force bool) {
 	// db.bolt directly: this also runs during Close, after db.closed is set.
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		for id, gen := range due {
-			b, m, err := docBucket(tx, id)
+			d, m, err := openDoc(tx, id)
 			if err != nil || m.gen != gen || m.snapRev == m.Rev {
 				continue // deleted, corrupt (Load reports it) or done
 			}
 			if !force && m.Rev-m.snapRev < uint64(db.opts.SnapshotEvery) {
 				continue
 			}
-			text, err := readText(b, m, m.Rev)
+			text, err := readText(d, m, m.Rev)
 			if err != nil {
 				db.stats.snapshotErrs.Add(1)
 				continue
@@ -103,19 +103,19 @@ func (db *DB) snapshotAll(due map[string]uint64, force bool) {
 // putSnapshot stores j unless its document was deleted, recreated or
 // snapshotted meanwhile, then prunes.
 func (db *DB) putSnapshot(tx *bolt.Tx, j snapJob, now time.Time) error {
-	b, cur, err := docBucket(tx, j.m.ID)
+	d, cur, err := openDoc(tx, j.m.ID)
 	if err != nil || cur.gen != j.m.gen || cur.snapRev >= j.m.Rev {
 		return err
 	}
-	if err := b.Bucket(bucketSnaps).Put(revKey(j.m.Rev), encodeSnapshot(j.text, j.m.Length)); err != nil {
+	if err := d.snaps.Put(d.key(j.m.Rev), encodeSnapshot(j.text, j.m.Length)); err != nil {
 		return err
 	}
 	cur.snapRev = j.m.Rev
 	db.stats.snapshots.Add(1)
-	if _, err := db.prune(b, &cur, now); err != nil {
+	if _, err := db.prune(d, &cur, now); err != nil {
 		return err
 	}
-	return b.Put(keyMeta, encodeMeta(cur))
+	return d.putMeta(cur)
 }
 
 // Prune applies Options.KeepOps and KeepFor to every document now. The
@@ -125,10 +125,8 @@ func (db *DB) putSnapshot(tx *bolt.Tx, j snapJob, now time.Time) error {
 func (db *DB) Prune(ctx context.Context) (int, error) {
 	var ids []string
 	err := db.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketDocs).ForEach(func(k, v []byte) error {
-			if v == nil {
-				ids = append(ids, string(k))
-			}
+		return tx.Bucket(bucketMeta).ForEach(func(k, _ []byte) error {
+			ids = append(ids, string(k))
 			return nil
 		})
 	})
@@ -141,16 +139,16 @@ func (db *DB) Prune(ctx context.Context) (int, error) {
 			return total, err
 		}
 		err := db.update(func(tx *bolt.Tx) error {
-			b, m, err := docBucket(tx, id)
+			d, m, err := openDoc(tx, id)
 			if err != nil {
 				return err
 			}
-			n, err := db.prune(b, &m, time.Now())
+			n, err := db.prune(d, &m, time.Now())
 			if err != nil || n == 0 {
 				return err
 			}
 			total += n
-			return b.Put(keyMeta, encodeMeta(m))
+			return d.putMeta(m)
 		})
 		if err != nil && !isDocError(err) {
 			return total, err
@@ -166,20 +164,20 @@ func isDocError(err error) bool {
 // prune moves document m's cut up to the newest snapshot that every
 // retention window has passed, deleting the ops up to it and the snapshots
 // below it. Client records stay. It updates m; the caller stores it.
-func (db *DB) prune(b *bolt.Bucket, m *docMeta, now time.Time) (int, error) {
+func (db *DB) prune(d doc, m *docMeta, now time.Time) (int, error) {
 	keepOps, keepFor := uint64(db.opts.KeepOps), db.opts.KeepFor
 	if keepOps == 0 && keepFor == 0 {
 		return 0, nil
 	}
-	cut, err := pruneCut(b, *m, keepOps, keepFor, now)
+	cut, err := pruneCut(d, *m, keepOps, keepFor, now)
 	if err != nil || cut <= m.cut {
 		return 0, err
 	}
-	n, err := deleteRange(b.Bucket(bucketOps), m.cut+1, cut)
+	n, err := d.deleteRange(d.ops, m.cut+1, cut)
 	if err != nil {
 		return 0, err
 	}
-	if _, err := deleteRange(b.Bucket(bucketSnaps), 0, cut-1); err != nil {
+	if _, err := d.deleteRange(d.snaps, 0, cut-1); err != nil {
 		return 0, err
 	}
 	m.cut = cut
@@ -189,7 +187,7 @@ func (db *DB) prune(b *bolt.Bucket, m *docMeta, now time.Time) (int, error) {
 
 // pruneCut is the newest snapshot revision both windows allow cutting at,
 // or m.cut if none.
-func pruneCut(b *bolt.Bucket, m docMeta, keepOps uint64, keepFor time.Duration, now time.Time) (uint64, error) {
+func pruneCut(d doc, m docMeta, keepOps uint64, keepFor time.Duration, now time.Time) (uint64, error) {
 	limit := m.Rev
 	if keepOps > 0 {
 		if m.Rev <= keepOps {
@@ -197,23 +195,15 @@ func pruneCut(b *bolt.Bucket, m docMeta, keepOps uint64, keepFor time.Duration, 
 		}
 		limit = m.Rev - keepOps
 	}
-	ops := b.Bucket(bucketOps)
-	c := b.Bucket(bucketSnaps).Cursor()
-	k, _ := c.Seek(revKey(limit))
-	if k == nil || string(k) != string(revKey(limit)) {
-		k, _ = c.Prev()
-	}
-	for ; k != nil; k, _ = c.Prev() {
-		rev, ok := keyRev(k)
-		if !ok || rev <= m.cut {
-			break
-		}
+	c := d.snaps.Cursor()
+	rev, _, ok := d.atOrBelow(c, limit)
+	for ; ok && rev > m.cut; rev, ok = prevRev(d, c) {
 		if keepFor == 0 {
 			return rev, nil
 		}
-		v := ops.Get(k)
+		v := d.ops.Get(d.key(rev))
 		if v == nil {
-			return 0, corrupt(m.ID, fmt.Sprintf("op %d", rev), fmt.Errorf("missing"))
+			return 0, corrupt(m.ID, fmt.Sprintf("op %d", rev), errMissing)
 		}
 		t, err := decodeRecordTime(v)
 		if err != nil {
@@ -226,21 +216,7 @@ func pruneCut(b *bolt.Bucket, m docMeta, keepOps uint64, keepFor time.Duration, 
 	return m.cut, nil
 }
 
-// deleteRange deletes the keys from..to (revisions, inclusive) of bucket b.
-// Keys are collected first: deleting under a moving cursor skips keys.
-func deleteRange(b *bolt.Bucket, from, to uint64) (int, error) {
-	var keys [][]byte
-	c := b.Cursor()
-	for k, _ := c.Seek(revKey(from)); k != nil; k, _ = c.Next() {
-		if rev, ok := keyRev(k); !ok || rev > to {
-			break
-		}
-		keys = append(keys, append([]byte(nil), k...))
-	}
-	for _, k := range keys {
-		if err := b.Delete(k); err != nil {
-			return 0, err
-		}
-	}
-	return len(keys), nil
+func prevRev(d doc, c *bolt.Cursor) (uint64, bool) {
+	k, _ := c.Prev()
+	return d.rev(k)
 }

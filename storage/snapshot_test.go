@@ -8,8 +8,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// rawDoc runs fn on document id's bucket in the closed store's file.
-func rawDoc(t *testing.T, path, id string, fn func(b *bolt.Bucket) error) {
+// rawDoc runs fn on document id's records in the closed store's file.
+func rawDoc(t *testing.T, path, id string, fn func(d doc) error) {
 	t.Helper()
 	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
@@ -17,11 +17,7 @@ func rawDoc(t *testing.T, path, id string, fn func(b *bolt.Bucket) error) {
 	}
 	defer b.Close()
 	err = b.Update(func(tx *bolt.Tx) error {
-		doc := tx.Bucket(bucketDocs).Bucket([]byte(id))
-		if doc == nil {
-			t.Fatalf("no bucket for %q", id)
-		}
-		return fn(doc)
+		return fn(docIn(tx, id))
 	})
 	if err != nil {
 		t.Fatalf("raw update: %v", err)
@@ -31,16 +27,20 @@ func rawDoc(t *testing.T, path, id string, fn func(b *bolt.Bucket) error) {
 func snapRevs(t testing.TB, db *DB, id string) (revs []uint64, m docMeta) {
 	t.Helper()
 	err := db.view(func(tx *bolt.Tx) error {
-		b, meta, err := docBucket(tx, id)
+		d, meta, err := openDoc(tx, id)
 		if err != nil {
 			return err
 		}
 		m = meta
-		return b.Bucket(bucketSnaps).ForEach(func(k, _ []byte) error {
-			rev, _ := keyRev(k)
+		c := d.snaps.Cursor()
+		for k, _ := c.Seek(d.prefix); k != nil; k, _ = c.Next() {
+			rev, ok := d.rev(k)
+			if !ok {
+				break
+			}
 			revs = append(revs, rev)
-			return nil
-		})
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatalf("reading snapshots: %v", err)
@@ -71,8 +71,8 @@ func TestSnapshotsTakenByStore(t *testing.T) {
 	db.Close()
 
 	// Remove every op the newest snapshot covers: Load must not need them.
-	rawDoc(t, path, "doc", func(b *bolt.Bucket) error {
-		_, err := deleteRange(b.Bucket(bucketOps), 1, m.snapRev)
+	rawDoc(t, path, "doc", func(d doc) error {
+		_, err := d.deleteRange(d.ops, 1, m.snapRev)
 		return err
 	})
 	db2, err := Open(path, opts)

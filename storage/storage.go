@@ -21,13 +21,19 @@
 //
 // # On-disk layout
 //
-// Top-level bucket "info" holds key "format" = 1. Top-level bucket "docs"
-// holds one nested bucket per document id, containing:
+// Top-level bucket "info" holds key "format" = 1. Four more top-level
+// buckets hold every document's records, under keys that start with the
+// document id and a NUL byte (ids never contain NUL); rev is a big-endian
+// uint64, so each document's records are contiguous and in revision order:
 //
-//	meta     key: metadata (below)
-//	ops/     bucket: big-endian uint64 revision -> record
-//	snaps/   bucket: big-endian uint64 revision -> full text at that revision
-//	clients/ bucket: client id -> last committed sequence number and revision
+//	meta    id                -> metadata
+//	ops     id 0x00 rev       -> record of the op that produced rev
+//	snaps   id 0x00 rev       -> full text at rev
+//	clients id 0x00 client id -> last committed sequence number and its rev
+//
+// Shared buckets, rather than a nested bucket per document, keep a group
+// commit that touches many documents to about one written page per
+// document.
 //
 // Values are compact binary: a format byte 0x01, then fields as unsigned
 // varints (uv), signed varints (v, Unix nanoseconds, 0 for the zero time) or
@@ -41,7 +47,7 @@
 //	client:  seq uv, rev uv
 //
 // gen distinguishes a document from an earlier one deleted under the same
-// id. Ops with revision <= cut have been pruned and a snapshot at cut exists
+// id (it comes from the meta bucket's sequence). Ops with revision <= cut have been pruned and a snapshot at cut exists
 // (cut 0 means the full history is kept). Lengths and positions count
 // Unicode code points. A value that cannot be decoded makes its document
 // fail with ErrCorrupt; other documents are unaffected.
@@ -105,11 +111,10 @@ func (o Options) withDefaults() Options {
 
 var (
 	bucketInfo    = []byte("info")
-	bucketDocs    = []byte("docs")
+	bucketMeta    = []byte("meta")
 	bucketOps     = []byte("ops")
 	bucketSnaps   = []byte("snaps")
 	bucketClients = []byte("clients")
-	keyMeta       = []byte("meta")
 	keyFormat     = []byte("format")
 )
 
@@ -192,8 +197,12 @@ func initBuckets(b *bolt.DB) error {
 		case len(v) != 1 || v[0] != formatV1:
 			return fmt.Errorf("%w: unknown file format %x", ErrCorrupt, v)
 		}
-		_, err = tx.CreateBucketIfNotExists(bucketDocs)
-		return err
+		for _, name := range [][]byte{bucketMeta, bucketOps, bucketSnaps, bucketClients} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
