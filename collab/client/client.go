@@ -51,7 +51,15 @@
 // reports it. The server did not apply it, so no rejoin is needed.
 // rev_too_old and not_joined make the client rejoin the document;
 // unavailable and internal drop the connection so that it is retried after
-// a backoff (or, without Reconnect, end the Conn).
+// a backoff (or, without Reconnect, end the Conn). not_found (the document
+// was deleted) and a refused rejoin end the Doc; Doc.Err says why.
+//
+// # Flow control
+//
+// The writer sends at most Options.MaxRate messages per second, below the
+// server's rate limit, whose close 1008 would be final. Slowing down loses
+// nothing: edits made meanwhile compose into the buffer. Carets are
+// coalesced per document: only the latest unsent one is sent.
 //
 // # Concurrency
 //
