@@ -1,7 +1,9 @@
 package storage
 
 import (
+	"encoding/binary"
 	"fmt"
+	"path/filepath"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/collabd/collab/ot"
+	bolt "go.etcd.io/bbolt"
 )
 
 // BenchmarkAppendConcurrent: 100 editors, each on its own document, append
@@ -134,3 +137,34 @@ func extendHistory(b *testing.B, db *DB, id string, rev, count, length int) int 
 }
 
 var words = []string{"w", "wö", "wör", "wörd ", "😀"}
+
+// BenchmarkBoltBaseline is bare bbolt on the same disk, for reading the
+// figures above: one small put per transaction, and 100.
+func BenchmarkBoltBaseline(b *testing.B) {
+	for _, per := range []int{1, 100} {
+		b.Run(fmt.Sprintf("puts-per-tx=%d", per), func(b *testing.B) {
+			db, err := bolt.Open(filepath.Join(b.TempDir(), "bare.db"), 0o600, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			key := 0
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i += per {
+				err := db.Update(func(tx *bolt.Tx) error {
+					bk, err := tx.CreateBucketIfNotExists([]byte("b"))
+					for j := 0; j < per && err == nil; j++ {
+						key++
+						err = bk.Put(binary.BigEndian.AppendUint64(nil, uint64(key)), make([]byte, 40))
+					}
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "puts/s")
+		})
+	}
+}

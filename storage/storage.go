@@ -47,9 +47,9 @@
 //	client:  seq uv, rev uv
 //
 // gen distinguishes a document from an earlier one deleted under the same
-// id (it comes from the meta bucket's sequence). Ops with revision <= cut have been pruned and a snapshot at cut exists
-// (cut 0 means the full history is kept). Lengths and positions count
-// Unicode code points. A value that cannot be decoded makes its document
+// id (it comes from the meta bucket's sequence). Ops with revision <= cut
+// have been pruned and a snapshot at cut exists (cut 0 means the full
+// history is kept). Lengths and positions count Unicode code points. A value that cannot be decoded makes its document
 // fail with ErrCorrupt; other documents are unaffected.
 //
 // The store takes snapshots itself, every Options.SnapshotEvery ops, in a
