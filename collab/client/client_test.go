@@ -576,3 +576,26 @@ func TestPresenceCoalesced(t *testing.T) {
 		t.Fatalf("SetPresence past the end: %v, want ErrPosition", err)
 	}
 }
+
+func TestReadOnly(t *testing.T) {
+	fs := newFakeServer(t)
+	c, fc := dial(t, fs, Options{})
+	res := make(chan *Doc, 1)
+	go func() {
+		d, _ := c.Join(testCtx(t), "doc")
+		res <- d
+	}()
+	fc.expectJoin()
+	text := "abc"
+	fc.send(wire.Joined{Type: wire.TypeJoined, Doc: "doc", Rev: 1, Text: &text, ReadOnly: true})
+	d := <-res
+	if d == nil || !d.ReadOnly() {
+		t.Fatal("joined read-only, but the Doc is not")
+	}
+	if err := d.Insert(0, "x"); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("Insert on a read-only doc: %v, want ErrReadOnly", err)
+	}
+	fc.op("doc", 2, parseOp(t, `[3,"d"]`), "bob", 1) // still receives edits
+	waitRev(t, d, 2)
+	checkText(t, d, "abcd")
+}
