@@ -47,7 +47,11 @@ func decodeClient(data []byte) (any, error) {
 		m.Client, m.Name, m.Color = "", "", ""
 		return &m, nil
 	case wire.TypeSubmit:
-		return decodeSubmit(data)
+		m, err := decodeSubmit(data)
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
 	default:
 		return nil, fmt.Errorf("%w: unknown type %q", ErrBadMessage, truncate(typ, 32))
 	}
