@@ -1,0 +1,33 @@
+// Command collabd is the collaborative editing server: the web pages, the
+// WebSocket protocol and the HTTP API over one bbolt file.
+//
+//	collabd [flags]                          serve (see -h)
+//	collabd compact -data FILE -out FILE     offline compaction
+//	collabd backup -url URL -out FILE        hot backup of a running server
+//	collabd backup -data FILE -out FILE      backup of a file no server holds
+//
+// Every flag can also be set with a COLLAB_ environment variable named after
+// it: -addr is COLLAB_ADDR, -allowed-origins COLLAB_ALLOWED_ORIGINS.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	// The first SIGINT/SIGTERM cancels ctx for a graceful stop; stop()
+	// then restores the default action, so a second signal exits at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	if err := run(ctx, os.Args[1:], os.Environ()); err != nil {
+		fmt.Fprintln(os.Stderr, "collabd:", err)
+		os.Exit(1)
+	}
+}

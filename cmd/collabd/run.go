@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/collabd/collab/collab"
+	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/web"
+)
+
+// listening, when set (by tests), learns the address the server listens on.
+var listening func(addr string)
+
+// run is collabd with its arguments and environment; it returns when ctx
+// ends (after a graceful stop) or on an error.
+func run(ctx context.Context, args, env []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "compact":
+			return runCompact(args[1:], env)
+		case "backup":
+			return runBackup(ctx, args[1:], env)
+		case "serve":
+			args = args[1:]
+		}
+	}
+	return serve(ctx, args, env)
+}
+
+// parse parses args into fs after taking defaults from COLLAB_ variables.
+func parse(fs *flag.FlagSet, args, env []string) error {
+	vars := make(map[string]string)
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
+		}
+	}
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "COLLAB_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := vars[name]; ok && err == nil {
+			if serr := fs.Set(f.Name, v); serr != nil {
+				err = fmt.Errorf("%s=%q: %w", name, v, serr)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return fs.Parse(args)
+}
+
+type config struct {
+	addr, data, origins, logLevel string
+	opts                          collab.Options
+	store                         storage.Options
+	pruneEvery                    time.Duration
+}
+
+func serveFlags(fs *flag.FlagSet) *config {
+	c := &config{}
+	fs.StringVar(&c.addr, "addr", ":8080", "listen address")
+	fs.StringVar(&c.data, "data", "collab.db", "database file")
+	fs.StringVar(&c.origins, "allowed-origins", "", "comma-separated origins (scheme://host:port) of other sites allowed to connect")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.Int64Var(&c.opts.MaxFrame, "max-frame", 1<<20, "largest WebSocket frame in bytes")
+	fs.IntVar(&c.opts.MaxDocSize, "max-doc-size", 16<<20, "largest document in bytes")
+	fs.Float64Var(&c.opts.Rate, "rate", 200, "messages per second per connection")
+	fs.IntVar(&c.opts.Burst, "burst", 400, "message burst per connection")
+	fs.IntVar(&c.opts.QueueLen, "queue-len", 256, "outbound messages queued per connection before it is dropped as too slow")
+	fs.Uint64Var(&c.opts.MaxCatchUp, "max-catch-up", 1000, "most ops replayed to a resuming client before it gets the whole text")
+	fs.IntVar(&c.opts.MaxEditors, "max-editors", 1000, "editors per document")
+	fs.IntVar(&c.opts.MaxDocs, "max-docs", 64, "documents per connection")
+	fs.DurationVar(&c.opts.Grace, "unload-after", 30*time.Second, "unload a document this long after its last editor leaves")
+	fs.IntVar(&c.store.SnapshotEvery, "snapshot-every", 1000, "ops between snapshots of a document")
+	fs.IntVar(&c.store.KeepOps, "keep-ops", 0, "ops of history kept per document (0: all)")
+	fs.DurationVar(&c.store.KeepFor, "keep-for", 0, "age of history kept (0: forever)")
+	fs.DurationVar(&c.pruneEvery, "prune-every", time.Hour, "how often to apply -keep-for to idle documents")
+	return c
+}
+
+func serve(ctx context.Context, args, env []string) error {
+	fs := flag.NewFlagSet("collabd", flag.ContinueOnError)
+	c := serveFlags(fs)
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	for _, o := range strings.Split(c.origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.opts.AllowedOrigins = append(c.opts.AllowedOrigins, o)
+		}
+	}
+	c.opts.Logger = log
+
+	db, err := storage.Open(c.data, c.store)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	srv := collab.NewServer(db, c.opts)
+	mux := http.NewServeMux()
+	mux.Handle("/ws", srv)
+	mux.Handle("/api/", srv)
+	mux.Handle("/healthz", srv)
+	mux.Handle("/metrics", srv)
+	mux.Handle("/", web.Handler())
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	log.Info("collabd listening", "url", openURL(ln.Addr()), "data", c.data)
+	if listening != nil {
+		listening(ln.Addr().String())
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	if c.store.KeepFor > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			prune(ctx, db, c.pruneEvery, log)
+		}()
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	log.Info("collabd stopping")
+	stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	hs.Shutdown(stopCtx) // stop accepting; WebSockets are the collab server's
+	if serr := srv.Shutdown(stopCtx); serr != nil && err == nil {
+		err = fmt.Errorf("shutdown: %w", serr)
+	}
+	wg.Wait()
+	if cerr := db.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	log.Info("collabd stopped")
+	return err
+}
+
+func prune(ctx context.Context, db *storage.DB, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := db.Prune(ctx); err != nil {
+				log.Error("prune", "err", err)
+			} else if n > 0 {
+				log.Info("pruned history", "ops", n)
+			}
+		}
+	}
+}
+
+// openURL is the address to show: localhost for a wildcard listener.
+func openURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+func runCompact(args, env []string) error {
+	fs := flag.NewFlagSet("collabd compact", flag.ContinueOnError)
+	data := fs.String("data", "collab.db", "database file to compact (no server may hold it)")
+	out := fs.String("out", "", "new compacted file (must not exist)")
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("compact: -out is required")
+	}
+	return storage.Compact(*out, *data)
+}
+
+func runBackup(ctx context.Context, args, env []string) error {
+	fs := flag.NewFlagSet("collabd backup", flag.ContinueOnError)
+	url := fs.String("url", "", "base URL of a running collabd, e.g. http://localhost:8080 (hot backup)")
+	data := fs.String("data", "", "database file no server holds (offline backup)")
+	out := fs.String("out", "", "backup file to write (must not exist)")
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	if *out == "" || (*url == "") == (*data == "") {
+		return errors.New("backup: give -out and one of -url or -data")
+	}
+	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if *url != "" {
+		err = backupURL(ctx, strings.TrimRight(*url, "/"), f)
+	} else {
+		err = backupFile(*data, f)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(*out)
+	}
+	return err
+}
+
+func backupURL(ctx context.Context, base string, w io.Writer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/admin/backup", nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(res.Body, 1024))
+		return fmt.Errorf("backup: %s: %s", res.Status, strings.TrimSpace(string(body)))
+	}
+	_, err = io.Copy(w, res.Body)
+	return err
+}
+
+func backupFile(path string, w io.Writer) error {
+	if _, err := os.Stat(path); err != nil {
+		return err
+	}
+	db, err := storage.Open(path, storage.Options{})
+	if err != nil {
+		return fmt.Errorf("%w (is a server running? use -url)", err)
+	}
+	defer db.Close()
+	_, err = db.Backup(w)
+	return err
+}

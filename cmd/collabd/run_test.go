@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/collabd/collab/storage"
+)
+
+// TestRun starts collabd on a free port with a temporary database, uses it,
+// takes a hot backup through the running server, stops it by cancelling
+// ctx, and then compacts and backs up the file offline.
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "collab.db")
+	addrc := make(chan string, 1)
+	listening = func(addr string) { addrc <- addr }
+	defer func() { listening = nil }()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-log-level", "error"}, []string{"COLLAB_DATA=" + data, "OTHER=x"})
+	}()
+	var base string
+	select {
+	case addr := <-addrc:
+		base = "http://" + addr
+	case err := <-done:
+		t.Fatalf("run returned early: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("collabd did not start listening")
+	}
+
+	get := func(path string) (int, string) {
+		t.Helper()
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, body := get("/healthz"); code != 200 || strings.TrimSpace(body) != "ok" {
+		t.Fatalf("/healthz = %d %q", code, body)
+	}
+	req, _ := http.NewRequest(http.MethodPut, base+"/api/docs/hello", strings.NewReader("hi 👋"))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("PUT: %v %v", res, err)
+	}
+	res.Body.Close()
+	if code, _ := get("/"); code != 200 {
+		t.Fatalf("/ = %d, want the web page", code)
+	}
+	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, "collab_ops_applied_total 1") {
+		t.Fatalf("/metrics = %d, lacks one applied op", code)
+	}
+	hot := filepath.Join(dir, "hot.db")
+	if err := run(ctx, []string{"backup", "-url", base, "-out", hot}, nil); err != nil {
+		t.Fatalf("backup -url: %v", err)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+
+	compacted := filepath.Join(dir, "compact.db")
+	if err := run(context.Background(), []string{"compact", "-data", data, "-out", compacted}, nil); err != nil {
+		t.Fatalf("compact: %v", err)
+	}
+	cold := filepath.Join(dir, "cold.db")
+	if err := run(context.Background(), []string{"backup", "-data", data, "-out", cold}, nil); err != nil {
+		t.Fatalf("backup -data: %v", err)
+	}
+	for _, p := range []string{data, hot, compacted, cold} {
+		db, err := storage.Open(p, storage.Options{})
+		if err != nil {
+			t.Fatalf("open %s: %v", p, err)
+		}
+		doc, err := db.Load(context.Background(), "hello")
+		db.Close()
+		if err != nil || doc.Text != "hi 👋" {
+			t.Fatalf("%s: %q, %v", filepath.Base(p), doc.Text, err)
+		}
+	}
+	if err := run(context.Background(), []string{"backup", "-out", filepath.Join(dir, "x")}, nil); err == nil {
+		t.Fatal("backup without a source succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x")); !os.IsNotExist(err) {
+		t.Fatal("failed backup left a file")
+	}
+}
