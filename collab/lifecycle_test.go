@@ -3,9 +3,12 @@ package collab
 import (
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/collabd/collab/collab/wire"
 )
@@ -88,5 +91,41 @@ func TestUnload(t *testing.T) {
 	c2 := connect(t, ts, "walker2")
 	if j := c2.join("doc-7", nil); j.Rev != 1 || *j.Text != "x" {
 		t.Fatalf("reloaded doc-7 = %+v", j)
+	}
+}
+
+// TestShutdown: editors are closed with 1001, every acknowledged op is
+// stored, and no goroutine of the server is left.
+func TestShutdown(t *testing.T) {
+	st := NewMemStore()
+	base := runtime.NumGoroutine()
+	srv := NewServer(st, Options{Logger: quietLogger()})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	c := connect(t, ts, "a")
+	c.join("doc", nil)
+	c.submit("doc", 0, 1, insertAt(0, 0, "kept"))
+	c.ack(1)
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(t.Context()) }()
+	if code := c.closeCode(); code != websocket.CloseGoingAway {
+		t.Fatalf("close code %d, want 1001", code)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if text, _ := storeText(t, st, "doc"); text != "kept" {
+		t.Fatalf("stored %q", text)
+	}
+	if srv.Loaded() != 0 {
+		t.Fatalf("%d documents still loaded", srv.Loaded())
+	}
+	ts.Close()
+	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
+	// A new connection is refused.
+	ts2 := httptest.NewServer(srv)
+	defer ts2.Close()
+	if _, res, err := dialRaw(t, ts2, nil); err == nil || res.StatusCode != 503 {
+		t.Fatalf("dial after shutdown: %v", err)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/collabd/collab/collab/client"
 	"github.com/collabd/collab/storage"
 )
@@ -90,3 +92,60 @@ func TestRestartKeepsAcknowledged(t *testing.T) {
 	}
 }
 
+// TestResubmitAfterRestartBolt: an op committed to the bbolt file whose ack
+// was lost is acknowledged again, not applied again, by a restarted server.
+func TestResubmitAfterRestartBolt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "collab.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	op := `{"type":"submit","doc":"d","rev":0,"seq":1,"op":["once 👋"]}`
+	for round := range 2 {
+		db, err := storage.Open(path, storage.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, ts := startCollab(t, db)
+		ws := rawHello(t, ts.Listener.Addr().String(), "same-client")
+		ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"join","doc":"d","rev":0}`))
+		readType(t, ws, "joined")
+		ws.WriteMessage(websocket.TextMessage, []byte(op))
+		if ack := readType(t, ws, "ack"); !strings.Contains(ack, `"rev":1`) {
+			t.Fatalf("round %d: %s, want rev 1", round, ack)
+		}
+		ws.Close()
+		ts.Close()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		doc, err := db.Load(ctx, "d")
+		if err != nil || doc.Text != "once 👋" || doc.Rev != 1 {
+			t.Fatalf("round %d: %q@%d %v", round, doc.Text, doc.Rev, err)
+		}
+		db.Close()
+	}
+}
+
+func rawHello(t *testing.T, addr, id string) *websocket.Conn {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(wsURL(addr), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"hello","version":1,"client":"`+id+`"}`))
+	readType(t, ws, "welcome")
+	return ws
+}
+
+func readType(t *testing.T, ws *websocket.Conn, typ string) string {
+	t.Helper()
+	for {
+		ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", typ, err)
+		}
+		if strings.Contains(string(data), `"type":"`+typ+`"`) {
+			return string(data)
+		}
+	}
+}
