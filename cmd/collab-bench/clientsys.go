@@ -62,10 +62,9 @@ func (s *clientSystem) text(ctx context.Context, doc string) (string, bool, erro
 }
 
 type clientSession struct {
-	sent   *sendLog
-	conn   *client.Conn
-	doc    *client.Doc
-	events chan event
+	sent *sendLog
+	conn *client.Conn
+	doc  *client.Doc
 }
 
 func (s *clientSystem) open(ctx context.Context, doc, id string) (session, error) {
@@ -78,7 +77,7 @@ func (s *clientSystem) open(ctx context.Context, doc, id string) (session, error
 		},
 		ClientID:    id,
 		Reconnect:   true,
-		EventBuffer: 256, // the relay goroutine drains it at once; each slot costs ~200 bytes per editor
+		EventBuffer: 128, // the editor drains it at once; each slot costs ~200 bytes
 		QueueSize:   1024,
 		Logger:      slog.New(slog.DiscardHandler),
 	})
@@ -90,44 +89,7 @@ func (s *clientSystem) open(ctx context.Context, doc, id string) (session, error
 		conn.Close()
 		return nil, err
 	}
-	cs := &clientSession{sent: sent, conn: conn, doc: d, events: make(chan event, 64)}
-	go cs.relay()
-	return cs, nil
-}
-
-// relay turns the client's events into the benchmark's, until the Doc ends.
-func (cs *clientSession) relay() {
-	defer close(cs.events)
-	for ev := range cs.doc.Events() {
-		out := event{missed: ev.Missed, seq: ev.Seq, rev: ev.Rev, err: ev.Err}
-		switch ev.Kind {
-		case client.EventAck:
-			out.kind = evAck
-		case client.EventOp:
-			out.kind = evOp
-		case client.EventReject:
-			out.kind = evReject
-		case client.EventError:
-			out.kind = evError
-		case client.EventReset:
-			out.kind = evError // a reset means the client lost its place
-		case client.EventStatus:
-			switch ev.Status {
-			case client.StatusOnline:
-				out.kind = evOnline
-			case client.StatusOffline:
-				out.kind = evOffline
-			default:
-				out.kind = evError
-			}
-		default:
-			if ev.Missed == 0 {
-				continue
-			}
-			out.kind = evMissed
-		}
-		cs.events <- out
-	}
+	return &clientSession{sent: sent, conn: conn, doc: d}, nil
 }
 
 func (cs *clientSession) Edit(choose func(n int) (pos, del int, ins string)) error {
@@ -148,7 +110,7 @@ func buildOp(n, pos, del int, ins string) (ot.Op, error) {
 	return b.Retain(pos).Insert(ins).Delete(del).Retain(n - pos - del).Op(), nil
 }
 
-func (cs *clientSession) Events() <-chan event { return cs.events }
+func (cs *clientSession) Events() <-chan client.Event { return cs.doc.Events() }
 
 func (cs *clientSession) Text() (string, bool) { return cs.doc.Text(), true }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/collabd/collab/bench/stats"
+	"github.com/collabd/collab/collab/client"
 )
 
 // workload is what the editors do.
@@ -224,7 +225,7 @@ func (ed *editor) run(ctx context.Context) {
 				return
 			}
 			ed.handle(ev)
-			if typing && interval == 0 && (ev.kind == evAck || ev.kind == evReject) && ed.s.Synced() {
+			if typing && interval == 0 && (ev.Kind == client.EventAck || ev.Kind == client.EventReject) && ed.s.Synced() {
 				ed.edit() // as fast as acks allow
 			}
 		}
@@ -245,34 +246,40 @@ func (ed *editor) apply(choose func(n int) (pos, del int, ins string)) bool {
 	return true
 }
 
-func (ed *editor) handle(ev event) {
+func (ed *editor) handle(ev client.Event) {
 	e := ed.e
-	if ev.missed > 0 {
-		e.missed.Add(int64(ev.missed))
+	if ev.Missed > 0 {
+		e.missed.Add(int64(ev.Missed))
 	}
-	switch ev.kind {
-	case evAck:
+	switch ev.Kind {
+	case client.EventAck:
 		now := time.Now()
 		e.acks.Add(1)
-		sent, ok := ed.s.SentAt(ev.seq)
+		sent, ok := ed.s.SentAt(ev.Seq)
 		if !ok {
 			e.skew.Add(1) // counted, not measured
 		}
-		ed.d.acked(e, ev.rev, sent, now)
-	case evReject:
+		ed.d.acked(e, ev.Rev, sent, now)
+	case client.EventReject:
 		e.rejects.Add(1)
-		ed.s.SentAt(ev.seq)
-	case evOp:
+		ed.s.SentAt(ev.Seq)
+	case client.EventOp:
 		e.deliveries.Add(1)
-		ed.d.arrived(e, ev.rev, time.Now())
-	case evOffline:
-		ed.wasOffline = true
-	case evOnline:
-		if ed.wasOffline { // the first online is the join itself
-			e.reconnects.Add(1)
-			ed.wasOffline = false
+		ed.d.arrived(e, ev.Rev, time.Now())
+	case client.EventStatus:
+		switch ev.Status {
+		case client.StatusOffline:
+			ed.wasOffline = true
+		case client.StatusOnline:
+			if ed.wasOffline { // the first online is the join itself
+				e.reconnects.Add(1)
+				ed.wasOffline = false
+			}
+		default:
+			e.errs.Add(1) // closed for good
 		}
-	case evError:
+	case client.EventError, client.EventReset:
+		// A reset means the client lost its place in the op stream.
 		e.errs.Add(1)
 	}
 }

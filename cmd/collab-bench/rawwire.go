@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/collabd/collab/collab/client"
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
 	"github.com/gorilla/websocket"
@@ -34,7 +35,7 @@ func (s *rawSystem) text(context.Context, string) (string, bool, error) { return
 type rawSession struct {
 	ws     *websocket.Conn
 	doc    string
-	events chan event
+	events chan client.Event
 	sent   *sendLog
 
 	mu       sync.Mutex // guards the fields below and writes to ws
@@ -45,13 +46,13 @@ type rawSession struct {
 	queued   []byte // the op composed while one is in flight (only its size matters)
 }
 
-func (s *rawSystem) open(ctx context.Context, doc, client string) (session, error) {
+func (s *rawSystem) open(ctx context.Context, doc, id string) (session, error) {
 	ws, _, err := s.dialer.DialContext(ctx, s.url, http.Header{})
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}
-	r := &rawSession{ws: ws, doc: doc, events: make(chan event, 1024), sent: newSendLog()}
-	if err := r.handshake(client); err != nil {
+	r := &rawSession{ws: ws, doc: doc, events: make(chan client.Event, 1024), sent: newSendLog()}
+	if err := r.handshake(id); err != nil {
 		ws.Close()
 		return nil, err
 	}
@@ -59,8 +60,8 @@ func (s *rawSystem) open(ctx context.Context, doc, client string) (session, erro
 	return r, nil
 }
 
-func (r *rawSession) handshake(client string) error {
-	if err := r.ws.WriteJSON(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: client}); err != nil {
+func (r *rawSession) handshake(id string) error {
+	if err := r.ws.WriteJSON(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: id}); err != nil {
 		return err
 	}
 	if err := r.expect(wire.TypeWelcome, nil); err != nil {
@@ -109,20 +110,20 @@ func (r *rawSession) read() {
 		}
 		var m incoming
 		if err := json.Unmarshal(data, &m); err != nil {
-			r.events <- event{kind: evError, err: err}
+			r.events <- client.Event{Kind: client.EventError, Err: err}
 			continue
 		}
 		switch m.Type {
 		case wire.TypeAck:
 			r.acked(m.Rev)
-			r.events <- event{kind: evAck, seq: m.Seq, rev: m.Rev}
+			r.events <- client.Event{Kind: client.EventAck, Seq: m.Seq, Rev: m.Rev}
 		case wire.TypeOp:
 			r.mu.Lock()
 			r.rev = m.Rev
 			r.mu.Unlock()
-			r.events <- event{kind: evOp, seq: m.Seq, rev: m.Rev}
+			r.events <- client.Event{Kind: client.EventOp, Seq: m.Seq, Rev: m.Rev}
 		case wire.TypeError:
-			r.events <- event{kind: evError, err: fmt.Errorf("server error %s", m.Code)}
+			r.events <- client.Event{Kind: client.EventError, Err: fmt.Errorf("server error %s", m.Code)}
 		}
 	}
 }
@@ -172,7 +173,7 @@ func (r *rawSession) sendLocked(op []byte) error {
 
 func (r *rawSession) SentAt(seq uint64) (time.Time, bool) { return r.sent.take(seq) }
 
-func (r *rawSession) Events() <-chan event { return r.events }
+func (r *rawSession) Events() <-chan client.Event { return r.events }
 
 func (r *rawSession) Text() (string, bool) { return "", false }
 

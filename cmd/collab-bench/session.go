@@ -3,28 +3,9 @@ package main
 import (
 	"context"
 	"time"
+
+	"github.com/collabd/collab/collab/client"
 )
-
-// evKind says what an event reports.
-type evKind uint8
-
-const (
-	evAck     evKind = iota + 1 // own submit seq committed as rev
-	evOp                        // another editor's op, committed as rev
-	evOffline                   // the connection dropped
-	evOnline                    // it is back
-	evError                     // an error from the server or the client
-	evReject                    // own submit seq refused
-	evMissed                    // events were dropped before this one
-)
-
-type event struct {
-	kind   evKind
-	seq    uint64
-	rev    uint64
-	missed int
-	err    error
-}
 
 // session is one editor's connection to one document, in one of the
 // systems measured. Edit is called by the editor's goroutine only.
@@ -35,8 +16,9 @@ type session interface {
 	// two. At most one submit is in flight; edits made meanwhile are
 	// composed and sent when it is acknowledged.
 	Edit(choose func(n int) (pos, del int, ins string)) error
-	// Events delivers what happened, in order.
-	Events() <-chan event
+	// Events delivers what happened, in order, as the Go client reports
+	// it (the baseline's minimal client reports acks, ops and errors).
+	Events() <-chan client.Event
 	// Text returns the local text, or false if the system keeps none.
 	Text() (string, bool)
 	// Synced reports whether every local edit is acknowledged.
