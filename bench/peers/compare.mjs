@@ -23,7 +23,8 @@ const { values: a } = parseArgs({
     'max-len': { type: 'string', default: '2000' },
     drain: { type: 'string', default: '30' },
     systems: { type: 'string', default: 'sharedb,collabd' },
-    'collabd-flags': { type: 'string', default: '' },
+    // ShareDB has no per-connection rate limit: lift collabd's (200 msg/s).
+    'collabd-flags': { type: 'string', default: '-rate 1000000 -burst 1000000 -log-level warn' },
     json: { type: 'boolean', default: false },
   },
 });
