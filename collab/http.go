@@ -222,10 +222,6 @@ func (s *Server) getOps(w http.ResponseWriter, r *http.Request) {
 	to = min(to, from+maxPage)
 	ctx, cancel := s.storeCtx(r)
 	defer cancel()
-	if _, _, err := s.store.ClientSeq(ctx, id, ""); err != nil && errors.Is(err, storage.ErrNotFound) {
-		s.httpError(w, err)
-		return
-	}
 	recs, err := s.store.Ops(ctx, id, from, to)
 	if err != nil {
 		s.httpError(w, err)

@@ -154,7 +154,12 @@ func (d *document) committed(res commitResult) (stop bool) {
 		return d.commitFailed(res.err)
 	}
 	for _, p := range d.pending[:d.inflight] {
-		d.apply(p)
+		if err := d.apply(p); err != nil {
+			// A bug: the op was validated against this text. The store has
+			// it; stop so that the next join reloads from the store.
+			d.srv.log.Error("apply committed op", "doc", d.id, "rev", p.rec.Rev, "err", err)
+			return true
+		}
 	}
 	d.pending = append(d.pending[:0:0], d.pending[d.inflight:]...)
 	d.inflight = 0
@@ -168,12 +173,13 @@ func (d *document) committed(res commitResult) (stop bool) {
 
 // apply makes one committed op part of the in-memory document and tells
 // everyone. The op was validated against this text, so Apply cannot fail.
-func (d *document) apply(p *pendingOp) {
+func (d *document) apply(p *pendingOp) error {
 	rec := p.rec
-	d.bytes += insertedBytes(rec.Op) - deletedBytes(d.buf, rec.Op)
+	del := deletedBytes(d.buf, rec.Op)
 	if err := d.buf.Apply(rec.Op); err != nil {
-		panic(fmt.Sprintf("collab: committed op does not apply to %s@%d: %v", d.id, d.rev, err))
+		return err
 	}
+	d.bytes += insertedBytes(rec.Op) - del
 	d.rev = rec.Rev
 	d.window = append(d.window, rec)
 	if over := len(d.window) - d.srv.opts.Window; over > 0 {
@@ -200,6 +206,7 @@ func (d *document) apply(p *pendingOp) {
 	if p.reply != nil {
 		p.reply <- putResult{rev: rec.Rev}
 	}
+	return nil
 }
 
 func (d *document) ack(c *conn, seq, rev uint64, recv time.Time) {
