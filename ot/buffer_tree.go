@@ -96,19 +96,21 @@ func (b *Buffer) eachLeaf(n *bufNode, fn func([]byte)) {
 
 // bufRuneOffset returns the byte offset of code point k in p, which holds n
 // code points of valid UTF-8. ASCII text needs no walk; other text is
-// walked eight bytes at a time, counting the bytes that start a code point.
+// walked from the nearer end, eight bytes at a time, counting the bytes
+// that start a code point. Walking back from the end touches only the bytes
+// that an insert or delete at k moves anyway.
 func bufRuneOffset(p []byte, n, k int) int {
-	if n == len(p) {
+	switch {
+	case n == len(p):
 		return k
-	}
-	if k >= n {
+	case k >= n:
 		return len(p)
+	case k > n/2:
+		return bufRuneOffsetBack(p, n-k)
 	}
 	i := 0
 	for i+8 <= len(p) {
-		w := binary.LittleEndian.Uint64(p[i:])
-		cont := w & 0x8080808080808080 &^ (w << 1) // bytes 10xxxxxx
-		starts := 8 - bits.OnesCount64(cont)
+		starts := bufStarts(binary.LittleEndian.Uint64(p[i:]))
 		if starts > k {
 			break
 		}
@@ -124,6 +126,36 @@ func bufRuneOffset(p []byte, n, k int) int {
 		}
 	}
 	return len(p)
+}
+
+// bufRuneOffsetBack returns the byte offset of the m-th code point counted
+// back from the end of p (m >= 1).
+func bufRuneOffsetBack(p []byte, m int) int {
+	j := len(p)
+	for j >= 8 {
+		starts := bufStarts(binary.LittleEndian.Uint64(p[j-8:]))
+		if starts >= m {
+			break
+		}
+		m -= starts
+		j -= 8
+	}
+	for j > 0 {
+		j--
+		if p[j]&0xC0 != 0x80 {
+			m--
+			if m == 0 {
+				return j
+			}
+		}
+	}
+	return 0
+}
+
+// bufStarts counts the bytes of w that start a code point (that are not
+// continuation bytes 10xxxxxx).
+func bufStarts(w uint64) int {
+	return 8 - bits.OnesCount64(w&0x8080808080808080&^(w<<1))
 }
 
 // insert puts s, n code points long, at position pos.
