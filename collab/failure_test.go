@@ -3,6 +3,7 @@ package collab
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -57,5 +58,92 @@ func TestCommitFailure(t *testing.T) {
 	}
 	if text, _ := storeText(t, st, "doc"); text != "one two " {
 		t.Fatalf("stored %q", text)
+	}
+}
+
+// gatedStore holds each Append until the test lets it through.
+type gatedStore struct {
+	Store
+	entered chan int           // number of records of each Append that started
+	release chan chan struct{} // the test sends a channel, closed when the Append returns
+}
+
+func (g *gatedStore) Append(ctx context.Context, id string, recs []storage.Record) error {
+	select {
+	case g.entered <- len(recs):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case done := <-g.release:
+		defer close(done)
+		return g.Store.Append(ctx, id, recs)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestPipelinedCommits: while one Append is in flight the owner sequences
+// further ops and commits them as the next batch; nothing is acknowledged or
+// broadcast before its commit, and everything comes in revision order. The
+// order of messages shows it: a presence relayed after a step is a marker.
+func TestPipelinedCommits(t *testing.T) {
+	st := &gatedStore{Store: NewMemStore(), entered: make(chan int), release: make(chan chan struct{})}
+	_, ts := startServer(t, st, Options{})
+	a, b, c := connect(t, ts, "a"), connect(t, ts, "b"), connect(t, ts, "c")
+	for _, x := range []*tclient{a, b, c} {
+		x.join("doc", nil)
+	}
+	commit := func() {
+		done := make(chan struct{})
+		st.release <- done
+		<-done
+	}
+	next := func(x *tclient) (string, []byte) { // skips editor events
+		for {
+			if typ, data := x.next(); typ != wire.TypeEditor {
+				return typ, data
+			}
+		}
+	}
+	want := func(x *tclient, typ, contains string) {
+		t.Helper()
+		got, data := next(x)
+		if got != typ || !strings.Contains(string(data), contains) {
+			t.Fatalf("%s got %s, want %s with %s", x.id, data, typ, contains)
+		}
+	}
+
+	a.submit("doc", 0, 1, insertAt(0, 0, "A"))
+	if n := <-st.entered; n != 1 {
+		t.Fatalf("first batch of %d", n)
+	}
+	b.submit("doc", 0, 1, insertAt(0, 0, "B"))
+	b.send(wire.Presence{Type: wire.TypePresence, Doc: "doc", Rev: 0, Anchor: 0, Head: 0})
+	want(c, wire.TypePresence, `"client":"b"`) // B is sequenced, nothing sent
+	c.submit("doc", 0, 1, insertAt(0, 0, "C"))
+	c.send(wire.Presence{Type: wire.TypePresence, Doc: "doc", Rev: 0, Anchor: 0, Head: 0})
+	want(b, wire.TypePresence, `"client":"c"`) // C too
+
+	commit() // A is on disk; B and C go to the store as the next batch
+	if n := <-st.entered; n != 2 {
+		t.Fatalf("second batch of %d, want the 2 ops sequenced meanwhile", n)
+	}
+	a.send(wire.Presence{Type: wire.TypePresence, Doc: "doc", Rev: 1, Anchor: 1, Head: 1})
+	want(b, wire.TypeOp, `"rev":1`)
+	want(b, wire.TypePresence, `"client":"a"`) // no ack for B before its commit
+	want(a, wire.TypePresence, `"client":"b"`)
+	want(a, wire.TypePresence, `"client":"c"`)
+	want(a, wire.TypeAck, `"rev":1`)
+
+	commit()
+	want(b, wire.TypeAck, `"rev":2`)
+	want(b, wire.TypeOp, `"rev":3`)
+	want(c, wire.TypeOp, `"rev":1`)
+	want(c, wire.TypePresence, `"client":"a"`)
+	want(c, wire.TypeOp, `"rev":2`)
+	want(c, wire.TypeAck, `"rev":3`)
+	if text, rev := storeText(t, st, "doc"); text != "ABC" || rev != 3 {
+		t.Fatalf("stored %q@%d, want ABC@3 (earlier commits first at a tie)", text, rev)
 	}
 }
