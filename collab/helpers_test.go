@@ -25,7 +25,7 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 
 // startServer runs a Server over store behind an httptest server; both are
 // shut down at the end of the test.
-func startServer(t *testing.T, store Store, opts Options) (*Server, *httptest.Server) {
+func startServer(t testing.TB, store Store, opts Options) (*Server, *httptest.Server) {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = quietLogger()
