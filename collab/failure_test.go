@@ -147,3 +147,42 @@ func TestPipelinedCommits(t *testing.T) {
 		t.Fatalf("stored %q@%d, want ABC@3 (earlier commits first at a tie)", text, rev)
 	}
 }
+
+// slowLoadStore holds every Load until loaded is closed.
+type slowLoadStore struct {
+	Store
+	loading chan struct{} // receives once per Load call
+	loaded  chan struct{}
+}
+
+func (s *slowLoadStore) Load(ctx context.Context, id string) (storage.Doc, error) {
+	s.loading <- struct{}{}
+	<-s.loaded
+	return s.Store.Load(ctx, id)
+}
+
+// TestLoadBeforeServe: editors joining while a document loads wait for it
+// and get its stored text, never an empty document; it is loaded once.
+func TestLoadBeforeServe(t *testing.T) {
+	mem := NewMemStore()
+	if err := mem.Append(context.Background(), "doc", []storage.Record{{Rev: 1, Op: insertAt(0, 0, "stored")}}); err != nil {
+		t.Fatal(err)
+	}
+	st := &slowLoadStore{Store: mem, loading: make(chan struct{}, 4), loaded: make(chan struct{})}
+	_, ts := startServer(t, st, Options{})
+	a, b := connect(t, ts, "a"), connect(t, ts, "b")
+	a.send(wire.Join{Type: wire.TypeJoin, Doc: "doc"})
+	<-st.loading
+	b.send(wire.Join{Type: wire.TypeJoin, Doc: "doc"})
+	close(st.loaded)
+	for _, c := range []*tclient{a, b} {
+		var j wire.Joined
+		c.expect(wire.TypeJoined, &j)
+		if j.Rev != 1 || j.Text == nil || *j.Text != "stored" {
+			t.Fatalf("%s joined %+v, want the stored text", c.id, j)
+		}
+	}
+	if n := len(st.loading); n != 0 {
+		t.Fatalf("%d extra loads", n)
+	}
+}
