@@ -12,9 +12,51 @@ import (
 // them. bufLeafMax must be at least 4 (one code point always fits) and
 // bufKidsMax at least 4.
 var (
-	bufLeafMax = 1024 // bytes of UTF-8 in a leaf at most
-	bufKidsMax = 32   // children of an inner node at most
+	bufLeafMax = bufLeafCap // bytes of UTF-8 in a leaf at most
+	bufKidsMax = 32         // children of an inner node at most
 )
+
+// bufLeafCap is the room for text allocated with each leaf.
+const bufLeafCap = 1024
+
+// bufLeafBlock allocates a leaf together with its text, so that reaching a
+// leaf's bytes costs one cache miss rather than two on big documents.
+type bufLeafBlock struct {
+	node bufNode
+	buf  [bufLeafCap]byte
+}
+
+// bufInnerBlock allocates an inner node together with room for its
+// children and their counts, so that a descent costs one miss per level.
+type bufInnerBlock struct {
+	node  bufNode
+	runes [bufKidsCap]int
+	kids  [bufKidsCap]*bufNode
+}
+
+// bufKidsCap is the room for children allocated with each inner node: one
+// more than bufKidsMax, which an insert may reach just before a split.
+const bufKidsCap = 33
+
+// newBufInner returns an inner node without children.
+func newBufInner() *bufNode {
+	if bufKidsMax >= bufKidsCap {
+		return &bufNode{inner: true, kids: make([]*bufNode, 0, bufKidsMax+1), runes: make([]int, 0, bufKidsMax+1)}
+	}
+	blk := new(bufInnerBlock)
+	blk.node = bufNode{inner: true, kids: blk.kids[:0], runes: blk.runes[:0]}
+	return &blk.node
+}
+
+// newBufLeaf returns an empty leaf with room for bufLeafMax bytes.
+func newBufLeaf() *bufNode {
+	if bufLeafMax > bufLeafCap {
+		return &bufNode{text: make([]byte, 0, bufLeafMax)}
+	}
+	blk := new(bufLeafBlock)
+	blk.node.text = blk.buf[:0]
+	return &blk.node
+}
 
 // bufNode is a leaf (text) or an inner node (kids). All leaves are at the same
 // depth. A leaf's text is whole code points of valid UTF-8; a leaf is never
@@ -218,7 +260,7 @@ func bufChop[T string | []byte](text T, first *bufNode) ([]*bufNode, []int) {
 		}
 		n := first
 		if n == nil {
-			n = &bufNode{text: make([]byte, 0, bufLeafMax)}
+			n = newBufLeaf()
 		}
 		first = nil
 		n.text = append(n.text[:0], text[start:end]...)
@@ -239,7 +281,9 @@ func (b *Buffer) replaceKid(d int, nodes []*bufNode, counts []int) {
 				b.root = nodes[0]
 				return
 			}
-			root := &bufNode{inner: true, kids: slices.Clone(nodes), runes: slices.Clone(counts)}
+			root := newBufInner()
+			root.kids = append(root.kids, nodes...)
+			root.runes = append(root.runes, counts...)
 			if len(nodes) <= bufKidsMax {
 				b.root = root
 				return
@@ -282,7 +326,7 @@ func bufSplitInner(p *bufNode) ([]*bufNode, []int) {
 			nodes = append(nodes, p)
 			continue
 		}
-		q := &bufNode{inner: true, kids: make([]*bufNode, 0, bufKidsMax+1), runes: make([]int, 0, bufKidsMax+1)}
+		q := newBufInner()
 		q.kids = append(q.kids, p.kids[lo:hi]...)
 		q.runes = append(q.runes, p.runes[lo:hi]...)
 		nodes = append(nodes, q)
