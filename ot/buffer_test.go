@@ -8,30 +8,6 @@ import (
 	"unicode/utf8"
 )
 
-// refApply is the obvious apply over a []rune: the reference Buffer is
-// checked against.
-func refApply(s string, op Op) (string, error) {
-	rs := []rune(s)
-	if op.BaseLen() != len(rs) {
-		return "", &LengthError{Want: op.BaseLen(), Got: len(rs)}
-	}
-	out := make([]rune, 0, op.TargetLen())
-	pos := 0
-	for i := 0; i < op.Len(); i++ {
-		c := op.Component(i)
-		switch c.Kind {
-		case Retain:
-			out = append(out, rs[pos:pos+c.N]...)
-			pos += c.N
-		case Insert:
-			out = append(out, []rune(c.Text)...)
-		case Delete:
-			pos += c.N
-		}
-	}
-	return string(out), nil
-}
-
 // splice builds the op "at pos, delete del code points, insert ins" on a
 // document of n code points.
 func splice(n, pos, del int, ins string) Op {
@@ -327,7 +303,7 @@ func TestBufferRandomOps(t *testing.T) {
 			for step := 0; step < steps; step++ {
 				op := randOp(r, b.Len())
 				var err error
-				if want, err = refApply(want, op); err != nil {
+				if want, err = op.Apply(want); err != nil {
 					t.Fatal(err)
 				}
 				if err := b.Apply(op); err != nil {
@@ -349,7 +325,7 @@ func TestBufferRandomOps(t *testing.T) {
 }
 
 // FuzzBuffer interprets the input as a start text and a stream of edits
-// and checks Buffer against refApply after each, with tiny leaves.
+// and checks Buffer against Op.Apply after each, with tiny leaves.
 func FuzzBuffer(f *testing.F) {
 	f.Add("hello, world", []byte{0, 3, 1, 200, 7, 2, 9, 9, 9})
 	f.Add("中文😀e\u0301", []byte{1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4})
@@ -370,7 +346,7 @@ func FuzzBuffer(f *testing.F) {
 			edits = edits[3:]
 			op := splice(n, pos, del, ins)
 			var err error
-			if want, err = refApply(want, op); err != nil {
+			if want, err = op.Apply(want); err != nil {
 				t.Fatal(err)
 			}
 			if err := b.Apply(op); err != nil {

@@ -72,7 +72,7 @@ func loadTrace(tb testing.TB, name string) *trace {
 
 // TestTraces replays every trace through a Buffer: the result must be the
 // trace's final text exactly, and at sampled steps the Buffer must agree
-// with the reference apply of the same op.
+// with Op.Apply of the same op on its text.
 func TestTraces(t *testing.T) {
 	for _, name := range traceNames {
 		t.Run(name, func(t *testing.T) {
@@ -84,7 +84,7 @@ func TestTraces(t *testing.T) {
 				check := i%sample == 0
 				if check {
 					var err error
-					if want, err = refApply(b.String(), op); err != nil {
+					if want, err = op.Apply(b.String()); err != nil {
 						t.Fatalf("edit %d: reference: %v", i, err)
 					}
 				}
