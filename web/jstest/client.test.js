@@ -249,6 +249,28 @@ test('reset: committed pending ops are dropped and the rest rebased on the new t
   assert.equal(c.state, 'synced');
 });
 
+test('reset: a pending edit between two server changes keeps its place', () => {
+  const net = new Net(new Server());
+  const c = newClient(net);
+  const s1 = lastSocket(net);
+  s1.open();
+  net.settle();
+  type(c, 'Title\nmiddle line\nfooter');
+  net.settle();
+  s1.drop();
+  type(c, 'Title\nmiddle MINE line\nfooter'); // typed while offline
+  // Others changed both ends; the history is pruned, so resuming is a reset.
+  net.server.text = 'New title\nmiddle line\nfooter!';
+  net.server.log.push({ op: ['New t', -1, 22, '!'], client: 'z', seq: 1 });
+  net.server.prunedBelow = net.server.rev;
+  c.timers.fireAll();
+  lastSocket(net).open();
+  net.settle();
+  assert.equal(net.server.text, 'New title\nmiddle MINE line\nfooter!');
+  assert.equal(c.text, net.server.text);
+  assert.equal(c.state, 'synced');
+});
+
 test('unsent edits survive a page reload under the same client id and seqs', () => {
   const net = new Net(new Server());
   const storage = new MemStorage();

@@ -19,6 +19,7 @@
 
 import * as ot from './ot.js';
 import { wellFormed } from './text.js';
+import { diffOp } from './diff.js';
 
 const STORE_PREFIX = 'collab:pending:';
 const ID_PREFIX = 'collab:client:';
@@ -355,15 +356,17 @@ export class DocClient extends EventTarget {
     }
     const pending = this.pendingOp();
     if (!pending) {
-      const change = ot.diff(this.text, fresh);
+      const change = diffOp(this.text, fresh);
       this.serverText = fresh;
       this.serverRev = msg.rev;
       this.peers.forEach((p) => this.movePeer(p, change, null));
       this.setText(fresh, change, false, '', '');
       return;
     }
-    // The server's change, as seen from the last text we knew.
-    const change = ot.diff(this.serverText, fresh);
+    // The server's change, as seen from the last text we knew. A real diff
+    // (not one prefix/suffix change) keeps everything the texts share, so
+    // pending edits in an unchanged region stay where they were typed.
+    const change = diffOp(this.serverText, fresh);
     this.serverText = fresh;
     this.serverRev = msg.rev;
     this.transformPending(change);
@@ -500,7 +503,7 @@ export class DocClient extends EventTarget {
   dropPending() {
     this.inflight = null;
     this.buffer = null;
-    const change = ot.diff(this.text, this.serverText);
+    const change = diffOp(this.text, this.serverText);
     for (const p of this.peers.values()) this.movePeer(p, change, null);
     this.setText(this.serverText, change, false, '', '');
     this.persist();
