@@ -29,6 +29,8 @@ class Server {
   handle(conn, msg) {
     switch (msg.type) {
       case 'hello':
+        // A client id is used by one connection at a time.
+        for (const c of this.conns) if (c !== conn && c.client === msg.client) c.close(4001);
         conn.client = msg.client; conn.name = msg.name || '';
         conn.out({ type: 'welcome', version: 1, client: msg.client });
         break;
@@ -80,7 +82,7 @@ class Net {
     return class FakeSocket {
       constructor(url) {
         this.url = url; this.readyState = 0; this.toServer = []; this.toClient = [];
-        this.conn = { out: (m) => this.toClient.push(JSON.stringify(m)), joined: false };
+        this.conn = { out: (m) => this.toClient.push(JSON.stringify(m)), joined: false, close: (code) => this.drop(code) };
         net.sockets.push(this);
       }
       open() { this.readyState = 1; net.server.conns.add(this.conn); this.onopen?.(); }
@@ -395,4 +397,84 @@ test('random interleavings with drops converge without loss or doubling', () => 
       assert.equal([...net.server.text].filter((ch) => ch === mark).length, typed.get(c), `round ${round}: every keystroke once`);
     }
   }
+});
+
+// A duplicated tab copies sessionStorage and runs its own copy of the
+// module (its own set of claimed ids): load a second instance of it.
+async function otherTab() {
+  return (await import('../static/js/client.js?tab=' + Math.random())).DocClient;
+}
+
+function copyStorage(st) {
+  const c = new MemStorage();
+  for (const [k, v] of st.m) c.setItem(k, v);
+  return c;
+}
+
+test('duplicated tab without pending edits: the replaced tab takes a fresh id and goes on', async () => {
+  const net = new Net(new Server());
+  const session = new MemStorage();
+  const a = newClient(net, { session });
+  lastSocket(net).open();
+  net.settle();
+  type(a, 'from A. ');
+  net.settle();
+  const old = a.client;
+  const DupClient = await otherTab();
+  const timers = new FakeTimers();
+  const b = new DupClient({
+    server: 'http://example.test:8080', doc: 'notes', name: 'Ada (copy)', WebSocket: net.WebSocket(),
+    storage: new MemStorage(), session: copyStorage(session),
+    setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, setInterval: null, random: () => 0.5,
+  });
+  assert.equal(b.client, old, 'the copy starts with the same id');
+  b.start();
+  lastSocket(net).open();
+  net.settle(); // B's hello replaces A's connection with 4001
+  assert.notEqual(a.client, old, 'A chose a fresh id');
+  assert.equal(session.getItem(a.idKey()), a.client, 'and remembers it for this tab');
+  assert.equal(a.lastSeq, 0);
+  assert.equal(a.state, 'connecting', 'A reconnects at once, without an error');
+  lastSocket(net).open();
+  net.settle();
+  type(a, 'from A. again. ');
+  type(b, 'from A. ' + 'B here.');
+  net.settle();
+  assert.equal(a.text, net.server.text);
+  assert.equal(b.text, net.server.text);
+  assert.equal(a.state, 'synced');
+  assert.equal(b.state, 'synced');
+  assert.equal(net.server.text.split('again').length, 2);
+  assert.equal(net.server.text.split('B here').length, 2);
+});
+
+test('duplicated tab with pending edits: the replaced tab stops with a clear error', async () => {
+  const net = new Net(new Server());
+  const session = new MemStorage();
+  const a = newClient(net, { session });
+  const s1 = lastSocket(net);
+  s1.open();
+  net.settle();
+  type(a, 'unsaved');
+  s1.deliverToServer(); // the submit reached the server, the ack has not come back
+  const DupClient = await otherTab();
+  const timers = new FakeTimers();
+  const b = new DupClient({
+    server: 'http://example.test:8080', doc: 'notes', WebSocket: net.WebSocket(),
+    storage: new MemStorage(), session: copyStorage(session),
+    setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, setInterval: null, random: () => 0.5,
+  });
+  b.start();
+  const sockets = net.sockets.length;
+  const s2 = lastSocket(net);
+  s2.open();
+  s2.deliverToServer(); // B's hello: A is closed with 4001
+  assert.equal(s1.readyState, 3);
+  assert.equal(a.state, 'error');
+  assert.ok(a.fatal);
+  assert.match(a.message, /another tab under the same identity/);
+  assert.match(a.message, /1 unsaved edit\b/);
+  assert.equal(a.timers.list.length, 0, 'no reconnect scheduled');
+  assert.equal(net.sockets.length, sockets, 'no new connection');
+  assert.equal(a.text, 'unsaved', 'the text stays on screen to be copied');
 });

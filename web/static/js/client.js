@@ -8,7 +8,10 @@
 // resumes from its last revision, counts its own ops in `joined.ops` as the
 // acks it missed, and resubmits the rest under their original numbers; with
 // a `reset` it rebases its edits on the fresh text. Unsent edits are kept in
-// localStorage so they survive a page reload.
+// localStorage so they survive a page reload. When another connection takes
+// the client id (close 4001, e.g. a duplicated tab, which copies
+// sessionStorage), a client with nothing pending continues under a fresh id;
+// one with pending edits stops with an error, as their seqs may collide.
 //
 // Events (EventTarget; `detail` carries the data):
 //   change   {op, local, client, name}   the text changed (op in code points)
@@ -112,14 +115,25 @@ export class DocClient extends EventTarget {
 
   storeKey(client) { return `${STORE_PREFIX}${this.server}|${this.doc}|${client}`; }
 
+  idKey() { return `${ID_PREFIX}${this.server}|${this.doc}`; }
+
   pickClientId() {
-    const idKey = `${ID_PREFIX}${this.server}|${this.doc}`;
     let id = null;
-    try { id = this.session && this.session.getItem(idKey); } catch { /* storage disabled */ }
+    try { id = this.session && this.session.getItem(this.idKey()); } catch { /* storage disabled */ }
     if (!id || claimedIds.has(id)) id = this.adoptOrphan() || randomId();
     if (claimedIds.has(id)) id = randomId();
-    try { this.session && this.session.setItem(idKey, id); } catch { /* storage disabled */ }
+    try { this.session && this.session.setItem(this.idKey(), id); } catch { /* storage disabled */ }
     return id;
+  }
+
+  // renewClientId gives this client a fresh identity, remembered for this
+  // tab. Only safe with no pending edits: their seqs belong to the old id.
+  renewClientId() {
+    claimedIds.delete(this.client);
+    this.client = randomId();
+    claimedIds.add(this.client);
+    this.lastSeq = 0;
+    try { this.session && this.session.setItem(this.idKey(), this.client); } catch { /* storage disabled */ }
   }
 
   // adoptOrphan returns the client id of unsent edits saved for this
@@ -243,7 +257,16 @@ export class DocClient extends EventTarget {
   onClose(code, reason) {
     if (this.closed) return;
     if (code === 4001) {
-      this.setState('error', 'This document was opened with the same identity elsewhere; reload to continue.');
+      // Another connection took our client id: most often a duplicated tab,
+      // which copies sessionStorage. Its seqs and ours would collide.
+      if (!this.inflight && !this.buffer) {
+        this.renewClientId(); // nothing of ours is pending: a new identity is safe
+        this.connect();
+        return;
+      }
+      this.fatal = true;
+      this.setState('error', 'This document is open in another tab under the same identity, and this tab has ' +
+        `${this.pendingCount} unsaved edit${this.pendingCount === 1 ? '' : 's'}. Copy them, then reload this tab.`);
       return;
     }
     if (code === 1002 || (this.state === 'error' && this.fatal)) {
