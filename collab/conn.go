@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -25,27 +26,32 @@ type conn struct {
 	done chan struct{}                   // closed by closeWith: stop writing
 	read chan struct{}                   // closed when the reader returned
 
+	helloed atomic.Bool // hello accepted: the handshake timer has no effect
+
 	closeOnce   sync.Once
 	closeCode   int    // set once before done is closed; read by the writer after
 	closeReason string // as closeCode
 
 	// owned by serve (the reader):
 	client, name, color string
+	claims              *Claims              // from the upgrade or hello; nil: none given
 	docs                map[string]*document // joined documents, each holding a reference
+	readOnly            map[string]bool      // joined documents this connection may only read
 	tokens              float64              // rate limiter bucket
 	last                time.Time            // when tokens was last refilled
 }
 
 func newConn(srv *Server, ws *websocket.Conn) *conn {
 	return &conn{
-		srv:    srv,
-		ws:     ws,
-		out:    make(chan *websocket.PreparedMessage, srv.opts.QueueLen),
-		done:   make(chan struct{}),
-		read:   make(chan struct{}),
-		docs:   make(map[string]*document),
-		tokens: float64(srv.opts.Burst),
-		last:   time.Now(),
+		srv:      srv,
+		ws:       ws,
+		out:      make(chan *websocket.PreparedMessage, srv.opts.QueueLen),
+		done:     make(chan struct{}),
+		read:     make(chan struct{}),
+		docs:     make(map[string]*document),
+		readOnly: make(map[string]bool),
+		tokens:   float64(srv.opts.Burst),
+		last:     time.Now(),
 	}
 }
 
@@ -61,6 +67,7 @@ func (c *conn) send(pm *websocket.PreparedMessage) {
 	case c.out <- pm:
 	default:
 		c.srv.metrics.slowClients.Inc()
+		c.srv.limitHit(limitQueue)
 		c.closeWith(wire.CloseTooSlow, "too slow")
 	}
 }
@@ -156,6 +163,14 @@ func (c *conn) serve() {
 		}
 		return nil
 	})
+	// A connection that says nothing is closed: sockets are cheap to open.
+	helloTimer := time.AfterFunc(c.srv.opts.HelloWait, func() {
+		if !c.helloed.Load() {
+			c.srv.limitHit(limitHandshake)
+			c.closeWith(websocket.ClosePolicyViolation, "no hello in time")
+		}
+	})
+	defer helloTimer.Stop()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -179,6 +194,7 @@ func (c *conn) readLoop() {
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				c.srv.metrics.closes.WithLabelValues(strconv.Itoa(websocket.CloseMessageTooBig)).Inc()
+				c.srv.limitHit(limitFrame)
 				c.drain() // gorilla sent close 1009; let the peer read it
 			}
 			return
@@ -187,6 +203,7 @@ func (c *conn) readLoop() {
 			continue // closing: discard until the peer's close or the deadline
 		}
 		if !c.allow() {
+			c.srv.limitHit(limitMsgRate)
 			c.closeWith(websocket.ClosePolicyViolation, "rate limit exceeded")
 			continue
 		}

@@ -49,6 +49,7 @@ type editor struct {
 	c                   *conn
 	client, name, color string
 	pres                *presence // nil until the editor sends one
+	readOnly            bool
 }
 
 // clientSeq is what the document knows of one client's submits: the newest
@@ -76,6 +77,7 @@ type (
 		c                   *conn
 		client, name, color string
 		rev                 *uint64
+		readOnly            bool
 		reply               chan error // cap 1
 	}
 	leaveReq    struct{ c *conn }
@@ -283,6 +285,7 @@ func (d *document) kick(err error) {
 
 func (d *document) join(r *joinReq) error {
 	if len(d.editors) >= d.srv.opts.MaxEditors {
+		d.srv.limitHit(limitEditors)
 		return ErrTooManyEditors
 	}
 	if _, ok := d.editors[r.c]; ok {
@@ -292,7 +295,7 @@ func (d *document) join(r *joinReq) error {
 	if err != nil {
 		return err
 	}
-	joined := &wire.Joined{Type: wire.TypeJoined, Doc: d.id, Rev: d.rev, Seq: seq.cseq}
+	joined := &wire.Joined{Type: wire.TypeJoined, Doc: d.id, Rev: d.rev, Seq: seq.cseq, ReadOnly: r.readOnly}
 	if r.rev == nil {
 		text := d.buf.String()
 		joined.Text = &text
@@ -305,7 +308,7 @@ func (d *document) join(r *joinReq) error {
 		joined.Text, joined.Reset = &text, true
 	}
 	r.c.sendMsg(joined)
-	e := &editor{c: r.c, client: r.client, name: r.name, color: r.color}
+	e := &editor{c: r.c, client: r.client, name: r.name, color: r.color, readOnly: r.readOnly}
 	arrive := d.srv.prepare(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: e.client, Name: e.name, Color: e.color, Event: wire.EventJoin})
 	for _, o := range d.editors {
 		r.c.sendMsg(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: o.client, Name: o.name, Color: o.color, Event: wire.EventJoin})

@@ -31,6 +31,9 @@ var (
 	ErrShuttingDown   = errors.New("collab: server shutting down")
 	ErrForbidden      = errors.New("collab: forbidden")
 	ErrBadRequest     = errors.New("collab: bad request")
+	ErrUnauthorized   = errors.New("collab: unauthorized")
+	ErrReadOnly       = errors.New("collab: read-only")
+	ErrRateLimited    = errors.New("collab: too many new connections, retry later")
 )
 
 var errForbiddenOrigin = fmt.Errorf("%w: origin not allowed", ErrForbidden)
@@ -41,8 +44,14 @@ func codeOf(err error) (code string, status int) {
 	switch {
 	case err == nil:
 		return "", http.StatusOK
+	case errors.Is(err, ErrUnauthorized):
+		return wire.CodeUnauthorized, http.StatusUnauthorized
 	case errors.Is(err, ErrForbidden):
 		return wire.CodeForbidden, http.StatusForbidden
+	case errors.Is(err, ErrReadOnly):
+		return wire.CodeReadOnly, http.StatusForbidden
+	case errors.Is(err, ErrRateLimited):
+		return wire.CodeRateLimited, http.StatusTooManyRequests
 	case errors.Is(err, ErrBadMessage), errors.Is(err, ErrBadRequest):
 		return wire.CodeBadMessage, http.StatusBadRequest
 	case errors.Is(err, ErrVersion):

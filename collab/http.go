@@ -21,14 +21,52 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /ws", s.serveWS)
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.Handle("GET /metrics", s.metrics.handler())
-	m.HandleFunc("GET /api/docs", s.listDocs)
-	m.HandleFunc("GET /api/docs/{id}", s.getDoc)
-	m.HandleFunc("PUT /api/docs/{id}", s.putDoc)
-	m.HandleFunc("DELETE /api/docs/{id}", s.deleteDoc)
-	m.HandleFunc("GET /api/docs/{id}/ops", s.getOps)
-	m.HandleFunc("GET /api/docs/{id}/text", s.getText)
-	m.HandleFunc("POST /api/admin/backup", s.backup)
+	m.HandleFunc("GET /api/docs", s.guard(PermAdmin, s.listDocs))
+	m.HandleFunc("GET /api/docs/{id}", s.guard(PermRead, s.getDoc))
+	m.HandleFunc("PUT /api/docs/{id}", s.guard(PermWrite, s.putDoc))
+	m.HandleFunc("DELETE /api/docs/{id}", s.guard(PermAdmin, s.deleteDoc))
+	m.HandleFunc("GET /api/docs/{id}/ops", s.guard(PermRead, s.getOps))
+	m.HandleFunc("GET /api/docs/{id}/text", s.guard(PermRead, s.getText))
+	m.HandleFunc("POST /api/admin/backup", s.guard(PermAdmin, s.backup))
 	s.mux = m
+}
+
+type claimsKey struct{}
+
+// guard lets a request through to h only with a bearer token granting perm
+// on the path's document (or on every document, for the endpoints without
+// one), checked before h touches the store. Without a secret it lets every
+// request through.
+func (s *Server) guard(perm Perm, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.auth == nil {
+			h(w, r)
+			return
+		}
+		claims, err := s.auth.parse(bearer(r))
+		if err == nil {
+			id := r.PathValue("id")
+			if id != "" && !ValidDocID(id) {
+				s.httpError(w, ErrInvalidDocID)
+				return
+			}
+			err = authorize(claims, id, perm)
+		}
+		if err != nil {
+			s.authFailed(r, err)
+			s.httpError(w, err)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, claims)))
+	}
+}
+
+// author is the name of the token of an authenticated request.
+func author(r *http.Request) string {
+	if c, ok := r.Context().Value(claimsKey{}).(*Claims); ok {
+		return truncate(c.Name, 64)
+	}
+	return ""
 }
 
 // Bodies of the HTTP API.
@@ -89,6 +127,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, err error) {
 	code, status := codeOf(err)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="collab"`)
+	}
 	writeJSON(w, status, ErrorBody{Code: code, Message: publicMessage(err)})
 }
 
@@ -267,7 +308,7 @@ func (s *Server) putDoc(w http.ResponseWriter, r *http.Request) {
 		s.httpError(w, err)
 		return
 	}
-	rev, err := s.submitHTTP(r.Context(), id, base, diff(old, string(body)))
+	rev, err := s.submitHTTP(r.Context(), id, author(r), base, diff(old, string(body)))
 	if err != nil {
 		s.httpError(w, err)
 		return
@@ -296,14 +337,14 @@ func (s *Server) baseText(r *http.Request, id string, base uint64, given bool) (
 	return text, base, err
 }
 
-func (s *Server) submitHTTP(ctx context.Context, id string, base uint64, op ot.Op) (uint64, error) {
+func (s *Server) submitHTTP(ctx context.Context, id, name string, base uint64, op ot.Op) (uint64, error) {
 	d, err := s.reg.acquire(id)
 	if err != nil {
 		return 0, err
 	}
 	defer s.reg.release(d)
 	reply := make(chan putResult, 1)
-	if !d.post(&submitReq{rev: base, op: op, recv: time.Now(), reply: reply}) {
+	if !d.post(&submitReq{name: name, rev: base, op: op, recv: time.Now(), reply: reply}) {
 		return 0, ErrUnavailable
 	}
 	select {
@@ -358,15 +399,15 @@ type Backuper interface {
 	Backup(w io.Writer) (int64, error)
 }
 
-// backup streams a hot backup. Until authentication exists it answers
-// only requests from the local host.
+// backup streams a hot backup. Without an auth secret it answers only
+// requests from the local host; with one, guard asked for an admin token.
 func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	b, ok := s.store.(Backuper)
 	if !ok {
 		s.httpError(w, fmt.Errorf("%w: the store cannot back up", ErrNotFound))
 		return
 	}
-	if !isLoopback(r.RemoteAddr) {
+	if s.auth == nil && !isLoopback(s.clientIP(r)) {
 		s.httpError(w, fmt.Errorf("%w: admin endpoints answer local requests only", ErrForbidden))
 		return
 	}

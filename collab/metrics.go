@@ -20,6 +20,8 @@ type metrics struct {
 	slowClients   prometheus.Counter
 	errors        *prometheus.CounterVec
 	closes        *prometheus.CounterVec
+	limits        *prometheus.CounterVec
+	authFailures  *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -42,9 +44,13 @@ func newMetrics() *metrics {
 			Name: "collab_errors_total", Help: "Error messages sent, by code."}, []string{"code"}),
 		closes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "collab_closes_total", Help: "Connections closed by the server, by WebSocket close code."}, []string{"code"}),
+		limits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "collab_limit_hits_total", Help: "Requests refused by an abuse limit, by limit."}, []string{"limit"}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "collab_auth_failures_total", Help: "Requests refused for their token, by code (unauthorized, forbidden, read_only)."}, []string{"code"}),
 	}
 	m.reg.MustRegister(m.connections, m.loadedDocs, m.opsApplied, m.ackLatency,
-		m.commitLatency, m.slowClients, m.errors, m.closes,
+		m.commitLatency, m.slowClients, m.errors, m.closes, m.limits, m.authFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -13,6 +13,27 @@ type Options struct {
 	// and clients that send no Origin are always allowed.
 	AllowedOrigins []string
 
+	// AuthSecret, when set, turns authentication on: every WebSocket join
+	// and every /api request needs a token signed with it (see Claims,
+	// MintToken and docs/security.md). Without it every document is open
+	// to anyone who can reach the server.
+	AuthSecret []byte
+
+	// TrustProxy makes the server believe X-Forwarded-Proto,
+	// X-Forwarded-Host and X-Forwarded-For: set it only behind a reverse
+	// proxy that sets them (and strips what clients send).
+	TrustProxy bool
+
+	// ConnRate is the number of new WebSocket connections per second
+	// allowed from one IP, in bursts of ConnBurst (default 100); beyond it
+	// the upgrade is answered 429. Zero: no per-IP limit.
+	ConnRate  float64
+	ConnBurst int
+
+	// HelloWait is the time a new connection has to send hello before it
+	// is closed with 1008; default 10s.
+	HelloWait time.Duration
+
 	MaxFrame   int64         // largest accepted WebSocket frame in bytes; default 1 MiB
 	MaxDocSize int           // largest document in UTF-8 bytes; default 16 MiB
 	Rate       float64       // messages per second per connection; default 200
@@ -60,6 +81,8 @@ func (o Options) withDefaults() Options {
 	def(&o.MaxDocs, 64)
 	def(&o.MaxEditors, 1000)
 	defDur(&o.Grace, 30*time.Second)
+	def(&o.ConnBurst, 100)
+	defDur(&o.HelloWait, 10*time.Second)
 	defDur(&o.PingPeriod, 25*time.Second)
 	defDur(&o.PongWait, 60*time.Second)
 	defDur(&o.WriteWait, 10*time.Second)

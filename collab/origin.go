@@ -9,11 +9,12 @@ import (
 // originChecker decides whether a WebSocket upgrade may proceed. Unlike
 // gorilla's default it compares scheme, host and port.
 type originChecker struct {
-	allowed map[string]bool // immutable after construction
+	allowed    map[string]bool // immutable after construction
+	trustProxy bool            // take the scheme and host from X-Forwarded-Proto/Host
 }
 
-func newOriginChecker(origins []string) originChecker {
-	oc := originChecker{allowed: make(map[string]bool)}
+func newOriginChecker(origins []string, trustProxy bool) originChecker {
+	oc := originChecker{allowed: make(map[string]bool), trustProxy: trustProxy}
 	for _, o := range origins {
 		if o = strings.TrimSpace(o); o != "" {
 			oc.allowed[strings.ToLower(strings.TrimRight(o, "/"))] = true
@@ -37,11 +38,34 @@ func (oc originChecker) check(r *http.Request) bool {
 	if oc.allowed[norm] {
 		return true
 	}
-	scheme := "http"
+	scheme, host := oc.self(r)
+	return canonHost(strings.ToLower(u.Host), u.Scheme) == canonHost(strings.ToLower(host), scheme) && u.Scheme == scheme
+}
+
+// self is the scheme and host the client addressed: the request's, or
+// behind a trusted proxy the ones the proxy forwards.
+func (oc originChecker) self(r *http.Request) (scheme, host string) {
+	scheme, host = "http", r.Host
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return canonHost(strings.ToLower(u.Host), u.Scheme) == canonHost(strings.ToLower(r.Host), scheme) && u.Scheme == scheme
+	if !oc.trustProxy {
+		return scheme, host
+	}
+	if p := firstValue(r.Header.Get("X-Forwarded-Proto")); p == "http" || p == "https" {
+		scheme = p
+	}
+	if h := firstValue(r.Header.Get("X-Forwarded-Host")); h != "" {
+		host = h
+	}
+	return scheme, host
+}
+
+// firstValue is the first of a comma-separated header value, the one the
+// proxy closest to the client set.
+func firstValue(v string) string {
+	v, _, _ = strings.Cut(v, ",")
+	return strings.ToLower(strings.TrimSpace(v))
 }
 
 // canonHost adds the scheme's default port so "h" and "h:80" compare equal.

@@ -2,6 +2,7 @@ package collab
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -22,6 +23,8 @@ type Server struct {
 	metrics  *metrics
 	reg      *registry
 	origins  originChecker
+	auth     *authenticator // nil: authentication off
+	connRate *ipLimiter     // nil: no per-IP connection limit
 	upgrader websocket.Upgrader
 	mux      *http.ServeMux
 
@@ -39,14 +42,16 @@ type Server struct {
 func NewServer(store Store, opts Options) *Server {
 	opts = opts.withDefaults()
 	s := &Server{
-		store:   store,
-		opts:    opts,
-		log:     opts.Logger,
-		metrics: newMetrics(),
-		origins: newOriginChecker(opts.AllowedOrigins),
-		quit:    make(chan struct{}),
-		clients: make(map[string]*conn),
-		conns:   make(map[*conn]struct{}),
+		store:    store,
+		opts:     opts,
+		log:      opts.Logger,
+		metrics:  newMetrics(),
+		origins:  newOriginChecker(opts.AllowedOrigins, opts.TrustProxy),
+		auth:     newAuthenticator(opts.AuthSecret),
+		connRate: newIPLimiter(opts.ConnRate, opts.ConnBurst, maxTrackedIPs),
+		quit:     make(chan struct{}),
+		clients:  make(map[string]*conn),
+		conns:    make(map[*conn]struct{}),
 	}
 	s.reg = newRegistry(s)
 	s.upgrader = websocket.Upgrader{
@@ -56,6 +61,9 @@ func NewServer(store Store, opts Options) *Server {
 		CheckOrigin:       s.origins.check,
 	}
 	s.routes()
+	if s.auth == nil {
+		s.log.Warn("collab: no auth secret: every document is readable and writable by anyone who can reach the server")
+	}
 	return s
 }
 
@@ -65,9 +73,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // Loaded is the number of documents currently in memory.
 func (s *Server) Loaded() int { return s.reg.loaded() }
 
+// serveWS upgrades after checking, in this order and before any state is
+// created: the origin (403), the per-IP connection rate (429), and a token
+// given as ?token= or Authorization: Bearer (401 if invalid; required with
+// a secret when the request has no Origin, i.e. is not from a browser).
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !s.origins.check(r) {
-		writeError(w, errForbiddenOrigin)
+		s.httpError(w, errForbiddenOrigin)
+		return
+	}
+	if !s.connRate.allow(s.clientIP(r), time.Now()) {
+		s.limitHit(limitConnRate)
+		s.httpError(w, ErrRateLimited)
+		return
+	}
+	claims, err := s.upgradeClaims(r)
+	if err != nil {
+		s.authFailed(r, err)
+		s.httpError(w, err)
 		return
 	}
 	s.mu.Lock()
@@ -82,6 +105,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader answered
 	}
 	c := newConn(s, ws)
+	c.claims = claims
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -94,6 +118,41 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	defer s.wg.Done()
 	c.serve()
+}
+
+// upgradeClaims verifies the token of an upgrade request, if any.
+func (s *Server) upgradeClaims(r *http.Request) (*Claims, error) {
+	if s.auth == nil {
+		return nil, nil
+	}
+	tok := r.URL.Query().Get("token")
+	if tok == "" {
+		tok = bearer(r)
+	}
+	if tok == "" {
+		if r.Header.Get("Origin") == "" {
+			return nil, fmt.Errorf("%w: a client without Origin must present a token (?token= or Authorization: Bearer)", ErrUnauthorized)
+		}
+		return nil, nil // the token may come in hello or join
+	}
+	return s.auth.parse(tok)
+}
+
+// countAuth counts err if it is a refused credential or permission.
+func (s *Server) countAuth(err error) {
+	switch code, _ := codeOf(err); code {
+	case wire.CodeUnauthorized, wire.CodeForbidden, wire.CodeReadOnly:
+		s.metrics.authFailures.WithLabelValues(code).Inc()
+		s.log.Debug("auth refused", "err", err)
+	}
+}
+
+// authFailed counts and logs (without the token) a refused credential.
+func (s *Server) authFailed(r *http.Request, err error) {
+	if code, _ := codeOf(err); code == wire.CodeUnauthorized || code == wire.CodeForbidden || code == wire.CodeReadOnly {
+		s.metrics.authFailures.WithLabelValues(code).Inc()
+	}
+	s.log.Debug("auth refused", "path", r.URL.Path, "ip", s.clientIP(r), "err", err)
 }
 
 // register makes c the connection of its client id; an older one is

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/collabd/collab/collab/wire"
 )
 
@@ -26,6 +28,7 @@ func (c *conn) handle(data []byte) {
 	switch m := msg.(type) {
 	case *wire.Join:
 		if err := c.join(m); err != nil {
+			c.srv.countAuth(err)
 			c.sendError(err, m.Doc, 0)
 		}
 	case *wire.Leave:
@@ -38,6 +41,11 @@ func (c *conn) handle(data []byte) {
 		d := c.docs[m.Doc]
 		if d == nil {
 			c.sendError(ErrNotJoined, m.Doc, m.Seq)
+			return
+		}
+		if c.readOnly[m.Doc] {
+			c.srv.countAuth(ErrReadOnly)
+			c.sendError(ErrReadOnly, m.Doc, m.Seq)
 			return
 		}
 		c.post(d, &submitReq{c: c, client: c.client, name: c.name, rev: m.Rev, seq: m.Seq, op: m.Op, recv: recv}, m.Seq)
@@ -56,6 +64,7 @@ func (c *conn) handle(data []byte) {
 func (c *conn) post(d *document, req any, seq uint64) {
 	if !d.post(req) {
 		delete(c.docs, d.id)
+		delete(c.readOnly, d.id)
 		c.srv.reg.release(d)
 		c.sendError(ErrNotJoined, d.id, seq)
 	}
@@ -75,6 +84,17 @@ func (c *conn) hello(h *wire.Hello) {
 		c.sendError(fmt.Errorf("%w: the client id cannot change", ErrBadMessage), "", 0)
 		return
 	}
+	if h.Token != "" && c.srv.auth != nil {
+		claims, err := c.srv.auth.parse(h.Token)
+		if err != nil {
+			c.srv.countAuth(err)
+			c.sendError(err, "", 0)
+			c.closeWith(websocket.ClosePolicyViolation, "unauthorized")
+			return
+		}
+		c.claims = claims
+	}
+	c.helloed.Store(true)
 	c.name, c.color = truncate(h.Name, 64), truncate(h.Color, 32)
 	if c.client == "" {
 		c.client = h.Client
@@ -90,10 +110,15 @@ func (c *conn) join(m *wire.Join) error {
 	if !ValidDocID(m.Doc) {
 		return ErrInvalidDocID
 	}
+	readOnly, name, err := c.authorizeJoin(m)
+	if err != nil {
+		return err
+	}
 	if c.docs[m.Doc] != nil {
 		c.leaveDoc(m.Doc)
 	}
 	if len(c.docs) >= c.srv.opts.MaxDocs {
+		c.srv.limitHit(limitDocs)
 		return ErrTooManyDocs
 	}
 	d, err := c.srv.reg.acquire(m.Doc)
@@ -101,7 +126,7 @@ func (c *conn) join(m *wire.Join) error {
 		return err
 	}
 	reply := make(chan error, 1)
-	req := &joinReq{c: c, client: c.client, name: c.name, color: c.color, rev: m.Rev, reply: reply}
+	req := &joinReq{c: c, client: c.client, name: name, color: c.color, rev: m.Rev, readOnly: readOnly, reply: reply}
 	if d.post(req) {
 		select {
 		case err = <-reply:
@@ -120,12 +145,40 @@ func (c *conn) join(m *wire.Join) error {
 		return err
 	}
 	c.docs[m.Doc] = d
+	c.readOnly[m.Doc] = readOnly
 	return nil
+}
+
+// authorizeJoin checks the join's token (or the connection's) before
+// anything is loaded, and returns whether the editor may only read and the
+// name to show: the token's, when it carries one.
+func (c *conn) authorizeJoin(m *wire.Join) (readOnly bool, name string, err error) {
+	if c.srv.auth == nil {
+		return false, c.name, nil
+	}
+	claims := c.claims
+	if m.Token != "" {
+		if claims, err = c.srv.auth.parse(m.Token); err != nil {
+			return false, "", err
+		}
+	}
+	if claims == nil {
+		return false, "", fmt.Errorf("%w: token required", ErrUnauthorized)
+	}
+	if err := authorize(claims, m.Doc, PermRead); err != nil {
+		return false, "", err
+	}
+	name = c.name
+	if claims.Name != "" {
+		name = truncate(claims.Name, 64)
+	}
+	return !claims.Grants(PermWrite), name, nil
 }
 
 func (c *conn) leaveDoc(id string) {
 	d := c.docs[id]
 	delete(c.docs, id)
+	delete(c.readOnly, id)
 	d.post(&leaveReq{c: c})
 	c.srv.reg.release(d)
 }

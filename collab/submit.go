@@ -33,9 +33,14 @@ func (d *document) submit(r *submitReq) {
 // request is answered already (a committed duplicate, an HTTP no-op).
 func (d *document) sequence(r *submitReq) (uint64, error) {
 	if r.c != nil {
-		if _, ok := d.editors[r.c]; !ok {
+		e, ok := d.editors[r.c]
+		if !ok {
 			return 0, ErrNotJoined
 		}
+		if e.readOnly { // the connection checks first; this keeps it true
+			return 0, ErrReadOnly
+		}
+		r.name = e.name // the token's name, when it has one
 	}
 	cs, err := d.lastSeq(r.client)
 	if err != nil {

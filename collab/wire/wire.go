@@ -49,6 +49,9 @@ const (
 	CodeNotFound           = "not_found"
 	CodeUnavailable        = "unavailable"
 	CodeInternal           = "internal"
+	// CodeRateLimited answers an upgrade or request refused by a rate
+	// limit (HTTP 429).
+	CodeRateLimited = "rate_limited"
 )
 
 // WebSocket close codes beyond RFC 6455's.

@@ -1,0 +1,175 @@
+package collab
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Perm is what a token lets its holder do with the documents it names.
+type Perm string
+
+// Permissions, each including the ones before it.
+const (
+	PermRead  Perm = "read"  // receive the text, ops and presence
+	PermWrite Perm = "write" // also submit ops and PUT texts
+	PermAdmin Perm = "admin" // also delete, list and back up
+)
+
+func (p Perm) rank() int {
+	switch p {
+	case PermRead:
+		return 1
+	case PermWrite:
+		return 2
+	case PermAdmin:
+		return 3
+	}
+	return 0
+}
+
+// Claims are the claims of a collab token, a JWT signed with HS256 by the
+// application's backend (MintToken) with the server's secret.
+type Claims struct {
+	// Doc is a document id, or a prefix ending in "*" ("team-*" grants
+	// team-a and team-b, not teamb; "*" grants every document).
+	Doc string `json:"doc"`
+	// Perm is read, write or admin.
+	Perm Perm `json:"perm"`
+	// Name is the user's display name: other editors see it instead of
+	// the name the client sends.
+	Name string `json:"name,omitempty"`
+	// ExpiresAt (exp) is required.
+	jwt.RegisteredClaims
+}
+
+// Validate is called by the JWT parser after the registered claims passed.
+func (c *Claims) Validate() error {
+	if c.Perm.rank() == 0 {
+		return fmt.Errorf("perm must be read, write or admin")
+	}
+	if c.Doc == "" {
+		return fmt.Errorf("doc is required")
+	}
+	if c.Doc != "*" && !ValidDocID(strings.TrimSuffix(c.Doc, "*")) {
+		return fmt.Errorf("doc is not a document id or a prefix ending in *")
+	}
+	return nil
+}
+
+// Covers reports whether the token names document id.
+func (c *Claims) Covers(id string) bool {
+	if prefix, ok := strings.CutSuffix(c.Doc, "*"); ok {
+		return strings.HasPrefix(id, prefix)
+	}
+	return c.Doc == id
+}
+
+// Grants reports whether the token's permission includes p.
+func (c *Claims) Grants(p Perm) bool { return c.Perm.rank() >= p.rank() }
+
+// ErrMintExpiry is returned by MintToken for claims without an expiry.
+var ErrMintExpiry = errors.New("collab: token needs an expiry (ExpiresAt)")
+
+// MintToken signs claims with secret (HS256). The claims must carry an
+// expiry and be valid (a document id or prefix, a permission).
+func MintToken(secret []byte, c Claims) (string, error) {
+	if len(secret) == 0 {
+		return "", errors.New("collab: empty token secret")
+	}
+	if c.ExpiresAt == nil {
+		return "", ErrMintExpiry
+	}
+	if err := c.Validate(); err != nil {
+		return "", fmt.Errorf("collab: token claims: %w", err)
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, &c).SignedString(secret)
+}
+
+// authenticator checks tokens against the server's secret. A nil
+// *authenticator means authentication is off.
+type authenticator struct {
+	secret []byte
+	parser *jwt.Parser
+}
+
+func newAuthenticator(secret []byte) *authenticator {
+	if len(secret) == 0 {
+		return nil
+	}
+	return &authenticator{
+		secret: secret,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+			jwt.WithExpirationRequired(),
+			jwt.WithLeeway(30*time.Second),
+		),
+	}
+}
+
+// parse verifies a token. Its errors wrap ErrUnauthorized and say why
+// without ever quoting the token.
+func (a *authenticator) parse(token string) (*Claims, error) {
+	if token == "" {
+		return nil, fmt.Errorf("%w: token required", ErrUnauthorized)
+	}
+	c := &Claims{}
+	_, err := a.parser.ParseWithClaims(token, c, func(*jwt.Token) (any, error) { return a.secret, nil })
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrUnauthorized, tokenProblem(err))
+	}
+	return c, nil
+}
+
+// tokenProblem names what is wrong with a token in a fixed vocabulary, so
+// no part of the token reaches a log or a client through a parser message.
+func tokenProblem(err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "token expired"
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return "token not valid yet"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return "token lacks an expiry"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return "bad token signature"
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		return "token not signed with HS256"
+	case errors.Is(err, jwt.ErrTokenInvalidClaims):
+		return "invalid token claims"
+	default:
+		return "malformed token"
+	}
+}
+
+// bearer returns the token of an Authorization: Bearer header.
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// authorize checks that claims grant perm on document id ("" for the
+// server-wide admin endpoints, which need a token for "*").
+func authorize(c *Claims, id string, perm Perm) error {
+	if id == "" {
+		if c.Doc != "*" {
+			return fmt.Errorf("%w: this endpoint needs a token for every document (doc \"*\")", ErrForbidden)
+		}
+	} else if !c.Covers(id) {
+		return fmt.Errorf("%w: the token does not grant document %q", ErrForbidden, id)
+	}
+	if !c.Grants(perm) {
+		if perm == PermWrite {
+			return fmt.Errorf("%w: the token grants %s only", ErrReadOnly, c.Perm)
+		}
+		return fmt.Errorf("%w: needs a %s token, not %s", ErrForbidden, perm, c.Perm)
+	}
+	return nil
+}

@@ -1,0 +1,119 @@
+package collab
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Limits, as labels of collab_limit_hits_total.
+const (
+	limitConnRate   = "conn_rate"     // new connections per IP
+	limitMsgRate    = "msg_rate"      // messages per connection
+	limitEditors    = "editors"       // editors per document
+	limitDocs       = "docs"          // documents per connection
+	limitHandshake  = "handshake"     // time to send hello
+	limitQueue      = "queue"         // outbound queue of a slow client
+	limitFrame      = "frame"         // frame size
+	maxTrackedIPs   = 10000           // bound of the per-IP limiter's map
+	ipLimiterMaxAge = 5 * time.Minute // idle buckets older than this are dropped first
+)
+
+// ipLimiter is a token bucket per client IP for new connections. Its map
+// is bounded: when full, buckets that have refilled are dropped, and if
+// none has, an arbitrary one (which only makes that IP's limit laxer).
+type ipLimiter struct {
+	rate  float64 // tokens per second
+	burst float64
+	max   int
+
+	mu      sync.Mutex
+	buckets map[string]*ipBucket // guarded by mu
+}
+
+type ipBucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newIPLimiter(rate float64, burst, max int) *ipLimiter {
+	if rate <= 0 {
+		return nil
+	}
+	if burst < 1 {
+		burst = 1
+	}
+	return &ipLimiter{rate: rate, burst: float64(burst), max: max, buckets: make(map[string]*ipBucket)}
+}
+
+// allow takes a token from ip's bucket. A nil limiter allows everything.
+func (l *ipLimiter) allow(ip string, now time.Time) bool {
+	if l == nil {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[ip]
+	if b == nil {
+		if len(l.buckets) >= l.max {
+			l.evict(now)
+		}
+		b = &ipBucket{tokens: l.burst, last: now}
+		l.buckets[ip] = b
+	}
+	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// evict makes room for one bucket; called with mu held.
+func (l *ipLimiter) evict(now time.Time) {
+	full := time.Duration(l.burst / l.rate * float64(time.Second))
+	for ip, b := range l.buckets {
+		if age := now.Sub(b.last); age >= full || age >= ipLimiterMaxAge {
+			delete(l.buckets, ip)
+		}
+	}
+	for ip := range l.buckets {
+		if len(l.buckets) < l.max {
+			break
+		}
+		delete(l.buckets, ip)
+	}
+}
+
+func (l *ipLimiter) size() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.buckets)
+}
+
+// clientIP is the address the request came from: the connection's peer, or
+// with TrustProxy the last X-Forwarded-For entry (the one the proxy added).
+func (s *Server) clientIP(r *http.Request) string {
+	if s.opts.TrustProxy {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			last := xff[len(xff)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if ip := net.ParseIP(strings.TrimSpace(last)); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// limitHit counts one refusal by a limit.
+func (s *Server) limitHit(limit string) { s.metrics.limits.WithLabelValues(limit).Inc() }
