@@ -17,12 +17,13 @@ import (
 
 // clientSystem drives collabd through the Go client package.
 type clientSystem struct {
-	wsURL   string // ws://host:port/ws
-	httpURL string // http://host:port
+	maxRate float64 // client.Options.MaxRate
+	wsURL   string  // ws://host:port/ws
+	httpURL string  // http://host:port
 	http    *http.Client
 }
 
-func newClientSystem(base string) *clientSystem {
+func newClientSystem(base string, maxRate float64) *clientSystem {
 	u, _ := url.Parse(base)
 	ws := *u
 	ws.Scheme = map[string]string{"https": "wss"}[u.Scheme]
@@ -31,6 +32,7 @@ func newClientSystem(base string) *clientSystem {
 	}
 	ws.Path = "/ws"
 	return &clientSystem{
+		maxRate: maxRate,
 		wsURL:   ws.String(),
 		httpURL: u.Scheme + "://" + u.Host,
 		http:    &http.Client{Timeout: 30 * time.Second},
@@ -76,6 +78,7 @@ func (s *clientSystem) open(ctx context.Context, doc, id string) (session, error
 			WriteBufferSize: 4096,
 		},
 		ClientID:    id,
+		MaxRate:     s.maxRate,
 		Reconnect:   true,
 		EventBuffer: 128, // the editor drains it at once; each slot costs ~200 bytes
 		QueueSize:   1024,

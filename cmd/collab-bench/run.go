@@ -31,6 +31,8 @@ Servers (-server):
   inproc     collabd's server in this process, with a fresh bbolt file
              (durable commits). CPU and RSS are the whole process's: server
              and load generator together.
+  inproc-mem the same server over the in-memory store (collab.MemStore):
+             nothing durable; shows what the storage costs.
   baseline   a bare WebSocket broadcast hub in this process: no OT, no
              storage; acks each submit at once and relays it. The practical
              limit of the machine. Its editors use a minimal protocol client
@@ -88,6 +90,7 @@ type options struct {
 	dataDir   string
 	cpuProf   string
 	quiet     bool
+	maxRate   float64
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -98,7 +101,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		fs.PrintDefaults()
 	}
 	o := &options{}
-	fs.StringVar(&o.server, "server", "inproc", "inproc, baseline, or the URL of a running server")
+	fs.StringVar(&o.server, "server", "inproc", "inproc, inproc-mem, baseline, or the URL of a running server")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "pid of the server given by URL, to read its CPU and RSS from /proc")
 	fs.IntVar(&o.docs, "docs", 10, "documents")
 	fs.IntVar(&o.editors, "editors", 4, "editors per document, each with its own connection")
@@ -115,6 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.dataDir, "data", "", "directory of the inproc server's bbolt file (default: a temporary one)")
 	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of this process to this file")
 	fs.BoolVar(&o.quiet, "q", false, "no progress lines")
+	fs.Float64Var(&o.maxRate, "client-rate", 0, "most messages per second each client sends (client.Options.MaxRate); 0: the client's default (100/s, under collabd's default limit of 200/s) for a server given by URL, unlimited for inproc servers, whose limit is lifted")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -199,16 +203,25 @@ type target struct {
 func startTarget(o *options, fdLimit uint64) (*target, error) {
 	need := o.docs * o.editors
 	switch o.server {
-	case "inproc":
+	case "inproc", "inproc-mem":
 		if err := checkFDs(2*need, fdLimit); err != nil {
 			return nil, err
 		}
-		l, err := startInproc(o.dataDir)
+		mem := o.server == "inproc-mem"
+		l, err := startInproc(o.dataDir, mem)
 		if err != nil {
 			return nil, err
 		}
-		sys := newClientSystem(l.base)
-		return &target{name: "collabd (in process)", sys: sys, pid: os.Getpid(), inprocess: true,
+		rate := o.maxRate
+		if rate == 0 {
+			rate = -1 // the in-process server's rate limit is lifted
+		}
+		sys := newClientSystem(l.base, rate)
+		name := "collabd (in process)"
+		if mem {
+			name = "collabd (in process, memory store)"
+		}
+		return &target{name: name, sys: sys, pid: os.Getpid(), inprocess: true,
 			stop: func() { sys.close(); l.stop() }}, nil
 	case "baseline":
 		if err := checkFDs(2*need, fdLimit); err != nil {
@@ -222,12 +235,12 @@ func startTarget(o *options, fdLimit uint64) (*target, error) {
 			inprocess: true, stop: l.stop}, nil
 	}
 	if !strings.HasPrefix(o.server, "http://") && !strings.HasPrefix(o.server, "https://") {
-		return nil, fmt.Errorf("-server %q: want inproc, baseline or an http:// URL", o.server)
+		return nil, fmt.Errorf("-server %q: want inproc, inproc-mem, baseline or an http:// URL", o.server)
 	}
 	if err := checkFDs(need, fdLimit); err != nil {
 		return nil, err
 	}
-	sys := newClientSystem(o.server)
+	sys := newClientSystem(o.server, o.maxRate)
 	return &target{name: "collabd at " + o.server, sys: sys, pid: o.serverPID, stop: sys.close}, nil
 }
 

@@ -78,6 +78,13 @@ func TestEditsAtRateWithBaseline(t *testing.T) {
 	}
 }
 
+func TestMemoryStore(t *testing.T) {
+	r, _ := runJSON(t, "-server", "inproc-mem", "-docs", "2", "-editors", "2", "-rate", "0", "-duration", "300ms")
+	if r.Acks == 0 || r.Converged == nil || !*r.Converged {
+		t.Errorf("acks %d converged %v (%s): want acks and convergence", r.Acks, r.Converged, r.ConvergeNote)
+	}
+}
+
 func TestBaselineHub(t *testing.T) {
 	r, _ := runJSON(t, "-server", "baseline", "-docs", "2", "-editors", "2", "-rate", "0", "-duration", "500ms")
 	if r.Acks == 0 || r.Deliveries == 0 || r.SubmitToOthers.Count == 0 {

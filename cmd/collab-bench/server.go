@@ -41,7 +41,10 @@ func serve(h http.Handler) (*local, error) {
 // temporary directory when dir is empty). Acks are durable as in collabd;
 // the per-connection message rate limit is lifted, since a benchmark
 // editor legitimately exceeds a person's typing rate.
-func startInproc(dir string) (*local, error) {
+func startInproc(dir string, mem bool) (*local, error) {
+	if mem {
+		return startServer(collab.NewMemStore(), func() {})
+	}
 	cleanup := func() {}
 	if dir == "" {
 		d, err := os.MkdirTemp("", "collab-bench-")
@@ -55,7 +58,13 @@ func startInproc(dir string) (*local, error) {
 		cleanup()
 		return nil, err
 	}
-	srv := collab.NewServer(db, collab.Options{
+	return startServer(db, func() { db.Close(); cleanup() })
+}
+
+// startServer serves collabd's server over store; closeStore runs after
+// the server has shut down.
+func startServer(store collab.Store, closeStore func()) (*local, error) {
+	srv := collab.NewServer(store, collab.Options{
 		Rate:       1e9,
 		Burst:      1 << 30,
 		MaxEditors: 100_000,
@@ -63,8 +72,7 @@ func startInproc(dir string) (*local, error) {
 	})
 	l, err := serve(srv)
 	if err != nil {
-		db.Close()
-		cleanup()
+		closeStore()
 		return nil, err
 	}
 	stopHTTP := l.stop
@@ -73,8 +81,7 @@ func startInproc(dir string) (*local, error) {
 		defer cancel()
 		srv.Shutdown(ctx)
 		stopHTTP()
-		db.Close()
-		cleanup()
+		closeStore()
 	}
 	return l, nil
 }
