@@ -1,6 +1,7 @@
 package collab_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,6 +26,7 @@ func ExampleMintToken() {
 		AuthSecret: secret,
 		Logger:     slog.New(slog.DiscardHandler),
 	})
+	defer srv.Shutdown(context.Background())
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 
