@@ -24,6 +24,7 @@ export class TextareaBinding {
     this.undoStack = [];     // {op, t}: ops undoing our edits, newest last
     this.redoStack = [];
     this.lastEditAt = 0;
+    this.lastEditPos = null; // where the last local edit ended, in code points
     this.presenceTimer = null;
     this.ta.value = client.text;
     this.ta.readOnly = client.readonly;
@@ -90,13 +91,19 @@ export class TextareaBinding {
   }
 
   // record pushes the inverse of a local op (on text) to the undo stack.
+  // Edits join the previous undo step when they come quickly and touch the
+  // place where the previous edit ended (typing on, backspacing back);
+  // an edit elsewhere starts a new step.
   record(op, text) {
     const inv = ot.invert(op, text);
     const now = Date.now();
     const top = this.undoStack[this.undoStack.length - 1];
-    if (top && now - this.lastEditAt < GROUP_MS && !top.closed) top.op = ot.compose(inv, top.op);
+    const { start, end } = changeRange(op);
+    const adjacent = this.lastEditPos !== null && start <= this.lastEditPos && this.lastEditPos <= end;
+    if (top && now - this.lastEditAt < GROUP_MS && !top.closed && adjacent) top.op = ot.compose(inv, top.op);
     else this.undoStack.push({ op: inv });
     this.lastEditAt = now;
+    this.lastEditPos = changeEnd(op);
     this.redoStack = [];
   }
 
@@ -104,6 +111,7 @@ export class TextareaBinding {
     // Our undo history moves over the others' edits.
     this.undoStack = transformStack(this.undoStack, op);
     this.redoStack = transformStack(this.redoStack, op);
+    if (this.lastEditPos !== null) this.lastEditPos = ot.transformIndex(this.lastEditPos, op);
     if (this.composing) {
       // Touching the value would break the IME; catch up at compositionend.
       this.deferred = this.deferred ? ot.compose(this.deferred, op) : op;
@@ -196,6 +204,21 @@ function transformStack(stack, op) {
     if (!ot.isNoop(e1)) out.push({ ...stack[i], op: e1 });
   }
   return out.reverse();
+}
+
+// changeRange is the span [start, end] of op's base text that its changes
+// touch (start == end for a pure insertion).
+function changeRange(op) {
+  let pos = 0;
+  let start = -1;
+  let end = 0;
+  for (const c of op) {
+    if (ot.isRetain(c)) { pos += c; continue; }
+    if (start < 0) start = pos;
+    if (ot.isDelete(c)) pos -= c;
+    end = pos;
+  }
+  return { start: Math.max(start, 0), end };
 }
 
 // changeEnd is the position after the last change of op in its result.
