@@ -5,6 +5,8 @@
 //	collabd compact -data FILE -out FILE     offline compaction
 //	collabd backup -url URL -out FILE        hot backup of a running server
 //	collabd backup -data FILE -out FILE      backup of a file no server holds
+//	collabd token -doc ID -perm P -name N    mint an access token (-secret or
+//	                                         COLLAB_AUTH_SECRET, -ttl 1h)
 //
 // Every flag can also be set with a COLLAB_ environment variable named after
 // it: -addr is COLLAB_ADDR, -allowed-origins COLLAB_ALLOWED_ORIGINS.

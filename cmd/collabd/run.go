@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/storage"
 	"github.com/collabd/collab/web"
@@ -31,6 +33,8 @@ func run(ctx context.Context, args, env []string) error {
 			return runCompact(args[1:], env)
 		case "backup":
 			return runBackup(ctx, args[1:], env)
+		case "token":
+			return runToken(args[1:], env)
 		case "serve":
 			args = args[1:]
 		}
@@ -63,10 +67,16 @@ func parse(fs *flag.FlagSet, args, env []string) error {
 
 type config struct {
 	addr, data, origins, logLevel string
+	secret, tlsCert, tlsKey       string
+	readHeaderTimeout             time.Duration
 	opts                          collab.Options
 	store                         storage.Options
 	pruneEvery                    time.Duration
 }
+
+// minSecret is the shortest -auth-secret accepted: HS256 secrets must not
+// be guessable offline from one captured token.
+const minSecret = 16
 
 func serveFlags(fs *flag.FlagSet) *config {
 	c := &config{}
@@ -74,6 +84,14 @@ func serveFlags(fs *flag.FlagSet) *config {
 	fs.StringVar(&c.data, "data", "collab.db", "database file")
 	fs.StringVar(&c.origins, "allowed-origins", "", "comma-separated origins (scheme://host:port) of other sites allowed to connect")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.secret, "auth-secret", "", "HS256 secret of access tokens (at least 16 bytes; see docs/security.md); empty: every document is open to anyone")
+	fs.BoolVar(&c.opts.TrustProxy, "trust-proxy", false, "believe X-Forwarded-Proto/Host/For from a reverse proxy (only behind one)")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "certificate file (PEM): serve HTTPS and WSS")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "private key file (PEM) of -tls-cert")
+	fs.Float64Var(&c.opts.ConnRate, "conn-rate", 10, "new WebSocket connections per second per IP (0: no limit)")
+	fs.IntVar(&c.opts.ConnBurst, "conn-burst", 100, "burst of new WebSocket connections per IP")
+	fs.DurationVar(&c.opts.HelloWait, "hello-timeout", 10*time.Second, "time a new WebSocket connection has to send hello")
+	fs.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send its request headers")
 	fs.Int64Var(&c.opts.MaxFrame, "max-frame", 1<<20, "largest WebSocket frame in bytes")
 	fs.IntVar(&c.opts.MaxDocSize, "max-doc-size", 16<<20, "largest document in bytes")
 	fs.Float64Var(&c.opts.Rate, "rate", 200, "messages per second per connection")
@@ -107,6 +125,13 @@ func serve(ctx context.Context, args, env []string) error {
 		}
 	}
 	c.opts.Logger = log
+	if c.secret != "" && len(c.secret) < minSecret {
+		return fmt.Errorf("-auth-secret: at least %d bytes needed", minSecret)
+	}
+	c.opts.AuthSecret = []byte(c.secret)
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return errors.New("-tls-cert and -tls-key go together")
+	}
 
 	db, err := storage.Open(c.data, c.store)
 	if err != nil {
@@ -125,8 +150,8 @@ func serve(ctx context.Context, args, env []string) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	log.Info("collabd listening", "url", openURL(ln.Addr()), "data", c.data)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: c.readHeaderTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	log.Info("collabd listening", "url", openURL(ln.Addr(), c.tlsCert != ""), "data", c.data, "auth", c.secret != "")
 	if listening != nil {
 		listening(ln.Addr().String())
 	}
@@ -135,7 +160,13 @@ func serve(ctx context.Context, args, env []string) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if c.tlsCert != "" {
+			err = hs.ServeTLS(ln, c.tlsCert, c.tlsKey)
+		} else {
+			err = hs.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 		}
 	}()
@@ -183,15 +214,19 @@ func prune(ctx context.Context, db *storage.DB, every time.Duration, log *slog.L
 }
 
 // openURL is the address to show: localhost for a wildcard listener.
-func openURL(a net.Addr) string {
+func openURL(a net.Addr, tls bool) string {
+	scheme := "http://"
+	if tls {
+		scheme = "https://"
+	}
 	host, port, err := net.SplitHostPort(a.String())
 	if err != nil {
-		return "http://" + a.String() + "/"
+		return scheme + a.String() + "/"
 	}
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "localhost"
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/"
+	return scheme + net.JoinHostPort(host, port) + "/"
 }
 
 func runCompact(args, env []string) error {
@@ -212,6 +247,7 @@ func runBackup(ctx context.Context, args, env []string) error {
 	url := fs.String("url", "", "base URL of a running collabd, e.g. http://localhost:8080 (hot backup)")
 	data := fs.String("data", "", "database file no server holds (offline backup)")
 	out := fs.String("out", "", "backup file to write (must not exist)")
+	token := fs.String("token", "", "admin token for a server with -auth-secret (collabd token -perm admin -doc '*')")
 	if err := parse(fs, args, env); err != nil {
 		return err
 	}
@@ -223,7 +259,7 @@ func runBackup(ctx context.Context, args, env []string) error {
 		return err
 	}
 	if *url != "" {
-		err = backupURL(ctx, strings.TrimRight(*url, "/"), f)
+		err = backupURL(ctx, strings.TrimRight(*url, "/"), *token, f)
 	} else {
 		err = backupFile(*data, f)
 	}
@@ -236,10 +272,13 @@ func runBackup(ctx context.Context, args, env []string) error {
 	return err
 }
 
-func backupURL(ctx context.Context, base string, w io.Writer) error {
+func backupURL(ctx context.Context, base, token string, w io.Writer) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/admin/backup", nil)
 	if err != nil {
 		return err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -264,5 +303,46 @@ func backupFile(path string, w io.Writer) error {
 	}
 	defer db.Close()
 	_, err = db.Backup(w)
+	return err
+}
+
+// stdout receives the token of "collabd token" (tests replace it).
+var stdout io.Writer = os.Stdout
+
+// runToken mints an access token, as an application's backend would.
+func runToken(args, env []string) error {
+	fs := flag.NewFlagSet("collabd token", flag.ContinueOnError)
+	secret := fs.String("secret", "", "the server's -auth-secret (default $COLLAB_AUTH_SECRET)")
+	doc := fs.String("doc", "", "document id, or a prefix ending in * (\"*\": every document)")
+	perm := fs.String("perm", "write", "read, write or admin")
+	name := fs.String("name", "", "the user's display name")
+	ttl := fs.Duration("ttl", time.Hour, "lifetime of the token")
+	if err := parse(fs, args, nil); err != nil {
+		return err
+	}
+	if *secret == "" {
+		for _, kv := range env {
+			if v, ok := strings.CutPrefix(kv, "COLLAB_AUTH_SECRET="); ok {
+				*secret = v
+			}
+		}
+	}
+	if len(*secret) < minSecret {
+		return fmt.Errorf("token: -secret or COLLAB_AUTH_SECRET of at least %d bytes needed", minSecret)
+	}
+	if *ttl <= 0 {
+		return errors.New("token: -ttl must be positive")
+	}
+	tok, err := collab.MintToken([]byte(*secret), collab.Claims{
+		Doc: *doc, Perm: collab.Perm(*perm), Name: *name,
+		RegisteredClaims: jwt.RegisteredClaims{
+			IssuedAt:  jwt.NewNumericDate(time.Now()),
+			ExpiresAt: jwt.NewNumericDate(time.Now().Add(*ttl)),
+		},
+	})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, tok)
 	return err
 }
