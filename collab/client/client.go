@@ -98,7 +98,7 @@ type Options struct {
 	ClientID string
 	Name     string // shown to other editors
 	Color    string // shown to other editors, e.g. "#d33"
-	Token    string // sent in hello
+	Token    string // sent in hello and as Authorization: Bearer on the handshake
 	// Header is sent with the WebSocket handshake (e.g. Origin).
 	Header http.Header
 	// Dialer defaults to a websocket.Dialer without compression.

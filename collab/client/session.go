@@ -38,11 +38,26 @@ type session struct {
 	last   time.Time // owned by writeLoop: last refill
 }
 
+// header is the handshake's header: Options.Header, plus the token as
+// Authorization: Bearer (a server with a secret asks clients without an
+// Origin for a token at the upgrade).
+func (c *Conn) header() http.Header {
+	if c.opts.Token == "" || c.opts.Header.Get("Authorization") != "" {
+		return c.opts.Header
+	}
+	h := c.opts.Header.Clone()
+	if h == nil {
+		h = make(http.Header)
+	}
+	h.Set("Authorization", "Bearer "+c.opts.Token)
+	return h
+}
+
 // connect dials the server and performs the hello/welcome handshake.
 func (c *Conn) connect(ctx context.Context) (*session, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.HandshakeTimeout)
 	defer cancel()
-	ws, resp, err := c.dialer.DialContext(ctx, c.url, c.opts.Header)
+	ws, resp, err := c.dialer.DialContext(ctx, c.url, c.header())
 	if err != nil {
 		if resp != nil && resp.StatusCode >= 400 && resp.StatusCode < 500 {
 			return nil, &HandshakeError{StatusCode: resp.StatusCode}

@@ -1,0 +1,64 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/collabd/collab/collab"
+	"github.com/collabd/collab/collab/client"
+)
+
+// TestToken: against a server with a secret, Options.Token opens the
+// connection (it goes in the handshake and in hello), and a read token
+// gives a read-only Doc.
+func TestToken(t *testing.T) {
+	secret := []byte("client-test-secret-0123456789")
+	srv := collab.NewServer(collab.NewMemStore(), collab.Options{Logger: discard, AuthSecret: secret})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		hs.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws"
+	mint := func(perm collab.Perm) string {
+		tok, err := collab.MintToken(secret, collab.Claims{Doc: "d", Perm: perm,
+			RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := client.Dial(ctx, url, client.Options{}); err == nil {
+		t.Fatal("dial without a token succeeded")
+	}
+	for _, tt := range []struct {
+		perm     collab.Perm
+		readOnly bool
+	}{{collab.PermWrite, false}, {collab.PermRead, true}} {
+		conn, err := client.Dial(ctx, url, client.Options{Token: mint(tt.perm)})
+		if err != nil {
+			t.Fatalf("%s: dial: %v", tt.perm, err)
+		}
+		doc, err := conn.Join(ctx, "d")
+		if err != nil {
+			t.Fatalf("%s: join: %v", tt.perm, err)
+		}
+		if doc.ReadOnly() != tt.readOnly {
+			t.Fatalf("%s: ReadOnly() = %v", tt.perm, doc.ReadOnly())
+		}
+		if err := doc.Insert(0, "x"); tt.readOnly && !errors.Is(err, client.ErrReadOnly) {
+			t.Fatalf("%s: Insert: %v, want ErrReadOnly", tt.perm, err)
+		}
+		conn.Close()
+	}
+}
