@@ -23,8 +23,9 @@ const { values: a } = parseArgs({
     'max-len': { type: 'string', default: '2000' },
     drain: { type: 'string', default: '30' },
     systems: { type: 'string', default: 'sharedb,collabd' },
-    // ShareDB has no per-connection rate limit: lift collabd's (200 msg/s).
-    'collabd-flags': { type: 'string', default: '-rate 1000000 -burst 1000000 -log-level warn' },
+    // ShareDB limits neither messages per connection nor new connections
+    // per IP: lift collabd's (200 msg/s, 10 connections/s).
+    'collabd-flags': { type: 'string', default: '-rate 1000000 -burst 1000000 -conn-rate 0 -log-level warn' },
     json: { type: 'boolean', default: false },
   },
 });
