@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -148,7 +150,7 @@ func (e *engine) connect(ctx context.Context) ([]*docState, error) {
 				client := fmt.Sprintf("b%s-%d-%d", e.wl.runID, k/e.wl.editors, ed)
 				s, err := e.sys.open(ctx, d.id, client)
 				if err != nil {
-					errOnce.Do(func() { firstErr = fmt.Errorf("connect editor %d of %s: %w", ed, d.id, err); cancel() })
+					errOnce.Do(func() { firstErr = fmt.Errorf("connect editor %d of %s: %w%s", ed, d.id, err, hint(err)); cancel() })
 					return
 				}
 				d.sessions[ed] = s
@@ -164,6 +166,15 @@ func (e *engine) connect(ctx context.Context) ([]*docState, error) {
 		return nil, firstErr
 	}
 	return docs, ctx.Err()
+}
+
+// hint explains a refused handshake that a server flag can allow.
+func hint(err error) string {
+	var he *client.HandshakeError
+	if errors.As(err, &he) && he.StatusCode == http.StatusTooManyRequests {
+		return " (the server limits new connections per IP: start collabd with -conn-rate 0)"
+	}
+	return ""
 }
 
 func closeAll(docs []*docState) {
