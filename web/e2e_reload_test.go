@@ -178,3 +178,36 @@ func TestE2EUnsentEditsSurviveReload(t *testing.T) {
 		t.Errorf("%s records of unsent edits left in localStorage, want 0", n)
 	}
 }
+
+func TestE2EDuplicatedTabTakesFreshID(t *testing.T) {
+	browser := newBrowser(t)
+	srv := startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{})
+	a := newTab(t, browser, srv.URL+"/d/dup?name=Ada")
+	waitJS(t, a, "A synced", synced)
+	run(t, a, caretAt(0), chromedp.KeyEvent("from A. "))
+	waitJS(t, a, "A saved", synced)
+	idA := evalString(a, `document.querySelector('collab-editor').client.client`)
+
+	// Duplicating a tab copies its sessionStorage, client id included: give
+	// a second tab A's sessionStorage and reload it.
+	b := newTab(t, browser, srv.URL+"/d/dup?name=Bo")
+	copyJS := `(() => { const s = ` + evalString(a, `JSON.stringify(Object.assign({}, sessionStorage))`) + `;
+		for (const [k, v] of Object.entries(s)) sessionStorage.setItem(k, v); return true; })()`
+	run(t, b, evalJS(copyJS), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("collab-editor textarea")))
+	waitJS(t, b, "the copy to load", textIs("from A. ")+" && "+synced)
+	if idB := evalString(b, `document.querySelector('collab-editor').client.client`); idB != idA {
+		t.Fatalf("the copy has client id %q, want A's %q (the duplicate case)", idB, idA)
+	}
+
+	// A was replaced (4001) with nothing pending: it continues under a new id.
+	waitJS(t, a, "A to take a fresh id and sync again",
+		`document.querySelector('collab-editor').client.client !== `+jsString(idA)+" && "+synced)
+	run(t, a, caretAt(-1), chromedp.KeyEvent("A again. "))
+	run(t, b, caretAt(0), chromedp.KeyEvent("B first. "))
+	want := "B first. from A. A again. "
+	waitJS(t, a, "A to converge", textIs(want)+" && "+synced)
+	waitJS(t, b, "B to converge", textIs(want)+" && "+synced)
+	if got := srv.text(t, "dup"); got != want {
+		t.Fatalf("server text = %q, want %q", got, want)
+	}
+}
