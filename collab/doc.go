@@ -14,4 +14,8 @@
 //     outbound queue; a client whose queue fills is disconnected (close 4002)
 //     and never blocks its document.
 //   - Every goroutine the Server starts ends by Shutdown, which waits for it.
+//   - With Options.AuthSecret, every join and /api request is authorized by
+//     an HS256 token (Claims, MintToken) before any document is loaded or
+//     the store is called; tokens never reach logs or error messages.
+//     Without it, every document is open (a warning is logged).
 package collab
