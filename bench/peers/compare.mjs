@@ -118,6 +118,15 @@ async function drive(sys, srv) {
         e.arrived++;
         settle(d, key, e);
       },
+      // sent: a system without acks (Yjs) reports when an update left.
+      sent(key) {
+        if (others === 0) return;
+        const e = entry(d, key);
+        e.sent = performance.now(); e.known = true;
+        for (const x of e.early) delLat.push(x - e.sent);
+        e.arrived += e.early.length; e.early = [];
+        settle(d, key, e);
+      },
       error() { c.errors++; },
     };
     ed.api = await sys.open(srv, d.id, j, hooks);
@@ -210,12 +219,13 @@ function table(results) {
     ['converged', (r) => r.converged],
   ];
   const names = results.map((r) => r.system.split(' ')[0]);
-  const head = ['', ...names, ...(results.length === 2 ? [`${names[1]}/${names[0]}`] : [])];
+  // Ratios of every other system to the first one.
+  const head = ['', ...names, ...names.slice(1).map((n) => `${n}/${names[0]}`)];
   const out = [head];
   for (const [label, f] of rows) {
     const vals = results.map(f);
     const row = [label, ...vals.map(String)];
-    if (results.length === 2) row.push(typeof vals[0] === 'number' && vals[0] ? (vals[1] / vals[0]).toFixed(2) : '');
+    for (const v of vals.slice(1)) row.push(typeof vals[0] === 'number' && vals[0] && typeof v === 'number' ? (v / vals[0]).toFixed(2) : '');
     out.push(row);
   }
   const w = head.map((_, i) => Math.max(...out.map((r) => r[i].length)));
@@ -225,7 +235,11 @@ function table(results) {
 const results = [];
 for (const name of a.systems.split(',')) {
   const sys = systems[name];
-  if (!sys) throw new Error(`unknown system ${name}: want sharedb or collabd`);
+  if (!sys) throw new Error(`unknown system ${name}: want sharedb, collabd or yjs`);
+  if (sys.noAcks && opts.rate === 0) {
+    log(`${sys.name}: skipped, "as fast as acks allow" needs acks (use --rate R)`);
+    continue;
+  }
   log(`${sys.name}: ${opts.docs} docs × ${opts.editors} editors, ${opts.rate ? opts.rate + ' edits/s each' : 'as fast as acks allow'}, ${opts.duration / 1000} s`);
   results.push(await runSystem(sys));
 }

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import ShareDB from 'sharedb/lib/client/index.js';
 import otText from 'ot-text-unicode';
+import * as Y from 'yjs';
+import { WebsocketProvider } from 'y-websocket';
 import { DocClient } from '../../web/static/js/client.js';
 import { cpLen } from './workload.mjs';
 
@@ -72,30 +74,32 @@ function freePortServer() {
   });
 }
 
+// startNode runs one of the node servers here as its own process.
+async function startNode(script) {
+  const child = spawn(process.execPath, [path.join(here, script), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      if (buf.includes('\n')) resolve(JSON.parse(buf.split('\n')[0]).port);
+    });
+    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return {
+    pid: child.pid,
+    base: `http://127.0.0.1:${port}`,
+    ws: `ws://127.0.0.1:${port}`,
+    stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }),
+  };
+}
+
 // ---- ShareDB ----
 
 export const sharedb = {
   name: 'ShareDB 7 (text-unicode, in-memory db)',
   short: 'sharedb',
 
-  async start() {
-    const child = spawn(process.execPath, [path.join(here, 'sharedb-server.mjs'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const port = await new Promise((resolve, reject) => {
-      let buf = '';
-      child.stdout.on('data', (d) => {
-        buf += d;
-        const line = buf.split('\n')[0];
-        if (buf.includes('\n')) resolve(JSON.parse(line).port);
-      });
-      child.on('exit', (code) => reject(new Error(`sharedb server exited with ${code}`)));
-    });
-    return {
-      pid: child.pid,
-      base: `http://127.0.0.1:${port}`,
-      ws: `ws://127.0.0.1:${port}`,
-      stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }),
-    };
-  },
+  start: () => startNode('sharedb-server.mjs'),
 
   async serverText(srv, id) {
     const r = await fetch(`${srv.base}/docs/${encodeURIComponent(id)}`);
@@ -210,6 +214,77 @@ export const collabd = {
       },
       pending: () => c.pendingCount > 0,
       close: () => c.destroy(),
+    };
+  },
+};
+
+// ---- y-websocket (Yjs) ----
+
+// yKey names an update by what it contains: its first item's id
+// (client:clock), or for a delete-only update its first deleted range.
+// The server re-encodes updates before relaying them, so bytes differ, but
+// the ids in them do not.
+function yKey(update) {
+  const { structs, ds } = Y.decodeUpdate(update);
+  if (structs.length) return `${structs[0].id.client}:${structs[0].id.clock}`;
+  for (const [client, ranges] of ds.clients) {
+    if (ranges.length) return `d${client}:${ranges[0].clock}:${ranges[0].len}`;
+  }
+  return null;
+}
+
+// cpTo16 converts a code point offset of s to a UTF-16 offset (Y.Text
+// counts UTF-16 units).
+function cpTo16(s, cp) {
+  let i = 0;
+  for (let n = 0; n < cp && i < s.length; n++) i += s.codePointAt(i) > 0xffff ? 2 : 1;
+  return i;
+}
+
+export const yjs = {
+  name: 'y-websocket 2 (Yjs 13, in memory, no acks)',
+  short: 'y-websocket',
+  noAcks: true, // Yjs acknowledges nothing: submit→ack and "as fast as acks allow" do not apply
+
+  start: () => startNode('ywebsocket-server.mjs'),
+
+  async serverText(srv, id) {
+    const r = await fetch(`${srv.base}/docs/${encodeURIComponent(id)}`);
+    if (!r.ok) throw new Error(`GET /docs/${id}: ${r.status}`);
+    return (await r.json()).text;
+  },
+
+  // The time an update leaves is taken when the local transaction emits it
+  // (the provider sends it synchronously); arrival when a remote update is
+  // applied to the editor's Y.Doc.
+  async open(srv, id, index, hooks) {
+    const doc = new Y.Doc();
+    const ytext = doc.getText('text');
+    const WS = class extends WebSocket {
+      constructor(url, protocols) { super(url, protocols, { perMessageDeflate: false }); }
+    };
+    const provider = new WebsocketProvider(srv.ws, id, doc, { WebSocketPolyfill: WS, disableBc: true });
+    doc.on('update', (update, origin) => {
+      const key = yKey(update);
+      if (key === null) return;
+      if (origin === provider) hooks.op(key);
+      else hooks.sent(key);
+    });
+    await waitFor(() => provider.synced, 30000, `syncing ${id}`);
+    return {
+      len: () => cpLen(ytext.toString()),
+      text: () => ytext.toString(),
+      apply(pos, del, ins) {
+        const s = ytext.toString();
+        const a = cpTo16(s, pos);
+        const b = cpTo16(s, pos + del);
+        doc.transact(() => {
+          if (b > a) ytext.delete(a, b - a);
+          if (ins) ytext.insert(a, ins);
+        });
+      },
+      pending: () => false,
+      close: () => { provider.destroy(); doc.destroy(); },
     };
   },
 };
