@@ -127,6 +127,8 @@ async function drive(sys, srv) {
         e.arrived += e.early.length; e.early = [];
         settle(d, key, e);
       },
+      // delivered: an op that arrived but cannot be timed (see systems.mjs).
+      delivered() { c.deliveries++; },
       error() { c.errors++; },
     };
     ed.api = await sys.open(srv, d.id, j, hooks);

@@ -220,17 +220,15 @@ export const collabd = {
 
 // ---- y-websocket (Yjs) ----
 
-// yKey names an update by what it contains: its first item's id
-// (client:clock), or for a delete-only update its first deleted range.
-// The server re-encodes updates before relaying them, so bytes differ, but
-// the ids in them do not.
+// yKey names an update by its first inserted item's id (client:clock),
+// unique to the editor that made it. The server re-encodes updates before
+// relaying them, so bytes differ, but the ids in them do not. Delete-only
+// updates have no such name (two editors may delete the same text, and a
+// delete of text already deleted is not relayed at all): they are counted
+// as deliveries but not timed.
 function yKey(update) {
-  const { structs, ds } = Y.decodeUpdate(update);
-  if (structs.length) return `${structs[0].id.client}:${structs[0].id.clock}`;
-  for (const [client, ranges] of ds.clients) {
-    if (ranges.length) return `d${client}:${ranges[0].clock}:${ranges[0].len}`;
-  }
-  return null;
+  const { structs } = Y.decodeUpdate(update);
+  return structs.length ? `${structs[0].id.client}:${structs[0].id.clock}` : null;
 }
 
 // cpTo16 converts a code point offset of s to a UTF-16 offset (Y.Text
@@ -266,9 +264,12 @@ export const yjs = {
     const provider = new WebsocketProvider(srv.ws, id, doc, { WebSocketPolyfill: WS, disableBc: true });
     doc.on('update', (update, origin) => {
       const key = yKey(update);
-      if (key === null) return;
-      if (origin === provider) hooks.op(key);
-      else hooks.sent(key);
+      if (origin === provider) {
+        if (key === null) hooks.delivered();
+        else hooks.op(key);
+      } else if (key !== null) {
+        hooks.sent(key);
+      }
     });
     await waitFor(() => provider.synced, 30000, `syncing ${id}`);
     return {
