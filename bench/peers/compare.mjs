@@ -1,9 +1,10 @@
-// Runs one editing workload through ShareDB and through collabd, each with
-// its own JavaScript client in this node process, and prints both results
-// and their ratios. See docs/benchmarks.md ("Peer comparison").
+// Runs one editing workload through ShareDB, collabd and (optionally)
+// y-websocket, each with its own JavaScript client in this node process,
+// and prints the results and their ratios to the first system. See
+// docs/benchmarks.md ("Peer comparison").
 //
 //   node bench/peers/compare.mjs [--docs 20] [--editors 4] [--rate 0]
-//        [--duration 10] [--seed 1] [--systems sharedb,collabd] [--json]
+//        [--duration 10] [--seed 1] [--systems sharedb,collabd,yjs] [--json]
 //
 // --rate R: edits per second per editor; 0: as fast as acks allow (the next
 // edit is made when the last is acknowledged). Both clients keep one submit
