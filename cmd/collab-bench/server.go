@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -103,8 +102,6 @@ func raiseFDLimit() (uint64, error) {
 	}
 	return lim.Cur, nil
 }
-
-var errDiverged = errors.New("texts diverged")
 
 func checkFDs(need int, limit uint64) error {
 	if limit > 0 && uint64(need)+64 > limit {

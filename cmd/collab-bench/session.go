@@ -31,8 +31,8 @@ type session interface {
 
 // system opens sessions.
 type system interface {
-	// open connects editor client to document doc.
-	open(ctx context.Context, doc, client string) (session, error)
+	// open connects the editor with client id id to document doc.
+	open(ctx context.Context, doc, id string) (session, error)
 	// text returns the server's text of doc, or false if it keeps none.
 	text(ctx context.Context, doc string) (string, bool, error)
 	close()
