@@ -11,6 +11,7 @@ import (
 
 	"github.com/collabd/collab/bench/procstat"
 	"github.com/collabd/collab/bench/stats"
+	"github.com/collabd/collab/storage"
 )
 
 // runEdits connects the editors, lets them type for the duration, waits for
@@ -30,6 +31,10 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 		tgt.name, wl.docs*wl.editors, connectTime.Seconds(), wl.duration)
 
 	sampling := startSampling(ctx, tgt)
+	var store0 storage.Stats
+	if tgt.storeStats != nil {
+		store0 = tgt.storeStats()
+	}
 
 	edCtx, stopEditors := context.WithCancel(ctx)
 	stop := make(chan struct{})
@@ -54,6 +59,10 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	}
 	window := time.Since(e.t0)
 	atEnd := e.snapshot()
+	var store *storeSummary
+	if tgt.storeStats != nil {
+		store = summarizeStore(store0, tgt.storeStats(), window)
+	}
 	close(stop)
 	srvSum, benchSum := sampling.stop()
 
@@ -66,7 +75,7 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 
 	rep := e.report(tgt, docs, window, atEnd, connectTime)
 	rep.Converged, rep.ConvergeNote = conv.ok, conv.note
-	rep.Server, rep.Bench = srvSum, benchSum
+	rep.Server, rep.Bench, rep.Store = srvSum, benchSum, store
 	if ctx.Err() != nil {
 		return rep, ctx.Err()
 	}

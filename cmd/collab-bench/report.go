@@ -13,6 +13,7 @@ import (
 
 	"github.com/collabd/collab/bench/procstat"
 	"github.com/collabd/collab/bench/stats"
+	"github.com/collabd/collab/storage"
 )
 
 // report is the outcome of one run, printed as a table or as JSON.
@@ -44,6 +45,7 @@ type report struct {
 	Server               *procstat.Summary `json:"server,omitempty"`
 	ServerInProcess      bool              `json:"server_in_process"`
 	Bench                procstat.Summary  `json:"bench_process"`
+	Store                *storeSummary     `json:"store,omitempty"`
 	Converged            *bool             `json:"converged"` // null: not checked
 	ConvergeNote         string            `json:"convergence"`
 	Failures             []string          `json:"failures,omitempty"`
@@ -53,6 +55,31 @@ type report struct {
 	Machine              machine           `json:"machine"`
 
 	series *plotData
+}
+
+// storeSummary is what the in-process bbolt store did while the editors
+// typed: how many group commits, how long each took, how full they were.
+type storeSummary struct {
+	Commits          uint64  `json:"commits"`
+	MeanCommitMS     float64 `json:"mean_commit_ms"`
+	AppendsPerCommit float64 `json:"appends_per_commit"` // documents per transaction, roughly
+	OpsPerCommit     float64 `json:"ops_per_commit"`
+	BusyPercent      float64 `json:"busy_percent"` // share of the window spent committing
+}
+
+func summarizeStore(a, b storage.Stats, window time.Duration) *storeSummary {
+	n := b.Commits - a.Commits
+	if n == 0 {
+		return &storeSummary{}
+	}
+	busy := b.CommitTime - a.CommitTime
+	return &storeSummary{
+		Commits:          n,
+		MeanCommitMS:     round3(float64(busy) / float64(n) / float64(time.Millisecond)),
+		AppendsPerCommit: round1(float64(b.Writes-a.Writes) / float64(n)),
+		OpsPerCommit:     round1(float64(b.Ops-a.Ops) / float64(n)),
+		BusyPercent:      round1(float64(busy) / float64(window) * 100),
+	}
 }
 
 type machine struct {
@@ -128,6 +155,10 @@ func writeTable(w io.Writer, r *report) {
 	}
 	if !r.ServerInProcess {
 		fmt.Fprintf(w, "load generator\tcpu %.0f%%\trss max %.0f MB\n", r.Bench.CPUPercent, r.Bench.RSSMaxMB)
+	}
+	if s := r.Store; s != nil {
+		fmt.Fprintf(w, "store (bbolt)\t%d commits\tmean %.2f ms\t%.1f appends, %.1f ops each\tbusy %.0f%%\n",
+			s.Commits, s.MeanCommitMS, s.AppendsPerCommit, s.OpsPerCommit, s.BusyPercent)
 	}
 	fmt.Fprintf(w, "convergence\t%s\n", r.ConvergeNote)
 	for _, f := range r.Failures {

@@ -12,6 +12,8 @@ import (
 	"runtime/pprof"
 	"strings"
 	"time"
+
+	"github.com/collabd/collab/storage"
 )
 
 // env is what run needs from the outside world.
@@ -193,11 +195,12 @@ func run(ctx context.Context, args []string, ev env) error {
 
 // target is the system under test and how to watch its process.
 type target struct {
-	name      string
-	sys       system
-	pid       int  // server process to sample, 0 if unknown
-	inprocess bool // the server shares this process
-	stop      func()
+	name       string
+	sys        system
+	pid        int  // server process to sample, 0 if unknown
+	inprocess  bool // the server shares this process
+	stop       func()
+	storeStats func() storage.Stats // nil unless the server is in process over bbolt
 }
 
 func startTarget(o *options, fdLimit uint64) (*target, error) {
@@ -222,7 +225,7 @@ func startTarget(o *options, fdLimit uint64) (*target, error) {
 			name = "collabd (in process, memory store)"
 		}
 		return &target{name: name, sys: sys, pid: os.Getpid(), inprocess: true,
-			stop: func() { sys.close(); l.stop() }}, nil
+			stop: func() { sys.close(); l.stop() }, storeStats: l.stats}, nil
 	case "baseline":
 		if err := checkFDs(2*need, fdLimit); err != nil {
 			return nil, err

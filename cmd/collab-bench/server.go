@@ -18,8 +18,9 @@ import (
 
 // local is a server run inside this process on a loopback port.
 type local struct {
-	base string // http://127.0.0.1:port
-	stop func()
+	base  string // http://127.0.0.1:port
+	stop  func()
+	stats func() storage.Stats // the bbolt store's counters; nil for other stores
 }
 
 func serve(h http.Handler) (*local, error) {
@@ -57,7 +58,12 @@ func startInproc(dir string, mem bool) (*local, error) {
 		cleanup()
 		return nil, err
 	}
-	return startServer(db, func() { db.Close(); cleanup() })
+	l, err := startServer(db, func() { db.Close(); cleanup() })
+	if err != nil {
+		return nil, err
+	}
+	l.stats = db.Stats
+	return l, nil
 }
 
 // startServer serves collabd's server over store; closeStore runs after
