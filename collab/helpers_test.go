@@ -254,26 +254,41 @@ func replay(t *testing.T, st Store, id string) string {
 	return b.String()
 }
 
-// testutilCounter reads a metric's value from the server's registry.
+// testutilCounter reads a metric's value from the server's registry,
+// summed over its labels.
 func testutilCounter(t *testing.T, srv *Server, name string) float64 {
+	t.Helper()
+	return metricValue(t, srv, name, "", "")
+}
+
+// metricValue sums a counter or gauge over the series whose label has
+// value; an empty label matches every series.
+func metricValue(t *testing.T, srv *Server, name, label, value string) float64 {
 	t.Helper()
 	mfs, err := srv.metrics.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
+	var sum float64
 	for _, mf := range mfs {
-		if mf.GetName() == name {
-			var sum float64
-			for _, m := range mf.GetMetric() {
-				if c := m.GetCounter(); c != nil {
-					sum += c.GetValue()
-				}
-				if g := m.GetGauge(); g != nil {
-					sum += g.GetValue()
-				}
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			match := label == ""
+			for _, lp := range m.GetLabel() {
+				match = match || lp.GetName() == label && lp.GetValue() == value
 			}
-			return sum
+			if !match {
+				continue
+			}
+			if c := m.GetCounter(); c != nil {
+				sum += c.GetValue()
+			}
+			if g := m.GetGauge(); g != nil {
+				sum += g.GetValue()
+			}
 		}
 	}
-	return 0
+	return sum
 }
