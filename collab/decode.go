@@ -13,9 +13,13 @@ import (
 // ErrBadMessage, or ErrInvalidOp for a submit whose op is invalid. It never
 // panics, whatever data holds (FuzzDecode).
 func decodeClient(data []byte) (any, error) {
-	typ, err := wire.PeekType(data)
-	if err != nil {
+	var env envelope
+	if err := json.Unmarshal(data, &env); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
+	}
+	typ := env.Type
+	if typ == "" {
+		return nil, fmt.Errorf("%w: %v", ErrBadMessage, wire.ErrNoType)
 	}
 	switch typ {
 	case wire.TypeHello:
@@ -47,7 +51,7 @@ func decodeClient(data []byte) (any, error) {
 		m.Client, m.Name, m.Color = "", "", ""
 		return &m, nil
 	case wire.TypeSubmit:
-		m, err := decodeSubmit(data)
+		m, err := decodeSubmit(data, &env)
 		if err != nil {
 			return nil, err
 		}
@@ -67,27 +71,45 @@ func strictDecode(data []byte, v any) error {
 	return nil
 }
 
-func decodeSubmit(data []byte) (*wire.Submit, error) {
-	var raw struct {
-		Doc string          `json:"doc"`
-		Rev *uint64         `json:"rev"`
-		Seq uint64          `json:"seq"`
-		Op  json.RawMessage `json:"op"`
+// envelope is decoded from every message first. It holds all a submit
+// needs, raw so that no other type's fields are judged by a submit's rules:
+// the hot message is parsed once, plus its op.
+type envelope struct {
+	Type string          `json:"type"`
+	Doc  json.RawMessage `json:"doc"`
+	Rev  json.RawMessage `json:"rev"`
+	Seq  json.RawMessage `json:"seq"`
+	Op   json.RawMessage `json:"op"`
+}
+
+func decodeSubmit(data []byte, env *envelope) (*wire.Submit, error) {
+	var (
+		doc string
+		rev *uint64
+		seq uint64
+	)
+	for _, f := range []struct {
+		raw json.RawMessage
+		v   any
+	}{{env.Doc, &doc}, {env.Rev, &rev}, {env.Seq, &seq}} {
+		if f.raw == nil {
+			continue
+		}
+		if err := json.Unmarshal(f.raw, f.v); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
+		}
 	}
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
-	}
-	if raw.Rev == nil || raw.Seq == 0 || len(raw.Op) == 0 {
+	if rev == nil || seq == 0 || len(env.Op) == 0 {
 		return nil, fmt.Errorf("%w: submit needs rev, seq >= 1 and op", ErrBadMessage)
 	}
 	if hasLoneSurrogate(data) {
 		return nil, fmt.Errorf("%w: lone surrogate in text", ErrInvalidOp)
 	}
 	var op ot.Op
-	if err := json.Unmarshal(raw.Op, &op); err != nil {
+	if err := json.Unmarshal(env.Op, &op); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidOp, err)
 	}
-	return &wire.Submit{Type: wire.TypeSubmit, Doc: raw.Doc, Rev: *raw.Rev, Seq: raw.Seq, Op: op}, nil
+	return &wire.Submit{Type: wire.TypeSubmit, Doc: doc, Rev: *rev, Seq: seq, Op: op}, nil
 }
 
 // hasLoneSurrogate reports whether the JSON text holds a \u escape of a
