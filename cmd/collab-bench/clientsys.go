@@ -51,6 +51,11 @@ func (s *clientSystem) text(ctx context.Context, doc string) (string, bool, erro
 		return "", true, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		// Nothing was ever committed to it: a new document is the empty
+		// text (docs/protocol.md), which is what its editors must hold.
+		return "", true, nil
+	}
 	if resp.StatusCode != http.StatusOK {
 		return "", true, fmt.Errorf("GET /api/docs/%s: %s", doc, resp.Status)
 	}

@@ -202,6 +202,7 @@ type editor struct {
 	stop <-chan struct{} // closed when typing ends
 
 	wasOffline bool
+	made       atomic.Int64 // edits made while typing; read by the report
 }
 
 func (ed *editor) run(ctx context.Context) {
@@ -254,6 +255,7 @@ func (ed *editor) apply(choose func(n int) (pos, del int, ins string)) bool {
 		return false
 	}
 	ed.e.edits.Add(1)
+	ed.made.Add(1)
 	return true
 }
 

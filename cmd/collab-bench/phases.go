@@ -40,12 +40,14 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	stop := make(chan struct{})
 	e.t0 = time.Now()
 	var wg sync.WaitGroup
+	var editors []*editor
 	for i, d := range docs {
 		for j, s := range d.sessions {
 			stream := uint64(i*wl.editors + j)
 			ed := &editor{e: e, d: d, s: s, stop: stop,
 				gen: newEditGen(wl.seed, stream, wl.maxLen),
 				rng: rand.New(rand.NewPCG(wl.seed^0x9e3779b97f4a7c15, stream))}
+			editors = append(editors, ed)
 			wg.Go(func() { ed.run(edCtx) })
 		}
 	}
@@ -76,6 +78,7 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	rep := e.report(tgt, docs, window, atEnd, connectTime)
 	rep.Converged, rep.ConvergeNote = conv.ok, conv.note
 	rep.Server, rep.Bench, rep.Store = srvSum, benchSum, store
+	rep.noteLag(wl, window, editors)
 	if ctx.Err() != nil {
 		return rep, ctx.Err()
 	}

@@ -49,6 +49,8 @@ type report struct {
 	Converged            *bool             `json:"converged"` // null: not checked
 	ConvergeNote         string            `json:"convergence"`
 	Failures             []string          `json:"failures,omitempty"`
+	Warnings             []string          `json:"warnings,omitempty"`
+	FewestEdits          int64             `json:"fewest_edits_by_an_editor"`
 	Baseline             *report           `json:"baseline,omitempty"`
 	AcksVsBaseline       float64           `json:"acks_vs_baseline,omitempty"`
 	DeliveriesVsBaseline float64           `json:"deliveries_vs_baseline,omitempty"`
@@ -100,6 +102,28 @@ func thisMachine() machine {
 		}
 	}
 	return m
+}
+
+// noteLag warns when the load generator could not keep to the workload:
+// the typing window overran, or some editor made far fewer edits than its
+// rate asks. Latencies of such a run include the generator's own delays.
+func (r *report) noteLag(wl workload, window time.Duration, eds []*editor) {
+	if len(eds) == 0 {
+		return
+	}
+	r.FewestEdits = eds[0].made.Load()
+	for _, ed := range eds[1:] {
+		r.FewestEdits = min(r.FewestEdits, ed.made.Load())
+	}
+	if window > wl.duration+wl.duration/20+time.Second {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("the typing window took %.1f s for %s asked: the load generator fell behind (its goroutines waited for CPU), so latencies include its own delays", window.Seconds(), wl.duration))
+	}
+	if wl.rate > 0 {
+		want := wl.rate * wl.duration.Seconds()
+		if float64(r.FewestEdits) < want/2 {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("one editor made only %d edits of the %.0f its rate asks: the load generator fell behind", r.FewestEdits, want))
+		}
+	}
 }
 
 func round1(x float64) float64 { return math.Round(x*10) / 10 }
@@ -161,6 +185,9 @@ func writeTable(w io.Writer, r *report) {
 			s.Commits, s.MeanCommitMS, s.AppendsPerCommit, s.OpsPerCommit, s.BusyPercent)
 	}
 	fmt.Fprintf(w, "convergence\t%s\n", r.ConvergeNote)
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "WARNING\t%s\n", warn)
+	}
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "FAILED\t%s\n", f)
 	}

@@ -85,3 +85,47 @@ func TestNiceCeil(t *testing.T) {
 		}
 	}
 }
+
+func TestNoteLag(t *testing.T) {
+	mk := func(made ...int64) []*editor {
+		var eds []*editor
+		for _, m := range made {
+			ed := &editor{}
+			ed.made.Store(m)
+			eds = append(eds, ed)
+		}
+		return eds
+	}
+	wl := workload{rate: 2, duration: 10 * time.Second}
+	tests := []struct {
+		name     string
+		window   time.Duration
+		made     []int64
+		warnings int
+	}{
+		{"on time", 10*time.Second + 200*time.Millisecond, []int64{20, 19, 21}, 0},
+		{"window overran", 14 * time.Second, []int64{20, 20}, 1},
+		{"an editor starved", 10 * time.Second, []int64{20, 3}, 1},
+		{"both", 30 * time.Second, []int64{1, 20}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r report
+			r.noteLag(wl, tt.window, mk(tt.made...))
+			if len(r.Warnings) != tt.warnings {
+				t.Errorf("warnings = %q, want %d", r.Warnings, tt.warnings)
+			}
+			if want := slicesMin(tt.made); r.FewestEdits != want {
+				t.Errorf("FewestEdits = %d, want %d", r.FewestEdits, want)
+			}
+		})
+	}
+}
+
+func slicesMin(xs []int64) int64 {
+	m := xs[0]
+	for _, x := range xs {
+		m = min(m, x)
+	}
+	return m
+}
