@@ -296,16 +296,18 @@ func (d *document) join(r *joinReq) error {
 		return err
 	}
 	joined := &wire.Joined{Type: wire.TypeJoined, Doc: d.id, Rev: d.rev, Seq: seq.cseq, ReadOnly: r.readOnly}
-	if r.rev == nil {
-		text := d.buf.String()
-		joined.Text = &text
-	} else if recs, ok := d.catchUp(*r.rev); ok {
+	var recs []storage.Record
+	caughtUp := false
+	if r.rev != nil {
+		recs, caughtUp = d.catchUp(*r.rev)
+	}
+	if caughtUp {
 		for _, rec := range recs {
 			joined.Ops = append(joined.Ops, wire.Record{Rev: rec.Rev, Op: rec.Op, Client: rec.Client, Seq: rec.Seq, Name: rec.Author})
 		}
 	} else {
 		text := d.buf.String()
-		joined.Text, joined.Reset = &text, true
+		joined.Text, joined.Reset = &text, r.rev != nil // a rev it cannot catch up from
 	}
 	r.c.sendMsg(joined)
 	e := &editor{c: r.c, client: r.client, name: r.name, color: r.color, readOnly: r.readOnly}

@@ -308,7 +308,7 @@ func (s *Server) putDoc(w http.ResponseWriter, r *http.Request) {
 		s.httpError(w, err)
 		return
 	}
-	rev, err := s.submitHTTP(r.Context(), id, author(r), base, diff(old, string(body)))
+	rev, err := s.submitHTTP(r.Context(), id, author(r), base, ot.Diff(old, string(body)))
 	if err != nil {
 		s.httpError(w, err)
 		return

@@ -1,9 +1,6 @@
 package collab
 
 import (
-	"context"
-	"time"
-
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
 )
@@ -17,8 +14,8 @@ type presence struct {
 // transform moves the selection through op. own says op is the editor's own:
 // a caret then moves after text it inserted at its position.
 func (p *presence) transform(op ot.Op, own bool) {
-	p.anchor = transformCaret(op, p.anchor, own)
-	p.head = transformCaret(op, p.head, own)
+	p.anchor = ot.TransformIndex(op, p.anchor, own)
+	p.head = ot.TransformIndex(op, p.head, own)
 }
 
 func (e *editor) presenceMsg(doc string, rev uint64) *wire.Presence {
@@ -45,15 +42,9 @@ func (d *document) presence(r *presenceReq) {
 	}
 	p := &presence{anchor: r.p.Anchor, head: r.p.Head}
 	for _, rec := range d.window[r.p.Rev-base:] {
-		p.anchor = min(p.anchor, rec.Op.BaseLen())
-		p.head = min(p.head, rec.Op.BaseLen())
-		p.transform(rec.Op, rec.Client != "" && rec.Client == e.client)
+		p.transform(rec.Op, rec.Client != "" && rec.Client == e.client) // clamps to the op's base
 	}
 	p.anchor, p.head = min(p.anchor, d.buf.Len()), min(p.head, d.buf.Len())
 	e.pres = p
 	d.broadcast(d.srv.prepare(e.presenceMsg(d.id, d.rev)), r.c)
-}
-
-func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), d)
 }

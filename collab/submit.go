@@ -137,12 +137,12 @@ func (d *document) startCommit() {
 		p.rec.Time = now
 		recs[i] = p.rec
 	}
-	store, id, out, timeout := d.srv.store, d.id, d.commits, d.srv.opts.StoreTimeout
+	store, id, out := d.srv.store, d.id, d.commits
 	hist := d.srv.metrics.commitLatency
+	ctx, cancel := d.ctx()
 	d.srv.wg.Add(1)
 	go func() {
 		defer d.srv.wg.Done()
-		ctx, cancel := contextWithTimeout(timeout)
 		defer cancel()
 		start := time.Now()
 		err := store.Append(ctx, id, recs)
@@ -246,6 +246,13 @@ func (d *document) commitFailed(err error) (stop bool) {
 		return true
 	}
 	return false
+}
+
+// transformOver returns op transformed over prior, where prior was
+// sequenced first (its inserts win ties).
+func transformOver(prior, op ot.Op) (ot.Op, error) {
+	_, op2, err := ot.Transform(prior, op)
+	return op2, err
 }
 
 func insertedBytes(op ot.Op) int {
