@@ -69,16 +69,16 @@ func (s *clientSystem) text(ctx context.Context, doc string) (string, bool, erro
 }
 
 type clientSession struct {
-	sent *sendLog
+	*wireLog
 	conn *client.Conn
 	doc  *client.Doc
 }
 
 func (s *clientSystem) open(ctx context.Context, doc, id string) (session, error) {
-	sent := newSendLog()
+	wl := newWireLog()
 	conn, err := client.Dial(ctx, s.wsURL, client.Options{
 		Dialer: &websocket.Dialer{
-			NetDialContext:  tapDial(sent),
+			NetDialContext:  tapDial(wl),
 			ReadBufferSize:  4096,
 			WriteBufferSize: 4096,
 		},
@@ -97,7 +97,7 @@ func (s *clientSystem) open(ctx context.Context, doc, id string) (session, error
 		conn.Close()
 		return nil, err
 	}
-	return &clientSession{sent: sent, conn: conn, doc: d}, nil
+	return &clientSession{wireLog: wl, conn: conn, doc: d}, nil
 }
 
 func (cs *clientSession) Edit(choose func(n int) (pos, del int, ins string)) error {
@@ -123,7 +123,5 @@ func (cs *clientSession) Events() <-chan client.Event { return cs.doc.Events() }
 func (cs *clientSession) Text() (string, bool) { return cs.doc.Text(), true }
 
 func (cs *clientSession) Synced() bool { return cs.doc.Pending() == 0 }
-
-func (cs *clientSession) SentAt(seq uint64) (time.Time, bool) { return cs.sent.take(seq) }
 
 func (cs *clientSession) Close() error { return cs.conn.Close() }

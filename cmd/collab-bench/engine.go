@@ -190,9 +190,10 @@ func closeAll(docs []*docState) {
 }
 
 // editor is one editor's loop: it types on its schedule and handles its
-// session's events. The time each submit left is read from the socket
-// (see tap.go); an ack whose submit was never seen leaving is counted as
-// skew and not measured.
+// session's events. The times a submit left and its ack and ops arrived
+// are those of the socket (see tap.go), so the load generator's own
+// scheduling delays after a read are not counted; an ack whose submit was
+// never seen leaving is counted as skew and not measured.
 type editor struct {
 	e    *engine
 	d    *docState
@@ -266,7 +267,10 @@ func (ed *editor) handle(ev client.Event) {
 	}
 	switch ev.Kind {
 	case client.EventAck:
-		now := time.Now()
+		now, ok := ed.s.AckAt(ev.Seq)
+		if !ok { // acknowledged by a rejoin's catch-up, not an ack frame
+			now = time.Now()
+		}
 		e.acks.Add(1)
 		sent, ok := ed.s.SentAt(ev.Seq)
 		if !ok {
@@ -278,7 +282,11 @@ func (ed *editor) handle(ev client.Event) {
 		ed.s.SentAt(ev.Seq)
 	case client.EventOp:
 		e.deliveries.Add(1)
-		ed.d.arrived(e, ev.Rev, time.Now())
+		at, ok := ed.s.OpAt(ev.Rev)
+		if !ok {
+			at = time.Now()
+		}
+		ed.d.arrived(e, ev.Rev, at)
 	case client.EventStatus:
 		switch ev.Status {
 		case client.StatusOffline:

@@ -36,7 +36,7 @@ type rawSession struct {
 	ws     *websocket.Conn
 	doc    string
 	events chan client.Event
-	sent   *sendLog
+	*wireLog
 
 	mu       sync.Mutex // guards the fields below and writes to ws
 	n        int        // own text length
@@ -51,7 +51,7 @@ func (s *rawSystem) open(ctx context.Context, doc, id string) (session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}
-	r := &rawSession{ws: ws, doc: doc, events: make(chan client.Event, 1024), sent: newSendLog()}
+	r := &rawSession{ws: ws, doc: doc, events: make(chan client.Event, 1024), wireLog: newWireLog()}
 	if err := r.handshake(id); err != nil {
 		ws.Close()
 		return nil, err
@@ -108,6 +108,7 @@ func (r *rawSession) read() {
 		if err != nil {
 			return
 		}
+		now := time.Now()
 		var m incoming
 		if err := json.Unmarshal(data, &m); err != nil {
 			r.events <- client.Event{Kind: client.EventError, Err: err}
@@ -115,9 +116,11 @@ func (r *rawSession) read() {
 		}
 		switch m.Type {
 		case wire.TypeAck:
+			r.note(r.wireLog.acked, m.Seq, now)
 			r.acked(m.Rev)
 			r.events <- client.Event{Kind: client.EventAck, Seq: m.Seq, Rev: m.Rev}
 		case wire.TypeOp:
+			r.note(r.ops, m.Rev, now)
 			r.mu.Lock()
 			r.rev = m.Rev
 			r.mu.Unlock()
@@ -167,11 +170,9 @@ func (r *rawSession) sendLocked(op []byte) error {
 	if err != nil {
 		return err
 	}
-	r.sent.note(r.seq, time.Now())
+	r.note(r.sent, r.seq, time.Now())
 	return r.ws.WriteMessage(websocket.TextMessage, data)
 }
-
-func (r *rawSession) SentAt(seq uint64) (time.Time, bool) { return r.sent.take(seq) }
 
 func (r *rawSession) Events() <-chan client.Event { return r.events }
 

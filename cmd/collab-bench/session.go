@@ -23,9 +23,12 @@ type session interface {
 	Text() (string, bool)
 	// Synced reports whether every local edit is acknowledged.
 	Synced() bool
-	// SentAt returns and forgets when submit seq was first written to the
-	// socket.
+	// SentAt, AckAt and OpAt return (once) when submit seq was first
+	// written to the socket, when its ack was read from it, and when the
+	// op of revision rev was read from it.
 	SentAt(seq uint64) (time.Time, bool)
+	AckAt(seq uint64) (time.Time, bool)
+	OpAt(rev uint64) (time.Time, bool)
 	Close() error
 }
 

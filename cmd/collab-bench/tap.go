@@ -9,68 +9,92 @@ import (
 	"time"
 )
 
-// sendLog records when each submit left the client: the time its WebSocket
-// frame was written to the socket. A resubmission after a reconnect keeps
-// the first time, so its latency includes the reconnection.
-type sendLog struct {
-	mu   sync.Mutex           // guards sent
-	sent map[uint64]time.Time // seq → first write
+// wireLog records when messages crossed the socket: when each submit's
+// frame was written, and when each ack and op frame was read. A
+// resubmission after a reconnect keeps the first write time, so its
+// latency includes the reconnection. Entries are taken once.
+type wireLog struct {
+	mu    sync.Mutex           // guards the maps
+	sent  map[uint64]time.Time // submit seq → first write
+	acked map[uint64]time.Time // ack seq → read
+	ops   map[uint64]time.Time // op rev → read
 }
 
-func newSendLog() *sendLog { return &sendLog{sent: make(map[uint64]time.Time)} }
+func newWireLog() *wireLog {
+	return &wireLog{sent: make(map[uint64]time.Time), acked: make(map[uint64]time.Time), ops: make(map[uint64]time.Time)}
+}
 
-func (l *sendLog) note(seq uint64, t time.Time) {
+func (l *wireLog) note(m map[uint64]time.Time, k uint64, t time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, ok := l.sent[seq]; !ok {
-		l.sent[seq] = t
+	if _, ok := m[k]; !ok {
+		m[k] = t
 	}
 }
 
-// take returns and forgets the send time of seq.
-func (l *sendLog) take(seq uint64) (time.Time, bool) {
+func (l *wireLog) take(m map[uint64]time.Time, k uint64) (time.Time, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	t, ok := l.sent[seq]
-	delete(l.sent, seq)
+	t, ok := m[k]
+	delete(m, k)
 	return t, ok
 }
 
-// tapDial returns a dial function whose connections report every submit
-// written through them to log.
-func tapDial(log *sendLog) func(ctx context.Context, network, addr string) (net.Conn, error) {
+// SentAt returns when submit seq was first written.
+func (l *wireLog) SentAt(seq uint64) (time.Time, bool) { return l.take(l.sent, seq) }
+
+// AckAt returns when the ack of seq was read.
+func (l *wireLog) AckAt(seq uint64) (time.Time, bool) { return l.take(l.acked, seq) }
+
+// OpAt returns when the op of revision rev was read.
+func (l *wireLog) OpAt(rev uint64) (time.Time, bool) { return l.take(l.ops, rev) }
+
+// tapDial returns a dial function whose connections log the submits
+// written and the acks and ops read through them.
+func tapDial(log *wireLog) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	var d net.Dialer
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := d.DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
-		return &tapConn{Conn: c, p: frameTap{log: log}}, nil
+		return &tapConn{Conn: c, out: frameTap{log: log}, in: frameTap{log: log, incoming: true}}, nil
 	}
 }
 
-// tapConn watches the bytes a WebSocket client writes.
+// tapConn watches the bytes a WebSocket client writes and reads.
 type tapConn struct {
 	net.Conn
-	p frameTap // owned by the writer: gorilla writes from one goroutine at a time
+	out frameTap // owned by the writer: gorilla writes from one goroutine at a time
+	in  frameTap // owned by the reader
 }
 
 func (c *tapConn) Write(b []byte) (int, error) {
-	c.p.feed(b, time.Now())
+	c.out.feed(b, time.Now())
 	return c.Conn.Write(b)
 }
 
-// prefixLen is how much of a text frame is unmasked to find a submit's
-// seq; the wire encoding puts type, doc, rev and seq before the op.
+func (c *tapConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.in.feed(b[:n], time.Now())
+	}
+	return n, err
+}
+
+// prefixLen is how much of a text frame is kept to find a seq or rev; the
+// wire encoding puts type, doc, seq and rev before the op.
 const prefixLen = 192
 
-// frameTap parses the client-to-server WebSocket frame stream (RFC 6455
-// §5.2; client frames are masked) incrementally, whatever the write
-// boundaries, and notes the seq of every submit message.
+// frameTap parses one direction of a WebSocket connection (RFC 6455 §5.2:
+// the HTTP upgrade, then frames, masked from the client) incrementally,
+// whatever the read or write boundaries, and logs the seq of every submit
+// written, or the seq of every ack and the rev of every op read.
 type frameTap struct {
-	log *sendLog
+	log      *wireLog
+	incoming bool
 
-	upgraded bool   // the HTTP upgrade request has been written
+	upgraded bool   // the HTTP upgrade request or response has passed
 	tail     []byte // its last bytes, to find "\r\n\r\n" across writes
 
 	hdr    [14]byte
@@ -174,26 +198,48 @@ func (p *frameTap) startBody() {
 	p.inBody, p.left, p.offset, p.hdrN = true, n, 0, 0
 }
 
-var submitPrefix = []byte(`{"type":"submit"`)
+var (
+	submitPrefix = []byte(`{"type":"submit"`)
+	ackPrefix    = []byte(`{"type":"ack"`)
+	opPrefix     = []byte(`{"type":"op"`)
+)
 
 func (p *frameTap) endFrame(now time.Time) {
 	p.inBody = false
-	if !p.text || !bytes.HasPrefix(p.prefix, submitPrefix) {
+	if !p.text {
 		return
 	}
-	i := bytes.Index(p.prefix, []byte(`"seq":`))
+	l := p.log
+	switch {
+	case !p.incoming && bytes.HasPrefix(p.prefix, submitPrefix):
+		if seq, ok := field(p.prefix, `"seq":`); ok {
+			l.note(l.sent, seq, now)
+		}
+	case p.incoming && bytes.HasPrefix(p.prefix, ackPrefix):
+		if seq, ok := field(p.prefix, `"seq":`); ok {
+			l.note(l.acked, seq, now)
+		}
+	case p.incoming && bytes.HasPrefix(p.prefix, opPrefix):
+		if rev, ok := field(p.prefix, `"rev":`); ok {
+			l.note(l.ops, rev, now)
+		}
+	}
+}
+
+// field returns the unsigned integer after the first name in msg.
+func field(msg []byte, name string) (uint64, bool) {
+	i := bytes.Index(msg, []byte(name))
 	if i < 0 {
-		return
+		return 0, false
 	}
-	digits := p.prefix[i+6:]
+	digits := msg[i+len(name):]
 	j := 0
 	for j < len(digits) && digits[j] >= '0' && digits[j] <= '9' {
 		j++
 	}
-	if j == len(digits) { // cut off by prefixLen: cannot tell
-		return
+	if j == 0 || j == len(digits) { // none, or cut off by prefixLen
+		return 0, false
 	}
-	if seq, err := strconv.ParseUint(string(digits[:j]), 10, 64); err == nil {
-		p.log.note(seq, now)
-	}
+	n, err := strconv.ParseUint(string(digits[:j]), 10, 64)
+	return n, err == nil
 }
