@@ -133,6 +133,25 @@ func (d *document) post(req any) bool {
 	}
 }
 
+// await posts req and returns its answer from reply, or gone when the
+// document ends first (an answer sent just before the end still counts).
+func await[T any](d *document, req any, reply <-chan T, gone T) T {
+	if !d.post(req) {
+		return gone
+	}
+	select {
+	case v := <-reply:
+		return v
+	case <-d.done:
+		select {
+		case v := <-reply:
+			return v
+		default:
+			return gone
+		}
+	}
+}
+
 func (d *document) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d.srv.opts.StoreTimeout)
 }

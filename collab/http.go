@@ -194,32 +194,24 @@ func (s *Server) listDocs(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) getDoc(w http.ResponseWriter, r *http.Request) {
-	id, err := docID(r)
-	if err != nil {
-		s.httpError(w, err)
-		return
-	}
-	ctx, cancel := s.storeCtx(r)
-	defer cancel()
-	doc, err := s.store.Load(ctx, id)
-	if err != nil {
-		s.httpError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, DocText{ID: id, Rev: doc.Rev, Text: doc.Text})
-}
+func (s *Server) getDoc(w http.ResponseWriter, r *http.Request) { s.serveText(w, r, false) }
 
-func (s *Server) getText(w http.ResponseWriter, r *http.Request) {
+// getText is getDoc at an older revision when ?rev= is given.
+func (s *Server) getText(w http.ResponseWriter, r *http.Request) { s.serveText(w, r, true) }
+
+func (s *Server) serveText(w http.ResponseWriter, r *http.Request, atRev bool) {
 	id, err := docID(r)
 	if err != nil {
 		s.httpError(w, err)
 		return
 	}
-	rev, given, err := uintParam(r, "rev", 0)
-	if err != nil {
-		s.httpError(w, err)
-		return
+	var rev uint64
+	given := false
+	if atRev {
+		if rev, given, err = uintParam(r, "rev", 0); err != nil {
+			s.httpError(w, err)
+			return
+		}
 	}
 	ctx, cancel := s.storeCtx(r)
 	defer cancel()
@@ -344,20 +336,8 @@ func (s *Server) submitHTTP(ctx context.Context, id, name string, base uint64, o
 	}
 	defer s.reg.release(d)
 	reply := make(chan putResult, 1)
-	if !d.post(&submitReq{name: name, rev: base, op: op, recv: time.Now(), reply: reply}) {
-		return 0, ErrUnavailable
-	}
-	select {
-	case res := <-reply:
-		return res.rev, res.err
-	case <-d.done:
-		select {
-		case res := <-reply:
-			return res.rev, res.err
-		default:
-			return 0, ErrUnavailable
-		}
-	}
+	res := await(d, &submitReq{name: name, rev: base, op: op, recv: time.Now(), reply: reply}, reply, putResult{err: ErrUnavailable})
+	return res.rev, res.err
 }
 
 func (s *Server) deleteDoc(w http.ResponseWriter, r *http.Request) {
@@ -373,20 +353,7 @@ func (s *Server) deleteDoc(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.reg.release(d)
 	reply := make(chan error, 1)
-	if !d.post(&deleteReq{reply: reply}) {
-		s.httpError(w, ErrUnavailable)
-		return
-	}
-	select {
-	case err = <-reply:
-	case <-d.done:
-		select {
-		case err = <-reply:
-		default:
-			err = ErrUnavailable
-		}
-	}
-	if err != nil {
+	if err := await(d, &deleteReq{reply: reply}, reply, ErrUnavailable); err != nil {
 		s.httpError(w, err)
 		return
 	}

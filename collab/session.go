@@ -127,20 +127,7 @@ func (c *conn) join(m *wire.Join) error {
 	}
 	reply := make(chan error, 1)
 	req := &joinReq{c: c, client: c.client, name: name, color: c.color, rev: m.Rev, readOnly: readOnly, reply: reply}
-	if d.post(req) {
-		select {
-		case err = <-reply:
-		case <-d.done:
-			select {
-			case err = <-reply:
-			default:
-				err = ErrUnavailable
-			}
-		}
-	} else {
-		err = ErrUnavailable
-	}
-	if err != nil {
+	if err := await(d, req, reply, ErrUnavailable); err != nil {
 		c.srv.reg.release(d)
 		return err
 	}
