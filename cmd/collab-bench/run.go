@@ -56,15 +56,18 @@ Figures.
   edits/s         local edits made, per second of the typing window
   acks/s          submits acknowledged (durably committed) per second
   deliveries/s    other editors' ops received per second
-  submit→ack      from the moment a submit goes on the wire to its ack
-  submit→others   from the same moment to the op's arrival at each other
-                  editor of the document
-  A submit goes out when an edit is made with none in flight, or, for
-  composed edits, when the previous ack arrives: the tool notes that time
-  and checks its bookkeeping against the seq of every ack (mismatches are
-  reported as "skew"). Correlation is exact: the author's ack names the
-  revision its submit became, and every other editor receives that
-  revision in an op event; (document, revision) joins the two. Latency
+  submit→ack      from the moment the submit's frame is written to the
+                  author's socket to the moment its ack is read from it
+  submit→others   from the same moment to the moment the op is read from
+                  the socket of each other editor of the document
+  The tool watches each connection's bytes (the client's frames are
+  parsed as they are written and read), so composed submits and resent
+  ones are timed exactly, and the load generator's own delays after a
+  read are not counted. An ack whose submit was never seen leaving is
+  counted as "seq skew" and not timed. Correlation is exact: the author's
+  ack names the revision its submit became, and every other editor
+  receives that revision in an op; (document, revision) joins the two.
+  Latency
   percentiles are exact (nearest rank over every sample), not estimated.
   After the typing window the tool waits (-drain) for every ack and every
   delivery, then compares each editor's text with the server's
