@@ -400,56 +400,46 @@ func (c *Conn) remove(d *Doc) {
 	}
 }
 
+// serverMsgs makes the value each server message type decodes into.
+var serverMsgs = map[string]func() any{
+	wire.TypeJoined:   func() any { return new(wire.Joined) },
+	wire.TypeAck:      func() any { return new(wire.Ack) },
+	wire.TypeOp:       func() any { return new(wire.Op) },
+	wire.TypePresence: func() any { return new(wire.Presence) },
+	wire.TypeEditor:   func() any { return new(wire.Editor) },
+	wire.TypeError:    func() any { return new(wire.Error) },
+}
+
 // dispatch handles one message read by s's reader. An error ends s.
 func (c *Conn) dispatch(s *session, data []byte) error {
-	typ, err := wire.PeekType(data)
-	if err != nil {
+	var env struct {
+		Type string `json:"type"`
+		Doc  string `json:"doc"`
+	}
+	if err := json.Unmarshal(data, &env); err != nil {
 		return fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
-	var (
-		msg any
-		doc string
-	)
-	switch typ {
-	case wire.TypeJoined:
-		m := new(wire.Joined)
-		msg, err = m, json.Unmarshal(data, m)
-		doc = m.Doc
-	case wire.TypeAck:
-		m := new(wire.Ack)
-		msg, err = m, json.Unmarshal(data, m)
-		doc = m.Doc
-	case wire.TypeOp:
-		m := new(wire.Op)
-		msg, err = m, json.Unmarshal(data, m)
-		doc = m.Doc
-	case wire.TypePresence:
-		m := new(wire.Presence)
-		msg, err = m, json.Unmarshal(data, m)
-		doc = m.Doc
-	case wire.TypeEditor:
-		m := new(wire.Editor)
-		msg, err = m, json.Unmarshal(data, m)
-		doc = m.Doc
-	case wire.TypeError:
-		m := new(wire.Error)
-		msg, err = m, json.Unmarshal(data, m)
-		doc = m.Doc
-		if err == nil && doc == "" {
-			c.log.Warn("client: server error", "client", c.id, "code", m.Code, "message", m.Message)
-			if transientCode(m.Code) {
-				return &ServerError{Code: m.Code, Message: m.Message}
-			}
-			return nil
-		}
-	default:
-		c.log.Debug("client: ignoring message", "type", typ)
+	if env.Type == "" {
+		return fmt.Errorf("%w: %v", ErrProtocol, wire.ErrNoType)
+	}
+	newMsg, ok := serverMsgs[env.Type]
+	if !ok {
+		c.log.Debug("client: ignoring message", "type", env.Type)
 		return nil
 	}
-	if err != nil {
+	msg := newMsg()
+	if err := json.Unmarshal(data, msg); err != nil {
 		// An undecodable op would leave a gap: the server broke the
 		// protocol, and resuming would only repeat it.
-		return fmt.Errorf("%w: decode %s: %v", ErrProtocol, typ, err)
+		return fmt.Errorf("%w: decode %s: %v", ErrProtocol, env.Type, err)
+	}
+	doc := env.Doc
+	if m, ok := msg.(*wire.Error); ok && doc == "" {
+		c.log.Warn("client: server error", "client", c.id, "code", m.Code, "message", m.Message)
+		if transientCode(m.Code) {
+			return &ServerError{Code: m.Code, Message: m.Message}
+		}
+		return nil
 	}
 	d := c.doc(doc)
 	if d == nil {
