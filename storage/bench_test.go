@@ -17,20 +17,48 @@ import (
 
 // BenchmarkAppendConcurrent: 100 editors, each on its own document, append
 // single-op records and wait for each commit, as a busy server does.
+// With stored=100000 the 100 active documents sit among 100,000 others,
+// so their metadata and client records are spread over many pages.
 func BenchmarkAppendConcurrent(b *testing.B) {
-	db, _ := openTemp(b, Options{})
-	appendConcurrent(b, db)
+	for _, stored := range []int{0, 100_000} {
+		b.Run(fmt.Sprintf("stored=%d", stored), func(b *testing.B) {
+			db, _ := openTemp(b, Options{})
+			storeIdle(b, db, stored)
+			appendConcurrent(b, db)
+		})
+	}
+}
+
+// storeIdle creates n one-op documents whose ids sort between those of the
+// benchmark's documents (doc007-000123 before doc007-zz), as random ids
+// would.
+func storeIdle(b *testing.B, db *DB, n int) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
+				id := fmt.Sprintf("doc%03d-%06d", i%100, i)
+				if err := db.Append(ctx, id, []Record{{Rev: 1, Op: insertOp(0, 0, "idle"), Client: "c", Seq: 1}}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func appendConcurrent(b *testing.B, db *DB) {
 	const docs = 100
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	s0, spill0 := db.Stats(), boltSpill(db)
 	b.ResetTimer()
 	start := time.Now()
 	for d := range docs {
 		wg.Go(func() {
-			id := fmt.Sprintf("doc%03d", d)
+			id := fmt.Sprintf("doc%03d-zz", d)
 			n := 0
 			for rev := 1; next.Add(1) <= int64(b.N); rev++ {
 				rec := Record{Rev: uint64(rev), Op: insertOp(n, n, "ab"), Client: "c", Seq: uint64(rev)}
@@ -45,9 +73,11 @@ func appendConcurrent(b *testing.B, db *DB) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	b.StopTimer()
-	s := db.Stats()
+	s := db.Stats().sub(s0)
+	spilled := boltSpill(db) - spill0
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
 	b.ReportMetric(float64(s.Writes)/float64(max(s.Commits, 1)), "ops/commit")
+	b.ReportMetric(float64(spilled)/float64(max(s.Commits, 1)), "pages/commit")
 }
 
 // BenchmarkAppendSerial: one editor waiting for each commit.
@@ -167,4 +197,10 @@ func BenchmarkBoltBaseline(b *testing.B) {
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "puts/s")
 		})
 	}
+}
+
+// boltSpill is how many pages bbolt has written for nodes since Open.
+func boltSpill(db *DB) int64 {
+	s := db.bolt.Stats()
+	return s.TxStats.GetSpill()
 }

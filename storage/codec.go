@@ -14,6 +14,11 @@ import (
 // byte so a future layout can be told apart from this one.
 const formatV1 = 1
 
+// fileFormat, under key "format" of bucket "info", names the file layout
+// of the package comment. Layout 1 kept metadata, ops and client records
+// in buckets of their own.
+const fileFormat = 2
+
 // docMeta is the stored form of a document's metadata: the public Meta plus
 // what the store needs to find snapshots and the pruning cut.
 type docMeta struct {

@@ -176,8 +176,11 @@ func appendWrite(tx *bolt.Tx, w *write) (m docMeta, rejected, err error) {
 		return m, rejected, nil
 	}
 	if isNew {
-		seq, err := d.meta.NextSequence()
+		seq, err := d.ids.NextSequence()
 		if err != nil {
+			return m, nil, err
+		}
+		if err := d.ids.Put([]byte(w.id), []byte{}); err != nil {
 			return m, nil, err
 		}
 		m.gen, m.Created = seq, w.recs[0].Time

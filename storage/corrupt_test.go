@@ -25,7 +25,7 @@ func TestCorruptRecord(t *testing.T) {
 		}
 		return d.ops.Put(d.key(11), garbage)
 	})
-	rawDoc(t, path, "c", func(d doc) error { return d.meta.Put([]byte("c"), []byte("junk")) })
+	rawDoc(t, path, "c", func(d doc) error { return d.meta.Put(d.metaKey(), []byte("junk")) })
 	rawDoc(t, path, "d", func(d doc) error {
 		rev, _, ok := d.atOrBelow(d.snaps.Cursor(), 12)
 		if !ok {

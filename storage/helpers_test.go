@@ -114,3 +114,11 @@ func tokensText(id string, rev int) string {
 func tokensLen(id string, rev int) int { return utf8.RuneCountInString(tokensText(id, rev)) }
 
 var epoch = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+// sub is s minus an earlier reading of the counters used by benchmarks.
+func (s Stats) sub(t Stats) Stats {
+	s.Commits -= t.Commits
+	s.Writes -= t.Writes
+	s.Ops -= t.Ops
+	return s
+}

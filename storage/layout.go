@@ -9,25 +9,37 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// doc addresses one document's records in the four top-level buckets,
-// where its keys start with its id and a NUL byte. Keeping all documents
-// in shared buckets, rather than a bucket each, lets a group commit that
-// touches many documents rewrite about one page per document instead of
-// two or three.
+// doc addresses one document's records. Its ops, client records and
+// metadata share bucket recs under keys id 0x00 rev, id 0xFE client and
+// id 0xFF, so the newest op, the client records and the metadata, which
+// every commit rewrites, sit side by side: usually in one leaf page. Bytes
+// 0xFE and 0xFF never occur in UTF-8, so each kind of key is a contiguous
+// range of its own per document.
 type doc struct {
-	id                        string
-	prefix                    []byte // id + 0x00
-	meta, ops, snaps, clients *bolt.Bucket
+	id     string
+	prefix []byte // id + 0x00: ops and snapshots
+	// ops, clients and meta are all bucket recs; the names say which keys
+	// a call touches.
+	ops, clients, meta *bolt.Bucket
+	snaps, ids         *bolt.Bucket
 }
 
+const (
+	tagOp     = 0x00
+	tagClient = 0xFE
+	tagMeta   = 0xFF
+)
+
 func docIn(tx *bolt.Tx, id string) doc {
+	recs := tx.Bucket(bucketRecs)
 	return doc{
 		id:      id,
-		prefix:  append([]byte(id), 0),
-		meta:    tx.Bucket(bucketMeta),
-		ops:     tx.Bucket(bucketOps),
+		prefix:  append([]byte(id), tagOp),
+		ops:     recs,
+		clients: recs,
+		meta:    recs,
 		snaps:   tx.Bucket(bucketSnaps),
-		clients: tx.Bucket(bucketClients),
+		ids:     tx.Bucket(bucketIDs),
 	}
 }
 
@@ -37,7 +49,7 @@ func openDoc(tx *bolt.Tx, id string) (doc, docMeta, error) {
 		return doc{}, docMeta{}, err
 	}
 	d := docIn(tx, id)
-	v := d.meta.Get([]byte(id))
+	v := d.meta.Get(d.metaKey())
 	if v == nil {
 		return d, docMeta{}, fmt.Errorf("%w: %q", ErrNotFound, id)
 	}
@@ -48,7 +60,9 @@ func openDoc(tx *bolt.Tx, id string) (doc, docMeta, error) {
 	return d, m, nil
 }
 
-func (d doc) putMeta(m docMeta) error { return d.meta.Put([]byte(d.id), encodeMeta(m)) }
+func (d doc) metaKey() []byte { return append([]byte(d.id), tagMeta) }
+
+func (d doc) putMeta(m docMeta) error { return d.meta.Put(d.metaKey(), encodeMeta(m)) }
 
 // key is the key of revision rev in ops and snaps.
 func (d doc) key(rev uint64) []byte {
@@ -66,7 +80,9 @@ func (d doc) rev(k []byte) (rev uint64, ok bool) {
 }
 
 func (d doc) clientKey(client string) []byte {
-	return append(bytes.Clone(d.prefix), client...)
+	k := make([]byte, 0, len(d.id)+1+len(client))
+	k = append(append(k, d.id...), tagClient)
+	return append(k, client...)
 }
 
 func (d doc) client(client string) (seq, rev uint64, err error) {
@@ -122,7 +138,8 @@ func (d doc) deleteAll() error {
 	}
 	var keys [][]byte
 	c := d.clients.Cursor()
-	for k, _ := c.Seek(d.prefix); k != nil && bytes.HasPrefix(k, d.prefix); k, _ = c.Next() {
+	prefix := d.clientKey("")
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		keys = append(keys, bytes.Clone(k))
 	}
 	for _, k := range keys {
@@ -130,7 +147,10 @@ func (d doc) deleteAll() error {
 			return err
 		}
 	}
-	return d.meta.Delete([]byte(d.id))
+	if err := d.meta.Delete(d.metaKey()); err != nil {
+		return err
+	}
+	return d.ids.Delete([]byte(d.id))
 }
 
 var errMissing = errors.New("missing")

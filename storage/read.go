@@ -193,14 +193,15 @@ func (db *DB) List(ctx context.Context, after string, limit int) ([]Meta, error)
 	}
 	var out []Meta
 	err := db.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketMeta).Cursor()
-		k, v := c.Seek([]byte(after))
+		c := tx.Bucket(bucketIDs).Cursor()
+		k, _ := c.Seek([]byte(after))
 		if k != nil && string(k) == after {
-			k, v = c.Next()
+			k, _ = c.Next()
 		}
-		for ; k != nil && len(out) < limit; k, v = c.Next() {
+		for ; k != nil && len(out) < limit; k, _ = c.Next() {
 			id := string(k)
-			m, err := decodeMeta(id, v)
+			d := docIn(tx, id)
+			m, err := decodeMeta(id, d.meta.Get(d.metaKey()))
 			if err != nil {
 				m = docMeta{Meta: Meta{ID: id}}
 			}
@@ -222,9 +223,10 @@ func (db *DB) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	return db.update(func(tx *bolt.Tx) error {
-		// A document with corrupt metadata can still be deleted.
+		// A document with corrupt or missing metadata can still be
+		// deleted if it is listed.
 		d, _, err := openDoc(tx, id)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, ErrNotFound) && d.ids.Get([]byte(id)) == nil {
 			return err
 		}
 		return d.deleteAll()

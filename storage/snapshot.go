@@ -125,7 +125,7 @@ func (db *DB) putSnapshot(tx *bolt.Tx, j snapJob, now time.Time) error {
 func (db *DB) Prune(ctx context.Context) (int, error) {
 	var ids []string
 	err := db.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMeta).ForEach(func(k, _ []byte) error {
+		return tx.Bucket(bucketIDs).ForEach(func(k, _ []byte) error {
 			ids = append(ids, string(k))
 			return nil
 		})

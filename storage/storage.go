@@ -19,21 +19,34 @@
 // platter, since the kernel still flushes its page cache after the process
 // dies. That part rests on bbolt's fdatasync.
 //
+// The free-page list is not written at each commit (bbolt's
+// NoFreelistSync, not NoSync: the data and the meta page are still
+// fsynced); Open rebuilds it by walking the file, which costs time in
+// proportion to the file's size.
+//
 // # On-disk layout
 //
-// Top-level bucket "info" holds key "format" = 1. Four more top-level
-// buckets hold every document's records, under keys that start with the
-// document id and a NUL byte (ids never contain NUL); rev is a big-endian
-// uint64, so each document's records are contiguous and in revision order:
+// Top-level bucket "info" holds key "format" = 2 (the file layout; values
+// carry a format byte of their own). Three more top-level buckets hold
+// every document, under keys that start with the document id (ids never
+// contain NUL, and bytes 0xFE and 0xFF never occur in UTF-8); rev is a
+// big-endian uint64, so each document's ops are contiguous and in revision
+// order:
 //
-//	meta    id                -> metadata
-//	ops     id 0x00 rev       -> record of the op that produced rev
-//	snaps   id 0x00 rev       -> full text at rev
-//	clients id 0x00 client id -> last committed sequence number and its rev
+//	ids     id                     -> empty (the document list)
+//	recs    id 0x00 rev            -> record of the op that produced rev
+//	recs    id 0xFE client id      -> last committed sequence number and its rev
+//	recs    id 0xFF                -> metadata
+//	snaps   id 0x00 rev            -> full text at rev
 //
-// Shared buckets, rather than a nested bucket per document, keep a group
-// commit that touches many documents to about one written page per
-// document.
+// A commit rewrites a document's newest op, its client record and its
+// metadata; keeping them adjacent in one bucket puts them in one leaf page
+// (two at most, unless other ids extend this one, as "notes-2" extends
+// "notes"), so a group commit over many documents writes about one leaf
+// per document, plus the branch pages above them. Snapshots, large and
+// rare, live apart so that they do not spread the ops over more pages.
+// Bucket ids changes only when a document is created or deleted and lets
+// List and Prune walk the documents without reading their ops.
 //
 // Values are compact binary: a format byte 0x01, then fields as unsigned
 // varints (uv), signed varints (v, Unix nanoseconds, 0 for the zero time) or
@@ -47,7 +60,7 @@
 //	client:  seq uv, rev uv
 //
 // gen distinguishes a document from an earlier one deleted under the same
-// id (it comes from the meta bucket's sequence). Ops with revision <= cut
+// id (it comes from the ids bucket's sequence). Ops with revision <= cut
 // have been pruned and a snapshot at cut exists (cut 0 means the full
 // history is kept). Lengths and positions count Unicode code points. A value that cannot be decoded makes its document
 // fail with ErrCorrupt; other documents are unaffected.
@@ -110,12 +123,11 @@ func (o Options) withDefaults() Options {
 }
 
 var (
-	bucketInfo    = []byte("info")
-	bucketMeta    = []byte("meta")
-	bucketOps     = []byte("ops")
-	bucketSnaps   = []byte("snaps")
-	bucketClients = []byte("clients")
-	keyFormat     = []byte("format")
+	bucketInfo  = []byte("info")
+	bucketIDs   = []byte("ids")
+	bucketRecs  = []byte("recs")
+	bucketSnaps = []byte("snaps")
+	keyFormat   = []byte("format")
 )
 
 // DB is a document store in one bbolt file. All methods are safe for
@@ -172,6 +184,7 @@ func openBolt(path string, timeout time.Duration, readOnly bool, mmap int) (*bol
 		Timeout:         timeout,
 		ReadOnly:        readOnly,
 		FreelistType:    bolt.FreelistMapType,
+		NoFreelistSync:  !readOnly,
 		InitialMmapSize: mmap,
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
@@ -191,13 +204,13 @@ func initBuckets(b *bolt.DB) error {
 		}
 		switch v := info.Get(keyFormat); {
 		case v == nil:
-			if err := info.Put(keyFormat, []byte{formatV1}); err != nil {
+			if err := info.Put(keyFormat, []byte{fileFormat}); err != nil {
 				return err
 			}
-		case len(v) != 1 || v[0] != formatV1:
+		case len(v) != 1 || v[0] != fileFormat:
 			return fmt.Errorf("%w: unknown file format %x", ErrCorrupt, v)
 		}
-		for _, name := range [][]byte{bucketMeta, bucketOps, bucketSnaps, bucketClients} {
+		for _, name := range [][]byte{bucketIDs, bucketRecs, bucketSnaps} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
