@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -118,8 +117,7 @@ func serveSample(t *testing.T, db *storage.DB, n, sample int) heapSample {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 	defer cancel()
-	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws"
-	conn, err := client.Dial(ctx, url, client.Options{ClientID: "sampler", MaxRate: -1, Logger: quietLogger()})
+	conn, err := client.Dial(ctx, wsURL(ts), client.Options{ClientID: "sampler", MaxRate: -1, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,25 +137,11 @@ func serveSample(t *testing.T, db *storage.DB, n, sample int) heapSample {
 			t.Fatalf("leave %s: %v", memDocID(i), err)
 		}
 	}
-	pollUntil(t, ctx, "documents to unload", func() bool { return srv.Loaded() == 0 })
+	waitFor(t, "documents to unload", func() bool { return srv.Loaded() == 0 })
 	if err := conn.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	pollUntil(t, ctx, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
+	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
 	h.after = heapInUse()
 	return h
-}
-
-// pollUntil checks cond until it holds or ctx ends.
-func pollUntil(t *testing.T, ctx context.Context, what string, cond func() bool) {
-	t.Helper()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out waiting for %s", what)
-		case <-tick.C:
-		}
-	}
 }
