@@ -16,28 +16,43 @@ import (
 // TestRun starts collabd on a free port with a temporary database, uses it,
 // takes a hot backup through the running server, stops it by cancelling
 // ctx, and then compacts and backs up the file offline.
-func TestRun(t *testing.T) {
-	dir := t.TempDir()
-	data := filepath.Join(dir, "collab.db")
+// startRun runs collabd with args and env until ctx ends and returns the
+// address it listens on. wait, called after ctx ended, checks that run
+// returned without an error.
+func startRun(t *testing.T, ctx context.Context, args, env []string) (addr string, wait func()) {
+	t.Helper()
 	addrc := make(chan string, 1)
 	listening = func(addr string) { addrc <- addr }
-	defer func() { listening = nil }()
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(func() { listening = nil })
 	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-log-level", "error"}, []string{"COLLAB_DATA=" + data, "OTHER=x"})
-	}()
-	var base string
+	go func() { done <- run(ctx, args, env) }()
 	select {
-	case addr := <-addrc:
-		base = "http://" + addr
+	case addr = <-addrc:
 	case err := <-done:
 		t.Fatalf("run returned early: %v", err)
 	case <-time.After(10 * time.Second):
 		t.Fatal("collabd did not start listening")
 	}
+	return addr, func() {
+		t.Helper()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("run did not return after cancel")
+		}
+	}
+}
+
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "collab.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr, wait := startRun(t, ctx, []string{"-addr", "127.0.0.1:0", "-log-level", "error"}, []string{"COLLAB_DATA=" + data, "OTHER=x"})
+	base := "http://" + addr
 
 	get := func(path string) (int, string) {
 		t.Helper()
@@ -70,14 +85,7 @@ func TestRun(t *testing.T) {
 	}
 
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("run did not return after cancel")
-	}
+	wait()
 
 	compacted := filepath.Join(dir, "compact.db")
 	if err := run(context.Background(), []string{"compact", "-data", data, "-out", compacted}, nil); err != nil {

@@ -90,24 +90,10 @@ func TestTLSAndTokens(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSigned(t, dir)
 	data := filepath.Join(dir, "collab.db")
-	addrc := make(chan string, 1)
-	listening = func(addr string) { addrc <- addr }
-	defer func() { listening = nil }()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-log-level", "error", "-data", data,
-			"-tls-cert", certFile, "-tls-key", keyFile}, []string{"COLLAB_AUTH_SECRET=" + tlsSecret})
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("run returned early: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("collabd did not start listening")
-	}
+	addr, wait := startRun(t, ctx, []string{"-addr", "127.0.0.1:0", "-log-level", "error", "-data", data,
+		"-tls-cert", certFile, "-tls-key", keyFile}, []string{"COLLAB_AUTH_SECRET=" + tlsSecret})
 	tlsConf := &tls.Config{RootCAs: pool}
 
 	write := mintCLI(t, "-doc", "notes", "-perm", "write", "-name", "Ada", "-ttl", "1h")
@@ -173,14 +159,7 @@ func TestTLSAndTokens(t *testing.T) {
 	}
 
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("run did not return after cancel")
-	}
+	wait()
 	db, err := storage.Open(hot, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
