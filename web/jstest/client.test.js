@@ -123,6 +123,8 @@ function newClient(net, extra = {}) {
   return c.start();
 }
 const lastSocket = (net) => net.sockets[net.sockets.length - 1];
+// onlineClient is a client whose socket has opened.
+const onlineClient = (net, extra) => { const c = newClient(net, extra); lastSocket(net).open(); return c; };
 const type = (c, s) => c.applyLocal(ot.diff(c.text, s));
 const sent = (sock) => sock.toServer.map((m) => JSON.parse(m));
 
@@ -158,10 +160,8 @@ test('one submit in flight, later edits composed into a buffer', () => {
 
 test('remote ops are transformed against pending edits; both sides converge', () => {
   const net = new Net(new Server());
-  const a = newClient(net, { name: 'Ada' });
-  lastSocket(net).open();
-  const b = newClient(net, { name: 'Bo' });
-  lastSocket(net).open();
+  const a = onlineClient(net, { name: 'Ada' });
+  const b = onlineClient(net, { name: 'Bo' });
   net.settle();
   type(a, 'hello');
   net.settle();
@@ -209,8 +209,7 @@ test('reconnect: a lost ack is found in joined.ops and nothing is applied twice'
 
 test('reconnect: a resubmitted op keeps its seq and is acknowledged once', () => {
   const net = new Net(new Server());
-  const other = newClient(net, { name: 'Bo' });
-  lastSocket(net).open();
+  const other = onlineClient(net, { name: 'Bo' });
   const c = newClient(net);
   const s1 = lastSocket(net);
   s1.open();
@@ -323,10 +322,8 @@ test('a new tab adopts the unsent edits of a tab that is gone, not of a live one
 
 test('presence is mapped through pending edits both ways', () => {
   const net = new Net(new Server());
-  const a = newClient(net, { name: 'Ada' });
-  lastSocket(net).open();
-  const b = newClient(net, { name: 'Bo' });
-  lastSocket(net).open();
+  const a = onlineClient(net, { name: 'Ada' });
+  const b = onlineClient(net, { name: 'Bo' });
   net.settle();
   type(a, 'abcdef');
   net.settle();
@@ -362,7 +359,7 @@ test('random interleavings with drops converge without loss or doubling', () => 
   const r = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 2 ** 32; };
   for (let round = 0; round < 30; round++) {
     const net = new Net(new Server());
-    const clients = [0, 1, 2].map((i) => { const c = newClient(net, { name: 'p' + i }); lastSocket(net).open(); return c; });
+    const clients = [0, 1, 2].map((i) => onlineClient(net, { name: 'p' + i }));
     net.settle();
     const typed = new Map(clients.map((c) => [c, 0]));
     for (let step = 0; step < 120; step++) {
@@ -414,8 +411,7 @@ function copyStorage(st) {
 test('duplicated tab without pending edits: the replaced tab takes a fresh id and goes on', async () => {
   const net = new Net(new Server());
   const session = new MemStorage();
-  const a = newClient(net, { session });
-  lastSocket(net).open();
+  const a = onlineClient(net, { session });
   net.settle();
   type(a, 'from A. ');
   net.settle();
