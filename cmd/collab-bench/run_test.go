@@ -109,6 +109,20 @@ func TestTraceReplay(t *testing.T) {
 	}
 }
 
+func TestTraceReplayAtRate(t *testing.T) {
+	// Typed faster than acks come back: the client composes, so fewer
+	// submits than transactions, and the text must still be the trace's.
+	path := filepath.Join(t.TempDir(), "part.json.gz")
+	writeTracePrefix(t, "../../testdata/traces/sveltecomponent.json.gz", path, 300)
+	r, _ := runJSON(t, "-server", "inproc", "-trace", path, "-rate", "5000")
+	if r.Converged == nil || !*r.Converged {
+		t.Fatalf("converged %v (%s), want true", r.Converged, r.ConvergeNote)
+	}
+	if r.Acks == 0 || r.Acks > r.Edits {
+		t.Errorf("acks = %d, edits = %d; want 0 < acks <= edits", r.Acks, r.Edits)
+	}
+}
+
 func TestFlagErrors(t *testing.T) {
 	tests := [][]string{
 		{"-docs", "0"},
