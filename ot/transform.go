@@ -65,8 +65,9 @@ func Transform(a, b Op) (aPrime, bPrime Op, err error) {
 // A caret where o inserts stays before the inserted text when the insert is
 // another editor's (own false) and moves after it when the caret's own
 // editor made the insert (own true), as its caret follows its typing. A
-// caret inside or at the start of a deleted range moves to the deletion
-// point, after any text o inserts there in place of what it deleted.
+// caret inside a deleted range moves to the deletion point, after any text
+// o inserts there in place of what it deleted; a caret at the start of a
+// deleted range is where o inserts, so the rule above applies.
 func TransformIndex(o Op, i int, own bool) int {
 	i = max(0, min(i, o.baseLen))
 	pos, out := 0, 0 // in the base and in the result
