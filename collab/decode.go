@@ -23,23 +23,11 @@ func decodeClient(data []byte) (any, error) {
 	}
 	switch typ {
 	case wire.TypeHello:
-		var m wire.Hello
-		if err := strictDecode(data, &m); err != nil {
-			return nil, err
-		}
-		return &m, nil
+		return decodeAs[wire.Hello](data)
 	case wire.TypeJoin:
-		var m wire.Join
-		if err := strictDecode(data, &m); err != nil {
-			return nil, err
-		}
-		return &m, nil
+		return decodeAs[wire.Join](data)
 	case wire.TypeLeave:
-		var m wire.Leave
-		if err := strictDecode(data, &m); err != nil {
-			return nil, err
-		}
-		return &m, nil
+		return decodeAs[wire.Leave](data)
 	case wire.TypePresence:
 		var m wire.Presence
 		if err := strictDecode(data, &m); err != nil {
@@ -59,6 +47,16 @@ func decodeClient(data []byte) (any, error) {
 	default:
 		return nil, fmt.Errorf("%w: unknown type %q", ErrBadMessage, truncate(typ, 32))
 	}
+}
+
+// decodeAs decodes data into a new T; on error the result is a nil any,
+// never a nil *T.
+func decodeAs[T any](data []byte) (any, error) {
+	m := new(T)
+	if err := strictDecode(data, m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 func strictDecode(data []byte, v any) error {
