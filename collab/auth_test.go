@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -103,19 +102,7 @@ func badTokens(t testing.TB, perm Perm) []struct{ kind, token, code string } {
 // apiCall makes an HTTP request with an optional bearer token.
 func apiCall(t *testing.T, method, url, token, body string) (int, ErrorBody) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
+	res, data := doToken(t, method, url, token, body)
 	var eb ErrorBody
 	if res.StatusCode >= 400 {
 		if err := json.Unmarshal(data, &eb); err != nil {

@@ -14,9 +14,18 @@ import (
 
 func do(t *testing.T, method, url, body string) (*http.Response, []byte) {
 	t.Helper()
+	return doToken(t, method, url, "", body)
+}
+
+// doToken is do with a bearer token, unless token is empty.
+func doToken(t *testing.T, method, url, token, body string) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
