@@ -139,15 +139,16 @@ func (c *conn) writeLoop() {
 // flush writes what was queued before the close, such as the error that
 // explains it: select picks done or out at random when both are ready. A
 // connection closed for being too slow or without a close code is not
-// flushed: its peer is not reading or gone.
+// flushed: its peer is not reading or gone. Like the close frame, the
+// flush gets a second, so a stalled peer cannot hold up Shutdown.
 func (c *conn) flush() {
 	if c.closeCode == 0 || c.closeCode == wire.CloseTooSlow {
 		return
 	}
+	c.ws.SetWriteDeadline(time.Now().Add(time.Second))
 	for {
 		select {
 		case pm := <-c.out:
-			c.ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteWait))
 			if err := c.ws.WritePreparedMessage(pm); err != nil {
 				return
 			}
