@@ -3,6 +3,8 @@ package collab
 import (
 	"testing"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
 )
@@ -101,5 +103,25 @@ func TestSession(t *testing.T) {
 	}
 	if got := replay(t, st, "notes"); got != text {
 		t.Fatalf("replay = %q, want %q", got, text)
+	}
+}
+
+// TestErrorBeforeClose: the error explaining a close reaches the client
+// before the close frame, every time (the writer must not pick the close
+// over a queued message).
+func TestErrorBeforeClose(t *testing.T) {
+	_, ts := startServer(t, NewMemStore(), Options{})
+	for i := range 50 {
+		ws, _, err := dialRaw(t, ts, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &tclient{t: t, ws: ws, id: "v"}
+		c.send(wire.Hello{Type: wire.TypeHello, Version: wire.Version + 1, Client: "v"})
+		c.expectError(wire.CodeUnsupportedVersion)
+		if code := c.closeCode(); code != websocket.CloseProtocolError {
+			t.Fatalf("try %d: close code %d, want 1002", i, code)
+		}
+		ws.Close()
 	}
 }
