@@ -37,7 +37,6 @@ type document struct {
 	window   []storage.Record     // the newest committed records, window[len-1].Rev == rev
 	pending  []*pendingOp         // transformed, validated, not yet committed, in revision order
 	inflight int                  // pending[:inflight] are in the Append in flight
-	headLen  int                  // length in code points after all pending ops
 	headMax  int                  // upper bound of the UTF-8 size after all pending ops
 	editors  map[*conn]*editor    // editors of the document
 	seqs     map[string]clientSeq // last seq per client, committed or pending
@@ -67,7 +66,6 @@ type pendingOp struct {
 }
 
 type commitResult struct {
-	n   int
 	err error
 }
 
@@ -215,7 +213,6 @@ func (d *document) load() error {
 	d.buf = ot.NewBuffer(doc.Text)
 	d.bytes = len(doc.Text)
 	d.rev = doc.Rev
-	d.headLen = d.buf.Len()
 	d.headMax = d.bytes
 	d.window = d.window[:0]
 	d.pending = nil

@@ -73,7 +73,6 @@ func (d *document) sequence(r *submitReq) (uint64, error) {
 		recv:  r.recv,
 		reply: r.reply,
 	})
-	d.headLen = op.TargetLen()
 	d.headMax += insertedBytes(op)
 	if r.client != "" {
 		cs.seq, cs.rev = r.seq, head
@@ -100,10 +99,18 @@ func (d *document) transform(op ot.Op, rev uint64) (ot.Op, error) {
 			return ot.Op{}, fmt.Errorf("%w: %w", ErrInvalidOp, err)
 		}
 	}
-	if op.BaseLen() != d.headLen {
-		return ot.Op{}, fmt.Errorf("%w: %w", ErrInvalidOp, &ot.LengthError{Want: op.BaseLen(), Got: d.headLen})
+	if n := d.headLen(); op.BaseLen() != n {
+		return ot.Op{}, fmt.Errorf("%w: %w", ErrInvalidOp, &ot.LengthError{Want: op.BaseLen(), Got: n})
 	}
 	return op, nil
+}
+
+// headLen is the length in code points after all pending ops.
+func (d *document) headLen() int {
+	if n := len(d.pending); n > 0 {
+		return d.pending[n-1].rec.Op.TargetLen()
+	}
+	return d.buf.Len()
 }
 
 // checkSize refuses an op that would grow the document past MaxDocSize.
@@ -147,7 +154,7 @@ func (d *document) startCommit() {
 		start := time.Now()
 		err := store.Append(ctx, id, recs)
 		hist.Observe(time.Since(start).Seconds())
-		out <- commitResult{n: len(recs), err: err}
+		out <- commitResult{err: err}
 	}()
 }
 
