@@ -115,7 +115,7 @@ function newClient(net, extra = {}) {
     server: 'http://example.test:8080', doc: 'notes', name: extra.name || 'Ada',
     WebSocket: net.WebSocket(), storage: extra.storage ?? new MemStorage(), session: extra.session ?? new MemStorage(),
     setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, setInterval: null, random: () => 0.5,
-    now: extra.now,
+    now: extra.now, page: extra.page,
   });
   c.timers = timers;
   c.states = [];
@@ -473,4 +473,102 @@ test('duplicated tab with pending edits: the replaced tab stops with a clear err
   assert.equal(a.timers.list.length, 0, 'no reconnect scheduled');
   assert.equal(net.sockets.length, sockets, 'no new connection');
   assert.equal(a.text, 'unsaved', 'the text stays on screen to be copied');
+});
+
+// CountingStorage counts the records written.
+class CountingStorage extends MemStorage {
+  constructor() { super(); this.writes = 0; }
+  setItem(k, v) { this.writes++; super.setItem(k, v); }
+}
+// endOfTask resolves after the microtasks queued so far, as a new task would.
+const endOfTask = () => new Promise((resolve) => setImmediate(resolve));
+
+test('remote ops with pending edits cost no saves; a reload after the last save recovers every edit', async () => {
+  const N = 50;
+  const net = new Net(new Server());
+  const storage = new CountingStorage();
+  const session = new MemStorage();
+  const a = onlineClient(net, { storage, session, name: 'Ada' });
+  const sa = lastSocket(net);
+  const b = onlineClient(net, { name: 'Bo' });
+  const sb = lastSocket(net);
+  net.settle();
+  type(a, 'Ada: ');
+  net.settle();
+
+  let w = storage.writes;
+  type(a, 'Ada: one'); // submitted: its seq is written before it leaves
+  assert.equal(storage.writes, w + 1, 'a submit writes its seq at once');
+  type(a, 'Ada: one two'); // buffered, in the same task
+  type(a, 'Ada: one two three');
+  await endOfTask();
+  assert.equal(storage.writes, w + 2, 'edits of one task are saved once');
+
+  // N remote ops arrive, one task each, while a's edits are pending.
+  w = storage.writes;
+  const marks = [];
+  for (let i = 0; i < N; i++) {
+    marks.unshift(`${i},`);
+    type(b, `${i},` + b.text);
+    sb.deliverToServer();
+    sb.deliverToClient();
+    assert.ok(sa.deliverToClient(), `op ${i} reaches a`);
+    await endOfTask();
+  }
+  const want = marks.join('') + 'Ada: one two three';
+  assert.equal(a.text, want);
+  assert.equal(a.pendingCount, 3);
+  assert.ok(storage.writes - w <= 1, `${N} remote ops caused ${storage.writes - w} saves, want O(1)`);
+
+  // a's submit is committed, its ack lost with the page, which goes away
+  // without writing anything more.
+  sa.deliverToServer();
+  sa.readyState = 3;
+  net.server.conns.delete(sa.conn);
+  w = storage.writes;
+  a.destroy();
+  assert.equal(storage.writes, w, 'nothing left to write when the page goes');
+
+  const d = newClient(net, { storage, session });
+  assert.equal(d.client, a.client);
+  assert.equal(d.text, 'Ada: one two three', 'the saved record predates the remote ops');
+  lastSocket(net).open();
+  net.settle();
+  assert.equal(net.server.text, want, 'every edit once: nothing lost or doubled');
+  assert.equal(d.text, want);
+  assert.equal(b.text, want);
+  assert.equal(d.state, 'synced');
+  assert.equal(storage.length, 0, 'record removed once everything is saved');
+});
+
+test('hiding the page writes the latest revision of pending edits', async () => {
+  const net = new Net(new Server());
+  const storage = new CountingStorage();
+  const page = new EventTarget();
+  page.document = { visibilityState: 'visible' };
+  const a = onlineClient(net, { storage, page });
+  const sa = lastSocket(net);
+  const b = onlineClient(net);
+  const sb = lastSocket(net);
+  net.settle();
+  type(a, 'mine'); // in flight, never delivered
+  await endOfTask();
+  type(b, 'theirs');
+  sb.deliverToServer();
+  sb.deliverToClient();
+  sa.deliverToClient();
+  await endOfTask();
+  const record = () => JSON.parse(storage.getItem(a.storeKey(a.client)));
+  assert.equal(record().rev, 0, 'a remote op is not saved');
+  const w = storage.writes;
+  page.dispatchEvent(new Event('visibilitychange'));
+  assert.equal(storage.writes, w, 'still visible: nothing written');
+  page.document.visibilityState = 'hidden';
+  page.dispatchEvent(new Event('visibilitychange'));
+  assert.deepEqual([storage.writes, record().rev, record().text], [w + 1, 1, 'theirs']);
+  page.dispatchEvent(new Event('pagehide'));
+  assert.equal(storage.writes, w + 2);
+  a.destroy();
+  page.dispatchEvent(new Event('pagehide'));
+  assert.equal(storage.writes, w + 2, 'a destroyed client no longer listens');
 });

@@ -8,7 +8,7 @@
 // resumes from its last revision, counts its own ops in `joined.ops` as the
 // acks it missed, and resubmits the rest under their original numbers; with
 // a `reset` it rebases its edits on the fresh text. Unsent edits are kept in
-// localStorage so they survive a page reload. When another connection takes
+// localStorage so they survive a page reload (see save). When another connection takes
 // the client id (close 4001, e.g. a duplicated tab, which copies
 // sessionStorage), a client with nothing pending continues under a fresh id;
 // one with pending edits stops with an error, as their seqs may collide.
@@ -56,7 +56,9 @@ function safeStorage(get) {
 export class DocClient extends EventTarget {
   // opts: server (http URL), doc, name, color, token, readonly;
   // for tests: WebSocket, storage, session, random, setTimeout, clearTimeout,
-  // setInterval (null: no heartbeat), clearInterval, now.
+  // setInterval (null: no heartbeat), clearInterval, now, schedule (runs a
+  // function after the current task; default queueMicrotask), page (the
+  // window whose pagehide and visibilitychange save the record; null: none).
   constructor(opts) {
     super();
     this.server = String(opts.server).replace(/\/+$/, '');
@@ -74,6 +76,8 @@ export class DocClient extends EventTarget {
     this.setInterval = opts.setInterval !== undefined ? opts.setInterval : globalThis.setInterval.bind(globalThis);
     this.clearInterval = opts.clearInterval || globalThis.clearInterval.bind(globalThis);
     this.now = opts.now || Date.now;
+    this.schedule = opts.schedule || globalThis.queueMicrotask.bind(globalThis);
+    this.page = opts.page !== undefined ? opts.page : (globalThis.window || null);
     this.maxBackoff = opts.maxBackoff || 30000;
 
     this.text = '';         // local text: the server's text with the pending edits applied
@@ -95,6 +99,13 @@ export class DocClient extends EventTarget {
     this.fatal = false;      // an error that reconnecting cannot fix
     this.presenceWanted = null; // {anchor, head} in local positions, sent when joined
     this.heartbeat = null;
+    this.dirty = false;        // the saved record is behind a local edit, an ack or a join
+    this.saveQueued = false;   // a save is scheduled for the end of the task
+    // The page may be closed or frozen after these: write the latest state.
+    this.onPageHide = (e) => {
+      const doc = this.page && this.page.document;
+      if (e.type === 'pagehide' || !doc || doc.visibilityState === 'hidden') this.persist();
+    };
 
     this.client = this.pickClientId();
     claimedIds.add(this.client);
@@ -103,6 +114,10 @@ export class DocClient extends EventTarget {
   // start loads unsent edits saved by an earlier page and connects.
   start() {
     this.restore();
+    if (this.page && this.page.addEventListener) {
+      this.page.addEventListener('pagehide', this.onPageHide);
+      this.page.addEventListener('visibilitychange', this.onPageHide);
+    }
     this.connect();
     return this;
   }
@@ -129,6 +144,7 @@ export class DocClient extends EventTarget {
   // renewClientId gives this client a fresh identity, remembered for this
   // tab. Only safe with no pending edits: their seqs belong to the old id.
   renewClientId() {
+    this.persist(); // removes the old id's record, not the new one's
     claimedIds.delete(this.client);
     this.client = randomId();
     claimedIds.add(this.client);
@@ -178,7 +194,34 @@ export class DocClient extends EventTarget {
     }
   }
 
+  // save brings the saved record up to date at the end of the current task,
+  // once however many changes the task made. The record is what a reload
+  // needs: the client id (its key), a revision, the server's text at that
+  // revision, the last seq given, and the pending ops, which apply to that
+  // text. Any record written since the edits were typed serves: a reload
+  // rejoins at its revision, and the server sends the ops since, our own
+  // (acks) included. So remote ops need no save, while local edits, acks
+  // (nothing pending: the record goes), joins and resets do; a seq is saved
+  // before its submit leaves (flush). With nothing pending, the record is
+  // removed at once (cheap, and nothing can resurrect it). The heartbeat and
+  // pagehide write the latest state, so a reload has few ops to catch up.
+  save() {
+    if (!this.inflight && !this.buffer) {
+      this.persist();
+      return;
+    }
+    this.dirty = true;
+    if (this.saveQueued) return;
+    this.saveQueued = true;
+    this.schedule(() => {
+      this.saveQueued = false;
+      if (this.dirty) this.persist();
+    });
+  }
+
+  // persist writes the record now (or removes it when nothing is pending).
   persist() {
+    this.dirty = false;
     if (!this.storage) return;
     const key = this.storeKey(this.client);
     try {
@@ -305,7 +348,12 @@ export class DocClient extends EventTarget {
     if (this.closed) return;
     if (this.joined) this.send({ type: 'leave', doc: this.doc });
     this.closed = true;
+    if (this.dirty) this.persist();
     this.stopHeartbeat();
+    if (this.page && this.page.removeEventListener) {
+      this.page.removeEventListener('pagehide', this.onPageHide);
+      this.page.removeEventListener('visibilitychange', this.onPageHide);
+    }
     if (this.timer) { this.clearTimeout(this.timer); this.timer = null; }
     if (this.ws) { const ws = this.ws; this.ws = null; try { ws.close(1000); } catch { /* closed */ } }
     claimedIds.delete(this.client);
@@ -359,7 +407,7 @@ export class DocClient extends EventTarget {
     this.known = true;
     this.lastSeq = Math.max(this.lastSeq, msg.seq || 0);
     this.joined = true;
-    this.persist();
+    this.save();
     if (this.inflight) {
       // Resubmit under the original number: the server applies it at most once.
       this.send({ type: 'submit', doc: this.doc, rev: this.serverRev, seq: this.inflight.seq, op: this.inflight.op });
@@ -408,7 +456,7 @@ export class DocClient extends EventTarget {
     this.serverRev = rev;
     this.inflight = null;
     this.flush();
-    this.persist();
+    this.save();
     this.updateState();
   }
 
@@ -418,8 +466,8 @@ export class DocClient extends EventTarget {
       this.onAck(msg.seq, msg.rev);
       return;
     }
+    // No save: the saved record, older, still recovers every edit (see save).
     this.applyRemote(ot.fromWire(msg.op), msg.rev, msg.client, msg.name);
-    this.persist();
     this.updateState();
   }
 
@@ -458,8 +506,7 @@ export class DocClient extends EventTarget {
     this.buffer = this.buffer ? { op: ot.compose(this.buffer.op, op), count: this.buffer.count + 1 } : { op, count: 1 };
     for (const p of this.peers.values()) this.movePeer(p, op, null);
     this.setText(next, op, true, this.client, this.name);
-    this.flush();
-    this.persist();
+    if (!this.flush()) this.save(); // a submit has saved already
     this.updateState();
   }
 
@@ -468,14 +515,16 @@ export class DocClient extends EventTarget {
     this.applyLocal(ot.diff(this.text, wellFormed(s)));
   }
 
-  // flush submits the buffer when nothing is in flight.
+  // flush submits the buffer when nothing is in flight and reports whether
+  // it did.
   flush() {
-    if (this.inflight || !this.buffer || !this.joined || this.readonly) return;
+    if (this.inflight || !this.buffer || !this.joined || this.readonly) return false;
     const seq = ++this.lastSeq;
     this.inflight = { seq, op: this.buffer.op, count: this.buffer.count };
     this.buffer = null;
     this.persist(); // the number is on disk before the op leaves
     this.send({ type: 'submit', doc: this.doc, rev: this.serverRev, seq, op: this.inflight.op });
+    return true;
   }
 
   onError(msg) {
@@ -529,7 +578,7 @@ export class DocClient extends EventTarget {
     const change = diffOp(this.text, this.serverText);
     for (const p of this.peers.values()) this.movePeer(p, change, null);
     this.setText(this.serverText, change, false, '', '');
-    this.persist();
+    this.save();
   }
 
   // ---- presence ----
