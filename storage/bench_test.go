@@ -121,14 +121,7 @@ func BenchmarkLoad(b *testing.B) {
 			length = extendHistory(b, db, "doc", history, opts.SnapshotEvery-1, length)
 			db = reopen(b, db, opts)
 			revs, m := snapRevs(b, db, "doc")
-			b.ResetTimer()
-			for range b.N {
-				d, err := db.Load(ctx, "doc")
-				if err != nil || d.Length != length {
-					b.Fatalf("Load: len %d, %v", d.Length, err)
-				}
-			}
-			b.StopTimer()
+			loadLoop(b, db, "doc", length)
 			b.ReportMetric(float64(m.Rev-revs[len(revs)-1]), "ops-replayed")
 			b.ReportMetric(float64(length), "chars")
 		})
@@ -203,4 +196,38 @@ func BenchmarkBoltBaseline(b *testing.B) {
 func boltSpill(db *DB) int64 {
 	s := db.bolt.Stats()
 	return s.TxStats.GetSpill()
+}
+
+// BenchmarkLoadFromLog loads a document whose newest ops are still in the
+// write-ahead log, as many as a checkpoint lets wait by default: Load
+// applies them from memory after reading the stored part.
+func BenchmarkLoadFromLog(b *testing.B) {
+	opts := Options{SnapshotEvery: 1000, CheckpointEvery: 1 << 30}
+	db, _ := openTemp(b, opts)
+	length := extendHistory(b, db, "doc", 0, 1000, 0)
+	db.snapshotAll(map[string]uint64{"doc": 1}, true)
+	const inLog = 8192
+	length = extendHistory(b, db, "doc", 1000, inLog, length)
+	db.memMu.RLock()
+	pending := db.pendRecs
+	db.memMu.RUnlock()
+	if pending != inLog {
+		b.Fatalf("%d records in the log, want %d", pending, inLog)
+	}
+	loadLoop(b, db, "doc", length)
+	b.ReportMetric(inLog, "ops-in-log")
+	b.ReportMetric(float64(length), "chars")
+}
+
+// loadLoop times b.N loads of document id, which must have length code points.
+func loadLoop(b *testing.B, db *DB, id string, length int) {
+	b.Helper()
+	b.ResetTimer()
+	for range b.N {
+		d, err := db.Load(ctx, id)
+		if err != nil || d.Length != length {
+			b.Fatalf("Load: len %d, %v", d.Length, err)
+		}
+	}
+	b.StopTimer()
 }

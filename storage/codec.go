@@ -16,8 +16,8 @@ const formatV1 = 1
 
 // fileFormat, under key "format" of bucket "info", names the file layout
 // of the package comment. Layout 1 kept metadata, ops and client records
-// in buckets of their own.
-const fileFormat = 2
+// in buckets of their own; layout 2 had no write-ahead log.
+const fileFormat = 3
 
 // docMeta is the stored form of a document's metadata: the public Meta plus
 // what the store needs to find snapshots and the pruning cut.

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -94,7 +93,7 @@ func checkRecord(r Record) error {
 // commitLoop owns the write side of the file: it takes every write waiting
 // in the queue, commits them in one transaction and answers each waiter.
 func (db *DB) commitLoop() {
-	defer db.wg.Done()
+	defer db.commitWG.Done()
 	batch := make([]*write, 0, db.opts.MaxBatch)
 	for {
 		select {
@@ -117,32 +116,56 @@ func (db *DB) commitLoop() {
 	}
 }
 
-// commit writes batch in one transaction and answers every waiter. If the
-// transaction itself fails (not a single write's validation), each write is
-// retried alone so that one cause cannot fail the others.
+// commit writes batch in one transaction and answers every waiter. Every
+// record goes into bucket log under the next global sequence number, so a
+// commit dirties the log's last leaf or two however many documents it
+// touches; writes are validated against each document's head in memory.
+// If the transaction itself fails (not a single write's validation), each
+// write is retried alone so that one cause cannot fail the others.
 func (db *DB) commit(batch []*write) {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	db.commitLocked(batch)
+}
+
+func (db *DB) commitLocked(batch []*write) {
 	results := make([]error, len(batch))
-	metas := make([]docMeta, len(batch))
+	var staged map[string]*pending
+	var next uint64
 	start := time.Now()
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		staged, next = make(map[string]*pending), db.logNext
+		log := tx.Bucket(bucketLog)
+		log.FillPercent = 0.95 // keys only grow: pack the leaves
 		for i, w := range batch {
-			m, rejected, err := appendWrite(tx, w)
-			if err != nil {
-				return err
+			p, err := db.stage(tx, staged, w.id)
+			if err == nil {
+				err = validateWrite(tx, p, w.recs)
 			}
-			results[i], metas[i] = rejected, m
+			if err != nil {
+				results[i] = err
+				continue
+			}
+			for j, r := range w.recs {
+				if err := log.Put(logKey(next), encodeLogValue(w.id, r.Rev, w.vals[j])); err != nil {
+					return err
+				}
+				p.add(r, w.vals[j], next)
+				next++
+			}
 		}
 		return nil
 	})
 	if err != nil && len(batch) > 1 {
 		for _, w := range batch {
-			db.commit([]*write{w})
+			db.commitLocked([]*write{w})
 		}
 		return
 	}
 	if err != nil {
 		results[0] = fmt.Errorf("storage: commit: %w", closedErr(err))
 	} else {
+		db.publish(staged, next)
 		db.stats.commits.Add(1)
 		db.stats.commitNanos.Add(int64(time.Since(start)))
 	}
@@ -150,9 +173,6 @@ func (db *DB) commit(batch []*write) {
 		if results[i] == nil {
 			db.stats.writes.Add(1)
 			db.stats.ops.Add(uint64(len(w.recs)))
-			if m := metas[i]; m.Rev-m.snapRev >= uint64(db.opts.SnapshotEvery) {
-				db.requestSnapshot(m.ID, m.gen)
-			}
 		} else {
 			db.stats.rejected.Add(1)
 		}
@@ -160,73 +180,27 @@ func (db *DB) commit(batch []*write) {
 	}
 }
 
-// appendWrite validates w against the document's stored state and, if it
-// continues the log, writes it. A refused write returns rejected and
-// changes nothing; err is a failure of the transaction itself.
-func appendWrite(tx *bolt.Tx, w *write) (m docMeta, rejected, err error) {
-	d, m, err := openDoc(tx, w.id)
-	isNew := errors.Is(err, ErrNotFound)
-	if err != nil && !isNew {
-		return m, err, nil
-	}
-	if isNew {
-		m = docMeta{Meta: Meta{ID: w.id}}
-	}
-	if rejected := validateWrite(d, m, isNew, w.recs); rejected != nil {
-		return m, rejected, nil
-	}
-	if isNew {
-		seq, err := d.ids.NextSequence()
-		if err != nil {
-			return m, nil, err
-		}
-		if err := d.ids.Put([]byte(w.id), []byte{}); err != nil {
-			return m, nil, err
-		}
-		m.gen, m.Created = seq, w.recs[0].Time
-	}
-	for i, r := range w.recs {
-		if err := d.ops.Put(d.key(r.Rev), w.vals[i]); err != nil {
-			return m, nil, err
-		}
-		if r.Client != "" && r.Seq > 0 {
-			if err := d.clients.Put(d.clientKey(r.Client), encodeClient(r.Seq, r.Rev)); err != nil {
-				return m, nil, err
-			}
+// publish makes a commit's records visible to readers, before any waiter
+// hears of the commit, and wakes the checkpointer when the log is long.
+func (db *DB) publish(staged map[string]*pending, next uint64) {
+	added := int(next - db.logNext)
+	db.memMu.Lock()
+	for id, p := range staged {
+		if len(p.keys) > 0 {
+			db.pend[id] = p
 		}
 	}
-	last := w.recs[len(w.recs)-1]
-	m.Rev, m.Length, m.Updated = last.Rev, last.Op.TargetLen(), last.Time
-	return m, nil, d.putMeta(m)
-}
-
-// validateWrite checks that recs continue d's log, described by m.
-func validateWrite(d doc, m docMeta, isNew bool, recs []Record) error {
-	rev, length := m.Rev, m.Length
-	seen := map[string]uint64{}
-	for _, r := range recs {
-		if r.Rev != rev+1 {
-			return fmt.Errorf("%w: document %q is at revision %d, record has revision %d", ErrConflict, m.ID, rev, r.Rev)
+	db.logNext = next
+	db.pendRecs += added
+	db.logKeys += added
+	n := db.pendRecs
+	db.memMu.Unlock()
+	if n >= db.opts.CheckpointEvery {
+		select {
+		case db.ckWake <- struct{}{}:
+		default:
 		}
-		if r.Op.BaseLen() != length {
-			return fmt.Errorf("%w: document %q revision %d: op expects length %d, document has %d", ErrConflict, m.ID, r.Rev, r.Op.BaseLen(), length)
-		}
-		if r.Client != "" && r.Seq > 0 {
-			last, ok := seen[r.Client]
-			if !ok && !isNew {
-				var err error
-				if last, _, err = d.client(r.Client); err != nil {
-					return err
-				}
-			}
-			if r.Seq <= last {
-				return fmt.Errorf("%w: document %q: client %q sequence %d is not after %d", ErrConflict, m.ID, r.Client, r.Seq, last)
-			}
-			seen[r.Client] = r.Seq
-		}
-		rev, length = r.Rev, r.Op.TargetLen()
 	}
-	return nil
 }
 
 func corrupt(id, what string, err error) error {
@@ -238,7 +212,7 @@ type stats struct {
 	commits, writes, ops, rejected atomic.Uint64
 	commitNanos                    atomic.Int64
 	snapshots, snapshotErrs        atomic.Uint64
-	pruned                         atomic.Uint64
+	pruned, checkpoints            atomic.Uint64
 }
 
 // Stats are cumulative counters since Open, for metrics.
@@ -251,6 +225,7 @@ type Stats struct {
 	Snapshots      uint64        // snapshots written
 	SnapshotErrors uint64        // snapshots that failed; they are retried on later writes
 	PrunedOps      uint64        // ops removed by pruning
+	Checkpoints    uint64        // transactions that moved the log into the documents
 }
 
 // Stats returns the counters. Average commit latency is
@@ -266,5 +241,6 @@ func (db *DB) Stats() Stats {
 		Snapshots:      s.snapshots.Load(),
 		SnapshotErrors: s.snapshotErrs.Load(),
 		PrunedOps:      s.pruned.Load(),
+		Checkpoints:    s.checkpoints.Load(),
 	}
 }

@@ -24,6 +24,7 @@ import (
 const (
 	helperEnv  = "STORAGE_TEST_HELPER"
 	helperPath = "STORAGE_TEST_PATH"
+	helperCkpt = "STORAGE_TEST_CHECKPOINT_EVERY"
 	crashDocs  = 8
 )
 
@@ -113,7 +114,9 @@ func TestLockedByAnotherProcess(t *testing.T) {
 // Op rev of document d inserts token(d, rev) at the end, by client
 // "c<rev%3>" with sequence number rev; every fourth Append carries two ops.
 func crashWriter(path string) error {
-	db, err := Open(path, crashOpts)
+	opts := crashOpts
+	opts.CheckpointEvery, _ = strconv.Atoi(os.Getenv(helperCkpt))
+	db, err := Open(path, opts)
 	if err != nil {
 		return err
 	}
@@ -157,8 +160,18 @@ func writeDoc(db *DB, id string, mu *sync.Mutex) error {
 
 // TestCrash kills a writing process with SIGKILL at random moments, many
 // times, and checks after each kill that the file is consistent and holds
-// every acknowledged op exactly once, in order, and nothing else.
+// every acknowledged op exactly once, in order, and nothing else. With the
+// default checkpoint threshold every kill leaves the records in the
+// write-ahead log, for Open to move; with a threshold of 3 records the
+// writer checkpoints all the time, so kills land before, during and after
+// checkpoint transactions.
 func TestCrash(t *testing.T) {
+	for _, every := range []int{0, 3} {
+		t.Run(fmt.Sprintf("checkpoint-every=%d", every), func(t *testing.T) { testCrash(t, every) })
+	}
+}
+
+func testCrash(t *testing.T, checkpointEvery int) {
 	rounds := 25
 	if testing.Short() {
 		rounds = 6
@@ -168,16 +181,31 @@ func TestCrash(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
+	inLog, checkpointed := 0, 0 // rounds whose kill left records in the log / moved some
 	for round := range rounds {
 		killAfter := rng.IntN(400)
-		got := runAndKill(t, path, killAfter)
+		got := runAndKill(t, path, killAfter, checkpointEvery)
+		logged, stored := rawCrashState(t, path)
+		if logged > 0 {
+			inLog++
+		}
 		for id, rev := range got {
 			if rev < acked[id] {
 				t.Fatalf("round %d: %s acknowledged rev %d after %d", round, id, rev, acked[id])
 			}
+			if stored[id] > acked[id] {
+				checkpointed++
+			}
 			acked[id] = rev
 		}
 		verifyCrashed(t, path, acked)
+	}
+	t.Logf("%d rounds: %d kills left records in the log, %d documents checkpointed by the writer", rounds, inLog, checkpointed)
+	if checkpointEvery == 0 && inLog == 0 {
+		t.Errorf("no kill left records in the log: recovery from it was not tested")
+	}
+	if checkpointEvery > 0 && checkpointed == 0 {
+		t.Errorf("the writer never checkpointed before a kill")
 	}
 	// Writing goes on after recovery.
 	db, err := Open(path, crashOpts)
@@ -209,9 +237,10 @@ func TestCrash(t *testing.T) {
 
 // runAndKill runs the writer, kills it after it acknowledged killAfter ops
 // (or exited) and returns the last revision it acknowledged per document.
-func runAndKill(t *testing.T, path string, killAfter int) map[string]int {
+func runAndKill(t *testing.T, path string, killAfter, checkpointEvery int) map[string]int {
 	t.Helper()
 	cmd := helperCmd(t, "crash", path)
+	cmd.Env = append(cmd.Env, helperCkpt+"="+strconv.Itoa(checkpointEvery))
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -248,6 +277,32 @@ func record(t *testing.T, got map[string]int, line string) {
 		t.Fatalf("writer acknowledged %s rev %d after %d", id, rev, prev)
 	}
 	got[id] = rev
+}
+
+// rawCrashState reads the killed writer's file as it left it, before
+// recovery: how many records its log holds and each document's stored
+// revision.
+func rawCrashState(t *testing.T, path string) (logged int, stored map[string]int) {
+	t.Helper()
+	b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatalf("bolt.Open: %v", err)
+	}
+	defer b.Close()
+	stored = map[string]int{}
+	b.View(func(tx *bolt.Tx) error {
+		if lb := tx.Bucket(bucketLog); lb != nil {
+			logged = lb.Stats().KeyN
+		}
+		for d := range crashDocs {
+			id := fmt.Sprintf("d%d", d)
+			if _, m, err := openDoc(tx, id); err == nil {
+				stored[id] = int(m.Rev)
+			}
+		}
+		return nil
+	})
+	return logged, stored
 }
 
 func verifyCrashed(t *testing.T, path string, acked map[string]int) {

@@ -4,10 +4,103 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/collabd/collab/ot"
 	bolt "go.etcd.io/bbolt"
 )
+
+// docView is a document as a reader sees it: its stored state plus the
+// records after it still in the log.
+type docView struct {
+	d      doc
+	m      docMeta  // as stored; zero but for ID if only in the log
+	head   docMeta  // m advanced by tail
+	tail   []Record // log records after m.Rev
+	stored bool
+}
+
+// errRace is a reader that saw the log index and the file at moments
+// between which the document was deleted or recreated; it reads again.
+var errRace = errors.New("storage: document changed while read")
+
+// viewDoc runs fn on document id in a read transaction. The log index is
+// read before the transaction begins, so a record missing from the index
+// was checkpointed first and is in the file; one in both is taken once.
+func (db *DB) viewDoc(id string, fn func(v docView) error) error {
+	for try := 0; ; try++ {
+		var p *pending
+		var deletes uint64
+		if try == 0 {
+			db.memMu.RLock()
+			p, deletes = db.pend[id], db.deletes.Load()
+			db.memMu.RUnlock()
+		} else {
+			// Raced with a Delete: wait for it to finish.
+			db.wmu.Lock()
+			p, deletes = db.pend[id], db.deletes.Load()
+			db.wmu.Unlock()
+		}
+		err := db.view(func(tx *bolt.Tx) error {
+			// A Delete (and perhaps a new document under the same id)
+			// between reading p and beginning tx would mix incarnations.
+			if deletes%2 == 1 || db.deletes.Load() != deletes {
+				return errRace
+			}
+			d, m, err := openDoc(tx, id)
+			stored := err == nil
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			tail, ok := p.tail(m.Rev)
+			if !ok {
+				return errRace
+			}
+			if !stored && len(tail) == 0 {
+				return err
+			}
+			v := docView{d: d, m: m, head: m, tail: tail, stored: stored}
+			if !stored {
+				v.m = docMeta{Meta: Meta{ID: id}}
+				v.head = docMeta{Meta: Meta{ID: id, Created: p.m.Created}}
+			}
+			if len(tail) > 0 {
+				last := tail[len(tail)-1]
+				v.head.Rev, v.head.Length, v.head.Updated = last.Rev, last.Op.TargetLen(), last.Time
+			}
+			return fn(v)
+		})
+		if errors.Is(err, errRace) && try < 10 {
+			continue
+		}
+		if errors.Is(err, errRace) {
+			return fmt.Errorf("%w: %q", ErrNotFound, id)
+		}
+		return err
+	}
+}
+
+// text rebuilds the text at rev <= v.head.Rev.
+func (v docView) text(rev uint64) (string, error) {
+	if rev <= v.m.Rev {
+		return readText(v.d, v.m, rev)
+	}
+	text, err := readText(v.d, v.m, v.m.Rev)
+	if err != nil {
+		return "", err
+	}
+	r := ot.NewBuffer(text)
+	for _, rec := range v.tail {
+		if rec.Rev > rev {
+			break
+		}
+		if err := r.Apply(rec.Op); err != nil {
+			return "", corrupt(v.m.ID, fmt.Sprintf("op %d", rec.Rev), err)
+		}
+	}
+	return r.String(), nil
+}
 
 // Load returns document id at its current revision: its newest snapshot
 // with the ops after it applied.
@@ -17,21 +110,18 @@ func (db *DB) Load(ctx context.Context, id string) (Doc, error) {
 	}
 	var d Doc
 	var m docMeta
-	err := db.view(func(tx *bolt.Tx) error {
-		dd, meta, err := openDoc(tx, id)
-		if err != nil {
-			return err
-		}
-		m = meta
-		d.Meta = m.Meta
-		d.Text, err = readText(dd, m, m.Rev)
+	err := db.viewDoc(id, func(v docView) error {
+		m = v.m
+		d.Meta = v.head.Meta
+		var err error
+		d.Text, err = v.text(v.head.Rev)
 		return err
 	})
 	if err != nil {
 		return Doc{}, err
 	}
 	// Snapshots requested before a crash or Close are asked for again here.
-	if m.Rev-m.snapRev >= uint64(db.opts.SnapshotEvery) {
+	if m.gen != 0 && m.Rev-m.snapRev >= uint64(db.opts.SnapshotEvery) {
 		db.requestSnapshot(m.ID, m.gen)
 	}
 	return d, nil
@@ -45,15 +135,12 @@ func (db *DB) TextAt(ctx context.Context, id string, rev uint64) (string, error)
 		return "", err
 	}
 	var text string
-	err := db.view(func(tx *bolt.Tx) error {
-		d, m, err := openDoc(tx, id)
-		if err != nil {
-			return err
+	err := db.viewDoc(id, func(v docView) error {
+		if rev > v.head.Rev {
+			return fmt.Errorf("%w: document %q has no revision %d (current %d)", ErrInvalid, id, rev, v.head.Rev)
 		}
-		if rev > m.Rev {
-			return fmt.Errorf("%w: document %q has no revision %d (current %d)", ErrInvalid, id, rev, m.Rev)
-		}
-		text, err = readText(d, m, rev)
+		var err error
+		text, err = v.text(rev)
 		return err
 	})
 	return text, err
@@ -136,23 +223,30 @@ func (db *DB) Ops(ctx context.Context, id string, from, to uint64) ([]Record, er
 		return nil, err
 	}
 	var recs []Record
-	err := db.view(func(tx *bolt.Tx) error {
-		d, m, err := openDoc(tx, id)
-		if err != nil {
-			return err
-		}
-		to = min(to, m.Rev)
+	err := db.viewDoc(id, func(v docView) error {
+		to = min(to, v.head.Rev)
 		if from >= to {
 			return nil
 		}
-		if from < m.cut {
-			return fmt.Errorf("%w: document %q ops after %d requested, kept only after %d", ErrPruned, id, from, m.cut)
+		if from < v.m.cut {
+			return fmt.Errorf("%w: document %q ops after %d requested, kept only after %d", ErrPruned, id, from, v.m.cut)
 		}
 		recs = make([]Record, 0, to-from)
-		return scanOps(d, m, from, to, func(r Record) error {
-			recs = append(recs, r)
-			return nil
-		})
+		if from < v.m.Rev {
+			err := scanOps(v.d, v.m, from, min(to, v.m.Rev), func(r Record) error {
+				recs = append(recs, r)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		for _, r := range v.tail {
+			if r.Rev > from && r.Rev <= to {
+				recs = append(recs, r)
+			}
+		}
+		return nil
 	})
 	return recs, err
 }
@@ -167,17 +261,27 @@ func (db *DB) ClientSeq(ctx context.Context, id, client string) (seq, rev uint64
 	if err := checkID("client", client); err != nil {
 		return 0, 0, err
 	}
-	err = db.view(func(tx *bolt.Tx) error {
-		d, _, err := openDoc(tx, id)
-		if errors.Is(err, ErrNotFound) {
-			return nil
+	err = db.viewDoc(id, func(v docView) error {
+		if v.stored {
+			var err error
+			if seq, rev, err = v.d.client(client); err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
+		// The log's record is newer unless a checkpoint moved it meanwhile.
+		for i := len(v.tail) - 1; i >= 0; i-- {
+			if r := v.tail[i]; r.Client == client && r.Seq > 0 {
+				if r.Seq > seq {
+					seq, rev = r.Seq, r.Rev
+				}
+				break
+			}
 		}
-		seq, rev, err = d.client(client)
-		return err
+		return nil
 	})
+	if errors.Is(err, ErrNotFound) {
+		return 0, 0, nil
+	}
 	return seq, rev, err
 }
 
@@ -192,8 +296,10 @@ func (db *DB) List(ctx context.Context, after string, limit int) ([]Meta, error)
 		return nil, fmt.Errorf("%w: list limit %d", ErrInvalid, limit)
 	}
 	var out []Meta
+	heads := db.logHeads(after)
 	err := db.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketIDs).Cursor()
+		ids := tx.Bucket(bucketIDs)
+		c := ids.Cursor()
 		k, _ := c.Seek([]byte(after))
 		if k != nil && string(k) == after {
 			k, _ = c.Next()
@@ -204,12 +310,38 @@ func (db *DB) List(ctx context.Context, after string, limit int) ([]Meta, error)
 			m, err := decodeMeta(id, d.meta.Get(d.metaKey()))
 			if err != nil {
 				m = docMeta{Meta: Meta{ID: id}}
+			} else if h, ok := heads[id]; ok && h.Rev > m.Rev {
+				m.Rev, m.Length, m.Updated = h.Rev, h.Length, h.Updated
 			}
 			out = append(out, m.Meta)
 		}
+		// Documents created since the last checkpoint are only in the log.
+		for id, h := range heads {
+			if ids.Get([]byte(id)) == nil {
+				out = append(out, h)
+			}
+		}
 		return nil
 	})
+	slices.SortFunc(out, func(a, b Meta) int { return strings.Compare(a.ID, b.ID) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
 	return out, err
+}
+
+// logHeads returns the head of every document with records in the log
+// whose id sorts after after.
+func (db *DB) logHeads(after string) map[string]Meta {
+	db.memMu.RLock()
+	defer db.memMu.RUnlock()
+	heads := make(map[string]Meta)
+	for id, p := range db.pend {
+		if id > after && len(p.recs) > 0 {
+			heads[id] = p.m.Meta
+		}
+	}
+	return heads
 }
 
 // Delete removes document id with its history, snapshots and client
@@ -222,13 +354,34 @@ func (db *DB) Delete(ctx context.Context, id string) error {
 	if err := checkID("document", id); err != nil {
 		return err
 	}
-	return db.update(func(tx *bolt.Tx) error {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	p := db.pend[id]
+	db.deletes.Add(1) // odd while deleting; see viewDoc
+	defer db.deletes.Add(1)
+	err := db.update(func(tx *bolt.Tx) error {
 		// A document with corrupt or missing metadata can still be
 		// deleted if it is listed.
 		d, _, err := openDoc(tx, id)
-		if errors.Is(err, ErrNotFound) && d.ids.Get([]byte(id)) == nil {
+		if errors.Is(err, ErrNotFound) && d.ids.Get([]byte(id)) == nil && (p == nil || len(p.recs) == 0) {
 			return err
+		}
+		if p != nil {
+			log := tx.Bucket(bucketLog)
+			for _, k := range p.keys {
+				if err := log.Delete(logKey(k)); err != nil {
+					return err
+				}
+			}
 		}
 		return d.deleteAll()
 	})
+	if err == nil && p != nil {
+		db.memMu.Lock()
+		db.pendRecs -= len(p.recs)
+		db.logKeys -= len(p.keys)
+		delete(db.pend, id)
+		db.memMu.Unlock()
+	}
+	return err
 }

@@ -29,20 +29,29 @@ func (db *DB) takeSnapshotRequests() map[string]uint64 {
 	return due
 }
 
-// snapLoop takes the snapshots requested by commits, off the commit path.
-// On Close it takes those still requested, so a reopened store loads fast.
-// A request lost to a crash is made again by the document's next write or
-// Load, since both compare its revision with its newest snapshot's.
-func (db *DB) snapLoop() {
-	defer db.wg.Done()
+// bgLoop checkpoints the log when it grows long and takes the snapshots
+// that checkpoints request, off the commit path. On Close, after the last
+// commit, it checkpoints what is left and takes the snapshots still
+// requested, so a reopened store has an empty log and loads fast. A
+// request lost to a crash is made again by the checkpoint after Open or
+// by the document's next Load, since both compare its revision with its
+// newest snapshot's.
+func (db *DB) bgLoop() {
+	defer db.bgWG.Done()
 	for {
 		select {
+		case <-db.ckWake:
 		case <-db.snapWake:
-		case <-db.quit:
+		case <-db.bgQuit:
+			db.checkpoint()
 			db.snapshotAll(db.takeSnapshotRequests(), false)
 			return
 		}
-		db.snapshotAll(db.takeSnapshotRequests(), false)
+		if due := db.takeSnapshotRequests(); len(due) > 0 {
+			db.snapshotAll(due, false)
+		} else {
+			db.checkpoint()
+		}
 	}
 }
 
@@ -61,6 +70,11 @@ type snapJob struct {
 // otherwise give two snapshots a revision apart.
 func (db *DB) snapshotAll(due map[string]uint64, force bool) {
 	if len(due) == 0 {
+		return
+	}
+	// Snapshots are of the per-document layout: move the log there first.
+	if err := db.checkpoint(); err != nil {
+		db.stats.snapshotErrs.Add(uint64(len(due)))
 		return
 	}
 	var jobs []snapJob
@@ -123,6 +137,13 @@ func (db *DB) putSnapshot(tx *bolt.Tx, j snapJob, now time.Time) error {
 // server with KeepFor set calls Prune now and then to also age out the
 // history of documents nobody edits. It returns how many ops it removed.
 func (db *DB) Prune(ctx context.Context) (int, error) {
+	if db.closed.Load() {
+		return 0, ErrClosed
+	}
+	// Pruning works on the per-document layout: move the log there first.
+	if err := db.checkpoint(); err != nil {
+		return 0, closedErr(err)
+	}
 	var ids []string
 	err := db.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketIDs).ForEach(func(k, _ []byte) error {

@@ -24,8 +24,13 @@ func rawDoc(t *testing.T, path, id string, fn func(d doc) error) {
 	}
 }
 
+// snapRevs reads the stored snapshots and metadata of id, after moving
+// the write-ahead log into the documents.
 func snapRevs(t testing.TB, db *DB, id string) (revs []uint64, m docMeta) {
 	t.Helper()
+	if err := db.checkpoint(); err != nil {
+		t.Fatal(err)
+	}
 	err := db.view(func(tx *bolt.Tx) error {
 		d, meta, err := openDoc(tx, id)
 		if err != nil {

@@ -14,10 +14,33 @@
 // commit), so a busy server pays one commit for many ops; a write that does
 // not continue its document's log fails alone with ErrConflict and the rest
 // of its group commits. The crash tests kill a writer process with SIGKILL
-// mid-write and prove that every acknowledged op survives exactly once and
-// that the file recovers consistent; they cannot prove that data reached the
-// platter, since the kernel still flushes its page cache after the process
-// dies. That part rests on bbolt's fdatasync.
+// mid-write and mid-checkpoint and prove that every acknowledged op
+// survives exactly once and that the file recovers consistent; they cannot
+// prove that data reached the platter, since the kernel still flushes its
+// page cache after the process dies. That part rests on bbolt's fdatasync.
+//
+// # Write-ahead log
+//
+// A group commit writes every record of the group, whatever its document,
+// into one append-only bucket "log" under a global, increasing sequence
+// number, so it dirties the log's last leaf or two (plus the pages above
+// them) however many documents it touches; writing each record into its
+// document's key range instead costs about one leaf per document and
+// commit, which capped durable throughput across many active documents.
+// Writes are validated (revision continuity, base length, growing client
+// sequence numbers) against each document's head kept in memory while it
+// has records in the log, loaded from the file on first touch.
+//
+// A checkpoint moves the whole log into the per-document layout below in
+// one transaction that also empties the log, so each document's leaf is
+// rewritten once for many ops. It runs in the background when the log holds
+// Options.CheckpointEvery records, before snapshots, on Close and, for the
+// records of a killed process, in Open before anything is served. Either
+// the checkpoint committed (records in their documents, log empty) or it did
+// not (records in the log): a crash loses and doubles nothing. Until then
+// readers merge each document's stored records with its records in the
+// log, by revision. Delete removes a document's log records in the same
+// transaction as the rest of it.
 //
 // The free-page list is not written at each commit (bbolt's
 // NoFreelistSync, not NoSync: the data and the meta page are still
@@ -26,27 +49,28 @@
 //
 // # On-disk layout
 //
-// Top-level bucket "info" holds key "format" = 2 (the file layout; values
-// carry a format byte of their own). Three more top-level buckets hold
-// every document, under keys that start with the document id (ids never
-// contain NUL, and bytes 0xFE and 0xFF never occur in UTF-8); rev is a
-// big-endian uint64, so each document's ops are contiguous and in revision
-// order:
+// Top-level bucket "info" holds key "format" = 3 (the file layout; values
+// carry a format byte of their own; a format-2 file, the same without the
+// log, is upgraded on Open). Bucket "log" holds the records not yet
+// checkpointed; three more top-level buckets hold every document, under
+// keys that start with the document id (ids never contain NUL, and bytes
+// 0xFE and 0xFF never occur in UTF-8); rev and seq are big-endian uint64,
+// so each document's ops are contiguous and in revision order:
 //
+//	log     seq                    -> document id string, rev uv, record
 //	ids     id                     -> empty (the document list)
 //	recs    id 0x00 rev            -> record of the op that produced rev
 //	recs    id 0xFE client id      -> last committed sequence number and its rev
 //	recs    id 0xFF                -> metadata
 //	snaps   id 0x00 rev            -> full text at rev
 //
-// A commit rewrites a document's newest op, its client record and its
+// A checkpoint rewrites a document's newest ops, its client records and its
 // metadata; keeping them adjacent in one bucket puts them in one leaf page
 // (two at most, unless other ids extend this one, as "notes-2" extends
-// "notes"), so a group commit over many documents writes about one leaf
-// per document, plus the branch pages above them. Snapshots, large and
-// rare, live apart so that they do not spread the ops over more pages.
-// Bucket ids changes only when a document is created or deleted and lets
-// List and Prune walk the documents without reading their ops.
+// "notes"). Snapshots, large and rare, live apart so that they do not
+// spread the ops over more pages. Bucket ids changes only when a document
+// is created (at its first checkpoint) or deleted and lets List and Prune
+// walk the documents without reading their ops.
 //
 // Values are compact binary: a format byte 0x01, then fields as unsigned
 // varints (uv), signed varints (v, Unix nanoseconds, 0 for the zero time) or
@@ -59,15 +83,18 @@
 //	snap:    length uv (code points), then the text's UTF-8 bytes to the end
 //	client:  seq uv, rev uv
 //
+// A log value has no format byte of its own: the record it ends with has.
 // gen distinguishes a document from an earlier one deleted under the same
 // id (it comes from the ids bucket's sequence). Ops with revision <= cut
 // have been pruned and a snapshot at cut exists (cut 0 means the full
-// history is kept). Lengths and positions count Unicode code points. A value that cannot be decoded makes its document
-// fail with ErrCorrupt; other documents are unaffected.
+// history is kept). Lengths and positions count Unicode code points. A
+// value that cannot be decoded makes its document fail with ErrCorrupt;
+// other documents are unaffected.
 //
-// The store takes snapshots itself, every Options.SnapshotEvery ops, in a
-// background goroutine that never holds up commits for long, so loading a
-// document costs one snapshot read plus at most about SnapshotEvery ops,
+// The store takes snapshots itself, every Options.SnapshotEvery ops (of
+// checkpointed history), in a background goroutine that never holds up
+// commits for long, so loading a document costs one snapshot read plus at
+// most about SnapshotEvery stored ops and the records still in the log,
 // whatever the length of its history.
 package storage
 
@@ -98,6 +125,9 @@ type Options struct {
 	// LockTimeout is how long Open waits for another process to release
 	// the file. Default 1 s.
 	LockTimeout time.Duration
+	// CheckpointEvery is how many records may wait in the write-ahead log
+	// before a checkpoint moves them into their documents. Default 8192.
+	CheckpointEvery int
 	// MaxBatch caps how many Append calls share one transaction. Default 1000.
 	MaxBatch int
 	// InitialMmapSize reserves address space so the file can grow without
@@ -113,6 +143,9 @@ func (o Options) withDefaults() Options {
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = time.Second
 	}
+	if o.CheckpointEvery <= 0 {
+		o.CheckpointEvery = 8192
+	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 1000
 	}
@@ -127,6 +160,7 @@ var (
 	bucketIDs   = []byte("ids")
 	bucketRecs  = []byte("recs")
 	bucketSnaps = []byte("snaps")
+	bucketLog   = []byte("log")
 	keyFormat   = []byte("format")
 )
 
@@ -137,9 +171,25 @@ type DB struct {
 	path string
 	opts Options
 
-	writes chan *write    // unbuffered: pending Appends, received by commitLoop
-	quit   chan struct{}  // closed by Close
-	wg     sync.WaitGroup // commitLoop and snapLoop
+	writes   chan *write    // unbuffered: pending Appends, received by commitLoop
+	quit     chan struct{}  // closed by Close: stops commitLoop
+	bgQuit   chan struct{}  // closed by Close after commitLoop ended: stops bgLoop
+	commitWG sync.WaitGroup // commitLoop
+	bgWG     sync.WaitGroup // bgLoop
+
+	// wmu serialises the transactions that read or change the log's
+	// in-memory index (commits, checkpoints, Delete) with the changes to
+	// it, so that a commit validates against the state on disk plus pend.
+	wmu sync.Mutex
+	// memMu guards pend and the counters below for readers; writers
+	// change them holding wmu too.
+	memMu    sync.RWMutex
+	pend     map[string]*pending // doc id -> records in the log; guarded by memMu
+	pendRecs int                 // records in pend; guarded by memMu
+	logKeys  int                 // keys in bucket log; guarded by memMu
+	logNext  uint64              // next log key; guarded by wmu
+	ckWake   chan struct{}       // capacity 1: wakes bgLoop to checkpoint
+	deletes  atomic.Uint64       // odd while a Delete runs, +2 per Delete: a seqlock for readers
 
 	closeMu sync.Mutex // serialises Close
 	closed  atomic.Bool
@@ -170,12 +220,26 @@ func Open(path string, opts Options) (*DB, error) {
 		opts:     opts,
 		writes:   make(chan *write),
 		quit:     make(chan struct{}),
+		bgQuit:   make(chan struct{}),
 		snapDue:  make(map[string]uint64),
 		snapWake: make(chan struct{}, 1),
+		pend:     make(map[string]*pending),
+		ckWake:   make(chan struct{}, 1),
 	}
-	db.wg.Add(2)
+	// Recovery: the records of the last run still in the log go into
+	// their documents before anything is served.
+	err = db.loadLog()
+	if err == nil {
+		err = db.checkpoint()
+	}
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("storage: open %s: %w", path, err)
+	}
+	db.commitWG.Add(1)
 	go db.commitLoop()
-	go db.snapLoop()
+	db.bgWG.Add(1)
+	go db.bgLoop()
 	return db, nil
 }
 
@@ -203,6 +267,9 @@ func initBuckets(b *bolt.DB) error {
 			return err
 		}
 		switch v := info.Get(keyFormat); {
+		case len(v) == 1 && v[0] == 2:
+			// Layout 2 is layout 3 without the log: upgrade in place.
+			fallthrough
 		case v == nil:
 			if err := info.Put(keyFormat, []byte{fileFormat}); err != nil {
 				return err
@@ -210,7 +277,7 @@ func initBuckets(b *bolt.DB) error {
 		case len(v) != 1 || v[0] != fileFormat:
 			return fmt.Errorf("%w: unknown file format %x", ErrCorrupt, v)
 		}
-		for _, name := range [][]byte{bucketIDs, bucketRecs, bucketSnaps} {
+		for _, name := range [][]byte{bucketIDs, bucketRecs, bucketSnaps, bucketLog} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -232,7 +299,9 @@ func (db *DB) Close() error {
 	}
 	db.closed.Store(true)
 	close(db.quit)
-	db.wg.Wait()
+	db.commitWG.Wait()
+	close(db.bgQuit)
+	db.bgWG.Wait()
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("storage: close: %w", err)
 	}

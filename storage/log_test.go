@@ -1,0 +1,159 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// storedRev is document id's revision in the per-document layout, not
+// counting records still in the log.
+func storedRev(t *testing.T, db *DB, id string) uint64 {
+	t.Helper()
+	var rev uint64
+	db.view(func(tx *bolt.Tx) error {
+		_, m, _ := openDoc(tx, id)
+		rev = m.Rev
+		return nil
+	})
+	return rev
+}
+
+// TestReadThroughLog: every reader sees records whether they are still in
+// the write-ahead log, already checkpointed, or split between the two.
+func TestReadThroughLog(t *testing.T) {
+	opts := Options{CheckpointEvery: 1 << 30, SnapshotEvery: 1 << 30}
+	db, _ := openTemp(t, opts)
+	appendInserts(t, db, "a", "c", 0, 10)
+	appendInserts(t, db, "b", "c", 0, 3)
+	if err := db.checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	appendInserts(t, db, "a", "c", 10, 5) // a: 10 stored, 5 in the log
+	appendInserts(t, db, "new", "c", 0, 2)
+	if got := storedRev(t, db, "a"); got != 10 {
+		t.Fatalf("a stored at rev %d, want 10 (the rest in the log)", got)
+	}
+	if got := storedRev(t, db, "new"); got != 0 {
+		t.Fatalf("new stored at rev %d, want only in the log", got)
+	}
+
+	check := func(t *testing.T, db *DB, revs map[string]int) {
+		t.Helper()
+		for id, rev := range revs {
+			d, err := db.Load(ctx, id)
+			if err != nil || d.Rev != uint64(rev) || d.Text != tokensText(id, rev) || d.Length != tokensLen(id, rev) {
+				t.Errorf("Load(%s) = %+v, %v; want rev %d", id, d, err, rev)
+			}
+			recs, err := db.Ops(ctx, id, 1, uint64(rev))
+			if err != nil || len(recs) != rev-1 {
+				t.Fatalf("Ops(%s, 1, %d) = %d records, %v", id, rev, len(recs), err)
+			}
+			for i, r := range recs {
+				if r.Rev != uint64(i+2) || r.Seq != r.Rev {
+					t.Errorf("Ops(%s)[%d] = rev %d seq %d", id, i, r.Rev, r.Seq)
+				}
+			}
+			for at := 0; at <= rev; at++ {
+				if got, err := db.TextAt(ctx, id, uint64(at)); err != nil || got != tokensText(id, at) {
+					t.Errorf("TextAt(%s, %d) = %q, %v", id, at, got, err)
+				}
+			}
+			if seq, crev, err := db.ClientSeq(ctx, id, "c"); err != nil || seq != uint64(rev) || crev != uint64(rev) {
+				t.Errorf("ClientSeq(%s) = %d, %d, %v; want %d", id, seq, crev, err, rev)
+			}
+		}
+		metas, err := db.List(ctx, "", 10)
+		if err != nil || len(metas) != len(revs) {
+			t.Fatalf("List = %+v, %v; want %d documents", metas, err, len(revs))
+		}
+		for i, m := range metas {
+			if i > 0 && metas[i-1].ID >= m.ID {
+				t.Errorf("List out of order: %+v", metas)
+			}
+			if m.Rev != uint64(revs[m.ID]) || m.Length != tokensLen(m.ID, revs[m.ID]) {
+				t.Errorf("List entry %+v, want rev %d", m, revs[m.ID])
+			}
+		}
+		if metas, _ := db.List(ctx, "a", 1); len(metas) != 1 || metas[0].ID != "b" {
+			t.Errorf("List after a, limit 1 = %+v, want b", metas)
+		}
+	}
+	check(t, db, map[string]int{"a": 15, "b": 3, "new": 2})
+
+	// A resubmitted sequence number is refused, from the log as from the file.
+	n := tokensLen("a", 15)
+	if err := db.Append(ctx, "a", []Record{{Rev: 16, Op: insertOp(n, n, "x"), Client: "c", Seq: 15}}); !errors.Is(err, ErrConflict) {
+		t.Errorf("resubmitted seq in the log: Append = %v, want ErrConflict", err)
+	}
+
+	// Deleting drops the log's records too: a document only in the log,
+	// and one split between log and file.
+	for _, id := range []string{"new", "a"} {
+		if err := db.Delete(ctx, id); err != nil {
+			t.Fatalf("Delete(%s): %v", id, err)
+		}
+		if _, err := db.Load(ctx, id); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Load(%s) after Delete = %v, want ErrNotFound", id, err)
+		}
+	}
+	appendInserts(t, db, "a", "c", 0, 2) // a new incarnation
+	check(t, db, map[string]int{"a": 2, "b": 3})
+
+	// Close moves the log into the documents; Open finds it empty.
+	db = reopen(t, db, opts)
+	db.memMu.RLock()
+	keys, docs := db.logKeys, len(db.pend)
+	db.memMu.RUnlock()
+	if keys != 0 || docs != 0 {
+		t.Errorf("after reopen: %d log keys, %d documents in the log", keys, docs)
+	}
+	check(t, db, map[string]int{"a": 2, "b": 3})
+}
+
+// TestReadWhileCheckpointing: readers never see a revision twice, a gap or
+// a text that does not match its revision while checkpoints constantly
+// move records from the log into the documents.
+func TestReadWhileCheckpointing(t *testing.T) {
+	db, _ := openTemp(t, Options{CheckpointEvery: 3, SnapshotEvery: 5})
+	const docs, perDoc = 4, 60
+	var writers, readers sync.WaitGroup
+	var done atomic.Bool
+	for d := range docs {
+		id := fmt.Sprintf("d%d", d)
+		writers.Go(func() { appendInserts(t, db, id, "c", 0, perDoc) })
+		readers.Go(func() {
+			for !done.Load() {
+				doc, err := db.Load(ctx, id)
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				if err != nil || doc.Text != tokensText(id, int(doc.Rev)) {
+					t.Errorf("Load(%s) = rev %d %q, %v", id, doc.Rev, doc.Text, err)
+					return
+				}
+				recs, err := db.Ops(ctx, id, 0, doc.Rev)
+				if err != nil || len(recs) != int(doc.Rev) {
+					t.Errorf("Ops(%s, 0, %d) = %d records, %v", id, doc.Rev, len(recs), err)
+					return
+				}
+				for i, r := range recs {
+					if r.Rev != uint64(i+1) {
+						t.Errorf("Ops(%s)[%d].Rev = %d", id, i, r.Rev)
+						return
+					}
+				}
+			}
+		})
+	}
+	writers.Wait()
+	done.Store(true)
+	readers.Wait()
+	if s := db.Stats(); s.Checkpoints == 0 {
+		t.Errorf("no checkpoint ran")
+	}
+}
