@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
-	"unicode/utf8"
 
 	"github.com/collabd/collab/collab/client"
 	"github.com/collabd/collab/ot"
@@ -100,12 +100,23 @@ func (s *clientSystem) open(ctx context.Context, doc, id string) (session, error
 	return &clientSession{wireLog: wl, conn: conn, doc: d}, nil
 }
 
+// Edit reads the length the client keeps rather than counting the text's
+// code points, which would cost the load generator O(document) per edit. A
+// remote op landing between Len and Apply changes the length: Apply then
+// fails, changing nothing, and the edit is chosen again.
 func (cs *clientSession) Edit(choose func(n int) (pos, del int, ins string)) error {
-	return cs.doc.Edit(func(text string) (ot.Op, error) {
-		n := utf8.RuneCountInString(text)
+	for try := 0; ; try++ {
+		n := cs.doc.Len()
 		pos, del, ins := choose(n)
-		return buildOp(n, pos, del, ins)
-	})
+		op, err := buildOp(n, pos, del, ins)
+		if err != nil {
+			return err
+		}
+		err = cs.doc.Apply(op)
+		if err == nil || try == 9 || !errors.Is(err, ot.ErrBaseLength) {
+			return err
+		}
+	}
 }
 
 // buildOp returns the op deleting del code points at pos and inserting ins,
