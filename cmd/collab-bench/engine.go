@@ -18,6 +18,7 @@ import (
 // workload is what the editors do.
 type workload struct {
 	docs, editors int
+	typists       int     // editors per document that type (the first ones); the rest only receive
 	rate          float64 // edits per second per editor; 0: as fast as acks allow
 	duration      time.Duration
 	seed          uint64
@@ -202,6 +203,8 @@ type editor struct {
 	rng  *rand.Rand
 	stop <-chan struct{} // closed when typing ends
 
+	typist bool // it types; otherwise it only receives
+
 	wasOffline bool
 	made       atomic.Int64 // edits made while typing; read by the report
 }
@@ -211,16 +214,19 @@ func (ed *editor) run(ctx context.Context) {
 	var timer *time.Timer
 	var next time.Time
 	var interval time.Duration
-	if ed.e.wl.rate > 0 {
+	switch {
+	case !ed.typist:
+		// A reader: it only handles what arrives.
+	case ed.e.wl.rate > 0:
 		interval = time.Duration(float64(time.Second) / ed.e.wl.rate)
 		next = ed.e.t0.Add(time.Duration(ed.rng.Int64N(int64(interval)))) // spread editors evenly
 		timer = time.NewTimer(time.Until(next))
 		defer timer.Stop()
 		tick = timer.C
-	} else {
+	default:
 		ed.edit()
 	}
-	typing := true
+	typing := ed.typist
 	stop := ed.stop
 	events := ed.s.Events()
 	for {

@@ -44,7 +44,7 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	for i, d := range docs {
 		for j, s := range d.sessions {
 			stream := uint64(i*wl.editors + j)
-			ed := &editor{e: e, d: d, s: s, stop: stop,
+			ed := &editor{e: e, d: d, s: s, stop: stop, typist: j < wl.typists,
 				gen: newEditGen(wl.seed, stream, wl.maxLen),
 				rng: rand.New(rand.NewPCG(wl.seed^0x9e3779b97f4a7c15, stream))}
 			editors = append(editors, ed)
@@ -278,6 +278,7 @@ func (e *engine) report(tgt *target, docs []*docState, window time.Duration, atE
 		Mode:             "edits",
 		Docs:             e.wl.docs,
 		Editors:          e.wl.editors,
+		Typists:          e.wl.typists,
 		Connections:      e.wl.docs * e.wl.editors,
 		Rate:             e.wl.rate,
 		Seed:             e.wl.seed,

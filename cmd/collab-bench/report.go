@@ -23,6 +23,8 @@ type report struct {
 	Trace                string            `json:"trace,omitempty"`
 	Docs                 int               `json:"docs"`
 	Editors              int               `json:"editors_per_doc"`
+	Typists              int               `json:"typists_per_doc"`
+	EditorsWhoTyped      int               `json:"editors_who_typed"`
 	Connections          int               `json:"connections"`
 	Rate                 float64           `json:"rate_per_editor"` // 0: as fast as acks allow
 	Seed                 uint64            `json:"seed"`
@@ -108,12 +110,19 @@ func thisMachine() machine {
 // the typing window overran, or some editor made far fewer edits than its
 // rate asks. Latencies of such a run include the generator's own delays.
 func (r *report) noteLag(wl workload, window time.Duration, eds []*editor) {
-	if len(eds) == 0 {
-		return
+	r.FewestEdits = -1
+	for _, ed := range eds {
+		n := ed.made.Load()
+		if n > 0 {
+			r.EditorsWhoTyped++
+		}
+		if ed.typist && (r.FewestEdits < 0 || n < r.FewestEdits) {
+			r.FewestEdits = n
+		}
 	}
-	r.FewestEdits = eds[0].made.Load()
-	for _, ed := range eds[1:] {
-		r.FewestEdits = min(r.FewestEdits, ed.made.Load())
+	if r.FewestEdits < 0 {
+		r.FewestEdits = 0
+		return
 	}
 	if window > wl.duration+wl.duration/20+time.Second {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("the typing window took %.1f s for %s asked: the load generator fell behind (its goroutines waited for CPU), so latencies include its own delays", window.Seconds(), wl.duration))
@@ -155,7 +164,11 @@ func writeTable(w io.Writer, r *report) {
 	if r.Mode == "trace" {
 		fmt.Fprintf(w, "workload\ttrace %s, one typist, %s\n", r.Trace, rate)
 	} else {
-		fmt.Fprintf(w, "workload\t%d docs × %d editors (%d connections), %s, seed %d\n", r.Docs, r.Editors, r.Connections, rate, r.Seed)
+		typists := ""
+		if r.Typists > 0 && r.Typists < r.Editors {
+			typists = fmt.Sprintf(" of whom %d type (%d did)", r.Typists, r.EditorsWhoTyped)
+		}
+		fmt.Fprintf(w, "workload\t%d docs × %d editors (%d connections)%s, %s, seed %d\n", r.Docs, r.Editors, r.Connections, typists, rate, r.Seed)
 	}
 	fmt.Fprintf(w, "duration\t%.1f s (connecting took %.1f s)\n", r.DurationS, r.ConnectS)
 	fmt.Fprintf(w, "edits\t%d\t%.1f/s\n", r.Edits, r.EditsPerSec)

@@ -50,7 +50,9 @@ pasting a few words (5%); documents are trimmed around -max-len code points.
 With -rate R each editor edits R times a second (phases spread evenly); with
 -rate 0 it edits as fast as acks allow: the next edit is made when the last
 is acknowledged. As in every OT client, one submit is in flight per document
-and edits made meanwhile are composed into the next submit.
+and edits made meanwhile are composed into the next submit. With -typists N
+only the first N editors of each document type; the others only receive
+(a crowded document: -docs 1 -editors 1000 -typists 20).
 
 Figures.
   edits/s         local edits made, per second of the typing window
@@ -82,6 +84,7 @@ type options struct {
 	serverPID int
 	docs      int
 	editors   int
+	typists   int
 	rate      float64
 	duration  time.Duration
 	seed      uint64
@@ -110,6 +113,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.serverPID, "server-pid", 0, "pid of the server given by URL, to read its CPU and RSS from /proc")
 	fs.IntVar(&o.docs, "docs", 10, "documents")
 	fs.IntVar(&o.editors, "editors", 4, "editors per document, each with its own connection")
+	fs.IntVar(&o.typists, "typists", 0, "editors per document that type; the others only receive (0: all)")
 	fs.Float64Var(&o.rate, "rate", 2, "edits per second per editor; 0: as fast as acks allow")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long the editors type")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed of the edits")
@@ -133,6 +137,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	switch {
 	case o.docs < 1 || o.editors < 1:
 		return nil, fmt.Errorf("-docs and -editors must be at least 1")
+	case o.typists < 0 || o.typists > o.editors:
+		return nil, fmt.Errorf("-typists must be between 0 (all) and -editors")
 	case o.rate < 0:
 		return nil, fmt.Errorf("-rate must not be negative")
 	case o.duration <= 0 && o.trace == "":
@@ -259,8 +265,12 @@ func newRunID() string {
 }
 
 func (o *options) workload() workload {
+	typists := o.typists
+	if typists == 0 {
+		typists = o.editors
+	}
 	return workload{
-		docs: o.docs, editors: o.editors, rate: o.rate, duration: o.duration,
+		docs: o.docs, editors: o.editors, typists: typists, rate: o.rate, duration: o.duration,
 		seed: o.seed, maxLen: o.maxLen, drain: o.drain, dialers: o.dialers, runID: newRunID(),
 	}
 }

@@ -78,6 +78,24 @@ func TestEditsAtRateWithBaseline(t *testing.T) {
 	}
 }
 
+func TestTypists(t *testing.T) {
+	// One typist in each document of four editors: the other three only
+	// receive, so each ack is three deliveries and two editors typed.
+	r, _ := runJSON(t, "-server", "inproc", "-docs", "2", "-editors", "4", "-typists", "1", "-rate", "0", "-duration", "500ms")
+	if r.Acks == 0 || r.Converged == nil || !*r.Converged {
+		t.Fatalf("acks %d converged %v (%s): want acks and convergence", r.Acks, r.Converged, r.ConvergeNote)
+	}
+	if r.Typists != 1 || r.EditorsWhoTyped != 2 {
+		t.Errorf("typists %d, editors who typed %d; want 1 and 2", r.Typists, r.EditorsWhoTyped)
+	}
+	if r.SubmitToOthers.Count != 3*int(r.Acks) {
+		t.Errorf("deliveries measured %d, want 3 × %d acks", r.SubmitToOthers.Count, r.Acks)
+	}
+	if r.FewestEdits == 0 {
+		t.Errorf("fewest edits by a typist = 0, want the typists' count, not the readers'")
+	}
+}
+
 func TestMemoryStore(t *testing.T) {
 	r, _ := runJSON(t, "-server", "inproc-mem", "-docs", "2", "-editors", "2", "-rate", "0", "-duration", "300ms")
 	if r.Acks == 0 || r.Converged == nil || !*r.Converged {
@@ -127,6 +145,8 @@ func TestFlagErrors(t *testing.T) {
 	tests := [][]string{
 		{"-docs", "0"},
 		{"-rate", "-1"},
+		{"-editors", "4", "-typists", "5"},
+		{"-typists", "-1"},
 		{"-server", "ftp://x"},
 		{"extra"},
 	}
