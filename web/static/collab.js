@@ -4,6 +4,12 @@
 //   <collab-editor server="https://collab.example" doc="notes"
 //                  name="Ada" color="#d33" token="…" readonly></collab-editor>
 //
+// `server` may list several URLs of one service, separated by spaces or
+// commas (server="https://a.collab.example https://b.collab.example"): the
+// nodes of a cluster. The editor connects to the first and, when a
+// connection fails, moves to the next, keeping its unsent edits. Without
+// `server`, the origin this script was loaded from.
+//
 // It renders in light DOM a labelled textarea (`collab-editor textarea`),
 // a status line and the people present. Events (bubbling, composed):
 //   collab-change   {text, local}             the text changed

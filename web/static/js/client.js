@@ -13,10 +13,22 @@
 // sessionStorage), a client with nothing pending continues under a fresh id;
 // one with pending edits stops with an error, as their seqs may collide.
 //
+// Several servers: `server` may list several URLs of one service (nodes of
+// a cluster, which all serve every document). The client connects to the
+// first; when a connection fails or the server drops it, the next attempt,
+// after the same backoff, goes to the next URL, round the list. The client
+// id, the pending edits and their seqs go along: resuming on another node is
+// an ordinary reconnect. A resync the client asks for itself stays on the
+// same server. An `unavailable` error (the store could not commit, or the
+// server is stopping) keeps the edits and retries them, on the next server,
+// with a backoff that keeps growing until a submit is acknowledged.
+//
 // Events (EventTarget; `detail` carries the data):
 //   change   {op, local, client, name}   the text changed (op in code points)
 //   status   {state, pending, rev, message}
 //            state: connecting | synced | saving | offline | readonly | error
+//            message: the error's text; with offline, 'server unavailable'
+//            while the service cannot commit (else empty)
 //   presence {peers}                      carets or the list of editors changed
 //   error    {code, message}              the server refused something
 
@@ -39,6 +51,20 @@ export function randomId() {
   return 'c-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+// parseServers turns the server option into a list of http(s) URLs without
+// trailing slashes: one URL, an array of them, or a string listing several
+// separated by spaces or commas. Duplicates are dropped; order is kept.
+export function parseServers(server) {
+  const list = Array.isArray(server) ? server : String(server ?? '').split(/[\s,]+/);
+  const out = [];
+  for (const item of list) {
+    const u = String(item ?? '').trim().replace(/\/+$/, '');
+    if (u && !out.includes(u)) out.push(u);
+  }
+  if (out.length === 0) throw new Error('client: no server URL');
+  return out;
+}
+
 // wsURL turns the server's http(s) URL into the WebSocket URL.
 export function wsURL(server) {
   const u = new URL(server);
@@ -54,14 +80,19 @@ function safeStorage(get) {
 }
 
 export class DocClient extends EventTarget {
-  // opts: server (http URL), doc, name, color, token, readonly;
+  // opts: server (http URL, or several: see parseServers), doc, name,
+  // color, token, readonly;
   // for tests: WebSocket, storage, session, random, setTimeout, clearTimeout,
   // setInterval (null: no heartbeat), clearInterval, now, schedule (runs a
   // function after the current task; default queueMicrotask), page (the
   // window whose pagehide and visibilitychange save the record; null: none).
   constructor(opts) {
     super();
-    this.server = String(opts.server).replace(/\/+$/, '');
+    this.servers = parseServers(opts.server);
+    this.serverIndex = 0; // the server connected to, or tried next
+    // The service the saved records and the client id belong to: the same
+    // for any order of the URLs, and for one URL just that URL.
+    this.service = [...this.servers].sort().join(' ');
     this.doc = opts.doc;
     this.name = opts.name || '';
     this.color = opts.color || '';
@@ -97,6 +128,8 @@ export class DocClient extends EventTarget {
     this.timer = null;
     this.closed = false;
     this.fatal = false;      // an error that reconnecting cannot fix
+    this.stay = false;       // the next reconnect stays on this server (a resync we asked for)
+    this.unavailable = false; // the server could not commit: back off until an ack
     this.presenceWanted = null; // {anchor, head} in local positions, sent when joined
     this.heartbeat = null;
     this.dirty = false;        // the saved record is behind a local edit, an ack or a join
@@ -122,15 +155,18 @@ export class DocClient extends EventTarget {
     return this;
   }
 
+  // server is the URL connected to, or to be tried next.
+  get server() { return this.servers[this.serverIndex]; }
+
   get pendingCount() {
     return (this.inflight ? this.inflight.count : 0) + (this.buffer ? this.buffer.count : 0);
   }
 
   // ---- identity and persistence ----
 
-  storeKey(client) { return `${STORE_PREFIX}${this.server}|${this.doc}|${client}`; }
+  storeKey(client) { return `${STORE_PREFIX}${this.service}|${this.doc}|${client}`; }
 
-  idKey() { return `${ID_PREFIX}${this.server}|${this.doc}`; }
+  idKey() { return `${ID_PREFIX}${this.service}|${this.doc}`; }
 
   pickClientId() {
     let id = null;
@@ -157,7 +193,7 @@ export class DocClient extends EventTarget {
   adoptOrphan() {
     const st = this.storage;
     if (!st) return null;
-    const prefix = `${STORE_PREFIX}${this.server}|${this.doc}|`;
+    const prefix = `${STORE_PREFIX}${this.service}|${this.doc}|`;
     try {
       for (let i = 0; i < st.length; i++) {
         const k = st.key(i);
@@ -260,7 +296,8 @@ export class DocClient extends EventTarget {
   connect() {
     if (this.closed) return;
     this.joined = false;
-    this.setState(this.attempt === 0 ? 'connecting' : 'offline');
+    this.stay = false;
+    this.setState(this.attempt === 0 ? 'connecting' : 'offline', this.offlineMessage());
     let ws;
     try {
       ws = new this.WS(wsURL(this.server));
@@ -321,12 +358,27 @@ export class DocClient extends EventTarget {
 
   scheduleReconnect() {
     if (this.closed || this.timer) return;
+    // A connection that failed or that the server dropped: try the next
+    // server (a resync we asked for stays; the server is fine).
+    if (!this.stay) this.serverIndex = (this.serverIndex + 1) % this.servers.length;
+    this.stay = false;
     // Exponential backoff with jitter: half the delay fixed, half random.
     const base = Math.min(this.maxBackoff, 500 * 2 ** Math.min(this.attempt, 16));
     const delay = base / 2 + this.random() * (base / 2);
     this.attempt++;
-    this.setState('offline');
+    this.setState('offline', this.offlineMessage());
     this.timer = this.setTimeout(() => { this.timer = null; this.connect(); }, delay);
+  }
+
+  // resync closes the connection to rejoin on the same server.
+  resync() {
+    if (!this.ws) return;
+    this.stay = true;
+    this.ws.close(4000, 'resync');
+  }
+
+  offlineMessage() {
+    return this.unavailable ? 'server unavailable' : '';
   }
 
   // reconnectNow skips the backoff wait (the browser came back online).
@@ -382,7 +434,9 @@ export class DocClient extends EventTarget {
   }
 
   onJoined(msg) {
-    this.attempt = 0;
+    // After an `unavailable`, a join proves little: the backoff keeps
+    // growing until a submit is acknowledged (or nothing waits for one).
+    if (!this.unavailable) this.attempt = 0;
     this.readonly = this.wantReadOnly || !!msg.readonly;
     if (typeof msg.text === 'string') {
       this.onJoinedText(msg);
@@ -407,6 +461,7 @@ export class DocClient extends EventTarget {
     this.known = true;
     this.lastSeq = Math.max(this.lastSeq, msg.seq || 0);
     this.joined = true;
+    if (!this.inflight && !this.buffer) this.recovered();
     this.save();
     if (this.inflight) {
       // Resubmit under the original number: the server applies it at most once.
@@ -443,6 +498,13 @@ export class DocClient extends EventTarget {
     this.transformPending(change);
   }
 
+  // recovered ends an `unavailable` episode: the server commits again.
+  recovered() {
+    if (!this.unavailable) return;
+    this.unavailable = false;
+    this.attempt = 0;
+  }
+
   pendingOp() {
     if (this.inflight && this.buffer) return ot.compose(this.inflight.op, this.buffer.op);
     if (this.inflight) return this.inflight.op;
@@ -452,6 +514,7 @@ export class DocClient extends EventTarget {
 
   onAck(seq, rev) {
     if (!this.inflight || seq !== this.inflight.seq) return;
+    this.recovered();
     this.serverText = ot.apply(this.serverText, this.inflight.op);
     this.serverRev = rev;
     this.inflight = null;
@@ -553,10 +616,17 @@ export class DocClient extends EventTarget {
           this.dispatchEvent(new CustomEvent('status', { detail: this.statusDetail('Your last edit was refused: ' + msg.message) }));
         }
         break;
+      case 'unavailable':
+        // The store could not commit, or the server is stopping: nothing
+        // changed. Keep every edit and resubmit it after a backoff, on the
+        // next server, under the same seqs.
+        this.unavailable = true;
+        if (this.ws) this.ws.close(4000, 'unavailable');
+        break;
       default:
-        // rev_too_old, future_rev, not_joined, unavailable, internal…:
-        // reconnect and resume; pending edits are resubmitted.
-        if (this.ws) this.ws.close(4000, 'resync');
+        // rev_too_old, future_rev, not_joined, internal…: reconnect to the
+        // same server and resume; pending edits are resubmitted.
+        this.resync();
     }
   }
 
@@ -564,7 +634,7 @@ export class DocClient extends EventTarget {
   fail(code, message, resync) {
     if (resync) {
       this.known = false; // rejoin without a revision: a full text, pending edits rebased
-      if (this.ws) this.ws.close(4000, 'resync');
+      this.resync();
       return;
     }
     this.fatal = true;
@@ -649,7 +719,7 @@ export class DocClient extends EventTarget {
 
   updateState() {
     if (this.state === 'error' && this.fatal) return;
-    if (!this.joined) this.setState(this.attempt === 0 ? 'connecting' : 'offline');
+    if (!this.joined) this.setState(this.attempt === 0 ? 'connecting' : 'offline', this.offlineMessage());
     else if (this.readonly) this.setState('readonly');
     else if (this.pendingCount > 0) this.setState('saving');
     else this.setState('synced');
@@ -679,7 +749,10 @@ export function describeStatus(d) {
     case 'connecting': return 'Connecting…';
     case 'synced': return 'All changes saved';
     case 'saving': return `Saving ${edits(n)}…`;
-    case 'offline': return n > 0 ? `Offline — ${edits(n)} not yet saved` : 'Offline — reconnecting…';
+    case 'offline': {
+      const why = d.message ? `Offline (${d.message})` : 'Offline';
+      return n > 0 ? `${why} — ${edits(n)} not yet saved` : `${why} — reconnecting…`;
+    }
     case 'readonly': return 'Read only';
     case 'error': return d.message ? `Error: ${d.message}` : 'Error';
     default: return d.state;
