@@ -17,13 +17,14 @@ import (
 
 // clientSystem drives collabd through the Go client package.
 type clientSystem struct {
-	maxRate float64 // client.Options.MaxRate
+	maxRate float64   // client.Options.MaxRate
+	src     *addrPool // source addresses of the connections; nil: the kernel's choice
 	wsURL   string  // ws://host:port/ws
 	httpURL string  // http://host:port
 	http    *http.Client
 }
 
-func newClientSystem(base string, maxRate float64) *clientSystem {
+func newClientSystem(base string, maxRate float64, src *addrPool) *clientSystem {
 	u, _ := url.Parse(base)
 	ws := *u
 	ws.Scheme = map[string]string{"https": "wss"}[u.Scheme]
@@ -33,6 +34,7 @@ func newClientSystem(base string, maxRate float64) *clientSystem {
 	ws.Path = "/ws"
 	return &clientSystem{
 		maxRate: maxRate,
+		src:     src,
 		wsURL:   ws.String(),
 		httpURL: u.Scheme + "://" + u.Host,
 		http:    &http.Client{Timeout: 30 * time.Second},
@@ -78,7 +80,7 @@ func (s *clientSystem) open(ctx context.Context, doc, id string) (session, error
 	wl := newWireLog()
 	conn, err := client.Dial(ctx, s.wsURL, client.Options{
 		Dialer: &websocket.Dialer{
-			NetDialContext:  tapDial(wl),
+			NetDialContext:  tapDial(wl, s.src),
 			ReadBufferSize:  4096,
 			WriteBufferSize: 4096,
 		},

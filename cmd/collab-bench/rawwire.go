@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -24,8 +25,14 @@ type rawSystem struct {
 	dialer *websocket.Dialer
 }
 
-func newRawSystem(wsURL string) *rawSystem {
-	return &rawSystem{url: wsURL, dialer: &websocket.Dialer{ReadBufferSize: 4096, WriteBufferSize: 4096}}
+func newRawSystem(wsURL string, src *addrPool) *rawSystem {
+	return &rawSystem{url: wsURL, dialer: &websocket.Dialer{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return src.dialer().DialContext(ctx, network, addr)
+		},
+	}}
 }
 
 func (s *rawSystem) close() {}

@@ -99,6 +99,7 @@ type options struct {
 	cpuProf   string
 	quiet     bool
 	maxRate   float64
+	src       *addrPool // -source-addrs
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -128,7 +129,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of this process to this file")
 	fs.BoolVar(&o.quiet, "q", false, "no progress lines")
 	fs.Float64Var(&o.maxRate, "client-rate", 0, "most messages per second each client sends (client.Options.MaxRate); 0: the client's default (100/s, under collabd's default limit of 200/s) for a server given by URL, unlimited for inproc servers, whose limit is lifted")
+	srcAddrs := fs.String("source-addrs", "", "bind client connections to these loopback source addresses, round-robin: a list of addresses and ranges (127.0.0.2-127.0.0.9) or a count N (127.0.0.1 to 127.0.0.N); one address has about 28,000 ephemeral ports")
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	var err error
+	if o.src, err = parseSourceAddrs(*srcAddrs); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -228,7 +234,7 @@ func startTarget(o *options, fdLimit uint64) (*target, error) {
 		if rate == 0 {
 			rate = -1 // the in-process server's rate limit is lifted
 		}
-		sys := newClientSystem(l.base, rate)
+		sys := newClientSystem(l.base, rate, o.src)
 		name := "collabd (in process)"
 		if mem {
 			name = "collabd (in process, memory store)"
@@ -243,7 +249,7 @@ func startTarget(o *options, fdLimit uint64) (*target, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &target{name: "baseline hub (in process)", sys: newRawSystem(wsURL(l.base)), pid: os.Getpid(),
+		return &target{name: "baseline hub (in process)", sys: newRawSystem(wsURL(l.base), o.src), pid: os.Getpid(),
 			inprocess: true, stop: l.stop}, nil
 	}
 	if !strings.HasPrefix(o.server, "http://") && !strings.HasPrefix(o.server, "https://") {
@@ -252,7 +258,7 @@ func startTarget(o *options, fdLimit uint64) (*target, error) {
 	if err := checkFDs(need, fdLimit); err != nil {
 		return nil, err
 	}
-	sys := newClientSystem(o.server, o.maxRate)
+	sys := newClientSystem(o.server, o.maxRate, o.src)
 	return &target{name: "collabd at " + o.server, sys: sys, pid: o.serverPID, stop: sys.close}, nil
 }
 

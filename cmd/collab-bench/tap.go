@@ -51,10 +51,11 @@ func (l *wireLog) OpAt(rev uint64) (time.Time, bool) { return l.take(l.ops, rev)
 
 // tapDial returns a dial function whose connections log the submits
 // written and the acks and ops read through them.
-func tapDial(log *wireLog) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	var d net.Dialer
+// Each connection (a reconnection too) takes the next source address of
+// src, if any.
+func tapDial(log *wireLog, src *addrPool) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := d.DialContext(ctx, network, addr)
+		c, err := src.dialer().DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}

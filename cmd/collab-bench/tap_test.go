@@ -35,7 +35,7 @@ func TestFrameTapSplitWrites(t *testing.T) {
 	var wire bytes.Buffer
 	log := newWireLog()
 	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (c netConn, err error) {
-		c, err = tapDial(log)(ctx, network, addr)
+		c, err = tapDial(log, nil)(ctx, network, addr)
 		if err == nil {
 			c = &recordConn{netConn: c, w: &wire}
 		}
