@@ -19,8 +19,8 @@ import (
 type clientSystem struct {
 	maxRate float64   // client.Options.MaxRate
 	src     *addrPool // source addresses of the connections; nil: the kernel's choice
-	wsURL   string  // ws://host:port/ws
-	httpURL string  // http://host:port
+	wsURL   string    // ws://host:port/ws
+	httpURL string    // http://host:port
 	http    *http.Client
 }
 
