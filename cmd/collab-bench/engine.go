@@ -26,6 +26,7 @@ type workload struct {
 	drain         time.Duration // how long to wait for the last acks and deliveries
 	dialers       int           // connections opened at once
 	runID         string        // makes document and client ids unique per run
+	readers       string        // client of the editors that do not type: go or wire
 }
 
 // docState tracks one document's editors and correlates acks with
@@ -53,8 +54,11 @@ type revEntry struct {
 type engine struct {
 	wl  workload
 	sys system
-	t0  time.Time // typing starts
-	log io.Writer
+	// openReader, if set, opens the editors that do not type (by default
+	// they are opened like the others, with sys.open).
+	openReader func(ctx context.Context, doc, id string) (session, error)
+	t0         time.Time // typing starts
+	log        io.Writer
 
 	edits, acks, deliveries atomic.Int64
 	reconnects, errs        atomic.Int64
@@ -149,7 +153,11 @@ func (e *engine) connect(ctx context.Context) ([]*docState, error) {
 				}
 				d, ed := docs[k/e.wl.editors], k%e.wl.editors
 				client := fmt.Sprintf("b%s-%d-%d", e.wl.runID, k/e.wl.editors, ed)
-				s, err := e.sys.open(ctx, d.id, client)
+				open := e.sys.open
+				if ed >= e.wl.typists && e.openReader != nil {
+					open = e.openReader
+				}
+				s, err := open(ctx, d.id, client)
 				if err != nil {
 					errOnce.Do(func() { firstErr = fmt.Errorf("connect editor %d of %s: %w%s", ed, d.id, err, hint(err)); cancel() })
 					return

@@ -20,6 +20,13 @@ import (
 func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) (*report, error) {
 	wl := o.workload()
 	e := &engine{wl: wl, sys: tgt.sys, log: progress}
+	if o.readers == "wire" {
+		cs, ok := tgt.sys.(*clientSystem)
+		if !ok {
+			return nil, fmt.Errorf("-readers wire: %s is not collabd", tgt.name)
+		}
+		e.openReader = cs.openReader
+	}
 	connStart := time.Now()
 	docs, err := e.connect(ctx)
 	if err != nil {
@@ -229,7 +236,7 @@ func checkConvergence(ctx context.Context, sys system, docs []*docState) converg
 					if bad != "" {
 						break
 					}
-					if got, _ := s.Text(); got != want {
+					if got, ok := s.Text(); ok && got != want { // a wire reader keeps no text
 						bad = fmt.Sprintf("%s: editor %d has %d code points, the server %d", d.id, i, runeCount(got), runeCount(want))
 					}
 				}
@@ -279,6 +286,7 @@ func (e *engine) report(tgt *target, docs []*docState, window time.Duration, atE
 		Docs:             e.wl.docs,
 		Editors:          e.wl.editors,
 		Typists:          e.wl.typists,
+		Readers:          e.wl.readers,
 		Connections:      e.wl.docs * e.wl.editors,
 		Rate:             e.wl.rate,
 		Seed:             e.wl.seed,

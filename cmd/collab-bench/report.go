@@ -25,6 +25,8 @@ type report struct {
 	Editors              int               `json:"editors_per_doc"`
 	Typists              int               `json:"typists_per_doc"`
 	EditorsWhoTyped      int               `json:"editors_who_typed"`
+	Readers              string            `json:"readers,omitempty"` // client of the editors that do not type
+	TraceClient          string            `json:"trace_client,omitempty"`
 	Connections          int               `json:"connections"`
 	Rate                 float64           `json:"rate_per_editor"` // 0: as fast as acks allow
 	Seed                 uint64            `json:"seed"`
@@ -162,11 +164,11 @@ func writeTable(w io.Writer, r *report) {
 	}
 	fmt.Fprintf(w, "system\t%s\n", r.System)
 	if r.Mode == "trace" {
-		fmt.Fprintf(w, "workload\ttrace %s, one typist, %s\n", r.Trace, rate)
+		fmt.Fprintf(w, "workload\ttrace %s, one typist (%s client), %s\n", r.Trace, r.TraceClient, rate)
 	} else {
 		typists := ""
 		if r.Typists > 0 && r.Typists < r.Editors {
-			typists = fmt.Sprintf(" of whom %d type (%d did)", r.Typists, r.EditorsWhoTyped)
+			typists = fmt.Sprintf(" of whom %d type (%d did; readers: %s client)", r.Typists, r.EditorsWhoTyped, r.Readers)
 		}
 		fmt.Fprintf(w, "workload\t%d docs × %d editors (%d connections)%s, %s, seed %d\n", r.Docs, r.Editors, r.Connections, typists, rate, r.Seed)
 	}

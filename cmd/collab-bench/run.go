@@ -100,6 +100,8 @@ type options struct {
 	quiet     bool
 	maxRate   float64
 	src       *addrPool // -source-addrs
+	readers   string    // go or wire: the client of the editors that do not type
+	traceWith string    // go or wire: the client of the trace's typist
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -129,6 +131,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of this process to this file")
 	fs.BoolVar(&o.quiet, "q", false, "no progress lines")
 	fs.Float64Var(&o.maxRate, "client-rate", 0, "most messages per second each client sends (client.Options.MaxRate); 0: the client's default (100/s, under collabd's default limit of 200/s) for a server given by URL, unlimited for inproc servers, whose limit is lifted")
+	fs.StringVar(&o.readers, "readers", "go", "client of the editors that do not type (see -typists): go, the Go client package, which decodes, transforms and applies every op; wire, a minimal reader that only notes each op's revision (collabd only)")
+	fs.StringVar(&o.traceWith, "trace-client", "go", "client of the trace's typist: go, the Go client package; wire, a minimal typist whose text is an ot.Buffer and who composes while a submit is in flight (collabd only)")
 	srcAddrs := fs.String("source-addrs", "", "bind client connections to these loopback source addresses, round-robin: a list of addresses and ranges (127.0.0.2-127.0.0.9) or a count N (127.0.0.1 to 127.0.0.N); one address has about 28,000 ephemeral ports")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -147,6 +151,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-typists must be between 0 (all) and -editors")
 	case o.rate < 0:
 		return nil, fmt.Errorf("-rate must not be negative")
+	case o.readers != "go" && o.readers != "wire":
+		return nil, fmt.Errorf("-readers %q: want go or wire", o.readers)
+	case o.traceWith != "go" && o.traceWith != "wire":
+		return nil, fmt.Errorf("-trace-client %q: want go or wire", o.traceWith)
 	case o.duration <= 0 && o.trace == "":
 		return nil, fmt.Errorf("-duration must be positive")
 	}
@@ -277,7 +285,7 @@ func (o *options) workload() workload {
 	}
 	return workload{
 		docs: o.docs, editors: o.editors, typists: typists, rate: o.rate, duration: o.duration,
-		seed: o.seed, maxLen: o.maxLen, drain: o.drain, dialers: o.dialers, runID: newRunID(),
+		seed: o.seed, maxLen: o.maxLen, drain: o.drain, dialers: o.dialers, runID: newRunID(), readers: o.readers,
 	}
 }
 

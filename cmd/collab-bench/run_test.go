@@ -147,6 +147,9 @@ func TestFlagErrors(t *testing.T) {
 		{"-rate", "-1"},
 		{"-editors", "4", "-typists", "5"},
 		{"-typists", "-1"},
+		{"-readers", "js"},
+		{"-trace-client", "js"},
+		{"-server", "baseline", "-readers", "wire", "-typists", "1"},
 		{"-server", "ftp://x"},
 		{"extra"},
 	}
@@ -160,5 +163,37 @@ func TestFlagErrors(t *testing.T) {
 	err := run(context.Background(), []string{"-h"}, env{stdout: &bytes.Buffer{}, stderr: &errb})
 	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(errb.String(), "submit→others") {
 		t.Errorf("-h: err %v, want ErrHelp and the figures explained", err)
+	}
+}
+
+func TestWireReaders(t *testing.T) {
+	r, _ := runJSON(t, "-server", "inproc", "-docs", "2", "-editors", "4", "-typists", "1", "-readers", "wire", "-rate", "0", "-duration", "500ms")
+	if r.Acks == 0 || r.Converged == nil || !*r.Converged {
+		t.Fatalf("acks %d converged %v (%s): want acks and convergence", r.Acks, r.Converged, r.ConvergeNote)
+	}
+	if r.SubmitToOthers.Count != 3*int(r.Acks) || r.Undelivered != 0 {
+		t.Errorf("deliveries measured %d, undelivered %d; want 3 × %d acks, 0", r.SubmitToOthers.Count, r.Undelivered, r.Acks)
+	}
+	if r.Errors != 0 || r.Readers != "wire" {
+		t.Errorf("errors %d, readers %q; want 0, wire", r.Errors, r.Readers)
+	}
+}
+
+func TestTraceReplayWireTypist(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "part.json.gz")
+	writeTracePrefix(t, "../../testdata/traces/sveltecomponent.json.gz", path, 2000)
+	for _, rate := range []string{"0", "1000000"} {
+		t.Run("rate="+rate, func(t *testing.T) {
+			r, _ := runJSON(t, "-server", "inproc", "-trace", path, "-trace-client", "wire", "-rate", rate)
+			if r.Converged == nil || !*r.Converged || r.TraceClient != "wire" {
+				t.Fatalf("converged %v (%s), client %q; want true, wire", r.Converged, r.ConvergeNote, r.TraceClient)
+			}
+			if r.Acks == 0 || r.Acks > r.Edits || r.Errors != 0 {
+				t.Errorf("acks = %d, edits = %d, errors %d; want 0 < acks <= edits, no errors", r.Acks, r.Edits, r.Errors)
+			}
+			if r.SubmitToAck.Count != int(r.Acks) {
+				t.Errorf("submit→ack samples %d, want one per ack (%d)", r.SubmitToAck.Count, r.Acks)
+			}
+		})
 	}
 }

@@ -26,7 +26,15 @@ func runTrace(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	wl.docs, wl.editors = 1, 1
 	e := &engine{wl: wl, sys: tgt.sys, log: progress}
 	d := &docState{id: "trace-" + wl.runID, pending: make(map[uint64]*revEntry)}
-	s, err := tgt.sys.open(ctx, d.id, "t"+wl.runID)
+	open := tgt.sys.open
+	if o.traceWith == "wire" {
+		cs, ok := tgt.sys.(*clientSystem)
+		if !ok {
+			return nil, fmt.Errorf("-trace-client wire: %s is not collabd", tgt.name)
+		}
+		open = cs.openTypist
+	}
+	s, err := open(ctx, d.id, "t"+wl.runID)
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +55,7 @@ func runTrace(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 
 	rep := e.report(tgt, []*docState{d}, window, e.snapshot(), 0)
 	rep.Mode, rep.Trace, rep.Server, rep.Bench = "trace", filepath.Base(o.trace), srv, bench
+	rep.TraceClient = o.traceWith
 	local, _ := s.Text()
 	server, _, err := tgt.sys.text(ctx, d.id)
 	ok := err == nil && local == tr.EndContent && server == tr.EndContent
