@@ -112,24 +112,23 @@ func thisMachine() machine {
 // the typing window overran, or some editor made far fewer edits than its
 // rate asks. Latencies of such a run include the generator's own delays.
 func (r *report) noteLag(wl workload, window time.Duration, eds []*editor) {
-	r.FewestEdits = -1
+	typists := 0
 	for _, ed := range eds {
 		n := ed.made.Load()
 		if n > 0 {
 			r.EditorsWhoTyped++
 		}
-		if ed.typist && (r.FewestEdits < 0 || n < r.FewestEdits) {
-			r.FewestEdits = n
+		if ed.typist {
+			if typists == 0 || n < r.FewestEdits {
+				r.FewestEdits = n
+			}
+			typists++
 		}
-	}
-	if r.FewestEdits < 0 {
-		r.FewestEdits = 0
-		return
 	}
 	if window > wl.duration+wl.duration/20+time.Second {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("the typing window took %.1f s for %s asked: the load generator fell behind (its goroutines waited for CPU), so latencies include its own delays", window.Seconds(), wl.duration))
 	}
-	if wl.rate > 0 {
+	if wl.rate > 0 && typists > 0 {
 		want := wl.rate * wl.duration.Seconds()
 		if float64(r.FewestEdits) < want/2 {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("one editor made only %d edits of the %.0f its rate asks: the load generator fell behind", r.FewestEdits, want))

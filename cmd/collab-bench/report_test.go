@@ -90,10 +90,12 @@ func TestNoteLag(t *testing.T) {
 	mk := func(made ...int64) []*editor {
 		var eds []*editor
 		for _, m := range made {
-			ed := &editor{}
+			ed := &editor{typist: true}
 			ed.made.Store(m)
 			eds = append(eds, ed)
 		}
+		// A reader never types: it neither starves nor counts.
+		eds = append(eds, &editor{})
 		return eds
 	}
 	wl := workload{rate: 2, duration: 10 * time.Second}
@@ -117,6 +119,9 @@ func TestNoteLag(t *testing.T) {
 			}
 			if want := slicesMin(tt.made); r.FewestEdits != want {
 				t.Errorf("FewestEdits = %d, want %d", r.FewestEdits, want)
+			}
+			if r.EditorsWhoTyped != len(tt.made) {
+				t.Errorf("EditorsWhoTyped = %d, want %d", r.EditorsWhoTyped, len(tt.made))
 			}
 		})
 	}
