@@ -52,13 +52,13 @@ func chromePath(t *testing.T) string {
 	return ""
 }
 
-// testServer is collabd's handler tree on a real listener and a bbolt file.
+// testServer is collabd's handler tree on a real listener over a store.
 type testServer struct {
 	URL    string
 	addr   string
 	http   *httptest.Server
 	collab *collab.Server
-	db     *storage.DB
+	db     *storage.DB // closed by stop; nil when the store is shared
 }
 
 // startServer serves collab and the pages at addr ("127.0.0.1:0" for any
@@ -69,14 +69,30 @@ func startServer(t *testing.T, addr, dbPath string, opts collab.Options) *testSe
 	if err != nil {
 		t.Fatalf("storage.Open: %v", err)
 	}
-	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	cs := collab.NewServer(db, opts)
-	mux := http.NewServeMux()
-	for _, p := range []string{"/ws", "/api/", "/healthz", "/metrics"} {
-		mux.Handle(p, cs)
+	s, err := serveStore(t, addr, db, opts)
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
 	}
-	mux.Handle("/", web.Handler())
+	s.db = db
+	return s
+}
+
+// startNode serves collab and the pages over a store that outlives it
+// (shared with other nodes, closed by the caller after every node stopped).
+func startNode(t *testing.T, store collab.Store, opts collab.Options) *testServer {
+	t.Helper()
+	s, err := serveStore(t, "127.0.0.1:0", store, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func serveStore(t *testing.T, addr string, store collab.Store, opts collab.Options) (*testServer, error) {
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	var ln net.Listener
+	var err error
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		ln, err = net.Listen("tcp", addr)
 		if err == nil || time.Now().After(deadline) {
@@ -85,16 +101,21 @@ func startServer(t *testing.T, addr, dbPath string, opts collab.Options) *testSe
 		time.Sleep(50 * time.Millisecond) // the old socket is still closing; retry the bind
 	}
 	if err != nil {
-		db.Close()
-		t.Fatalf("listen %s: %v", addr, err)
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
+	cs := collab.NewServer(store, opts)
+	mux := http.NewServeMux()
+	for _, p := range []string{"/ws", "/api/", "/healthz", "/metrics"} {
+		mux.Handle(p, cs)
+	}
+	mux.Handle("/", web.Handler())
 	hs := httptest.NewUnstartedServer(mux)
 	hs.Listener.Close()
 	hs.Listener = ln
 	hs.Start()
-	s := &testServer{URL: hs.URL, addr: ln.Addr().String(), http: hs, collab: cs, db: db}
+	s := &testServer{URL: hs.URL, addr: ln.Addr().String(), http: hs, collab: cs}
 	t.Cleanup(s.stop)
-	return s
+	return s, nil
 }
 
 func (s *testServer) stop() {
@@ -106,7 +127,9 @@ func (s *testServer) stop() {
 	s.collab.Shutdown(ctx)
 	s.http.CloseClientConnections()
 	s.http.Close()
-	s.db.Close()
+	if s.db != nil {
+		s.db.Close()
+	}
 	s.http = nil
 }
 
