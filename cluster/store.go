@@ -1,0 +1,261 @@
+package cluster
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ErrUnavailable wraps the errors of a call that could not reach NATS (or
+// JetStream) in time. A commit that fails with it may still have been
+// written: the log tells, and (client, seq) deduplication makes a retry
+// safe. It also matches context.DeadlineExceeded, so that a caller that
+// reports timeouts as "unavailable" (collab does) reports it the same way.
+var ErrUnavailable error = unavailableError{}
+
+type unavailableError struct{}
+
+func (unavailableError) Error() string { return "cluster: nats unavailable" }
+
+func (unavailableError) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// Options configure a Store. The zero value of each field selects the
+// default given in its comment.
+type Options struct {
+	// URLs of NATS servers of one cluster (nats://host:4222); default
+	// nats.DefaultURL.
+	URLs []string
+	// Replicas is the replication factor of the op stream and the
+	// snapshot bucket: 1 (default) for a single NATS server, 3 in
+	// production. Changing it for an existing stream updates the stream.
+	Replicas int
+	// Prefix names the subjects (Prefix.ops.<doc>, Prefix.pres.<doc>,
+	// Prefix.nodes), the stream (PREFIX_OPS) and the bucket
+	// (PREFIX_snapshots); default "collab". Servers that share documents
+	// share it.
+	Prefix string
+	// SnapshotEvery is the number of ops after which the committing node
+	// writes a snapshot; default 256.
+	SnapshotEvery uint64
+	// Heartbeat is the interval of this node's liveness beacon; a node
+	// silent for three of them is taken for dead and its editors vanish
+	// from other nodes' documents. Default 2s.
+	Heartbeat time.Duration
+	// Timeout bounds one request to NATS when the caller's context does
+	// not bound it tighter; default 2s.
+	Timeout time.Duration
+	// Name identifies this node in NATS connection names and logs; default
+	// the host name. A random suffix keeps nodes of one host apart.
+	Name string
+	// NATS are extra connection options (TLS, credentials, …).
+	NATS []nats.Option
+	// Logger receives the store's logs; default slog.Default().
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if len(o.URLs) == 0 {
+		o.URLs = []string{nats.DefaultURL}
+	}
+	if o.Replicas <= 0 {
+		o.Replicas = 1
+	}
+	if o.Prefix == "" {
+		o.Prefix = "collab"
+	}
+	if o.SnapshotEvery == 0 {
+		o.SnapshotEvery = 256
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 2 * time.Second
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 2 * time.Second
+	}
+	if o.Name == "" {
+		o.Name, _ = os.Hostname()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Store keeps documents in NATS JetStream. It implements collab.Store,
+// plus collab's optional Follower (a feed of each document's commits) and
+// Bus (presence between nodes), and prometheus.Collector.
+type Store struct {
+	opts    Options
+	log     *slog.Logger
+	node    string // unique id of this Store among the nodes
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	stream  jetstream.Stream
+	snaps   jetstream.KeyValue
+	subj    string // prefix of the document subjects: Prefix + ".ops."
+	metrics *metrics
+	bus     *bus
+
+	ctx    context.Context // canceled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // every goroutine the Store starts
+
+	mu     sync.Mutex
+	docs   map[string]*docCache // guarded by mu
+	closed bool                 // guarded by mu
+}
+
+// maxCached bounds the documents whose heads are remembered while nobody
+// follows them.
+const maxCached = 4096
+
+// Open connects to NATS, creates or updates the stream and the snapshot
+// bucket, and starts the node's liveness beacon. ctx bounds the setup.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	if strings.ContainsAny(opts.Prefix, ".*> \t") {
+		return nil, fmt.Errorf("cluster: prefix %q must be one subject token", opts.Prefix)
+	}
+	s := &Store{
+		opts:    opts,
+		log:     opts.Logger,
+		node:    opts.Name + "-" + randomID(),
+		subj:    opts.Prefix + ".ops.",
+		metrics: newMetrics(),
+		docs:    make(map[string]*docCache),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	nopts := append([]nats.Option{
+		nats.Name("collabd " + s.node),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		// No reconnect buffer: a commit attempted while NATS is away fails
+		// at once instead of landing unseen minutes later.
+		nats.ReconnectBufSize(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			s.metrics.connected.Set(0)
+			s.log.Warn("cluster: disconnected from nats", "err", err)
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			s.metrics.connected.Set(1)
+			s.metrics.reconnects.Inc()
+			s.log.Info("cluster: reconnected to nats", "url", c.ConnectedUrlRedacted())
+		}),
+	}, opts.NATS...)
+	nc, err := nats.Connect(strings.Join(opts.URLs, ","), nopts...)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: connect: %w: %w", ErrUnavailable, err)
+	}
+	s.nc = nc
+	s.metrics.connected.Set(1)
+	if err := s.setup(ctx); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	s.bus = newBus(s)
+	if err := s.bus.start(); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) setup(ctx context.Context) error {
+	js, err := jetstream.New(s.nc, jetstream.WithDefaultTimeout(s.opts.Timeout))
+	if err != nil {
+		return fmt.Errorf("cluster: jetstream: %w", err)
+	}
+	s.js = js
+	s.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        strings.ToUpper(s.opts.Prefix) + "_OPS",
+		Description: "collab document op logs, one subject per document",
+		Subjects:    []string{s.subj + ">"},
+		Storage:     jetstream.FileStorage,
+		Replicas:    s.opts.Replicas,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardNew, // never drop history to make room
+		Duplicates:  2 * time.Minute,
+		// Reads go to the leader so that a node sees every acknowledged
+		// commit (a direct get may be answered by a lagging replica).
+		AllowDirect: false,
+	})
+	if err != nil {
+		return fmt.Errorf("cluster: create stream: %w", err)
+	}
+	s.snaps, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      s.opts.Prefix + "_snapshots",
+		Description: "collab document snapshots",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    s.opts.Replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("cluster: create snapshot bucket: %w", err)
+	}
+	return nil
+}
+
+// Node is this Store's unique name among the nodes sharing the cluster.
+func (s *Store) Node() string { return s.node }
+
+// Close stops the feeds, the beacon and background snapshots, tells the
+// other nodes this one is leaving, and closes the connection. Shut the
+// collab.Server down first.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.bus.stop()
+	s.cancel()
+	s.wg.Wait()
+	s.nc.Close()
+	return nil
+}
+
+// reqCtx bounds one NATS request by Options.Timeout within ctx.
+func (s *Store) reqCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.opts.Timeout)
+}
+
+// docSubject is the subject of document id's op log.
+func (s *Store) docSubject(id string) string { return s.subj + encodeKey(id) }
+
+func randomID() string {
+	var b [6]byte
+	crand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// natsErr classifies an error of a NATS call: a lost connection or a
+// timeout becomes ErrUnavailable, which collab reports as "unavailable".
+func natsErr(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
+		errors.Is(err, nats.ErrTimeout), errors.Is(err, nats.ErrNoResponders),
+		errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, nats.ErrConnectionClosed),
+		errors.Is(err, nats.ErrConnectionReconnecting), errors.Is(err, nats.ErrReconnectBufExceeded),
+		errors.Is(err, nats.ErrDisconnected), errors.Is(err, jetstream.ErrJetStreamNotEnabled):
+		return fmt.Errorf("cluster: %s: %w: %w", op, ErrUnavailable, err)
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.Code == 503 {
+		return fmt.Errorf("cluster: %s: %w: %w", op, ErrUnavailable, err)
+	}
+	return fmt.Errorf("cluster: %s: %w", op, err)
+}
