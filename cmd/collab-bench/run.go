@@ -100,6 +100,7 @@ type options struct {
 	quiet     bool
 	maxRate   float64
 	src       *addrPool // -source-addrs
+	queueLen  int       // collab.Options.QueueLen of in-process servers
 	readers   string    // go or wire: the client of the editors that do not type
 	traceWith string    // go or wire: the client of the trace's typist
 }
@@ -131,6 +132,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of this process to this file")
 	fs.BoolVar(&o.quiet, "q", false, "no progress lines")
 	fs.Float64Var(&o.maxRate, "client-rate", 0, "most messages per second each client sends (client.Options.MaxRate); 0: the client's default (100/s, under collabd's default limit of 200/s) for a server given by URL, unlimited for inproc servers, whose limit is lifted")
+	fs.IntVar(&o.queueLen, "queue-len", 0, "inproc servers: outbound messages queued per connection before it is dropped as too slow (collabd -queue-len); 0: the server's default")
 	fs.StringVar(&o.readers, "readers", "go", "client of the editors that do not type (see -typists): go, the Go client package, which decodes, transforms and applies every op; wire, a minimal reader that only notes each op's revision (collabd only)")
 	fs.StringVar(&o.traceWith, "trace-client", "go", "client of the trace's typist: go, the Go client package; wire, a minimal typist whose text is an ot.Buffer and who composes while a submit is in flight (collabd only)")
 	srcAddrs := fs.String("source-addrs", "", "bind client connections to these loopback source addresses, round-robin: a list of addresses and ranges (127.0.0.2-127.0.0.9) or a count N (127.0.0.1 to 127.0.0.N); one address has about 28,000 ephemeral ports")
@@ -234,7 +236,7 @@ func startTarget(o *options, fdLimit uint64) (*target, error) {
 			return nil, err
 		}
 		mem := o.server == "inproc-mem"
-		l, err := startInproc(o.dataDir, mem)
+		l, err := startInproc(o.dataDir, mem, o.queueLen)
 		if err != nil {
 			return nil, err
 		}

@@ -41,9 +41,9 @@ func serve(h http.Handler) (*local, error) {
 // temporary directory when dir is empty). Acks are durable as in collabd;
 // the per-connection message rate limit is lifted, since a benchmark
 // editor legitimately exceeds a person's typing rate.
-func startInproc(dir string, mem bool) (*local, error) {
+func startInproc(dir string, mem bool, queueLen int) (*local, error) {
 	if mem {
-		return startServer(collab.NewMemStore(), func() {})
+		return startServer(collab.NewMemStore(), func() {}, queueLen)
 	}
 	cleanup := func() {}
 	if dir == "" {
@@ -58,7 +58,7 @@ func startInproc(dir string, mem bool) (*local, error) {
 		cleanup()
 		return nil, err
 	}
-	l, err := startServer(db, func() { db.Close(); cleanup() })
+	l, err := startServer(db, func() { db.Close(); cleanup() }, queueLen)
 	if err != nil {
 		return nil, err
 	}
@@ -68,8 +68,9 @@ func startInproc(dir string, mem bool) (*local, error) {
 
 // startServer serves collabd's server over store; closeStore runs after
 // the server has shut down.
-func startServer(store collab.Store, closeStore func()) (*local, error) {
+func startServer(store collab.Store, closeStore func(), queueLen int) (*local, error) {
 	srv := collab.NewServer(store, collab.Options{
+		QueueLen:   queueLen,
 		Rate:       1e9,
 		Burst:      1 << 30,
 		MaxEditors: 100_000,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/collabd/collab/collab/client"
@@ -85,6 +86,7 @@ type wireReader struct {
 	*wireLog
 	ws     *websocket.Conn
 	events chan client.Event
+	closed atomic.Bool // Close was called: a read error is the end, not a failure
 }
 
 func (s *clientSystem) openReader(ctx context.Context, doc, id string) (session, error) {
@@ -102,11 +104,12 @@ func (r *wireReader) read(rev uint64) {
 	var buf bytes.Buffer // reused: most frames are small
 	for {
 		_, rd, err := r.ws.NextReader()
-		if err != nil {
-			return
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(rd)
 		}
-		buf.Reset()
-		if _, err := buf.ReadFrom(rd); err != nil {
+		if err != nil {
+			r.dropped(err)
 			return
 		}
 		data := buf.Bytes()
@@ -124,13 +127,24 @@ func (r *wireReader) read(rev uint64) {
 	}
 }
 
+// dropped reports a connection that ended without Close: the server
+// dropped the reader (e.g. close 4002, too slow), which does not reconnect.
+func (r *wireReader) dropped(err error) {
+	if !r.closed.Load() {
+		r.events <- client.Event{Kind: client.EventError, Err: fmt.Errorf("connection dropped: %w", err)}
+	}
+}
+
 func (r *wireReader) Edit(func(n int) (int, int, string)) error {
 	return errors.New("a reader does not type")
 }
 func (r *wireReader) Events() <-chan client.Event { return r.events }
 func (r *wireReader) Text() (string, bool)        { return "", false }
 func (r *wireReader) Synced() bool                { return true }
-func (r *wireReader) Close() error                { return r.ws.Close() }
+func (r *wireReader) Close() error {
+	r.closed.Store(true)
+	return r.ws.Close()
+}
 
 // wireTypist types alone in a document: its text is an ot.Buffer (an edit
 // costs the size of the edit, not of the document), one submit is in
@@ -142,6 +156,7 @@ type wireTypist struct {
 	ws     *websocket.Conn
 	doc    string
 	events chan client.Event
+	closed atomic.Bool
 
 	mu       sync.Mutex // guards the fields below and writes to ws
 	text     *ot.Buffer
@@ -205,6 +220,9 @@ func (t *wireTypist) read() {
 	for {
 		_, data, err := t.ws.ReadMessage()
 		if err != nil {
+			if !t.closed.Load() {
+				t.events <- client.Event{Kind: client.EventError, Err: fmt.Errorf("connection dropped: %w", err)}
+			}
 			return
 		}
 		var m incoming
@@ -251,4 +269,7 @@ func (t *wireTypist) Synced() bool {
 	return !t.inFlight && t.buffer == nil
 }
 
-func (t *wireTypist) Close() error { return t.ws.Close() }
+func (t *wireTypist) Close() error {
+	t.closed.Store(true)
+	return t.ws.Close()
+}

@@ -11,8 +11,9 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// TestWireReaderRevisions serves a reader the ops of revisions 1, 2 and 4:
-// it reports each op and an error for the revision it never got.
+// TestWireReaderRevisions serves a reader the ops of revisions 1, 2 and 4,
+// then drops it: it reports each op, an error for the revision it never
+// got, and one for the dropped connection (a reader does not reconnect).
 func TestWireReaderRevisions(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
@@ -37,7 +38,7 @@ func TestWireReaderRevisions(t *testing.T) {
 		} {
 			ws.WriteMessage(websocket.TextMessage, []byte(m))
 		}
-		ws.ReadMessage() // until the reader closes
+		ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4002, "too slow"))
 	}))
 	defer srv.Close()
 
@@ -52,7 +53,7 @@ func TestWireReaderRevisions(t *testing.T) {
 		kind client.EventKind
 		rev  uint64
 	}
-	want := []got{{client.EventOp, 1}, {client.EventOp, 2}, {client.EventError, 0}, {client.EventOp, 4}}
+	want := []got{{client.EventOp, 1}, {client.EventOp, 2}, {client.EventError, 0}, {client.EventOp, 4}, {client.EventError, 0}}
 	for i, w := range want {
 		select {
 		case ev := <-s.Events():
