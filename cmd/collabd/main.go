@@ -1,5 +1,6 @@
 // Command collabd is the collaborative editing server: the web pages, the
-// WebSocket protocol and the HTTP API over one bbolt file.
+// WebSocket protocol and the HTTP API over one bbolt file, or over NATS
+// JetStream in cluster mode.
 //
 //	collabd [flags]                          serve (see -h)
 //	collabd compact -data FILE -out FILE     offline compaction
@@ -7,6 +8,14 @@
 //	collabd backup -data FILE -out FILE      backup of a file no server holds
 //	collabd token -doc ID -perm P -name N    mint an access token (-secret or
 //	                                         COLLAB_AUTH_SECRET, -ttl 1h)
+//
+// With -nats nats://host:4222[,…] (COLLAB_NATS) collabd runs as a node of
+// a cluster: the documents live in NATS JetStream instead of the file, any
+// node serves any document, and clients may connect to any node.
+// -nats-replicas (COLLAB_NATS_REPLICAS) is the replication factor of the
+// stream, 1 by default for a single NATS server and 3 in production;
+// -nats-prefix names the stream, and nodes sharing documents share it;
+// -node-name names the node. compact and backup do not apply there.
 //
 // Every flag can also be set with a COLLAB_ environment variable named after
 // it: -addr is COLLAB_ADDR, -allowed-origins COLLAB_ALLOWED_ORIGINS.

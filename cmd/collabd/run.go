@@ -72,6 +72,7 @@ type config struct {
 	opts                          collab.Options
 	store                         storage.Options
 	pruneEvery                    time.Duration
+	cluster                       clusterConfig
 }
 
 // minSecret is the shortest -auth-secret accepted: HS256 secrets must not
@@ -105,6 +106,7 @@ func serveFlags(fs *flag.FlagSet) *config {
 	fs.IntVar(&c.store.KeepOps, "keep-ops", 0, "ops of history kept per document (0: all)")
 	fs.DurationVar(&c.store.KeepFor, "keep-for", 0, "age of history kept (0: forever)")
 	fs.DurationVar(&c.pruneEvery, "prune-every", time.Hour, "how often to apply -keep-for to idle documents")
+	clusterFlags(fs, &c.cluster)
 	return c
 }
 
@@ -133,17 +135,19 @@ func serve(ctx context.Context, args, env []string) error {
 		return errors.New("-tls-cert and -tls-key go together")
 	}
 
-	db, err := storage.Open(c.data, c.store)
+	set := make(map[string]bool)
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	be, err := openBackend(ctx, c, set, log)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	srv := collab.NewServer(db, c.opts)
+	defer be.close()
+	srv := collab.NewServer(be.store, c.opts)
 	mux := http.NewServeMux()
 	mux.Handle("/ws", srv)
 	mux.Handle("/api/", srv)
 	mux.Handle("/healthz", srv)
-	mux.Handle("/metrics", srv)
+	mux.Handle("/metrics", metricsHandler(srv, be.collector))
 	mux.Handle("/", web.Handler())
 
 	ln, err := net.Listen("tcp", c.addr)
@@ -151,7 +155,7 @@ func serve(ctx context.Context, args, env []string) error {
 		return err
 	}
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: c.readHeaderTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	log.Info("collabd listening", "url", openURL(ln.Addr(), c.tlsCert != ""), "data", c.data, "auth", c.secret != "")
+	log.Info("collabd listening", append([]any{"url", openURL(ln.Addr(), c.tlsCert != ""), "auth", c.secret != ""}, be.desc...)...)
 	if listening != nil {
 		listening(ln.Addr().String())
 	}
@@ -170,11 +174,11 @@ func serve(ctx context.Context, args, env []string) error {
 			errc <- err
 		}
 	}()
-	if c.store.KeepFor > 0 {
+	if c.store.KeepFor > 0 && be.prune != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			prune(ctx, db, c.pruneEvery, log)
+			prune(ctx, be.prune, c.pruneEvery, log)
 		}()
 	}
 	select {
@@ -189,14 +193,14 @@ func serve(ctx context.Context, args, env []string) error {
 		err = fmt.Errorf("shutdown: %w", serr)
 	}
 	wg.Wait()
-	if cerr := db.Close(); cerr != nil && err == nil {
+	if cerr := be.close(); cerr != nil && err == nil {
 		err = cerr
 	}
 	log.Info("collabd stopped")
 	return err
 }
 
-func prune(ctx context.Context, db *storage.DB, every time.Duration, log *slog.Logger) {
+func prune(ctx context.Context, pruneOnce func(context.Context) (int, error), every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -204,7 +208,7 @@ func prune(ctx context.Context, db *storage.DB, every time.Duration, log *slog.L
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := db.Prune(ctx); err != nil {
+			if n, err := pruneOnce(ctx); err != nil {
 				log.Error("prune", "err", err)
 			} else if n > 0 {
 				log.Info("pruned history", "ops", n)
@@ -233,8 +237,12 @@ func runCompact(args, env []string) error {
 	fs := flag.NewFlagSet("collabd compact", flag.ContinueOnError)
 	data := fs.String("data", "collab.db", "database file to compact (no server may hold it)")
 	out := fs.String("out", "", "new compacted file (must not exist)")
+	inCluster := clusterModeFlag(fs)
 	if err := parse(fs, args, env); err != nil {
 		return err
+	}
+	if *inCluster != "" {
+		return errors.New("compact: not available in cluster mode (-nats or COLLAB_NATS): the documents live in NATS JetStream, which manages its own files")
 	}
 	if *out == "" {
 		return errors.New("compact: -out is required")
@@ -248,8 +256,12 @@ func runBackup(ctx context.Context, args, env []string) error {
 	data := fs.String("data", "", "database file no server holds (offline backup)")
 	out := fs.String("out", "", "backup file to write (must not exist)")
 	token := fs.String("token", "", "admin token for a server with -auth-secret (collabd token -perm admin -doc '*')")
+	inCluster := clusterModeFlag(fs)
 	if err := parse(fs, args, env); err != nil {
 		return err
+	}
+	if *inCluster != "" {
+		return errors.New("backup: not available in cluster mode (-nats or COLLAB_NATS): the documents live in NATS JetStream; back up its stream and bucket with the nats CLI (nats stream backup, nats kv)")
 	}
 	if *out == "" || (*url == "") == (*data == "") {
 		return errors.New("backup: give -out and one of -url or -data")

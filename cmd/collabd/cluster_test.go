@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	natsserver "github.com/nats-io/nats-server/v2/server"
+
+	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/ot"
+)
+
+// startNATS runs a NATS server with JetStream on a free loopback port and
+// returns its URL.
+func startNATS(t *testing.T) string {
+	t.Helper()
+	ns, err := natsserver.NewServer(&natsserver.Options{
+		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		NoLog: true, NoSigs: true,
+	})
+	if err != nil {
+		t.Fatalf("nats server: %v", err)
+	}
+	ns.Start()
+	t.Cleanup(func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+	})
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server not ready")
+	}
+	return ns.ClientURL()
+}
+
+// wsClient is a protocol client for tests.
+type wsClient struct {
+	t  *testing.T
+	ws *websocket.Conn
+}
+
+func dialWS(t *testing.T, addr, client string) *wsClient {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	c := &wsClient{t: t, ws: ws}
+	c.send(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: client})
+	c.expect(wire.TypeWelcome)
+	return c
+}
+
+func (c *wsClient) send(v any) {
+	c.t.Helper()
+	if err := c.ws.WriteJSON(v); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// expect reads until a message of type typ, which it returns; an error
+// message fails the test.
+func (c *wsClient) expect(typ string) []byte {
+	c.t.Helper()
+	c.ws.SetReadDeadline(time.Now().Add(15 * time.Second))
+	for {
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			c.t.Fatalf("read (waiting for %s): %v", typ, err)
+		}
+		got, _ := wire.PeekType(data)
+		if got == typ {
+			return data
+		}
+		if got == wire.TypeError {
+			c.t.Fatalf("got %s, want %s", data, typ)
+		}
+	}
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// TestRunCluster runs two collabd nodes on one NATS server, one given
+// -nats and the other COLLAB_NATS, and edits one document through both.
+func TestRunCluster(t *testing.T) {
+	url := startNATS(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr1, wait1 := startRun(t, ctx, []string{"-addr", "127.0.0.1:0", "-log-level", "error", "-nats", url, "-nats-replicas", "1", "-node-name", "n1"}, nil)
+	addr2, wait2 := startRun(t, ctx, []string{"-addr", "127.0.0.1:0", "-log-level", "error"},
+		[]string{"COLLAB_NATS=" + url, "COLLAB_NATS_REPLICAS=1", "COLLAB_NODE_NAME=n2", "COLLAB_NATS_PREFIX=collab"})
+
+	a := dialWS(t, addr1, "ada")
+	a.send(wire.Join{Type: wire.TypeJoin, Doc: "notes"})
+	a.expect(wire.TypeJoined)
+	a.send(wire.Submit{Type: wire.TypeSubmit, Doc: "notes", Rev: 0, Seq: 1, Op: new(ot.Builder).Insert("from node 1").Op()})
+	a.expect(wire.TypeAck)
+
+	// The other node serves what the first committed.
+	b := dialWS(t, addr2, "bo")
+	b.send(wire.Join{Type: wire.TypeJoin, Doc: "notes"})
+	var joined wire.Joined
+	if err := json.Unmarshal(b.expect(wire.TypeJoined), &joined); err != nil {
+		t.Fatal(err)
+	}
+	if joined.Text == nil || *joined.Text != "from node 1" || joined.Rev != 1 {
+		t.Fatalf("joined on node 2: rev %d text %v, want rev 1 %q", joined.Rev, joined.Text, "from node 1")
+	}
+	if code, body := httpGet(t, "http://"+addr2+"/api/docs/notes"); code != 200 || !strings.Contains(body, "from node 1") {
+		t.Fatalf("GET on node 2 = %d %s", code, body)
+	}
+
+	// The same client moves to node 2 and resubmits its seq 1: acknowledged
+	// with its revision, not applied again.
+	a.ws.Close()
+	a = dialWS(t, addr2, "ada")
+	a.send(wire.Join{Type: wire.TypeJoin, Doc: "notes", Rev: ptr(uint64(1))})
+	a.expect(wire.TypeJoined)
+	a.send(wire.Submit{Type: wire.TypeSubmit, Doc: "notes", Rev: 0, Seq: 1, Op: new(ot.Builder).Insert("from node 1").Op()})
+	var ack wire.Ack
+	if err := json.Unmarshal(a.expect(wire.TypeAck), &ack); err != nil {
+		t.Fatal(err)
+	}
+	if ack.Seq != 1 || ack.Rev != 1 {
+		t.Fatalf("resubmitted seq 1 on node 2: ack %+v, want seq 1 rev 1", ack)
+	}
+	if code, body := httpGet(t, "http://"+addr1+"/api/docs/notes"); code != 200 || strings.Count(body, "from node 1") != 1 {
+		t.Fatalf("GET on node 1 = %d %s, want the text once", code, body)
+	}
+
+	if code, body := httpGet(t, "http://"+addr1+"/metrics"); code != 200 ||
+		!strings.Contains(body, "collab_cluster_nats_connected 1") || !strings.Contains(body, "collab_ops_applied_total 1") {
+		t.Fatalf("/metrics = %d, lacks the cluster's or the server's metrics:\n%s", code, body)
+	}
+
+	cancel()
+	wait1()
+	wait2()
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestClusterFlags: flags that do not apply to cluster mode are refused
+// with a clear message, before anything is opened.
+func TestClusterFlags(t *testing.T) {
+	ctx := context.Background()
+	natsEnv := []string{"COLLAB_NATS=nats://127.0.0.1:1"}
+	for _, tc := range []struct {
+		args []string
+		env  []string
+		want string
+	}{
+		{[]string{"compact", "-data", "x.db", "-out", "y.db"}, natsEnv, "compact: not available in cluster mode"},
+		{[]string{"backup", "-url", "http://127.0.0.1:1", "-out", "y.db"}, natsEnv, "backup: not available in cluster mode"},
+		{[]string{"backup", "-nats", "nats://127.0.0.1:1", "-data", "x.db", "-out", "y.db"}, nil, "backup: not available in cluster mode"},
+		{[]string{"-addr", "127.0.0.1:0", "-data", "x.db"}, natsEnv, "-data does not apply with -nats"},
+		{[]string{"-addr", "127.0.0.1:0", "-keep-for", "1h"}, natsEnv, "-keep-for does not apply with -nats"},
+		{[]string{"-addr", "127.0.0.1:0", "-nats-replicas", "0"}, natsEnv, "-nats-replicas: at least 1"},
+		{[]string{"-addr", "127.0.0.1:0", "-nats", "nats://127.0.0.1:1"}, nil, "-nats: "},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			args := make([]string, len(tc.args))
+			for i, a := range tc.args {
+				if strings.HasSuffix(a, ".db") {
+					a = dir + "/" + a
+				}
+				args[i] = a
+			}
+			err := run(ctx, args, tc.env)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("run %v = %v, want an error with %q", args, err, tc.want)
+			}
+		})
+	}
+}
