@@ -57,8 +57,8 @@ type backend struct {
 	store     collab.Store
 	close     func() error
 	prune     func(ctx context.Context) (int, error) // nil: no history pruning here
-	collector prometheus.Collector                  // extra metrics for /metrics; may be nil
-	desc      []any                                 // log attributes
+	collector prometheus.Collector                   // extra metrics for /metrics; may be nil
+	desc      []any                                  // log attributes
 }
 
 // openBackend opens the cluster store when -nats is set, the bbolt file
