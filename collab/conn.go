@@ -18,13 +18,18 @@ import (
 // conn is one WebSocket connection: one reader (serve, which also handles
 // the messages) and one writer (writeLoop) with a bounded queue between the
 // documents and the socket. Nothing ever blocks on a conn: a full queue
-// closes it with 4002.
+// closes it with 4002. The writer takes everything queued at once and
+// writes it as one batch (see wconn).
 type conn struct {
 	srv  *Server
 	ws   *websocket.Conn
-	out  chan *websocket.PreparedMessage // bounded outbound queue
-	done chan struct{}                   // closed by closeWith: stop writing
-	read chan struct{}                   // closed when the reader returned
+	wc   *wconn        // the socket under ws
+	wake chan struct{} // cap 1: the queue became non-empty
+	done chan struct{} // closed by closeWith: stop writing
+	read chan struct{} // closed when the reader returned
+
+	qmu   sync.Mutex
+	queue []outMsg // guarded by qmu: at most QueueLen messages to write
 
 	helloed atomic.Bool // hello accepted: the handshake timer has no effect
 
@@ -41,11 +46,20 @@ type conn struct {
 	last                time.Time            // when tokens was last refilled
 }
 
-func newConn(srv *Server, ws *websocket.Conn) *conn {
+// outMsg is one queued message: prepared once for many connections, or
+// encoded for this one only.
+type outMsg struct {
+	pm   *websocket.PreparedMessage
+	data []byte
+}
+
+func newConn(srv *Server, ws *websocket.Conn, wc *wconn) *conn {
+	wc.handshakeDone()
 	return &conn{
 		srv:      srv,
 		ws:       ws,
-		out:      make(chan *websocket.PreparedMessage, srv.opts.QueueLen),
+		wc:       wc,
+		wake:     make(chan struct{}, 1),
 		done:     make(chan struct{}),
 		read:     make(chan struct{}),
 		docs:     make(map[string]*document),
@@ -55,25 +69,54 @@ func newConn(srv *Server, ws *websocket.Conn) *conn {
 	}
 }
 
-// send queues pm without blocking. A client whose queue is full is too slow
-// to follow its documents: it is closed with 4002 and must resume.
-func (c *conn) send(pm *websocket.PreparedMessage) {
-	select {
-	case <-c.done:
+// send queues pm without blocking.
+func (c *conn) send(pm *websocket.PreparedMessage) { c.enqueue(outMsg{pm: pm}) }
+
+// sendMsg encodes v for this connection alone and queues it.
+func (c *conn) sendMsg(v any) { c.enqueue(outMsg{data: encode(v)}) }
+
+// enqueue queues m without blocking. A client whose queue is full is too
+// slow to follow its documents: it is closed with 4002 and must resume.
+func (c *conn) enqueue(m outMsg) {
+	if c.closed() {
 		return
-	default:
 	}
-	select {
-	case c.out <- pm:
-	default:
+	c.qmu.Lock()
+	if len(c.queue) >= c.srv.opts.QueueLen {
+		c.qmu.Unlock()
 		c.srv.metrics.slowClients.Inc()
 		c.srv.limitHit(limitQueue)
 		c.closeWith(wire.CloseTooSlow, "too slow")
+		return
+	}
+	c.queue = append(c.queue, m)
+	first := len(c.queue) == 1
+	c.qmu.Unlock()
+	if first {
+		select {
+		case c.wake <- struct{}{}:
+		default: // the writer has a wake-up pending
+		}
 	}
 }
 
-// sendMsg encodes v and queues it.
-func (c *conn) sendMsg(v any) { c.send(c.srv.prepare(v)) }
+// take returns everything queued and leaves spare (emptied) as the queue.
+func (c *conn) take(spare []outMsg) []outMsg {
+	clear(spare)
+	if cap(spare) > maxSpare {
+		spare = nil // an idle connection keeps no big queue
+	}
+	c.qmu.Lock()
+	q := c.queue
+	c.queue = spare[:0]
+	c.qmu.Unlock()
+	return q
+}
+
+const (
+	maxSpare  = 16 // the largest emptied queue a writer keeps for reuse
+	maxRounds = 8  // takes of the queue in one batch
+)
 
 // sendError reports err with its protocol code.
 func (c *conn) sendError(err error, doc string, seq uint64) {
@@ -92,10 +135,9 @@ func (c *conn) closeWith(code int, reason string) {
 			c.srv.metrics.closes.WithLabelValues(strconv.Itoa(code)).Inc()
 		}
 		close(c.done)
-		nc := c.ws.UnderlyingConn()
-		nc.SetReadDeadline(time.Now().Add(time.Second))
+		c.wc.SetReadDeadline(time.Now().Add(time.Second))
 		if code == wire.CloseTooSlow {
-			nc.SetWriteDeadline(time.Now()) // interrupt a write the peer does not read
+			c.wc.abort() // interrupt a write the peer does not read
 		}
 	})
 }
@@ -113,11 +155,13 @@ func (c *conn) closed() bool {
 func (c *conn) writeLoop() {
 	ping := time.NewTicker(c.srv.opts.PingPeriod)
 	defer ping.Stop()
+	var batch []outMsg
 	for {
 		select {
-		case pm := <-c.out:
-			c.ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteWait))
-			if err := c.ws.WritePreparedMessage(pm); err != nil {
+		case <-c.wake:
+			var err error
+			batch, err = c.writeQueued(batch, time.Now().Add(c.srv.opts.WriteWait))
+			if err != nil {
 				c.closeWith(0, "")
 				c.finish()
 				return
@@ -136,8 +180,41 @@ func (c *conn) writeLoop() {
 	}
 }
 
+// writeQueued writes what is queued, and what is queued meanwhile, as one
+// batch: one write(2) unless it passes flushAt. It returns the last batch
+// for reuse. It stops when the connection closes (flush decides what still
+// goes out) and after maxRounds takes, so pings still go out under a
+// steady stream (a message queued meanwhile has left a wake-up pending).
+func (c *conn) writeQueued(batch []outMsg, deadline time.Time) ([]outMsg, error) {
+	c.wc.cork(deadline)
+	c.ws.SetWriteDeadline(deadline)
+	for range maxRounds {
+		if c.closed() {
+			break
+		}
+		batch = c.take(batch)
+		if len(batch) == 0 {
+			break
+		}
+		for _, m := range batch {
+			if err := c.write(m); err != nil {
+				c.wc.uncork()
+				return batch, err
+			}
+		}
+	}
+	return batch, c.wc.uncork()
+}
+
+func (c *conn) write(m outMsg) error {
+	if m.pm != nil {
+		return c.ws.WritePreparedMessage(m.pm)
+	}
+	return c.wc.text(m.data)
+}
+
 // flush writes what was queued before the close, such as the error that
-// explains it: select picks done or out at random when both are ready. A
+// explains it: select picks done or wake at random when both are ready. A
 // connection closed for being too slow or without a close code is not
 // flushed: its peer is not reading or gone. Like the close frame, the
 // flush gets a second, so a stalled peer cannot hold up Shutdown.
@@ -145,17 +222,15 @@ func (c *conn) flush() {
 	if c.closeCode == 0 || c.closeCode == wire.CloseTooSlow {
 		return
 	}
-	c.ws.SetWriteDeadline(time.Now().Add(time.Second))
-	for {
-		select {
-		case pm := <-c.out:
-			if err := c.ws.WritePreparedMessage(pm); err != nil {
-				return
-			}
-		default:
-			return
+	deadline := time.Now().Add(time.Second)
+	c.wc.cork(deadline)
+	c.ws.SetWriteDeadline(deadline)
+	for _, m := range c.take(nil) {
+		if c.write(m) != nil {
+			break
 		}
 	}
+	c.wc.uncork()
 }
 
 // finish sends the close frame and gives the reader a second to see the
@@ -170,7 +245,7 @@ func (c *conn) finish() {
 	select {
 	case <-c.read:
 	case <-t.C:
-		c.ws.UnderlyingConn().Close()
+		c.wc.Close()
 	}
 }
 
@@ -245,9 +320,8 @@ func (c *conn) readLoop() {
 // drain reads and discards what the peer still sends, for a second, so
 // closing the socket does not reset it before the close frame is read.
 func (c *conn) drain() {
-	nc := c.ws.UnderlyingConn()
-	nc.SetReadDeadline(time.Now().Add(time.Second))
-	io.Copy(io.Discard, nc)
+	c.wc.SetReadDeadline(time.Now().Add(time.Second))
+	io.Copy(io.Discard, c.wc.Conn)
 }
 
 // allow takes a token from the connection's bucket.
@@ -267,13 +341,18 @@ func (c *conn) allow() bool {
 
 // prepare encodes v once for any number of connections.
 func (s *Server) prepare(v any) *websocket.PreparedMessage {
-	data, err := json.Marshal(v)
-	if err != nil {
-		panic("collab: encode message: " + err.Error()) // every wire type encodes
-	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, encode(v))
 	if err != nil {
 		panic("collab: prepare message: " + err.Error())
 	}
 	return pm
+}
+
+// encode is the JSON of a message to send.
+func encode(v any) []byte {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic("collab: encode message: " + err.Error()) // every wire type encodes
+	}
+	return data
 }

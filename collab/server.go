@@ -38,6 +38,9 @@ type Server struct {
 	closing bool               // guarded by mu
 }
 
+// readBufferSize is each connection's read buffer, held for its whole life.
+const readBufferSize = 1024
+
 // NewServer returns a Server keeping documents in store.
 func NewServer(store Store, opts Options) *Server {
 	opts = opts.withDefaults()
@@ -55,8 +58,12 @@ func NewServer(store Store, opts Options) *Server {
 	}
 	s.reg = newRegistry(s)
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:    4096,
-		WriteBufferSize:   4096,
+		// Client messages are small: a larger one is read straight into
+		// the message's buffer, past this one.
+		ReadBufferSize: readBufferSize,
+		// Never used: the writer frames its messages itself (see wconn);
+		// a pool keeps gorilla from giving every connection a buffer.
+		WriteBufferPool:   &sync.Pool{},
 		EnableCompression: false, // read limits must count real bytes
 		CheckOrigin:       s.origins.check,
 	}
@@ -100,11 +107,12 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, ErrShuttingDown)
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	hj := &hijacker{ResponseWriter: w}
+	ws, err := s.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		return // the upgrader answered
 	}
-	c := newConn(s, ws)
+	c := newConn(s, ws, hj.wc)
 	c.claims = claims
 	s.mu.Lock()
 	if s.closing {
@@ -116,8 +124,12 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	defer s.wg.Done()
-	c.serve()
+	// A goroutine of its own, so that net/http's goroutine ends and frees
+	// its buffers, request and stack (about 10 KB) for the connection's life.
+	go func() {
+		defer s.wg.Done()
+		c.serve()
+	}()
 }
 
 // upgradeClaims verifies the token of an upgrade request, if any.

@@ -1,0 +1,213 @@
+package collab
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Sizes of the writer's coalescing buffer: a batch goes out in one write
+// unless it grows past flushAt; buffers up to poolMax go back to the pool.
+const (
+	flushAt = 32 << 10
+	poolMax = 64 << 10
+)
+
+var (
+	errWriteAborted = errors.New("collab: write aborted: connection closing")
+	errCloseSent    = errors.New("collab: close frame already sent")
+)
+
+// bufPool holds the writers' coalescing buffers between batches, so an
+// idle connection holds none.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// wconn is the net.Conn under a server connection's websocket.Conn. While
+// the connection's writer is corked (writing the messages it found queued)
+// frames gather in one buffer and go out in one write(2) when it uncorks,
+// its queue empty, or when the buffer passes flushAt. Uncorked, a write
+// goes out at once. Like the derp server's writer, this turns a burst of
+// messages to one peer into one syscall.
+//
+// Gorilla writes through it too: the writer's prepared messages, pings and
+// close frames, and from the reader its pongs and close replies. Each of
+// gorilla's writes is one whole frame (collab never uses gorilla's
+// NextWriter or WriteMessage on the server, which may split one), so a
+// frame's first byte says whether it is a close; no data frame follows a
+// close.
+type wconn struct {
+	net.Conn
+	aborted atomic.Bool // set by abort: every write fails at once
+
+	mu        sync.Mutex
+	buf       *[]byte   // guarded by mu: frames not yet written; nil when empty
+	corked    bool      // guarded by mu
+	deadline  time.Time // guarded by mu: deadline of the next write(2)
+	frames    bool      // guarded by mu: the handshake is written; writes are frames
+	closeSent bool      // guarded by mu
+	err       error     // guarded by mu: the first write error, returned ever after
+}
+
+// SetWriteDeadline sets the deadline of the next write(2). While corked the
+// writer's deadline holds: a pong's shorter one must not cut a batch short.
+func (w *wconn) SetWriteDeadline(t time.Time) error {
+	w.mu.Lock()
+	if !w.corked {
+		w.deadline = t
+	}
+	w.mu.Unlock()
+	return nil
+}
+
+// Write takes one whole frame from gorilla.
+func (w *wconn) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.frames && len(p) > 0 && p[0]&0x0f == websocket.CloseMessage {
+		w.closeSent = true
+	}
+	if err := w.putLocked(p, nil); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// text writes payload as one unmasked text frame (RFC 6455 section 5.2).
+func (w *wconn) text(payload []byte) error {
+	var hdr [10]byte
+	h := append(hdr[:0], 0x80|websocket.TextMessage) // FIN
+	switch n := len(payload); {
+	case n < 126:
+		h = append(h, byte(n))
+	case n <= 0xffff:
+		h = append(h, 126)
+		h = binary.BigEndian.AppendUint16(h, uint16(n))
+	default:
+		h = append(h, 127)
+		h = binary.BigEndian.AppendUint64(h, uint64(n))
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	if w.closeSent {
+		return errCloseSent
+	}
+	return w.putLocked(h, payload)
+}
+
+// putLocked buffers a frame (a, then b) while corked, else writes it.
+func (w *wconn) putLocked(a, b []byte) error {
+	n := len(a) + len(b)
+	if !w.corked || n >= flushAt {
+		if err := w.flushLocked(); err != nil {
+			return err
+		}
+		if len(b) == 0 {
+			return w.writeLocked(a)
+		}
+		return w.writeLocked(a, b)
+	}
+	if w.buf != nil && len(*w.buf)+n > flushAt {
+		if err := w.flushLocked(); err != nil {
+			return err
+		}
+	}
+	if w.buf == nil {
+		w.buf = bufPool.Get().(*[]byte)
+	}
+	*w.buf = append(append(*w.buf, a...), b...)
+	return nil
+}
+
+// handshakeDone says that every write from now on is a frame.
+func (w *wconn) handshakeDone() {
+	w.mu.Lock()
+	w.frames = true
+	w.mu.Unlock()
+}
+
+// cork starts a batch that must be written by deadline.
+func (w *wconn) cork(deadline time.Time) {
+	w.mu.Lock()
+	w.corked, w.deadline = true, deadline
+	w.mu.Unlock()
+}
+
+// uncork ends a batch: what it gathered goes out now.
+func (w *wconn) uncork() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.corked = false
+	return w.flushLocked()
+}
+
+func (w *wconn) flushLocked() error {
+	if w.buf == nil {
+		return w.err
+	}
+	err := w.writeLocked(*w.buf)
+	if cap(*w.buf) <= poolMax {
+		*w.buf = (*w.buf)[:0]
+		bufPool.Put(w.buf)
+	}
+	w.buf = nil
+	return err
+}
+
+// writeLocked does the write(2): one buffer, or two as one writev.
+func (w *wconn) writeLocked(bufs ...[]byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	w.Conn.SetWriteDeadline(w.deadline)
+	if w.aborted.Load() { // abort's deadline may have been overwritten just now
+		w.err = errWriteAborted
+		return w.err
+	}
+	var err error
+	if len(bufs) == 1 {
+		_, err = w.Conn.Write(bufs[0])
+	} else {
+		nb := net.Buffers(bufs)
+		_, err = nb.WriteTo(w.Conn)
+	}
+	if err != nil {
+		w.err = err
+	}
+	return err
+}
+
+// abort makes every write fail from now on, also one blocked on a peer
+// that does not read. It does not wait for the writer.
+func (w *wconn) abort() {
+	w.aborted.Store(true)
+	w.Conn.SetWriteDeadline(time.Now())
+}
+
+// hijacker hands gorilla's Upgrader the hijacked connection wrapped in a
+// wconn.
+type hijacker struct {
+	http.ResponseWriter
+	wc *wconn // set by Hijack
+}
+
+func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, rw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	h.wc = &wconn{Conn: nc}
+	return h.wc, rw, nil
+}

@@ -1,0 +1,223 @@
+package collab
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/collabd/collab/collab/wire"
+)
+
+// countConn counts the writes that reach the socket.
+type countConn struct {
+	net.Conn
+	mu     sync.Mutex
+	writes int
+}
+
+func (c *countConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.writes++
+	c.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+func (c *countConn) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.writes
+}
+
+// writerPair upgrades one connection the way serveWS does, without starting
+// its reader or writer, and returns the server side, the socket writes
+// under it and the client side.
+func writerPair(t *testing.T) (*conn, *countConn, *websocket.Conn) {
+	t.Helper()
+	srv := NewServer(NewMemStore(), Options{Logger: quietLogger()})
+	got := make(chan *conn, 1)
+	var cc *countConn
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hj := &hijacker{ResponseWriter: w}
+		ws, err := srv.upgrader.Upgrade(hj, r, nil)
+		if err != nil {
+			t.Errorf("upgrade: %v", err)
+			close(got)
+			return
+		}
+		cc = &countConn{Conn: hj.wc.Conn}
+		hj.wc.Conn = cc
+		got <- newConn(srv, ws, hj.wc)
+	}))
+	t.Cleanup(ts.Close)
+	client, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	c := <-got
+	if c == nil {
+		t.FailNow()
+	}
+	t.Cleanup(func() { c.wc.Close() })
+	return c, cc, client
+}
+
+// readAll reads n text messages and checks them against want(i).
+func readAll(t *testing.T, client *websocket.Conn, n int, want func(i int) string) {
+	t.Helper()
+	client.SetReadDeadline(time.Now().Add(testWait))
+	for i := range n {
+		typ, data, err := client.ReadMessage()
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if typ != websocket.TextMessage || string(data) != want(i) {
+			t.Fatalf("message %d = %d %.60q, want text %.60q", i, typ, data, want(i))
+		}
+	}
+}
+
+// TestWriterCoalesces: what the writer finds queued goes out in one write
+// (not one per message), in order, prepared and per-connection messages
+// alike; a batch past flushAt is split near it; one message larger than
+// flushAt is written as it is.
+func TestWriterCoalesces(t *testing.T) {
+	msg := func(i, size int) string {
+		s := fmt.Sprintf(`{"type":"ack","seq":%d,"pad":"`, i)
+		return s + strings.Repeat("x", max(0, size-len(s)-2)) + `"}`
+	}
+	for _, tc := range []struct {
+		name           string
+		n, size        int
+		minW, maxW     int
+		prepareEveryOf int // every k-th message is a prepared one
+	}{
+		{name: "small", n: 200, size: 60, minW: 1, maxW: 1, prepareEveryOf: 2},
+		{name: "sizes", n: 3, size: 200, minW: 1, maxW: 1, prepareEveryOf: 3},
+		{name: "past flushAt", n: 10, size: 10 << 10, minW: 4, maxW: 5, prepareEveryOf: 4},
+		{name: "one huge", n: 1, size: 100 << 10, minW: 1, maxW: 2, prepareEveryOf: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, cc, client := writerPair(t)
+			for i := range tc.n {
+				data := []byte(msg(i, tc.size))
+				if tc.prepareEveryOf > 0 && i%tc.prepareEveryOf == 0 {
+					pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
+					if err != nil {
+						t.Fatal(err)
+					}
+					c.send(pm)
+				} else {
+					c.enqueue(outMsg{data: data})
+				}
+			}
+			before := cc.count()
+			if _, err := c.writeQueued(nil, time.Now().Add(testWait)); err != nil {
+				t.Fatalf("writeQueued: %v", err)
+			}
+			if w := cc.count() - before; w < tc.minW || w > tc.maxW {
+				t.Errorf("%d messages of %d bytes took %d writes, want %d to %d", tc.n, tc.size, w, tc.minW, tc.maxW)
+			}
+			readAll(t, client, tc.n, func(i int) string { return msg(i, tc.size) })
+		})
+	}
+}
+
+// TestWriterUncorkedWritesAtOnce: a write outside a batch (a ping, a pong
+// from the reader) is not held back.
+func TestWriterUncorkedWritesAtOnce(t *testing.T) {
+	c, cc, client := writerPair(t)
+	before := cc.count()
+	if err := c.ws.WriteControl(websocket.PingMessage, []byte("p"), time.Now().Add(testWait)); err != nil {
+		t.Fatal(err)
+	}
+	if w := cc.count() - before; w != 1 {
+		t.Fatalf("ping took %d writes, want 1", w)
+	}
+	pinged := make(chan string, 1)
+	client.SetPingHandler(func(s string) error { pinged <- s; return nil })
+	client.SetReadDeadline(time.Now().Add(testWait))
+	go client.ReadMessage() // runs the ping handler
+	select {
+	case s := <-pinged:
+		if s != "p" {
+			t.Fatalf("ping payload %q, want p", s)
+		}
+	case <-time.After(testWait):
+		t.Fatal("no ping")
+	}
+}
+
+// TestWriterPongKeepsBatchDeadline: a pong's short deadline, set from the
+// reader while a batch is corked, does not become the batch's deadline.
+func TestWriterPongKeepsBatchDeadline(t *testing.T) {
+	c, _, client := writerPair(t)
+	c.wc.cork(time.Now().Add(testWait))
+	if err := c.wc.text([]byte(`{"type":"ack"}`)); err != nil {
+		t.Fatal(err)
+	}
+	// As gorilla's WriteControl does for a pong, with a deadline passed
+	// by the time the batch goes out.
+	c.wc.SetWriteDeadline(time.Now().Add(-time.Second))
+	if _, err := c.wc.Write([]byte{0x80 | websocket.PongMessage, 0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.wc.uncork(); err != nil {
+		t.Fatalf("uncork: %v, want the batch written", err)
+	}
+	readAll(t, client, 1, func(int) string { return `{"type":"ack"}` })
+}
+
+// TestWriterNoDataAfterClose: once a close frame went out (gorilla answers
+// the peer's close from the reader), no data frame follows it.
+func TestWriterNoDataAfterClose(t *testing.T) {
+	c, _, client := writerPair(t)
+	c.sendMsg(&wire.Ack{Type: wire.TypeAck, Doc: "d", Seq: 1, Rev: 1})
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	if err := c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(testWait)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.writeQueued(nil, time.Now().Add(testWait)); err == nil {
+		t.Fatal("writeQueued after a close frame: no error, want one")
+	}
+	client.SetReadDeadline(time.Now().Add(testWait))
+	_, data, err := client.ReadMessage()
+	if !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+		t.Fatalf("read = %q, %v; want the close 1000 and nothing before it", data, err)
+	}
+}
+
+// TestWriterAbort: abort fails the write in progress and every later one,
+// even with a peer that reads nothing.
+func TestWriterAbort(t *testing.T) {
+	c, _, _ := writerPair(t)
+	big := []byte(`"` + strings.Repeat("x", 1<<20) + `"`)
+	errc := make(chan error, 1)
+	go func() {
+		var err error
+		for err == nil { // until the socket buffers are full and a write blocks
+			c.enqueue(outMsg{data: big})
+			_, err = c.writeQueued(nil, time.Now().Add(time.Hour))
+		}
+		errc <- err
+	}()
+	c.wc.abort()
+	select {
+	case err := <-errc:
+		if err == nil {
+			t.Fatal("no error after abort")
+		}
+	case <-time.After(testWait):
+		t.Fatal("write still blocked after abort")
+	}
+	if err := c.wc.text([]byte(`{}`)); err == nil {
+		t.Fatal("write after abort: no error")
+	}
+}
