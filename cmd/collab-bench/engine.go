@@ -27,6 +27,28 @@ type workload struct {
 	dialers       int           // connections opened at once
 	runID         string        // makes document and client ids unique per run
 	readers       string        // client of the editors that do not type: go or wire
+	conns         int           // connections spread over the documents; 0: docs × editors
+}
+
+// editorsOf returns how many editors document i has: editors, or with
+// conns set, conns spread evenly (the first documents get one more).
+func (wl *workload) editorsOf(i int) int {
+	if wl.conns == 0 {
+		return wl.editors
+	}
+	n := wl.conns / wl.docs
+	if i < wl.conns%wl.docs {
+		n++
+	}
+	return n
+}
+
+// connections returns the number of editors in all documents.
+func (wl *workload) connections() int {
+	if wl.conns == 0 {
+		return wl.docs * wl.editors
+	}
+	return wl.conns
 }
 
 // docState tracks one document's editors and correlates acks with
@@ -127,14 +149,22 @@ func (d *docState) settle(e *engine, rev uint64, en *revEntry) {
 func (e *engine) connect(ctx context.Context) ([]*docState, error) {
 	docs := make([]*docState, e.wl.docs)
 	for i := range docs {
+		n := e.wl.editorsOf(i)
 		docs[i] = &docState{
 			id:       fmt.Sprintf("bench-%s-%d", e.wl.runID, i),
-			others:   e.wl.editors - 1,
-			sessions: make([]session, e.wl.editors),
+			others:   n - 1,
+			sessions: make([]session, n),
 			pending:  make(map[uint64]*revEntry),
 		}
 	}
-	total := e.wl.docs * e.wl.editors
+	type slot struct{ doc, ed int }
+	var slots []slot
+	for i, d := range docs {
+		for j := range d.sessions {
+			slots = append(slots, slot{i, j})
+		}
+	}
+	total := len(slots)
 	var (
 		wg       sync.WaitGroup
 		next     atomic.Int64
@@ -151,8 +181,8 @@ func (e *engine) connect(ctx context.Context) ([]*docState, error) {
 				if k >= total || ctx.Err() != nil {
 					return
 				}
-				d, ed := docs[k/e.wl.editors], k%e.wl.editors
-				client := fmt.Sprintf("b%s-%d-%d", e.wl.runID, k/e.wl.editors, ed)
+				d, ed := docs[slots[k].doc], slots[k].ed
+				client := fmt.Sprintf("b%s-%d-%d", e.wl.runID, slots[k].doc, ed)
 				open := e.sys.open
 				if ed >= e.wl.typists && e.openReader != nil {
 					open = e.openReader

@@ -27,6 +27,13 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 		}
 		e.openReader = cs.openReader
 	}
+	var idle *idleProbe
+	if o.idle {
+		var err error
+		if idle, err = startIdle(tgt, o); err != nil {
+			return nil, err
+		}
+	}
 	connStart := time.Now()
 	docs, err := e.connect(ctx)
 	if err != nil {
@@ -34,8 +41,13 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	}
 	defer closeAll(docs)
 	connectTime := time.Since(connStart)
+	if idle != nil {
+		if err := idle.markConnected(); err != nil {
+			return nil, err
+		}
+	}
 	fmt.Fprintf(progress, "%s: %d connections open in %.1fs; typing for %s\n",
-		tgt.name, wl.docs*wl.editors, connectTime.Seconds(), wl.duration)
+		tgt.name, wl.connections(), connectTime.Seconds(), wl.duration)
 
 	sampling := startSampling(ctx, tgt)
 	var store0 storage.Stats
@@ -48,12 +60,13 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	e.t0 = time.Now()
 	var wg sync.WaitGroup
 	var editors []*editor
-	for i, d := range docs {
+	stream := uint64(0) // the editor's index: its edits' random stream
+	for _, d := range docs {
 		for j, s := range d.sessions {
-			stream := uint64(i*wl.editors + j)
 			ed := &editor{e: e, d: d, s: s, stop: stop, typist: j < wl.typists,
 				gen: newEditGen(wl.seed, stream, wl.maxLen),
 				rng: rand.New(rand.NewPCG(wl.seed^0x9e3779b97f4a7c15, stream))}
+			stream++
 			editors = append(editors, ed)
 			wg.Go(func() { ed.run(edCtx) })
 		}
@@ -68,6 +81,9 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	}
 	window := time.Since(e.t0)
 	atEnd := e.snapshot()
+	if idle != nil {
+		idle.markEnd()
+	}
 	var store *storeSummary
 	if tgt.storeStats != nil {
 		store = summarizeStore(store0, tgt.storeStats(), window)
@@ -86,6 +102,12 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	rep.Converged, rep.ConvergeNote = conv.ok, conv.note
 	rep.Server, rep.Bench, rep.Store = srvSum, benchSum, store
 	rep.noteLag(wl, window, editors)
+	if idle != nil {
+		rep.Mode, rep.Idle = "idle", idle.summary(wl.connections(), window)
+		if idle.err != nil {
+			rep.Failures = append(rep.Failures, fmt.Sprintf("server memory at the end: %v", idle.err))
+		}
+	}
 	if ctx.Err() != nil {
 		return rep, ctx.Err()
 	}
@@ -287,7 +309,7 @@ func (e *engine) report(tgt *target, docs []*docState, window time.Duration, atE
 		Editors:          e.wl.editors,
 		Typists:          e.wl.typists,
 		Readers:          e.wl.readers,
-		Connections:      e.wl.docs * e.wl.editors,
+		Connections:      e.wl.connections(),
 		Rate:             e.wl.rate,
 		Seed:             e.wl.seed,
 		DurationS:        round3(sec),

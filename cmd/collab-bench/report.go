@@ -19,7 +19,7 @@ import (
 // report is the outcome of one run, printed as a table or as JSON.
 type report struct {
 	System               string            `json:"system"`
-	Mode                 string            `json:"mode"` // "edits" or "trace"
+	Mode                 string            `json:"mode"` // "edits", "idle" or "trace"
 	Trace                string            `json:"trace,omitempty"`
 	Docs                 int               `json:"docs"`
 	Editors              int               `json:"editors_per_doc"`
@@ -50,6 +50,7 @@ type report struct {
 	ServerInProcess      bool              `json:"server_in_process"`
 	Bench                procstat.Summary  `json:"bench_process"`
 	Store                *storeSummary     `json:"store,omitempty"`
+	Idle                 *idleSummary      `json:"idle,omitempty"`
 	Converged            *bool             `json:"converged"` // null: not checked
 	ConvergeNote         string            `json:"convergence"`
 	Failures             []string          `json:"failures,omitempty"`
@@ -161,6 +162,9 @@ func writeTable(w io.Writer, r *report) {
 	if r.Rate == 0 {
 		rate = "as fast as acks allow"
 	}
+	if r.Mode == "idle" {
+		rate = "idle: nobody types"
+	}
 	fmt.Fprintf(w, "system\t%s\n", r.System)
 	if r.Mode == "trace" {
 		fmt.Fprintf(w, "workload\ttrace %s, one typist (%s client), %s\n", r.Trace, r.TraceClient, rate)
@@ -193,6 +197,14 @@ func writeTable(w io.Writer, r *report) {
 	}
 	if !r.ServerInProcess {
 		fmt.Fprintf(w, "load generator\tcpu %.0f%%\trss max %.0f MB\n", r.Bench.CPUPercent, r.Bench.RSSMaxMB)
+	}
+	if s := r.Idle; s != nil {
+		fmt.Fprintf(w, "idle\t%d connections held %.0f s\tserver rss before %.1f MB\tconnected %.1f MB\tend %.1f MB\tfds %d\n",
+			s.Connections, s.HoldS, s.ServerBeforeMB, s.ServerConnectedMB, s.ServerEndMB, s.ServerFDs)
+		fmt.Fprintf(w, "per connection\tserver %.1f KB (%.1f KB at connect)\tload generator %.1f KB\n", s.PerConnKB, s.AtConnectKB, s.ClientPerConnKB)
+		if s.AllConns > 0 {
+			fmt.Fprintf(w, "with the other run\t%d connections\tserver %.1f KB each\n", s.AllConns, s.AllPerConnKB)
+		}
 	}
 	if s := r.Store; s != nil {
 		fmt.Fprintf(w, "store (bbolt)\t%d commits\tmean %.2f ms\t%.1f appends, %.1f ops each\tbusy %.0f%%\n",

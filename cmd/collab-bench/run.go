@@ -101,8 +101,13 @@ type options struct {
 	maxRate   float64
 	src       *addrPool // -source-addrs
 	queueLen  int       // collab.Options.QueueLen of in-process servers
-	readers   string    // go or wire: the client of the editors that do not type
-	traceWith string    // go or wire: the client of the trace's typist
+	idle      bool      // connect, join and hold; nobody types
+	conns     int       // connections spread over the documents; 0: docs × editors
+	baseRSSMB float64   // idle: the server's RSS before an earlier run's connections
+	baseConns int       // idle: that earlier run's connections, still open
+	cold      coldOptions
+	readers   string // go or wire: the client of the editors that do not type
+	traceWith string // go or wire: the client of the trace's typist
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -132,6 +137,18 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of this process to this file")
 	fs.BoolVar(&o.quiet, "q", false, "no progress lines")
 	fs.Float64Var(&o.maxRate, "client-rate", 0, "most messages per second each client sends (client.Options.MaxRate); 0: the client's default (100/s, under collabd's default limit of 200/s) for a server given by URL, unlimited for inproc servers, whose limit is lifted")
+	fs.BoolVar(&o.idle, "idle", false, "idle crowd: connect and join every editor, hold for -duration with nobody typing, and report the server's RSS per connection (needs the server's pid: inproc, or -server-pid)")
+	fs.IntVar(&o.conns, "conns", 0, "connections in all, spread evenly over -docs (instead of -docs × -editors)")
+	fs.Float64Var(&o.baseRSSMB, "base-rss-mb", 0, "-idle: the server's RSS in MB before the connections of another collab-bench -idle still holding them (its \"server rss before\"), to report both runs' connections together")
+	fs.IntVar(&o.baseConns, "base-conns", 0, "-idle: the connections that other run holds")
+	fs.BoolVar(&o.cold.on, "cold-start", false, "cold start: generate a database (or reuse the one in -data), start -collabd on it -cold-runs times, time process start to /healthz and the first join of the biggest documents")
+	fs.StringVar(&o.cold.collabd, "collabd", "", "-cold-start: the collabd binary to start")
+	fs.IntVar(&o.cold.docs, "cold-docs", 100_000, "-cold-start: documents in the database")
+	fs.IntVar(&o.cold.ops, "cold-ops", 10_000_000, "-cold-start: ops in the database, all documents together")
+	fs.IntVar(&o.cold.big, "cold-big", 3, "-cold-start: documents with -cold-big-ops ops each, whose first join is timed (the others share the rest)")
+	fs.IntVar(&o.cold.bigOps, "cold-big-ops", 100_000, "-cold-start: ops of each big document")
+	fs.IntVar(&o.cold.runs, "cold-runs", 3, "-cold-start: how many times collabd is started")
+	fs.BoolVar(&o.cold.dropCache, "drop-cache", true, "-cold-start: drop the database file's pages from the page cache before each start (posix_fadvise), as after a reboot")
 	fs.IntVar(&o.queueLen, "queue-len", 0, "inproc servers: outbound messages queued per connection before it is dropped as too slow (collabd -queue-len); 0: the server's default")
 	fs.StringVar(&o.readers, "readers", "go", "client of the editors that do not type (see -typists): go, the Go client package, which decodes, transforms and applies every op; wire, a minimal reader that only notes each op's revision (collabd only)")
 	fs.StringVar(&o.traceWith, "trace-client", "go", "client of the trace's typist: go, the Go client package; wire, a minimal typist whose text is an ot.Buffer and who composes while a submit is in flight (collabd only)")
@@ -149,6 +166,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	switch {
 	case o.docs < 1 || o.editors < 1:
 		return nil, fmt.Errorf("-docs and -editors must be at least 1")
+	case o.conns != 0 && o.conns < o.docs:
+		return nil, fmt.Errorf("-conns must be at least -docs")
+	case (o.baseConns > 0) != (o.baseRSSMB > 0):
+		return nil, fmt.Errorf("-base-rss-mb and -base-conns go together")
 	case o.typists < 0 || o.typists > o.editors:
 		return nil, fmt.Errorf("-typists must be between 0 (all) and -editors")
 	case o.rate < 0:
@@ -179,11 +200,14 @@ func run(ctx context.Context, args []string, ev env) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fdLimit, _ := raiseFDLimit()
 	progress := ev.stderr
 	if o.quiet {
 		progress = io.Discard
 	}
+	if o.cold.on {
+		return runColdStart(ctx, o, ev.stdout, progress)
+	}
+	fdLimit, _ := raiseFDLimit()
 
 	tgt, err := startTarget(o, fdLimit)
 	if err != nil {
@@ -218,6 +242,15 @@ func run(ctx context.Context, args []string, ev env) error {
 	return err
 }
 
+// coldOptions are the flags of -cold-start.
+type coldOptions struct {
+	on                     bool
+	collabd                string
+	docs, ops, big, bigOps int
+	runs                   int
+	dropCache              bool
+}
+
 // target is the system under test and how to watch its process.
 type target struct {
 	name       string
@@ -230,6 +263,9 @@ type target struct {
 
 func startTarget(o *options, fdLimit uint64) (*target, error) {
 	need := o.docs * o.editors
+	if o.conns > 0 {
+		need = o.conns
+	}
 	switch o.server {
 	case "inproc", "inproc-mem":
 		if err := checkFDs(2*need, fdLimit); err != nil {
@@ -282,12 +318,14 @@ func newRunID() string {
 
 func (o *options) workload() workload {
 	typists := o.typists
-	if typists == 0 {
+	if o.idle {
+		typists = 0
+	} else if typists == 0 {
 		typists = o.editors
 	}
 	return workload{
 		docs: o.docs, editors: o.editors, typists: typists, rate: o.rate, duration: o.duration,
-		seed: o.seed, maxLen: o.maxLen, drain: o.drain, dialers: o.dialers, runID: newRunID(), readers: o.readers,
+		seed: o.seed, maxLen: o.maxLen, drain: o.drain, dialers: o.dialers, runID: newRunID(), readers: o.readers, conns: o.conns,
 	}
 }
 

@@ -148,6 +148,9 @@ func TestFlagErrors(t *testing.T) {
 		{"-editors", "4", "-typists", "5"},
 		{"-typists", "-1"},
 		{"-readers", "js"},
+		{"-docs", "3", "-conns", "2"},
+		{"-idle", "-base-conns", "5"},
+		{"-idle", "-server", "http://127.0.0.1:1"}, // no -server-pid
 		{"-trace-client", "js"},
 		{"-server", "baseline", "-readers", "wire", "-typists", "1"},
 		{"-server", "ftp://x"},
