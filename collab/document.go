@@ -41,6 +41,14 @@ type document struct {
 	editors  map[*conn]*editor    // editors of the document
 	seqs     map[string]clientSeq // last seq per client, committed or pending
 	grace    *time.Timer          // running while nobody references the document
+
+	// owned by run, when the store is shared (a Follower, see follow.go):
+	feed      <-chan storage.Record // what any server commits to the document
+	endFeed   context.CancelFunc    // stops feed
+	held      []storage.Record      // feed records that arrived while a commit was in flight
+	paused    bool                  // startCommit waits: a catch-up is under way
+	failed    bool                  // a catch-up failed: run must stop the document
+	conflicts int                   // commits refused in a row without the document moving
 }
 
 // editor is one connection editing the document. Owned by run.
@@ -159,12 +167,13 @@ func (d *document) ctx() (context.Context, context.CancelFunc) {
 // started before returning.
 func (d *document) run() {
 	defer close(d.done)
-	if err := d.load(); err != nil {
+	if err := d.open(); err != nil {
 		d.srv.log.Error("load document", "doc", d.id, "err", err)
 		d.srv.reg.remove(d)
 		d.failRequests(ErrUnavailable)
 		return
 	}
+	defer d.closeFeed()
 	d.grace = time.NewTimer(d.srv.opts.Grace)
 	d.grace.Stop()
 	for {
@@ -175,6 +184,14 @@ func (d *document) run() {
 		select {
 		case req := <-in:
 			if d.handle(req) {
+				return
+			}
+			if d.failed {
+				d.stop(ErrUnavailable)
+				return
+			}
+		case rec, ok := <-d.feed:
+			if d.fed(rec, ok) {
 				return
 			}
 		case res := <-d.commits:
@@ -307,6 +324,9 @@ func (d *document) join(r *joinReq) error {
 	if _, ok := d.editors[r.c]; ok {
 		return fmt.Errorf("%w: already joined", ErrBadMessage)
 	}
+	if r.rev != nil {
+		d.reach(*r.rev)
+	}
 	seq, err := d.lastSeq(r.client)
 	if err != nil {
 		return err
@@ -406,6 +426,17 @@ func (d *document) lastSeq(client string) (clientSeq, error) {
 	seq, rev, err := d.srv.store.ClientSeq(ctx, d.id, client)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return clientSeq{}, err
+	}
+	if rev > d.rev && d.feed != nil {
+		// Committed by another server, not applied here yet: answering
+		// before applying it would ack a revision this server lacks.
+		d.reach(rev)
+		if s, ok := d.seqs[client]; ok && s.cseq >= seq {
+			return s, nil
+		}
+		if rev > d.rev {
+			return clientSeq{}, fmt.Errorf("%w: behind the store (rev %d, store %d)", ErrUnavailable, d.rev, rev)
+		}
 	}
 	s := clientSeq{seq: seq, rev: rev, cseq: seq, crev: rev}
 	d.seqs[client] = s

@@ -32,6 +32,7 @@ func (d *document) presence(r *presenceReq) {
 		r.c.sendError(ErrNotJoined, d.id, 0)
 		return
 	}
+	d.reach(r.p.Rev)
 	if r.p.Rev > d.rev {
 		r.c.sendError(ErrFutureRev, d.id, 0)
 		return

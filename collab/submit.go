@@ -54,6 +54,7 @@ func (d *document) sequence(r *submitReq) (uint64, error) {
 		}
 		return 0, nil
 	}
+	d.reach(r.rev)
 	if r.rev > d.rev {
 		return 0, fmt.Errorf("%w: rev %d, head %d", ErrFutureRev, r.rev, d.rev)
 	}
@@ -134,14 +135,16 @@ func (d *document) checkSize(op ot.Op) error {
 // startCommit hands the pending ops to the store unless a commit is in
 // flight; their acks wait for committed.
 func (d *document) startCommit() {
-	if d.inflight > 0 || len(d.pending) == 0 {
+	if d.inflight > 0 || len(d.pending) == 0 || d.paused {
 		return
 	}
 	d.inflight = len(d.pending)
 	recs := make([]storage.Record, d.inflight)
 	now := time.Now()
 	for i, p := range d.pending {
-		p.rec.Time = now
+		if p.rec.Time.IsZero() { // kept across retries: it tells the commit apart in a shared log
+			p.rec.Time = now
+		}
 		recs[i] = p.rec
 	}
 	store, id, out := d.srv.store, d.id, d.commits
@@ -163,6 +166,9 @@ func (d *document) startCommit() {
 // whether the document must stop (a failure it cannot recover from).
 func (d *document) committed(res commitResult) (stop bool) {
 	if res.err != nil {
+		if d.feed != nil {
+			return d.commitRefused(res.err)
+		}
 		return d.commitFailed(res.err)
 	}
 	for _, p := range d.pending[:d.inflight] {
@@ -175,12 +181,21 @@ func (d *document) committed(res commitResult) (stop bool) {
 	}
 	d.pending = append(d.pending[:0:0], d.pending[d.inflight:]...)
 	d.inflight = 0
+	d.conflicts = 0
+	if d.release() {
+		return true
+	}
+	d.resetHeadMax()
+	d.startCommit()
+	return false
+}
+
+// resetHeadMax recomputes the size bound of the pending ops.
+func (d *document) resetHeadMax() {
 	d.headMax = d.bytes
 	for _, p := range d.pending {
 		d.headMax += insertedBytes(p.rec.Op)
 	}
-	d.startCommit()
-	return false
 }
 
 // apply makes one committed op part of the in-memory document and tells
@@ -202,6 +217,9 @@ func (d *document) apply(p *pendingOp) error {
 	if rec.Client != "" {
 		cs := d.seqs[rec.Client]
 		cs.cseq, cs.crev = rec.Seq, rec.Rev
+		if cs.seq < rec.Seq { // committed by another server
+			cs.seq, cs.rev = rec.Seq, rec.Rev
+		}
 		d.seqs[rec.Client] = cs
 	}
 	d.srv.metrics.opsApplied.Inc()

@@ -1,0 +1,298 @@
+package collab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/collabd/collab/ot"
+	"github.com/collabd/collab/storage"
+)
+
+// Follower is implemented by a Store that several Servers share (cluster
+// mode, see docs/cluster.md). A Server whose Store implements it follows
+// every document it has loaded: records other servers commit are applied
+// and broadcast to its editors like its own, and a commit refused with
+// storage.ErrConflict (another server committed first) is transformed over
+// what it missed and retried instead of failing.
+type Follower interface {
+	// Follow returns every record of document id with Rev > after, in
+	// revision order, as it is committed by any server (this one
+	// included), until ctx ends. The channel closes when ctx ends, or when
+	// the feed stops for good (the document was deleted, the store
+	// closed): the Server then asks Load which.
+	Follow(ctx context.Context, id string, after uint64) (<-chan storage.Record, error)
+}
+
+// maxConflicts is how many commits in a row may be refused without the
+// document learning anything new before its pending ops are refused
+// (ErrUnavailable: their authors resubmit).
+const maxConflicts = 5
+
+// open loads the document and, with a shared store, starts following it
+// from the loaded revision.
+func (d *document) open() error {
+	if err := d.load(); err != nil {
+		return err
+	}
+	f, ok := d.srv.store.(Follower)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	feed, err := f.Follow(ctx, d.id, d.rev)
+	if err != nil {
+		cancel()
+		return err
+	}
+	d.feed, d.endFeed = feed, cancel
+	return nil
+}
+
+func (d *document) closeFeed() {
+	if d.endFeed != nil {
+		d.endFeed()
+	}
+}
+
+// fed takes one record from the feed (ok false: the feed ended); true
+// means run must return.
+func (d *document) fed(rec storage.Record, ok bool) (exit bool) {
+	if !ok {
+		d.feedEnded()
+		return true
+	}
+	if d.inflight > 0 {
+		// Ours (the feed can beat the store's answer) or one that makes our
+		// commit fail: committed sorts them out.
+		d.held = append(d.held, rec)
+		return false
+	}
+	if d.remote(rec) {
+		d.stop(ErrUnavailable)
+		return true
+	}
+	d.startCommit()
+	return false
+}
+
+// feedEnded stops the document: deleted by some server, or the store is
+// gone.
+func (d *document) feedEnded() {
+	d.feed = nil
+	ctx, cancel := d.ctx()
+	_, err := d.srv.store.Load(ctx, d.id)
+	cancel()
+	if errors.Is(err, storage.ErrNotFound) {
+		for _, p := range d.pending {
+			if p.reply != nil {
+				p.reply <- putResult{err: ErrNotFound}
+			}
+		}
+		d.pending, d.inflight = nil, 0
+		d.stop(ErrNotFound)
+		return
+	}
+	d.srv.log.Error("document feed ended", "doc", d.id, "err", err)
+	d.stop(ErrUnavailable)
+}
+
+// release applies the feed records held during a commit; those the
+// commit itself wrote are known already.
+func (d *document) release() (stop bool) {
+	held := d.held
+	d.held = nil
+	for _, rec := range held {
+		if d.remote(rec) {
+			return true
+		}
+	}
+	return false
+}
+
+// remote applies a record committed by another server (or by this one,
+// unseen): the pending ops are transformed over it and it is applied and
+// broadcast like a local commit. Nothing may be in flight. True means the
+// document must stop (its text no longer follows the log).
+func (d *document) remote(rec storage.Record) (stop bool) {
+	if rec.Rev <= d.rev {
+		return false // known: our own commit, or read from the store
+	}
+	if rec.Rev > d.rev+1 {
+		if d.fetch(rec.Rev - 1) {
+			return true
+		}
+		if rec.Rev <= d.rev {
+			return false
+		}
+		if rec.Rev != d.rev+1 {
+			d.srv.log.Error("document behind its log", "doc", d.id, "rev", d.rev, "next", rec.Rev)
+			return true
+		}
+	}
+	if err := d.rebase(rec); err != nil {
+		d.srv.log.Error("rebase pending ops", "doc", d.id, "rev", rec.Rev, "err", err)
+		d.refuse(ErrUnavailable)
+	}
+	if err := d.apply(&pendingOp{rec: rec}); err != nil {
+		d.srv.log.Error("apply remote op", "doc", d.id, "rev", rec.Rev, "err", err)
+		return true
+	}
+	d.resetHeadMax()
+	return false
+}
+
+// rebase transforms the pending ops over rec, which was committed before
+// them: rec goes first, its inserts win ties. A pending op that rec is
+// (the same client and seq, resubmitted to another server; or our own
+// commit whose answer was lost) is dropped: the ops after it were built
+// on it, and rec now stands in its place.
+func (d *document) rebase(rec storage.Record) error {
+	if len(d.pending) == 0 {
+		return nil
+	}
+	prior, over := rec.Op, true
+	kept := make([]*pendingOp, 0, len(d.pending))
+	for _, p := range d.pending {
+		if sameCommit(rec, p.rec) {
+			if p.reply != nil {
+				p.reply <- putResult{rev: rec.Rev}
+			}
+			over = false // the editor's ack comes with apply
+			continue
+		}
+		if over {
+			var err error
+			if prior, p.rec.Op, err = ot.Transform(prior, p.rec.Op); err != nil {
+				return err
+			}
+		}
+		kept = append(kept, p)
+	}
+	n := rec.Op.TargetLen()
+	for i, p := range kept {
+		if p.rec.Op.BaseLen() != n {
+			return fmt.Errorf("pending op %d applies to %d code points, the text has %d", i, p.rec.Op.BaseLen(), n)
+		}
+		n = p.rec.Op.TargetLen()
+		p.rec.Rev = rec.Rev + uint64(i) + 1
+		if cs, ok := d.seqs[p.rec.Client]; ok && p.rec.Client != "" && cs.seq == p.rec.Seq {
+			cs.rev = p.rec.Rev
+			d.seqs[p.rec.Client] = cs
+		}
+	}
+	d.pending = kept
+	return nil
+}
+
+// sameCommit reports whether the committed rec is pending op p: by client
+// and seq (a client's seqs commit in order), or, for ops without a client,
+// by author, op and commit time (set once, before the first attempt).
+func sameCommit(rec, p storage.Record) bool {
+	if p.Client != "" {
+		return rec.Client == p.Client && p.Seq <= rec.Seq
+	}
+	return rec.Client == "" && !p.Time.IsZero() && rec.Time.Equal(p.Time) && rec.Author == p.Author && rec.Op.Equal(p.Op)
+}
+
+// refuse drops every pending op with err: editors get it with the op's
+// seq and resubmit, HTTP waiters get it. Their clients' sequence records
+// go back to the committed ones, so that the resubmissions are taken.
+func (d *document) refuse(err error) {
+	for _, p := range d.pending {
+		if p.reply != nil {
+			p.reply <- putResult{err: err}
+			continue
+		}
+		for c, e := range d.editors {
+			if e.client == p.rec.Client {
+				c.sendError(err, d.id, p.rec.Seq)
+			}
+		}
+		if cs, ok := d.seqs[p.rec.Client]; ok {
+			cs.seq, cs.rev = cs.cseq, cs.crev
+			d.seqs[p.rec.Client] = cs
+		}
+	}
+	d.pending, d.inflight = nil, 0
+	d.resetHeadMax()
+}
+
+// commitRefused handles a failed commit when the store is shared. Another
+// server committed first (ErrConflict): the document takes what it missed,
+// from the feed or else from the store, and commits its ops again,
+// transformed. Any other error: the store may or may not have the commit
+// (the feed will tell); the ops are refused so their authors resubmit,
+// which the (client, seq) records make safe.
+func (d *document) commitRefused(err error) (stop bool) {
+	d.inflight = 0
+	rev := d.rev
+	if d.release() {
+		return true
+	}
+	if !errors.Is(err, storage.ErrConflict) {
+		d.srv.log.Warn("commit failed", "doc", d.id, "rev", d.rev, "ops", len(d.pending), "err", err)
+		d.refuse(ErrUnavailable)
+		return false
+	}
+	if d.rev == rev && d.fetch(math.MaxUint64) {
+		return true
+	}
+	if d.rev != rev {
+		d.conflicts = 0
+	} else if d.conflicts++; d.conflicts >= maxConflicts {
+		d.srv.log.Error("commits refused without progress", "doc", d.id, "rev", d.rev, "err", err)
+		d.conflicts = 0
+		d.refuse(ErrUnavailable)
+		return false
+	}
+	d.startCommit()
+	return false
+}
+
+// fetch reads the records after the document's revision up to to from
+// the store and applies them. Nothing may be in flight. A store that
+// cannot answer is left to the feed; one that no longer has them (pruned)
+// stops the document, whose editors then reload it.
+func (d *document) fetch(to uint64) (stop bool) {
+	ctx, cancel := d.ctx()
+	recs, err := d.srv.store.Ops(ctx, d.id, d.rev, to)
+	cancel()
+	if err != nil {
+		d.srv.log.Warn("catch up from the store", "doc", d.id, "rev", d.rev, "err", err)
+		return errors.Is(err, storage.ErrPruned)
+	}
+	for _, rec := range recs {
+		if d.remote(rec) {
+			return true
+		}
+	}
+	return false
+}
+
+// settle waits for the commit in flight and applies its outcome, without
+// starting another.
+func (d *document) settle() {
+	if d.inflight == 0 {
+		return
+	}
+	d.paused = true
+	if d.committed(<-d.commits) {
+		d.failed = true
+	}
+	d.paused = false
+}
+
+// reach brings the document to revision rev when a client or the store
+// knows of revisions the feed has not delivered yet (a shared store).
+func (d *document) reach(rev uint64) {
+	if d.feed == nil || rev <= d.rev || d.failed {
+		return
+	}
+	d.settle()
+	if !d.failed && rev > d.rev && d.fetch(rev) {
+		d.failed = true
+	}
+	d.startCommit()
+}

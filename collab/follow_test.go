@@ -1,0 +1,464 @@
+package collab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/collabd/collab/collab/client"
+	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/storage"
+)
+
+// shared is one store that several Servers share, like a cluster store: a
+// MemStore (which refuses a record that does not continue the log with
+// ErrConflict) whose commits each Server's node view feeds to its
+// documents.
+type shared struct {
+	*MemStore
+	mu        sync.Mutex
+	wakes     map[string]map[chan struct{}]bool // guarded by mu: feeds to wake per document
+	conflicts atomic.Int64                      // appends refused with ErrConflict
+	latency   time.Duration                     // each append takes this long, like a network round trip
+}
+
+func newShared() *shared {
+	return &shared{MemStore: NewMemStore(), wakes: make(map[string]map[chan struct{}]bool)}
+}
+
+func (s *shared) poke(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for w := range s.wakes[id] {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// sharedNode is one Server's view of a shared store: a Store and a
+// Follower whose appends can be held and whose feeds can be paused.
+type sharedNode struct {
+	*shared
+	mu     sync.Mutex
+	gate   chan chan struct{} // guarded by mu: when set, Append waits for a release sent here
+	paused chan struct{}      // guarded by mu: when set, feeds wait until it closes
+}
+
+var _ Follower = (*sharedNode)(nil)
+
+func (s *shared) node() *sharedNode { return &sharedNode{shared: s} }
+
+// holdAppends makes each Append wait: it sends a channel on the returned
+// one and goes on when that channel is closed.
+func (n *sharedNode) holdAppends() <-chan chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.gate = make(chan chan struct{})
+	return n.gate
+}
+
+func (n *sharedNode) passAppends() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.gate = nil
+}
+
+func (n *sharedNode) pauseFeeds() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.paused = make(chan struct{})
+}
+
+func (n *sharedNode) resumeFeeds() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	close(n.paused)
+	n.paused = nil
+}
+
+func (n *sharedNode) Append(ctx context.Context, id string, recs []storage.Record) error {
+	n.mu.Lock()
+	gate := n.gate
+	n.mu.Unlock()
+	if gate != nil {
+		release := make(chan struct{})
+		select {
+		case gate <- release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		<-release
+	}
+	time.Sleep(n.latency) // not synchronization: widens the window in which commits race
+	err := n.MemStore.Append(ctx, id, recs)
+	if err == nil {
+		n.poke(id)
+	}
+	if errors.Is(err, storage.ErrConflict) {
+		n.conflicts.Add(1)
+	}
+	return err
+}
+
+func (n *sharedNode) Delete(ctx context.Context, id string) error {
+	err := n.MemStore.Delete(ctx, id)
+	if err == nil {
+		n.poke(id)
+	}
+	return err
+}
+
+// Follow feeds the records after after from the shared MemStore, each time
+// something was committed, until ctx ends or the document is deleted.
+func (n *sharedNode) Follow(ctx context.Context, id string, after uint64) (<-chan storage.Record, error) {
+	wake := make(chan struct{}, 1)
+	n.shared.mu.Lock()
+	if n.wakes[id] == nil {
+		n.wakes[id] = make(map[chan struct{}]bool)
+	}
+	n.wakes[id][wake] = true
+	n.shared.mu.Unlock()
+	ch := make(chan storage.Record, 16)
+	go func() {
+		defer close(ch)
+		defer func() {
+			n.shared.mu.Lock()
+			delete(n.wakes[id], wake)
+			n.shared.mu.Unlock()
+		}()
+		for {
+			n.mu.Lock()
+			paused := n.paused
+			n.mu.Unlock()
+			if paused != nil {
+				select {
+				case <-paused:
+				case <-ctx.Done():
+					return
+				}
+			}
+			recs, err := n.MemStore.Ops(ctx, id, after, math.MaxUint64)
+			if errors.Is(err, storage.ErrNotFound) && after > 0 {
+				return // deleted
+			}
+			for _, r := range recs {
+				select {
+				case ch <- r:
+					after = r.Rev
+				case <-ctx.Done():
+					return
+				}
+			}
+			select {
+			case <-wake:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch, nil
+}
+
+func expectOp(t *testing.T, c *tclient, rev uint64, op string) {
+	t.Helper()
+	var m wire.Op
+	c.expect(wire.TypeOp, &m)
+	if m.Rev != rev || m.Op.String() != op {
+		t.Fatalf("%s: op rev %d %s, want rev %d %s", c.id, m.Rev, m.Op, rev, op)
+	}
+}
+
+func expectStored(t *testing.T, st Store, id, text string, rev uint64) {
+	t.Helper()
+	got, gotRev := storeText(t, st, id)
+	if got != text || gotRev != rev {
+		t.Fatalf("store holds %q at rev %d, want %q at rev %d", got, gotRev, text, rev)
+	}
+	if r := replay(t, st, id); r != text {
+		t.Fatalf("replay of the log %q, want %q", r, text)
+	}
+}
+
+// TestFollowRemoteOps: an op committed through one server reaches the
+// editors of the other as an op, in revision order.
+func TestFollowRemoteOps(t *testing.T) {
+	sh := newShared()
+	_, tsA := startServer(t, sh.node(), Options{})
+	_, tsB := startServer(t, sh.node(), Options{})
+	a := connect(t, tsA, "ca")
+	a.join("d", nil)
+	b := connect(t, tsB, "cb")
+	b.join("d", nil)
+	b.submit("d", 0, 1, insertAt(0, 0, "héllo"))
+	b.ack(1)
+	expectOp(t, a, 1, `["héllo"]`)
+	a.submit("d", 1, 1, insertAt(5, 5, " 👋"))
+	a.ack(1)
+	expectOp(t, b, 2, `[5," 👋"]`)
+	expectStored(t, sh, "d", "héllo 👋", 2)
+}
+
+// TestFollowConflictRebase: two servers commit concurrently; the one whose
+// commit is refused (another committed first) applies the other's op,
+// transforms its own over it (the earlier commit wins the tie) and
+// commits it again. Both editors see both ops once, in one order.
+func TestFollowConflictRebase(t *testing.T) {
+	sh := newShared()
+	na := sh.node()
+	_, tsA := startServer(t, na, Options{})
+	_, tsB := startServer(t, sh.node(), Options{})
+	a := connect(t, tsA, "ca")
+	a.join("d", nil)
+	b := connect(t, tsB, "cb")
+	b.join("d", nil)
+
+	gate := na.holdAppends()
+	a.submit("d", 0, 1, insertAt(0, 0, "A"))
+	release := <-gate // a's commit waits, having written nothing
+	b.submit("d", 0, 1, insertAt(0, 0, "B"))
+	b.ack(1)
+	na.passAppends()
+	close(release) // a's commit now continues rev 0 of a log at rev 1: refused
+
+	expectOp(t, a, 1, `["B"]`)
+	if ack := a.ack(1); ack.Rev != 2 {
+		t.Fatalf("a's ack at rev %d, want 2", ack.Rev)
+	}
+	expectOp(t, b, 2, `[1,"A"]`)
+	expectStored(t, sh, "d", "BA", 2)
+}
+
+// TestFollowResubmitElsewhere: a client whose ack was lost resubmits to
+// another server that has not seen the commit yet and still has the
+// client's older sequence in memory. The commit is refused, the server
+// reads the log, finds the op already there and acknowledges it: applied
+// once.
+func TestFollowResubmitElsewhere(t *testing.T) {
+	sh := newShared()
+	nb := sh.node()
+	_, tsA := startServer(t, sh.node(), Options{})
+	_, tsB := startServer(t, nb, Options{})
+	y := connect(t, tsB, "cy") // keeps the document loaded on B
+	y.join("d", nil)
+	x := connect(t, tsB, "cx")
+	x.join("d", nil) // B now remembers x's last seq: 0
+	x.ws.Close()
+
+	nb.pauseFeeds() // B lags: it will not hear of A's commit
+	x = connect(t, tsA, "cx")
+	x.join("d", nil)
+	op := insertAt(0, 0, "X")
+	x.submit("d", 0, 1, op)
+	x.ack(1) // the ack that, in the story, was lost
+	x.ws.Close()
+
+	x = connect(t, tsB, "cx")
+	if j := x.join("d", ptr(uint64(0))); j.Rev != 0 || j.Seq != 0 {
+		t.Fatalf("joined rev %d seq %d on the lagging server, want 0, 0", j.Rev, j.Seq)
+	}
+	x.submit("d", 0, 1, op)
+	if ack := x.ack(1); ack.Rev != 1 {
+		t.Fatalf("ack of the resubmission at rev %d, want 1", ack.Rev)
+	}
+	expectOp(t, y, 1, `["X"]`)
+	nb.resumeFeeds()
+	expectStored(t, sh, "d", "X", 1)
+
+	// And once more, now that B knows: acknowledged at once.
+	x.submit("d", 0, 1, op)
+	if ack := x.ack(1); ack.Rev != 1 {
+		t.Fatalf("second resubmission acked at rev %d, want 1", ack.Rev)
+	}
+	expectStored(t, sh, "d", "X", 1)
+}
+
+// TestFollowJoinAhead: a client resuming from a revision the server has
+// not received yet (it came from another server) is caught up from the
+// store instead of being reset, and an HTTP write based on the store's
+// head is taken, not refused as future.
+func TestFollowJoinAhead(t *testing.T) {
+	sh := newShared()
+	nb := sh.node()
+	_, tsA := startServer(t, sh.node(), Options{})
+	_, tsB := startServer(t, nb, Options{})
+	y := connect(t, tsB, "cy")
+	y.join("d", nil)
+	nb.pauseFeeds()
+	x := connect(t, tsA, "cx")
+	x.join("d", nil)
+	x.submit("d", 0, 1, insertAt(0, 0, "ab"))
+	x.ack(1)
+	x.ws.Close()
+	x = connect(t, tsB, "cx")
+	j := x.join("d", ptr(uint64(1)))
+	if j.Rev != 1 || j.Text != nil || j.Reset || j.Seq != 1 {
+		t.Fatalf("joined = rev %d seq %d reset %v text %v, want rev 1 seq 1 and no reset", j.Rev, j.Seq, j.Reset, j.Text != nil)
+	}
+	expectOp(t, y, 1, `["ab"]`)
+
+	status, body := httpPut(t, tsB, "d", 1, "abc")
+	if status != 200 {
+		t.Fatalf("PUT based on the head: %d %s", status, body)
+	}
+	expectOp(t, x, 2, `[2,"c"]`)
+	nb.resumeFeeds()
+	expectStored(t, sh, "d", "abc", 2)
+}
+
+// TestFollowDelete: a document deleted through one server is closed on
+// the others: their editors get not_found.
+func TestFollowDelete(t *testing.T) {
+	sh := newShared()
+	_, tsA := startServer(t, sh.node(), Options{})
+	_, tsB := startServer(t, sh.node(), Options{})
+	b := connect(t, tsB, "cb")
+	b.join("d", nil)
+	b.submit("d", 0, 1, insertAt(0, 0, "x"))
+	b.ack(1)
+	if status, body := httpDelete(t, tsA, "d"); status != 204 {
+		t.Fatalf("DELETE: %d %s", status, body)
+	}
+	b.expectError(wire.CodeNotFound)
+}
+
+func httpPut(t *testing.T, ts *httptest.Server, id string, base uint64, text string) (int, string) {
+	t.Helper()
+	return httpCall(t, http.MethodPut, fmt.Sprintf("%s/api/docs/%s?base=%d", ts.URL, id, base), text)
+}
+
+func httpDelete(t *testing.T, ts *httptest.Server, id string) (int, string) {
+	t.Helper()
+	return httpCall(t, http.MethodDelete, ts.URL+"/api/docs/"+id, "")
+}
+
+func httpCall(t *testing.T, method, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// TestFollowConvergence: editors spread over three servers sharing one
+// store make random concurrent edits to two documents (commits race,
+// get refused, are transformed and retried); every editor ends with the
+// stored text, which is the replay of the log, and each client's ops are
+// in the log once, in seq order.
+func TestFollowConvergence(t *testing.T) {
+	const servers, perServer, docs, edits = 3, 2, 2, 25
+	sh := newShared()
+	sh.latency = time.Millisecond
+	var addrs []string
+	for range servers {
+		_, ts := startServer(t, sh.node(), Options{})
+		addrs = append(addrs, ts.Listener.Addr().String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testWait)
+	defer cancel()
+	all := make(map[string][]*client.Doc)
+	var wg sync.WaitGroup
+	errs := make(chan error, servers*perServer*docs)
+	for e := range servers * perServer {
+		c, err := client.Dial(ctx, "ws://"+addrs[e%servers]+"/ws", client.Options{
+			ClientID: fmt.Sprintf("ed-%d", e), Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		for k := range docs {
+			id := fmt.Sprintf("doc-%d", k)
+			d, err := c.Join(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all[id] = append(all[id], d)
+			wg.Add(1)
+			go func(seed uint64) {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(seed, 11))
+				for range edits {
+					if err := sharedEdit(r, d); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}(uint64(e*10 + k))
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for id, ds := range all {
+		checkShared(t, ctx, sh, id, ds)
+	}
+	t.Logf("%d commits refused and retried", sh.conflicts.Load())
+}
+
+var editAlphabet = []string{"a", "é", "汉", "😀", "👋🏽", " ", "\n"}
+
+func sharedEdit(r *rand.Rand, d *client.Doc) error {
+	n := d.Len()
+	if n > 0 && r.IntN(3) == 0 {
+		pos := r.IntN(n)
+		return d.Delete(pos, 1+r.IntN(min(3, n-pos)))
+	}
+	return d.Insert(r.IntN(n+1), editAlphabet[r.IntN(len(editAlphabet))])
+}
+
+// checkShared waits until every editor is acknowledged and at the stored
+// head, and checks the texts, the log's replay and each client's seqs.
+func checkShared(t *testing.T, ctx context.Context, st Store, id string, docs []*client.Doc) {
+	t.Helper()
+	for _, d := range docs {
+		if err := d.WaitSynced(ctx); err != nil {
+			t.Fatalf("%s: WaitSynced: %v", id, err)
+		}
+	}
+	stored, err := st.Load(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range docs {
+		if err := d.WaitRev(ctx, stored.Rev); err != nil {
+			t.Fatalf("%s: WaitRev(%d): %v", id, stored.Rev, err)
+		}
+		if got := d.Text(); got != stored.Text {
+			t.Fatalf("%s editor %d: %q, store %q", id, i, got, stored.Text)
+		}
+	}
+	if r := replay(t, st, id); r != stored.Text {
+		t.Fatalf("%s: replay %q, stored %q", id, r, stored.Text)
+	}
+	recs, err := st.Ops(ctx, id, 0, stored.Rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := make(map[string]uint64)
+	for _, r := range recs {
+		if r.Client != "" && r.Seq != last[r.Client]+1 {
+			t.Fatalf("%s: client %s seq %d after %d: each op exactly once", id, r.Client, r.Seq, last[r.Client])
+		}
+		last[r.Client] = r.Seq
+	}
+}
