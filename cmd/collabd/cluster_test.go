@@ -125,26 +125,41 @@ func TestRunCluster(t *testing.T) {
 		t.Fatalf("GET on node 2 = %d %s", code, body)
 	}
 
-	// The same client moves to node 2 and resubmits its seq 1: acknowledged
-	// with its revision, not applied again.
+	// An edit on node 1 reaches the editor on node 2 live.
+	second := new(ot.Builder).Retain(len("from node 1")).Insert(", live").Op()
+	a.send(wire.Submit{Type: wire.TypeSubmit, Doc: "notes", Rev: 1, Seq: 2, Op: second})
+	a.expect(wire.TypeAck)
+	var op wire.Op
+	if err := json.Unmarshal(b.expect(wire.TypeOp), &op); err != nil {
+		t.Fatal(err)
+	}
+	if op.Rev != 2 || op.Client != "ada" || op.Seq != 2 {
+		t.Fatalf("op on node 2 = %+v, want ada's seq 2 as rev 2", op)
+	}
+
+	// The same client moves to node 2 and resubmits its seq 2, as after a
+	// lost ack: acknowledged with its revision, not applied again.
 	a.ws.Close()
 	a = dialWS(t, addr2, "ada")
 	a.send(wire.Join{Type: wire.TypeJoin, Doc: "notes", Rev: ptr(uint64(1))})
 	a.expect(wire.TypeJoined)
-	a.send(wire.Submit{Type: wire.TypeSubmit, Doc: "notes", Rev: 0, Seq: 1, Op: new(ot.Builder).Insert("from node 1").Op()})
+	a.send(wire.Submit{Type: wire.TypeSubmit, Doc: "notes", Rev: 1, Seq: 2, Op: second})
 	var ack wire.Ack
 	if err := json.Unmarshal(a.expect(wire.TypeAck), &ack); err != nil {
 		t.Fatal(err)
 	}
-	if ack.Seq != 1 || ack.Rev != 1 {
-		t.Fatalf("resubmitted seq 1 on node 2: ack %+v, want seq 1 rev 1", ack)
+	if ack.Seq != 2 || ack.Rev != 2 {
+		t.Fatalf("resubmitted seq 2 on node 2: ack %+v, want seq 2 rev 2", ack)
 	}
-	if code, body := httpGet(t, "http://"+addr1+"/api/docs/notes"); code != 200 || strings.Count(body, "from node 1") != 1 {
-		t.Fatalf("GET on node 1 = %d %s, want the text once", code, body)
+	for _, addr := range []string{addr1, addr2} {
+		code, body := httpGet(t, "http://"+addr+"/api/docs/notes")
+		if code != 200 || !strings.Contains(body, `"text":"from node 1, live"`) || !strings.Contains(body, `"rev":2`) {
+			t.Fatalf("GET on %s = %d %s, want rev 2 with each edit once", addr, code, body)
+		}
 	}
 
 	if code, body := httpGet(t, "http://"+addr1+"/metrics"); code != 200 ||
-		!strings.Contains(body, "collab_cluster_nats_connected 1") || !strings.Contains(body, "collab_ops_applied_total 1") {
+		!strings.Contains(body, "collab_cluster_nats_connected 1") || !strings.Contains(body, "collab_ops_applied_total 2") {
 		t.Fatalf("/metrics = %d, lacks the cluster's or the server's metrics:\n%s", code, body)
 	}
 
