@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -30,10 +32,10 @@ func sharedDB(t *testing.T) *storage.DB {
 	return db
 }
 
-// multiServerPage serves, on its own origin, a page whose widget lists the
-// servers returned by servers (read on each request), with the widget's
-// scripts served from the page's origin, so the page needs none of them.
-func multiServerPage(t *testing.T, doc string, servers func() string) *httptest.Server {
+// multiServerPage serves, on its own origin, the page /page?servers=LIST
+// whose widget lists the servers LIST, with the widget's scripts served
+// from the page's origin, so the page needs none of the servers.
+func multiServerPage(t *testing.T, doc string) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("/", web.Handler())
@@ -41,11 +43,17 @@ func multiServerPage(t *testing.T, doc string, servers func() string) *httptest.
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Notes</title>
 <script type="module" src="/collab.js"></script></head>
-<body><collab-editor server="%s" doc="%s" name="Ada"></collab-editor></body></html>`, servers(), doc)
+<body><collab-editor server="%s" doc="%s" name="%s"></collab-editor></body></html>`,
+			html.EscapeString(r.URL.Query().Get("servers")), doc, html.EscapeString(r.URL.Query().Get("name")))
 	})
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	return hs
+}
+
+// pageURL is the address of multiServerPage's page for name and servers.
+func pageURL(page *httptest.Server, name, servers string) string {
+	return page.URL + "/page?" + url.Values{"name": {name}, "servers": {servers}}.Encode()
 }
 
 const clientServer = `document.querySelector('collab-editor').client.server`
@@ -56,14 +64,12 @@ const clientServer = `document.querySelector('collab-editor').client.server`
 func TestE2EFailoverToNextServer(t *testing.T) {
 	browser := newBrowser(t)
 	db := sharedDB(t)
-	var list atomic.Value
-	page := multiServerPage(t, "failover", func() string { return list.Load().(string) })
+	page := multiServerPage(t, "failover")
 	opts := collab.Options{AllowedOrigins: []string{page.URL}}
 	nodeA := startNode(t, db, opts)
 	nodeB := startNode(t, db, opts)
-	list.Store(nodeA.URL + ", " + nodeB.URL)
 
-	a := newTab(t, browser, page.URL+"/page")
+	a := newTab(t, browser, pageURL(page, "Ada", nodeA.URL+", "+nodeB.URL))
 	waitJS(t, a, "synced on node A", synced+" && "+clientServer+" === "+jsString(nodeA.URL))
 	parts := []string{"before the stop. "}
 	run(t, a, caretAt(0), chromedp.KeyEvent(parts[0]))
