@@ -175,6 +175,10 @@ func coldStartOnce(ctx context.Context, bin, path string, m *coldManifest) (cold
 	defer stop()
 
 	if err := waitHealthy(ctx, "http://"+addr+"/healthz", exited); err != nil {
+		if !errors.Is(err, errExited) {
+			cmd.Process.Kill()
+			<-exited
+		}
 		stopped = true
 		return run, fmt.Errorf("%w\ncollabd's output:\n%s", err, logs.Bytes())
 	}
@@ -260,11 +264,13 @@ func timedJoin(ctx context.Context, wsURL, doc, client string) joinResult {
 	return r
 }
 
+var errExited = errors.New("collabd exited before answering /healthz")
+
 // waitHealthy polls url every millisecond until it answers 200, the
-// process exits or a minute passes.
+// process exits or 10 minutes pass.
 func waitHealthy(ctx context.Context, url string, exited <-chan error) error {
 	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(10 * time.Minute)
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if resp, err := c.Do(req); err == nil {
@@ -275,13 +281,13 @@ func waitHealthy(ctx context.Context, url string, exited <-chan error) error {
 		}
 		select {
 		case err := <-exited:
-			return fmt.Errorf("collabd exited before answering /healthz: %v", err)
+			return fmt.Errorf("%w: %v", errExited, err)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return errors.New("collabd did not answer /healthz within a minute")
+			return errors.New("collabd did not answer /healthz within 10 minutes")
 		}
 	}
 }
