@@ -10,33 +10,11 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	natsserver "github.com/nats-io/nats-server/v2/server"
 
+	"github.com/collabd/collab/cluster/natstest"
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
 )
-
-// startNATS runs a NATS server with JetStream on a free loopback port and
-// returns its URL.
-func startNATS(t *testing.T) string {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{
-		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
-		NoLog: true, NoSigs: true,
-	})
-	if err != nil {
-		t.Fatalf("nats server: %v", err)
-	}
-	ns.Start()
-	t.Cleanup(func() {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-	})
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	return ns.ClientURL()
-}
 
 // wsClient is a protocol client for tests.
 type wsClient struct {
@@ -98,7 +76,7 @@ func httpGet(t *testing.T, url string) (int, string) {
 // TestRunCluster runs two collabd nodes on one NATS server, one given
 // -nats and the other COLLAB_NATS, and edits one document through both.
 func TestRunCluster(t *testing.T) {
-	url := startNATS(t)
+	url := natstest.Run(t).URL()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr1, wait1 := startRun(t, ctx, []string{"-addr", "127.0.0.1:0", "-log-level", "error", "-nats", url, "-nats-replicas", "1", "-node-name", "n1"}, nil)
