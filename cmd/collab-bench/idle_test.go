@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -28,8 +31,15 @@ func TestEditorsOf(t *testing.T) {
 }
 
 func TestIdle(t *testing.T) {
-	r, _ := runJSON(t, "-server", "inproc", "-idle", "-docs", "3", "-conns", "10", "-duration", "300ms",
-		"-base-rss-mb", "1", "-base-conns", "5")
+	heap := filepath.Join(t.TempDir(), "heap.prof")
+	r, stderr := runJSON(t, "-server", "inproc", "-idle", "-docs", "3", "-conns", "10", "-duration", "300ms",
+		"-base-rss-mb", "1", "-base-conns", "5", "-memprofile", heap)
+	if !strings.Contains(stderr, "server rss before connecting:") {
+		t.Errorf("stderr does not give the RSS before connecting, for another run:\n%s", stderr)
+	}
+	if fi, err := os.Stat(heap); err != nil || fi.Size() == 0 {
+		t.Errorf("heap profile: %v", err)
+	}
 	s := r.Idle
 	if r.Mode != "idle" || s == nil {
 		t.Fatalf("mode %q, idle %+v: want an idle report", r.Mode, s)

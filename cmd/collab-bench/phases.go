@@ -33,6 +33,7 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 		if idle, err = startIdle(tgt, o); err != nil {
 			return nil, err
 		}
+		fmt.Fprintf(progress, "server rss before connecting: %.1f MB (for another run's -base-rss-mb)\n", float64(idle.before.RSS)/(1<<20))
 	}
 	connStart := time.Now()
 	docs, err := e.connect(ctx)
@@ -83,6 +84,11 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	atEnd := e.snapshot()
 	if idle != nil {
 		idle.markEnd()
+	}
+	if o.memProf != "" {
+		if err := writeHeapProfile(o.memProf); err != nil {
+			fmt.Fprintf(progress, "heap profile: %v\n", err)
+		}
 	}
 	var store *storeSummary
 	if tgt.storeStats != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
@@ -97,6 +98,7 @@ type options struct {
 	trace     string
 	dataDir   string
 	cpuProf   string
+	memProf   string
 	quiet     bool
 	maxRate   float64
 	src       *addrPool // -source-addrs
@@ -135,6 +137,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.trace, "trace", "", "replay this editing trace (gzip JSON) as one typist instead of random editors")
 	fs.StringVar(&o.dataDir, "data", "", "directory of the inproc server's bbolt file (default: a temporary one)")
 	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of this process to this file")
+	fs.StringVar(&o.memProf, "memprofile", "", "write a heap profile of this process to this file at the end of the typing window (or hold), after a garbage collection; with an inproc server it holds the server's memory too")
 	fs.BoolVar(&o.quiet, "q", false, "no progress lines")
 	fs.Float64Var(&o.maxRate, "client-rate", 0, "most messages per second each client sends (client.Options.MaxRate); 0: the client's default (100/s, under collabd's default limit of 200/s) for a server given by URL, unlimited for inproc servers, whose limit is lifted")
 	fs.BoolVar(&o.idle, "idle", false, "idle crowd: connect and join every editor, hold for -duration with nobody typing, and report the server's RSS per connection (needs the server's pid: inproc, or -server-pid)")
@@ -240,6 +243,20 @@ func run(ctx context.Context, args []string, ev env) error {
 		}
 	}
 	return err
+}
+
+// writeHeapProfile writes the live heap after a garbage collection.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // coldOptions are the flags of -cold-start.
