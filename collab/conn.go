@@ -18,18 +18,24 @@ import (
 // conn is one WebSocket connection: one reader (serve, which also handles
 // the messages) and one writer (writeLoop) with a bounded queue between the
 // documents and the socket. Nothing ever blocks on a conn: a full queue
-// closes it with 4002. The writer takes everything queued at once and
-// writes it as one batch (see wconn).
+// closes it with 4002. The writer runs while there is something to write:
+// it takes everything queued at once, writes it as one batch (see wconn)
+// and ends when the queue is empty; the next message starts it again, so
+// an idle connection has no writer goroutine (nor its stack).
 type conn struct {
 	srv  *Server
 	ws   *websocket.Conn
 	wc   *wconn        // the socket under ws
-	wake chan struct{} // cap 1: the queue became non-empty
 	done chan struct{} // closed by closeWith: stop writing
 	read chan struct{} // closed when the reader returned
 
-	qmu   sync.Mutex
-	queue []outMsg // guarded by qmu: at most QueueLen messages to write
+	qmu     sync.Mutex
+	queue   []outMsg       // guarded by qmu: at most QueueLen messages to write
+	writing bool           // guarded by qmu: a writer goroutine runs
+	ended   bool           // guarded by qmu: the writer closed the connection; none starts again
+	pingDue bool           // guarded by qmu: the writer must send a ping
+	ping    *time.Timer    // guarded by qmu: sets pingDue every PingPeriod
+	writers sync.WaitGroup // the writer goroutine, for serve to wait
 
 	helloed atomic.Bool // hello accepted: the handshake timer has no effect
 
@@ -40,83 +46,30 @@ type conn struct {
 	// owned by serve (the reader):
 	client, name, color string
 	claims              *Claims              // from the upgrade or hello; nil: none given
-	docs                map[string]*document // joined documents, each holding a reference
-	readOnly            map[string]bool      // joined documents this connection may only read
+	docs                map[string]joinedDoc // joined documents; nil until the first join
 	tokens              float64              // rate limiter bucket
 	last                time.Time            // when tokens was last refilled
+	helloTimer          *time.Timer          // closes a connection that says nothing; nil after hello
 }
 
-// outMsg is one queued message: prepared once for many connections, or
-// encoded for this one only.
-type outMsg struct {
-	pm   *websocket.PreparedMessage
-	data []byte
+// joinedDoc is a document a connection joined, holding a reference to it.
+type joinedDoc struct {
+	d        *document
+	readOnly bool // this connection may only read it
 }
 
 func newConn(srv *Server, ws *websocket.Conn, wc *wconn) *conn {
 	wc.handshakeDone()
 	return &conn{
-		srv:      srv,
-		ws:       ws,
-		wc:       wc,
-		wake:     make(chan struct{}, 1),
-		done:     make(chan struct{}),
-		read:     make(chan struct{}),
-		docs:     make(map[string]*document),
-		readOnly: make(map[string]bool),
-		tokens:   float64(srv.opts.Burst),
-		last:     time.Now(),
+		srv:    srv,
+		ws:     ws,
+		wc:     wc,
+		done:   make(chan struct{}),
+		read:   make(chan struct{}),
+		tokens: float64(srv.opts.Burst),
+		last:   time.Now(),
 	}
 }
-
-// send queues pm without blocking.
-func (c *conn) send(pm *websocket.PreparedMessage) { c.enqueue(outMsg{pm: pm}) }
-
-// sendMsg encodes v for this connection alone and queues it.
-func (c *conn) sendMsg(v any) { c.enqueue(outMsg{data: encode(v)}) }
-
-// enqueue queues m without blocking. A client whose queue is full is too
-// slow to follow its documents: it is closed with 4002 and must resume.
-func (c *conn) enqueue(m outMsg) {
-	if c.closed() {
-		return
-	}
-	c.qmu.Lock()
-	if len(c.queue) >= c.srv.opts.QueueLen {
-		c.qmu.Unlock()
-		c.srv.metrics.slowClients.Inc()
-		c.srv.limitHit(limitQueue)
-		c.closeWith(wire.CloseTooSlow, "too slow")
-		return
-	}
-	c.queue = append(c.queue, m)
-	first := len(c.queue) == 1
-	c.qmu.Unlock()
-	if first {
-		select {
-		case c.wake <- struct{}{}:
-		default: // the writer has a wake-up pending
-		}
-	}
-}
-
-// take returns everything queued and leaves spare (emptied) as the queue.
-func (c *conn) take(spare []outMsg) []outMsg {
-	clear(spare)
-	if cap(spare) > maxSpare {
-		spare = nil // an idle connection keeps no big queue
-	}
-	c.qmu.Lock()
-	q := c.queue
-	c.queue = spare[:0]
-	c.qmu.Unlock()
-	return q
-}
-
-const (
-	maxSpare  = 16 // the largest emptied queue a writer keeps for reuse
-	maxRounds = 8  // takes of the queue in one batch
-)
 
 // sendError reports err with its protocol code.
 func (c *conn) sendError(err error, doc string, seq uint64) {
@@ -140,6 +93,17 @@ func (c *conn) closeWith(code int, reason string) {
 			c.wc.abort() // interrupt a write the peer does not read
 		}
 	})
+	c.qmu.Lock()
+	c.startWriterLocked() // to send the close frame
+	c.qmu.Unlock()
+}
+
+// stopHelloTimer drops the handshake timer: an idle connection keeps none.
+func (c *conn) stopHelloTimer() {
+	if c.helloTimer != nil {
+		c.helloTimer.Stop()
+		c.helloTimer = nil
+	}
 }
 
 func (c *conn) closed() bool {
@@ -148,104 +112,6 @@ func (c *conn) closed() bool {
 		return true
 	default:
 		return false
-	}
-}
-
-// writeLoop is the only writer of the socket (gorilla allows one).
-func (c *conn) writeLoop() {
-	ping := time.NewTicker(c.srv.opts.PingPeriod)
-	defer ping.Stop()
-	var batch []outMsg
-	for {
-		select {
-		case <-c.wake:
-			var err error
-			batch, err = c.writeQueued(batch, time.Now().Add(c.srv.opts.WriteWait))
-			if err != nil {
-				c.closeWith(0, "")
-				c.finish()
-				return
-			}
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.opts.WriteWait)); err != nil {
-				c.closeWith(0, "")
-				c.finish()
-				return
-			}
-		case <-c.done:
-			c.flush()
-			c.finish()
-			return
-		}
-	}
-}
-
-// writeQueued writes what is queued, and what is queued meanwhile, as one
-// batch: one write(2) unless it passes flushAt. It returns the last batch
-// for reuse. It stops when the connection closes (flush decides what still
-// goes out) and after maxRounds takes, so pings still go out under a
-// steady stream (a message queued meanwhile has left a wake-up pending).
-func (c *conn) writeQueued(batch []outMsg, deadline time.Time) ([]outMsg, error) {
-	c.wc.cork(deadline)
-	c.ws.SetWriteDeadline(deadline)
-	for range maxRounds {
-		if c.closed() {
-			break
-		}
-		batch = c.take(batch)
-		if len(batch) == 0 {
-			break
-		}
-		for _, m := range batch {
-			if err := c.write(m); err != nil {
-				c.wc.uncork()
-				return batch, err
-			}
-		}
-	}
-	return batch, c.wc.uncork()
-}
-
-func (c *conn) write(m outMsg) error {
-	if m.pm != nil {
-		return c.ws.WritePreparedMessage(m.pm)
-	}
-	return c.wc.text(m.data)
-}
-
-// flush writes what was queued before the close, such as the error that
-// explains it: select picks done or wake at random when both are ready. A
-// connection closed for being too slow or without a close code is not
-// flushed: its peer is not reading or gone. Like the close frame, the
-// flush gets a second, so a stalled peer cannot hold up Shutdown.
-func (c *conn) flush() {
-	if c.closeCode == 0 || c.closeCode == wire.CloseTooSlow {
-		return
-	}
-	deadline := time.Now().Add(time.Second)
-	c.wc.cork(deadline)
-	c.ws.SetWriteDeadline(deadline)
-	for _, m := range c.take(nil) {
-		if c.write(m) != nil {
-			break
-		}
-	}
-	c.wc.uncork()
-}
-
-// finish sends the close frame and gives the reader a second to see the
-// peer's answer before the socket is closed under it.
-func (c *conn) finish() {
-	if c.closeCode != 0 {
-		msg := websocket.FormatCloseMessage(c.closeCode, c.closeReason)
-		c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
-	}
-	t := time.NewTimer(time.Second)
-	defer t.Stop()
-	select {
-	case <-c.read:
-	case <-t.C:
-		c.wc.Close()
 	}
 }
 
@@ -262,23 +128,23 @@ func (c *conn) serve() {
 		return nil
 	})
 	// A connection that says nothing is closed: sockets are cheap to open.
-	helloTimer := time.AfterFunc(c.srv.opts.HelloWait, func() {
+	c.helloTimer = time.AfterFunc(c.srv.opts.HelloWait, func() {
 		if !c.helloed.Load() {
 			c.srv.limitHit(limitHandshake)
 			c.closeWith(websocket.ClosePolicyViolation, "no hello in time")
 		}
 	})
-	defer helloTimer.Stop()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		c.writeLoop()
-	}()
+	defer c.stopHelloTimer()
+	c.qmu.Lock()
+	c.ping = time.AfterFunc(c.srv.opts.PingPeriod, c.pingTick)
+	c.qmu.Unlock()
 	c.readLoop()
 	close(c.read)
 	c.closeWith(0, "")
-	wg.Wait()
+	c.writers.Wait() // closeWith started a writer to finish, unless one had
+	c.qmu.Lock()
+	c.ping.Stop()
+	c.qmu.Unlock()
 	c.ws.Close()
 	for id := range c.docs {
 		c.leaveDoc(id)
@@ -288,6 +154,7 @@ func (c *conn) serve() {
 
 func (c *conn) readLoop() {
 	for {
+		c.wc.waitReadable()
 		typ, data, err := c.ws.ReadMessage()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {

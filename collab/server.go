@@ -39,7 +39,9 @@ type Server struct {
 }
 
 // readBufferSize is each connection's read buffer, held for its whole life.
-const readBufferSize = 1024
+// Client messages are small; a larger one is read straight into the
+// message's buffer, past this one. Over 256, or gorilla makes its own.
+const readBufferSize = 512
 
 // NewServer returns a Server keeping documents in store.
 func NewServer(store Store, opts Options) *Server {
@@ -58,9 +60,9 @@ func NewServer(store Store, opts Options) *Server {
 	}
 	s.reg = newRegistry(s)
 	s.upgrader = websocket.Upgrader{
-		// Client messages are small: a larger one is read straight into
-		// the message's buffer, past this one.
-		ReadBufferSize: readBufferSize,
+		// 0: gorilla keeps the hijacked reader, the hijacker's (see
+		// readBufferSize).
+		ReadBufferSize: 0,
 		// Never used: the writer frames its messages itself (see wconn);
 		// a pool keeps gorilla from giving every connection a buffer.
 		WriteBufferPool:   &sync.Pool{},

@@ -32,25 +32,25 @@ func (c *conn) handle(data []byte) {
 			c.sendError(err, m.Doc, 0)
 		}
 	case *wire.Leave:
-		if c.docs[m.Doc] == nil {
+		if c.docs[m.Doc].d == nil {
 			c.sendError(ErrNotJoined, m.Doc, 0)
 			return
 		}
 		c.leaveDoc(m.Doc)
 	case *wire.Submit:
-		d := c.docs[m.Doc]
-		if d == nil {
+		j := c.docs[m.Doc]
+		if j.d == nil {
 			c.sendError(ErrNotJoined, m.Doc, m.Seq)
 			return
 		}
-		if c.readOnly[m.Doc] {
+		if j.readOnly {
 			c.srv.countAuth(ErrReadOnly)
 			c.sendError(ErrReadOnly, m.Doc, m.Seq)
 			return
 		}
-		c.post(d, &submitReq{c: c, client: c.client, name: c.name, rev: m.Rev, seq: m.Seq, op: m.Op, recv: recv}, m.Seq)
+		c.post(j.d, &submitReq{c: c, client: c.client, name: c.name, rev: m.Rev, seq: m.Seq, op: m.Op, recv: recv}, m.Seq)
 	case *wire.Presence:
-		d := c.docs[m.Doc]
+		d := c.docs[m.Doc].d
 		if d == nil {
 			c.sendError(ErrNotJoined, m.Doc, 0)
 			return
@@ -64,7 +64,6 @@ func (c *conn) handle(data []byte) {
 func (c *conn) post(d *document, req any, seq uint64) {
 	if !d.post(req) {
 		delete(c.docs, d.id)
-		delete(c.readOnly, d.id)
 		c.srv.reg.release(d)
 		c.sendError(ErrNotJoined, d.id, seq)
 	}
@@ -95,6 +94,7 @@ func (c *conn) hello(h *wire.Hello) {
 		c.claims = claims
 	}
 	c.helloed.Store(true)
+	c.stopHelloTimer()
 	c.name, c.color = truncate(h.Name, 64), truncate(h.Color, 32)
 	if c.client == "" {
 		c.client = h.Client
@@ -114,7 +114,7 @@ func (c *conn) join(m *wire.Join) error {
 	if err != nil {
 		return err
 	}
-	if c.docs[m.Doc] != nil {
+	if c.docs[m.Doc].d != nil {
 		c.leaveDoc(m.Doc)
 	}
 	if len(c.docs) >= c.srv.opts.MaxDocs {
@@ -131,8 +131,10 @@ func (c *conn) join(m *wire.Join) error {
 		c.srv.reg.release(d)
 		return err
 	}
-	c.docs[m.Doc] = d
-	c.readOnly[m.Doc] = readOnly
+	if c.docs == nil {
+		c.docs = make(map[string]joinedDoc, 1)
+	}
+	c.docs[m.Doc] = joinedDoc{d: d, readOnly: readOnly}
 	return nil
 }
 
@@ -163,9 +165,8 @@ func (c *conn) authorizeJoin(m *wire.Join) (readOnly bool, name string, err erro
 }
 
 func (c *conn) leaveDoc(id string) {
-	d := c.docs[id]
+	d := c.docs[id].d
 	delete(c.docs, id)
-	delete(c.readOnly, id)
 	d.post(&leaveReq{c: c})
 	c.srv.reg.release(d)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -44,7 +45,10 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 // close.
 type wconn struct {
 	net.Conn
-	aborted atomic.Bool // set by abort: every write fails at once
+	br      *bufio.Reader   // gorilla's read buffer (owned by the reader)
+	raw     syscall.RawConn // nil: not a socket (TLS); waitReadable does not wait
+	peek    [1]byte         // owned by the reader
+	aborted atomic.Bool     // set by abort: every write fails at once
 
 	mu        sync.Mutex
 	buf       *[]byte   // guarded by mu: frames not yet written; nil when empty
@@ -197,7 +201,9 @@ func (w *wconn) abort() {
 }
 
 // hijacker hands gorilla's Upgrader the hijacked connection wrapped in a
-// wconn.
+// wconn, and a read buffer of readBufferSize over it that gorilla keeps as
+// its own (it does with Upgrader.ReadBufferSize 0), so that the reader can
+// tell when it is empty.
 type hijacker struct {
 	http.ResponseWriter
 	wc *wconn // set by Hijack
@@ -209,5 +215,12 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	h.wc = &wconn{Conn: nc}
-	return h.wc, rw, nil
+	if rw.Reader.Buffered() > 0 {
+		return h.wc, rw, nil // gorilla refuses data sent before its answer
+	}
+	if sc, ok := nc.(syscall.Conn); ok {
+		h.wc.raw, _ = sc.SyscallConn()
+	}
+	h.wc.br = bufio.NewReaderSize(h.wc, readBufferSize)
+	return h.wc, bufio.NewReadWriter(h.wc.br, rw.Writer), nil
 }

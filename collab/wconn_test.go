@@ -53,7 +53,9 @@ func writerPair(t *testing.T) (*conn, *countConn, *websocket.Conn) {
 		}
 		cc = &countConn{Conn: hj.wc.Conn}
 		hj.wc.Conn = cc
-		got <- newConn(srv, ws, hj.wc)
+		c := newConn(srv, ws, hj.wc)
+		c.writing = true // the test writes, with writeQueued
+		got <- c
 	}))
 	t.Cleanup(ts.Close)
 	client, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http"), nil)
@@ -67,6 +69,15 @@ func writerPair(t *testing.T) (*conn, *countConn, *websocket.Conn) {
 	}
 	t.Cleanup(func() { c.wc.Close() })
 	return c, cc, client
+}
+
+// writeQueued does what the writer does with what is queued.
+func writeQueued(c *conn, deadline time.Time) error {
+	batch, ping, _ := c.next(nil)
+	c.qmu.Lock()
+	c.writing = true // still the test
+	c.qmu.Unlock()
+	return c.writeBatch(batch, ping, deadline)
 }
 
 // readAll reads n text messages and checks them against want(i).
@@ -119,7 +130,7 @@ func TestWriterCoalesces(t *testing.T) {
 				}
 			}
 			before := cc.count()
-			if _, err := c.writeQueued(nil, time.Now().Add(testWait)); err != nil {
+			if err := writeQueued(c, time.Now().Add(testWait)); err != nil {
 				t.Fatalf("writeQueued: %v", err)
 			}
 			if w := cc.count() - before; w < tc.minW || w > tc.maxW {
@@ -184,7 +195,7 @@ func TestWriterNoDataAfterClose(t *testing.T) {
 	if err := c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(testWait)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.writeQueued(nil, time.Now().Add(testWait)); err == nil {
+	if err := writeQueued(c, time.Now().Add(testWait)); err == nil {
 		t.Fatal("writeQueued after a close frame: no error, want one")
 	}
 	client.SetReadDeadline(time.Now().Add(testWait))
@@ -204,7 +215,7 @@ func TestWriterAbort(t *testing.T) {
 		var err error
 		for err == nil { // until the socket buffers are full and a write blocks
 			c.enqueue(outMsg{data: big})
-			_, err = c.writeQueued(nil, time.Now().Add(time.Hour))
+			err = writeQueued(c, time.Now().Add(time.Hour))
 		}
 		errc <- err
 	}()

@@ -1,0 +1,110 @@
+package collab
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/collabd/collab/collab/wire"
+)
+
+// TestIdleConnectionsHaveNoWriter: an idle connection's only goroutine is
+// its reader; the writer runs while there is something to write.
+func TestIdleConnectionsHaveNoWriter(t *testing.T) {
+	_, ts := startServer(t, NewMemStore(), Options{})
+	base := runtime.NumGoroutine()
+	const n = 20
+	for i := range n {
+		c := connect(t, ts, fmt.Sprintf("idle-%d", i))
+		c.join("crowd", nil)
+	}
+	want := base + n + 1 // a reader each, and the document's owner
+	waitFor(t, fmt.Sprintf("%d goroutines (a reader per connection)", want), func() bool {
+		return runtime.NumGoroutine() <= want
+	})
+}
+
+// TestPingsReachIdleConnection: with no writer running, pings still go out
+// every PingPeriod.
+func TestPingsReachIdleConnection(t *testing.T) {
+	_, ts := startServer(t, NewMemStore(), Options{PingPeriod: 5 * time.Millisecond})
+	c := connect(t, ts, "pinged")
+	pings := make(chan struct{}, 100)
+	c.ws.SetPingHandler(func(string) error {
+		pings <- struct{}{}
+		return nil
+	})
+	go func() {
+		c.ws.SetReadDeadline(time.Now().Add(testWait))
+		for {
+			if _, _, err := c.ws.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	for i := range 3 {
+		select {
+		case <-pings:
+		case <-time.After(testWait):
+			t.Fatalf("ping %d did not come", i+1)
+		}
+	}
+}
+
+// TestPipelinedMessages: messages that arrive in one segment are all
+// served (the reader only waits for the socket when gorilla's buffer is
+// empty).
+func TestPipelinedMessages(t *testing.T) {
+	_, ts := startServer(t, NewMemStore(), Options{})
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(testWait))
+	req := "GET /ws HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	if _, err := nc.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	readUntil := func(s string) {
+		t.Helper()
+		buf := make([]byte, 512)
+		for !bytes.Contains(got, []byte(s)) {
+			n, err := nc.Read(buf)
+			if err != nil {
+				t.Fatalf("waiting for %q: %v (read %q)", s, err, got)
+			}
+			got = append(got, buf[:n]...)
+		}
+	}
+	readUntil("\r\n\r\n")
+	var burst []byte
+	for _, m := range []any{
+		wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: "piped"},
+		wire.Join{Type: wire.TypeJoin, Doc: "piped"},
+		wire.Submit{Type: wire.TypeSubmit, Doc: "piped", Rev: 0, Seq: 1, Op: insertAt(0, 0, "hi")},
+	} {
+		data, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		burst = append(burst, maskedText(data)...)
+	}
+	if _, err := nc.Write(burst); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(`"type":"ack"`)
+	for _, typ := range []string{"welcome", "joined"} {
+		if !bytes.Contains(got, []byte(`"type":"`+typ+`"`)) {
+			t.Errorf("no %s before the ack: %q", typ, got)
+		}
+	}
+}
