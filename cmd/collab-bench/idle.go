@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"fmt"
+	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/collabd/collab/bench/procstat"
@@ -20,11 +25,57 @@ type idleProbe struct {
 	baseRSS              int64 // -base-rss-mb: the server's RSS before an earlier run's connections
 	baseConns            int   // -base-conns: that run's connections, still open
 	err                  error // reading the server at the end
+
+	metricsURL        string // the server's /metrics, for its Go runtime's own account
+	goBefore, goAtEnd goMem
+}
+
+// goMem is the Go runtime's account of a server's memory, from the
+// go_* series of its /metrics (the Prometheus Go collector).
+type goMem struct {
+	ok                     bool
+	goroutines             float64
+	stack, heapInuse, heap float64 // bytes: stacks in use, heap spans in use, live and not yet collected objects
+}
+
+func readGoMem(ctx context.Context, c *http.Client, url string) goMem {
+	var m goMem
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return m
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return m
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return m
+	}
+	fields := map[string]*float64{
+		"go_goroutines":                 &m.goroutines,
+		"go_memstats_stack_inuse_bytes": &m.stack,
+		"go_memstats_heap_inuse_bytes":  &m.heapInuse,
+		"go_memstats_heap_alloc_bytes":  &m.heap,
+	}
+	found := 0
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if p := fields[name]; ok && p != nil {
+			if v, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
+				*p = v
+				found++
+			}
+		}
+	}
+	m.ok = found == len(fields)
+	return m
 }
 
 // startIdle reads the server's and this process's memory before any
 // connection is opened.
-func startIdle(tgt *target, o *options) (*idleProbe, error) {
+func startIdle(ctx context.Context, tgt *target, o *options) (*idleProbe, error) {
 	if tgt.pid <= 0 {
 		return nil, fmt.Errorf("-idle measures the server's memory: give its process id with -server-pid")
 	}
@@ -34,6 +85,10 @@ func startIdle(tgt *target, o *options) (*idleProbe, error) {
 		return nil, err
 	}
 	p.benchBefore, _ = procstat.Read(os.Getpid())
+	if cs, ok := tgt.sys.(*clientSystem); ok {
+		p.metricsURL = cs.httpURL + "/metrics"
+		p.goBefore = readGoMem(ctx, cs.http, p.metricsURL)
+	}
 	return p, nil
 }
 
@@ -43,9 +98,12 @@ func (p *idleProbe) markConnected() error {
 	return err
 }
 
-func (p *idleProbe) markEnd() {
+func (p *idleProbe) markEnd(ctx context.Context, c *http.Client) {
 	p.end, p.err = procstat.Read(p.pid)
 	p.benchAt, _ = procstat.Read(os.Getpid())
+	if p.metricsURL != "" {
+		p.goAtEnd = readGoMem(ctx, c, p.metricsURL)
+	}
 }
 
 // idleSummary is the memory of idle connections. Per-connection figures
@@ -71,6 +129,17 @@ type idleSummary struct {
 	// ClientPerConnKB is this process's growth per connection: the Go
 	// client's side.
 	ClientPerConnKB float64 `json:"client_kb_per_connection"`
+	// The server's Go runtime's account of the growth (from its /metrics;
+	// absent if it has none), per connection: goroutines, their stacks,
+	// heap objects (live and not yet collected) and heap spans in use.
+	Runtime *runtimeGrowth `json:"server_runtime_per_connection,omitempty"`
+}
+
+type runtimeGrowth struct {
+	Goroutines  float64 `json:"goroutines"`
+	StackKB     float64 `json:"stack_kb"`
+	HeapKB      float64 `json:"heap_alloc_kb"`
+	HeapInuseKB float64 `json:"heap_inuse_kb"`
 }
 
 func (p *idleProbe) summary(conns int, hold time.Duration) *idleSummary {
@@ -86,6 +155,15 @@ func (p *idleProbe) summary(conns int, hold time.Duration) *idleSummary {
 		PerConnKB:         kb(p.end.RSS-p.before.RSS, conns),
 		AtConnectKB:       kb(p.connected.RSS-p.before.RSS, conns),
 		ClientPerConnKB:   kb(p.benchAt.RSS-p.benchBefore.RSS, conns),
+	}
+	if a, b := p.goBefore, p.goAtEnd; a.ok && b.ok {
+		n := float64(max(conns, 1))
+		s.Runtime = &runtimeGrowth{
+			Goroutines:  round1((b.goroutines - a.goroutines) / n),
+			StackKB:     round1((b.stack - a.stack) / 1024 / n),
+			HeapKB:      round1((b.heap - a.heap) / 1024 / n),
+			HeapInuseKB: round1((b.heapInuse - a.heapInuse) / 1024 / n),
+		}
 	}
 	if p.baseConns > 0 {
 		s.AllConns = p.baseConns + conns

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -30,7 +31,7 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	var idle *idleProbe
 	if o.idle {
 		var err error
-		if idle, err = startIdle(tgt, o); err != nil {
+		if idle, err = startIdle(ctx, tgt, o); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(progress, "server rss before connecting: %.1f MB (for another run's -base-rss-mb)\n", float64(idle.before.RSS)/(1<<20))
@@ -83,7 +84,11 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	window := time.Since(e.t0)
 	atEnd := e.snapshot()
 	if idle != nil {
-		idle.markEnd()
+		var hc *http.Client
+		if cs, ok := tgt.sys.(*clientSystem); ok {
+			hc = cs.http
+		}
+		idle.markEnd(ctx, hc)
 	}
 	if o.memProf != "" {
 		if err := writeHeapProfile(o.memProf); err != nil {

@@ -202,6 +202,9 @@ func writeTable(w io.Writer, r *report) {
 		fmt.Fprintf(w, "idle\t%d connections held %.0f s\tserver rss before %.1f MB\tconnected %.1f MB\tend %.1f MB\tfds %d\n",
 			s.Connections, s.HoldS, s.ServerBeforeMB, s.ServerConnectedMB, s.ServerEndMB, s.ServerFDs)
 		fmt.Fprintf(w, "per connection\tserver %.1f KB (%.1f KB at connect)\tload generator %.1f KB\n", s.PerConnKB, s.AtConnectKB, s.ClientPerConnKB)
+		if g := s.Runtime; g != nil {
+			fmt.Fprintf(w, "server's Go runtime\t%.1f goroutines\tstacks %.1f KB\theap %.1f KB (spans in use %.1f KB) per connection\n", g.Goroutines, g.StackKB, g.HeapKB, g.HeapInuseKB)
+		}
 		if s.AllConns > 0 {
 			fmt.Fprintf(w, "with the other run\t%d connections\tserver %.1f KB each\n", s.AllConns, s.AllPerConnKB)
 		}
