@@ -82,10 +82,9 @@ func (s *Store) evictLocked() {
 	}
 }
 
-// note records message seq of id, whose predecessor on the subject is prev
-// (0 when unknown): the head moves forward, a mark is kept, and the client
-// records follow when they were current at prev.
-func (s *Store) note(id string, seq, prev uint64, m message) {
+// note records message seq of id: the head moves forward, a mark is kept,
+// and the client records follow when the message continues them.
+func (s *Store) note(id string, seq uint64, m message) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.cache(id)
@@ -102,7 +101,7 @@ func (s *Store) note(id string, seq, prev uint64, m message) {
 		}
 		c.marks = append(c.marks, mark{epoch: m.epoch, seq: seq, first: m.recs[0].Rev, last: m.lastRev()})
 	}
-	if c.clients != nil && prev != 0 && c.clientsSeq == prev && c.clientsEpoch == m.epoch {
+	if c.clients != nil && c.clientsEpoch == m.epoch && m.recs[0].Rev == c.clientsRev+1 && seq > c.clientsSeq {
 		addClients(c.clients, m.recs)
 		c.clientsSeq, c.clientsRev = seq, m.lastRev()
 	}
@@ -163,9 +162,11 @@ func (s *Store) startAt(id string, epoch, rev uint64) uint64 {
 // lastMsg reads the newest message of id's subject from the stream leader
 // and remembers it. A missing subject is a deleted head at epoch 0.
 func (s *Store) lastMsg(ctx context.Context, id string) (head, error) {
-	ctx, cancel := s.reqCtx(ctx)
-	defer cancel()
-	raw, err := s.stream.GetLastMsgForSubject(ctx, s.docSubject(id))
+	var raw *jetstream.RawStreamMsg
+	err := s.retry(ctx, func(ctx context.Context) (err error) {
+		raw, err = s.stream.GetLastMsgForSubject(ctx, s.docSubject(id))
+		return err
+	})
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return head{deleted: true}, nil
 	}
@@ -176,7 +177,7 @@ func (s *Store) lastMsg(ctx context.Context, id string) (head, error) {
 	if err != nil {
 		return head{}, fmt.Errorf("%w: document %q message %d: %v", storage.ErrCorrupt, id, raw.Sequence, err)
 	}
-	s.note(id, raw.Sequence, 0, m)
+	s.note(id, raw.Sequence, m)
 	return headOf(raw.Sequence, m), nil
 }
 

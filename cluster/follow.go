@@ -58,7 +58,7 @@ func (s *Store) Follow(ctx context.Context, id string, after uint64) (<-chan sto
 		defer cancel()
 		stop := context.AfterFunc(s.ctx, cancel)
 		defer stop()
-		f := &feed{s: s, id: id, epoch: h.epoch, next: start + 1, prev: start, after: after, out: ch}
+		f := &feed{s: s, id: id, epoch: h.epoch, next: start + 1, after: after, out: ch}
 		f.run(ctx)
 	}()
 	return ch, nil
@@ -70,7 +70,6 @@ type feed struct {
 	id    string
 	epoch uint64 // the incarnation followed
 	next  uint64 // stream sequence to read from
-	prev  uint64 // the last message delivered, 0 if none
 	after uint64 // records up to this revision are not sent
 	lag   uint64 // messages not yet delivered, as the stream last said
 	out   chan<- storage.Record
@@ -103,11 +102,15 @@ func (f *feed) consume(ctx context.Context) (done bool, err error) {
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:       f.next,
 		InactiveThreshold: time.Minute,
+		MaxResetAttempts:  1, // then run recreates it, sooner than the library's backoff
 	})
 	if err != nil {
 		return false, err
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(feedBuffer))
+	// The consumer lives on one NATS server; its heartbeats tell when that
+	// server is gone (two missed ones), and then it is recreated elsewhere.
+	hb := min(max(f.s.opts.Heartbeat, 500*time.Millisecond), 30*time.Second)
+	it, err := cons.Messages(jetstream.PullMaxMessages(feedBuffer), jetstream.PullHeartbeat(hb), jetstream.PullExpiry(4*hb))
 	if err != nil {
 		return false, err
 	}
@@ -138,8 +141,7 @@ func (f *feed) consume(ctx context.Context) (done bool, err error) {
 			f.s.log.Error("cluster: undecodable message, feed stops", "doc", f.id, "seq", seq, "err", err)
 			return true, err
 		}
-		f.s.note(f.id, seq, f.prev, m)
-		f.prev = seq
+		f.s.note(f.id, seq, m)
 		if m.kind == kindTombstone || m.epoch != f.epoch {
 			return true, nil // deleted: the reader finds out from Load
 		}

@@ -53,47 +53,80 @@ func (s *Store) materialize(ctx context.Context, id string, h head, rev uint64) 
 		b.clients = snap.clients
 	}
 	b.buf = ot.NewBuffer(text)
-	if b.rev == rev {
-		return b, nil
+	recs, err := s.records(ctx, id, h, b.seq, b.rev, rev)
+	if err != nil {
+		return nil, err
 	}
-	subj := s.docSubject(id)
-	err := s.scan(ctx, subj, b.seq, h.seq, rev-b.rev, func(seq uint64, m message) (bool, error) {
+	for _, r := range recs {
+		if err := b.buf.Apply(r.Op); err != nil {
+			return nil, fmt.Errorf("%w: document %q revision %d: %v", storage.ErrCorrupt, id, r.Rev, err)
+		}
+		if r.Client != "" {
+			b.clients[r.Client] = clientRec{seq: r.Seq, rev: r.Rev}
+		}
+		b.rev, b.seq, b.updated = r.Rev, r.seq, r.Time
+	}
+	return b, nil
+}
+
+// seqRec is a record with the stream sequence of its message.
+type seqRec struct {
+	storage.Record
+	seq uint64
+}
+
+// errShort marks a read that did not find every revision asked for.
+var errShort = errors.New("cluster: short read")
+
+// records returns the records of h's incarnation of id with from < Rev <=
+// to, reading the subject after stream sequence start. A consumer may sit
+// on a replica that is still catching up and skip messages: a read with a
+// hole is done again through the stream leader, and a hole there is
+// history that is gone (ErrPruned).
+func (s *Store) records(ctx context.Context, id string, h head, start, from, to uint64) ([]seqRec, error) {
+	if from >= to {
+		return nil, nil
+	}
+	recs, err := s.collect(ctx, id, h, start, from, to, false)
+	if errors.Is(err, errShort) {
+		s.log.Debug("cluster: read with a hole, reading from the leader", "doc", id, "err", err)
+		recs, err = s.collect(ctx, id, h, start, from, to, true)
+	}
+	if errors.Is(err, errShort) {
+		return nil, fmt.Errorf("%w: document %q: %v", storage.ErrPruned, id, err)
+	}
+	return recs, err
+}
+
+func (s *Store) collect(ctx context.Context, id string, h head, start, from, to uint64, leader bool) ([]seqRec, error) {
+	recs := make([]seqRec, 0, min(to-from, 1024))
+	next := from + 1
+	read := s.scanConsumer
+	if leader || to-from <= 4 {
+		read = s.scanGets
+	}
+	err := read(ctx, s.docSubject(id), start, h.seq, func(seq uint64, m message) (bool, error) {
 		if m.kind != kindRecords || m.epoch != h.epoch {
 			return true, nil
 		}
 		for _, r := range m.recs {
-			if r.Rev <= b.rev {
+			switch {
+			case r.Rev < next:
 				continue
+			case r.Rev > next:
+				return false, fmt.Errorf("%w: revision %d follows %d", errShort, r.Rev, next-1)
 			}
-			if r.Rev != b.rev+1 {
-				return false, s.gap(id, b.rev, r.Rev)
-			}
-			if err := b.buf.Apply(r.Op); err != nil {
-				return false, fmt.Errorf("%w: document %q revision %d: %v", storage.ErrCorrupt, id, r.Rev, err)
-			}
-			if r.Client != "" {
-				b.clients[r.Client] = clientRec{seq: r.Seq, rev: r.Rev}
-			}
-			b.rev, b.seq, b.updated = r.Rev, seq, r.Time
-			if b.rev == rev {
+			recs = append(recs, seqRec{Record: r, seq: seq})
+			if next++; next > to {
 				return false, nil
 			}
 		}
 		return true, nil
 	})
-	if err != nil {
-		return nil, err
+	if err == nil && next <= to {
+		err = fmt.Errorf("%w: revisions from %d on missing", errShort, next)
 	}
-	if b.rev != rev {
-		return nil, s.gap(id, b.rev, rev)
-	}
-	return b, nil
-}
-
-// gap reports revisions missing from the log after have: pruned history
-// (without a snapshot to start from) or a damaged stream.
-func (s *Store) gap(id string, have, next uint64) error {
-	return fmt.Errorf("%w: document %q: revisions after %d are not in the log (next %d)", storage.ErrPruned, id, have, next)
+	return recs, err
 }
 
 // keepClients remembers the client records of id as of head h.
@@ -119,7 +152,7 @@ func (s *Store) ClientSeq(ctx context.Context, id, client string) (seq, rev uint
 	s.mu.Lock()
 	var from, fromRev uint64
 	var clients map[string]clientRec
-	if c := s.docs[id]; c != nil && c.clients != nil && c.clientsEpoch == h.epoch && c.clientsSeq <= h.seq {
+	if c := s.docs[id]; c != nil && c.clients != nil && c.clientsEpoch == h.epoch && c.clientsRev <= h.rev {
 		from, fromRev, clients = c.clientsSeq, c.clientsRev, maps.Clone(c.clients)
 	}
 	s.mu.Unlock()
@@ -129,15 +162,15 @@ func (s *Store) ClientSeq(ctx context.Context, id, client string) (seq, rev uint
 			return 0, 0, err
 		}
 		clients = st.clients
-	} else if from < h.seq {
-		err := s.scan(ctx, s.docSubject(id), from, h.seq, h.rev-min(fromRev, h.rev), func(_ uint64, m message) (bool, error) {
-			if m.epoch == h.epoch {
-				addClients(clients, m.recs)
-			}
-			return true, nil
-		})
+	} else {
+		recs, err := s.records(ctx, id, h, from, fromRev, h.rev)
 		if err != nil {
 			return 0, 0, err
+		}
+		for _, r := range recs {
+			if r.Client != "" {
+				clients[r.Client] = clientRec{seq: r.Seq, rev: r.Rev}
+			}
 		}
 	}
 	s.keepClients(id, h, clients)
@@ -155,33 +188,15 @@ func (s *Store) Ops(ctx context.Context, id string, from, to uint64) ([]storage.
 	if from >= to {
 		return nil, nil
 	}
-	recs := make([]storage.Record, 0, min(to-from, 1024))
-	start := s.startAt(id, h.epoch, from)
-	err = s.scan(ctx, s.docSubject(id), start, h.seq, to-from, func(_ uint64, m message) (bool, error) {
-		if m.kind != kindRecords || m.epoch != h.epoch {
-			return true, nil
-		}
-		for _, r := range m.recs {
-			if r.Rev <= from {
-				continue
-			}
-			if r.Rev > to {
-				return false, nil
-			}
-			if want := from + uint64(len(recs)) + 1; r.Rev != want {
-				return false, s.gap(id, want-1, r.Rev)
-			}
-			recs = append(recs, r)
-		}
-		return uint64(len(recs)) < to-from, nil
-	})
+	recs, err := s.records(ctx, id, h, s.startAt(id, h.epoch, from), from, to)
 	if err != nil {
 		return nil, err
 	}
-	if uint64(len(recs)) != to-from {
-		return nil, s.gap(id, from+uint64(len(recs)), to)
+	out := make([]storage.Record, len(recs))
+	for i, r := range recs {
+		out[i] = r.Record
 	}
-	return recs, nil
+	return out, nil
 }
 
 // TextAt implements collab.Store.
@@ -210,9 +225,11 @@ func (s *Store) List(ctx context.Context, after string, limit int) ([]storage.Me
 	if limit <= 0 {
 		return nil, fmt.Errorf("%w: list limit %d", storage.ErrInvalid, limit)
 	}
-	rctx, cancel := s.reqCtx(ctx)
-	info, err := s.stream.Info(rctx, jetstream.WithSubjectFilter(s.subj+">"))
-	cancel()
+	var info *jetstream.StreamInfo
+	err := s.retry(ctx, func(ctx context.Context) (err error) {
+		info, err = s.stream.Info(ctx, jetstream.WithSubjectFilter(s.subj+">"))
+		return err
+	})
 	if err != nil {
 		return nil, natsErr("list", err)
 	}
@@ -240,25 +257,17 @@ func (s *Store) List(ctx context.Context, after string, limit int) ([]storage.Me
 	return out, nil
 }
 
-// scan calls fn for each message of subject subj with after < seq <= upto,
-// in order, until fn returns false. hint is the number of records the
-// caller expects: a few are read one request each, more through a
-// short-lived consumer.
-func (s *Store) scan(ctx context.Context, subj string, after, upto, hint uint64, fn func(seq uint64, m message) (bool, error)) error {
-	if after >= upto {
-		return nil
-	}
-	if hint > 0 && hint <= 4 {
-		return s.scanGets(ctx, subj, after, upto, fn)
-	}
-	return s.scanConsumer(ctx, subj, after, upto, fn)
-}
-
+// scanGets and scanConsumer call fn for each message of subject subj with
+// after < seq <= upto, in order, until fn returns false. scanGets asks
+// the stream leader, one request per message; scanConsumer reads through
+// a short-lived consumer, in batches.
 func (s *Store) scanGets(ctx context.Context, subj string, after, upto uint64, fn func(uint64, message) (bool, error)) error {
 	for after < upto {
-		rctx, cancel := s.reqCtx(ctx)
-		raw, err := s.stream.GetMsg(rctx, after+1, jetstream.WithGetMsgSubject(subj))
-		cancel()
+		var raw *jetstream.RawStreamMsg
+		err := s.retry(ctx, func(ctx context.Context) (err error) {
+			raw, err = s.stream.GetMsg(ctx, after+1, jetstream.WithGetMsgSubject(subj))
+			return err
+		})
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return nil
 		}
@@ -280,60 +289,99 @@ func (s *Store) scanGets(ctx context.Context, subj string, after, upto uint64, f
 	return nil
 }
 
+// errStop ends a scan early without an error.
+var errStop = errors.New("stop")
+
+// scanConsumer reads through short-lived consumers, each started after the
+// last message read, so that a consumer lost to a leader change costs a
+// retry, not the read.
 func (s *Store) scanConsumer(ctx context.Context, subj string, after, upto uint64, fn func(uint64, message) (bool, error)) error {
-	rctx, cancel := s.reqCtx(ctx)
-	cons, err := s.stream.CreateConsumer(rctx, jetstream.ConsumerConfig{
-		FilterSubject:     subj,
-		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:       after + 1,
-		AckPolicy:         jetstream.AckNonePolicy,
-		MemoryStorage:     true,
-		Replicas:          1,
-		InactiveThreshold: time.Minute,
-	})
-	cancel()
-	if err != nil {
-		return natsErr("read", err)
-	}
-	defer s.deleteConsumer(cons.CachedInfo().Name)
-	for {
-		batch, err := cons.FetchNoWait(256)
-		if err != nil {
-			return natsErr("read", err)
-		}
-		n, done := 0, false
-		var ferr error
-		for msg := range batch.Messages() {
-			n++
-			if done {
-				continue // drain the batch
-			}
-			md, err := msg.Metadata()
-			if err != nil {
-				done, ferr = true, fmt.Errorf("%w: %s: %v", storage.ErrCorrupt, subj, err)
-				continue
-			}
-			seq := md.Sequence.Stream
-			if seq > upto {
-				done = true
-				continue
-			}
-			m, err := decodeMessage(msg.Data())
-			if err != nil {
-				done, ferr = true, fmt.Errorf("%w: %s message %d: %v", storage.ErrCorrupt, subj, seq, err)
-				continue
-			}
-			more, err := fn(seq, m)
-			done, ferr = !more || err != nil || seq == upto || md.NumPending == 0, err
-		}
-		if ferr != nil {
-			return ferr
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
-			return natsErr("read", err)
-		}
-		if done || n == 0 {
+	var ferr error // fn's own error: not retried
+	err := s.retry(ctx, func(rctx context.Context) error {
+		if after >= upto {
 			return nil
+		}
+		cons, err := s.stream.CreateConsumer(rctx, jetstream.ConsumerConfig{
+			FilterSubject:     subj,
+			DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
+			OptStartSeq:       after + 1,
+			AckPolicy:         jetstream.AckNonePolicy,
+			MemoryStorage:     true,
+			Replicas:          1,
+			InactiveThreshold: time.Minute,
+		})
+		if err != nil {
+			return err
+		}
+		defer s.deleteConsumer(cons.CachedInfo().Name)
+		for {
+			batch, err := cons.FetchNoWait(256)
+			if err != nil {
+				return err
+			}
+			n, done := 0, false
+			for msg := range batch.Messages() {
+				n++
+				if done {
+					continue // drain the batch
+				}
+				md, err := msg.Metadata()
+				if err != nil {
+					done, ferr = true, fmt.Errorf("%w: %s: %v", storage.ErrCorrupt, subj, err)
+					continue
+				}
+				seq := md.Sequence.Stream
+				if seq > upto {
+					done = true
+					continue
+				}
+				m, err := decodeMessage(msg.Data())
+				if err != nil {
+					done, ferr = true, fmt.Errorf("%w: %s message %d: %v", storage.ErrCorrupt, subj, seq, err)
+					continue
+				}
+				after = seq
+				more, err := fn(seq, m)
+				done, ferr = !more || err != nil || seq == upto || md.NumPending == 0, err
+				if !more && err == nil {
+					ferr = errStop
+				}
+			}
+			if ferr != nil {
+				return nil
+			}
+			if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+				return err
+			}
+			if done || n == 0 {
+				return nil
+			}
+		}
+	})
+	switch {
+	case errors.Is(ferr, errStop):
+		return nil
+	case ferr != nil:
+		return ferr
+	}
+	return natsErr("read", err)
+}
+
+// retry runs f with a request deadline until it succeeds, fails for good,
+// or ctx ends: timeouts and missing responders (a leader election, a
+// server restarting) pass. While disconnected it fails at once.
+func (s *Store) retry(ctx context.Context, f func(ctx context.Context) error) error {
+	for attempt := 0; ; attempt++ {
+		rctx, cancel := s.reqCtx(ctx)
+		err := f(rctx)
+		cancel()
+		if err == nil || !retryable(err) || !s.nc.IsConnected() || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(min(25*time.Millisecond<<attempt, time.Second)):
 		}
 	}
 }
@@ -353,9 +401,11 @@ func (s *Store) deleteConsumer(name string) {
 // readSnapshot returns the snapshot of id if it belongs to h's incarnation
 // and is not ahead of it; a missing or unreadable one is skipped.
 func (s *Store) readSnapshot(ctx context.Context, id string, h head) (snapshot, bool) {
-	rctx, cancel := s.reqCtx(ctx)
-	defer cancel()
-	e, err := s.snaps.Get(rctx, encodeKey(id))
+	var e jetstream.KeyValueEntry
+	err := s.retry(ctx, func(ctx context.Context) (err error) {
+		e, err = s.snaps.Get(ctx, encodeKey(id))
+		return err
+	})
 	if err != nil {
 		if !errors.Is(err, jetstream.ErrKeyNotFound) {
 			s.log.Warn("cluster: read snapshot", "doc", id, "err", err)

@@ -176,7 +176,7 @@ func (s *Store) setup(ctx context.Context) error {
 		return fmt.Errorf("cluster: jetstream: %w", err)
 	}
 	s.js = js
-	s.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	cfg := jetstream.StreamConfig{
 		Name:        strings.ToUpper(s.opts.Prefix) + "_OPS",
 		Description: "collab document op logs, one subject per document",
 		Subjects:    []string{s.subj + ">"},
@@ -188,19 +188,27 @@ func (s *Store) setup(ctx context.Context) error {
 		// Reads go to the leader so that a node sees every acknowledged
 		// commit (a direct get may be answered by a lagging replica).
 		AllowDirect: false,
-	})
-	if err != nil {
-		return fmt.Errorf("cluster: create stream: %w", err)
 	}
-	s.snaps, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      s.opts.Prefix + "_snapshots",
-		Description: "collab document snapshots",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    s.opts.Replicas,
+	// A cluster just (re)started answers once its stream has a leader.
+	err = s.retry(ctx, func(ctx context.Context) (err error) {
+		s.stream, err = js.CreateOrUpdateStream(ctx, cfg)
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("cluster: create snapshot bucket: %w", err)
+		return fmt.Errorf("cluster: create stream: %w", natsErr("setup", err))
+	}
+	err = s.retry(ctx, func(ctx context.Context) (err error) {
+		s.snaps, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      s.opts.Prefix + "_snapshots",
+			Description: "collab document snapshots",
+			History:     1,
+			Storage:     jetstream.FileStorage,
+			Replicas:    s.opts.Replicas,
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("cluster: create snapshot bucket: %w", natsErr("setup", err))
 	}
 	return nil
 }

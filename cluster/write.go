@@ -64,7 +64,7 @@ func (s *Store) Append(ctx context.Context, id string, recs []storage.Record) er
 	}
 	s.metrics.commits.Inc()
 	s.metrics.commitSeconds.Observe(time.Since(start).Seconds())
-	s.note(id, seq, h.seq, m)
+	s.note(id, seq, m)
 	s.maybeSnapshot(id, h.epoch, m.lastRev())
 	return nil
 }
@@ -199,7 +199,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return natsErr("delete", err)
 	}
-	s.note(id, ack.Sequence, 0, m)
+	s.note(id, ack.Sequence, m)
 	// Space only: readers ignore what precedes the tombstone.
 	rctx, cancel = s.reqCtx(ctx)
 	if err := s.stream.Purge(rctx, jetstream.WithPurgeSubject(subj), jetstream.WithPurgeSequence(ack.Sequence)); err != nil {

@@ -98,6 +98,21 @@ func (s *Server) ready() {
 	}
 }
 
+// StartAll starts stopped servers of a cluster together (each waits for
+// the others' routes) and waits for a JetStream meta leader.
+func StartAll(t testing.TB, servers []*Server) {
+	t.Helper()
+	for _, s := range servers {
+		if s.srv == nil {
+			s.launch()
+		}
+	}
+	for _, s := range servers {
+		s.ready()
+	}
+	WaitLeader(t, servers)
+}
+
 // Stop shuts the server down, as a crash of its process would.
 func (s *Server) Stop() {
 	if s.srv != nil {

@@ -1,0 +1,261 @@
+package cluster_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/collabd/collab/cluster"
+	"github.com/collabd/collab/cluster/natstest"
+	"github.com/collabd/collab/collab"
+	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/ot"
+)
+
+// wsClient speaks the protocol raw: JSON over a gorilla connection.
+type wsClient struct {
+	t  *testing.T
+	ws *websocket.Conn
+	id string
+}
+
+func wsDial(t *testing.T, addr, id string) *wsClient {
+	t.Helper()
+	d := websocket.Dialer{HandshakeTimeout: testWait}
+	ws, _, err := d.Dial("ws://"+addr+"/ws", nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	c := &wsClient{t: t, ws: ws, id: id}
+	c.send(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: id, Name: "name-" + id, Color: "#123"})
+	c.expect(wire.TypeWelcome, nil)
+	return c
+}
+
+func (c *wsClient) send(v any) {
+	c.t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.ws.SetWriteDeadline(time.Now().Add(testWait))
+	if err := c.ws.WriteMessage(websocket.TextMessage, data); err != nil {
+		c.t.Fatalf("%s: write: %v", c.id, err)
+	}
+}
+
+func (c *wsClient) next() (string, []byte) {
+	c.t.Helper()
+	c.ws.SetReadDeadline(time.Now().Add(testWait))
+	_, data, err := c.ws.ReadMessage()
+	if err != nil {
+		c.t.Fatalf("%s: read: %v", c.id, err)
+	}
+	typ, err := wire.PeekType(data)
+	if err != nil {
+		c.t.Fatalf("%s: message without type: %s", c.id, data)
+	}
+	return typ, data
+}
+
+// expect reads until a message of type typ, skipping presence and editor
+// events, and decodes it into v.
+func (c *wsClient) expect(typ string, v any) {
+	c.t.Helper()
+	for {
+		got, data := c.next()
+		if got == typ {
+			if v != nil {
+				if err := json.Unmarshal(data, v); err != nil {
+					c.t.Fatalf("decode %s: %v", data, err)
+				}
+			}
+			return
+		}
+		if got != wire.TypePresence && got != wire.TypeEditor {
+			c.t.Fatalf("%s: got %s, want %s", c.id, data, typ)
+		}
+	}
+}
+
+func (c *wsClient) expectError(code string) {
+	c.t.Helper()
+	var e wire.Error
+	c.expect(wire.TypeError, &e)
+	if e.Code != code {
+		c.t.Fatalf("%s: error %q (%s), want %q", c.id, e.Code, e.Message, code)
+	}
+}
+
+func (c *wsClient) join(doc string, rev *uint64) wire.Joined {
+	c.t.Helper()
+	c.send(wire.Join{Type: wire.TypeJoin, Doc: doc, Rev: rev})
+	var j wire.Joined
+	c.expect(wire.TypeJoined, &j)
+	return j
+}
+
+func (c *wsClient) submit(doc string, rev, seq uint64, op ot.Op) {
+	c.t.Helper()
+	c.send(wire.Submit{Type: wire.TypeSubmit, Doc: doc, Rev: rev, Seq: seq, Op: op})
+}
+
+func (c *wsClient) ack(seq, rev uint64) {
+	c.t.Helper()
+	var a wire.Ack
+	c.expect(wire.TypeAck, &a)
+	if a.Seq != seq || a.Rev != rev {
+		c.t.Fatalf("%s: ack seq %d rev %d, want seq %d rev %d", c.id, a.Seq, a.Rev, seq, rev)
+	}
+}
+
+func insert(n, pos int, s string) ot.Op {
+	var b ot.Builder
+	return b.Retain(pos).Insert(s).Retain(n - pos).Op()
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestResubmitToAnotherNode: a client whose ack was lost with its node
+// resumes on another node: the joined ops hold its op (the lost ack), and
+// resubmitting the same seq is acknowledged with the same revision, not
+// applied again.
+func TestResubmitToAnotherNode(t *testing.T) {
+	ns := natstest.Run(t)
+	urls := []string{ns.URL()}
+	a, b := startNode(t, urls, cluster.Options{}), startNode(t, urls, cluster.Options{})
+	x := wsDial(t, a.addr(), "cx")
+	x.join("d", nil)
+	op := insert(0, 0, "héllo 👋")
+	x.submit("d", 0, 1, op)
+	x.ack(1, 1)
+	a.kill()
+
+	x = wsDial(t, b.addr(), "cx")
+	j := x.join("d", ptr(uint64(0)))
+	if j.Rev != 1 || j.Seq != 1 || len(j.Ops) != 1 || j.Ops[0].Client != "cx" || j.Ops[0].Seq != 1 {
+		t.Fatalf("joined on the other node = %+v, want rev 1 seq 1 with cx's op", j)
+	}
+	x.submit("d", 0, 1, op)
+	x.ack(1, 1)
+	doc, err := b.store.Load(ctxT(t), "d")
+	if err != nil || doc.Rev != 1 || doc.Text != "héllo 👋" {
+		t.Fatalf("stored %q rev %d, %v; want the op once", doc.Text, doc.Rev, err)
+	}
+}
+
+// setup is a way to run collab: one server on a MemStore, or nodes on
+// cluster Stores. start returns the address of the node that writes and
+// of the node that reads (the same, or two nodes).
+type setup struct {
+	name  string
+	start func(t *testing.T) (write, read string)
+}
+
+func setups() []setup {
+	return []setup{
+		{name: "memstore", start: func(t *testing.T) (string, string) {
+			srv := collab.NewServer(collab.NewMemStore(), collab.Options{Logger: quietLogger()})
+			ts := httptest.NewServer(srv)
+			t.Cleanup(ts.Close)
+			addr := ts.Listener.Addr().String()
+			return addr, addr
+		}},
+		{name: "one node", start: func(t *testing.T) (string, string) {
+			n := startNode(t, []string{natstest.Run(t).URL()}, cluster.Options{})
+			return n.addr(), n.addr()
+		}},
+		{name: "two nodes", start: func(t *testing.T) (string, string) {
+			urls := []string{natstest.Run(t).URL()}
+			return startNode(t, urls, cluster.Options{}).addr(), startNode(t, urls, cluster.Options{}).addr()
+		}},
+	}
+}
+
+func call(t *testing.T, method, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, strings.TrimSpace(string(b))
+}
+
+// TestSameBehaviour runs one script of WebSocket and HTTP requests against
+// a single server on a MemStore, one cluster node, and two nodes (writes
+// through one, reads through the other): the answers are the same.
+func TestSameBehaviour(t *testing.T) {
+	for _, s := range setups() {
+		t.Run(s.name, func(t *testing.T) {
+			w, r := s.start(t)
+			api := func(addr, path string) string { return "http://" + addr + "/api/docs" + path }
+			steps := []struct {
+				method, url, body string
+				status            int
+				want              string // substring of the body
+			}{
+				{"GET", api(r, "/d.1"), "", 404, `"code":"not_found"`},
+				{"PUT", api(w, "/d.1"), "héllo", 200, `"rev":1`},
+				{"GET", api(r, "/d.1"), "", 200, `"text":"héllo"`},
+				{"PUT", api(w, "/d.1?base=1"), "héllo 👋", 200, `"rev":2`},
+				{"PUT", api(w, "/d.1?base=1"), "hé", 200, `"rev":3`}, // transformed over rev 2
+				{"GET", api(r, "/d.1"), "", 200, `"text":"hé 👋"`},
+				{"GET", api(r, "/d.1/text?rev=1"), "", 200, `"text":"héllo"`},
+				{"GET", api(r, "/d.1/text?rev=9"), "", 409, `"code":"future_rev"`},
+				{"GET", api(r, "/d.1/ops?from=1&to=2"), "", 200, `"op":[5," 👋"]`},
+				{"PUT", api(w, "/d.1?base=7"), "x", 409, `"code":"future_rev"`},
+				{"GET", api(r, ""), "", 200, `"id":"d.1","rev":3,"length":4`},
+				{"DELETE", api(w, "/d.1"), "", 204, ""},
+				{"GET", api(r, "/d.1"), "", 404, `"code":"not_found"`},
+				{"DELETE", api(r, "/d.1"), "", 404, `"code":"not_found"`},
+				{"PUT", api(r, "/d.1"), "again", 200, `"rev":1`},
+				{"GET", api(w, "/d.1/ops"), "", 200, `"op":["again"]`},
+			}
+			for i, st := range steps {
+				status, body := call(t, st.method, st.url, st.body)
+				if status != st.status || !strings.Contains(body, st.want) {
+					t.Fatalf("step %d: %s %s: %d %s, want %d with %s", i, st.method, st.url, status, body, st.status, st.want)
+				}
+			}
+
+			a, b := wsDial(t, w, "ca"), wsDial(t, r, "cb")
+			a.join("ws", nil)
+			b.join("ws", nil)
+			a.submit("ws", 0, 1, insert(0, 0, "ab"))
+			a.ack(1, 1)
+			var op wire.Op
+			b.expect(wire.TypeOp, &op)
+			if op.Rev != 1 || op.Client != "ca" || op.Name != "name-ca" {
+				t.Fatalf("b got %+v", op)
+			}
+			a.submit("ws", 0, 1, insert(0, 0, "ab")) // a duplicate
+			a.ack(1, 1)
+			a.submit("ws", 5, 2, insert(2, 0, "x"))
+			a.expectError(wire.CodeFutureRev)
+			a.submit("ws", 1, 2, insert(5, 0, "x"))
+			a.expectError(wire.CodeInvalidOp)
+			b.submit("ws", 0, 1, insert(0, 0, "Z")) // concurrent with a's rev 1
+			b.ack(1, 2)
+			a.expect(wire.TypeOp, &op)
+			if op.Rev != 2 || op.Op.String() != `[2,"Z"]` {
+				t.Fatalf("a got %+v, want rev 2 [2,\"Z\"] (the earlier commit wins the tie)", op)
+			}
+			if _, body := call(t, "GET", api(r, "/ws"), ""); !strings.Contains(body, `"text":"abZ"`) {
+				t.Fatalf("GET after the WebSocket edits: %s", body)
+			}
+		})
+	}
+}
