@@ -60,6 +60,10 @@ type joinedDoc struct {
 
 func newConn(srv *Server, ws *websocket.Conn, wc *wconn) *conn {
 	wc.handshakeDone()
+	// Compression is off; level 0 is the level NewPreparedMessage frames
+	// for, so a prepared message is framed once, not again by the first
+	// connection that writes it (gorilla keys its frames by level).
+	ws.SetCompressionLevel(0)
 	return &conn{
 		srv:    srv,
 		ws:     ws,

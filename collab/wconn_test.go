@@ -232,3 +232,30 @@ func TestWriterAbort(t *testing.T) {
 		t.Fatal("write after abort: no error")
 	}
 }
+
+// TestPreparedWriteUsesPreparedFrame: writing a prepared message copies
+// the frame prepared with it; it does not frame the message again.
+func TestPreparedWriteUsesPreparedFrame(t *testing.T) {
+	c, _, _ := writerPair(t)
+	const n = 200
+	pms := make([]*websocket.PreparedMessage, n+1) // AllocsPerRun runs once more to warm up
+	for i := range pms {
+		pm, err := websocket.NewPreparedMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"type":"op","rev":%d}`, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pms[i] = pm
+	}
+	c.wc.cork(time.Now().Add(testWait))
+	defer c.wc.uncork()
+	i := 0
+	allocs := testing.AllocsPerRun(n, func() {
+		if err := c.write(outMsg{pm: pms[i]}); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	})
+	if allocs >= 1 {
+		t.Errorf("%.1f allocations per prepared write, want none but the batch buffer's growth", allocs)
+	}
+}
