@@ -6,7 +6,6 @@ import (
 	"sort"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
@@ -21,9 +20,9 @@ type MemStore struct {
 
 type memDoc struct {
 	meta    storage.Meta
-	text    string
-	base    uint64 // records before base+1 are pruned
-	baseTxt string // text at base
+	buf     *ot.Buffer // the text at meta.Rev
+	base    uint64     // records before base+1 are pruned
+	baseTxt string     // text at base
 	recs    []storage.Record
 	clients map[string][2]uint64 // client → {seq, rev}
 }
@@ -49,7 +48,7 @@ func (m *MemStore) Load(ctx context.Context, id string) (storage.Doc, error) {
 	if err != nil {
 		return storage.Doc{}, err
 	}
-	return storage.Doc{Meta: d.meta, Text: d.text}, nil
+	return storage.Doc{Meta: d.meta, Text: d.buf.String()}, nil
 }
 
 // Append implements Store.
@@ -62,18 +61,27 @@ func (m *MemStore) Append(ctx context.Context, id string, recs []storage.Record)
 	d := m.docs[id]
 	if d == nil {
 		now := time.Now()
-		d = &memDoc{meta: storage.Meta{ID: id, Created: now}, clients: make(map[string][2]uint64)}
+		d = &memDoc{meta: storage.Meta{ID: id, Created: now}, buf: ot.NewBuffer(""), clients: make(map[string][2]uint64)}
 	}
-	text, rev := d.text, d.meta.Rev
+	// Check the whole chain first: Buffer.Apply changes nothing on error,
+	// but the records before a failing one would be applied already.
+	n, rev := d.buf.Len(), d.meta.Rev
 	for _, r := range recs {
 		if r.Rev != rev+1 {
 			return fmt.Errorf("%w: %s: record %d after %d", storage.ErrConflict, id, r.Rev, rev)
 		}
-		var err error
-		if text, err = applyText(text, r.Op); err != nil {
+		if r.Op.BaseLen() != n {
+			return fmt.Errorf("%w: %s@%d: op for %d code points, text has %d", storage.ErrConflict, id, r.Rev, r.Op.BaseLen(), n)
+		}
+		n, rev = r.Op.TargetLen(), r.Rev
+	}
+	for i, r := range recs {
+		if err := d.buf.Apply(r.Op); err != nil {
+			if i > 0 { // cannot happen with ops that chain: undo the others
+				d.buf = ot.NewBuffer(m.textAt(d, d.meta.Rev))
+			}
 			return fmt.Errorf("%w: %s@%d: %v", storage.ErrConflict, id, r.Rev, err)
 		}
-		rev = r.Rev
 	}
 	for _, r := range recs {
 		if r.Client != "" {
@@ -81,19 +89,22 @@ func (m *MemStore) Append(ctx context.Context, id string, recs []storage.Record)
 		}
 	}
 	d.recs = append(d.recs, recs...)
-	d.text, d.meta.Rev = text, rev
-	d.meta.Length = utf8.RuneCountInString(text)
+	d.meta.Rev = rev
+	d.meta.Length = d.buf.Len()
 	d.meta.Updated = time.Now()
 	m.docs[id] = d
 	return nil
 }
 
-func applyText(text string, op ot.Op) (string, error) {
-	b := ot.NewBuffer(text)
-	if err := b.Apply(op); err != nil {
-		return "", err
+// textAt replays d's kept history up to rev (base <= rev <= meta.Rev).
+func (m *MemStore) textAt(d *memDoc, rev uint64) string {
+	b := ot.NewBuffer(d.baseTxt)
+	for _, r := range d.recs[:rev-d.base] {
+		if err := b.Apply(r.Op); err != nil {
+			panic("collab: MemStore history does not apply: " + err.Error()) // every record applied when appended
+		}
 	}
-	return b.String(), nil
+	return b.String()
 }
 
 // Ops implements Store.
@@ -128,13 +139,7 @@ func (m *MemStore) TextAt(ctx context.Context, id string, rev uint64) (string, e
 	if rev < d.base {
 		return "", fmt.Errorf("%w: %s before %d", storage.ErrPruned, id, d.base)
 	}
-	text := d.baseTxt
-	for _, r := range d.recs[:rev-d.base] {
-		if text, err = applyText(text, r.Op); err != nil {
-			return "", fmt.Errorf("%w: %v", storage.ErrCorrupt, err)
-		}
-	}
-	return text, nil
+	return m.textAt(d, rev), nil
 }
 
 // ClientSeq implements Store.
@@ -190,12 +195,7 @@ func (m *MemStore) Prune(id string, rev uint64) error {
 		return nil
 	}
 	rev = min(rev, d.meta.Rev)
-	text := d.baseTxt
-	for _, r := range d.recs[:rev-d.base] {
-		if text, err = applyText(text, r.Op); err != nil {
-			return err
-		}
-	}
+	text := m.textAt(d, rev)
 	d.recs = append([]storage.Record(nil), d.recs[rev-d.base:]...)
 	d.base, d.baseTxt = rev, text
 	return nil

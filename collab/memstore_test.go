@@ -1,0 +1,48 @@
+package collab
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/collabd/collab/storage"
+)
+
+// TestMemStoreAppendAllOrNothing: an Append whose second record does not
+// fit the text changes nothing, not even the first record's text.
+func TestMemStoreAppendAllOrNothing(t *testing.T) {
+	m := NewMemStore()
+	ctx := t.Context()
+	if err := m.Append(ctx, "d", []storage.Record{{Rev: 1, Op: insertAt(0, 0, "héllo")}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		recs []storage.Record
+	}{
+		{"length", []storage.Record{{Rev: 2, Op: insertAt(5, 5, "!")}, {Rev: 3, Op: insertAt(5, 0, "x")}}},
+		{"revision", []storage.Record{{Rev: 2, Op: insertAt(5, 5, "!")}, {Rev: 4, Op: insertAt(6, 0, "x")}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := m.Append(ctx, "d", tc.recs)
+			if !errors.Is(err, storage.ErrConflict) {
+				t.Fatalf("Append = %v, want ErrConflict", err)
+			}
+			doc, err := m.Load(ctx, "d")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if doc.Text != "héllo" || doc.Rev != 1 || doc.Length != 5 {
+				t.Errorf("after a refused Append: %q rev %d length %d, want %q rev 1 length 5", doc.Text, doc.Rev, doc.Length, "héllo")
+			}
+		})
+	}
+	if err := m.Append(ctx, "d", []storage.Record{{Rev: 2, Op: insertAt(5, 5, "!")}, {Rev: 3, Op: insertAt(6, 0, "¡")}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.TextAt(ctx, "d", 2); err != nil || got != "héllo!" {
+		t.Errorf("TextAt(2) = %q, %v; want %q", got, err, "héllo!")
+	}
+	if doc, _ := m.Load(ctx, "d"); doc.Text != "¡héllo!" || doc.Length != 7 {
+		t.Errorf("Load = %q length %d, want %q length 7", doc.Text, doc.Length, "¡héllo!")
+	}
+}
