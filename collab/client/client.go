@@ -86,6 +86,7 @@ import (
 	"time"
 
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/ot"
 	"github.com/gorilla/websocket"
 )
 
@@ -400,38 +401,66 @@ func (c *Conn) remove(d *Doc) {
 	}
 }
 
-// serverMsgs makes the value each server message type decodes into.
-var serverMsgs = map[string]func() any{
-	wire.TypeJoined:   func() any { return new(wire.Joined) },
-	wire.TypeAck:      func() any { return new(wire.Ack) },
-	wire.TypeOp:       func() any { return new(wire.Op) },
-	wire.TypePresence: func() any { return new(wire.Presence) },
-	wire.TypeEditor:   func() any { return new(wire.Editor) },
-	wire.TypeError:    func() any { return new(wire.Error) },
+// serverMsg is any message from the server, decoded in one pass: the
+// message types share their field names, each with one meaning and type.
+type serverMsg struct {
+	Type     string        `json:"type"`
+	Doc      string        `json:"doc"`
+	Rev      uint64        `json:"rev"`
+	Seq      uint64        `json:"seq"`
+	Op       ot.Op         `json:"op"`
+	Client   string        `json:"client"`
+	Name     string        `json:"name"`
+	Color    string        `json:"color"`
+	Text     *string       `json:"text"`
+	Ops      []wire.Record `json:"ops"`
+	Reset    bool          `json:"reset"`
+	ReadOnly bool          `json:"readonly"`
+	Anchor   int           `json:"anchor"`
+	Head     int           `json:"head"`
+	Event    string        `json:"event"`
+	Code     string        `json:"code"`
+	Message  string        `json:"message"`
+}
+
+// typed returns m as the wire type of its Type, or nil for a type the
+// client does not handle.
+func (m *serverMsg) typed() any {
+	switch m.Type {
+	case wire.TypeJoined:
+		return &wire.Joined{Type: m.Type, Doc: m.Doc, Rev: m.Rev, Seq: m.Seq, Text: m.Text, Ops: m.Ops, Reset: m.Reset, ReadOnly: m.ReadOnly}
+	case wire.TypeAck:
+		return &wire.Ack{Type: m.Type, Doc: m.Doc, Seq: m.Seq, Rev: m.Rev}
+	case wire.TypeOp:
+		return &wire.Op{Type: m.Type, Doc: m.Doc, Rev: m.Rev, Op: m.Op, Client: m.Client, Seq: m.Seq, Name: m.Name}
+	case wire.TypePresence:
+		return &wire.Presence{Type: m.Type, Doc: m.Doc, Client: m.Client, Name: m.Name, Color: m.Color, Rev: m.Rev, Anchor: m.Anchor, Head: m.Head}
+	case wire.TypeEditor:
+		return &wire.Editor{Type: m.Type, Doc: m.Doc, Client: m.Client, Name: m.Name, Color: m.Color, Event: m.Event}
+	case wire.TypeError:
+		return &wire.Error{Type: m.Type, Code: m.Code, Message: m.Message, Doc: m.Doc, Seq: m.Seq}
+	}
+	return nil
 }
 
 // dispatch handles one message read by s's reader. An error ends s.
 func (c *Conn) dispatch(s *session, data []byte) error {
-	var env struct {
-		Type string `json:"type"`
-		Doc  string `json:"doc"`
-	}
+	var env serverMsg
 	if err := json.Unmarshal(data, &env); err != nil {
+		if typ, terr := wire.PeekType(data); terr == nil && typ != "" {
+			// An undecodable op would leave a gap: the server broke the
+			// protocol, and resuming would only repeat it.
+			return fmt.Errorf("%w: decode %s: %v", ErrProtocol, typ, err)
+		}
 		return fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
 	if env.Type == "" {
 		return fmt.Errorf("%w: %v", ErrProtocol, wire.ErrNoType)
 	}
-	newMsg, ok := serverMsgs[env.Type]
-	if !ok {
+	msg := env.typed()
+	if msg == nil {
 		c.log.Debug("client: ignoring message", "type", env.Type)
 		return nil
-	}
-	msg := newMsg()
-	if err := json.Unmarshal(data, msg); err != nil {
-		// An undecodable op would leave a gap: the server broke the
-		// protocol, and resuming would only repeat it.
-		return fmt.Errorf("%w: decode %s: %v", ErrProtocol, env.Type, err)
 	}
 	doc := env.Doc
 	if m, ok := msg.(*wire.Error); ok && doc == "" {

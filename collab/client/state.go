@@ -227,7 +227,7 @@ func (d *Doc) rebase(change ot.Op, author string) (ot.Op, error) {
 // setText replaces the local text by text, the result of op, and moves the
 // carets through op. author is op's editor ("" for none, d.c.id for us).
 func (d *Doc) setText(text string, op ot.Op, author string) {
-	d.text, d.textLen = text, utf8.RuneCountInString(text)
+	d.text, d.textLen = text, op.TargetLen() // op covers the whole text: no need to count it
 	for id, p := range d.others {
 		own := id == author
 		p.Anchor = clamp(ot.TransformIndex(op, p.Anchor, own), d.textLen)
@@ -262,6 +262,13 @@ func (d *Doc) applyRecord(r wire.Record) error {
 		}
 		d.server, d.rev, d.inflight, d.resyncs = server, r.Rev, nil, 0
 		d.events.emit(Event{Kind: EventAck, Seq: p.seq, Rev: r.Rev})
+		return nil
+	}
+	if d.inflight == nil && d.buffer == nil {
+		// Nothing pending: the local text is the server's.
+		d.setText(server, r.Op, r.Client)
+		d.server, d.rev = server, r.Rev
+		d.events.emit(Event{Kind: EventOp, Rev: r.Rev, Op: r.Op, Client: r.Client, Seq: r.Seq, Name: r.Name})
 		return nil
 	}
 	local, err := d.rebase(r.Op, r.Client)
