@@ -42,13 +42,17 @@ type document struct {
 	seqs     map[string]clientSeq // last seq per client, committed or pending
 	grace    *time.Timer          // running while nobody references the document
 
-	// owned by run, when the store is shared (a Follower, see follow.go):
-	feed      <-chan storage.Record // what any server commits to the document
-	endFeed   context.CancelFunc    // stops feed
-	held      []storage.Record      // feed records that arrived while a commit was in flight
-	paused    bool                  // startCommit waits: a catch-up is under way
-	failed    bool                  // a catch-up failed: run must stop the document
-	conflicts int                   // commits refused in a row without the document moving
+	// owned by run, when the store is shared (a Follower, a Bus; see
+	// follow.go and bus.go):
+	endShared context.CancelFunc          // stops feed and busIn
+	feed      <-chan storage.Record       // what any server commits to the document
+	bus       Bus                         // nil without one
+	busIn     chan busEvent               // what other servers say of their editors
+	others    map[remoteKey]*remoteEditor // editors on other servers
+	held      []storage.Record            // feed records that arrived while a commit was in flight
+	paused    bool                        // startCommit waits: a catch-up is under way
+	failed    bool                        // a catch-up failed: run must stop the document
+	conflicts int                         // commits refused in a row without the document moving
 }
 
 // editor is one connection editing the document. Owned by run.
@@ -173,7 +177,7 @@ func (d *document) run() {
 		d.failRequests(ErrUnavailable)
 		return
 	}
-	defer d.closeFeed()
+	defer d.closeShared()
 	d.grace = time.NewTimer(d.srv.opts.Grace)
 	d.grace.Stop()
 	for {
@@ -194,6 +198,8 @@ func (d *document) run() {
 			if d.fed(rec, ok) {
 				return
 			}
+		case ev := <-d.busIn:
+			d.heard(ev)
 		case res := <-d.commits:
 			if d.committed(res) {
 				d.stop(ErrUnavailable)
@@ -355,8 +361,10 @@ func (d *document) join(r *joinReq) error {
 		}
 		o.c.send(arrive)
 	}
+	d.greet(r.c)
 	d.editors[r.c] = e
 	d.grace.Stop()
+	d.tell(busMsg{Kind: busJoin, Editors: []busEditor{d.busEditorOf(e)}})
 	return nil
 }
 
@@ -401,6 +409,7 @@ func (d *document) leave(c *conn) {
 	}
 	delete(d.editors, c)
 	d.broadcast(d.srv.prepare(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: e.client, Name: e.name, Color: e.color, Event: wire.EventLeave}), nil)
+	d.tell(busMsg{Kind: busLeave, Editors: []busEditor{{Client: e.client, Name: e.name, Color: e.color}}})
 }
 
 // broadcast queues pm on every editor's connection but skip's; encoded once.

@@ -31,29 +31,39 @@ type Follower interface {
 const maxConflicts = 5
 
 // open loads the document and, with a shared store, starts following it
-// from the loaded revision.
+// from the loaded revision and hearing the other servers' editors.
 func (d *document) open() error {
 	if err := d.load(); err != nil {
 		return err
 	}
-	f, ok := d.srv.store.(Follower)
-	if !ok {
+	f, follows := d.srv.store.(Follower)
+	if _, buses := d.srv.store.(Bus); !follows && !buses {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	feed, err := f.Follow(ctx, d.id, d.rev)
-	if err != nil {
-		cancel()
-		return err
+	d.endShared = cancel
+	if follows {
+		feed, err := f.Follow(ctx, d.id, d.rev)
+		if err != nil {
+			cancel()
+			return err
+		}
+		d.feed = feed
 	}
-	d.feed, d.endFeed = feed, cancel
+	if err := d.subscribe(ctx); err != nil {
+		d.srv.log.Warn("presence of other servers unavailable", "doc", d.id, "err", err)
+	}
 	return nil
 }
 
-func (d *document) closeFeed() {
-	if d.endFeed != nil {
-		d.endFeed()
+// closeShared tells the other servers this one has no editors left and
+// stops the feed.
+func (d *document) closeShared() {
+	if d.endShared == nil {
+		return
 	}
+	d.tell(busMsg{Kind: busState, Editors: []busEditor{}})
+	d.endShared()
 }
 
 // fed takes one record from the feed (ok false: the feed ended); true

@@ -2,6 +2,7 @@ package collab
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,10 +32,12 @@ type shared struct {
 	wakes     map[string]map[chan struct{}]bool // guarded by mu: feeds to wake per document
 	conflicts atomic.Int64                      // appends refused with ErrConflict
 	latency   time.Duration                     // each append takes this long, like a network round trip
+	nodes     int                               // guarded by mu: nodes made
+	subs      map[*busSub]bool                  // guarded by mu: bus subscriptions
 }
 
 func newShared() *shared {
-	return &shared{MemStore: NewMemStore(), wakes: make(map[string]map[chan struct{}]bool)}
+	return &shared{MemStore: NewMemStore(), wakes: make(map[string]map[chan struct{}]bool), subs: make(map[*busSub]bool)}
 }
 
 func (s *shared) poke(id string) {
@@ -47,18 +51,74 @@ func (s *shared) poke(id string) {
 	}
 }
 
-// sharedNode is one Server's view of a shared store: a Store and a
-// Follower whose appends can be held and whose feeds can be paused.
+// sharedNode is one Server's view of a shared store: a Store, a Follower
+// whose appends can be held and whose feeds can be paused, and a Bus.
 type sharedNode struct {
 	*shared
+	name   string
 	mu     sync.Mutex
 	gate   chan chan struct{} // guarded by mu: when set, Append waits for a release sent here
 	paused chan struct{}      // guarded by mu: when set, feeds wait until it closes
 }
 
-var _ Follower = (*sharedNode)(nil)
+var (
+	_ Follower = (*sharedNode)(nil)
+	_ Bus      = (*sharedNode)(nil)
+)
 
-func (s *shared) node() *sharedNode { return &sharedNode{shared: s} }
+func (s *shared) node() *sharedNode {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nodes++
+	return &sharedNode{shared: s, name: fmt.Sprintf("n%d", s.nodes)}
+}
+
+// busSub is one document's subscription on a node.
+type busSub struct {
+	node *sharedNode
+	id   string
+	fn   func(from string, data []byte)
+}
+
+// Publish implements Bus: every other node's subscribers of id hear it.
+func (n *sharedNode) Publish(id string, data []byte) error {
+	for _, sub := range n.subscribers(func(b *busSub) bool { return b.id == id && b.node != n }) {
+		sub.fn(n.name, data)
+	}
+	return nil
+}
+
+func (n *sharedNode) Subscribe(ctx context.Context, id string, fn func(string, []byte)) error {
+	sub := &busSub{node: n, id: id, fn: fn}
+	n.shared.mu.Lock()
+	n.subs[sub] = true
+	n.shared.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		n.shared.mu.Lock()
+		delete(n.subs, sub)
+		n.shared.mu.Unlock()
+	})
+	return nil
+}
+
+// gone tells the other nodes that n died.
+func (n *sharedNode) gone() {
+	for _, sub := range n.subscribers(func(b *busSub) bool { return b.node != n }) {
+		sub.fn(n.name, nil)
+	}
+}
+
+func (s *shared) subscribers(match func(*busSub) bool) []*busSub {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*busSub
+	for sub := range s.subs {
+		if match(sub) {
+			out = append(out, sub)
+		}
+	}
+	return out
+}
 
 // holdAppends makes each Append wait: it sends a channel on the returned
 // one and goes on when that channel is closed.
@@ -461,4 +521,84 @@ func checkShared(t *testing.T, ctx context.Context, st Store, id string, docs []
 		}
 		last[r.Client] = r.Seq
 	}
+}
+
+// expectMsg reads c's messages until one of type typ for which ok holds,
+// skipping others of the kinds in skip.
+func expectMsg[T any](t *testing.T, c *tclient, typ string, ok func(m T) bool, skip ...string) T {
+	t.Helper()
+	for {
+		got, data := c.next()
+		if got == typ {
+			var m T
+			if err := json.Unmarshal(data, &m); err != nil {
+				t.Fatal(err)
+			}
+			if ok(m) {
+				return m
+			}
+			continue
+		}
+		if !slices.Contains(skip, got) {
+			t.Fatalf("%s: got %s, want %s", c.id, data, typ)
+		}
+	}
+}
+
+// TestFollowPresence: the editors of one server see the editors of the
+// others arrive, move their carets (moved through later ops, also when
+// the caret is ahead of what the server has applied) and leave, and
+// vanish when their server dies.
+func TestFollowPresence(t *testing.T) {
+	sh := newShared()
+	na, nb := sh.node(), sh.node()
+	_, tsA := startServer(t, na, Options{})
+	_, tsB := startServer(t, nb, Options{})
+	a := connect(t, tsA, "ca")
+	a.join("d", nil)
+	b := connect(t, tsB, "cb")
+	b.join("d", nil)
+	isEditor := func(client, event string) func(wire.Editor) bool {
+		return func(m wire.Editor) bool { return m.Client == client && m.Event == event }
+	}
+	expectMsg(t, b, wire.TypeEditor, isEditor("ca", wire.EventJoin), wire.TypePresence)
+	expectMsg(t, a, wire.TypeEditor, isEditor("cb", wire.EventJoin), wire.TypePresence)
+
+	a.submit("d", 0, 1, insertAt(0, 0, "hello"))
+	a.ack(1)
+	expectOp(t, b, 1, `["hello"]`)
+	a.send(wire.Presence{Type: wire.TypePresence, Doc: "d", Rev: 1, Anchor: 2, Head: 4})
+	p := expectMsg(t, b, wire.TypePresence, func(m wire.Presence) bool { return m.Client == "ca" })
+	if p.Rev != 1 || p.Anchor != 2 || p.Head != 4 || p.Name != "name-ca" {
+		t.Fatalf("b saw a's caret %+v, want rev 1 at 2-4", p)
+	}
+
+	// A caret at a revision B has not applied yet waits for it.
+	nb.pauseFeeds()
+	a.submit("d", 1, 2, insertAt(5, 0, ">>"))
+	a.ack(2)
+	a.send(wire.Presence{Type: wire.TypePresence, Doc: "d", Rev: 2, Anchor: 7, Head: 7})
+	marker := connect(t, tsA, "marker") // its arrival on B comes after the caret
+	marker.join("d", nil)
+	expectMsg(t, b, wire.TypeEditor, isEditor("marker", wire.EventJoin))
+	nb.resumeFeeds()
+	expectOp(t, b, 2, `[">>",5]`)
+	p = expectMsg(t, b, wire.TypePresence, func(m wire.Presence) bool { return m.Client == "ca" })
+	if p.Rev != 2 || p.Anchor != 7 {
+		t.Fatalf("b saw a's caret %+v, want rev 2 at 7", p)
+	}
+
+	// A late joiner on B hears of a and of its caret.
+	c := connect(t, tsB, "cc")
+	c.join("d", nil)
+	expectMsg(t, c, wire.TypeEditor, isEditor("ca", wire.EventJoin), wire.TypePresence)
+
+	a.send(wire.Leave{Type: wire.TypeLeave, Doc: "d"})
+	expectMsg(t, b, wire.TypeEditor, isEditor("ca", wire.EventLeave), wire.TypePresence)
+
+	a2 := connect(t, tsA, "ca2")
+	a2.join("d", nil)
+	expectMsg(t, b, wire.TypeEditor, isEditor("ca2", wire.EventJoin), wire.TypePresence)
+	na.gone()
+	expectMsg(t, b, wire.TypeEditor, isEditor("ca2", wire.EventLeave), wire.TypePresence)
 }

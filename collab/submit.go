@@ -235,6 +235,7 @@ func (d *document) apply(p *pendingOp) error {
 			c.send(msg)
 		}
 	}
+	d.moveRemote(rec)
 	if p.reply != nil {
 		p.reply <- putResult{rev: rec.Rev}
 	}

@@ -1,0 +1,117 @@
+package cluster_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/collabd/collab/cluster"
+	"github.com/collabd/collab/cluster/natstest"
+	"github.com/collabd/collab/collab/wire"
+)
+
+// waitEditor reads c's messages until an editor event of client, skipping
+// ops and carets.
+func (c *wsClient) waitEditor(client, event string) {
+	c.t.Helper()
+	for {
+		typ, data := c.next()
+		switch typ {
+		case wire.TypeEditor:
+			var m wire.Editor
+			json.Unmarshal(data, &m)
+			if m.Client == client && m.Event == event {
+				return
+			}
+		case wire.TypeOp, wire.TypePresence, wire.TypeAck:
+		default:
+			c.t.Fatalf("%s: got %s while waiting for %s %s", c.id, data, client, event)
+		}
+	}
+}
+
+func (c *wsClient) waitPresence(client string) wire.Presence {
+	c.t.Helper()
+	for {
+		typ, data := c.next()
+		if typ == wire.TypePresence {
+			var m wire.Presence
+			json.Unmarshal(data, &m)
+			if m.Client == client {
+				return m
+			}
+		}
+	}
+}
+
+// TestPresenceAcrossNodes: editors on different nodes see each other
+// arrive, their carets move, and leave; when a node shuts down its
+// editors vanish from the others at once.
+func TestPresenceAcrossNodes(t *testing.T) {
+	ns := natstest.Run(t)
+	urls := []string{ns.URL()}
+	a, b := startNode(t, urls, cluster.Options{}), startNode(t, urls, cluster.Options{})
+	ca := wsDial(t, a.addr(), "ca")
+	ca.join("d", nil)
+	cb := wsDial(t, b.addr(), "cb")
+	cb.join("d", nil)
+	cb.waitEditor("ca", wire.EventJoin)
+	ca.waitEditor("cb", wire.EventJoin)
+
+	ca.submit("d", 0, 1, insert(0, 0, "hello"))
+	ca.ack(1, 1)
+	ca.send(wire.Presence{Type: wire.TypePresence, Doc: "d", Rev: 1, Anchor: 1, Head: 3})
+	if p := cb.waitPresence("ca"); p.Rev != 1 || p.Anchor != 1 || p.Head != 3 || p.Name != "name-ca" {
+		t.Fatalf("cb saw ca's caret %+v, want rev 1 at 1-3", p)
+	}
+	cb.send(wire.Leave{Type: wire.TypeLeave, Doc: "d"})
+	ca.waitEditor("cb", wire.EventLeave)
+
+	cb2 := wsDial(t, b.addr(), "cb2")
+	cb2.join("d", nil)
+	cb2.waitEditor("ca", wire.EventJoin)
+	a.stop()
+	cb2.waitEditor("ca", wire.EventLeave)
+	late := wsDial(t, b.addr(), "late")
+	late.join("d", nil)
+	cb2.send(wire.Presence{Type: wire.TypePresence, Doc: "d", Rev: 1, Anchor: 0, Head: 0})
+	for {
+		typ, data := late.next()
+		if typ == wire.TypeEditor {
+			var m wire.Editor
+			json.Unmarshal(data, &m)
+			if m.Client == "ca" {
+				t.Fatalf("a late joiner on b sees ca, whose node shut down: %s", data)
+			}
+		}
+		if typ == wire.TypePresence {
+			break // cb2's caret comes after every editor present
+		}
+	}
+}
+
+// TestSilentNodeForgotten: a node that stops without a word (its beacon
+// goes silent) is taken for dead after three heartbeats, and its editors
+// leave the other nodes' documents.
+func TestSilentNodeForgotten(t *testing.T) {
+	ns := natstest.Run(t)
+	urls := []string{ns.URL()}
+	b := startNode(t, urls, cluster.Options{Heartbeat: 50 * time.Millisecond})
+	cb := wsDial(t, b.addr(), "cb")
+	cb.join("d", nil)
+
+	ghost, err := nats.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ghost.Close()
+	hdr := nats.Header{"Collab-Node": []string{"ghost"}}
+	ghost.PublishMsg(&nats.Msg{Subject: "collab.nodes", Data: []byte("alive"), Header: hdr})
+	ghost.PublishMsg(&nats.Msg{Subject: "collab.pres.d", Header: hdr,
+		Data: []byte(`{"k":"join","e":[{"c":"ghost-editor","n":"Ghost"}]}`)})
+	cb.waitEditor("ghost-editor", wire.EventJoin)
+	// The ghost says nothing more.
+	cb.waitEditor("ghost-editor", wire.EventLeave)
+}

@@ -1,0 +1,247 @@
+package collab
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/storage"
+)
+
+// Bus is implemented by a Store that several Servers share, to tell each
+// other who edits a document and where their carets are. A Server whose
+// Store implements it shows its editors the editors of the other servers
+// (editor and presence messages) as if they were its own. Delivery is best
+// effort: carets are worth nothing a second later, and the state is sent
+// again whenever a server appears.
+type Bus interface {
+	// Publish sends data to the other servers that subscribed to document id.
+	Publish(id string, data []byte) error
+	// Subscribe calls fn with what other servers Publish for document id,
+	// and the name of the server that sent it, until ctx ends. fn(from,
+	// nil): server from is gone, forget what it said; fn(from, empty): a
+	// server appeared, tell it what you have. fn may be called from
+	// several goroutines and must not block.
+	Subscribe(ctx context.Context, id string, fn func(from string, data []byte)) error
+}
+
+// busBuffer bounds what other servers said and the document has not read
+// yet; beyond it, messages are dropped (the next state repairs them).
+const busBuffer = 1024
+
+// Kinds of bus messages.
+const (
+	busJoin     = "join"     // an editor arrived on the sender
+	busLeave    = "leave"    // an editor left the sender
+	busPresence = "presence" // an editor of the sender moved its caret
+	busSync     = "sync"     // the sender loaded the document: send it your state
+	busState    = "state"    // every editor of the sender (none: it unloaded the document)
+)
+
+// busMsg is what servers say to each other about a document.
+type busMsg struct {
+	Kind    string      `json:"k"`
+	Editors []busEditor `json:"e,omitempty"`
+}
+
+// busEditor is one editor, with its caret at committed revision Rev when
+// Caret is set.
+type busEditor struct {
+	Client string `json:"c"`
+	Name   string `json:"n,omitempty"`
+	Color  string `json:"o,omitempty"`
+	Caret  bool   `json:"p,omitempty"`
+	Rev    uint64 `json:"r,omitempty"`
+	Anchor int    `json:"a,omitempty"`
+	Head   int    `json:"h,omitempty"`
+}
+
+// busEvent is one bus message as the document's owner receives it.
+type busEvent struct {
+	from string
+	data []byte
+}
+
+type remoteKey struct{ from, client string }
+
+// remoteEditor is an editor on another server. Owned by run.
+type remoteEditor struct {
+	busEditor
+	pres  *presence  // at the document's revision; nil if none
+	ahead *busEditor // a caret at a revision not applied here yet
+}
+
+// subscribe starts hearing what other servers say about the document and
+// asks them for their editors.
+func (d *document) subscribe(ctx context.Context) error {
+	b, ok := d.srv.store.(Bus)
+	if !ok {
+		return nil
+	}
+	in := make(chan busEvent, busBuffer)
+	err := b.Subscribe(ctx, d.id, func(from string, data []byte) {
+		select {
+		case in <- busEvent{from: from, data: data}:
+		default:
+		}
+	})
+	if err != nil {
+		return err
+	}
+	d.bus, d.busIn, d.others = b, in, make(map[remoteKey]*remoteEditor)
+	d.tell(busMsg{Kind: busSync})
+	return nil
+}
+
+// tell publishes m to the other servers; failures only cost presence.
+func (d *document) tell(m busMsg) {
+	if d.bus == nil {
+		return
+	}
+	data, err := json.Marshal(m)
+	if err == nil {
+		err = d.bus.Publish(d.id, data)
+	}
+	if err != nil {
+		d.srv.log.Debug("presence not sent to other servers", "doc", d.id, "err", err)
+	}
+}
+
+// busEditorOf describes a local editor for the other servers.
+func (d *document) busEditorOf(e *editor) busEditor {
+	b := busEditor{Client: e.client, Name: e.name, Color: e.color}
+	if e.pres != nil {
+		b.Caret, b.Rev, b.Anchor, b.Head = true, d.rev, e.pres.anchor, e.pres.head
+	}
+	return b
+}
+
+// state is every local editor, for a server that asked.
+func (d *document) state() busMsg {
+	m := busMsg{Kind: busState, Editors: []busEditor{}}
+	for _, e := range d.editors {
+		m.Editors = append(m.Editors, d.busEditorOf(e))
+	}
+	return m
+}
+
+// heard handles one bus event.
+func (d *document) heard(ev busEvent) {
+	switch {
+	case ev.data == nil:
+		d.forget(ev.from, nil)
+		return
+	case len(ev.data) == 0:
+		d.tell(d.state())
+		return
+	}
+	var m busMsg
+	if err := json.Unmarshal(ev.data, &m); err != nil {
+		d.srv.log.Debug("undecodable bus message", "doc", d.id, "from", ev.from, "err", err)
+		return
+	}
+	switch m.Kind {
+	case busSync:
+		d.tell(d.state())
+	case busJoin, busPresence:
+		for _, e := range m.Editors {
+			d.arrive(ev.from, e)
+		}
+	case busLeave:
+		for _, e := range m.Editors {
+			d.depart(remoteKey{ev.from, e.Client})
+		}
+	case busState:
+		keep := make(map[string]bool, len(m.Editors))
+		for _, e := range m.Editors {
+			keep[e.Client] = true
+			d.arrive(ev.from, e)
+		}
+		d.forget(ev.from, keep)
+	}
+}
+
+// arrive adds or updates a remote editor, and its caret.
+func (d *document) arrive(from string, b busEditor) {
+	k := remoteKey{from, b.Client}
+	r := d.others[k]
+	if r == nil {
+		r = &remoteEditor{}
+		d.others[k] = r
+		r.busEditor = b
+		d.broadcast(d.srv.prepare(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: b.Client, Name: b.Name, Color: b.Color, Event: wire.EventJoin}), nil)
+	}
+	r.busEditor = b
+	if b.Caret {
+		r.ahead = &b
+		d.placeRemote(r)
+	}
+}
+
+// placeRemote moves a remote caret from its revision to the document's
+// and relays it, once the document has that revision.
+func (d *document) placeRemote(r *remoteEditor) {
+	b := r.ahead
+	if b == nil || b.Rev > d.rev {
+		return // applied when the document gets there
+	}
+	r.ahead = nil
+	base := d.rev - uint64(len(d.window))
+	if b.Rev < base {
+		return // too old: the next move brings a fresh one
+	}
+	p := &presence{anchor: b.Anchor, head: b.Head}
+	for _, rec := range d.window[b.Rev-base:] {
+		p.transform(rec.Op, rec.Client != "" && rec.Client == b.Client)
+	}
+	p.anchor, p.head = min(p.anchor, d.buf.Len()), min(p.head, d.buf.Len())
+	r.pres = p
+	d.broadcast(d.srv.prepare(r.presenceMsg(d.id, d.rev)), nil)
+}
+
+func (r *remoteEditor) presenceMsg(doc string, rev uint64) *wire.Presence {
+	return &wire.Presence{Type: wire.TypePresence, Doc: doc, Client: r.Client, Name: r.Name, Color: r.Color,
+		Rev: rev, Anchor: r.pres.anchor, Head: r.pres.head}
+}
+
+// depart removes a remote editor and tells the local ones.
+func (d *document) depart(k remoteKey) {
+	r, ok := d.others[k]
+	if !ok {
+		return
+	}
+	delete(d.others, k)
+	d.broadcast(d.srv.prepare(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.Client, Name: r.Name, Color: r.Color, Event: wire.EventLeave}), nil)
+}
+
+// forget removes the editors of server from, but those in keep.
+func (d *document) forget(from string, keep map[string]bool) {
+	for k := range d.others {
+		if k.from == from && !keep[k.client] {
+			d.depart(k)
+		}
+	}
+}
+
+// moveRemote moves the remote carets through a committed op and places
+// those that were waiting for its revision.
+func (d *document) moveRemote(rec storage.Record) {
+	for _, r := range d.others {
+		if r.pres != nil {
+			r.pres.transform(rec.Op, rec.Client != "" && rec.Client == r.Client)
+		}
+		if r.ahead != nil && r.ahead.Rev == d.rev {
+			d.placeRemote(r)
+		}
+	}
+}
+
+// greet sends a local newcomer the editors of the other servers.
+func (d *document) greet(c *conn) {
+	for _, r := range d.others {
+		c.sendMsg(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.Client, Name: r.Name, Color: r.Color, Event: wire.EventJoin})
+		if r.pres != nil {
+			c.sendMsg(r.presenceMsg(d.id, d.rev))
+		}
+	}
+}
