@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
+	"github.com/collabd/collab/storage"
 )
 
 // wsClient speaks the protocol raw: JSON over a gorilla connection.
@@ -257,5 +259,33 @@ func TestSameBehaviour(t *testing.T) {
 				t.Fatalf("GET after the WebSocket edits: %s", body)
 			}
 		})
+	}
+}
+
+// TestMetrics: a node's /metrics serves the cluster figures next to the
+// server's: commits refused because another node committed first (each
+// retried), consumer lag, followed documents.
+func TestMetrics(t *testing.T) {
+	ns := natstest.Run(t)
+	urls := []string{ns.URL()}
+	a, b := startNode(t, urls, cluster.Options{}), startNode(t, urls, cluster.Options{})
+	ctx := ctxT(t)
+	mustAppend(t, a.store, "m", rec(1, 0, 0, "a", "ca", 1))
+	if err := b.store.Append(ctx, "m", []storage.Record{rec(1, 0, 0, "b", "cb", 1)}); !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("Append: %v, want ErrConflict", err)
+	}
+	x := wsDial(t, b.addr(), "cx")
+	x.join("m", nil)
+	_, body := call(t, "GET", "http://"+b.addr()+"/metrics", "")
+	for _, want := range []string{
+		"collab_cluster_commit_conflicts_total 1",
+		"collab_cluster_consumer_lag ",
+		"collab_cluster_followed_documents 1",
+		"collab_cluster_nats_connected 1",
+		"collab_connections 1", // the server's own figures are still there
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }

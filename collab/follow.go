@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
 )
@@ -23,6 +25,17 @@ type Follower interface {
 	// the feed stops for good (the document was deleted, the store
 	// closed): the Server then asks Load which.
 	Follow(ctx context.Context, id string, after uint64) (<-chan storage.Record, error)
+}
+
+// registerStoreMetrics serves the figures of a Store that is a
+// prometheus.Collector (a cluster store: commit retries, consumer lag) at
+// /metrics with the server's own.
+func (s *Server) registerStoreMetrics() {
+	if c, ok := s.store.(prometheus.Collector); ok {
+		if err := s.metrics.reg.Register(c); err != nil {
+			s.log.Warn("store metrics not served", "err", err)
+		}
+	}
 }
 
 // maxConflicts is how many commits in a row may be refused without the

@@ -16,6 +16,7 @@ type registry struct {
 }
 
 func newRegistry(srv *Server) *registry {
+	srv.registerStoreMetrics()
 	return &registry{srv: srv, docs: make(map[string]*document)}
 }
 
