@@ -1,6 +1,7 @@
 package collab
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -51,7 +52,7 @@ type document struct {
 	others    map[remoteKey]*remoteEditor // editors on other servers
 	held      []storage.Record            // feed records that arrived while a commit was in flight
 	paused    bool                        // startCommit waits: a catch-up is under way
-	failed    bool                        // a catch-up failed: run must stop the document
+	failure   error                       // why run must stop the document: a catch-up failed, deleted elsewhere
 	conflicts int                         // commits refused in a row without the document moving
 }
 
@@ -190,8 +191,8 @@ func (d *document) run() {
 			if d.handle(req) {
 				return
 			}
-			if d.failed {
-				d.stop(ErrUnavailable)
+			if d.failure != nil {
+				d.stop(d.failure)
 				return
 			}
 		case rec, ok := <-d.feed:
@@ -202,7 +203,7 @@ func (d *document) run() {
 			d.heard(ev)
 		case res := <-d.commits:
 			if d.committed(res) {
-				d.stop(ErrUnavailable)
+				d.stop(cmp.Or(d.failure, ErrUnavailable))
 				return
 			}
 		case <-d.idle:
@@ -296,6 +297,12 @@ func (d *document) drain() {
 // requests still queued fail with it.
 func (d *document) stop(err error) {
 	d.srv.reg.remove(d)
+	for _, p := range d.pending {
+		if p.reply != nil {
+			p.reply <- putResult{err: err}
+		}
+	}
+	d.pending, d.inflight = nil, 0
 	d.kick(err)
 	d.failRequests(err)
 }

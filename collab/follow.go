@@ -1,6 +1,7 @@
 package collab
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -93,7 +94,7 @@ func (d *document) fed(rec storage.Record, ok bool) (exit bool) {
 		return false
 	}
 	if d.remote(rec) {
-		d.stop(ErrUnavailable)
+		d.stop(cmp.Or(d.failure, ErrUnavailable))
 		return true
 	}
 	d.startCommit()
@@ -108,12 +109,6 @@ func (d *document) feedEnded() {
 	_, err := d.srv.store.Load(ctx, d.id)
 	cancel()
 	if errors.Is(err, storage.ErrNotFound) {
-		for _, p := range d.pending {
-			if p.reply != nil {
-				p.reply <- putResult{err: ErrNotFound}
-			}
-		}
-		d.pending, d.inflight = nil, 0
 		d.stop(ErrNotFound)
 		return
 	}
@@ -282,7 +277,11 @@ func (d *document) fetch(to uint64) (stop bool) {
 	ctx, cancel := d.ctx()
 	recs, err := d.srv.store.Ops(ctx, d.id, d.rev, to)
 	cancel()
-	if err != nil {
+	switch {
+	case errors.Is(err, storage.ErrNotFound) && d.rev > 0:
+		d.failure = ErrNotFound // deleted by another server
+		return true
+	case err != nil:
 		d.srv.log.Warn("catch up from the store", "doc", d.id, "rev", d.rev, "err", err)
 		return errors.Is(err, storage.ErrPruned)
 	}
@@ -302,7 +301,7 @@ func (d *document) settle() {
 	}
 	d.paused = true
 	if d.committed(<-d.commits) {
-		d.failed = true
+		d.failure = cmp.Or(d.failure, ErrUnavailable)
 	}
 	d.paused = false
 }
@@ -310,12 +309,12 @@ func (d *document) settle() {
 // reach brings the document to revision rev when a client or the store
 // knows of revisions the feed has not delivered yet (a shared store).
 func (d *document) reach(rev uint64) {
-	if d.feed == nil || rev <= d.rev || d.failed {
+	if d.feed == nil || rev <= d.rev || d.failure != nil {
 		return
 	}
 	d.settle()
-	if !d.failed && rev > d.rev && d.fetch(rev) {
-		d.failed = true
+	if d.failure == nil && rev > d.rev && d.fetch(rev) {
+		d.failure = cmp.Or(d.failure, ErrUnavailable)
 	}
 	d.startCommit()
 }

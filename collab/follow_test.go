@@ -381,8 +381,9 @@ func TestFollowJoinAhead(t *testing.T) {
 // the others: their editors get not_found.
 func TestFollowDelete(t *testing.T) {
 	sh := newShared()
+	nb := sh.node()
 	_, tsA := startServer(t, sh.node(), Options{})
-	_, tsB := startServer(t, sh.node(), Options{})
+	_, tsB := startServer(t, nb, Options{})
 	b := connect(t, tsB, "cb")
 	b.join("d", nil)
 	b.submit("d", 0, 1, insertAt(0, 0, "x"))
@@ -391,6 +392,20 @@ func TestFollowDelete(t *testing.T) {
 		t.Fatalf("DELETE: %d %s", status, body)
 	}
 	b.expectError(wire.CodeNotFound)
+
+	// Deleted while B, not knowing yet, commits to it.
+	b.join("d", nil)
+	b.submit("d", 0, 2, insertAt(0, 0, "y"))
+	b.ack(2)
+	nb.pauseFeeds()
+	if status, body := httpDelete(t, tsA, "d"); status != 204 {
+		t.Fatalf("second DELETE: %d %s", status, body)
+	}
+	b.submit("d", 1, 3, insertAt(1, 1, "z"))
+	b.expectError(wire.CodeNotFound)
+	if _, err := sh.Load(context.Background(), "d"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("Load after the deletion: %v; the late commit must not recreate the document", err)
+	}
 }
 
 func httpPut(t *testing.T, ts *httptest.Server, id string, base uint64, text string) (int, string) {
