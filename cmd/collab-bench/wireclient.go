@@ -94,7 +94,7 @@ func (s *clientSystem) openReader(ctx context.Context, doc, id string) (session,
 	if err != nil {
 		return nil, err
 	}
-	r := &wireReader{wireLog: wl, ws: ws, events: make(chan client.Event, 256)}
+	r := &wireReader{wireLog: wl, ws: ws, events: make(chan client.Event, 32)} // the editor drains it at once; a slot is ~200 bytes
 	go r.read(joined.Rev)
 	return r, nil
 }
