@@ -6,17 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/collabd/collab/cluster"
 	"github.com/collabd/collab/collab"
@@ -54,11 +47,10 @@ var notInCluster = []string{"data", "keep-ops", "keep-for", "prune-every"}
 
 // backend is the store collabd serves documents from.
 type backend struct {
-	store     collab.Store
-	close     func() error
-	prune     func(ctx context.Context) (int, error) // nil: no history pruning here
-	collector prometheus.Collector                   // extra metrics for /metrics; may be nil
-	desc      []any                                  // log attributes
+	store collab.Store
+	close func() error
+	prune func(ctx context.Context) (int, error) // nil: no history pruning here
+	desc  []any                                  // log attributes
 }
 
 // openBackend opens the cluster store when -nats is set, the bbolt file
@@ -103,10 +95,9 @@ func openBackend(ctx context.Context, c *config, set map[string]bool, log *slog.
 		return nil, fmt.Errorf("-nats: %w", err)
 	}
 	return &backend{
-		store:     st,
-		close:     st.Close,
-		collector: st,
-		desc:      []any{"nats", strings.Join(opts.URLs, ","), "replicas", opts.Replicas, "node", st.Node()},
+		store: st,
+		close: st.Close,
+		desc:  []any{"nats", strings.Join(opts.URLs, ","), "replicas", opts.Replicas, "node", st.Node()},
 	}, nil
 }
 
@@ -118,38 +109,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// metricsHandler serves the collab server's metrics together with extra,
-// the store's.
-func metricsHandler(srv http.Handler, extra prometheus.Collector) http.Handler {
-	if extra == nil {
-		return srv
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(extra)
-	return promhttp.HandlerFor(prometheus.Gatherers{serverGatherer{srv}, reg}, promhttp.HandlerOpts{})
-}
-
-// serverGatherer reads the metrics the collab server serves at /metrics.
-type serverGatherer struct{ srv http.Handler }
-
-func (g serverGatherer) Gather() ([]*dto.MetricFamily, error) {
-	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-	req.Header.Set("Accept", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
-	rec := httptest.NewRecorder()
-	g.srv.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		return nil, fmt.Errorf("collabd: server metrics: status %d", rec.Code)
-	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(rec.Body)
-	if err != nil {
-		return nil, fmt.Errorf("collabd: server metrics: %w", err)
-	}
-	out := make([]*dto.MetricFamily, 0, len(fams))
-	for _, f := range fams {
-		out = append(out, f)
-	}
-	return out, nil
 }
