@@ -401,18 +401,14 @@ func (s *Store) deleteConsumer(name string) {
 // readSnapshot returns the snapshot of id if it belongs to h's incarnation
 // and is not ahead of it; a missing or unreadable one is skipped.
 func (s *Store) readSnapshot(ctx context.Context, id string, h head) (snapshot, bool) {
-	var e jetstream.KeyValueEntry
-	err := s.retry(ctx, func(ctx context.Context) (err error) {
-		e, err = s.snaps.Get(ctx, encodeKey(id))
-		return err
-	})
+	data, err := s.getSnapshot(ctx, id)
 	if err != nil {
 		if !errors.Is(err, jetstream.ErrKeyNotFound) {
 			s.log.Warn("cluster: read snapshot", "doc", id, "err", err)
 		}
 		return snapshot{}, false
 	}
-	snap, err := decodeSnapshot(e.Value())
+	snap, err := decodeSnapshot(data)
 	if err != nil {
 		s.log.Error("cluster: undecodable snapshot", "doc", id, "err", err)
 		return snapshot{}, false

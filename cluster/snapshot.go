@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -56,12 +57,9 @@ func (s *Store) writeSnapshot(ctx context.Context, id string) error {
 	}
 	snap := snapshot{epoch: h.epoch, seq: h.seq, rev: h.rev, created: h.created, updated: h.updated,
 		text: st.buf.String(), clients: st.clients}
-	rctx, cancel := s.reqCtx(ctx)
-	defer cancel()
-	if _, err := s.snaps.Put(rctx, encodeKey(id), encodeSnapshot(snap)); err != nil {
-		return natsErr("write snapshot", err)
+	if err := s.putSnapshot(ctx, id, snap); err != nil {
+		return err
 	}
-	s.metrics.snapshots.Inc()
 	s.mu.Lock()
 	if c := s.cache(id); c.snapEpoch != h.epoch || c.snapRev < h.rev {
 		c.snapEpoch, c.snapRev = h.epoch, h.rev
@@ -87,11 +85,8 @@ func (s *Store) Prune(ctx context.Context, id string) error {
 		}
 		snap = snapshot{epoch: h.epoch, seq: h.seq, rev: h.rev, created: h.created, updated: h.updated,
 			text: st.buf.String(), clients: st.clients}
-		rctx, cancel := s.reqCtx(ctx)
-		_, err = s.snaps.Put(rctx, encodeKey(id), encodeSnapshot(snap))
-		cancel()
-		if err != nil {
-			return natsErr("write snapshot", err)
+		if err := s.putSnapshot(ctx, id, snap); err != nil {
+			return err
 		}
 	}
 	// Keep the snapshot's own message: it is the subject's head, which
@@ -108,4 +103,65 @@ func (s *Store) Prune(ctx context.Context, id string) error {
 	}
 	s.mu.Unlock()
 	return nil
+}
+
+// blobMark starts a snapshot bucket value that says the snapshot is in
+// the large snapshot bucket, under the same key.
+const blobMark = 0xb1
+
+// putSnapshot writes snap to the snapshot bucket, or, when it does not fit
+// in a NATS message, to the large snapshot bucket with a mark in the
+// snapshot bucket.
+func (s *Store) putSnapshot(ctx context.Context, id string, snap snapshot) error {
+	key, data := encodeKey(id), encodeSnapshot(snap)
+	if len(data) > int(s.nc.MaxPayload())-msgSlack {
+		rctx, cancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
+		chunk := min(128<<10, uint32(s.nc.MaxPayload()-msgSlack))
+		_, err := s.blobs.Put(rctx, jetstream.ObjectMeta{Name: key, Opts: &jetstream.ObjectMetaOptions{ChunkSize: chunk}},
+			bytes.NewReader(data))
+		cancel()
+		if err != nil {
+			return natsErr("write large snapshot", err)
+		}
+		data = []byte{blobMark}
+	}
+	rctx, cancel := s.reqCtx(ctx)
+	defer cancel()
+	if _, err := s.snaps.Put(rctx, key, data); err != nil {
+		return natsErr("write snapshot", err)
+	}
+	s.metrics.snapshots.Inc()
+	return nil
+}
+
+// getSnapshot reads the encoded snapshot of id; ErrKeyNotFound if none.
+func (s *Store) getSnapshot(ctx context.Context, id string) ([]byte, error) {
+	key := encodeKey(id)
+	var e jetstream.KeyValueEntry
+	err := s.retry(ctx, func(ctx context.Context) (err error) {
+		e, err = s.snaps.Get(ctx, key)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if v := e.Value(); len(v) != 1 || v[0] != blobMark {
+		return v, nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
+	defer cancel()
+	return s.blobs.GetBytes(rctx, key)
+}
+
+// dropSnapshot removes the snapshot of a deleted document.
+func (s *Store) dropSnapshot(ctx context.Context, id string) {
+	key := encodeKey(id)
+	rctx, cancel := s.reqCtx(ctx)
+	defer cancel()
+	if err := s.snaps.Purge(rctx, key); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		s.log.Warn("cluster: remove snapshot of deleted document", "doc", id, "err", err)
+	}
+	if err := s.blobs.Delete(rctx, key); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+		s.log.Warn("cluster: remove large snapshot of deleted document", "doc", id, "err", err)
+	}
 }

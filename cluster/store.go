@@ -41,7 +41,7 @@ type Options struct {
 	Replicas int
 	// Prefix names the subjects (Prefix.ops.<doc>, Prefix.pres.<doc>,
 	// Prefix.nodes), the stream (PREFIX_OPS) and the bucket
-	// (PREFIX_snapshots); default "collab". Servers that share documents
+	// (Prefix_snapshots, Prefix_large_snapshots); default "collab". Servers that share documents
 	// share it.
 	Prefix string
 	// SnapshotEvery is the number of ops after which the committing node
@@ -101,8 +101,9 @@ type Store struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
 	stream  jetstream.Stream
-	snaps   jetstream.KeyValue
-	subj    string // prefix of the document subjects: Prefix + ".ops."
+	snaps   jetstream.KeyValue    // snapshots, or for a large one where it is
+	blobs   jetstream.ObjectStore // large snapshots, in chunks
+	subj    string                // prefix of the document subjects: Prefix + ".ops."
 	metrics *metrics
 	bus     *bus
 
@@ -209,6 +210,18 @@ func (s *Store) setup(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("cluster: create snapshot bucket: %w", natsErr("setup", err))
+	}
+	err = s.retry(ctx, func(ctx context.Context) (err error) {
+		s.blobs, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+			Bucket:      s.opts.Prefix + "_large_snapshots",
+			Description: "collab snapshots larger than a NATS message",
+			Storage:     jetstream.FileStorage,
+			Replicas:    s.opts.Replicas,
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("cluster: create large snapshot bucket: %w", natsErr("setup", err))
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
 )
 
@@ -23,6 +24,13 @@ import (
 // landed, so an error other than ErrConflict means "not written" unless
 // NATS was unreachable (ErrUnavailable): then the outcome is unknown and
 // the document's feed tells.
+//
+// Records that do not fit in one NATS message (max_payload) go in several,
+// each continuing the previous one: if another node commits between them,
+// the first ones stay written and Append fails with ErrConflict; their
+// client and seq (or, without a client, their time) tell the caller they
+// are its own. A single record larger than a message fails with an error
+// wrapping ot.ErrTooLarge, after the records before it are written.
 func (s *Store) Append(ctx context.Context, id string, recs []storage.Record) error {
 	if err := checkID(id); err != nil {
 		return err
@@ -51,22 +59,47 @@ func (s *Store) Append(ctx context.Context, id string, recs []storage.Record) er
 	if recs[0].Rev == 1 {
 		created = recs[0].Time
 	}
-	m := message{kind: kindRecords, epoch: h.epoch, created: created, recs: recs}
-	start := time.Now()
-	seq, err := s.commit(ctx, id, h.seq, encodeMessage(m))
-	if err != nil {
-		if errors.Is(err, storage.ErrConflict) {
-			s.metrics.conflicts.Inc()
-		} else {
-			s.metrics.commitErrors.Inc()
+	for len(recs) > 0 {
+		m := message{kind: kindRecords, epoch: h.epoch, created: created}
+		data, n := s.fit(m, recs)
+		if n == 0 {
+			return fmt.Errorf("%w: document %q revision %d does not fit in a NATS message (max_payload %d bytes)",
+				ot.ErrTooLarge, id, recs[0].Rev, s.nc.MaxPayload())
 		}
-		return err
+		m.recs, recs = recs[:n], recs[n:]
+		start := time.Now()
+		seq, err := s.commit(ctx, id, h.seq, data)
+		if err != nil {
+			if errors.Is(err, storage.ErrConflict) {
+				s.metrics.conflicts.Inc()
+			} else {
+				s.metrics.commitErrors.Inc()
+			}
+			return err
+		}
+		s.metrics.commits.Inc()
+		s.metrics.commitSeconds.Observe(time.Since(start).Seconds())
+		s.note(id, seq, m)
+		h = headOf(seq, m)
 	}
-	s.metrics.commits.Inc()
-	s.metrics.commitSeconds.Observe(time.Since(start).Seconds())
-	s.note(id, seq, m)
-	s.maybeSnapshot(id, h.epoch, m.lastRev())
+	s.maybeSnapshot(id, h.epoch, h.rev)
 	return nil
+}
+
+// msgSlack is room left in a message for its headers.
+const msgSlack = 1024
+
+// fit encodes as many of recs as fit in one message into m, and says how
+// many: all of them, else about half until they fit, else none.
+func (s *Store) fit(m message, recs []storage.Record) ([]byte, int) {
+	limit := int(s.nc.MaxPayload()) - msgSlack
+	for n := len(recs); n > 0; n /= 2 {
+		m.recs = recs[:n]
+		if data := encodeMessage(m); len(data) <= limit {
+			return data, n
+		}
+	}
+	return nil, 0
 }
 
 var errBadText = errors.New("insert text is not valid UTF-8")
@@ -206,10 +239,6 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		s.log.Warn("cluster: purge deleted document", "doc", id, "err", err)
 	}
 	cancel()
-	rctx, cancel = s.reqCtx(ctx)
-	if err := s.snaps.Purge(rctx, encodeKey(id)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
-		s.log.Warn("cluster: remove snapshot of deleted document", "doc", id, "err", err)
-	}
-	cancel()
+	s.dropSnapshot(ctx, id)
 	return nil
 }

@@ -217,8 +217,15 @@ func sameCommit(rec, p storage.Record) bool {
 // refuse drops every pending op with err: editors get it with the op's
 // seq and resubmit, HTTP waiters get it. Their clients' sequence records
 // go back to the committed ones, so that the resubmissions are taken.
-func (d *document) refuse(err error) {
-	for _, p := range d.pending {
+func (d *document) refuse(err error) { d.refuseFirst(err, err) }
+
+// refuseFirst refuses the first pending op with first, the others with err.
+func (d *document) refuseFirst(first, err error) {
+	for i, p := range d.pending {
+		err := err
+		if i == 0 {
+			err = first
+		}
 		if p.reply != nil {
 			p.reply <- putResult{err: err}
 			continue
@@ -249,13 +256,22 @@ func (d *document) commitRefused(err error) (stop bool) {
 	if d.release() {
 		return true
 	}
-	if !errors.Is(err, storage.ErrConflict) {
+	conflict, tooLarge := errors.Is(err, storage.ErrConflict), errors.Is(err, ot.ErrTooLarge)
+	if !conflict && !tooLarge {
 		d.srv.log.Warn("commit failed", "doc", d.id, "rev", d.rev, "ops", len(d.pending), "err", err)
 		d.refuse(ErrUnavailable)
 		return false
 	}
-	if d.rev == rev && d.fetch(math.MaxUint64) {
+	if (tooLarge || d.rev == rev) && d.fetch(math.MaxUint64) {
 		return true
+	}
+	if tooLarge {
+		// The ops before the large one are written (and taken from the
+		// store just now): the large one is the first pending. It is
+		// refused for good; the others are resubmitted by their authors.
+		d.srv.log.Warn("op too large for the store", "doc", d.id, "err", err)
+		d.refuseFirst(fmt.Errorf("%w: the op is larger than the store takes", ErrDocTooLarge), ErrUnavailable)
+		return false
 	}
 	if d.rev != rev {
 		d.conflicts = 0

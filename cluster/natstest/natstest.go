@@ -27,9 +27,15 @@ type Server struct {
 
 // Run starts a single NATS server with JetStream; it stops at the end of
 // the test.
-func Run(t testing.TB) *Server {
+func Run(t testing.TB) *Server { return RunWith(t, nil) }
+
+// RunWith is Run with options changed by set (e.g. a small MaxPayload).
+func RunWith(t testing.TB, set func(*server.Options)) *Server {
 	t.Helper()
 	s := &Server{t: t, opts: baseOptions(t, "n1", freePort(t))}
+	if set != nil {
+		set(&s.opts)
+	}
 	s.Start()
 	t.Cleanup(s.Stop)
 	return s
