@@ -29,6 +29,8 @@ with the server's text.
 Usage:
   collab-bench [flags]                       N documents × M editors typing
   collab-bench -trace FILE.json.gz [flags]   one typist replaying a real trace
+  collab-bench -idle [flags]                 idle crowd: the server's memory per connection
+  collab-bench -cold-start -collabd BIN      a big database: collabd's start and first joins
 
 Servers (-server):
   inproc     collabd's server in this process, with a fresh bbolt file
@@ -76,6 +78,21 @@ Figures.
   delivery, then compares each editor's text with the server's
   (GET /api/docs/{id}); any difference, or an edit never acknowledged,
   fails the run with a non-zero exit.
+
+Idle crowd (-idle). Every editor connects and joins, nobody types; after
+-duration the server's resident memory (VmRSS of -server-pid) is compared
+with its value before the first connection, per connection. Its Go runtime's
+own account (goroutines, stacks, heap, from /metrics) is given beside it.
+One process holds at most as many sockets as its file limit, and one source
+address has about 28,000 ephemeral ports: split a large crowd over two
+collab-bench processes (-base-rss-mb, -base-conns) and several source
+addresses (-source-addrs).
+
+Cold start (-cold-start). Generates a database of -cold-docs documents and
+-cold-ops ops through the storage package (or reuses the one in -data),
+then starts -collabd on it -cold-runs times: the time from starting the
+process to /healthz answering, and from a join frame written to the joined
+frame read for the biggest documents (whose text is checked).
 
 Flags:
 `
@@ -135,7 +152,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON instead of a table")
 	fs.StringVar(&o.plot, "plot", "", "write an SVG plot of latency per second to this file")
 	fs.StringVar(&o.trace, "trace", "", "replay this editing trace (gzip JSON) as one typist instead of random editors")
-	fs.StringVar(&o.dataDir, "data", "", "directory of the inproc server's bbolt file (default: a temporary one)")
+	fs.StringVar(&o.dataDir, "data", "", "directory of the inproc server's bbolt file, or of -cold-start's database, reused when its manifest matches (default: a temporary one)")
 	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of this process to this file")
 	fs.StringVar(&o.memProf, "memprofile", "", "write a heap profile of this process to this file at the end of the typing window (or hold), after a garbage collection; with an inproc server it holds the server's memory too")
 	fs.BoolVar(&o.quiet, "q", false, "no progress lines")
