@@ -19,9 +19,8 @@ type Doc struct {
 
 	mu       sync.Mutex
 	events   *eventQueue         // guarded by mu
-	text     string              // guarded by mu; local text
-	textLen  int                 // guarded by mu; code points in text
-	server   string              // guarded by mu; server text at rev
+	text     docText             // guarded by mu; local text
+	server   docText             // guarded by mu; server text at rev
 	rev      uint64              // guarded by mu; last server revision known
 	hasState bool                // guarded by mu; a first joined arrived
 	inflight *pending            // guarded by mu; the submit awaiting its ack
@@ -105,14 +104,14 @@ func (d *Doc) ID() string { return d.id }
 func (d *Doc) Text() string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.text
+	return d.text.String()
 }
 
 // Len returns the length of the local text in code points.
 func (d *Doc) Len() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.textLen
+	return d.text.Len()
 }
 
 // Rev returns the last server revision the Doc knows.
@@ -197,7 +196,7 @@ func (d *Doc) Edit(fn func(text string) (ot.Op, error)) error {
 	if d.ended {
 		return d.err
 	}
-	op, err := fn(d.text)
+	op, err := fn(d.text.String())
 	if err != nil {
 		return err
 	}
@@ -211,32 +210,35 @@ func (d *Doc) Insert(pos int, s string) error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if pos < 0 || pos > d.textLen {
-		return fmt.Errorf("%w: insert at %d in %d code points", ErrPosition, pos, d.textLen)
+	n := d.text.Len()
+	if pos < 0 || pos > n {
+		return fmt.Errorf("%w: insert at %d in %d code points", ErrPosition, pos, n)
 	}
 	var b ot.Builder
-	return d.applyLocal(b.Retain(pos).Insert(s).Retain(d.textLen - pos).Op())
+	return d.applyLocal(b.Retain(pos).Insert(s).Retain(n - pos).Op())
 }
 
 // Delete deletes n code points of the local text from pos.
 func (d *Doc) Delete(pos, n int) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if pos < 0 || n < 0 || pos+n > d.textLen {
-		return fmt.Errorf("%w: delete %d at %d in %d code points", ErrPosition, n, pos, d.textLen)
+	l := d.text.Len()
+	if pos < 0 || n < 0 || pos+n > l {
+		return fmt.Errorf("%w: delete %d at %d in %d code points", ErrPosition, n, pos, l)
 	}
 	var b ot.Builder
-	return d.applyLocal(b.Retain(pos).Delete(n).Retain(d.textLen - pos - n).Op())
+	return d.applyLocal(b.Retain(pos).Delete(n).Retain(l - pos - n).Op())
 }
 
 // Replace makes the local text equal to text, as the edit ot.Diff finds.
 func (d *Doc) Replace(text string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.text == text {
+	cur := d.text.String()
+	if cur == text {
 		return nil
 	}
-	return d.applyLocal(ot.Diff(d.text, text))
+	return d.applyLocal(ot.Diff(cur, text))
 }
 
 // SetPresence sets this editor's caret or selection, in local text
@@ -249,8 +251,8 @@ func (d *Doc) SetPresence(anchor, head int) error {
 	if d.ended {
 		return d.err
 	}
-	if anchor < 0 || head < 0 || anchor > d.textLen || head > d.textLen {
-		return fmt.Errorf("%w: selection %d-%d in %d code points", ErrPosition, anchor, head, d.textLen)
+	if n := d.text.Len(); anchor < 0 || head < 0 || anchor > n || head > n {
+		return fmt.Errorf("%w: selection %d-%d in %d code points", ErrPosition, anchor, head, n)
 	}
 	d.mine = &selection{anchor: anchor, head: head}
 	d.sendMine = true

@@ -3,7 +3,6 @@ package client
 import (
 	"errors"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
@@ -135,7 +134,7 @@ func (d *Doc) onJoined(m *wire.Joined) {
 			d.end(fmt.Errorf("%w: joined without text", ErrProtocol))
 			return
 		}
-		d.text, d.server, d.textLen = *m.Text, *m.Text, utf8.RuneCountInString(*m.Text)
+		d.text, d.server = newDocText(*m.Text), newDocText(*m.Text)
 		d.rev, d.lastSeq, d.hasState = m.Rev, m.Seq, true
 		close(d.joined)
 	case m.Text != nil:
@@ -170,7 +169,7 @@ func (d *Doc) onJoined(m *wire.Joined) {
 // reset adopts the full text of m: pending ops the server already has
 // (seq ≤ m.Seq) are dropped, the others rebased over the server's change.
 func (d *Doc) reset(m *wire.Joined) {
-	base := d.server
+	base := d.server.String()
 	if p := d.inflight; p != nil && p.seq <= m.Seq {
 		if t, err := p.op.Apply(base); err == nil {
 			base = t
@@ -183,12 +182,13 @@ func (d *Doc) reset(m *wire.Joined) {
 		// Cannot happen while the invariants hold; recover by dropping
 		// the pending edits rather than diverging from the server.
 		d.c.log.Error("client: rebase on reset failed; dropping pending edits", "doc", d.id, "err", err)
-		local = ot.Diff(d.text, *m.Text)
+		local = ot.Diff(d.text.String(), *m.Text)
 		d.inflight, d.buffer = nil, nil
-		d.setText(*m.Text, local, "")
+		d.text = newDocText(*m.Text)
+		d.moveCarets(local, "")
 		d.events.emit(Event{Kind: EventError, Rev: m.Rev, Err: fmt.Errorf("client: pending edits lost on reset: %w", err)})
 	}
-	d.server, d.rev = *m.Text, m.Rev
+	d.server, d.rev = newDocText(*m.Text), m.Rev
 	d.events.emit(Event{Kind: EventReset, Rev: m.Rev, Op: local})
 }
 
@@ -210,8 +210,7 @@ func (d *Doc) rebase(change ot.Op, author string) (ot.Op, error) {
 			return ot.Op{}, fmt.Errorf("client: rebase buffer: %w", err)
 		}
 	}
-	text, err := local.Apply(d.text)
-	if err != nil {
+	if err := d.text.apply(local); err != nil {
 		return ot.Op{}, fmt.Errorf("client: rebase local text: %w", err)
 	}
 	if d.inflight != nil {
@@ -220,25 +219,25 @@ func (d *Doc) rebase(change ot.Op, author string) (ot.Op, error) {
 	if d.buffer != nil {
 		d.buffer = &buffer
 	}
-	d.setText(text, local, author)
+	d.moveCarets(local, author)
 	return local, nil
 }
 
-// setText replaces the local text by text, the result of op, and moves the
-// carets through op. author is op's editor ("" for none, d.c.id for us).
-func (d *Doc) setText(text string, op ot.Op, author string) {
-	d.text, d.textLen = text, op.TargetLen() // op covers the whole text: no need to count it
+// moveCarets moves the carets through op, just applied to the local text.
+// author is op's editor ("" for none, d.c.id for us).
+func (d *Doc) moveCarets(op ot.Op, author string) {
+	n := d.text.Len()
 	for id, p := range d.others {
 		own := id == author
-		p.Anchor = clamp(ot.TransformIndex(op, p.Anchor, own), d.textLen)
-		p.Head = clamp(ot.TransformIndex(op, p.Head, own), d.textLen)
+		p.Anchor = clamp(ot.TransformIndex(op, p.Anchor, own), n)
+		p.Head = clamp(ot.TransformIndex(op, p.Head, own), n)
 		d.others[id] = p
 	}
 	if d.mine != nil {
 		own := author == d.c.id
 		d.mine = &selection{
-			anchor: clamp(ot.TransformIndex(op, d.mine.anchor, own), d.textLen),
-			head:   clamp(ot.TransformIndex(op, d.mine.head, own), d.textLen),
+			anchor: clamp(ot.TransformIndex(op, d.mine.anchor, own), n),
+			head:   clamp(ot.TransformIndex(op, d.mine.head, own), n),
 		}
 	}
 }
@@ -252,30 +251,39 @@ func (d *Doc) applyRecord(r wire.Record) error {
 	if r.Rev != d.rev+1 {
 		return fmt.Errorf("gap: revision %d after %d", r.Rev, d.rev)
 	}
-	server, err := r.Op.Apply(d.server)
-	if err != nil {
-		return fmt.Errorf("revision %d: %w", r.Rev, err)
+	if n := d.server.Len(); r.Op.BaseLen() != n {
+		return fmt.Errorf("revision %d: %w", r.Rev, &ot.LengthError{Want: r.Op.BaseLen(), Got: n})
 	}
 	if p := d.inflight; p != nil && r.Client == d.c.id && r.Seq == p.seq {
 		if !r.Op.Equal(p.op) {
 			return fmt.Errorf("own seq %d committed as %v, sent as %v", p.seq, r.Op, p.op)
 		}
-		d.server, d.rev, d.inflight, d.resyncs = server, r.Rev, nil, 0
+		if err := d.server.apply(r.Op); err != nil {
+			return fmt.Errorf("revision %d: %w", r.Rev, err)
+		}
+		d.rev, d.inflight, d.resyncs = r.Rev, nil, 0
 		d.events.emit(Event{Kind: EventAck, Seq: p.seq, Rev: r.Rev})
 		return nil
 	}
+	local := r.Op
 	if d.inflight == nil && d.buffer == nil {
 		// Nothing pending: the local text is the server's.
-		d.setText(server, r.Op, r.Client)
-		d.server, d.rev = server, r.Rev
-		d.events.emit(Event{Kind: EventOp, Rev: r.Rev, Op: r.Op, Client: r.Client, Seq: r.Seq, Name: r.Name})
-		return nil
+		if err := d.text.apply(r.Op); err != nil {
+			return fmt.Errorf("revision %d: %w", r.Rev, err)
+		}
+		d.moveCarets(r.Op, r.Client)
+	} else {
+		var err error
+		if local, err = d.rebase(r.Op, r.Client); err != nil {
+			return err
+		}
 	}
-	local, err := d.rebase(r.Op, r.Client)
-	if err != nil {
-		return err
+	// Cannot fail: r.Op fits the server text's length, and the decoder
+	// checked its components (the local text has it already).
+	if err := d.server.apply(r.Op); err != nil {
+		return fmt.Errorf("revision %d: %w", r.Rev, err)
 	}
-	d.server, d.rev = server, r.Rev
+	d.rev = r.Rev
 	d.events.emit(Event{Kind: EventOp, Rev: r.Rev, Op: local, Client: r.Client, Seq: r.Seq, Name: r.Name})
 	return nil
 }
@@ -299,12 +307,11 @@ func (d *Doc) onAck(m *wire.Ack) {
 		d.resync(false, fmt.Errorf("ack of seq %d at revision %d after %d", m.Seq, m.Rev, d.rev))
 		return
 	}
-	server, err := p.op.Apply(d.server)
-	if err != nil {
+	if err := d.server.apply(p.op); err != nil {
 		d.resync(false, err)
 		return
 	}
-	d.server, d.rev, d.inflight, d.resyncs = server, m.Rev, nil, 0
+	d.rev, d.inflight, d.resyncs = m.Rev, nil, 0
 	d.events.emit(Event{Kind: EventAck, Seq: p.seq, Rev: m.Rev})
 	d.flush()
 }
@@ -321,7 +328,7 @@ func (d *Doc) onPresence(m *wire.Presence) {
 		}
 	}
 	p := Presence{Client: m.Client, Name: m.Name, Color: m.Color,
-		Anchor: clamp(a, d.textLen), Head: clamp(h, d.textLen)}
+		Anchor: clamp(a, d.text.Len()), Head: clamp(h, d.text.Len())}
 	d.others[m.Client] = p
 	d.events.emit(Event{Kind: EventPresence, Rev: d.rev, Client: m.Client, Name: m.Name, Color: m.Color, Presence: p})
 }
@@ -380,7 +387,7 @@ func (d *Doc) onError(m *wire.Error) error {
 // from the local text by its inverse rebased over the buffer.
 func (d *Doc) reject(se *ServerError) {
 	p := d.inflight
-	inv, err := p.op.Invert(d.server)
+	inv, err := p.op.Invert(d.server.String())
 	if err != nil {
 		d.resync(false, err)
 		return
@@ -409,21 +416,24 @@ func (d *Doc) applyLocal(op ot.Op) error {
 	if d.readOnly {
 		return ErrReadOnly
 	}
-	text, err := op.Apply(d.text)
-	if err != nil {
-		return fmt.Errorf("client: apply: %w", err)
+	if n := d.text.Len(); op.BaseLen() != n {
+		return fmt.Errorf("client: apply: %w", &ot.LengthError{Want: op.BaseLen(), Got: n})
 	}
 	if op.IsNoop() {
 		return nil
 	}
 	buffer := op
 	if d.buffer != nil {
+		var err error
 		if buffer, err = ot.Compose(*d.buffer, op); err != nil {
 			return fmt.Errorf("client: compose: %w", err)
 		}
 	}
+	if err := d.text.apply(op); err != nil {
+		return fmt.Errorf("client: apply: %w", err)
+	}
 	d.buffer = &buffer
-	d.setText(text, op, d.c.id)
+	d.moveCarets(op, d.c.id)
 	d.flush()
 	d.notify()
 	return nil
