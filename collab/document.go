@@ -76,6 +76,11 @@ type pendingOp struct {
 	rec   storage.Record
 	recv  time.Time      // when the submit arrived
 	reply chan putResult // HTTP waiter, nil for editors
+	// The op as submitted, at revision base: with a shared store, a record
+	// committed elsewhere can land before the pending ops, which are then
+	// sequenced again from these.
+	orig ot.Op
+	base uint64
 }
 
 type commitResult struct {

@@ -130,8 +130,8 @@ func (d *document) release() (stop bool) {
 }
 
 // remote applies a record committed by another server (or by this one,
-// unseen): the pending ops are transformed over it and it is applied and
-// broadcast like a local commit. Nothing may be in flight. True means the
+// unseen): it is applied and broadcast like a local commit, and the
+// pending ops are sequenced again after it. Nothing may be in flight. True means the
 // document must stop (its text no longer follows the log).
 func (d *document) remote(rec storage.Record) (stop bool) {
 	if rec.Rev <= d.rev {
@@ -149,69 +149,68 @@ func (d *document) remote(rec storage.Record) (stop bool) {
 			return true
 		}
 	}
-	if err := d.rebase(rec); err != nil {
-		d.srv.log.Error("rebase pending ops", "doc", d.id, "rev", rec.Rev, "err", err)
-		d.refuse(ErrUnavailable)
-	}
+	d.dropCommitted(rec)
 	if err := d.apply(&pendingOp{rec: rec}); err != nil {
 		d.srv.log.Error("apply remote op", "doc", d.id, "rev", rec.Rev, "err", err)
 		return true
+	}
+	if err := d.resequence(); err != nil {
+		d.srv.log.Error("sequence pending ops again", "doc", d.id, "rev", rec.Rev, "err", err)
+		d.refuse(ErrUnavailable)
 	}
 	d.resetHeadMax()
 	return false
 }
 
-// rebase transforms the pending ops over rec, which was committed before
-// them: rec goes first, its inserts win ties. A pending op that rec is
-// (the same client and seq, resubmitted to another server; or our own
-// commit whose answer was lost) is dropped: the ops after it were built
-// on it, and rec now stands in its place.
-func (d *document) rebase(rec storage.Record) error {
-	if len(d.pending) == 0 {
-		return nil
-	}
-	prior, over := rec.Op, true
-	kept := make([]*pendingOp, 0, len(d.pending))
-	for _, p := range d.pending {
+// dropCommitted removes the pending op that rec is, if any: the same
+// client and seq (resubmitted to another server), or this server's own
+// commit whose answer was lost. An HTTP waiter gets rec's revision; an
+// editor gets its ack when rec is applied.
+func (d *document) dropCommitted(rec storage.Record) {
+	for i, p := range d.pending {
 		if sameCommit(rec, p.rec) {
 			if p.reply != nil {
 				p.reply <- putResult{rev: rec.Rev}
 			}
-			over = false // the editor's ack comes with apply
-			continue
+			d.pending = append(d.pending[:i:i], d.pending[i+1:]...)
+			return
 		}
-		if over {
-			var err error
-			if prior, p.rec.Op, err = ot.Transform(prior, p.rec.Op); err != nil {
-				return err
-			}
-		}
-		kept = append(kept, p)
 	}
-	n := rec.Op.TargetLen()
-	for i, p := range kept {
-		if p.rec.Op.BaseLen() != n {
-			return fmt.Errorf("pending op %d applies to %d code points, the text has %d", i, p.rec.Op.BaseLen(), n)
+}
+
+// resequence transforms every pending op again, from its original form
+// and revision, over what is committed now and the pending ops before it:
+// the order in which its author's client transforms it, one op after the
+// other as the records arrive. (Transforming the already transformed ops
+// over the new record instead reaches the same text along another path,
+// and text OT does not promise the same op along both.)
+func (d *document) resequence() error {
+	pending := d.pending
+	d.pending = make([]*pendingOp, 0, len(pending))
+	for i, p := range pending {
+		op, err := d.transform(p.orig, p.base)
+		if err != nil {
+			d.pending = append(d.pending, pending[i:]...)
+			return err
 		}
-		n = p.rec.Op.TargetLen()
-		p.rec.Rev = rec.Rev + uint64(i) + 1
+		p.rec.Op, p.rec.Rev = op, d.rev+uint64(len(d.pending))+1
 		if cs, ok := d.seqs[p.rec.Client]; ok && p.rec.Client != "" && cs.seq == p.rec.Seq {
 			cs.rev = p.rec.Rev
 			d.seqs[p.rec.Client] = cs
 		}
+		d.pending = append(d.pending, p)
 	}
-	d.pending = kept
 	return nil
 }
 
 // sameCommit reports whether the committed rec is pending op p: by client
 // and seq (a client's seqs commit in order), or, for ops without a client,
-// by author, op and commit time (set once, before the first attempt).
+// by author and commit time (set once, before the first attempt).
 func sameCommit(rec, p storage.Record) bool {
 	if p.Client != "" {
 		return rec.Client == p.Client && p.Seq <= rec.Seq
 	}
-	return rec.Client == "" && !p.Time.IsZero() && rec.Time.Equal(p.Time) && rec.Author == p.Author && rec.Op.Equal(p.Op)
+	return rec.Client == "" && !p.Time.IsZero() && rec.Time.Equal(p.Time) && rec.Author == p.Author
 }
 
 // refuse drops every pending op with err: editors get it with the op's

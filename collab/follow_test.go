@@ -19,6 +19,7 @@ import (
 
 	"github.com/collabd/collab/collab/client"
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
 )
 
@@ -616,4 +617,42 @@ func TestFollowPresence(t *testing.T) {
 	expectMsg(t, b, wire.TypeEditor, isEditor("ca2", wire.EventJoin), wire.TypePresence)
 	na.gone()
 	expectMsg(t, b, wire.TypeEditor, isEditor("ca2", wire.EventLeave), wire.TypePresence)
+}
+
+// TestFollowResequence: when a record from another server lands before
+// two pending ops, the second is transformed again from its original form
+// over the record and then over the first, the path its author's client
+// takes. Transforming the already transformed op over the record instead
+// gives another op here (text OT lacks TP2): ["b",1] over ["a",1,"a"] and
+// [-1] must be [1,"b",1], not [2,"b"].
+func TestFollowResequence(t *testing.T) {
+	sh := newShared()
+	na := sh.node()
+	_, tsA := startServer(t, na, Options{})
+	_, tsB := startServer(t, sh.node(), Options{})
+	x := connect(t, tsA, "cx")
+	x.join("d", nil)
+	x.submit("d", 0, 1, insertAt(0, 0, "x"))
+	x.ack(1)
+	y := connect(t, tsA, "cy")
+	y.join("d", nil)
+	z := connect(t, tsB, "cz")
+	z.join("d", nil)
+
+	gate := na.holdAppends()
+	x.submit("d", 1, 2, deleteAt(1, 0, 1))
+	release := <-gate // x's delete is in flight and waits
+	y.submit("d", 1, 1, insertAt(1, 0, "b"))
+	y.send(wire.Presence{Type: wire.TypePresence, Doc: "d", Rev: 1, Anchor: 0, Head: 0})
+	// y's caret reaches x after y's submit was sequenced behind x's delete.
+	expectMsg(t, x, wire.TypePresence, func(m wire.Presence) bool { return m.Client == "cy" }, wire.TypeEditor)
+	var b ot.Builder
+	z.submit("d", 1, 1, b.Insert("a").Retain(1).Insert("a").Op())
+	z.ack(1)
+	na.passAppends()
+	close(release)
+
+	expectOp(t, z, 3, `[1,-1,1]`)
+	expectOp(t, z, 4, `[1,"b",1]`)
+	expectStored(t, sh, "d", "aba", 4)
 }

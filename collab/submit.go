@@ -73,6 +73,8 @@ func (d *document) sequence(r *submitReq) (uint64, error) {
 		rec:   storage.Record{Rev: head, Op: op, Author: r.name, Client: r.client, Seq: r.seq},
 		recv:  r.recv,
 		reply: r.reply,
+		orig:  r.op,
+		base:  r.rev,
 	})
 	d.headMax += insertedBytes(op)
 	if r.client != "" {
