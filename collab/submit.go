@@ -42,6 +42,7 @@ func (d *document) sequence(r *submitReq) (uint64, error) {
 		}
 		r.name = e.name // the token's name, when it has one
 	}
+	d.reach(r.rev) // first: what it applies may be this client's
 	cs, err := d.lastSeq(r.client)
 	if err != nil {
 		return 0, err
@@ -54,7 +55,6 @@ func (d *document) sequence(r *submitReq) (uint64, error) {
 		}
 		return 0, nil
 	}
-	d.reach(r.rev)
 	if r.rev > d.rev {
 		return 0, fmt.Errorf("%w: rev %d, head %d", ErrFutureRev, r.rev, d.rev)
 	}
