@@ -236,12 +236,14 @@ func (d *document) moveRemote(rec storage.Record) {
 	}
 }
 
-// greet sends a local newcomer the editors of the other servers.
-func (d *document) greet(c *conn) {
+// greeting appends, to a local newcomer's welcome, the editors of the
+// other servers.
+func (d *document) greeting(msgs []any) []any {
 	for _, r := range d.others {
-		c.sendMsg(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.Client, Name: r.Name, Color: r.Color, Event: wire.EventJoin})
+		msgs = append(msgs, &wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.Client, Name: r.Name, Color: r.Color, Event: wire.EventJoin})
 		if r.pres != nil {
-			c.sendMsg(r.presenceMsg(d.id, d.rev))
+			msgs = append(msgs, r.presenceMsg(d.id, d.rev))
 		}
 	}
+	return msgs
 }

@@ -363,17 +363,17 @@ func (d *document) join(r *joinReq) error {
 		text := d.buf.String()
 		joined.Text, joined.Reset = &text, r.rev != nil // a rev it cannot catch up from
 	}
-	r.c.sendMsg(joined)
 	e := &editor{c: r.c, client: r.client, name: r.name, color: r.color, readOnly: r.readOnly}
 	arrive := d.srv.prepare(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: e.client, Name: e.name, Color: e.color, Event: wire.EventJoin})
+	welcome := []any{joined}
 	for _, o := range d.editors {
-		r.c.sendMsg(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: o.client, Name: o.name, Color: o.color, Event: wire.EventJoin})
+		welcome = append(welcome, &wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: o.client, Name: o.name, Color: o.color, Event: wire.EventJoin})
 		if o.pres != nil {
-			r.c.sendMsg(o.presenceMsg(d.id, d.rev))
+			welcome = append(welcome, o.presenceMsg(d.id, d.rev))
 		}
 		o.c.send(arrive)
 	}
-	d.greet(r.c)
+	r.c.sendAll(d.greeting(welcome))
 	d.editors[r.c] = e
 	d.grace.Stop()
 	d.tell(busMsg{Kind: busJoin, Editors: []busEditor{d.busEditorOf(e)}})

@@ -11,8 +11,9 @@ import (
 // outMsg is one queued message: prepared once for many connections, or
 // encoded for this one only.
 type outMsg struct {
-	pm   *websocket.PreparedMessage
-	data []byte
+	pm     *websocket.PreparedMessage
+	data   []byte
+	frames [][]byte // several messages taking one place in the queue
 }
 
 // send queues pm without blocking.
@@ -20,6 +21,17 @@ func (c *conn) send(pm *websocket.PreparedMessage) { c.enqueue(outMsg{pm: pm}) }
 
 // sendMsg encodes v for this connection alone and queues it.
 func (c *conn) sendMsg(v any) { c.enqueue(outMsg{data: encode(v)}) }
+
+// sendAll encodes vs for this connection alone and queues them as one
+// entry: a joining editor's welcome (one message per editor present) must
+// not count as a backlog, or a crowded document would refuse newcomers.
+func (c *conn) sendAll(vs []any) {
+	frames := make([][]byte, len(vs))
+	for i, v := range vs {
+		frames[i] = encode(v)
+	}
+	c.enqueue(outMsg{frames: frames})
+}
 
 // enqueue queues m without blocking. A client whose queue is full is too
 // slow to follow its documents: it is closed with 4002 and must resume.
@@ -141,6 +153,14 @@ func (c *conn) writeBatch(batch []outMsg, ping bool, deadline time.Time) error {
 func (c *conn) write(m outMsg) error {
 	if m.pm != nil {
 		return c.ws.WritePreparedMessage(m.pm)
+	}
+	for _, f := range m.frames {
+		if err := c.wc.text(f); err != nil {
+			return err
+		}
+	}
+	if m.frames != nil {
+		return nil
 	}
 	return c.wc.text(m.data)
 }
