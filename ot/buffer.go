@@ -16,12 +16,14 @@ import (
 // one goroutine that serializes a document's ops; others get copies of its
 // text through String, Slice or WriteTo, called by that owner.
 type Buffer struct {
-	root  *bufNode
+	root  *bufInner
 	runes int // code points in the document
 	bytes int // UTF-8 bytes in the document
 
 	path    []bufFrame // scratch: route from the root to the current leaf
 	scratch []byte     // scratch: text of a leaf being split
+	kids    []bufKid   // scratch: the leaves a split leaf becomes
+	touched byte       // sink for bufTouch
 }
 
 // NewBuffer returns a Buffer holding s. Text is counted in code points as
@@ -32,7 +34,7 @@ func NewBuffer(s string) *Buffer {
 		s = bufReplaceInvalid(s)
 	}
 	b := &Buffer{}
-	b.root = b.build(s)
+	b.build(s)
 	b.runes = utf8.RuneCountInString(s)
 	b.bytes = len(s)
 	return b
@@ -45,7 +47,7 @@ func (b *Buffer) Len() int { return b.runes }
 func (b *Buffer) String() string {
 	var sb strings.Builder
 	sb.Grow(b.bytes)
-	b.eachLeaf(b.root, func(p []byte) { sb.Write(p) })
+	eachLeaf(b.root, func(p []byte) { sb.Write(p) })
 	return sb.String()
 }
 
@@ -53,7 +55,7 @@ func (b *Buffer) String() string {
 func (b *Buffer) WriteTo(w io.Writer) (int64, error) {
 	var total int64
 	var err error
-	b.eachLeaf(b.root, func(p []byte) {
+	eachLeaf(b.root, func(p []byte) {
 		if err != nil {
 			return
 		}
@@ -80,16 +82,18 @@ func (b *Buffer) Slice(from, to int) string {
 	}
 	var sb strings.Builder
 	sb.Grow(to - from)
-	leaf, k, lr := b.descend(from, false)
+	leaf, k := b.descend(from, false)
+	lr, lb := b.leafCounts()
+	text := leaf[:lb]
 	want := to - from
 	for want > 0 {
-		start := bufRuneOffset(leaf.text, lr, k)
+		start := bufRuneOffset(text, lr, k)
 		take := min(want, lr-k)
-		end := start + bufRuneOffset(leaf.text[start:], lr-k, take)
-		sb.Write(leaf.text[start:end])
+		end := start + bufRuneOffset(text[start:], lr-k, take)
+		sb.Write(text[start:end])
 		want -= take
 		if want > 0 {
-			leaf, lr = b.nextLeaf()
+			text, lr = b.nextLeaf()
 			k = 0
 		}
 	}

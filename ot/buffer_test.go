@@ -25,37 +25,57 @@ func withShape(t testing.TB, leaf, kids int) {
 }
 
 // checkTree verifies the tree's invariants: cached counts are right, every
-// leaf is whole valid UTF-8 within bufLeafMax, no leaf but the root is empty,
-// inner nodes are within bufKidsMax and all leaves are at one depth.
+// leaf is whole valid UTF-8 within bufLeafMax, no leaf is empty unless it is
+// the document's only one, inner nodes have 1 to bufKidsMax children of one
+// kind (leaves or inner nodes) and no stale pointers, all leaves are at one
+// depth, and an inner root has at least two children.
 func checkTree(t testing.TB, b *Buffer) {
 	t.Helper()
 	leafDepth := -1
-	var walk func(n *bufNode, depth int) (runes, bytes int)
-	walk = func(n *bufNode, depth int) (int, int) {
-		if !n.inner {
-			if leafDepth >= 0 && depth != leafDepth {
-				t.Fatalf("leaf at depth %d, another at %d", depth, leafDepth)
-			}
-			leafDepth = depth
-			if !utf8.Valid(n.text) {
-				t.Fatalf("leaf holds invalid UTF-8: %q", n.text)
-			}
-			if len(n.text) > bufLeafMax && len(n.text) > utf8.UTFMax {
-				t.Fatalf("leaf of %d bytes, max %d", len(n.text), bufLeafMax)
-			}
-			if len(n.text) == 0 && n != b.root {
-				t.Fatalf("empty leaf below the root")
-			}
-			return utf8.RuneCount(n.text), len(n.text)
+	var walk func(n *bufInner, depth int) (runes, bytes int)
+	walk = func(n *bufInner, depth int) (int, int) {
+		if n.n < 1 || n.n > bufKidsMax {
+			t.Fatalf("depth %d: inner node with %d kids (max %d)", depth, n.n, bufKidsMax)
 		}
-		if len(n.kids) == 0 || len(n.kids) > bufKidsMax || len(n.kids) != len(n.runes) {
-			t.Fatalf("inner node with %d kids, %d counts (max %d)", len(n.kids), len(n.runes), bufKidsMax)
+		for i := range bufKidsCap {
+			unusedLeaf := n.lrunes[i] == 0 && n.lbytes[i] == 0 && n.leaves[i] == nil
+			unusedInner := n.runes[i] == 0 && n.bytes[i] == 0 && n.kids[i] == nil
+			if (i >= n.n || !n.leafy) && !unusedLeaf || (i >= n.n || n.leafy) && !unusedInner {
+				t.Fatalf("depth %d: slot %d (of %d kids, leafy %v) is not cleared", depth, i, n.n, n.leafy)
+			}
 		}
 		runes, bytes := 0, 0
-		for i, k := range n.kids {
-			r, by := walk(k, depth+1)
-			if r != n.runes[i] {
-				t.Fatalf("depth %d kid %d: cached count %d, holds %d", depth, i, n.runes[i], r)
+		for i := range n.n {
+			var r, by int
+			if n.leafy {
+				if n.kids[i] != nil || n.leaves[i] == nil {
+					t.Fatalf("depth %d kid %d: leafy node holds an inner node or nil", depth, i)
+				}
+				if leafDepth >= 0 && depth != leafDepth {
+					t.Fatalf("leaves at depth %d and %d", depth, leafDepth)
+				}
+				leafDepth = depth
+				by = int(n.lbytes[i])
+				if by < 0 || by > bufLeafMax {
+					t.Fatalf("leaf of %d bytes, max %d", by, bufLeafMax)
+				}
+				text := n.leaves[i][:by]
+				if !utf8.Valid(text) {
+					t.Fatalf("leaf holds invalid UTF-8: %q", text)
+				}
+				if by == 0 && (n != b.root || n.n != 1) {
+					t.Fatalf("empty leaf that is not the document's only one")
+				}
+				r = utf8.RuneCount(text)
+			} else {
+				if n.leaves[i] != nil || n.kids[i] == nil {
+					t.Fatalf("depth %d kid %d: inner node holds a leaf or nil", depth, i)
+				}
+				r, by = walk(n.kids[i], depth+1)
+			}
+			if cr, cb := n.count(i); r != cr || by != cb {
+				t.Fatalf("depth %d kid %d: cached counts %d runes %d bytes, holds %d, %d",
+					depth, i, cr, cb, r, by)
 			}
 			runes += r
 			bytes += by
@@ -66,7 +86,7 @@ func checkTree(t testing.TB, b *Buffer) {
 	if runes != b.runes || bytes != b.bytes {
 		t.Fatalf("buffer counts %d runes %d bytes, tree holds %d, %d", b.runes, b.bytes, runes, bytes)
 	}
-	if b.root.inner && len(b.root.kids) == 1 {
+	if !b.root.leafy && b.root.n == 1 {
 		t.Fatalf("inner root with one kid")
 	}
 }

@@ -1,253 +1,281 @@
 package ot
 
 import (
-	"encoding/binary"
-	"math/bits"
-	"slices"
 	"unicode/utf8"
 )
 
 // Shape of a Buffer's tree. They are variables only so that tests can
 // shrink them and make splits and merges frequent; nothing else changes
-// them. bufLeafMax must be at least 4 (one code point always fits) and
-// bufKidsMax at least 4.
+// them. bufLeafMax must be between 4 (one code point always fits) and
+// bufLeafCap, bufKidsMax between 4 and bufKidsCap-1.
 var (
-	bufLeafMax = bufLeafCap // bytes of UTF-8 in a leaf at most
-	bufKidsMax = 32         // children of an inner node at most
+	bufLeafMax = bufLeafCap     // bytes of UTF-8 in a leaf at most
+	bufKidsMax = bufKidsCap - 1 // children of an inner node at most
 )
 
-// bufLeafCap is the room for text allocated with each leaf.
-const bufLeafCap = 1024
+const (
+	// bufLeafCap is the room for text in a leaf.
+	bufLeafCap = 1024
+	// bufKidsCap is the room for children in an inner node: one more than
+	// bufKidsMax, which lets a node take a new child before it splits.
+	bufKidsCap = 33
+)
 
-// bufLeafBlock allocates a leaf together with its text, so that reaching a
-// leaf's bytes costs one cache miss rather than two on big documents.
-type bufLeafBlock struct {
-	node bufNode
-	buf  [bufLeafCap]byte
+// The counts of a leaf are kept in 16 bits.
+const _ = uint16(bufLeafCap)
+
+// bufLeaf is the text of a leaf: whole code points of valid UTF-8 in its
+// first lbytes[i] bytes, where lbytes[i] is kept by the parent. A leaf is
+// nothing but its text, so its address is the address of its bytes and
+// neither its length nor its count needs a load from the leaf: on a big
+// document the cache miss for the text is the only one a leaf costs, and
+// the loads of all the leaf's lines can be under way at once.
+type bufLeaf [bufLeafCap]byte
+
+// bufInner is an inner node. Its children are leaves (leafy) or inner
+// nodes; their code point and byte counts are stored here, side by side,
+// so a descent reads each node's counts from a few adjacent cache lines
+// and never touches a child before choosing it. A node's own counts live
+// in its parent, the root's in the Buffer. All leaves are at one depth.
+//
+// A leafy node keeps its leaves' counts in 16 bits (a leaf holds at most
+// bufLeafCap bytes), at the start of the node: the last step of a descent,
+// the one most likely to miss the cache on a big document, then reads
+// about two cache lines of the node, and the nodes above the leaves stay
+// small enough to be cached while the leaves are not.
+type bufInner struct {
+	n      int  // children
+	leafy  bool // the children are leaves
+	lrunes [bufKidsCap]uint16
+	lbytes [bufKidsCap]uint16
+	leaves [bufKidsCap]*bufLeaf // the children if leafy
+
+	runes [bufKidsCap]int // counts of the children if not leafy
+	bytes [bufKidsCap]int
+	kids  [bufKidsCap]*bufInner // the children if not leafy
 }
 
-// bufInnerBlock allocates an inner node together with room for its
-// children and their counts, so that a descent costs one miss per level.
-type bufInnerBlock struct {
-	node  bufNode
-	runes [bufKidsCap]int
-	kids  [bufKidsCap]*bufNode
+// bufKid is one child of an inner node with its counts: one of leaf and
+// inner is set.
+type bufKid struct {
+	runes, bytes int
+	leaf         *bufLeaf
+	inner        *bufInner
 }
 
-// bufKidsCap is the room for children allocated with each inner node: one
-// more than bufKidsMax, which an insert may reach just before a split.
-const bufKidsCap = 33
-
-// newBufInner returns an inner node without children.
-func newBufInner() *bufNode {
-	if bufKidsMax >= bufKidsCap {
-		return &bufNode{inner: true, kids: make([]*bufNode, 0, bufKidsMax+1), runes: make([]int, 0, bufKidsMax+1)}
+func (p *bufInner) kid(i int) bufKid {
+	if p.leafy {
+		return bufKid{runes: int(p.lrunes[i]), bytes: int(p.lbytes[i]), leaf: p.leaves[i]}
 	}
-	blk := new(bufInnerBlock)
-	blk.node = bufNode{inner: true, kids: blk.kids[:0], runes: blk.runes[:0]}
-	return &blk.node
+	return bufKid{runes: p.runes[i], bytes: p.bytes[i], inner: p.kids[i]}
 }
 
-// newBufLeaf returns an empty leaf with room for bufLeafMax bytes.
-func newBufLeaf() *bufNode {
-	if bufLeafMax > bufLeafCap {
-		return &bufNode{text: make([]byte, 0, bufLeafMax)}
+func (p *bufInner) setKid(i int, k bufKid) {
+	if p.leafy {
+		p.lrunes[i], p.lbytes[i], p.leaves[i] = uint16(k.runes), uint16(k.bytes), k.leaf
+		return
 	}
-	blk := new(bufLeafBlock)
-	blk.node.text = blk.buf[:0]
-	return &blk.node
+	p.runes[i], p.bytes[i], p.kids[i] = k.runes, k.bytes, k.inner
 }
 
-// bufNode is a leaf (text) or an inner node (kids). All leaves are at the same
-// depth. A leaf's text is whole code points of valid UTF-8; a leaf is never
-// empty unless it is the root. An inner node's runes[i] counts the code
-// points under kids[i], so a node's own counts live in its parent (the
-// root's in Buffer.runes).
-type bufNode struct {
-	inner bool
-	text  []byte
-	kids  []*bufNode
-	runes []int
+// count returns the code point and byte counts under child i.
+func (p *bufInner) count(i int) (runes, bytes int) {
+	if p.leafy {
+		return int(p.lrunes[i]), int(p.lbytes[i])
+	}
+	return p.runes[i], p.bytes[i]
+}
+
+// add adds to the counts of child i, which stay within a leaf's capacity
+// if the child is a leaf.
+func (p *bufInner) add(i, runes, bytes int) {
+	if p.leafy {
+		p.lrunes[i] += uint16(runes)
+		p.lbytes[i] += uint16(bytes)
+		return
+	}
+	p.runes[i] += runes
+	p.bytes[i] += bytes
+}
+
+// insertKids puts ks before child i; the node must have room for them.
+func (p *bufInner) insertKids(i int, ks []bufKid) {
+	m := len(ks)
+	if p.leafy {
+		copy(p.lrunes[i+m:p.n+m], p.lrunes[i:p.n])
+		copy(p.lbytes[i+m:p.n+m], p.lbytes[i:p.n])
+		copy(p.leaves[i+m:p.n+m], p.leaves[i:p.n])
+	} else {
+		copy(p.runes[i+m:p.n+m], p.runes[i:p.n])
+		copy(p.bytes[i+m:p.n+m], p.bytes[i:p.n])
+		copy(p.kids[i+m:p.n+m], p.kids[i:p.n])
+	}
+	for j, k := range ks {
+		p.setKid(i+j, k)
+	}
+	p.n += m
+}
+
+// removeKid drops child i.
+func (p *bufInner) removeKid(i int) {
+	if p.leafy {
+		copy(p.lrunes[i:p.n], p.lrunes[i+1:p.n])
+		copy(p.lbytes[i:p.n], p.lbytes[i+1:p.n])
+		copy(p.leaves[i:p.n], p.leaves[i+1:p.n])
+	} else {
+		copy(p.runes[i:p.n], p.runes[i+1:p.n])
+		copy(p.bytes[i:p.n], p.bytes[i+1:p.n])
+		copy(p.kids[i:p.n], p.kids[i+1:p.n])
+	}
+	p.n--
+	p.setKid(p.n, bufKid{}) // let the garbage collector have it
+}
+
+// appendKids moves all children of q to the end of p, which has room.
+func (p *bufInner) appendKids(q *bufInner) {
+	for j := range q.n {
+		p.setKid(p.n+j, q.kid(j))
+	}
+	p.n += q.n
+}
+
+// total returns the code point and byte counts under p.
+func (p *bufInner) total() (runes, bytes int) {
+	for i := range p.n {
+		r, b := p.count(i)
+		runes += r
+		bytes += b
+	}
+	return runes, bytes
+}
+
+// reset empties p and makes it hold leaves or inner nodes.
+func (p *bufInner) reset(leafy bool) {
+	*p = bufInner{leafy: leafy}
 }
 
 // bufFrame is one step of the route from the root down to a leaf.
 type bufFrame struct {
-	n *bufNode // an inner node
-	i int      // the index of the kid taken
+	n *bufInner
+	i int // the index of the child taken
 }
 
 // descend finds the leaf holding code point position pos and records the
-// route in b.path. It returns the leaf, pos relative to the leaf and the
-// leaf's code point count. At a boundary between two leaves, left picks the
-// end of the left one (where an insert extends it) and !left the start of
-// the right one (where the code point at pos lives).
-func (b *Buffer) descend(pos int, left bool) (leaf *bufNode, k, lr int) {
+// route in b.path; the last frame holds the leaf's counts. It returns the
+// leaf and pos relative to it. At a boundary between two leaves, left
+// picks the end of the left one (where an insert extends it) and !left the
+// start of the right one (where the code point at pos lives).
+func (b *Buffer) descend(pos int, left bool) (leaf *bufLeaf, k int) {
 	b.path = b.path[:0]
-	n, lr := b.root, b.runes
-	for n.inner {
-		i, last := 0, len(n.kids)-1
-		if left {
-			for i < last && pos > n.runes[i] {
-				pos -= n.runes[i]
-				i++
-			}
-		} else {
-			for i < last && pos >= n.runes[i] {
-				pos -= n.runes[i]
-				i++
-			}
+	// q > count ⇔ pos > count (left) or pos >= count (right).
+	q := pos
+	if !left {
+		q++
+	}
+	n := b.root
+	for !n.leafy {
+		i, last := 0, n.n-1
+		for i < last && q > n.runes[i] {
+			q -= n.runes[i]
+			i++
 		}
 		b.path = append(b.path, bufFrame{n, i})
-		lr, n = n.runes[i], n.kids[i]
+		n = n.kids[i]
 	}
-	return n, pos, lr
+	i, last := 0, n.n-1
+	for i < last && q > int(n.lrunes[i]) {
+		q -= int(n.lrunes[i])
+		i++
+	}
+	b.path = append(b.path, bufFrame{n, i})
+	if !left {
+		q--
+	}
+	return n.leaves[i], q
 }
 
-// nextLeaf moves b.path to the leaf after the current one and returns it
-// with its code point count, or nil after the last leaf.
-func (b *Buffer) nextLeaf() (*bufNode, int) {
+// leafCounts returns the code point and byte counts of the leaf that
+// b.path leads to.
+func (b *Buffer) leafCounts() (runes, bytes int) {
+	f := b.path[len(b.path)-1]
+	return int(f.n.lrunes[f.i]), int(f.n.lbytes[f.i])
+}
+
+// nextLeaf moves b.path to the leaf after the current one and returns its
+// text and code point count, or nil after the last leaf.
+func (b *Buffer) nextLeaf() ([]byte, int) {
 	for d := len(b.path) - 1; d >= 0; d-- {
 		f := &b.path[d]
-		if f.i+1 >= len(f.n.kids) {
+		if f.i+1 >= f.n.n {
 			continue
 		}
 		f.i++
 		b.path = b.path[:d+1]
-		n, lr := f.n.kids[f.i], f.n.runes[f.i]
-		for n.inner {
+		n := f.n
+		for !n.leafy {
+			n = n.kids[b.path[len(b.path)-1].i]
 			b.path = append(b.path, bufFrame{n, 0})
-			n, lr = n.kids[0], n.runes[0]
 		}
-		return n, lr
+		f = &b.path[len(b.path)-1]
+		return n.leaves[f.i][:n.lbytes[f.i]], int(n.lrunes[f.i])
 	}
 	return nil, 0
 }
 
-// eachLeaf calls fn with the text of every leaf under n, in order.
-func (b *Buffer) eachLeaf(n *bufNode, fn func([]byte)) {
-	if !n.inner {
-		if len(n.text) > 0 {
-			fn(n.text)
-		}
-		return
-	}
-	for _, k := range n.kids {
-		b.eachLeaf(k, fn)
-	}
-}
-
-// bufRuneOffset returns the byte offset of code point k in p, which holds n
-// code points of valid UTF-8. ASCII text needs no walk; other text is
-// walked from the nearer end, eight bytes at a time, counting the bytes
-// that start a code point. Walking back from the end touches only the bytes
-// that an insert or delete at k moves anyway.
-func bufRuneOffset(p []byte, n, k int) int {
-	switch {
-	case n == len(p):
-		return k
-	case k >= n:
-		return len(p)
-	case k > n/2:
-		return bufRuneOffsetBack(p, n-k)
-	}
-	i := 0
-	for i+8 <= len(p) {
-		starts := bufStarts(binary.LittleEndian.Uint64(p[i:]))
-		if starts > k {
-			break
-		}
-		k -= starts
-		i += 8
-	}
-	for ; i < len(p); i++ {
-		if p[i]&0xC0 != 0x80 {
-			if k == 0 {
-				return i
-			}
-			k--
+// eachLeaf calls fn with the text of every non-empty leaf under n, in order.
+func eachLeaf(n *bufInner, fn func([]byte)) {
+	for i := range n.n {
+		switch {
+		case !n.leafy:
+			eachLeaf(n.kids[i], fn)
+		case n.lbytes[i] > 0:
+			fn(n.leaves[i][:n.lbytes[i]])
 		}
 	}
-	return len(p)
-}
-
-// bufRuneOffsetBack returns the byte offset of the m-th code point counted
-// back from the end of p (m >= 1).
-func bufRuneOffsetBack(p []byte, m int) int {
-	j := len(p)
-	for j >= 8 {
-		starts := bufStarts(binary.LittleEndian.Uint64(p[j-8:]))
-		if starts >= m {
-			break
-		}
-		m -= starts
-		j -= 8
-	}
-	for j > 0 {
-		j--
-		if p[j]&0xC0 != 0x80 {
-			m--
-			if m == 0 {
-				return j
-			}
-		}
-	}
-	return 0
-}
-
-// bufStarts counts the bytes of w that start a code point (that are not
-// continuation bytes 10xxxxxx).
-func bufStarts(w uint64) int {
-	return 8 - bits.OnesCount64(w&0x8080808080808080&^(w<<1))
 }
 
 // insert puts s, n code points long, at position pos.
 func (b *Buffer) insert(pos int, s string, n int) {
-	leaf, k, lr := b.descend(pos, true)
-	at := bufRuneOffset(leaf.text, lr, k)
+	leaf, k := b.descend(pos, true)
+	lr, lb := b.leafCounts()
+	b.touched += bufTouch(leaf[:lb])
+	at := bufRuneOffset(leaf[:lb], lr, k)
 	b.runes += n
 	b.bytes += len(s)
-	for _, f := range b.path {
+	last := len(b.path) - 1
+	for _, f := range b.path[:last] {
 		f.n.runes[f.i] += n
+		f.n.bytes[f.i] += len(s)
 	}
-	if len(leaf.text)+len(s) <= bufLeafMax {
-		leaf.text = bufSpliceIn(leaf.text, at, s)
+	if lb+len(s) <= bufLeafMax {
+		f := b.path[last]
+		f.n.lrunes[f.i] += uint16(n)
+		f.n.lbytes[f.i] += uint16(len(s))
+		copy(leaf[at+len(s):lb+len(s)], leaf[at:lb])
+		copy(leaf[at:], s)
 		return
 	}
-	all := append(b.scratch[:0], leaf.text[:at]...)
+	all := append(b.scratch[:0], leaf[:at]...)
 	all = append(all, s...)
-	all = append(all, leaf.text[at:]...)
-	nodes, counts := bufChop(all, leaf)
-	if cap(all) <= 4*bufLeafMax {
+	all = append(all, leaf[at:lb]...)
+	kids := bufChop(b.kids[:0], all, leaf)
+	if cap(all) <= 4*bufLeafCap {
 		b.scratch = all // keep for the next split; drop a big paste's buffer
 	}
-	b.replaceKid(len(b.path)-1, nodes, counts)
-}
-
-// bufSpliceIn inserts s into p at byte offset at, in place when p has room.
-func bufSpliceIn(p []byte, at int, s string) []byte {
-	if cap(p)-len(p) < len(s) {
-		q := make([]byte, len(p)+len(s), max(bufLeafMax, len(p)+len(s)))
-		copy(q, p[:at])
-		copy(q[at:], s)
-		copy(q[at+len(s):], p[at:])
-		return q
+	b.replaceKid(len(b.path)-1, kids)
+	if cap(kids) <= 4*bufKidsCap {
+		b.kids = kids
 	}
-	p = p[:len(p)+len(s)]
-	copy(p[at+len(s):], p[at:])
-	copy(p[at:], s)
-	return p
 }
 
-// bufChop cuts text into leaves of at most 3/4 bufLeafMax bytes (or one code
-// point), never inside a UTF-8 sequence. If first is not nil it receives
-// the first piece. It returns the leaves and their code point counts.
-func bufChop[T string | []byte](text T, first *bufNode) ([]*bufNode, []int) {
+// bufChop appends to kids the leaves that text is cut into, of at most 3/4
+// bufLeafMax bytes (or one code point) each, never inside a UTF-8 sequence.
+// If first is not nil it receives the first piece.
+func bufChop[T string | []byte](kids []bufKid, text T, first *bufLeaf) []bufKid {
 	per := max(bufLeafMax*3/4, 1)
 	g := max((len(text)+per-1)/per, 1)
 	target := (len(text) + g - 1) / g
-	nodes := make([]*bufNode, 0, g+1)
-	counts := make([]int, 0, g+1)
-	for start := 0; start < len(text) || len(nodes) == 0; {
+	for start, done := 0, false; start < len(text) || !done; done = true {
 		end := min(start+target, len(text))
 		for end > start && end < len(text) && text[end]&0xC0 == 0x80 {
 			end--
@@ -258,128 +286,126 @@ func bufChop[T string | []byte](text T, first *bufNode) ([]*bufNode, []int) {
 				end++
 			}
 		}
-		n := first
-		if n == nil {
-			n = newBufLeaf()
+		leaf := first
+		if leaf == nil {
+			leaf = new(bufLeaf)
 		}
 		first = nil
-		n.text = append(n.text[:0], text[start:end]...)
-		nodes = append(nodes, n)
-		counts = append(counts, utf8.RuneCount(n.text))
+		m := copy(leaf[:], text[start:end])
+		kids = append(kids, bufKid{runes: utf8.RuneCount(leaf[:m]), bytes: m, leaf: leaf})
 		start = end
 	}
-	return nodes, counts
+	return kids
 }
 
-// replaceKid replaces the node under b.path[d] (the root if d < 0) by
-// nodes, whose first element is that node itself, splitting ancestors that
-// overflow and growing a new root when the old one splits.
-func (b *Buffer) replaceKid(d int, nodes []*bufNode, counts []int) {
-	for {
-		if d < 0 {
-			if len(nodes) == 1 {
-				b.root = nodes[0]
-				return
-			}
-			root := newBufInner()
-			root.kids = append(root.kids, nodes...)
-			root.runes = append(root.runes, counts...)
-			if len(nodes) <= bufKidsMax {
-				b.root = root
-				return
-			}
-			nodes, counts = bufSplitInner(root)
-			continue
-		}
-		f := b.path[d]
-		p := f.n
-		p.runes[f.i] = counts[0]
-		if len(nodes) == 1 {
+// replaceKid replaces the child of b.path[d].n that the path takes (the
+// root if d < 0) by kids, whose first element is that child itself,
+// splitting ancestors that overflow and growing new roots while more than
+// one node is left at the top.
+func (b *Buffer) replaceKid(d int, kids []bufKid) {
+	for ; d >= 0; d-- {
+		p, i := b.path[d].n, b.path[d].i
+		if p.n-1+len(kids) <= bufKidsMax {
+			p.setKid(i, kids[0])
+			p.insertKids(i+1, kids[1:])
 			return
 		}
-		p.kids = slices.Insert(p.kids, f.i+1, nodes[1:]...)
-		p.runes = slices.Insert(p.runes, f.i+1, counts[1:]...)
-		if len(p.kids) <= bufKidsMax {
-			return
+		// Gather the children p would have and regroup them into p and
+		// new siblings, which replace p in its parent.
+		all := make([]bufKid, 0, p.n-1+len(kids))
+		for j := range i {
+			all = append(all, p.kid(j))
 		}
-		nodes, counts = bufSplitInner(p)
-		d--
+		all = append(all, kids...)
+		for j := i + 1; j < p.n; j++ {
+			all = append(all, p.kid(j))
+		}
+		kids = bufGroup(kids[:0], all, p)
 	}
+	for len(kids) > 1 {
+		kids = bufGroup(kids[:0], kids, nil)
+	}
+	b.root = kids[0].inner
 }
 
-// bufSplitInner cuts an overfull inner node p into siblings of at most 3/4
-// bufKidsMax children. p keeps the first group. It returns p and the new
-// siblings with their code point counts.
-func bufSplitInner(p *bufNode) ([]*bufNode, []int) {
+// bufGroup appends to out the inner nodes that hold kids in order, each
+// with at most 3/4 bufKidsMax children (at least two nodes unless all of
+// kids fit in one). If first is not nil it becomes the first node. out may
+// share kids' array: each node is filled before its summary is appended.
+func bufGroup(out, kids []bufKid, first *bufInner) []bufKid {
 	per := max(bufKidsMax*3/4, 2)
-	g := max((len(p.kids)+per-1)/per, 2)
-	nodes := make([]*bufNode, 0, g)
-	counts := make([]int, 0, g)
-	for j := 0; j < g; j++ {
-		lo, hi := j*len(p.kids)/g, (j+1)*len(p.kids)/g
-		sum := 0
-		for _, r := range p.runes[lo:hi] {
-			sum += r
-		}
-		counts = append(counts, sum)
-		if j == 0 {
-			nodes = append(nodes, p)
-			continue
-		}
-		q := newBufInner()
-		q.kids = append(q.kids, p.kids[lo:hi]...)
-		q.runes = append(q.runes, p.runes[lo:hi]...)
-		nodes = append(nodes, q)
+	g := max((len(kids)+per-1)/per, 1)
+	if g == 1 && len(kids) > bufKidsMax {
+		g = 2
 	}
-	keep := len(p.kids) / g
-	clear(p.kids[keep:])
-	p.kids, p.runes = p.kids[:keep], p.runes[:keep]
-	return nodes, counts
+	// Copy first: out may alias kids and is written ahead of the reads.
+	src := make([]bufKid, len(kids))
+	copy(src, kids)
+	for j := range g {
+		lo, hi := j*len(src)/g, (j+1)*len(src)/g
+		p := first
+		if p == nil {
+			p = new(bufInner)
+		}
+		first = nil
+		p.reset(src[lo].leaf != nil)
+		for _, k := range src[lo:hi] {
+			p.setKid(p.n, k)
+			p.n++
+		}
+		r, by := p.total()
+		out = append(out, bufKid{runes: r, bytes: by, inner: p})
+	}
+	return out
 }
 
 // delete removes n code points at position pos, one leaf at a time.
 func (b *Buffer) delete(pos, n int) {
 	for n > 0 {
-		leaf, k, lr := b.descend(pos, false)
+		leaf, k := b.descend(pos, false)
+		lr, lb := b.leafCounts()
+		b.touched += bufTouch(leaf[:lb])
 		d := min(n, lr-k)
 		if d <= 0 {
 			panic("ot: Buffer tree corrupt: delete past a leaf's end")
 		}
-		start := bufRuneOffset(leaf.text, lr, k)
-		end := start + bufRuneOffset(leaf.text[start:], lr-k, d)
-		leaf.text = append(leaf.text[:start], leaf.text[end:]...)
+		start := bufRuneOffset(leaf[:lb], lr, k)
+		end := start + bufRuneOffset(leaf[start:lb], lr-k, d)
+		copy(leaf[start:], leaf[end:lb])
 		for _, f := range b.path {
-			f.n.runes[f.i] -= d
+			f.n.add(f.i, -d, start-end)
 		}
 		b.runes -= d
 		b.bytes -= end - start
 		n -= d
-		if len(leaf.text) < bufLeafMax/4 {
-			b.shrinkLeaf(leaf)
+		if lb-(end-start) < bufLeafMax/4 {
+			b.shrinkLeaf()
 		}
 	}
 }
 
-// shrinkLeaf removes leaf (the one b.path leads to) if it is empty, or
-// merges it into a neighbour when both fit in one leaf.
-func (b *Buffer) shrinkLeaf(leaf *bufNode) {
+// shrinkLeaf removes the leaf that b.path leads to if it is empty (unless
+// it is the document's only leaf), or merges it into a neighbour when both
+// fit in one leaf.
+func (b *Buffer) shrinkLeaf() {
 	d := len(b.path) - 1
-	if d < 0 {
-		return // the root leaf may be small or empty
-	}
 	p, i := b.path[d].n, b.path[d].i
+	size := int(p.lbytes[i])
 	switch {
-	case len(leaf.text) == 0:
-		bufRemoveKid(p, i)
-	case i+1 < len(p.kids) && len(leaf.text)+len(p.kids[i+1].text) <= bufLeafMax:
-		leaf.text = append(leaf.text, p.kids[i+1].text...)
-		p.runes[i] += p.runes[i+1]
-		bufRemoveKid(p, i+1)
-	case i > 0 && len(p.kids[i-1].text)+len(leaf.text) <= bufLeafMax:
-		left := p.kids[i-1]
-		left.text = append(left.text, leaf.text...)
-		p.runes[i-1] += p.runes[i]
-		bufRemoveKid(p, i)
+	case size == 0 && p == b.root && p.n == 1:
+		return // an empty document keeps one empty leaf
+	case size == 0:
+		p.removeKid(i)
+	case i+1 < p.n && size+int(p.lbytes[i+1]) <= bufLeafMax:
+		copy(p.leaves[i][size:], p.leaves[i+1][:p.lbytes[i+1]])
+		p.lrunes[i] += p.lrunes[i+1]
+		p.lbytes[i] += p.lbytes[i+1]
+		p.removeKid(i + 1)
+	case i > 0 && int(p.lbytes[i-1])+size <= bufLeafMax:
+		copy(p.leaves[i-1][p.lbytes[i-1]:], p.leaves[i][:size])
+		p.lrunes[i-1] += p.lrunes[i]
+		p.lbytes[i-1] += p.lbytes[i]
+		p.removeKid(i)
 	default:
 		return
 	}
@@ -388,49 +414,44 @@ func (b *Buffer) shrinkLeaf(leaf *bufNode) {
 
 // shrinkInner walks up from b.path[d].n, which just lost a child: an empty
 // node is removed, a small one merged into a neighbour when both fit, and a
-// root with one child replaced by that child.
+// root with one inner child replaced by that child.
 func (b *Buffer) shrinkInner(d int) {
 	for ; d > 0; d-- {
 		p := b.path[d].n
-		if len(p.kids) > 0 && len(p.kids) >= bufKidsMax/4 {
+		if p.n > 0 && p.n >= bufKidsMax/4 {
 			break
 		}
 		q, i := b.path[d-1].n, b.path[d-1].i
 		switch {
-		case len(p.kids) == 0:
-			bufRemoveKid(q, i)
-		case i+1 < len(q.kids) && len(p.kids)+len(q.kids[i+1].kids) <= bufKidsMax:
-			r := q.kids[i+1]
-			p.kids = append(p.kids, r.kids...)
-			p.runes = append(p.runes, r.runes...)
+		case p.n == 0:
+			q.removeKid(i)
+		case i+1 < q.n && p.n+q.kids[i+1].n <= bufKidsMax:
+			p.appendKids(q.kids[i+1])
 			q.runes[i] += q.runes[i+1]
-			bufRemoveKid(q, i+1)
-		case i > 0 && len(q.kids[i-1].kids)+len(p.kids) <= bufKidsMax:
-			l := q.kids[i-1]
-			l.kids = append(l.kids, p.kids...)
-			l.runes = append(l.runes, p.runes...)
+			q.bytes[i] += q.bytes[i+1]
+			q.removeKid(i + 1)
+		case i > 0 && q.kids[i-1].n+p.n <= bufKidsMax:
+			q.kids[i-1].appendKids(p)
 			q.runes[i-1] += q.runes[i]
-			bufRemoveKid(q, i)
+			q.bytes[i-1] += q.bytes[i]
+			q.removeKid(i)
 		default:
 			return
 		}
 	}
-	for b.root.inner && len(b.root.kids) == 1 {
+	for !b.root.leafy && b.root.n == 1 {
 		b.root = b.root.kids[0]
 	}
-	if b.root.inner && len(b.root.kids) == 0 {
-		b.root = &bufNode{}
-	}
-}
-
-func bufRemoveKid(p *bufNode, i int) {
-	p.kids = slices.Delete(p.kids, i, i+1)
-	p.runes = slices.Delete(p.runes, i, i+1)
 }
 
 // build makes the tree for s.
-func (b *Buffer) build(s string) *bufNode {
-	nodes, counts := bufChop(s, nil)
-	b.replaceKid(-1, nodes, counts)
-	return b.root
+func (b *Buffer) build(s string) {
+	kids := bufChop(nil, s, nil)
+	for {
+		kids = bufGroup(kids[:0], kids, nil)
+		if len(kids) == 1 {
+			break
+		}
+	}
+	b.root = kids[0].inner
 }
