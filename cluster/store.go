@@ -14,20 +14,24 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/collabd/collab/storage"
 )
 
 // ErrUnavailable wraps the errors of a call that could not reach NATS (or
 // JetStream) in time. A commit that fails with it may still have been
 // written: the log tells, and (client, seq) deduplication makes a retry
-// safe. It also matches context.DeadlineExceeded, so that a caller that
-// reports timeouts as "unavailable" (collab does) reports it the same way.
+// safe. It matches storage.ErrUnavailable, which collab reports as
+// "unavailable", and context.DeadlineExceeded, as the timeout it often is.
 var ErrUnavailable error = unavailableError{}
 
 type unavailableError struct{}
 
 func (unavailableError) Error() string { return "cluster: nats unavailable" }
 
-func (unavailableError) Is(target error) bool { return target == context.DeadlineExceeded }
+func (unavailableError) Is(target error) bool {
+	return target == storage.ErrUnavailable || target == context.DeadlineExceeded
+}
 
 // Options configure a Store. The zero value of each field selects the
 // default given in its comment.

@@ -83,6 +83,7 @@ func codeOf(err error) (code string, status int) {
 		return wire.CodeNotFound, http.StatusNotFound
 	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrShuttingDown),
 		errors.Is(err, storage.ErrClosed), errors.Is(err, storage.ErrConflict),
+		errors.Is(err, storage.ErrUnavailable),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return wire.CodeUnavailable, http.StatusServiceUnavailable
 	default:

@@ -16,6 +16,11 @@ var (
 	ErrClosed   = errors.New("storage: database closed")
 	ErrLocked   = errors.New("storage: database is locked by another process")
 	ErrInvalid  = errors.New("storage: invalid argument")
+	// ErrUnavailable is for stores reached over a network (cluster mode):
+	// the store could not be reached in time. A write that fails with it
+	// may still have been committed; resubmitting it under the same client
+	// sequence number is safe.
+	ErrUnavailable = errors.New("storage: store unavailable")
 )
 
 // Record is one committed operation in a document's log.
