@@ -76,11 +76,12 @@ type revEntry struct {
 type engine struct {
 	wl  workload
 	sys system
-	// openReader, if set, opens the editors that do not type (by default
-	// they are opened like the others, with sys.open).
-	openReader func(ctx context.Context, doc, id string) (session, error)
-	t0         time.Time // typing starts
-	log        io.Writer
+	// wireReaders opens the editors that do not type with the minimal
+	// wire reader (sys is collabd) rather than like the others.
+	wireReaders bool
+	nodes       []*nodeStats // a cluster's nodes, in sys's order; nil for one server
+	t0          time.Time    // typing starts
+	log         io.Writer
 
 	edits, acks, deliveries atomic.Int64
 	reconnects, errs        atomic.Int64
@@ -183,9 +184,13 @@ func (e *engine) connect(ctx context.Context) ([]*docState, error) {
 				}
 				d, ed := docs[slots[k].doc], slots[k].ed
 				client := fmt.Sprintf("b%s-%d-%d", e.wl.runID, slots[k].doc, ed)
-				open := e.sys.open
-				if ed >= e.wl.typists && e.openReader != nil {
-					open = e.openReader
+				sys := e.sys
+				if cs, ok := sys.(*clusterSystem); ok {
+					sys = cs.nodes[cs.nodeOf(ed)]
+				}
+				open := sys.open
+				if ed >= e.wl.typists && e.wireReaders {
+					open = sys.(*clientSystem).openReader
 				}
 				s, err := open(ctx, d.id, client)
 				if err != nil {
@@ -241,7 +246,8 @@ type editor struct {
 	rng  *rand.Rand
 	stop <-chan struct{} // closed when typing ends
 
-	typist bool // it types; otherwise it only receives
+	typist bool       // it types; otherwise it only receives
+	node   *nodeStats // its node in a cluster; nil for one server
 
 	wasOffline bool
 	made       atomic.Int64 // edits made while typing; read by the report
@@ -316,6 +322,9 @@ func (ed *editor) handle(ev client.Event) {
 			now = time.Now()
 		}
 		e.acks.Add(1)
+		if ed.node != nil {
+			ed.node.acks.Add(1)
+		}
 		sent, ok := ed.s.SentAt(ev.Seq)
 		if !ok {
 			e.skew.Add(1) // counted, not measured
@@ -326,6 +335,9 @@ func (ed *editor) handle(ev client.Event) {
 		ed.s.SentAt(ev.Seq)
 	case client.EventOp:
 		e.deliveries.Add(1)
+		if ed.node != nil {
+			ed.node.delivs.Add(1)
+		}
 		at, ok := ed.s.OpAt(ev.Rev)
 		if !ok {
 			at = time.Now()
@@ -338,6 +350,9 @@ func (ed *editor) handle(ev client.Event) {
 		case client.StatusOnline:
 			if ed.wasOffline { // the first online is the join itself
 				e.reconnects.Add(1)
+				if ed.node != nil {
+					ed.node.reconns.Add(1)
+				}
 				ed.wasOffline = false
 			}
 		default:

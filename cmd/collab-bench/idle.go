@@ -76,10 +76,10 @@ func readGoMem(ctx context.Context, c *http.Client, url string) goMem {
 // startIdle reads the server's and this process's memory before any
 // connection is opened.
 func startIdle(ctx context.Context, tgt *target, o *options) (*idleProbe, error) {
-	if tgt.pid <= 0 {
+	if len(tgt.pids) != 1 {
 		return nil, fmt.Errorf("-idle measures the server's memory: give its process id with -server-pid")
 	}
-	p := &idleProbe{pid: tgt.pid, baseRSS: int64(o.baseRSSMB * (1 << 20)), baseConns: o.baseConns}
+	p := &idleProbe{pid: tgt.pids[0], baseRSS: int64(o.baseRSSMB * (1 << 20)), baseConns: o.baseConns}
 	var err error
 	if p.before, err = procstat.Read(p.pid); err != nil {
 		return nil, err

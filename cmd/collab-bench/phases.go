@@ -22,11 +22,13 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	wl := o.workload()
 	e := &engine{wl: wl, sys: tgt.sys, log: progress}
 	if o.readers == "wire" {
-		cs, ok := tgt.sys.(*clientSystem)
-		if !ok {
+		if _, ok := collabdOf(tgt.sys); !ok {
 			return nil, fmt.Errorf("-readers wire: %s is not collabd", tgt.name)
 		}
-		e.openReader = cs.openReader
+		e.wireReaders = true
+	}
+	for _, u := range tgt.nodes {
+		e.nodes = append(e.nodes, &nodeStats{url: u})
 	}
 	var idle *idleProbe
 	if o.idle {
@@ -65,7 +67,7 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	stream := uint64(0) // the editor's index: its edits' random stream
 	for _, d := range docs {
 		for j, s := range d.sessions {
-			ed := &editor{e: e, d: d, s: s, stop: stop, typist: j < wl.typists,
+			ed := &editor{e: e, d: d, s: s, stop: stop, typist: j < wl.typists, node: e.nodeStats(j),
 				gen: newEditGen(wl.seed, stream, wl.maxLen),
 				rng: rand.New(rand.NewPCG(wl.seed^0x9e3779b97f4a7c15, stream))}
 			stream++
@@ -75,7 +77,7 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	}
 	progDone := make(chan struct{})
 	var progWG sync.WaitGroup
-	progWG.Go(func() { e.progress(progDone, sampling.srv) })
+	progWG.Go(func() { e.progress(progDone, sampling) })
 
 	select {
 	case <-time.After(wl.duration):
@@ -100,7 +102,7 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 		store = summarizeStore(store0, tgt.storeStats(), window)
 	}
 	close(stop)
-	srvSum, benchSum := sampling.stop()
+	srvSum, eachSrv, benchSum := sampling.stop()
 
 	drained := e.waitDrained(ctx, docs, wl.drain)
 	close(progDone)
@@ -112,6 +114,7 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	rep := e.report(tgt, docs, window, atEnd, connectTime)
 	rep.Converged, rep.ConvergeNote = conv.ok, conv.note
 	rep.Server, rep.Bench, rep.Store = srvSum, benchSum, store
+	rep.Nodes = e.nodeReports(eachSrv)
 	rep.noteLag(wl, window, editors)
 	if idle != nil {
 		rep.Mode, rep.Idle = "idle", idle.summary(wl.connections(), window)
@@ -134,39 +137,51 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	return rep, nil
 }
 
-// sampling reads the server's and this process's CPU and memory every
-// second while the editors type.
+// sampling reads the server's (or a cluster's nodes') and this process's
+// CPU and memory every second while the editors type.
 type sampling struct {
-	srv, bench *procstat.Sampler
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
+	srv    []*procstat.Sampler // one per server process; empty if unknown
+	bench  *procstat.Sampler
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 func startSampling(ctx context.Context, tgt *target) *sampling {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &sampling{bench: procstat.NewSampler(os.Getpid()), cancel: cancel}
-	if tgt.pid > 0 {
-		s.srv = procstat.NewSampler(tgt.pid)
+	for _, pid := range tgt.pids {
+		s.srv = append(s.srv, procstat.NewSampler(pid))
 	}
-	for _, sm := range []*procstat.Sampler{s.srv, s.bench} {
-		if sm != nil {
-			s.wg.Go(func() { sm.Run(ctx, time.Second) })
-		}
+	for _, sm := range append([]*procstat.Sampler{s.bench}, s.srv...) {
+		s.wg.Go(func() { sm.Run(ctx, time.Second) })
 	}
 	return s
 }
 
-// stop ends sampling and returns the summaries; srv is nil when the
-// server's process is unknown.
-func (s *sampling) stop() (srv *procstat.Summary, bench procstat.Summary) {
+// stop ends sampling and returns the summaries: srv is the server
+// processes' together (nil when unknown), each is every process's own.
+func (s *sampling) stop() (srv *procstat.Summary, each []procstat.Summary, bench procstat.Summary) {
 	s.cancel()
 	s.wg.Wait()
-	if s.srv != nil {
-		sum, _ := s.srv.Summary()
+	for _, sm := range s.srv {
+		sum, _ := sm.Summary()
+		each = append(each, sum)
+	}
+	if len(each) > 0 {
+		sum := sumUsage(each)
 		srv = &sum
 	}
 	bench, _ = s.bench.Summary()
-	return srv, bench
+	return srv, each, bench
+}
+
+// serverRSS returns the server processes' resident memory together.
+func (s *sampling) serverRSS() (int64, bool) {
+	var rss int64
+	for _, sm := range s.srv {
+		rss += sm.Current().RSS
+	}
+	return rss, len(s.srv) > 0
 }
 
 type counts struct {
@@ -199,7 +214,7 @@ func (e *engine) waitDrained(ctx context.Context, docs []*docState, limit time.D
 }
 
 // progress prints a line a second until done.
-func (e *engine) progress(done <-chan struct{}, srv *procstat.Sampler) {
+func (e *engine) progress(done <-chan struct{}, smp *sampling) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	last, lastAt := e.snapshot(), time.Now()
@@ -213,9 +228,8 @@ func (e *engine) progress(done <-chan struct{}, srv *procstat.Sampler) {
 			line := fmt.Sprintf("[%4.0fs] edits %6.0f/s  acks %6.0f/s  deliveries %7.0f/s  undelivered revisions %d  reconnects %d  errors %d",
 				now.Sub(e.t0).Seconds(), float64(c.edits-last.edits)/dt, float64(c.acks-last.acks)/dt,
 				float64(c.deliveries-last.deliveries)/dt, e.open.Load(), e.reconnects.Load(), e.errs.Load())
-			if srv != nil {
-				u := srv.Current()
-				line += fmt.Sprintf("  server rss %.0f MB", float64(u.RSS)/(1<<20))
+			if rss, ok := smp.serverRSS(); ok {
+				line += fmt.Sprintf("  server rss %.0f MB", float64(rss)/(1<<20))
 			}
 			fmt.Fprintln(e.log, line)
 			last, lastAt = c, now
@@ -294,7 +308,11 @@ func checkConvergence(ctx context.Context, sys system, docs []*docState) converg
 	}
 	ok := diverged == 0
 	if ok {
-		return convergence{ok: &ok, note: fmt.Sprintf("all %d documents: every editor's text equals the server's", len(docs))}
+		server := "the server's"
+		if cs, isCluster := sys.(*clusterSystem); isCluster {
+			server = fmt.Sprintf("every node's (%d nodes)", len(cs.nodes))
+		}
+		return convergence{ok: &ok, note: fmt.Sprintf("all %d documents: every editor's text equals %s", len(docs), server)}
 	}
 	return convergence{ok: &ok, note: fmt.Sprintf("%d of %d documents diverged; first: %s", diverged, len(docs), first)}
 }

@@ -46,7 +46,8 @@ type report struct {
 	MissedEvents         int64             `json:"missed_events"`
 	Skew                 int64             `json:"seq_skew"`
 	Undelivered          int64             `json:"undelivered"`
-	Server               *procstat.Summary `json:"server,omitempty"`
+	Server               *procstat.Summary `json:"server,omitempty"` // a cluster's processes summed
+	Nodes                []nodeReport      `json:"nodes,omitempty"`  // a cluster's nodes
 	ServerInProcess      bool              `json:"server_in_process"`
 	Bench                procstat.Summary  `json:"bench_process"`
 	Store                *storeSummary     `json:"store,omitempty"`
@@ -194,6 +195,13 @@ func writeTable(w io.Writer, r *report) {
 			who = "process (server + load)"
 		}
 		fmt.Fprintf(w, "%s\tcpu %.0f%%\trss max %.0f MB\tfds max %d\n", who, s.CPUPercent, s.RSSMaxMB, s.FDsMax)
+	}
+	for _, n := range r.Nodes {
+		fmt.Fprintf(w, "node %s\t%d editors\tacks %d\tdeliveries %d\treconnects %d", n.URL, n.Editors, n.Acks, n.Deliveries, n.Reconnects)
+		if s := n.Server; s != nil {
+			fmt.Fprintf(w, "\tcpu %.0f%%\trss max %.0f MB", s.CPUPercent, s.RSSMaxMB)
+		}
+		fmt.Fprintln(w)
 	}
 	if !r.ServerInProcess {
 		fmt.Fprintf(w, "load generator\tcpu %.0f%%\trss max %.0f MB\n", r.Bench.CPUPercent, r.Bench.RSSMaxMB)

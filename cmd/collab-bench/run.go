@@ -45,6 +45,16 @@ Servers (-server):
              convergence check is possible.
   URL        a running server, e.g. http://127.0.0.1:8080; with -server-pid
              its CPU and RSS are read from /proc.
+  URL,URL,…  the nodes of a collabd cluster (collabd -nats, docs/cluster.md):
+             editor i of every document connects to node i mod n, so each
+             document has editors on several nodes, and reconnects to that
+             same node. The convergence check reads every document from
+             every node, which must all hold every editor's text. With
+             -server-pid PID,PID,… the processes' CPU, RSS and file
+             descriptors are summed (RSS: the sum of each one's largest);
+             one pid per node, in the order of the URLs, also gives each
+             node's own figures. The report names the nodes with the
+             editors, acks, deliveries and reconnects of each.
 
 Editors. Each editor has its own WebSocket connection (the Go client package,
 collab/client, with reconnection on) and makes random edits: typing at a
@@ -99,7 +109,8 @@ Flags:
 
 type options struct {
 	server    string
-	serverPID int
+	servers   []string // -server split at commas: several URLs are a cluster's nodes
+	serverPID []int
 	docs      int
 	editors   int
 	typists   int
@@ -137,8 +148,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		fs.PrintDefaults()
 	}
 	o := &options{}
-	fs.StringVar(&o.server, "server", "inproc", "inproc, inproc-mem, baseline, or the URL of a running server")
-	fs.IntVar(&o.serverPID, "server-pid", 0, "pid of the server given by URL, to read its CPU and RSS from /proc")
+	fs.StringVar(&o.server, "server", "inproc", "inproc, inproc-mem, baseline, the URL of a running server, or comma-separated URLs of the nodes of a cluster")
+	serverPIDs := fs.String("server-pid", "", "pid of the server given by URL, to read its CPU and RSS from /proc; for a cluster, comma-separated pids whose figures are summed (one per node, in -server's order, also gives each node's)")
 	fs.IntVar(&o.docs, "docs", 10, "documents")
 	fs.IntVar(&o.editors, "editors", 4, "editors per document, each with its own connection")
 	fs.IntVar(&o.typists, "typists", 0, "editors per document that type; the others only receive (0: all)")
@@ -180,6 +191,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.src, err = parseSourceAddrs(*srcAddrs); err != nil {
 		return nil, err
 	}
+	if o.servers, err = splitServers(o.server); err != nil {
+		return nil, err
+	}
+	if o.serverPID, err = parsePIDs(*serverPIDs); err != nil {
+		return nil, err
+	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
@@ -200,6 +217,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-trace-client %q: want go or wire", o.traceWith)
 	case o.duration <= 0 && o.trace == "":
 		return nil, fmt.Errorf("-duration must be positive")
+	case o.idle && (len(o.servers) > 1 || len(o.serverPID) > 1):
+		return nil, fmt.Errorf("-idle measures one server: one -server URL and one -server-pid")
 	}
 	return o, nil
 }
@@ -289,8 +308,9 @@ type coldOptions struct {
 type target struct {
 	name       string
 	sys        system
-	pid        int  // server process to sample, 0 if unknown
-	inprocess  bool // the server shares this process
+	pids       []int    // server processes to sample (a cluster's nodes); none if unknown
+	nodes      []string // a cluster's node URLs; nil for one server
+	inprocess  bool     // the server shares this process
 	stop       func()
 	storeStats func() storage.Stats // nil unless the server is in process over bbolt
 }
@@ -319,7 +339,7 @@ func startTarget(o *options, fdLimit uint64) (*target, error) {
 		if mem {
 			name = "collabd (in process, memory store)"
 		}
-		return &target{name: name, sys: sys, pid: os.Getpid(), inprocess: true,
+		return &target{name: name, sys: sys, pids: []int{os.Getpid()}, inprocess: true,
 			stop: func() { sys.close(); l.stop() }, storeStats: l.stats}, nil
 	case "baseline":
 		if err := checkFDs(2*need, fdLimit); err != nil {
@@ -329,8 +349,19 @@ func startTarget(o *options, fdLimit uint64) (*target, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &target{name: "baseline hub (in process)", sys: newRawSystem(wsURL(l.base), o.src), pid: os.Getpid(),
+		return &target{name: "baseline hub (in process)", sys: newRawSystem(wsURL(l.base), o.src), pids: []int{os.Getpid()},
 			inprocess: true, stop: l.stop}, nil
+	}
+	if len(o.servers) > 1 {
+		if err := checkFDs(need, fdLimit); err != nil {
+			return nil, err
+		}
+		sys := newClusterSystem(o.servers, o.maxRate, o.src)
+		name := fmt.Sprintf("collabd cluster of %d nodes at %s", len(o.servers), strings.Join(o.servers, ", "))
+		return &target{name: name, sys: sys, pids: o.serverPID, nodes: o.servers, stop: sys.close}, nil
+	}
+	if len(o.serverPID) > 1 {
+		return nil, fmt.Errorf("-server-pid: several pids are for a cluster (several -server URLs)")
 	}
 	if !strings.HasPrefix(o.server, "http://") && !strings.HasPrefix(o.server, "https://") {
 		return nil, fmt.Errorf("-server %q: want inproc, inproc-mem, baseline or an http:// URL", o.server)
@@ -339,7 +370,7 @@ func startTarget(o *options, fdLimit uint64) (*target, error) {
 		return nil, err
 	}
 	sys := newClientSystem(o.server, o.maxRate, o.src)
-	return &target{name: "collabd at " + o.server, sys: sys, pid: o.serverPID, stop: sys.close}, nil
+	return &target{name: "collabd at " + o.server, sys: sys, pids: o.serverPID, stop: sys.close}, nil
 }
 
 func wsURL(base string) string { return "ws" + strings.TrimPrefix(base, "http") + "/ws" }

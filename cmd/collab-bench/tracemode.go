@@ -28,7 +28,7 @@ func runTrace(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	d := &docState{id: "trace-" + wl.runID, pending: make(map[uint64]*revEntry)}
 	open := tgt.sys.open
 	if o.traceWith == "wire" {
-		cs, ok := tgt.sys.(*clientSystem)
+		cs, ok := collabdOf(tgt.sys)
 		if !ok {
 			return nil, fmt.Errorf("-trace-client wire: %s is not collabd", tgt.name)
 		}
@@ -51,7 +51,7 @@ func runTrace(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 		return nil, err
 	}
 	window := time.Since(e.t0)
-	srv, bench := sampling.stop()
+	srv, _, bench := sampling.stop()
 
 	rep := e.report(tgt, []*docState{d}, window, e.snapshot(), 0)
 	rep.Mode, rep.Trace, rep.Server, rep.Bench = "trace", filepath.Base(o.trace), srv, bench
