@@ -45,17 +45,46 @@ type conn struct {
 
 	// owned by serve (the reader):
 	client, name, color string
-	claims              *Claims              // from the upgrade or hello; nil: none given
-	docs                map[string]joinedDoc // joined documents; nil until the first join
-	tokens              float64              // rate limiter bucket
-	last                time.Time            // when tokens was last refilled
-	helloTimer          *time.Timer          // closes a connection that says nothing; nil after hello
+	claims              *Claims     // from the upgrade or hello; nil: none given
+	docs                joinedDocs  // joined documents
+	tokens              float64     // rate limiter bucket
+	last                time.Time   // when tokens was last refilled
+	helloTimer          *time.Timer // closes a connection that says nothing; nil after hello
 }
 
 // joinedDoc is a document a connection joined, holding a reference to it.
 type joinedDoc struct {
-	d        *document
-	readOnly bool // this connection may only read it
+	d        *document // nil: not joined
+	readOnly bool      // this connection may only read it
+}
+
+// joinedDocs are a connection's documents: a slice, not a map, because
+// there are few (Options.MaxDocs, most often one) and a map's smallest
+// table costs an idle connection a few hundred bytes.
+type joinedDocs []joinedDoc
+
+func (js joinedDocs) get(id string) joinedDoc {
+	for _, j := range js {
+		if j.d.id == id {
+			return j
+		}
+	}
+	return joinedDoc{}
+}
+
+// set adds j; its document must not be there already.
+func (js *joinedDocs) set(j joinedDoc) { *js = append(*js, j) }
+
+func (js *joinedDocs) remove(id string) {
+	s := *js
+	for i, j := range s {
+		if j.d.id == id {
+			copy(s[i:], s[i+1:])
+			s[len(s)-1] = joinedDoc{} // drop the reference
+			*js = s[:len(s)-1]
+			return
+		}
+	}
 }
 
 func newConn(srv *Server, ws *websocket.Conn, wc *wconn) *conn {
@@ -150,8 +179,8 @@ func (c *conn) serve() {
 	c.ping.Stop()
 	c.qmu.Unlock()
 	c.ws.Close()
-	for id := range c.docs {
-		c.leaveDoc(id)
+	for len(c.docs) > 0 {
+		c.leaveDoc(c.docs[len(c.docs)-1].d.id)
 	}
 	c.srv.unregister(c)
 }

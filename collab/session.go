@@ -32,13 +32,13 @@ func (c *conn) handle(data []byte) {
 			c.sendError(err, m.Doc, 0)
 		}
 	case *wire.Leave:
-		if c.docs[m.Doc].d == nil {
+		if c.docs.get(m.Doc).d == nil {
 			c.sendError(ErrNotJoined, m.Doc, 0)
 			return
 		}
 		c.leaveDoc(m.Doc)
 	case *wire.Submit:
-		j := c.docs[m.Doc]
+		j := c.docs.get(m.Doc)
 		if j.d == nil {
 			c.sendError(ErrNotJoined, m.Doc, m.Seq)
 			return
@@ -50,7 +50,7 @@ func (c *conn) handle(data []byte) {
 		}
 		c.post(j.d, &submitReq{c: c, client: c.client, name: c.name, rev: m.Rev, seq: m.Seq, op: m.Op, recv: recv}, m.Seq)
 	case *wire.Presence:
-		d := c.docs[m.Doc].d
+		d := c.docs.get(m.Doc).d
 		if d == nil {
 			c.sendError(ErrNotJoined, m.Doc, 0)
 			return
@@ -63,7 +63,7 @@ func (c *conn) handle(data []byte) {
 // (deleted, failed) the connection forgets it and says so.
 func (c *conn) post(d *document, req any, seq uint64) {
 	if !d.post(req) {
-		delete(c.docs, d.id)
+		c.docs.remove(d.id)
 		c.srv.reg.release(d)
 		c.sendError(ErrNotJoined, d.id, seq)
 	}
@@ -114,7 +114,7 @@ func (c *conn) join(m *wire.Join) error {
 	if err != nil {
 		return err
 	}
-	if c.docs[m.Doc].d != nil {
+	if c.docs.get(m.Doc).d != nil {
 		c.leaveDoc(m.Doc)
 	}
 	if len(c.docs) >= c.srv.opts.MaxDocs {
@@ -131,10 +131,7 @@ func (c *conn) join(m *wire.Join) error {
 		c.srv.reg.release(d)
 		return err
 	}
-	if c.docs == nil {
-		c.docs = make(map[string]joinedDoc, 1)
-	}
-	c.docs[m.Doc] = joinedDoc{d: d, readOnly: readOnly}
+	c.docs.set(joinedDoc{d: d, readOnly: readOnly})
 	return nil
 }
 
@@ -165,8 +162,8 @@ func (c *conn) authorizeJoin(m *wire.Join) (readOnly bool, name string, err erro
 }
 
 func (c *conn) leaveDoc(id string) {
-	d := c.docs[id].d
-	delete(c.docs, id)
+	d := c.docs.get(id).d
+	c.docs.remove(id)
 	d.post(&leaveReq{c: c})
 	c.srv.reg.release(d)
 }

@@ -108,3 +108,26 @@ func TestPipelinedMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinedDocs: a connection's documents are found by id, and removing
+// one keeps the others.
+func TestJoinedDocs(t *testing.T) {
+	var js joinedDocs
+	for _, id := range []string{"a", "b", "c"} {
+		js.set(joinedDoc{d: &document{id: id}, readOnly: id == "b"})
+	}
+	js.remove("a")
+	js.remove("zzz")
+	if got := js.get("a").d; got != nil {
+		t.Errorf("get(a) after remove = %v, want nil", got.id)
+	}
+	if j := js.get("b"); j.d == nil || j.d.id != "b" || !j.readOnly {
+		t.Errorf("get(b) = %+v, want b, read-only", j)
+	}
+	if j := js.get("c"); j.d == nil || j.d.id != "c" || j.readOnly {
+		t.Errorf("get(c) = %+v, want c, writable", j)
+	}
+	if len(js) != 2 {
+		t.Errorf("%d documents left, want 2", len(js))
+	}
+}
