@@ -10,9 +10,11 @@
 //     never applied twice, also after a restart or history pruning.
 //   - A document is loaded before it is served and unloaded a grace period
 //     after its last editor leaves: nothing is kept per stored document.
-//   - Each connection has one reader and one writer goroutine and a bounded
-//     outbound queue; a client whose queue fills is disconnected (close 4002)
-//     and never blocks its document.
+//   - Each connection has one reader goroutine, at most one writer goroutine
+//     (running while there is something to write, so an idle connection has
+//     none) and a bounded outbound queue; the writer sends what it finds
+//     queued in one write. A client whose queue fills is disconnected
+//     (close 4002) and never blocks its document.
 //   - Every goroutine the Server starts ends by Shutdown, which waits for it.
 //   - With Options.AuthSecret, every join and /api request is authorized by
 //     an HS256 token (Claims, MintToken) before any document is loaded or
