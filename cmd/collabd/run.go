@@ -68,6 +68,7 @@ func parse(fs *flag.FlagSet, args, env []string) error {
 type config struct {
 	addr, data, origins, logLevel string
 	secret, tlsCert, tlsKey       string
+	debugAddr                     string
 	readHeaderTimeout             time.Duration
 	opts                          collab.Options
 	store                         storage.Options
@@ -85,6 +86,7 @@ func serveFlags(fs *flag.FlagSet) *config {
 	fs.StringVar(&c.data, "data", "collab.db", "database file")
 	fs.StringVar(&c.origins, "allowed-origins", "", "comma-separated origins (scheme://host:port) of other sites allowed to connect")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.debugAddr, "debug-addr", "", "listen address of Go's profiles (/debug/pprof/), e.g. 127.0.0.1:6060; keep it private (loopback or an internal network); empty: none")
 	fs.StringVar(&c.secret, "auth-secret", "", "HS256 secret of access tokens (at least 16 bytes; see docs/security.md); empty: every document is open to anyone")
 	fs.BoolVar(&c.opts.TrustProxy, "trust-proxy", false, "believe X-Forwarded-Proto/Host/For from a reverse proxy (only behind one)")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "certificate file (PEM): serve HTTPS and WSS")
@@ -174,6 +176,22 @@ func serve(ctx context.Context, args, env []string) error {
 			errc <- err
 		}
 	}()
+	var debug *http.Server
+	if c.debugAddr != "" {
+		ds, dln, err := listenDebug(c.debugAddr)
+		if err != nil {
+			hs.Close()
+			wg.Wait()
+			return fmt.Errorf("-debug-addr: %w", err)
+		}
+		log.Info("profiles served", "url", openURL(dln.Addr(), false)+"debug/pprof/")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ds.Serve(dln)
+		}()
+		debug = ds
+	}
 	if c.store.KeepFor > 0 && be.prune != nil {
 		wg.Add(1)
 		go func() {
@@ -189,6 +207,9 @@ func serve(ctx context.Context, args, env []string) error {
 	stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	hs.Shutdown(stopCtx) // stop accepting; WebSockets are the collab server's
+	if debug != nil {
+		debug.Close()
+	}
 	if serr := srv.Shutdown(stopCtx); serr != nil && err == nil {
 		err = fmt.Errorf("shutdown: %w", serr)
 	}
