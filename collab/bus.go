@@ -169,7 +169,7 @@ func (d *document) arrive(from string, b busEditor) {
 		r = &remoteEditor{}
 		d.others[k] = r
 		r.busEditor = b
-		d.broadcast(d.srv.prepare(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: b.Client, Name: b.Name, Color: b.Color, Event: wire.EventJoin}), nil)
+		d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: b.Client, Name: b.Name, Color: b.Color, Event: wire.EventJoin}), nil)
 	}
 	r.busEditor = b
 	if b.Caret {
@@ -196,7 +196,7 @@ func (d *document) placeRemote(r *remoteEditor) {
 	}
 	p.anchor, p.head = min(p.anchor, d.buf.Len()), min(p.head, d.buf.Len())
 	r.pres = p
-	d.broadcast(d.srv.prepare(r.presenceMsg(d.id, d.rev)), nil)
+	d.broadcast(encode(r.presenceMsg(d.id, d.rev)), nil)
 }
 
 func (r *remoteEditor) presenceMsg(doc string, rev uint64) *wire.Presence {
@@ -211,7 +211,7 @@ func (d *document) depart(k remoteKey) {
 		return
 	}
 	delete(d.others, k)
-	d.broadcast(d.srv.prepare(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.Client, Name: r.Name, Color: r.Color, Event: wire.EventLeave}), nil)
+	d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.Client, Name: r.Name, Color: r.Color, Event: wire.EventLeave}), nil)
 }
 
 // forget removes the editors of server from, but those in keep.

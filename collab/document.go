@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
@@ -364,7 +362,7 @@ func (d *document) join(r *joinReq) error {
 		joined.Text, joined.Reset = &text, r.rev != nil // a rev it cannot catch up from
 	}
 	e := &editor{c: r.c, client: r.client, name: r.name, color: r.color, readOnly: r.readOnly}
-	arrive := d.srv.prepare(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: e.client, Name: e.name, Color: e.color, Event: wire.EventJoin})
+	arrive := encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: e.client, Name: e.name, Color: e.color, Event: wire.EventJoin})
 	welcome := []any{joined}
 	for _, o := range d.editors {
 		welcome = append(welcome, &wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: o.client, Name: o.name, Color: o.color, Event: wire.EventJoin})
@@ -420,15 +418,15 @@ func (d *document) leave(c *conn) {
 		return
 	}
 	delete(d.editors, c)
-	d.broadcast(d.srv.prepare(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: e.client, Name: e.name, Color: e.color, Event: wire.EventLeave}), nil)
+	d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: e.client, Name: e.name, Color: e.color, Event: wire.EventLeave}), nil)
 	d.tell(busMsg{Kind: busLeave, Editors: []busEditor{{Client: e.client, Name: e.name, Color: e.color}}})
 }
 
-// broadcast queues pm on every editor's connection but skip's; encoded once.
-func (d *document) broadcast(pm *websocket.PreparedMessage, skip *conn) {
+// broadcast queues msg on every editor's connection but skip's; encoded once.
+func (d *document) broadcast(msg []byte, skip *conn) {
 	for c := range d.editors {
 		if c != skip {
-			c.send(pm)
+			c.send(msg)
 		}
 	}
 }

@@ -47,6 +47,6 @@ func (d *document) presence(r *presenceReq) {
 	}
 	p.anchor, p.head = min(p.anchor, d.buf.Len()), min(p.head, d.buf.Len())
 	e.pres = p
-	d.broadcast(d.srv.prepare(e.presenceMsg(d.id, d.rev)), r.c)
+	d.broadcast(encode(e.presenceMsg(d.id, d.rev)), r.c)
 	d.tell(busMsg{Kind: busPresence, Editors: []busEditor{d.busEditorOf(e)}})
 }

@@ -225,7 +225,7 @@ func (d *document) apply(p *pendingOp) error {
 		d.seqs[rec.Client] = cs
 	}
 	d.srv.metrics.opsApplied.Inc()
-	msg := d.srv.prepare(&wire.Op{Type: wire.TypeOp, Doc: d.id, Rev: rec.Rev, Op: rec.Op, Client: rec.Client, Seq: rec.Seq, Name: rec.Author})
+	msg := encode(&wire.Op{Type: wire.TypeOp, Doc: d.id, Rev: rec.Rev, Op: rec.Op, Client: rec.Client, Seq: rec.Seq, Name: rec.Author})
 	for c, e := range d.editors {
 		own := rec.Client != "" && e.client == rec.Client
 		if e.pres != nil {

@@ -37,9 +37,9 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 // goes out at once. Like the derp server's writer, this turns a burst of
 // messages to one peer into one syscall.
 //
-// Gorilla writes through it too: the writer's prepared messages, pings and
-// close frames, and from the reader its pongs and close replies. Each of
-// gorilla's writes is one whole frame (collab never uses gorilla's
+// Gorilla writes through it too: the writer's pings and close frames,
+// and from the reader its pongs and close replies. Each of gorilla's
+// writes is one whole frame (collab never uses gorilla's
 // NextWriter or WriteMessage on the server, which may split one), so a
 // frame's first byte says whether it is a close; no data frame follows a
 // close.
@@ -56,6 +56,7 @@ type wconn struct {
 	deadline  time.Time // guarded by mu: deadline of the next write(2)
 	frames    bool      // guarded by mu: the handshake is written; writes are frames
 	closeSent bool      // guarded by mu
+	hdr       [10]byte  // guarded by mu: the header text is framing
 	err       error     // guarded by mu: the first write error, returned ever after
 }
 
@@ -87,9 +88,18 @@ func (w *wconn) Write(p []byte) (int, error) {
 }
 
 // text writes payload as one unmasked text frame (RFC 6455 section 5.2).
+// The header is built in w, not on the stack: a direct write hands it to
+// writev, which would make a stack header escape, one allocation per frame.
 func (w *wconn) text(payload []byte) error {
-	var hdr [10]byte
-	h := append(hdr[:0], 0x80|websocket.TextMessage) // FIN
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	if w.closeSent {
+		return errCloseSent
+	}
+	h := append(w.hdr[:0], 0x80|websocket.TextMessage) // FIN
 	switch n := len(payload); {
 	case n < 126:
 		h = append(h, byte(n))
@@ -99,14 +109,6 @@ func (w *wconn) text(payload []byte) error {
 	default:
 		h = append(h, 127)
 		h = binary.BigEndian.AppendUint64(h, uint64(n))
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.err != nil {
-		return w.err
-	}
-	if w.closeSent {
-		return errCloseSent
 	}
 	return w.putLocked(h, payload)
 }

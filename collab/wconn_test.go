@@ -96,8 +96,7 @@ func readAll(t *testing.T, client *websocket.Conn, n int, want func(i int) strin
 }
 
 // TestWriterCoalesces: what the writer finds queued goes out in one write
-// (not one per message), in order, prepared and per-connection messages
-// alike; a batch past flushAt is split near it; one message larger than
+// (not one per message), in order; a batch past flushAt is split near it; one message larger than
 // flushAt is written as it is.
 func TestWriterCoalesces(t *testing.T) {
 	msg := func(i, size int) string {
@@ -105,29 +104,20 @@ func TestWriterCoalesces(t *testing.T) {
 		return s + strings.Repeat("x", max(0, size-len(s)-2)) + `"}`
 	}
 	for _, tc := range []struct {
-		name           string
-		n, size        int
-		minW, maxW     int
-		prepareEveryOf int // every k-th message is a prepared one
+		name       string
+		n, size    int
+		minW, maxW int
 	}{
-		{name: "small", n: 200, size: 60, minW: 1, maxW: 1, prepareEveryOf: 2},
-		{name: "sizes", n: 3, size: 200, minW: 1, maxW: 1, prepareEveryOf: 3},
-		{name: "past flushAt", n: 10, size: 10 << 10, minW: 4, maxW: 5, prepareEveryOf: 4},
-		{name: "one huge", n: 1, size: 100 << 10, minW: 1, maxW: 2, prepareEveryOf: 0},
+		{name: "small", n: 200, size: 60, minW: 1, maxW: 1},
+		{name: "sizes", n: 3, size: 200, minW: 1, maxW: 1},
+		{name: "past flushAt", n: 10, size: 10 << 10, minW: 4, maxW: 5},
+		{name: "one huge", n: 1, size: 100 << 10, minW: 1, maxW: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, cc, client := writerPair(t)
 			for i := range tc.n {
 				data := []byte(msg(i, tc.size))
-				if tc.prepareEveryOf > 0 && i%tc.prepareEveryOf == 0 {
-					pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
-					if err != nil {
-						t.Fatal(err)
-					}
-					c.send(pm)
-				} else {
-					c.enqueue(outMsg{data: data})
-				}
+				c.send(data)
 			}
 			before := cc.count()
 			if err := writeQueued(c, time.Now().Add(testWait)); err != nil {
@@ -233,29 +223,25 @@ func TestWriterAbort(t *testing.T) {
 	}
 }
 
-// TestPreparedWriteUsesPreparedFrame: writing a prepared message copies
-// the frame prepared with it; it does not frame the message again.
-func TestPreparedWriteUsesPreparedFrame(t *testing.T) {
+// TestSharedWriteAllocates: writing a message shared by many connections
+// frames it into the batch buffer without allocating.
+func TestSharedWriteAllocates(t *testing.T) {
 	c, _, _ := writerPair(t)
 	const n = 200
-	pms := make([]*websocket.PreparedMessage, n+1) // AllocsPerRun runs once more to warm up
-	for i := range pms {
-		pm, err := websocket.NewPreparedMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"type":"op","rev":%d}`, i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pms[i] = pm
+	msgs := make([][]byte, n+1) // AllocsPerRun runs once more to warm up
+	for i := range msgs {
+		msgs[i] = []byte(fmt.Sprintf(`{"type":"op","rev":%d}`, i))
 	}
 	c.wc.cork(time.Now().Add(testWait))
 	defer c.wc.uncork()
 	i := 0
 	allocs := testing.AllocsPerRun(n, func() {
-		if err := c.write(outMsg{pm: pms[i]}); err != nil {
+		if err := c.write(outMsg{data: msgs[i]}); err != nil {
 			t.Fatal(err)
 		}
 		i++
 	})
 	if allocs >= 1 {
-		t.Errorf("%.1f allocations per prepared write, want none but the batch buffer's growth", allocs)
+		t.Errorf("%.1f allocations per shared write, want none but the batch buffer's growth", allocs)
 	}
 }

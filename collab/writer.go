@@ -8,16 +8,18 @@ import (
 	"github.com/collabd/collab/collab/wire"
 )
 
-// outMsg is one queued message: prepared once for many connections, or
-// encoded for this one only.
+// outMsg is one queued message, or several taking one place in the
+// queue. Its bytes may be shared by many connections and are never
+// changed: a broadcast is encoded once and framed by each writer (a
+// frame header is a few bytes; gorilla's PreparedMessage would allocate
+// a 4 KiB buffer per message to frame it).
 type outMsg struct {
-	pm     *websocket.PreparedMessage
 	data   []byte
-	frames [][]byte // several messages taking one place in the queue
+	frames [][]byte
 }
 
-// send queues pm without blocking.
-func (c *conn) send(pm *websocket.PreparedMessage) { c.enqueue(outMsg{pm: pm}) }
+// send queues data, shared with other connections, without blocking.
+func (c *conn) send(data []byte) { c.enqueue(outMsg{data: data}) }
 
 // sendMsg encodes v for this connection alone and queues it.
 func (c *conn) sendMsg(v any) { c.enqueue(outMsg{data: encode(v)}) }
@@ -151,9 +153,6 @@ func (c *conn) writeBatch(batch []outMsg, ping bool, deadline time.Time) error {
 }
 
 func (c *conn) write(m outMsg) error {
-	if m.pm != nil {
-		return c.ws.WritePreparedMessage(m.pm)
-	}
 	for _, f := range m.frames {
 		if err := c.wc.text(f); err != nil {
 			return err
