@@ -137,7 +137,7 @@ func helloToken(t *testing.T, ws *websocket.Conn, id, token string) *tclient {
 // on every HTTP endpoint, before the store sees any call and before any
 // document is loaded.
 func TestBadTokens(t *testing.T) {
-	store := &spyStore{Store: NewMemStore()}
+	store := &spyStore{Store: newTestStore(t)}
 	srv, ts := startServer(t, store, Options{AuthSecret: authSecret})
 	status := map[string]int{wire.CodeUnauthorized: http.StatusUnauthorized, wire.CodeForbidden: http.StatusForbidden}
 
@@ -233,7 +233,7 @@ func TestBadTokens(t *testing.T) {
 // TestReadToken: a read token receives the text, ops and presence, but its
 // submits get read_only (and joined says readonly), and its PUT gets 403.
 func TestReadToken(t *testing.T) {
-	store := NewMemStore()
+	store := newTestStore(t)
 	_, ts := startServer(t, store, Options{AuthSecret: authSecret})
 	write, read := mint(t, authSecret, "d", PermWrite, time.Hour), mint(t, authSecret, "d", PermRead, time.Hour)
 
@@ -306,7 +306,7 @@ func TestReadToken(t *testing.T) {
 // TestAdminEndpoints: delete, list and backup need an admin token; list and
 // backup one for every document.
 func TestAdminEndpoints(t *testing.T) {
-	_, ts := startServer(t, NewMemStore(), Options{AuthSecret: authSecret})
+	_, ts := startServer(t, newTestStore(t), Options{AuthSecret: authSecret})
 	writeAll, adminD, adminAll := mint(t, authSecret, "*", PermWrite, time.Hour), mint(t, authSecret, "d", PermAdmin, time.Hour), mint(t, authSecret, "*", PermAdmin, time.Hour)
 	if code, _ := apiCall(t, "PUT", ts.URL+"/api/docs/d", writeAll, "text"); code != http.StatusOK {
 		t.Fatalf("PUT with a write token: %d", code)
@@ -335,7 +335,7 @@ func TestAdminEndpoints(t *testing.T) {
 
 // TestPrefixToken: a token for "team-*" opens team-a but not teamb.
 func TestPrefixToken(t *testing.T) {
-	_, ts := startServer(t, NewMemStore(), Options{AuthSecret: authSecret})
+	_, ts := startServer(t, newTestStore(t), Options{AuthSecret: authSecret})
 	tok := mint(t, authSecret, "team-*", PermWrite, time.Hour)
 	ws, _, err := dialAuth(t, ts, tok)
 	if err != nil {
@@ -359,7 +359,7 @@ func TestPrefixToken(t *testing.T) {
 // TestNoOriginNeedsToken: with a secret, a client without Origin (not a
 // browser) upgrades only with a valid token; without one it always does.
 func TestNoOriginNeedsToken(t *testing.T) {
-	_, ts := startServer(t, NewMemStore(), Options{AuthSecret: authSecret})
+	_, ts := startServer(t, newTestStore(t), Options{AuthSecret: authSecret})
 	tok := mint(t, authSecret, "d", PermWrite, time.Hour)
 	d := websocket.Dialer{HandshakeTimeout: testWait}
 	tests := []struct {
@@ -384,7 +384,7 @@ func TestNoOriginNeedsToken(t *testing.T) {
 			}
 		})
 	}
-	_, open := startServer(t, NewMemStore(), Options{})
+	_, open := startServer(t, newTestStore(t), Options{})
 	connect(t, open, "anon") // no secret: no Origin, no token, accepted
 }
 
@@ -393,7 +393,7 @@ func TestNoOriginNeedsToken(t *testing.T) {
 func TestTokensNotLogged(t *testing.T) {
 	var logBuf syncBuffer
 	log := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	_, ts := startServer(t, NewMemStore(), Options{AuthSecret: authSecret, Logger: log})
+	_, ts := startServer(t, newTestStore(t), Options{AuthSecret: authSecret, Logger: log})
 	good := mint(t, authSecret, "d", PermRead, time.Hour)
 	tokens := []string{good}
 	var replies bytes.Buffer
@@ -459,7 +459,7 @@ func (s *syncBuffer) String() string {
 // even with a valid token in the URL, and creates no state.
 func TestCrossSiteHijack(t *testing.T) {
 	for _, secret := range [][]byte{nil, authSecret} {
-		store := &spyStore{Store: NewMemStore()}
+		store := &spyStore{Store: newTestStore(t)}
 		srv, ts := startServer(t, store, Options{AuthSecret: secret})
 		u := wsURL(ts)
 		if secret != nil {

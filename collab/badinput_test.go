@@ -55,7 +55,7 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := NewMemStore()
+			st := newTestStore(t)
 			_, ts := startServer(t, st, Options{MaxFrame: 4096, MaxDocSize: 64, Rate: 20, Burst: 20})
 			good := connect(t, ts, "good")
 			good.join(doc, nil)

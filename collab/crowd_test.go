@@ -13,7 +13,7 @@ import (
 // and their carets, and can edit: the welcome is not taken for a backlog.
 func TestJoinCrowdedDocument(t *testing.T) {
 	const present = 12 // each brings an arrival and a caret: 6× the queue
-	_, ts := startServer(t, NewMemStore(), Options{QueueLen: 4})
+	_, ts := startServer(t, newTestStore(t), Options{QueueLen: 4})
 	for i := range present {
 		c := connect(t, ts, fmt.Sprintf("e%d", i))
 		c.join("crowd", nil)

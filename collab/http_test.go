@@ -52,7 +52,7 @@ func wantStatus(t *testing.T, res *http.Response, body []byte, status int, code 
 // TestHTTPAPI: the document endpoints, their errors, and PUT going through
 // the owner so a live editor's concurrent edit and caret survive.
 func TestHTTPAPI(t *testing.T) {
-	st := NewMemStore()
+	st := newTestStore(t)
 	_, ts := startServer(t, st, Options{MaxDocSize: 1000})
 	api := ts.URL + "/api/docs/"
 
@@ -168,7 +168,7 @@ func TestHTTPAPI(t *testing.T) {
 
 // TestOrigin: cross-origin upgrades are refused unless allowed.
 func TestOrigin(t *testing.T) {
-	_, ts := startServer(t, NewMemStore(), Options{AllowedOrigins: []string{"https://app.example.com"}})
+	_, ts := startServer(t, newTestStore(t), Options{AllowedOrigins: []string{"https://app.example.com"}})
 	self := ts.URL
 	tests := []struct {
 		origin string

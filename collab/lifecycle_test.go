@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -17,7 +16,7 @@ import (
 // the other editors receive every op.
 func TestStalledClient(t *testing.T) {
 	const doc, ops = "busy", 300
-	st := NewMemStore()
+	st := newTestStore(t)
 	srv, ts := startServer(t, st, Options{QueueLen: 4, MaxFrame: 1 << 20})
 	stalled := connectSmallBuffer(t, ts, "stalled")
 	stalled.join(doc, nil)
@@ -69,9 +68,9 @@ func TestStalledClient(t *testing.T) {
 // server's goroutines go back to what they were.
 func TestUnload(t *testing.T) {
 	const docs = 300
-	st := NewMemStore()
+	st := newTestStore(t)
 	srv, ts := startServer(t, st, Options{Grace: 1, Rate: 1e6, Burst: 1e6}) // 1ns grace
-	base := runtime.NumGoroutine()
+	base := goroutines()
 	c := connect(t, ts, "walker")
 	for i := 0; i < docs; i++ {
 		id := fmt.Sprintf("doc-%d", i)
@@ -82,8 +81,8 @@ func TestUnload(t *testing.T) {
 	}
 	waitFor(t, "documents to unload", func() bool { return srv.Loaded() == 0 })
 	c.ws.Close()
-	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
-	metas, err := st.List(t.Context(), "", 0)
+	waitFor(t, "goroutines to end", func() bool { return goroutines() <= base })
+	metas, err := st.List(t.Context(), "", docs+1)
 	if err != nil || len(metas) != docs {
 		t.Fatalf("stored %d docs (%v), want %d", len(metas), err, docs)
 	}
@@ -97,8 +96,8 @@ func TestUnload(t *testing.T) {
 // TestShutdown: editors are closed with 1001, every acknowledged op is
 // stored, and no goroutine of the server is left.
 func TestShutdown(t *testing.T) {
-	st := NewMemStore()
-	base := runtime.NumGoroutine()
+	st := newTestStore(t)
+	base := goroutines()
 	srv := NewServer(st, Options{Logger: quietLogger()})
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
@@ -121,7 +120,7 @@ func TestShutdown(t *testing.T) {
 		t.Fatalf("%d documents still loaded", srv.Loaded())
 	}
 	ts.Close()
-	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
+	waitFor(t, "goroutines to end", func() bool { return goroutines() <= base })
 	// A new connection is refused.
 	ts2 := httptest.NewServer(srv)
 	defer ts2.Close()

@@ -95,7 +95,7 @@ func TestLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, ts := startServer(t, NewMemStore(), tt.opts)
+			srv, ts := startServer(t, newTestStore(t), tt.opts)
 			a := connect(t, ts, "a")
 			a.join("d", nil)
 			a.submit("d", 0, 1, insertAt(0, 0, "x"))
@@ -113,7 +113,7 @@ func TestLimits(t *testing.T) {
 // TestMessageRateLimitCounted: the per-connection message limit closes
 // with 1008 and is counted.
 func TestMessageRateLimitCounted(t *testing.T) {
-	srv, ts := startServer(t, NewMemStore(), Options{Rate: 1e-6, Burst: 3})
+	srv, ts := startServer(t, newTestStore(t), Options{Rate: 1e-6, Burst: 3})
 	c := connect(t, ts, "a") // hello takes one token
 	c.join("d", nil)
 	for i := 0; i < 2; i++ {
@@ -160,7 +160,7 @@ func TestIPLimiterBounded(t *testing.T) {
 
 // TestNoCompression: a client offering permessage-deflate gets no extension.
 func TestNoCompression(t *testing.T) {
-	_, ts := startServer(t, NewMemStore(), Options{})
+	_, ts := startServer(t, newTestStore(t), Options{})
 	d := websocket.Dialer{HandshakeTimeout: testWait, EnableCompression: true}
 	ws, res, err := d.Dial(wsURL(ts), nil)
 	if err != nil {

@@ -113,7 +113,7 @@ func serveSample(t *testing.T, db *storage.DB, n, sample int) heapSample {
 	}()
 	var h heapSample
 	h.idle = heapInUse()
-	base := runtime.NumGoroutine()
+	base := goroutines()
 
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 	defer cancel()
@@ -141,7 +141,7 @@ func serveSample(t *testing.T, db *storage.DB, n, sample int) heapSample {
 	if err := conn.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
+	waitFor(t, "goroutines to end", func() bool { return goroutines() <= base })
 	h.after = heapInUse()
 	return h
 }

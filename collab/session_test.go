@@ -11,7 +11,7 @@ import (
 
 // TestSession walks the example session of docs/protocol.md.
 func TestSession(t *testing.T) {
-	st := NewMemStore()
+	st := newTestStore(t)
 	_, ts := startServer(t, st, Options{})
 	bo := connect(t, ts, "c-91b0")
 	j := bo.join("notes", nil)
@@ -110,7 +110,7 @@ func TestSession(t *testing.T) {
 // before the close frame, every time (the writer must not pick the close
 // over a queued message).
 func TestErrorBeforeClose(t *testing.T) {
-	_, ts := startServer(t, NewMemStore(), Options{})
+	_, ts := startServer(t, newTestStore(t), Options{})
 	for i := range 50 {
 		ws, _, err := dialRaw(t, ts, nil)
 		if err != nil {

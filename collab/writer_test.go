@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +16,7 @@ import (
 // its reader; the writer runs while there is something to write.
 func TestIdleConnectionsHaveNoWriter(t *testing.T) {
 	_, ts := startServer(t, NewMemStore(), Options{})
-	base := runtime.NumGoroutine()
+	base := goroutines()
 	const n = 20
 	for i := range n {
 		c := connect(t, ts, fmt.Sprintf("idle-%d", i))
@@ -25,14 +24,14 @@ func TestIdleConnectionsHaveNoWriter(t *testing.T) {
 	}
 	want := base + n + 1 // a reader each, and the document's owner
 	waitFor(t, fmt.Sprintf("%d goroutines (a reader per connection)", want), func() bool {
-		return runtime.NumGoroutine() <= want
+		return goroutines() <= want
 	})
 }
 
 // TestPingsReachIdleConnection: with no writer running, pings still go out
 // every PingPeriod.
 func TestPingsReachIdleConnection(t *testing.T) {
-	_, ts := startServer(t, NewMemStore(), Options{PingPeriod: 5 * time.Millisecond})
+	_, ts := startServer(t, newTestStore(t), Options{PingPeriod: 5 * time.Millisecond})
 	c := connect(t, ts, "pinged")
 	pings := make(chan struct{}, 100)
 	c.ws.SetPingHandler(func(string) error {
@@ -60,7 +59,7 @@ func TestPingsReachIdleConnection(t *testing.T) {
 // served (the reader only waits for the socket when gorilla's buffer is
 // empty).
 func TestPipelinedMessages(t *testing.T) {
-	_, ts := startServer(t, NewMemStore(), Options{})
+	_, ts := startServer(t, newTestStore(t), Options{})
 	addr := strings.TrimPrefix(ts.URL, "http://")
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
