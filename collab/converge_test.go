@@ -103,7 +103,7 @@ func checkConverged(t *testing.T, ctx context.Context, st collab.Store, id strin
 // which is the replay of the stored op log.
 func TestConvergence(t *testing.T) {
 	const editors, docs, edits = 4, 3, 40
-	st := collab.NewMemStore()
+	st := collab.NewTestStore(t)
 	_, ts := startCollab(t, st)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -229,7 +229,7 @@ func (p *proxy) cut() {
 // TestReconnectPending: edits whose acks are lost, and edits made while
 // disconnected, are all applied exactly once after the client reconnects.
 func TestReconnectPending(t *testing.T) {
-	st := collab.NewMemStore()
+	st := collab.NewTestStore(t)
 	_, ts := startCollab(t, st)
 	p := newProxy(t, ts.Listener.Addr().String())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -267,4 +267,12 @@ func TestReconnectPending(t *testing.T) {
 	if got := d.Text(); got != "xABC😀" {
 		t.Fatalf("text %q, want %q (every edit exactly once)", got, "xABC😀")
 	}
+}
+
+// TestOnClusterConverge runs the convergence tests again over a cluster
+// store.
+func TestOnClusterConverge(t *testing.T) {
+	collab.RunOnCluster(t,
+		collab.OnClusterTest{Name: "TestConvergence", Test: TestConvergence},
+		collab.OnClusterTest{Name: "TestReconnectPending", Test: TestReconnectPending})
 }

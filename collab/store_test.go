@@ -28,10 +28,7 @@ const testStoreEnv = "COLLAB_TEST_STORE"
 
 // onClusterTests are the tests TestOnCluster runs again over a cluster
 // store.
-var onClusterTests = []struct {
-	name string
-	f    func(*testing.T)
-}{
+var onClusterTests = []OnClusterTest{
 	{"TestSession", TestSession},
 	{"TestErrorBeforeClose", TestErrorBeforeClose},
 	{"TestHTTPAPI", TestHTTPAPI},
@@ -60,13 +57,33 @@ var onClusterTests = []struct {
 // TestOnCluster runs onClusterTests with newTestStore giving cluster
 // stores.
 func TestOnCluster(t *testing.T) {
-	if os.Getenv(testStoreEnv) != "" {
-		t.Skipf("%s is set: every test runs on that store already", testStoreEnv)
+	RunOnCluster(t, onClusterTests...)
+}
+
+// OnClusterTest is a test that RunOnCluster runs again over a cluster store.
+type OnClusterTest struct {
+	Name string
+	Test func(*testing.T)
+}
+
+// RunOnCluster runs tests as subtests of t, a test whose name begins with
+// TestOnCluster, so that newTestStore gives them cluster stores; also for
+// the package collab_test. It skips when COLLAB_TEST_STORE is set: every
+// test runs on that store already.
+func RunOnCluster(t *testing.T, tests ...OnClusterTest) {
+	if !strings.HasPrefix(t.Name(), "TestOnCluster") {
+		t.Fatalf("RunOnCluster from %s: the test's name must begin with TestOnCluster", t.Name())
 	}
-	for _, tt := range onClusterTests {
-		t.Run(tt.name, tt.f)
+	if kind := os.Getenv(testStoreEnv); kind != "" {
+		t.Skipf("%s=%s: every test runs on that store already", testStoreEnv, kind)
+	}
+	for _, tt := range tests {
+		t.Run(tt.Name, tt.Test)
 	}
 }
+
+// NewTestStore is newTestStore for the package collab_test.
+func NewTestStore(t testing.TB) Store { return newTestStore(t) }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -75,13 +92,13 @@ func TestMain(m *testing.M) {
 }
 
 // newTestStore returns an empty store for the test: a cluster store when
-// the test runs under TestOnCluster or COLLAB_TEST_STORE is "nats", a
+// the test runs under RunOnCluster or COLLAB_TEST_STORE is "nats", a
 // MemStore otherwise. The store closes at the end of the test, after the
 // servers started later.
 func newTestStore(t testing.TB) Store {
 	t.Helper()
 	switch kind := os.Getenv(testStoreEnv); {
-	case kind == "nats" || strings.HasPrefix(t.Name(), "TestOnCluster/"):
+	case kind == "nats" || strings.HasPrefix(t.Name(), "TestOnCluster"):
 		return newClusterStore(t)
 	case kind == "" || kind == "mem":
 		return NewMemStore()
