@@ -156,6 +156,9 @@ func (m *MemStore) ClientSeq(ctx context.Context, id, client string) (seq, rev u
 
 // List implements Store.
 func (m *MemStore) List(ctx context.Context, after string, limit int) ([]storage.Meta, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("%w: list limit %d", storage.ErrInvalid, limit)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []storage.Meta
@@ -165,7 +168,7 @@ func (m *MemStore) List(ctx context.Context, after string, limit int) ([]storage
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	if limit > 0 && len(out) > limit {
+	if len(out) > limit {
 		out = out[:limit]
 	}
 	return out, nil

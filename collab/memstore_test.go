@@ -46,3 +46,24 @@ func TestMemStoreAppendAllOrNothing(t *testing.T) {
 		t.Errorf("Load = %q length %d, want %q length 7", doc.Text, doc.Length, "¡héllo!")
 	}
 }
+
+// TestMemStoreListLimit: List pages like the other stores, and refuses a
+// limit below one as they do (storage.DB, cluster.Store).
+func TestMemStoreListLimit(t *testing.T) {
+	m := NewMemStore()
+	ctx := t.Context()
+	for _, id := range []string{"c", "a", "b"} {
+		if err := m.Append(ctx, id, []storage.Record{{Rev: 1, Op: insertAt(0, 0, id)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	metas, err := m.List(ctx, "a", 1)
+	if err != nil || len(metas) != 1 || metas[0].ID != "b" {
+		t.Fatalf("List(a, 1) = %+v, %v; want b", metas, err)
+	}
+	for _, limit := range []int{0, -1} {
+		if _, err := m.List(ctx, "", limit); !errors.Is(err, storage.ErrInvalid) {
+			t.Errorf("List limit %d: %v, want storage.ErrInvalid", limit, err)
+		}
+	}
+}
