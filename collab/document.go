@@ -38,6 +38,7 @@ type document struct {
 	inflight int                  // pending[:inflight] are in the Append in flight
 	headMax  int                  // upper bound of the UTF-8 size after all pending ops
 	editors  map[*conn]*editor    // editors of the document
+	outq     []*editor            // editors holding gathered messages, until flushOut
 	seqs     map[string]clientSeq // last seq per client, committed or pending
 	grace    *time.Timer          // running while nobody references the document
 
@@ -60,6 +61,8 @@ type editor struct {
 	client, name, color string
 	pres                *presence // nil until the editor sends one
 	readOnly            bool
+	one                 []byte   // the first message gathered for the editor (see gather)
+	more                [][]byte // all of them, once there is more than one
 }
 
 // clientSeq is what the document knows of one client's submits: the newest
@@ -422,13 +425,15 @@ func (d *document) leave(c *conn) {
 	d.tell(busMsg{Kind: busLeave, Editors: []busEditor{{Client: e.client, Name: e.name, Color: e.color}}})
 }
 
-// broadcast queues msg on every editor's connection but skip's; encoded once.
+// broadcast queues msg on every editor's connection but skip's; encoded
+// once. It goes after what gather holds for them, which it flushes.
 func (d *document) broadcast(msg []byte, skip *conn) {
-	for c := range d.editors {
+	for c, e := range d.editors {
 		if c != skip {
-			c.send(msg)
+			d.gather(e, msg)
 		}
 	}
+	d.flushOut()
 }
 
 // lastSeq is the last sequence number seen from client on this document,

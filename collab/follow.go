@@ -150,7 +150,9 @@ func (d *document) remote(rec storage.Record) (stop bool) {
 		}
 	}
 	d.dropCommitted(rec)
-	if err := d.apply(&pendingOp{rec: rec}); err != nil {
+	err := d.apply(&pendingOp{rec: rec})
+	d.flushOut()
+	if err != nil {
 		d.srv.log.Error("apply remote op", "doc", d.id, "rev", rec.Rev, "err", err)
 		return true
 	}

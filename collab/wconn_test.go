@@ -96,8 +96,8 @@ func readAll(t *testing.T, client *websocket.Conn, n int, want func(i int) strin
 }
 
 // TestWriterCoalesces: what the writer finds queued goes out in one write
-// (not one per message), in order; a batch past flushAt is split near it; one message larger than
-// flushAt is written as it is.
+// (not one per message), in order; a batch past flushAt is split near it;
+// one message larger than flushAt is written as it is.
 func TestWriterCoalesces(t *testing.T) {
 	msg := func(i, size int) string {
 		s := fmt.Sprintf(`{"type":"ack","seq":%d,"pad":"`, i)
