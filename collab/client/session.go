@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -277,11 +278,15 @@ func (s *session) readLoop() {
 			return s.ws.SetReadDeadline(time.Now().Add(2 * p))
 		})
 	}
+	var buf []byte // reused: dispatch copies what it keeps
 	for {
-		typ, data, err := s.ws.ReadMessage()
+		typ, data, err := readMessage(s.ws, buf[:0])
 		if err != nil {
 			s.fail(closeErr(err))
 			return
+		}
+		if cap(data) <= maxKeptBuffer {
+			buf = data
 		}
 		if p := s.c.opts.PingInterval; p > 0 {
 			s.ws.SetReadDeadline(time.Now().Add(2 * p))
@@ -293,6 +298,32 @@ func (s *session) readLoop() {
 		if err := s.c.dispatch(s, data); err != nil {
 			s.fail(err)
 			return
+		}
+	}
+}
+
+// maxKeptBuffer is the largest read buffer the reader keeps for the next
+// message; a bigger one (a joined document's whole text) is let go.
+const maxKeptBuffer = 64 << 10
+
+// readMessage reads the next message into buf, which it grows as needed:
+// gorilla's ReadMessage allocates a new buffer for every message.
+func readMessage(ws *websocket.Conn, buf []byte) (typ int, data []byte, err error) {
+	typ, r, err := ws.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return typ, buf, nil
+		}
+		if err != nil {
+			return 0, nil, err
 		}
 	}
 }
