@@ -33,7 +33,7 @@
 //   error    {code, message}              the server refused something
 
 import * as ot from './ot.js';
-import { wellFormed } from './text.js';
+import { cpLength, wellFormed } from './text.js';
 import { diffOp } from './diff.js';
 
 const STORE_PREFIX = 'collab:pending:';
@@ -112,7 +112,9 @@ export class DocClient extends EventTarget {
     this.maxBackoff = opts.maxBackoff || 30000;
 
     this.text = '';         // local text: the server's text with the pending edits applied
+    this.textLen = 0;       // its length in code points (kept so that ops apply without a scan of it)
     this.serverText = '';   // text at serverRev
+    this.serverLen = 0;     // its length in code points
     this.serverRev = 0;
     this.known = false;     // serverRev/serverText came from the server (or a saved record)
     this.inflight = null;   // {seq, op, count}: submitted, not acknowledged
@@ -213,7 +215,7 @@ export class DocClient extends EventTarget {
     if (!rec || rec.v !== 1) return;
     try {
       this.serverRev = rec.rev;
-      this.serverText = rec.text;
+      this.setServerText(rec.text);
       this.known = true;
       this.lastSeq = rec.lastSeq || 0;
       this.inflight = rec.inflight ? { seq: rec.inflight.seq, op: ot.fromWire(rec.inflight.op), count: rec.inflight.count || 1 } : null;
@@ -224,7 +226,7 @@ export class DocClient extends EventTarget {
       this.setText(t, null);
     } catch (e) {
       // A record that does not fit is dropped rather than corrupting the text.
-      this.serverRev = 0; this.serverText = ''; this.known = false;
+      this.serverRev = 0; this.setServerText(''); this.known = false;
       this.inflight = null; this.buffer = null;
       this.setText('', null);
     }
@@ -477,13 +479,13 @@ export class DocClient extends EventTarget {
   onJoinedText(msg) {
     const fresh = msg.text;
     if (this.inflight && this.inflight.seq <= (msg.seq || 0)) {
-      this.serverText = ot.apply(this.serverText, this.inflight.op);
+      this.applyServer(this.inflight.op);
       this.inflight = null;
     }
     const pending = this.pendingOp();
     if (!pending) {
       const change = diffOp(this.text, fresh);
-      this.serverText = fresh;
+      this.setServerText(fresh);
       this.serverRev = msg.rev;
       this.peers.forEach((p) => this.movePeer(p, change, null));
       this.setText(fresh, change, false, '', '');
@@ -493,7 +495,7 @@ export class DocClient extends EventTarget {
     // (not one prefix/suffix change) keeps everything the texts share, so
     // pending edits in an unchanged region stay where they were typed.
     const change = diffOp(this.serverText, fresh);
-    this.serverText = fresh;
+    this.setServerText(fresh);
     this.serverRev = msg.rev;
     this.transformPending(change);
   }
@@ -515,7 +517,10 @@ export class DocClient extends EventTarget {
   onAck(seq, rev) {
     if (!this.inflight || seq !== this.inflight.seq) return;
     this.recovered();
-    this.serverText = ot.apply(this.serverText, this.inflight.op);
+    // The local text is the server's with the pending edits applied: with
+    // none after this one, it is the new server text (no apply needed).
+    if (this.buffer) this.applyServer(this.inflight.op);
+    else this.serverIsLocal();
     this.serverRev = rev;
     this.inflight = null;
     this.flush();
@@ -537,9 +542,12 @@ export class DocClient extends EventTarget {
   // applyRemote takes an op committed as revision rev, which applies to
   // serverText, and applies it to the local text after the pending edits.
   applyRemote(op, rev, client, name) {
-    this.serverText = ot.apply(this.serverText, op);
+    // With nothing pending the local text is the server's: one apply serves both.
+    const synced = !this.inflight && !this.buffer;
+    if (!synced) this.applyServer(op);
     this.serverRev = rev;
     this.transformPending(op, client, name);
+    if (synced) this.serverIsLocal();
   }
 
   // transformPending moves the pending edits over a server change that
@@ -556,7 +564,7 @@ export class DocClient extends EventTarget {
       this.buffer = { ...this.buffer, op: b1 };
       op = s1;
     }
-    const next = ot.apply(this.text, op);
+    const next = ot.apply(this.text, op, this.textLen);
     for (const p of this.peers.values()) this.movePeer(p, op, client);
     this.setText(next, op, false, client, name);
   }
@@ -565,7 +573,7 @@ export class DocClient extends EventTarget {
   applyLocal(op) {
     if (this.readonly) throw new Error('client: the document is read-only');
     if (ot.isNoop(op)) return;
-    const next = ot.apply(this.text, op);
+    const next = ot.apply(this.text, op, this.textLen);
     this.buffer = this.buffer ? { op: ot.compose(this.buffer.op, op), count: this.buffer.count + 1 } : { op, count: 1 };
     for (const p of this.peers.values()) this.movePeer(p, op, null);
     this.setText(next, op, true, this.client, this.name);
@@ -663,7 +671,7 @@ export class DocClient extends EventTarget {
       anchor = ot.transformIndex(anchor, p.op, false);
       head = ot.transformIndex(head, p.op, false);
     }
-    const len = [...this.text].length;
+    const len = this.textLen;
     const peer = this.peers.get(msg.client) || { client: msg.client };
     Object.assign(peer, {
       name: msg.name || peer.name || '', color: msg.color || peer.color || '',
@@ -712,8 +720,29 @@ export class DocClient extends EventTarget {
 
   // ---- state ----
 
+  // setServerText and applyServer change serverText and keep serverLen.
+  setServerText(text) {
+    this.serverText = text;
+    this.serverLen = cpLength(text);
+  }
+
+  applyServer(op) {
+    this.serverText = ot.apply(this.serverText, op, this.serverLen);
+    this.serverLen = ot.targetLen(op);
+  }
+
+  // serverIsLocal makes serverText the local text, which it is when
+  // nothing is pending.
+  serverIsLocal() {
+    this.serverText = this.text;
+    this.serverLen = this.textLen;
+  }
+
+  // setText sets the local text; op, when given, turned the old text into
+  // next (so it has next's length).
   setText(next, op, local, client, name) {
     this.text = next;
+    this.textLen = op ? ot.targetLen(op) : cpLength(next);
     if (op) this.dispatchEvent(new CustomEvent('change', { detail: { op, local: !!local, client: client || '', name: name || '' } }));
   }
 

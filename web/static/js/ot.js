@@ -156,18 +156,34 @@ function lengthError(want, got) {
   return new OpError(`base length mismatch: op expects ${want} code points, document has ${got}`, want > got ? 'past_end' : 'base_length');
 }
 
-// apply returns text changed by op.
-export function apply(text, op) {
-  const n = cpLength(text);
+// apply returns text changed by op. n, when the caller keeps it, is the
+// length of text in code points: the text after the op's last change is
+// then copied without being scanned (a client applies every op to texts
+// whose lengths it tracks). Without n the text is scanned once.
+export function apply(text, op, n) {
   const bl = baseLen(op);
-  if (bl !== n) throw lengthError(bl, n);
+  if (n !== undefined && bl !== n) throw lengthError(bl, n);
+  let end = op.length;
+  if (n !== undefined && end > 0 && isRetain(op[end - 1])) end--;
   const out = [];
   let i = 0;
-  for (const c of op) {
-    if (isInsert(c)) out.push(c);
-    else if (c > 0) { const j = advance(text, i, c); out.push(text.slice(i, j)); i = j; }
-    else i = advance(text, i, -c);
+  try {
+    for (let k = 0; k < end; k++) {
+      const c = op[k];
+      if (typeof c === 'string') out.push(c);
+      else if (c > 0) { const j = advance(text, i, c); out.push(text.slice(i, j)); i = j; }
+      else i = advance(text, i, -c);
+    }
+  } catch (e) {
+    if (e instanceof RangeError) throw lengthError(bl, cpLength(text));
+    throw e;
   }
+  if (end < op.length) {
+    // A tail of c code points has between c and 2c UTF-16 units.
+    const rest = text.length - i;
+    if (rest < op[end] || rest > 2 * op[end]) throw lengthError(bl, cpLength(text));
+    out.push(text.slice(i));
+  } else if (i !== text.length) throw lengthError(bl, cpLength(text));
   return out.join('');
 }
 

@@ -1,0 +1,70 @@
+// The client keeps the code point lengths of its texts, and takes the
+// server's text from the local one when nothing is pending, so that an op
+// applies without a scan of the whole text. These tests check that what it
+// keeps is what a scan would find, after every step of random traffic.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as ot from '../static/js/ot.js';
+import { cpLength } from '../static/js/text.js';
+import { Server, Net, lastSocket, onlineClient, type } from './fake.js';
+
+test('apply with the text length given equals apply without it', () => {
+  const t = 'a😀bé👩‍💻c';
+  const n = cpLength(t);
+  for (const op of [[n, 'x'], ['x', n], [2, -1, 'é', n - 3], [-n], [1, '😀', n - 1]]) {
+    assert.equal(ot.apply(t, op, n), ot.apply(t, op), JSON.stringify(op));
+  }
+  // An op that does not fit the length given is refused as one that does
+  // not fit the text (the length must be the text's).
+  assert.throws(() => ot.apply(t, [n + 1], n), (e) => e.kind === 'past_end');
+  assert.throws(() => ot.apply(t, [n - 1], n), (e) => e.kind === 'base_length');
+  assert.throws(() => ot.apply('ab', [-3]), (e) => e.kind === 'past_end');
+  assert.throws(() => ot.apply('abc', [-2]), (e) => e.kind === 'base_length');
+});
+
+function checkClient(c, where) {
+  assert.equal(c.textLen, cpLength(c.text), `${where}: textLen`);
+  assert.equal(c.serverLen, cpLength(c.serverText), `${where}: serverLen`);
+  let t = c.serverText;
+  if (c.inflight) t = ot.apply(t, c.inflight.op);
+  if (c.buffer) t = ot.apply(t, c.buffer.op);
+  assert.equal(t, c.text, `${where}: the local text is the server's with the pending edits`);
+}
+
+test('random traffic keeps the lengths and the server text exact, with no resync', () => {
+  let seed = 11;
+  const r = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 2 ** 32; };
+  for (let round = 0; round < 20; round++) {
+    const net = new Net(new Server());
+    const clients = [0, 1, 2].map((i) => onlineClient(net, { name: 'p' + i }));
+    const resyncs = [];
+    for (const c of clients) {
+      const fail = c.fail.bind(c);
+      c.fail = (code, message, resync) => { resyncs.push(message); fail(code, message, resync); };
+    }
+    net.settle();
+    for (let step = 0; step < 150; step++) {
+      const c = clients[Math.floor(r() * clients.length)];
+      if (r() < 0.45) {
+        const cps = [...c.text];
+        const at = Math.floor(r() * (cps.length + 1));
+        const del = r() < 0.3 ? Math.floor(r() * 3) : 0;
+        cps.splice(at, del, r() < 0.5 ? '😀' : 'ab');
+        type(c, cps.join(''));
+      } else {
+        const live = net.live();
+        if (live.length) {
+          const s = live[Math.floor(r() * live.length)];
+          if (r() < 0.5) s.deliverToServer(); else s.deliverToClient();
+        }
+      }
+      for (const k of clients) checkClient(k, `round ${round} step ${step}`);
+    }
+    net.settle();
+    for (const c of clients) {
+      checkClient(c, `round ${round} settled`);
+      assert.equal(c.text, net.server.text, `round ${round}: converged`);
+    }
+    assert.deepEqual(resyncs, [], `round ${round}: no op failed to apply`);
+  }
+});
