@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -18,6 +19,7 @@ import (
 	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/collab/client"
 	"github.com/collabd/collab/ot"
+	"github.com/collabd/collab/storage"
 )
 
 // node is one collabd node: a Server over its own Store, behind httptest.
@@ -228,7 +230,14 @@ func converged(t *testing.T, ctx context.Context, st collab.Store, id string, do
 			t.Fatalf("%s: WaitSynced: %v", id, err)
 		}
 	}
-	stored, err := st.Load(ctx, id)
+	// A node reconnecting to NATS refuses reads at once (unavailable)
+	// rather than queue them: ask again until it is back.
+	var stored storage.Doc
+	var err error
+	waitFor(t, "the store to answer", func() bool {
+		stored, err = st.Load(ctx, id)
+		return !errors.Is(err, storage.ErrUnavailable)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +249,11 @@ func converged(t *testing.T, ctx context.Context, st collab.Store, id string, do
 			t.Fatalf("%s editor %d: %q, stored %q", id, i, got, stored.Text)
 		}
 	}
-	recs, err := st.Ops(ctx, id, 0, stored.Rev)
+	var recs []storage.Record
+	waitFor(t, "the store to answer", func() bool {
+		recs, err = st.Ops(ctx, id, 0, stored.Rev)
+		return !errors.Is(err, storage.ErrUnavailable)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
