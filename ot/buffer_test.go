@@ -388,7 +388,7 @@ func FuzzBuffer(f *testing.F) {
 func TestBufRuneOffset(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 2000; i++ {
-		s := randText(r, r.IntN(70))
+		s := randText(r, r.IntN(150))
 		rs := []rune(s)
 		for k := 0; k <= len(rs); k++ {
 			if got, want := bufRuneOffset([]byte(s), len(rs), k), len(string(rs[:k])); got != want {
