@@ -1,11 +1,11 @@
-// The client keeps the code point lengths of its texts, and takes the
-// server's text from the local one when nothing is pending, so that an op
-// applies without a scan of the whole text. These tests check that what it
+// The client keeps the code point lengths of its texts, takes the server's
+// text from the local one when nothing is pending, and applies ops to the
+// server's text only when it is read, so that an op costs few scans of it. These tests check that what it
 // keeps is what a scan would find, after every step of random traffic.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ot from '../static/js/ot.js';
-import { cpLength } from '../static/js/text.js';
+import { advance, cpLength } from '../static/js/text.js';
 import { Server, Net, lastSocket, onlineClient, type } from './fake.js';
 
 test('apply with the text length given equals apply without it', () => {
@@ -58,7 +58,9 @@ test('random traffic keeps the lengths and the server text exact, with no resync
           if (r() < 0.5) s.deliverToServer(); else s.deliverToClient();
         }
       }
-      for (const k of clients) checkClient(k, `round ${round} step ${step}`);
+      // The server text is read at random times: ops kept for it pile up.
+      for (const k of clients) if (r() < 0.2) checkClient(k, `round ${round} step ${step}`);
+      for (const k of clients) assert.equal(k.textLen, cpLength(k.text));
     }
     net.settle();
     for (const c of clients) {
@@ -66,5 +68,57 @@ test('random traffic keeps the lengths and the server text exact, with no resync
       assert.equal(c.text, net.server.text, `round ${round}: converged`);
     }
     assert.deepEqual(resyncs, [], `round ${round}: no op failed to apply`);
+  }
+});
+
+test('ops kept for the server text while an edit is in flight stay bounded and apply in order', () => {
+  const net = new Net(new Server());
+  const a = onlineClient(net, { name: 'a' });
+  const sa = lastSocket(net);
+  const b = onlineClient(net, { name: 'b' });
+  const sb = lastSocket(net);
+  net.settle();
+  type(a, 'A😀'); // its submit waits in sa
+  let most = 0;
+  for (let i = 0; i < 150; i++) {
+    type(b, (i % 3 ? 'é' : '👍') + [...b.text].slice(i % 2).join(''));
+    while (sb.deliverToServer());
+    while (sb.deliverToClient());
+    while (sa.deliverToClient());
+    most = Math.max(most, a.serverOps.length);
+  }
+  assert.equal(most, 63, '63 ops kept at most, the 64th applies them');
+  checkClient(a, 'before the ack');
+  net.settle();
+  checkClient(a, 'after the ack');
+  assert.equal(a.text, net.server.text);
+  assert.equal(b.text, net.server.text);
+});
+
+test('advance counts as a loop over the code units does, from any index', () => {
+  const loop = (s, i, n) => {
+    for (; n > 0; n--) {
+      if (i >= s.length) return -1;
+      const c = s.charCodeAt(i);
+      const d = s.charCodeAt(i + 1);
+      i += c >= 0xd800 && c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff ? 2 : 1;
+    }
+    return i;
+  };
+  const units = ['a', 'é', '😀', '\ud83d', '\ude00', '日', '\n'];
+  let seed = 5;
+  const r = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 2 ** 32; };
+  for (let k = 0; k < 300; k++) {
+    let s = '';
+    const len = Math.floor(r() * 700);
+    for (let j = 0; j < len; j++) s += units[Math.floor(r() * units.length)];
+    for (let m = 0; m < 20; m++) {
+      const i = Math.floor(r() * (s.length + 1)); // may fall inside a pair
+      const n = Math.floor(r() * (s.length - i + 2));
+      const want = loop(s, i, n);
+      let got;
+      try { got = advance(s, i, n); } catch (e) { assert.ok(e instanceof RangeError); got = -1; }
+      assert.equal(got, want, JSON.stringify({ s, i, n }));
+    }
   }
 });

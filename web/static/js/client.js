@@ -42,6 +42,8 @@ const ID_PREFIX = 'collab:client:';
 // adopted by a new tab (its tab is gone).
 const STALE_MS = 15000;
 const HEARTBEAT_MS = 5000;
+// Ops kept for serverText before they are applied to it (a bound on memory).
+const MAX_SERVER_OPS = 64;
 
 const claimedIds = new Set(); // client ids used by live DocClients of this page
 
@@ -113,7 +115,8 @@ export class DocClient extends EventTarget {
 
     this.text = '';         // local text: the server's text with the pending edits applied
     this.textLen = 0;       // its length in code points (kept so that ops apply without a scan of it)
-    this.serverText = '';   // text at serverRev
+    this.serverBase = '';   // the text at serverRev is serverBase with serverOps applied (see serverText)
+    this.serverOps = [];
     this.serverLen = 0;     // its length in code points
     this.serverRev = 0;
     this.known = false;     // serverRev/serverText came from the server (or a saved record)
@@ -720,21 +723,39 @@ export class DocClient extends EventTarget {
 
   // ---- state ----
 
-  // setServerText and applyServer change serverText and keep serverLen.
+  // serverText is the text at serverRev. The ops committed while an edit
+  // of ours is in flight are applied to it only when it is read: most often
+  // it is not, as the ack, with nothing buffered, makes it the local text.
+  get serverText() {
+    if (this.serverOps.length) {
+      let t = this.serverBase;
+      for (const op of this.serverOps) t = ot.apply(t, op, ot.baseLen(op));
+      this.serverBase = t;
+      this.serverOps = [];
+    }
+    return this.serverBase;
+  }
+
   setServerText(text) {
-    this.serverText = text;
+    this.serverBase = text;
+    this.serverOps = [];
     this.serverLen = cpLength(text);
   }
 
+  // applyServer applies op to serverText, later (see serverText); an op
+  // that does not fit its length is refused now.
   applyServer(op) {
-    this.serverText = ot.apply(this.serverText, op, this.serverLen);
+    ot.checkBase(op, this.serverLen);
+    this.serverOps.push(op);
     this.serverLen = ot.targetLen(op);
+    if (this.serverOps.length >= MAX_SERVER_OPS) void this.serverText;
   }
 
   // serverIsLocal makes serverText the local text, which it is when
   // nothing is pending.
   serverIsLocal() {
-    this.serverText = this.text;
+    this.serverBase = this.text;
+    this.serverOps = [];
     this.serverLen = this.textLen;
   }
 

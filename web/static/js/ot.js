@@ -156,6 +156,13 @@ function lengthError(want, got) {
   return new OpError(`base length mismatch: op expects ${want} code points, document has ${got}`, want > got ? 'past_end' : 'base_length');
 }
 
+// checkBase throws apply's error when op does not apply to a text of n code
+// points.
+export function checkBase(op, n) {
+  const bl = baseLen(op);
+  if (bl !== n) throw lengthError(bl, n);
+}
+
 // apply returns text changed by op. n, when the caller keeps it, is the
 // length of text in code points: the text after the op's last change is
 // then copied without being scanned (a client applies every op to texts

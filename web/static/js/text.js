@@ -14,9 +14,27 @@ export function cpLength(s) {
   return n;
 }
 
+// Skips of many code points by the regular expression engine, which counts
+// them faster than a loop of charCodeAt: in a pattern with the u flag,
+// [\s\S] is one code point, a pair or a lone surrogate, as in cpLength.
+const SKIP_LONG = /[\s\S]{256}/uy;
+const SKIP_SHORT = /[\s\S]{32}/uy;
+
 // advance returns the UTF-16 index n code points after UTF-16 index i of s.
 // It throws a RangeError past the end.
 export function advance(s, i, n) {
+  while (n >= 256) {
+    SKIP_LONG.lastIndex = i;
+    if (!SKIP_LONG.test(s)) break;
+    i = SKIP_LONG.lastIndex;
+    n -= 256;
+  }
+  while (n >= 32) {
+    SKIP_SHORT.lastIndex = i;
+    if (!SKIP_SHORT.test(s)) break;
+    i = SKIP_SHORT.lastIndex;
+    n -= 32;
+  }
   for (; n > 0; n--) {
     if (i >= s.length) throw new RangeError('ot: retain or delete past the end of the document');
     if (isHigh(s.charCodeAt(i)) && i + 1 < s.length && isLow(s.charCodeAt(i + 1))) i += 2;
