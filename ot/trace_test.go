@@ -157,7 +157,9 @@ func mixedText(size int) string {
 // BenchmarkBufferInsert measures one-character inserts at random positions
 // in documents of 1 KB to 10 MB; ns/op is per insert. The document is
 // rebuilt (timer stopped) after every cycle of inserts so that it grows by
-// at most 1/16 (1 KB) and much less for the big ones.
+// at most 1/16 (1 KB) and much less for the big ones. The ops, about 16,384
+// at every size, come from bufInsertOps: each cycle of a small document
+// inserts at different positions.
 func BenchmarkBufferInsert(b *testing.B) {
 	for _, size := range []struct {
 		name  string
@@ -165,22 +167,12 @@ func BenchmarkBufferInsert(b *testing.B) {
 	}{{"1KB", 1 << 10}, {"100KB", 100 << 10}, {"1MB", 1 << 20}, {"10MB", 10 << 20}} {
 		b.Run(size.name, func(b *testing.B) {
 			doc := mixedText(size.bytes)
-			n := utf8.RuneCountInString(doc)
-			cycle := min(max(n/16, 64), 16384)
-			chars := []string{"x", "y", " ", "中", "😀"}
-			ops := make([]Op, cycle)
-			x := uint64(7)
-			for j := range ops {
-				x = x*6364136223846793005 + 1442695040888963407
-				pos := int((x >> 33) % uint64(n+j+1))
-				ops[j] = splice(n+j, pos, 0, chars[(x>>20)%uint64(len(chars))])
-			}
+			ops, cycle := bufInsertOps(doc)
 			buf := NewBuffer(doc)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				j := i % cycle
-				if j == 0 && i > 0 {
+				if i%cycle == 0 && i > 0 {
 					b.StopTimer()
 					buf = NewBuffer(doc)
 					if size.bytes >= 1<<20 {
@@ -188,7 +180,7 @@ func BenchmarkBufferInsert(b *testing.B) {
 					}
 					b.StartTimer()
 				}
-				if err := buf.Apply(ops[j]); err != nil {
+				if err := buf.Apply(ops[i%len(ops)]); err != nil {
 					b.Fatal(err)
 				}
 			}
