@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/collabd/collab/cluster"
 	"github.com/collabd/collab/cluster/natstest"
 	"github.com/collabd/collab/storage"
@@ -165,4 +168,50 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestFollowDropsConsumer: when a feed ends its consumer is deleted from
+// the stream at once, not a minute later by NATS.
+func TestFollowDropsConsumer(t *testing.T) {
+	ns := natstest.Run(t)
+	a := open(t, []string{ns.URL()}, cluster.Options{})
+	ctx := ctxT(t)
+	mustAppend(t, a, "gone", rec(1, 0, 0, "a", "ca", 1))
+	nc, err := nats.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumers := func() int {
+		st, err := js.Stream(ctx, "COLLAB_OPS")
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.Consumers
+	}
+	before := consumers()
+	fctx, stop := context.WithCancel(ctx)
+	feed, err := a.Follow(fctx, "gone", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, a, "gone", rec(2, 1, 1, "b", "ca", 2))
+	if r := <-feed; r.Rev != 2 {
+		t.Fatalf("feed gave rev %d, want 2", r.Rev)
+	}
+	if got := consumers(); got != before+1 {
+		t.Fatalf("%d consumers while following, want %d", got, before+1)
+	}
+	stop()
+	for range feed {
+	}
+	waitFor(t, "the feed's consumer to be deleted", func() bool { return consumers() == before })
 }

@@ -114,6 +114,7 @@ func (f *feed) consume(ctx context.Context) (done bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	defer f.dropConsumer(cons)
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
 	defer it.Stop()
@@ -155,6 +156,17 @@ func (f *feed) consume(ctx context.Context) (done bool, err error) {
 				return true, nil
 			}
 		}
+	}
+}
+
+// dropConsumer deletes the feed's consumer from the NATS server once the
+// feed no longer reads it, instead of leaving it there for its
+// InactiveThreshold: a node that loads and unloads many documents would
+// keep a consumer, and its goroutines on the server, per document for a
+// minute. Without NATS the threshold still removes it.
+func (f *feed) dropConsumer(cons jetstream.Consumer) {
+	if info := cons.CachedInfo(); info != nil {
+		f.s.deleteConsumer(info.Name)
 	}
 }
 
