@@ -21,7 +21,10 @@ import (
 // closes it with 4002. The writer runs while there is something to write:
 // it takes everything queued at once, writes it as one batch (see wconn)
 // and ends when the queue is empty; the next message starts it again, so
-// an idle connection has no writer goroutine (nor its stack).
+// an idle connection has no writer goroutine (nor its stack). The reader
+// is one goroutine at a time: when the socket has nothing more to read it
+// hands the connection to a new one, which waits for the socket with a
+// small stack (see idle).
 type conn struct {
 	srv  *Server
 	ws   *websocket.Conn
@@ -148,16 +151,15 @@ func (c *conn) closed() bool {
 	}
 }
 
-// serve runs the connection until it ends and cleans up after it.
+// serve sets the connection up and reads from it. It returns when the
+// connection ended, or when its reading moved to another goroutine (see
+// idle).
 func (c *conn) serve() {
 	c.srv.metrics.connections.Inc()
-	defer c.srv.metrics.connections.Dec()
 	c.ws.SetReadLimit(c.srv.opts.MaxFrame)
 	c.ws.SetReadDeadline(time.Now().Add(c.srv.opts.PongWait))
 	c.ws.SetPongHandler(func(string) error {
-		if !c.closed() {
-			c.ws.SetReadDeadline(time.Now().Add(c.srv.opts.PongWait))
-		}
+		c.ponged()
 		return nil
 	})
 	// A connection that says nothing is closed: sockets are cheap to open.
@@ -167,11 +169,27 @@ func (c *conn) serve() {
 			c.closeWith(websocket.ClosePolicyViolation, "no hello in time")
 		}
 	})
-	defer c.stopHelloTimer()
 	c.qmu.Lock()
 	c.ping = time.AfterFunc(c.srv.opts.PingPeriod, c.pingTick)
 	c.qmu.Unlock()
-	c.readLoop()
+	c.wc.waitReadable()
+	c.readOn()
+}
+
+// ponged gives the peer another PongWait.
+func (c *conn) ponged() {
+	if !c.closed() {
+		c.ws.SetReadDeadline(time.Now().Add(c.srv.opts.PongWait))
+	}
+}
+
+// readOn reads and handles messages until the connection ends, then
+// cleans up after it; or until there is nothing to read: then a new
+// goroutine waits for the socket (idle) and this one ends.
+func (c *conn) readOn() {
+	if !c.readLoop() {
+		return
+	}
 	close(c.read)
 	c.closeWith(0, "")
 	c.writers.Wait() // closeWith started a writer to finish, unless one had
@@ -183,11 +201,33 @@ func (c *conn) serve() {
 		c.leaveDoc(c.docs[len(c.docs)-1].d.id)
 	}
 	c.srv.unregister(c)
+	c.stopHelloTimer()
+	c.srv.metrics.connections.Dec()
 }
 
-func (c *conn) readLoop() {
-	for {
+// idle hands the reading to a new goroutine that waits for the socket.
+// A reader's stack grows to 4-8 KiB handling messages (JSON, joins) and
+// the runtime does not shrink it back to 2 KiB while it waits (it halves a
+// stack only when what is in use plus 800 bytes is under a quarter of it:
+// under 224 bytes of 4 KiB); a new goroutine starts at 2 KiB, enough to
+// wait, so an idle connection's only goroutine costs 2 KiB less.
+func (c *conn) idle() {
+	c.srv.wg.Add(1)
+	go func() {
+		defer c.srv.wg.Done()
 		c.wc.waitReadable()
+		c.readOn()
+	}()
+}
+
+// readLoop reads and handles messages. It reports whether the connection
+// ended; if not, it went idle and another goroutine reads on.
+func (c *conn) readLoop() (ended bool) {
+	for {
+		if c.wc.controls(c.ponged) && c.wc.drained() {
+			c.idle()
+			return false
+		}
 		typ, data, err := c.ws.ReadMessage()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
@@ -195,24 +235,29 @@ func (c *conn) readLoop() {
 				c.srv.limitHit(limitFrame)
 				c.drain() // gorilla sent close 1009; let the peer read it
 			}
-			return
+			return true
 		}
-		if c.closed() {
-			continue // closing: discard until the peer's close or the deadline
+		c.message(typ, data)
+		if c.wc.drained() {
+			c.idle()
+			return false
 		}
-		if !c.allow() {
-			c.srv.limitHit(limitMsgRate)
-			c.closeWith(websocket.ClosePolicyViolation, "rate limit exceeded")
-			continue
-		}
-		if typ != websocket.TextMessage {
-			c.closeWith(websocket.CloseProtocolError, "binary frames are not accepted")
-			continue
-		}
-		if !utf8.Valid(data) {
-			c.closeWith(websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
-			continue
-		}
+	}
+}
+
+// message serves one message unless the connection is closing.
+func (c *conn) message(typ int, data []byte) {
+	switch {
+	case c.closed():
+		// closing: discard until the peer's close or the deadline
+	case !c.allow():
+		c.srv.limitHit(limitMsgRate)
+		c.closeWith(websocket.ClosePolicyViolation, "rate limit exceeded")
+	case typ != websocket.TextMessage:
+		c.closeWith(websocket.CloseProtocolError, "binary frames are not accepted")
+	case !utf8.Valid(data):
+		c.closeWith(websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
+	default:
 		c.handle(data)
 	}
 }

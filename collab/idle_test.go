@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/collabd/collab/collab/wire"
 )
 
@@ -35,6 +37,9 @@ const idleHelperEnv = "COLLAB_IDLE_HELPER"
 func TestIdleHelperProcess(t *testing.T) {
 	if os.Getenv(idleHelperEnv) != "1" {
 		return
+	}
+	if os.Getenv("COLLAB_IDLE_HEAP") != "" {
+		runtime.MemProfileRate = 1 // every allocation, for a per-connection account
 	}
 	opts := Options{Logger: quietLogger(), PingPeriod: time.Hour, PongWait: 2 * time.Hour}
 	if os.Getenv(idleHelperEnv+"_PINGS") == "1" {
@@ -297,4 +302,162 @@ func BenchmarkIdleConnections(b *testing.B) {
 	b.Logf("%d idle editors: RSS %.1f → %.1f MiB (%.1f after GC), heap %.1f → %.1f MiB, stacks %.1f → %.1f MiB",
 		n, mib(before.RSS), mib(atOnce.RSS), mib(after.RSS), mib(before.HeapInuse), mib(after.HeapInuse),
 		mib(before.StackInuse), mib(after.StackInuse))
+}
+
+// TestIdlePingsAnswered: an idle connection's reader answers each ping
+// with its payload (outside gorilla's read path) and still serves the
+// messages that come after.
+func TestIdlePingsAnswered(t *testing.T) {
+	_, ts := startServer(t, NewMemStore(), Options{PingPeriod: time.Hour})
+	c := connect(t, ts, "pinger")
+	c.join("pinged", nil)
+	pongs := make(chan string, 1)
+	c.ws.SetPongHandler(func(s string) error { pongs <- s; return nil })
+	msgs := make(chan []byte, 16)
+	go func() {
+		defer close(msgs)
+		c.ws.SetReadDeadline(time.Now().Add(testWait))
+		for {
+			_, data, err := c.ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			msgs <- data
+		}
+	}()
+	for i := range 5 {
+		want := fmt.Sprintf("ping-%d", i)
+		if err := c.ws.WriteControl(websocket.PingMessage, []byte(want), time.Now().Add(testWait)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-pongs:
+			if got != want {
+				t.Fatalf("pong %q, want %q", got, want)
+			}
+		case <-time.After(testWait):
+			t.Fatalf("no pong to %q", want)
+		}
+	}
+	c.submit("pinged", 0, 1, insertAt(0, 0, "x"))
+	for data := range msgs {
+		if bytes.Contains(data, []byte(`"type":"ack"`)) {
+			return
+		}
+	}
+	t.Fatal("no ack after the pings")
+}
+
+// TestIdlePongsKeepConnection: pongs the reader serves itself give the
+// peer another PongWait, as gorilla's pong handler does.
+func TestIdlePongsKeepConnection(t *testing.T) {
+	const pongWait = time.Second
+	_, ts := startServer(t, NewMemStore(), Options{PingPeriod: time.Hour, PongWait: pongWait})
+	c := connect(t, ts, "ponger")
+	c.join("ponged", nil)
+	tick := time.NewTicker(pongWait / 10)
+	defer tick.Stop()
+	for end := time.Now().Add(3 * pongWait); time.Now().Before(end); <-tick.C {
+		if err := c.ws.WriteControl(websocket.PongMessage, nil, time.Now().Add(testWait)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.submit("ponged", 0, 1, insertAt(0, 0, "x"))
+	c.ack(1)
+}
+
+// TestControlFramesBeforeMessage: a ping sent in one segment with the
+// messages after it is answered and the messages are served.
+func TestControlFramesBeforeMessage(t *testing.T) {
+	_, ts := startServer(t, NewMemStore(), Options{PingPeriod: time.Hour})
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(testWait))
+	req := "GET /ws HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	if _, err := nc.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	readUntil := func(s string) {
+		t.Helper()
+		buf := make([]byte, 512)
+		for !bytes.Contains(got, []byte(s)) {
+			n, err := nc.Read(buf)
+			if err != nil {
+				t.Fatalf("waiting for %q: %v (read %q)", s, err, got)
+			}
+			got = append(got, buf[:n]...)
+		}
+	}
+	readUntil("\r\n\r\n")
+	hello, _ := json.Marshal(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: "segment"})
+	join, _ := json.Marshal(wire.Join{Type: wire.TypeJoin, Doc: "segment"})
+	burst := maskedControl(websocket.PingMessage, "first")
+	burst = append(burst, maskedText(hello)...)
+	burst = append(burst, maskedControl(websocket.PingMessage, "second")...)
+	burst = append(burst, maskedText(join)...)
+	if _, err := nc.Write(burst); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(`"type":"joined"`)
+	for _, want := range []string{"\x8a\x05first", "\x8a\x06second", `"type":"welcome"`} {
+		if !bytes.Contains(got, []byte(want)) {
+			t.Errorf("no %q in %q", want, got)
+		}
+	}
+	if _, err := nc.Write(maskedControl(websocket.PingMessage, "idle")); err != nil {
+		t.Fatal(err)
+	}
+	readUntil("\x8a\x04idle")
+}
+
+// maskedControl is a client's control frame, masked with a key that
+// changes the payload.
+func maskedControl(op int, payload string) []byte {
+	mask := []byte{0x5a, 0xa5, 0x0f, 0xf0}
+	b := append([]byte{0x80 | byte(op), 0x80 | byte(len(payload))}, mask...)
+	for i := range len(payload) {
+		b = append(b, payload[i]^mask[i&3])
+	}
+	return b
+}
+
+// TestClientControl: only a whole, final, masked ping or pong is parsed;
+// anything else is left to gorilla.
+func TestClientControl(t *testing.T) {
+	ping := maskedControl(websocket.PingMessage, "hi")
+	unmasked := []byte{0x89, 0x02, 'h', 'i', 0, 0}
+	fragment := append([]byte{}, ping...)
+	fragment[0] &^= 0x80
+	reserved := append([]byte{}, ping...)
+	reserved[0] |= 0x40
+	long := []byte{0x89, 0x80 | 126, 0, 200, 0, 0, 0, 0}
+	for _, tt := range []struct {
+		name    string
+		b       []byte
+		op, n   int
+		payload string
+	}{
+		{"ping", ping, websocket.PingMessage, 8, "hi"},
+		{"ping then more", append(append([]byte{}, ping...), 0x81), websocket.PingMessage, 8, "hi"},
+		{"pong", maskedControl(websocket.PongMessage, ""), websocket.PongMessage, 6, ""},
+		{"part of a ping", ping[:7], 0, 0, ""},
+		{"text", maskedText([]byte("hi")), 0, 0, ""},
+		{"close", maskedControl(websocket.CloseMessage, ""), 0, 0, ""},
+		{"unmasked", unmasked, 0, 0, ""},
+		{"not final", fragment, 0, 0, ""},
+		{"reserved bits", reserved, 0, 0, ""},
+		{"extended length", long, 0, 0, ""},
+		{"empty", nil, 0, 0, ""},
+	} {
+		op, payload, n := clientControl(tt.b)
+		if op != tt.op || n != tt.n || string(payload) != tt.payload {
+			t.Errorf("%s: clientControl = %d, %q, %d; want %d, %q, %d", tt.name, op, payload, n, tt.op, tt.payload, tt.n)
+		}
+	}
 }

@@ -226,3 +226,72 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	h.wc.br = bufio.NewReaderSize(h.wc, readBufferSize)
 	return h.wc, bufio.NewReadWriter(h.wc.br, rw.Writer), nil
 }
+
+// controls serves the pings and pongs at the head of gorilla's read
+// buffer, reading the socket first if the buffer is empty (it must be
+// readable: this does not wait for it), and reports whether nothing is
+// left. Gorilla would serve them inside ReadMessage and then wait there
+// for the next data frame, deep in its read path, with the stack that
+// grew to get there; an idle editor's only traffic is pings and pongs.
+// Whatever else comes (a data or close frame, a part of a frame, an
+// invalid frame) is left to gorilla. It runs on the reader, between
+// messages.
+func (w *wconn) controls(pong func()) (empty bool) {
+	if w.raw == nil || w.br == nil {
+		return false
+	}
+	if _, err := w.br.Peek(1); err != nil {
+		return false // gorilla reads the error
+	}
+	for {
+		b, _ := w.br.Peek(w.br.Buffered())
+		op, payload, n := clientControl(b)
+		if n == 0 {
+			return len(b) == 0
+		}
+		if op == websocket.PingMessage {
+			w.pong(payload)
+		} else {
+			pong()
+		}
+		w.br.Discard(n)
+	}
+}
+
+// clientControl parses a whole masked ping or pong (RFC 6455 section 5.5)
+// at the head of b and unmasks its payload in place; n is 0 if b does not
+// start with one.
+func clientControl(b []byte) (op int, payload []byte, n int) {
+	if len(b) < 6 || b[1]&0x80 == 0 || b[1]&0x7f > 125 {
+		return 0, nil, 0
+	}
+	op = int(b[0] & 0x0f)
+	if b[0]&0xf0 != 0x80 || op != websocket.PingMessage && op != websocket.PongMessage {
+		return 0, nil, 0 // fragmented, reserved bits, or not a ping or pong
+	}
+	n = 6 + int(b[1]&0x7f)
+	if len(b) < n {
+		return 0, nil, 0
+	}
+	mask, payload := b[2:6], b[6:n]
+	for i := range payload {
+		payload[i] ^= mask[i&3]
+	}
+	return op, payload, n
+}
+
+// pong answers a ping with its payload, as gorilla's default ping
+// handler does: within a second, not after a close frame, errors ignored
+// (the writer or the reader meets them).
+func (w *wconn) pong(payload []byte) {
+	frame := append([]byte{0x80 | websocket.PongMessage, byte(len(payload))}, payload...)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil || w.closeSent {
+		return
+	}
+	if !w.corked {
+		w.deadline = time.Now().Add(time.Second)
+	}
+	w.putLocked(frame, nil)
+}
