@@ -334,6 +334,10 @@ func (d *decoder) str() (string, error) {
 			d.pos = i + 1
 			return string(raw), nil
 		case c == '\\' || c < 0x20:
+			if !utf8.Valid(d.data[start:i]) {
+				d.pos = start // the slow path says where
+				return d.strSlow(nil)
+			}
 			d.pos = i
 			return d.strSlow(append(make([]byte, 0, i-start+16), d.data[start:i]...))
 		}

@@ -108,6 +108,8 @@ func TestParseInvalid(t *testing.T) {
 		{"reversed pair", `["\ude00\ud83d"]`, ErrInvalidText},
 		{"invalid utf8", "[\"a\xffb\"]", ErrInvalidText},
 		{"invalid utf8 after escape", "[\"\\n\xc3\"]", ErrInvalidText},
+		{"invalid utf8 before escape", "[\"\x8b\\b\"]", ErrInvalidText},
+		{"invalid utf8 before control", "[\"\xff\x01\"]", ErrInvalidText},
 		{"utf8 surrogate", "[\"\xed\xa0\xbd\"]", ErrInvalidText},
 		{"overlong", "[\"\xc0\xaf\"]", ErrInvalidText},
 		{"sum past 2^53", `[9007199254740991,1]`, ErrTooLarge},
