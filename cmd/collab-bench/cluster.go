@@ -18,6 +18,7 @@ import (
 type clusterSystem struct {
 	urls  []string
 	nodes []*clientSystem
+	byDoc bool // every editor of a document on one node (-spread documents)
 }
 
 func newClusterSystem(urls []string, maxRate float64, src *addrPool) *clusterSystem {
@@ -28,8 +29,13 @@ func newClusterSystem(urls []string, maxRate float64, src *addrPool) *clusterSys
 	return c
 }
 
-// nodeOf returns the node of editor ed of a document.
-func (c *clusterSystem) nodeOf(ed int) int { return ed % len(c.nodes) }
+// nodeOf returns the node of editor ed of document doc.
+func (c *clusterSystem) nodeOf(doc, ed int) int {
+	if c.byDoc {
+		return doc % len(c.nodes)
+	}
+	return ed % len(c.nodes)
+}
 
 // open connects to the first node: it serves the one typist of a trace.
 func (c *clusterSystem) open(ctx context.Context, doc, id string) (session, error) {

@@ -134,10 +134,30 @@ func TestClusterFlags(t *testing.T) {
 		{"-server", "http://127.0.0.1:1", "-server-pid", "1,2"},
 		{"-server", "http://127.0.0.1:1,http://127.0.0.1:2", "-server-pid", "x"},
 		{"-server", "http://127.0.0.1:1,http://127.0.0.1:2", "-idle", "-server-pid", "1"},
+		{"-server", "http://127.0.0.1:1,http://127.0.0.1:2", "-spread", "nodes"},
 	}
 	for _, args := range tests {
 		if err := run(context.Background(), args, env{stdout: &strings.Builder{}, stderr: &strings.Builder{}}); err == nil {
 			t.Errorf("run %v succeeded, want an error", args)
+		}
+	}
+}
+
+// TestClusterSpread: by default editor i of every document is on node
+// i mod n; with -spread documents every editor of document k is on node
+// k mod n.
+func TestClusterSpread(t *testing.T) {
+	c := &clusterSystem{nodes: make([]*clientSystem, 3)}
+	for _, tt := range []struct {
+		byDoc        bool
+		doc, ed, out int
+	}{
+		{false, 0, 0, 0}, {false, 0, 4, 1}, {false, 5, 2, 2},
+		{true, 0, 4, 0}, {true, 5, 2, 2}, {true, 4, 0, 1},
+	} {
+		c.byDoc = tt.byDoc
+		if got := c.nodeOf(tt.doc, tt.ed); got != tt.out {
+			t.Errorf("byDoc %v: nodeOf(%d, %d) = %d, want %d", tt.byDoc, tt.doc, tt.ed, got, tt.out)
 		}
 	}
 }

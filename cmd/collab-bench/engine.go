@@ -186,7 +186,7 @@ func (e *engine) connect(ctx context.Context) ([]*docState, error) {
 				client := fmt.Sprintf("b%s-%d-%d", e.wl.runID, slots[k].doc, ed)
 				sys := e.sys
 				if cs, ok := sys.(*clusterSystem); ok {
-					sys = cs.nodes[cs.nodeOf(ed)]
+					sys = cs.nodes[cs.nodeOf(slots[k].doc, ed)]
 				}
 				open := sys.open
 				if ed >= e.wl.typists && e.wireReaders {

@@ -48,7 +48,8 @@ Servers (-server):
   URL,URL,…  the nodes of a collabd cluster (collabd -nats, docs/cluster.md):
              editor i of every document connects to node i mod n, so each
              document has editors on several nodes, and reconnects to that
-             same node. The convergence check reads every document from
+             same node (-spread documents: every editor of document k on
+             node k mod n, as a load balancer routing by document would). The convergence check reads every document from
              every node, which must all hold every editor's text. With
              -server-pid PID,PID,… the processes' CPU, RSS and file
              descriptors are summed (RSS: the sum of each one's largest);
@@ -129,6 +130,7 @@ type options struct {
 	memProf   string
 	quiet     bool
 	maxRate   float64
+	byDoc     bool      // -spread documents: a document's editors all on one node
 	src       *addrPool // -source-addrs
 	queueLen  int       // collab.Options.QueueLen of in-process servers
 	idle      bool      // connect, join and hold; nobody types
@@ -183,6 +185,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.queueLen, "queue-len", 0, "inproc servers: outbound messages queued per connection before it is dropped as too slow (collabd -queue-len); 0: the server's default")
 	fs.StringVar(&o.readers, "readers", "go", "client of the editors that do not type (see -typists): go, the Go client package, which decodes, transforms and applies every op; wire, a minimal reader that only notes each op's revision (collabd only)")
 	fs.StringVar(&o.traceWith, "trace-client", "go", "client of the trace's typist: go, the Go client package; wire, a minimal typist whose text is an ot.Buffer and who composes while a submit is in flight (collabd only)")
+	spread := fs.String("spread", "editors", "how a cluster's nodes share the editors: editors (editor i of every document on node i mod n: every document on every node) or documents (every editor of document k on node k mod n)")
 	srcAddrs := fs.String("source-addrs", "", "bind client connections to these loopback source addresses, round-robin: a list of addresses and ranges (127.0.0.2-127.0.0.9) or a count N (127.0.0.1 to 127.0.0.N); one address has about 28,000 ephemeral ports")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -190,6 +193,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	var err error
 	if o.src, err = parseSourceAddrs(*srcAddrs); err != nil {
 		return nil, err
+	}
+	switch *spread {
+	case "editors":
+	case "documents":
+		o.byDoc = true
+	default:
+		return nil, fmt.Errorf("-spread: %q is neither editors nor documents", *spread)
 	}
 	if o.servers, err = splitServers(o.server); err != nil {
 		return nil, err
@@ -357,6 +367,7 @@ func startTarget(o *options, fdLimit uint64) (*target, error) {
 			return nil, err
 		}
 		sys := newClusterSystem(o.servers, o.maxRate, o.src)
+		sys.byDoc = o.byDoc
 		name := fmt.Sprintf("collabd cluster of %d nodes at %s", len(o.servers), strings.Join(o.servers, ", "))
 		return &target{name: name, sys: sys, pids: o.serverPID, nodes: o.servers, stop: sys.close}, nil
 	}
