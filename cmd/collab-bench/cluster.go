@@ -158,13 +158,14 @@ func sumUsage(sums []procstat.Summary) procstat.Summary {
 	return t
 }
 
-// nodeStats returns the counters of the node of editor ed of a document,
-// nil for one server, and counts the editor.
-func (e *engine) nodeStats(ed int) *nodeStats {
-	if len(e.nodes) == 0 {
+// nodeStats returns the counters of the node of editor ed of document
+// doc, nil for one server, and counts the editor.
+func (e *engine) nodeStats(doc, ed int) *nodeStats {
+	cs, ok := e.sys.(*clusterSystem)
+	if len(e.nodes) == 0 || !ok {
 		return nil
 	}
-	n := e.nodes[ed%len(e.nodes)]
+	n := e.nodes[cs.nodeOf(doc, ed)]
 	n.editors++
 	return n
 }

@@ -65,9 +65,9 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	var wg sync.WaitGroup
 	var editors []*editor
 	stream := uint64(0) // the editor's index: its edits' random stream
-	for _, d := range docs {
+	for k, d := range docs {
 		for j, s := range d.sessions {
-			ed := &editor{e: e, d: d, s: s, stop: stop, typist: j < wl.typists, node: e.nodeStats(j),
+			ed := &editor{e: e, d: d, s: s, stop: stop, typist: j < wl.typists, node: e.nodeStats(k, j),
 				gen: newEditGen(wl.seed, stream, wl.maxLen),
 				rng: rand.New(rand.NewPCG(wl.seed^0x9e3779b97f4a7c15, stream))}
 			stream++
