@@ -16,10 +16,20 @@ const maxIDLen = 1024
 
 // write is one pending Append, handed from the caller to commitLoop.
 type write struct {
-	id   string
-	recs []Record
-	vals [][]byte   // encoded recs, prepared by the caller's goroutine
-	done chan error // capacity 1: the result, sent once by commitLoop
+	id     string
+	recs   []Record
+	vals   [][]byte    // encoded recs, prepared by the caller's goroutine
+	done   chan error  // capacity 1: the result, sent once by commitLoop; or
+	notify func(error) // called once with the result, by commitLoop (AppendAsync)
+}
+
+// finish reports the write's result to its caller.
+func (w *write) finish(err error) {
+	if w.notify != nil {
+		w.notify(err)
+		return
+	}
+	w.done <- err
 }
 
 // Append commits recs, which must continue document id's log: recs[0].Rev
@@ -30,23 +40,60 @@ type write struct {
 // ErrConflict, ErrCorrupt, ErrInvalid or ErrClosed, in which case nothing of
 // recs was written. Appends from concurrent callers share transactions.
 //
-// ctx bounds only the wait to enter the commit queue: once queued, a write
-// is committed or refused and Append reports which, so a caller never
+// ctx is checked before the write is queued: once queued, a write is
+// committed or refused and Append reports which, so a caller never
 // mistakes a durable op for a lost one.
 func (db *DB) Append(ctx context.Context, id string, recs []Record) error {
-	if err := checkID("document", id); err != nil {
+	if len(recs) == 0 {
+		return checkID("document", id)
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if len(recs) == 0 {
-		return nil
+	w, err := db.newWrite(id, recs)
+	if err != nil {
+		return err
 	}
-	// A copy, so filling in times leaves the caller's slice alone.
+	w.done = make(chan error, 1)
+	if !db.enqueue(w) {
+		return ErrClosed
+	}
+	return <-w.done
+}
+
+// AppendAsync is Append without the wait, for a caller that has its own
+// loop to come back to (collab's documents): it queues recs and returns,
+// and done is called once with what Append would have returned, from the
+// commit goroutine, so it must hand the result on without blocking. An
+// error returned here (invalid records, a closed DB) means nothing was
+// queued and done is not called. recs must be non-empty.
+func (db *DB) AppendAsync(id string, recs []Record, done func(error)) error {
+	if len(recs) == 0 {
+		return fmt.Errorf("%w: no records", ErrInvalid)
+	}
+	w, err := db.newWrite(id, recs)
+	if err != nil {
+		return err
+	}
+	w.notify = done
+	if !db.enqueue(w) {
+		return ErrClosed
+	}
+	return nil
+}
+
+// newWrite checks and encodes recs (a copy: filling in times leaves the
+// caller's slice alone) on the caller's goroutine.
+func (db *DB) newWrite(id string, recs []Record) (*write, error) {
+	if err := checkID("document", id); err != nil {
+		return nil, err
+	}
 	recs = append([]Record(nil), recs...)
-	w := &write{id: id, recs: recs, vals: make([][]byte, len(recs)), done: make(chan error, 1)}
+	w := &write{id: id, recs: recs, vals: make([][]byte, len(recs))}
 	now := time.Now()
 	for i := range recs {
 		if err := checkRecord(recs[i]); err != nil {
-			return fmt.Errorf("%w: document %q revision %d: %v", ErrInvalid, id, recs[i].Rev, err)
+			return nil, fmt.Errorf("%w: document %q revision %d: %v", ErrInvalid, id, recs[i].Rev, err)
 		}
 		if recs[i].Time.IsZero() {
 			recs[i].Time = now
@@ -54,19 +101,37 @@ func (db *DB) Append(ctx context.Context, id string, recs []Record) error {
 		w.vals[i] = encodeRecord(recs[i])
 	}
 	if db.closed.Load() {
-		return ErrClosed
+		return nil, ErrClosed
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	return w, nil
+}
+
+// enqueue hands w to commitLoop without waiting; false after Close.
+func (db *DB) enqueue(w *write) bool {
+	db.qmu.Lock()
+	if db.qclosed {
+		db.qmu.Unlock()
+		return false
 	}
+	db.queue = append(db.queue, w)
+	db.qmu.Unlock()
 	select {
-	case db.writes <- w:
-	case <-db.quit:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	case db.qwake <- struct{}{}:
+	default:
 	}
-	return <-w.done
+	return true
+}
+
+// take moves up to MaxBatch queued writes into batch.
+func (db *DB) take(batch []*write) []*write {
+	db.qmu.Lock()
+	defer db.qmu.Unlock()
+	n := min(len(db.queue), db.opts.MaxBatch)
+	batch = append(batch[:0], db.queue[:n]...)
+	rest := copy(db.queue, db.queue[n:])
+	clear(db.queue[rest:])
+	db.queue = db.queue[:rest]
+	return batch
 }
 
 func checkID(what, id string) error {
@@ -92,27 +157,24 @@ func checkRecord(r Record) error {
 
 // commitLoop owns the write side of the file: it takes every write waiting
 // in the queue, commits them in one transaction and answers each waiter.
+// At Close it commits what is still queued (nothing more can be) and ends.
 func (db *DB) commitLoop() {
 	defer db.commitWG.Done()
 	batch := make([]*write, 0, db.opts.MaxBatch)
 	for {
+		quit := false
 		select {
-		case w := <-db.writes:
-			batch = append(batch[:0], w)
+		case <-db.qwake:
 		case <-db.quit:
+			quit = true
+		}
+		for batch = db.take(batch); len(batch) > 0; batch = db.take(batch) {
+			db.commit(batch)
+			clear(batch)
+		}
+		if quit {
 			return
 		}
-	drain:
-		for len(batch) < db.opts.MaxBatch {
-			select {
-			case w := <-db.writes:
-				batch = append(batch, w)
-			default:
-				break drain
-			}
-		}
-		db.commit(batch)
-		clear(batch)
 	}
 }
 
@@ -176,7 +238,7 @@ func (db *DB) commitLocked(batch []*write) {
 		} else {
 			db.stats.rejected.Add(1)
 		}
-		w.done <- results[i]
+		w.finish(results[i])
 	}
 }
 

@@ -173,8 +173,11 @@ type DB struct {
 	path string
 	opts Options
 
-	writes   chan *write    // unbuffered: pending Appends, received by commitLoop
-	quit     chan struct{}  // closed by Close: stops commitLoop
+	qmu      sync.Mutex
+	queue    []*write       // guarded by qmu: Appends waiting for commitLoop
+	qclosed  bool           // guarded by qmu: Close has begun; nothing more is queued
+	qwake    chan struct{}  // capacity 1: wakes commitLoop
+	quit     chan struct{}  // closed by Close: commitLoop commits what is queued and ends
 	bgQuit   chan struct{}  // closed by Close after commitLoop ended: stops bgLoop
 	commitWG sync.WaitGroup // commitLoop
 	bgWG     sync.WaitGroup // bgLoop
@@ -220,7 +223,7 @@ func Open(path string, opts Options) (*DB, error) {
 		bolt:     b,
 		path:     path,
 		opts:     opts,
-		writes:   make(chan *write),
+		qwake:    make(chan struct{}, 1),
 		quit:     make(chan struct{}),
 		bgQuit:   make(chan struct{}),
 		snapDue:  make(map[string]uint64),
@@ -299,6 +302,9 @@ func (db *DB) Close() error {
 		return ErrClosed
 	}
 	db.closed.Store(true)
+	db.qmu.Lock()
+	db.qclosed = true
+	db.qmu.Unlock()
 	close(db.quit)
 	db.commitWG.Wait()
 	close(db.bgQuit)
