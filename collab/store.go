@@ -34,3 +34,13 @@ type Store interface {
 	// Delete removes the document and all its data. ErrNotFound if absent.
 	Delete(ctx context.Context, id string) error
 }
+
+// AsyncAppender is implemented by a Store that can queue a commit and
+// report it later (storage.DB does): a document then commits without a
+// goroutine of its own per commit, one hand-off less each way. done is
+// called once, with what Append would have returned, and must not block;
+// an error from AppendAsync itself means nothing was queued and done is
+// not called.
+type AsyncAppender interface {
+	AppendAsync(id string, recs []storage.Record, done func(error)) error
+}
