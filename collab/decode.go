@@ -13,6 +13,14 @@ import (
 // ErrBadMessage, or ErrInvalidOp for a submit whose op is invalid. It never
 // panics, whatever data holds (FuzzDecode).
 func decodeClient(data []byte) (any, error) {
+	if m, ok := fastSubmit(data); ok {
+		return m, nil
+	}
+	return decodeGeneral(data)
+}
+
+// decodeGeneral is decodeClient for any message.
+func decodeGeneral(data []byte) (any, error) {
 	var env envelope
 	if err := json.Unmarshal(data, &env); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)

@@ -82,3 +82,74 @@ func TestLoneSurrogate(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFastSubmit: whatever the fast path for submits accepts, the general
+// decoder decodes to the same submit.
+func FuzzFastSubmit(f *testing.F) {
+	for _, s := range fastSubmitCases {
+		f.Add([]byte(s.data))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := fastSubmit(data)
+		if !ok {
+			return
+		}
+		checkSameSubmit(t, data, fast)
+	})
+}
+
+func checkSameSubmit(t *testing.T, data []byte, fast *wire.Submit) {
+	t.Helper()
+	msg, err := decodeGeneral(data)
+	if err != nil {
+		t.Fatalf("%q: fast path gave %+v, general decoder %v", data, fast, err)
+	}
+	slow, ok := msg.(*wire.Submit)
+	if !ok || slow.Type != fast.Type || slow.Doc != fast.Doc || slow.Rev != fast.Rev || slow.Seq != fast.Seq || !slow.Op.Equal(fast.Op) {
+		t.Fatalf("%q: fast path gave %+v, general decoder %+v", data, fast, msg)
+	}
+}
+
+var fastSubmitCases = []struct {
+	data string
+	fast bool // taken by the fast path; if not, the general decoder decides
+}{
+	{`{"type":"submit","doc":"notes","rev":4,"seq":1,"op":[2," there 👋",-3,1]}`, true},
+	{` { "op" : [ "a\"b\\c" , 3 ] , "seq" : 9 , "rev" : 0 , "doc" : "d" , "type" : "submit" } `, true},
+	{`{"type":"submit","doc":"n","rev":1,"seq":1,"op":[3,"\ud83d\ude00"]}`, true},
+	{`{"type":"submit","doc":"n","rev":18446744073709551615,"seq":1,"op":["x"]}`, true},
+	{`{"type":"submit","doc":"n","rev":18446744073709551616,"seq":1,"op":["x"]}`, false}, // overflow
+	{`{"type":"submit","doc":"n","rev":1,"seq":1,"op":[3,"\ud83d"]}`, false},             // lone surrogate
+	{`{"type":"submit","doc":"n","rev":1,"seq":0,"op":["x"]}`, false},
+	{`{"type":"submit","doc":"n","rev":1,"seq":1,"op":[1e3]}`, false},
+	{`{"type":"submit","doc":"n","rev":1.0,"seq":1,"op":["x"]}`, false},
+	{`{"type":"submit","doc":"n","rev":01,"seq":1,"op":["x"]}`, false},
+	{`{"type":"submit","doc":"n","rev":-1,"seq":1,"op":["x"]}`, false},
+	{`{"type":"submit","doc":"n","rev":null,"seq":1,"op":["x"]}`, false},
+	{`{"type":"submit","doc":"n\u0041","rev":1,"seq":1,"op":["x"]}`, false}, // escape in doc
+	{`{"type":"submit","Doc":"n","rev":1,"seq":1,"op":["x"]}`, false},       // encoding/json matches keys in any case
+	{`{"type":"submit","doc":"a","doc":"b","rev":1,"seq":1,"op":["x"]}`, false},
+	{`{"type":"submit","doc":"n","rev":1,"seq":1,"op":["x"],"extra":1}`, false},
+	{`{"type":"submit","doc":"n","rev":1,"seq":1,"op":["x"]}x`, false},
+	{`{"type":"submit","doc":"n","rev":1,"seq":1,"op":[["x"]]}`, false},
+	{`{"type":"submit","doc":"n","rev":1,"seq":1,"op":[0]}`, false}, // invalid op: the general path says why
+	{`{"type":"join","doc":"n","rev":1,"seq":1,"op":["x"]}`, false},
+	{"{\"type\":\"submit\",\"doc\":\"\xff\",\"rev\":1,\"seq\":1,\"op\":[\"x\"]}", false},
+	{`{"type":"submit","doc":"n","rev":1,"seq":1}`, false},
+}
+
+// TestFastSubmit: the fast path takes the usual submits and leaves every
+// other form, and every error, to the general decoder; what it takes, it
+// decodes as the general decoder does.
+func TestFastSubmit(t *testing.T) {
+	for _, tc := range fastSubmitCases {
+		m, ok := fastSubmit([]byte(tc.data))
+		if ok != tc.fast {
+			t.Errorf("%s: fast path took it: %v, want %v", tc.data, ok, tc.fast)
+			continue
+		}
+		if ok {
+			checkSameSubmit(t, []byte(tc.data), m)
+		}
+	}
+}
