@@ -205,11 +205,6 @@ func (c *conn) readOn() {
 	c.srv.metrics.connections.Dec()
 }
 
-// idleAfter is how long a reader waits for the next message with the
-// stack it grew before it goes idle: a new goroutine per message would
-// grow a new stack per message (13% of collabd's CPU at saturation).
-const idleAfter = time.Second
-
 // idle hands the reading to a new goroutine that waits for the socket.
 // A reader's stack grows to 4-8 KiB handling messages (JSON, joins) and
 // the runtime does not shrink it back to 2 KiB while it waits (it halves a
@@ -243,7 +238,7 @@ func (c *conn) readLoop() (ended bool) {
 			return true
 		}
 		c.message(typ, data)
-		if !c.wc.waitReadableFor(idleAfter) {
+		if c.wc.drained() {
 			c.idle()
 			return false
 		}

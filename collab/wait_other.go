@@ -2,13 +2,8 @@
 
 package collab
 
-import "time"
-
 // waitReadable does not wait here: gorilla's read does.
 func (w *wconn) waitReadable() {}
 
 // drained cannot tell here: the reader waits in gorilla's read.
 func (w *wconn) drained() bool { return false }
-
-// waitReadableFor does not wait here either.
-func (w *wconn) waitReadableFor(time.Duration) bool { return true }

@@ -2,10 +2,7 @@
 
 package collab
 
-import (
-	"syscall"
-	"time"
-)
+import "syscall"
 
 // waitReadable returns when the socket has data, EOF or an error, or its
 // read deadline passed, unless gorilla's buffer holds data already. An idle
@@ -34,40 +31,4 @@ func (w *wconn) drained() bool {
 		return true // never wait
 	})
 	return err == syscall.EAGAIN
-}
-
-// waitReadableFor waits like waitReadable, but for at most d: false means
-// d passed with nothing to read. The read deadline set by others (a pong's,
-// a close's) stays in force, and is what it was afterwards unless someone
-// set another meanwhile.
-func (w *wconn) waitReadableFor(d time.Duration) bool {
-	if w.raw == nil || w.br == nil || w.br.Buffered() > 0 {
-		return true
-	}
-	until := time.Now().Add(d).UnixNano()
-	w.rmu.Lock()
-	keep := w.rdl
-	if keep != 0 && keep <= until {
-		w.rmu.Unlock()
-		w.waitReadable() // the deadline in force comes first
-		return true
-	}
-	w.Conn.SetReadDeadline(time.Unix(0, until))
-	w.rmu.Unlock()
-	readable := true
-	err := w.raw.Read(func(fd uintptr) bool {
-		_, _, err := syscall.Recvfrom(int(fd), w.peek[:], syscall.MSG_PEEK)
-		return err != syscall.EAGAIN
-	})
-	w.rmu.Lock()
-	if w.rdl == keep { // nobody set another while we waited
-		var t time.Time
-		if keep != 0 {
-			t = time.Unix(0, keep)
-		}
-		w.Conn.SetReadDeadline(t)
-		readable = err == nil
-	}
-	w.rmu.Unlock()
-	return readable
 }

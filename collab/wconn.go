@@ -50,9 +50,6 @@ type wconn struct {
 	peek    [1]byte         // owned by the reader
 	aborted atomic.Bool     // set by abort: every write fails at once
 
-	rmu sync.Mutex
-	rdl int64 // guarded by rmu: the read deadline set by gorilla or the conn, in Unix ns; 0 none
-
 	mu        sync.Mutex
 	buf       *[]byte   // guarded by mu: frames not yet written; nil when empty
 	corked    bool      // guarded by mu
@@ -61,18 +58,6 @@ type wconn struct {
 	closeSent bool      // guarded by mu
 	hdr       [10]byte  // guarded by mu: the header text is framing
 	err       error     // guarded by mu: the first write error, returned ever after
-}
-
-// SetReadDeadline sets the read deadline and remembers it, so that the
-// reader's short waits (waitReadableFor) can put it back.
-func (w *wconn) SetReadDeadline(t time.Time) error {
-	w.rmu.Lock()
-	defer w.rmu.Unlock()
-	w.rdl = 0
-	if !t.IsZero() {
-		w.rdl = t.UnixNano()
-	}
-	return w.Conn.SetReadDeadline(t)
 }
 
 // SetWriteDeadline sets the deadline of the next write(2). While corked the
