@@ -2,7 +2,6 @@ package ot
 
 import (
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -58,12 +57,7 @@ func BenchmarkBufferInsertBatches(b *testing.B) {
 			b.ResetTimer()
 			for done := 0; done < b.N; {
 				if done > 0 {
-					b.StopTimer()
-					buf = NewBuffer(doc)
-					if size.bytes >= 1<<20 {
-						runtime.GC()
-					}
-					b.StartTimer()
+					rebuildBuffer(b, &buf, doc)
 				}
 				c0 := done % len(ops)
 				for j0 := 0; j0 < cycle && done < b.N; j0 += batch {
@@ -109,12 +103,7 @@ func BenchmarkBufferLocate(b *testing.B) {
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					if i%cycle == 0 && i > 0 {
-						b.StopTimer()
-						buf = NewBuffer(doc)
-						if size.bytes >= 1<<20 {
-							runtime.GC()
-						}
-						b.StartTimer()
+						rebuildBuffer(b, &buf, doc)
 					}
 					leaf, k := buf.descend(pos[i%len(pos)], true)
 					if part == "tree" {

@@ -173,17 +173,24 @@ func BenchmarkBufferInsert(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if i%cycle == 0 && i > 0 {
-					b.StopTimer()
-					buf = NewBuffer(doc)
-					if size.bytes >= 1<<20 {
-						runtime.GC() // collect the old document now, not during the timed inserts
-					}
-					b.StartTimer()
+					rebuildBuffer(b, &buf, doc)
 				}
 				if err := buf.Apply(ops[i%len(ops)]); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
+	}
+}
+
+// rebuildBuffer replaces *buf with a new Buffer of doc, the timer
+// stopped. The old one of a big document (1 MB and up) is collected now,
+// not during the timed inserts.
+func rebuildBuffer(b *testing.B, buf **Buffer, doc string) {
+	b.StopTimer()
+	defer b.StartTimer()
+	*buf = NewBuffer(doc)
+	if len(doc) > 512<<10 {
+		runtime.GC()
 	}
 }
