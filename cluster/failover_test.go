@@ -20,15 +20,8 @@ import (
 // streamLeader returns the NATS server leading the op stream.
 func streamLeader(t *testing.T, urls []string, servers []*natstest.Server) *natstest.Server {
 	t.Helper()
-	nc, err := nats.Connect(strings.Join(urls, ","))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js, done := jetStream(t, strings.Join(urls, ","))
+	defer done()
 	var leader string
 	waitFor(t, "a stream leader", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -177,4 +170,20 @@ func TestNATSDown(t *testing.T) {
 	if !strings.Contains(text, "ab") || len([]rune(text)) != 7 {
 		t.Fatalf("text %q, want a, b and the 5 offline edits once", text)
 	}
+}
+
+// jetStream connects a JetStream client of its own to the NATS servers at
+// url (comma-separated); done closes it.
+func jetStream(t *testing.T, url string) (js jetstream.JetStream, done func()) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err = jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		t.Fatal(err)
+	}
+	return js, nc.Close
 }

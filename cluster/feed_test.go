@@ -6,9 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/collabd/collab/cluster"
 	"github.com/collabd/collab/cluster/natstest"
 	"github.com/collabd/collab/storage"
@@ -177,15 +174,8 @@ func TestFollowDropsConsumer(t *testing.T) {
 	a := open(t, []string{ns.URL()}, cluster.Options{})
 	ctx := ctxT(t)
 	mustAppend(t, a, "gone", rec(1, 0, 0, "a", "ca", 1))
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js, done := jetStream(t, ns.URL())
+	defer done()
 	consumers := func() int {
 		st, err := js.Stream(ctx, "COLLAB_OPS")
 		if err != nil {
