@@ -1,6 +1,7 @@
 package collab
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -291,4 +292,46 @@ func metricValue(t *testing.T, srv *Server, name, label, value string) float64 {
 		}
 	}
 	return sum
+}
+
+// byHand is a WebSocket opened on a bare TCP connection, for tests that
+// write frames as they like (several in one segment); got is everything
+// read so far, handshake answer included.
+type byHand struct {
+	t   *testing.T
+	nc  net.Conn
+	got []byte
+}
+
+// dialByHand upgrades a TCP connection to ts's /ws and reads the answer.
+func dialByHand(t *testing.T, ts *httptest.Server) *byHand {
+	t.Helper()
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	nc.SetDeadline(time.Now().Add(testWait))
+	req := "GET /ws HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	if _, err := nc.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	c := &byHand{t: t, nc: nc}
+	c.readUntil("\r\n\r\n")
+	return c
+}
+
+// readUntil reads until got holds s.
+func (c *byHand) readUntil(s string) {
+	c.t.Helper()
+	buf := make([]byte, 512)
+	for !bytes.Contains(c.got, []byte(s)) {
+		n, err := c.nc.Read(buf)
+		if err != nil {
+			c.t.Fatalf("waiting for %q: %v (read %q)", s, err, c.got)
+		}
+		c.got = append(c.got, buf[:n]...)
+	}
 }

@@ -370,50 +370,26 @@ func TestIdlePongsKeepConnection(t *testing.T) {
 // messages after it is answered and the messages are served.
 func TestControlFramesBeforeMessage(t *testing.T) {
 	_, ts := startServer(t, NewMemStore(), Options{PingPeriod: time.Hour})
-	addr := strings.TrimPrefix(ts.URL, "http://")
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(testWait))
-	req := "GET /ws HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-	if _, err := nc.Write([]byte(req)); err != nil {
-		t.Fatal(err)
-	}
-	var got []byte
-	readUntil := func(s string) {
-		t.Helper()
-		buf := make([]byte, 512)
-		for !bytes.Contains(got, []byte(s)) {
-			n, err := nc.Read(buf)
-			if err != nil {
-				t.Fatalf("waiting for %q: %v (read %q)", s, err, got)
-			}
-			got = append(got, buf[:n]...)
-		}
-	}
-	readUntil("\r\n\r\n")
+	ws := dialByHand(t, ts)
 	hello, _ := json.Marshal(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: "segment"})
 	join, _ := json.Marshal(wire.Join{Type: wire.TypeJoin, Doc: "segment"})
 	burst := maskedControl(websocket.PingMessage, "first")
 	burst = append(burst, maskedText(hello)...)
 	burst = append(burst, maskedControl(websocket.PingMessage, "second")...)
 	burst = append(burst, maskedText(join)...)
-	if _, err := nc.Write(burst); err != nil {
+	if _, err := ws.nc.Write(burst); err != nil {
 		t.Fatal(err)
 	}
-	readUntil(`"type":"joined"`)
+	ws.readUntil(`"type":"joined"`)
 	for _, want := range []string{"\x8a\x05first", "\x8a\x06second", `"type":"welcome"`} {
-		if !bytes.Contains(got, []byte(want)) {
-			t.Errorf("no %q in %q", want, got)
+		if !bytes.Contains(ws.got, []byte(want)) {
+			t.Errorf("no %q in %q", want, ws.got)
 		}
 	}
-	if _, err := nc.Write(maskedControl(websocket.PingMessage, "idle")); err != nil {
+	if _, err := ws.nc.Write(maskedControl(websocket.PingMessage, "idle")); err != nil {
 		t.Fatal(err)
 	}
-	readUntil("\x8a\x04idle")
+	ws.readUntil("\x8a\x04idle")
 }
 
 // maskedControl is a client's control frame, masked with a key that

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -60,31 +58,7 @@ func TestPingsReachIdleConnection(t *testing.T) {
 // empty).
 func TestPipelinedMessages(t *testing.T) {
 	_, ts := startServer(t, newTestStore(t), Options{})
-	addr := strings.TrimPrefix(ts.URL, "http://")
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(testWait))
-	req := "GET /ws HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-	if _, err := nc.Write([]byte(req)); err != nil {
-		t.Fatal(err)
-	}
-	var got []byte
-	readUntil := func(s string) {
-		t.Helper()
-		buf := make([]byte, 512)
-		for !bytes.Contains(got, []byte(s)) {
-			n, err := nc.Read(buf)
-			if err != nil {
-				t.Fatalf("waiting for %q: %v (read %q)", s, err, got)
-			}
-			got = append(got, buf[:n]...)
-		}
-	}
-	readUntil("\r\n\r\n")
+	ws := dialByHand(t, ts)
 	var burst []byte
 	for _, m := range []any{
 		wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: "piped"},
@@ -97,13 +71,13 @@ func TestPipelinedMessages(t *testing.T) {
 		}
 		burst = append(burst, maskedText(data)...)
 	}
-	if _, err := nc.Write(burst); err != nil {
+	if _, err := ws.nc.Write(burst); err != nil {
 		t.Fatal(err)
 	}
-	readUntil(`"type":"ack"`)
+	ws.readUntil(`"type":"ack"`)
 	for _, typ := range []string{"welcome", "joined"} {
-		if !bytes.Contains(got, []byte(`"type":"`+typ+`"`)) {
-			t.Errorf("no %s before the ack: %q", typ, got)
+		if !bytes.Contains(ws.got, []byte(`"type":"`+typ+`"`)) {
+			t.Errorf("no %s before the ack: %q", typ, ws.got)
 		}
 	}
 }
