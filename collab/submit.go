@@ -248,10 +248,7 @@ func (d *document) apply(p *pendingOp) error {
 			e.pres.transform(rec.Op, own)
 		}
 		if own {
-			d.gather(e, encode(&wire.Ack{Type: wire.TypeAck, Doc: d.id, Seq: rec.Seq, Rev: rec.Rev}))
-			if !p.recv.IsZero() {
-				d.srv.metrics.ackLatency.Observe(time.Since(p.recv).Seconds())
-			}
+			d.gather(e, d.ackMsg(rec.Seq, rec.Rev, p.recv))
 		} else {
 			d.gather(e, msg)
 		}
@@ -294,14 +291,20 @@ func (d *document) flushOut() {
 	d.outq = d.outq[:0]
 }
 
+// ack acknowledges seq as revision rev to c (nil: an HTTP caller).
 func (d *document) ack(c *conn, seq, rev uint64, recv time.Time) {
-	if c == nil {
-		return
+	if c != nil {
+		c.send(d.ackMsg(seq, rev, recv))
 	}
-	c.sendMsg(&wire.Ack{Type: wire.TypeAck, Doc: d.id, Seq: seq, Rev: rev})
+}
+
+// ackMsg is the ack of seq as revision rev; recv, when the submit arrived,
+// times it.
+func (d *document) ackMsg(seq, rev uint64, recv time.Time) []byte {
 	if !recv.IsZero() {
 		d.srv.metrics.ackLatency.Observe(time.Since(recv).Seconds())
 	}
+	return encode(&wire.Ack{Type: wire.TypeAck, Doc: d.id, Seq: seq, Rev: rev})
 }
 
 // commitFailed keeps memory from running ahead of disk: every pending op is
