@@ -16,20 +16,10 @@ const maxIDLen = 1024
 
 // write is one pending Append, handed from the caller to commitLoop.
 type write struct {
-	id     string
-	recs   []Record
-	vals   [][]byte    // encoded recs, prepared by the caller's goroutine
-	done   chan error  // capacity 1: the result, sent once by commitLoop; or
-	notify func(error) // called once with the result, by commitLoop (AppendAsync)
-}
-
-// finish reports the write's result to its caller.
-func (w *write) finish(err error) {
-	if w.notify != nil {
-		w.notify(err)
-		return
-	}
-	w.done <- err
+	id   string
+	recs []Record
+	vals [][]byte    // encoded recs, prepared by the caller's goroutine
+	done func(error) // called once with the result, by commitLoop
 }
 
 // Append commits recs, which must continue document id's log: recs[0].Rev
@@ -54,11 +44,12 @@ func (db *DB) Append(ctx context.Context, id string, recs []Record) error {
 	if err != nil {
 		return err
 	}
-	w.done = make(chan error, 1)
+	result := make(chan error, 1)
+	w.done = func(err error) { result <- err }
 	if !db.enqueue(w) {
 		return ErrClosed
 	}
-	return <-w.done
+	return <-result
 }
 
 // AppendAsync is Append without the wait, for a caller that has its own
@@ -75,7 +66,7 @@ func (db *DB) AppendAsync(id string, recs []Record, done func(error)) error {
 	if err != nil {
 		return err
 	}
-	w.notify = done
+	w.done = done
 	if !db.enqueue(w) {
 		return ErrClosed
 	}
@@ -238,7 +229,7 @@ func (db *DB) commitLocked(batch []*write) {
 		} else {
 			db.stats.rejected.Add(1)
 		}
-		w.finish(results[i])
+		w.done(results[i])
 	}
 }
 

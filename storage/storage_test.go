@@ -148,8 +148,11 @@ func TestAppendEmptyIsNoop(t *testing.T) {
 func TestGroupFailsAlone(t *testing.T) {
 	db, _ := openTemp(t, Options{})
 	appendInserts(t, db, "a", "c", 0, 2)
+	results := make(map[*write]chan error)
 	mk := func(id string, recs ...Record) *write {
-		w := &write{id: id, recs: recs, done: make(chan error, 1)}
+		res := make(chan error, 1)
+		w := &write{id: id, recs: recs, done: func(err error) { res <- err }}
+		results[w] = res
 		for _, r := range recs {
 			w.vals = append(w.vals, encodeRecord(r))
 		}
@@ -167,7 +170,7 @@ func TestGroupFailsAlone(t *testing.T) {
 	db.commit(batch)
 	want := []error{nil, ErrConflict, nil, ErrConflict, nil, ErrConflict}
 	for i, w := range batch {
-		if err := <-w.done; !errors.Is(err, want[i]) || (want[i] == nil && err != nil) {
+		if err := <-results[w]; !errors.Is(err, want[i]) || (want[i] == nil && err != nil) {
 			t.Errorf("write %d: err = %v, want %v", i, err, want[i])
 		}
 	}
