@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"time"
 )
 
 // debugHandler serves Go's profiles (/debug/pprof/) for -debug-addr, on a
@@ -26,5 +27,5 @@ func listenDebug(addr string) (*http.Server, net.Listener, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 10e9}, ln, nil
+	return &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}, ln, nil
 }
