@@ -92,10 +92,6 @@ func (js *joinedDocs) remove(id string) {
 
 func newConn(srv *Server, ws *websocket.Conn, wc *wconn) *conn {
 	wc.handshakeDone()
-	// Compression is off; level 0 is the level NewPreparedMessage frames
-	// for, so a prepared message is framed once, not again by the first
-	// connection that writes it (gorilla keys its frames by level).
-	ws.SetCompressionLevel(0)
 	return &conn{
 		srv:    srv,
 		ws:     ws,
@@ -282,15 +278,6 @@ func (c *conn) allow() bool {
 	}
 	c.tokens--
 	return true
-}
-
-// prepare encodes v once for any number of connections.
-func (s *Server) prepare(v any) *websocket.PreparedMessage {
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, encode(v))
-	if err != nil {
-		panic("collab: prepare message: " + err.Error())
-	}
-	return pm
 }
 
 // encode is the JSON of a message to send.
