@@ -274,7 +274,7 @@ func TestReadToken(t *testing.T) {
 			break
 		}
 	}
-	if p.Client != "writer" || p.Head != 2 {
+	if p.Client != wire.PublicID("writer") || p.Head != 2 {
 		t.Fatalf("reader got presence %+v", p)
 	}
 	w.submit("d", 1, 2, insertAt(5, 5, "!"))

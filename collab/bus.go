@@ -169,7 +169,7 @@ func (d *document) arrive(from string, b busEditor) {
 		r = &remoteEditor{}
 		d.others[k] = r
 		r.busEditor = b
-		d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: b.Client, Name: b.Name, Color: b.Color, Event: wire.EventJoin}), nil)
+		d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: wire.PublicID(b.Client), Name: b.Name, Color: b.Color, Event: wire.EventJoin}), nil)
 	}
 	r.busEditor = b
 	if b.Caret {
@@ -200,7 +200,7 @@ func (d *document) placeRemote(r *remoteEditor) {
 }
 
 func (r *remoteEditor) presenceMsg(doc string, rev uint64) *wire.Presence {
-	return &wire.Presence{Type: wire.TypePresence, Doc: doc, Client: r.Client, Name: r.Name, Color: r.Color,
+	return &wire.Presence{Type: wire.TypePresence, Doc: doc, Client: wire.PublicID(r.Client), Name: r.Name, Color: r.Color,
 		Rev: rev, Anchor: r.pres.anchor, Head: r.pres.head}
 }
 
@@ -211,7 +211,7 @@ func (d *document) depart(k remoteKey) {
 		return
 	}
 	delete(d.others, k)
-	d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.Client, Name: r.Name, Color: r.Color, Event: wire.EventLeave}), nil)
+	d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: wire.PublicID(r.Client), Name: r.Name, Color: r.Color, Event: wire.EventLeave}), nil)
 }
 
 // forget removes the editors of server from, but those in keep.
@@ -240,7 +240,7 @@ func (d *document) moveRemote(rec storage.Record) {
 // other servers.
 func (d *document) greeting(msgs []any) []any {
 	for _, r := range d.others {
-		msgs = append(msgs, &wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.Client, Name: r.Name, Color: r.Color, Event: wire.EventJoin})
+		msgs = append(msgs, &wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: wire.PublicID(r.Client), Name: r.Name, Color: r.Color, Event: wire.EventJoin})
 		if r.pres != nil {
 			msgs = append(msgs, r.presenceMsg(d.id, d.rev))
 		}

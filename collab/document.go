@@ -59,6 +59,7 @@ type document struct {
 type editor struct {
 	c                   *conn
 	client, name, color string
+	pub                 string    // wire.PublicID(client), what others see
 	pres                *presence // nil until the editor sends one
 	readOnly            bool
 	one                 []byte   // the first message gathered for the editor (see gather)
@@ -77,6 +78,7 @@ type pendingOp struct {
 	rec   storage.Record
 	recv  time.Time      // when the submit arrived
 	reply chan putResult // HTTP waiter, nil for editors
+	pub   string         // wire.PublicID(rec.Client) if known, else empty
 	// The op as submitted, at revision base: with a shared store, a record
 	// committed elsewhere can land before the pending ops, which are then
 	// sequenced again from these.
@@ -106,6 +108,7 @@ type (
 		c      *conn // nil for HTTP
 		client string
 		name   string
+		pub    string // set by sequence: wire.PublicID(client)
 		rev    uint64
 		seq    uint64
 		op     ot.Op
@@ -358,17 +361,17 @@ func (d *document) join(r *joinReq) error {
 	}
 	if caughtUp {
 		for _, rec := range recs {
-			joined.Ops = append(joined.Ops, wire.Record{Rev: rec.Rev, Op: rec.Op, Client: rec.Client, Seq: rec.Seq, Name: rec.Author})
+			joined.Ops = append(joined.Ops, wire.Record{Rev: rec.Rev, Op: rec.Op, Client: wire.PublicID(rec.Client), Seq: rec.Seq, Name: rec.Author})
 		}
 	} else {
 		text := d.buf.String()
 		joined.Text, joined.Reset = &text, r.rev != nil // a rev it cannot catch up from
 	}
-	e := &editor{c: r.c, client: r.client, name: r.name, color: r.color, readOnly: r.readOnly}
-	arrive := encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: e.client, Name: e.name, Color: e.color, Event: wire.EventJoin})
+	e := &editor{c: r.c, client: r.client, pub: wire.PublicID(r.client), name: r.name, color: r.color, readOnly: r.readOnly}
+	arrive := encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: e.pub, Name: e.name, Color: e.color, Event: wire.EventJoin})
 	welcome := []any{joined}
 	for _, o := range d.editors {
-		welcome = append(welcome, &wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: o.client, Name: o.name, Color: o.color, Event: wire.EventJoin})
+		welcome = append(welcome, &wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: o.pub, Name: o.name, Color: o.color, Event: wire.EventJoin})
 		if o.pres != nil {
 			welcome = append(welcome, o.presenceMsg(d.id, d.rev))
 		}
@@ -421,7 +424,7 @@ func (d *document) leave(c *conn) {
 		return
 	}
 	delete(d.editors, c)
-	d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: e.client, Name: e.name, Color: e.color, Event: wire.EventLeave}), nil)
+	d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: e.pub, Name: e.name, Color: e.color, Event: wire.EventLeave}), nil)
 	d.tell(busMsg{Kind: busLeave, Editors: []busEditor{{Client: e.client, Name: e.name, Color: e.color}}})
 }
 

@@ -43,7 +43,7 @@ func TestDuplicateSubmit(t *testing.T) {
 		t.Fatalf("old connection closed with %d, want %d", code, wire.CloseReplaced)
 	}
 	j := c2.join(doc, ptr(uint64(0)))
-	if j.Seq != 1 || len(j.Ops) != 1 || j.Ops[0].Client != "ada" || j.Ops[0].Seq != 1 {
+	if j.Seq != 1 || len(j.Ops) != 1 || j.Ops[0].Client != wire.PublicID("ada") || j.Ops[0].Seq != 1 {
 		t.Fatalf("resume joined = %+v, want own op seq 1 among ops and seq 1", j)
 	}
 	resubmit(c2, "after reconnect")
@@ -127,7 +127,7 @@ func TestResume(t *testing.T) {
 			continue
 		}
 		for i, rec := range j.Ops {
-			if rec.Rev != tt.from+uint64(i)+1 || rec.Client != "writer" {
+			if rec.Rev != tt.from+uint64(i)+1 || rec.Client != wire.PublicID("writer") {
 				t.Errorf("from %d: op %d = %+v", tt.from, i, rec)
 			}
 		}

@@ -120,10 +120,10 @@ func TestPipelinedCommits(t *testing.T) {
 	}
 	b.submit("doc", 0, 1, insertAt(0, 0, "B"))
 	b.send(wire.Presence{Type: wire.TypePresence, Doc: "doc", Rev: 0, Anchor: 0, Head: 0})
-	want(c, wire.TypePresence, `"client":"b"`) // B is sequenced, nothing sent
+	want(c, wire.TypePresence, `"client":"`+wire.PublicID("b")+`"`) // B is sequenced, nothing sent
 	c.submit("doc", 0, 1, insertAt(0, 0, "C"))
 	c.send(wire.Presence{Type: wire.TypePresence, Doc: "doc", Rev: 0, Anchor: 0, Head: 0})
-	want(b, wire.TypePresence, `"client":"c"`) // C too
+	want(b, wire.TypePresence, `"client":"`+wire.PublicID("c")+`"`) // C too
 
 	commit() // A is on disk; B and C go to the store as the next batch
 	if n := <-st.entered; n != 2 {
@@ -131,16 +131,16 @@ func TestPipelinedCommits(t *testing.T) {
 	}
 	a.send(wire.Presence{Type: wire.TypePresence, Doc: "doc", Rev: 1, Anchor: 1, Head: 1})
 	want(b, wire.TypeOp, `"rev":1`)
-	want(b, wire.TypePresence, `"client":"a"`) // no ack for B before its commit
-	want(a, wire.TypePresence, `"client":"b"`)
-	want(a, wire.TypePresence, `"client":"c"`)
+	want(b, wire.TypePresence, `"client":"`+wire.PublicID("a")+`"`) // no ack for B before its commit
+	want(a, wire.TypePresence, `"client":"`+wire.PublicID("b")+`"`)
+	want(a, wire.TypePresence, `"client":"`+wire.PublicID("c")+`"`)
 	want(a, wire.TypeAck, `"rev":1`)
 
 	commit()
 	want(b, wire.TypeAck, `"rev":2`)
 	want(b, wire.TypeOp, `"rev":3`)
 	want(c, wire.TypeOp, `"rev":1`)
-	want(c, wire.TypePresence, `"client":"a"`)
+	want(c, wire.TypePresence, `"client":"`+wire.PublicID("a")+`"`)
 	want(c, wire.TypeOp, `"rev":2`)
 	want(c, wire.TypeAck, `"rev":3`)
 	if text, rev := storeText(t, st, "doc"); text != "ABC" || rev != 3 {

@@ -575,7 +575,7 @@ func TestFollowPresence(t *testing.T) {
 	b := connect(t, tsB, "cb")
 	b.join("d", nil)
 	isEditor := func(client, event string) func(wire.Editor) bool {
-		return func(m wire.Editor) bool { return m.Client == client && m.Event == event }
+		return func(m wire.Editor) bool { return m.Client == wire.PublicID(client) && m.Event == event }
 	}
 	expectMsg(t, b, wire.TypeEditor, isEditor("ca", wire.EventJoin), wire.TypePresence)
 	expectMsg(t, a, wire.TypeEditor, isEditor("cb", wire.EventJoin), wire.TypePresence)
@@ -584,7 +584,7 @@ func TestFollowPresence(t *testing.T) {
 	a.ack(1)
 	expectOp(t, b, 1, `["hello"]`)
 	a.send(wire.Presence{Type: wire.TypePresence, Doc: "d", Rev: 1, Anchor: 2, Head: 4})
-	p := expectMsg(t, b, wire.TypePresence, func(m wire.Presence) bool { return m.Client == "ca" })
+	p := expectMsg(t, b, wire.TypePresence, func(m wire.Presence) bool { return m.Client == wire.PublicID("ca") })
 	if p.Rev != 1 || p.Anchor != 2 || p.Head != 4 || p.Name != "name-ca" {
 		t.Fatalf("b saw a's caret %+v, want rev 1 at 2-4", p)
 	}
@@ -599,7 +599,7 @@ func TestFollowPresence(t *testing.T) {
 	expectMsg(t, b, wire.TypeEditor, isEditor("marker", wire.EventJoin))
 	nb.resumeFeeds()
 	expectOp(t, b, 2, `[">>",5]`)
-	p = expectMsg(t, b, wire.TypePresence, func(m wire.Presence) bool { return m.Client == "ca" })
+	p = expectMsg(t, b, wire.TypePresence, func(m wire.Presence) bool { return m.Client == wire.PublicID("ca") })
 	if p.Rev != 2 || p.Anchor != 7 {
 		t.Fatalf("b saw a's caret %+v, want rev 2 at 7", p)
 	}
@@ -645,7 +645,7 @@ func TestFollowResequence(t *testing.T) {
 	y.submit("d", 1, 1, insertAt(1, 0, "b"))
 	y.send(wire.Presence{Type: wire.TypePresence, Doc: "d", Rev: 1, Anchor: 0, Head: 0})
 	// y's caret reaches x after y's submit was sequenced behind x's delete.
-	expectMsg(t, x, wire.TypePresence, func(m wire.Presence) bool { return m.Client == "cy" }, wire.TypeEditor)
+	expectMsg(t, x, wire.TypePresence, func(m wire.Presence) bool { return m.Client == wire.PublicID("cy") }, wire.TypeEditor)
 	var b ot.Builder
 	z.submit("d", 1, 1, b.Insert("a").Retain(1).Insert("a").Op())
 	z.ack(1)

@@ -93,8 +93,8 @@ func hello(t *testing.T, ws *websocket.Conn, id string) *tclient {
 	c.send(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: id, Name: "name-" + id, Color: "#123"})
 	var w wire.Welcome
 	c.expect(wire.TypeWelcome, &w)
-	if w.Client != id {
-		t.Fatalf("welcome client = %q, want %q", w.Client, id)
+	if want := wire.PublicID(id); w.Client != want {
+		t.Fatalf("welcome client = %q, want %q (PublicID of %q)", w.Client, want, id)
 	}
 	return c
 }

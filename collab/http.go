@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
 )
@@ -263,7 +264,7 @@ func (s *Server) getOps(w http.ResponseWriter, r *http.Request) {
 	out := OpList{ID: id, Ops: make([]OpRecord, 0, len(recs))}
 	for _, rec := range recs {
 		op, _ := json.Marshal(rec.Op)
-		out.Ops = append(out.Ops, OpRecord{Rev: rec.Rev, Op: op, Client: rec.Client, Seq: rec.Seq, Author: rec.Author, Time: rec.Time})
+		out.Ops = append(out.Ops, OpRecord{Rev: rec.Rev, Op: op, Client: wire.PublicID(rec.Client), Seq: rec.Seq, Author: rec.Author, Time: rec.Time})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -104,7 +104,7 @@ func TestHTTPAPI(t *testing.T) {
 	wantStatus(t, res, body, 200, "")
 	var ol OpList
 	json.Unmarshal(body, &ol)
-	if len(ol.Ops) != 2 || ol.Ops[0].Rev != 2 || ol.Ops[0].Client != "ed" || ol.Ops[0].Time.IsZero() || string(ol.Ops[0].Op) != `[11,"!"]` {
+	if len(ol.Ops) != 2 || ol.Ops[0].Rev != 2 || ol.Ops[0].Client != wire.PublicID("ed") || ol.Ops[0].Time.IsZero() || string(ol.Ops[0].Op) != `[11,"!"]` {
 		t.Fatalf("ops = %s", body)
 	}
 	res, body = do(t, "GET", api+"memo/text?rev=1", "")

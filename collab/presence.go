@@ -19,7 +19,7 @@ func (p *presence) transform(op ot.Op, own bool) {
 }
 
 func (e *editor) presenceMsg(doc string, rev uint64) *wire.Presence {
-	return &wire.Presence{Type: wire.TypePresence, Doc: doc, Client: e.client, Name: e.name, Color: e.color,
+	return &wire.Presence{Type: wire.TypePresence, Doc: doc, Client: e.pub, Name: e.name, Color: e.color,
 		Rev: rev, Anchor: e.pres.anchor, Head: e.pres.head}
 }
 

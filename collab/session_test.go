@@ -31,16 +31,16 @@ func TestSession(t *testing.T) {
 	}
 	var ed wire.Editor
 	ada.expect(wire.TypeEditor, &ed)
-	if ed.Client != "c-91b0" || ed.Event != wire.EventJoin {
+	if ed.Client != wire.PublicID("c-91b0") || ed.Event != wire.EventJoin {
 		t.Fatalf("editor = %+v, want c-91b0 join", ed)
 	}
 	var pr wire.Presence
 	ada.expect(wire.TypePresence, &pr)
-	if pr.Client != "c-91b0" || pr.Anchor != 2 || pr.Head != 2 || pr.Name != "name-c-91b0" {
+	if pr.Client != wire.PublicID("c-91b0") || pr.Anchor != 2 || pr.Head != 2 || pr.Name != "name-c-91b0" {
 		t.Fatalf("presence = %+v, want Bo's caret at 2", pr)
 	}
 	bo.expect(wire.TypeEditor, &ed)
-	if ed.Client != "c-7f3a" || ed.Event != wire.EventJoin {
+	if ed.Client != wire.PublicID("c-7f3a") || ed.Event != wire.EventJoin {
 		t.Fatalf("Bo saw editor %+v, want Ada joining", ed)
 	}
 
@@ -51,7 +51,7 @@ func TestSession(t *testing.T) {
 	}
 	var op wire.Op
 	bo.expect(wire.TypeOp, &op)
-	if op.Rev != 2 || op.Client != "c-7f3a" || op.Seq != 1 || op.Name != "name-c-7f3a" {
+	if op.Rev != 2 || op.Client != wire.PublicID("c-7f3a") || op.Seq != 1 || op.Name != "name-c-7f3a" {
 		t.Fatalf("Bo got op %+v", op)
 	}
 
@@ -84,7 +84,7 @@ func TestSession(t *testing.T) {
 	for {
 		var p wire.Presence
 		cy.expect(wire.TypePresence, &p)
-		if p.Client == "c-91b0" {
+		if p.Client == wire.PublicID("c-91b0") {
 			if p.Anchor != 0 || p.Head != 0 || p.Rev != 4 {
 				t.Fatalf("Bo's caret = %+v, want 0 at rev 4", p)
 			}
@@ -97,7 +97,7 @@ func TestSession(t *testing.T) {
 	for {
 		var e wire.Editor
 		bo.expect(wire.TypeEditor, &e)
-		if e.Client == "c-7f3a" && e.Event == wire.EventLeave {
+		if e.Client == wire.PublicID("c-7f3a") && e.Event == wire.EventLeave {
 			break
 		}
 	}

@@ -52,6 +52,7 @@ var onClusterTests = []OnClusterTest{
 	{"TestNoOriginNeedsToken", TestNoOriginNeedsToken},
 	{"TestTokensNotLogged", TestTokensNotLogged},
 	{"TestCrossSiteHijack", TestCrossSiteHijack},
+	{"TestClientIDPrivate", TestClientIDPrivate},
 }
 
 // TestOnCluster runs onClusterTests with newTestStore giving cluster

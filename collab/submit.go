@@ -41,6 +41,7 @@ func (d *document) sequence(r *submitReq) (uint64, error) {
 			return 0, ErrReadOnly
 		}
 		r.name = e.name // the token's name, when it has one
+		r.pub = e.pub
 	}
 	d.reach(r.rev) // first: what it applies may be this client's
 	cs, err := d.lastSeq(r.client)
@@ -73,6 +74,7 @@ func (d *document) sequence(r *submitReq) (uint64, error) {
 		rec:   storage.Record{Rev: head, Op: op, Author: r.name, Client: r.client, Seq: r.seq},
 		recv:  r.recv,
 		reply: r.reply,
+		pub:   r.pub,
 		orig:  r.op,
 		base:  r.rev,
 	})
@@ -241,7 +243,11 @@ func (d *document) apply(p *pendingOp) error {
 		d.seqs[rec.Client] = cs
 	}
 	d.srv.metrics.opsApplied.Inc()
-	msg := encode(&wire.Op{Type: wire.TypeOp, Doc: d.id, Rev: rec.Rev, Op: rec.Op, Client: rec.Client, Seq: rec.Seq, Name: rec.Author})
+	pub := p.pub
+	if pub == "" {
+		pub = wire.PublicID(rec.Client)
+	}
+	msg := encode(&wire.Op{Type: wire.TypeOp, Doc: d.id, Rev: rec.Rev, Op: rec.Op, Client: pub, Seq: rec.Seq, Name: rec.Author})
 	for _, e := range d.editors {
 		own := rec.Client != "" && e.client == rec.Client
 		if e.pres != nil {

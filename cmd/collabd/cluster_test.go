@@ -111,7 +111,7 @@ func TestRunCluster(t *testing.T) {
 	if err := json.Unmarshal(b.expect(wire.TypeOp), &op); err != nil {
 		t.Fatal(err)
 	}
-	if op.Rev != 2 || op.Client != "ada" || op.Seq != 2 {
+	if op.Rev != 2 || op.Client != wire.PublicID("ada") || op.Seq != 2 {
 		t.Fatalf("op on node 2 = %+v, want ada's seq 2 as rev 2", op)
 	}
 

@@ -192,6 +192,7 @@ type Conn struct {
 	url    string
 	opts   Options
 	id     string
+	pub    string // wire.PublicID(id): how the server shows us to others
 	log    *slog.Logger
 	dialer *websocket.Dialer
 
@@ -219,6 +220,7 @@ func Dial(ctx context.Context, url string, opts Options) (*Conn, error) {
 		url:    url,
 		opts:   opts,
 		id:     opts.ClientID,
+		pub:    wire.PublicID(opts.ClientID),
 		log:    opts.Logger,
 		dialer: opts.Dialer,
 		done:   make(chan struct{}),
@@ -237,8 +239,13 @@ func Dial(ctx context.Context, url string, opts Options) (*Conn, error) {
 	return c, nil
 }
 
-// ClientID returns the client id sent in hello.
+// ClientID returns the client id sent in hello. Keep it private: whoever
+// holds it can act as this client.
 func (c *Conn) ClientID() string { return c.id }
+
+// PublicID returns how other editors see this client: the Client of its
+// ops, carets and arrivals in their events (wire.PublicID of ClientID).
+func (c *Conn) PublicID() string { return c.pub }
 
 // Status reports whether the Conn is online, offline (reconnecting) or closed.
 func (c *Conn) Status() Status {

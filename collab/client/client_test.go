@@ -142,7 +142,7 @@ func TestLostAckRecoveredFromJoinedOps(t *testing.T) {
 		t.Fatalf("rejoin rev = %v, want 1", j.Rev)
 	}
 	fc2.joinedOps("doc", 3, 1,
-		wire.Record{Rev: 2, Op: parseOp(t, `[3,"d"]`), Client: "me", Seq: 1},
+		wire.Record{Rev: 2, Op: parseOp(t, `[3,"d"]`), Client: wire.PublicID("me"), Seq: 1},
 		wire.Record{Rev: 3, Op: parseOp(t, `["Q",4]`), Client: "bob", Seq: 4})
 	waitSynced(t, d)
 	checkText(t, d, "Qabcd")

@@ -50,7 +50,7 @@ type Event struct {
 	Rev      uint64 // revision the event concerns (the Doc's Rev after it)
 	Seq      uint64 // EventAck, EventReject, EventOp: the submit's seq
 	Op       ot.Op  // EventOp, EventReset, EventReject: change to the local text
-	Client   string // EventOp, EventPresence, EventJoin, EventLeave
+	Client   string // EventOp, EventPresence, EventJoin, EventLeave: the editor's public id (Conn.PublicID)
 	Name     string
 	Color    string
 	Presence Presence // EventPresence, in local text positions

@@ -57,7 +57,7 @@ func (fs *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 		ws.Close()
 		return
 	}
-	ws.WriteJSON(wire.Welcome{Type: wire.TypeWelcome, Version: wire.Version, Client: fc.hello.Client})
+	ws.WriteJSON(wire.Welcome{Type: wire.TypeWelcome, Version: wire.Version, Client: wire.PublicID(fc.hello.Client)})
 	fs.t.Cleanup(func() { ws.Close() })
 	fs.conns <- fc
 }

@@ -3,7 +3,7 @@ package client
 // Presence is another editor's caret or selection, in code points of the
 // local text (Doc.Text). Anchor == Head is a caret.
 type Presence struct {
-	Client string
+	Client string // the editor's public id (Conn.PublicID)
 	Name   string
 	Color  string
 	Anchor int

@@ -115,7 +115,7 @@ func (c *Conn) handshake(ctx context.Context, ws *websocket.Conn) error {
 	switch typ {
 	case wire.TypeWelcome:
 		var w wire.Welcome
-		if err := json.Unmarshal(data, &w); err != nil || w.Version != wire.Version {
+		if err := json.Unmarshal(data, &w); err != nil || w.Version != wire.Version || w.Client != c.pub {
 			return fmt.Errorf("%w: bad welcome %s", ErrProtocol, data)
 		}
 		return nil

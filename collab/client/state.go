@@ -224,7 +224,7 @@ func (d *Doc) rebase(change ot.Op, author string) (ot.Op, error) {
 }
 
 // moveCarets moves the carets through op, just applied to the local text.
-// author is op's editor ("" for none, d.c.id for us).
+// author is op's editor's public id ("" for none, d.c.pub for us).
 func (d *Doc) moveCarets(op ot.Op, author string) {
 	n := d.text.Len()
 	for id, p := range d.others {
@@ -234,7 +234,7 @@ func (d *Doc) moveCarets(op ot.Op, author string) {
 		d.others[id] = p
 	}
 	if d.mine != nil {
-		own := author == d.c.id
+		own := author == d.c.pub
 		d.mine = &selection{
 			anchor: clamp(ot.TransformIndex(op, d.mine.anchor, own), n),
 			head:   clamp(ot.TransformIndex(op, d.mine.head, own), n),
@@ -254,7 +254,7 @@ func (d *Doc) applyRecord(r wire.Record) error {
 	if n := d.server.Len(); r.Op.BaseLen() != n {
 		return fmt.Errorf("revision %d: %w", r.Rev, &ot.LengthError{Want: r.Op.BaseLen(), Got: n})
 	}
-	if p := d.inflight; p != nil && r.Client == d.c.id && r.Seq == p.seq {
+	if p := d.inflight; p != nil && r.Client == d.c.pub && r.Seq == p.seq {
 		if !r.Op.Equal(p.op) {
 			return fmt.Errorf("own seq %d committed as %v, sent as %v", p.seq, r.Op, p.op)
 		}
@@ -317,7 +317,7 @@ func (d *Doc) onAck(m *wire.Ack) {
 }
 
 func (d *Doc) onPresence(m *wire.Presence) {
-	if m.Client == d.c.id {
+	if m.Client == d.c.pub {
 		return
 	}
 	a, h := m.Anchor, m.Head
@@ -334,7 +334,7 @@ func (d *Doc) onPresence(m *wire.Presence) {
 }
 
 func (d *Doc) onEditor(m *wire.Editor) {
-	if m.Client == d.c.id {
+	if m.Client == d.c.pub {
 		return
 	}
 	e := Event{Kind: EventJoin, Rev: d.rev, Client: m.Client, Name: m.Name, Color: m.Color}
@@ -433,7 +433,7 @@ func (d *Doc) applyLocal(op ot.Op) error {
 		return fmt.Errorf("client: apply: %w", err)
 	}
 	d.buffer = &buffer
-	d.moveCarets(op, d.c.id)
+	d.moveCarets(op, d.c.pub)
 	d.flush()
 	d.notify()
 	return nil

@@ -6,6 +6,8 @@
 package wire
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 
@@ -76,11 +78,31 @@ type Hello struct {
 	Token   string `json:"token,omitempty"`
 }
 
-// Welcome answers Hello.
+// Welcome answers Hello. Client is the client's public id (PublicID of
+// the id it sent): what other editors see in its ops, carets and arrivals,
+// and what it recognises its own by.
 type Welcome struct {
 	Type    string `json:"type"`
 	Version int    `json:"version"`
 	Client  string `json:"client"`
+}
+
+// PublicID is the form of a client id shown to anyone but the client: in
+// op, presence and editor messages, in joined's ops and in the HTTP API's
+// history. The id itself is what the server dedupes a client's submits by
+// and what a newer connection takes over (4001). Shown to others, it would
+// let any editor of a document submit under another client's id with a
+// higher seq, after which that client's edits would be acknowledged as
+// duplicates and never applied. PublicID is one-way (a truncated SHA-256),
+// so what others see cannot be used to act as the client; every server of
+// a cluster computes the same. The empty id (an HTTP submit without one)
+// stays empty.
+func PublicID(client string) string {
+	if client == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte("collab client id\x00" + client))
+	return hex.EncodeToString(sum[:12])
 }
 
 // Join starts editing Doc. Rev, when set, is the last revision the client

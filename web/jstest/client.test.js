@@ -205,7 +205,7 @@ test('presence is mapped through pending edits both ways', () => {
   type(b, 'XXabcdef'); // pending at b
   a.sendPresence(3, 3); // caret after "abc"
   net.settle();
-  const peer = b.peers.get(a.client);
+  const peer = b.peers.get(a.publicId);
   assert.equal(peer.name, 'Ada');
   assert.equal(peer.head, 5, 'moved over b\'s pending insert');
   net.settle();

@@ -20,6 +20,11 @@ export class FakeTimers {
   fireAll() { const l = this.list; this.list = []; l.forEach((t) => t.fn()); return l; }
 }
 
+// publicOf stands for the server's one-way public form of a client id
+// (wire.PublicID): different from the id, so that the tests catch a client
+// that compares what others see with its private id.
+const publicOf = (id) => (id ? `pub-${id}` : '');
+
 // Server is a reference implementation of the protocol's document logic:
 // transform from rev to head, dedupe by (client, seq), resume by ops.
 export class Server {
@@ -35,8 +40,8 @@ export class Server {
       case 'hello':
         // A client id is used by one connection at a time.
         for (const c of this.conns) if (c !== conn && c.client === msg.client) c.close(4001);
-        conn.client = msg.client; conn.name = msg.name || '';
-        conn.out({ type: 'welcome', version: 1, client: msg.client });
+        conn.client = msg.client; conn.pub = publicOf(msg.client); conn.name = msg.name || '';
+        conn.out({ type: 'welcome', version: 1, client: conn.pub });
         break;
       case 'join': {
         if (this.failJoins) {
@@ -48,7 +53,7 @@ export class Server {
         if (msg.rev === undefined || msg.rev < this.prunedBelow || msg.rev > this.rev) {
           conn.out({ type: 'joined', doc: msg.doc, rev: this.rev, seq, text: this.text, ...(msg.rev !== undefined ? { reset: true } : {}) });
         } else {
-          const ops = this.log.slice(msg.rev).map((r, i) => ({ rev: msg.rev + i + 1, ...r }));
+          const ops = this.log.slice(msg.rev).map((r, i) => ({ rev: msg.rev + i + 1, ...r, client: publicOf(r.client) }));
           conn.out({ type: 'joined', doc: msg.doc, rev: this.rev, seq, ops });
         }
         conn.joined = true;
@@ -72,13 +77,13 @@ export class Server {
         this.seqs.set(conn.client, msg.seq);
         conn.out({ type: 'ack', doc: msg.doc, seq: msg.seq, rev: this.rev });
         for (const c of this.conns) {
-          if (c !== conn && c.joined) c.out({ type: 'op', doc: msg.doc, rev: this.rev, op, client: conn.client, seq: msg.seq, name: conn.name });
+          if (c !== conn && c.joined) c.out({ type: 'op', doc: msg.doc, rev: this.rev, op, client: conn.pub, seq: msg.seq, name: conn.name });
         }
         break;
       }
       case 'presence':
         for (const c of this.conns) {
-          if (c !== conn && c.joined) c.out({ type: 'presence', doc: msg.doc, client: conn.client, name: conn.name, color: '', rev: msg.rev, anchor: msg.anchor, head: msg.head });
+          if (c !== conn && c.joined) c.out({ type: 'presence', doc: msg.doc, client: conn.pub, name: conn.name, color: '', rev: msg.rev, anchor: msg.anchor, head: msg.head });
         }
         break;
       default:

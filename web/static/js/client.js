@@ -147,6 +147,10 @@ export class DocClient extends EventTarget {
 
     this.client = this.pickClientId();
     claimedIds.add(this.client);
+    // How the server shows this client to others (its `welcome` says):
+    // the client id itself stays private, since whoever holds it can act
+    // as this client. Own ops, carets and arrivals carry this one.
+    this.publicId = null;
   }
 
   // start loads unsent edits saved by an earlier page and connects.
@@ -190,6 +194,7 @@ export class DocClient extends EventTarget {
     this.client = randomId();
     claimedIds.add(this.client);
     this.lastSeq = 0;
+    this.publicId = null; // the next welcome tells
     try { this.session && this.session.setItem(this.idKey(), this.client); } catch { /* storage disabled */ }
   }
 
@@ -422,6 +427,7 @@ export class DocClient extends EventTarget {
   receive(msg) {
     switch (msg.type) {
       case 'welcome': {
+        this.publicId = msg.client;
         const join = { type: 'join', doc: this.doc };
         if (this.known) join.rev = this.serverRev;
         if (this.token) join.token = this.token;
@@ -448,7 +454,7 @@ export class DocClient extends EventTarget {
     } else {
       for (const rec of msg.ops || []) {
         if (rec.rev <= this.serverRev) continue;
-        if (this.inflight && rec.client === this.client && rec.seq === this.inflight.seq) {
+        if (this.inflight && rec.client === this.publicId && rec.seq === this.inflight.seq) {
           this.onAck(rec.seq, rec.rev); // the ack lost with the old connection
         } else {
           this.applyRemote(ot.fromWire(rec.op), rec.rev, rec.client, rec.name);
@@ -533,7 +539,7 @@ export class DocClient extends EventTarget {
 
   onRemoteOp(msg) {
     if (!this.joined || msg.rev <= this.serverRev) return;
-    if (msg.client === this.client && this.inflight && msg.seq === this.inflight.seq) {
+    if (msg.client === this.publicId && this.inflight && msg.seq === this.inflight.seq) {
       this.onAck(msg.seq, msg.rev);
       return;
     }
@@ -579,7 +585,7 @@ export class DocClient extends EventTarget {
     const next = ot.apply(this.text, op, this.textLen);
     this.buffer = this.buffer ? { op: ot.compose(this.buffer.op, op), count: this.buffer.count + 1 } : { op, count: 1 };
     for (const p of this.peers.values()) this.movePeer(p, op, null);
-    this.setText(next, op, true, this.client, this.name);
+    this.setText(next, op, true, this.publicId, this.name);
     if (!this.flush()) this.save(); // a submit has saved already
     this.updateState();
   }
@@ -665,7 +671,7 @@ export class DocClient extends EventTarget {
   // ---- presence ----
 
   onPresence(msg) {
-    if (msg.client === this.client) return;
+    if (msg.client === this.publicId) return;
     let anchor = msg.anchor;
     let head = msg.head;
     // Positions are at serverRev; move them over our pending edits.
@@ -685,7 +691,7 @@ export class DocClient extends EventTarget {
   }
 
   onEditor(msg) {
-    if (msg.client === this.client) return;
+    if (msg.client === this.publicId) return;
     if (msg.event === 'leave') this.peers.delete(msg.client);
     else {
       const peer = this.peers.get(msg.client) || { client: msg.client, anchor: null, head: null };
