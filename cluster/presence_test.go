@@ -22,7 +22,7 @@ func (c *wsClient) waitEditor(client, event string) {
 		case wire.TypeEditor:
 			var m wire.Editor
 			json.Unmarshal(data, &m)
-			if m.Client == client && m.Event == event {
+			if m.Client == wire.PublicID(client) && m.Event == event {
 				return
 			}
 		case wire.TypeOp, wire.TypePresence, wire.TypeAck:
@@ -39,7 +39,7 @@ func (c *wsClient) waitPresence(client string) wire.Presence {
 		if typ == wire.TypePresence {
 			var m wire.Presence
 			json.Unmarshal(data, &m)
-			if m.Client == client {
+			if m.Client == wire.PublicID(client) {
 				return m
 			}
 		}
@@ -82,7 +82,7 @@ func TestPresenceAcrossNodes(t *testing.T) {
 		if typ == wire.TypeEditor {
 			var m wire.Editor
 			json.Unmarshal(data, &m)
-			if m.Client == "ca" {
+			if m.Client == wire.PublicID("ca") {
 				t.Fatalf("a late joiner on b sees ca, whose node shut down: %s", data)
 			}
 		}

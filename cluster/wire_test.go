@@ -142,7 +142,7 @@ func TestResubmitToAnotherNode(t *testing.T) {
 
 	x = wsDial(t, b.addr(), "cx")
 	j := x.join("d", ptr(uint64(0)))
-	if j.Rev != 1 || j.Seq != 1 || len(j.Ops) != 1 || j.Ops[0].Client != "cx" || j.Ops[0].Seq != 1 {
+	if j.Rev != 1 || j.Seq != 1 || len(j.Ops) != 1 || j.Ops[0].Client != wire.PublicID("cx") || j.Ops[0].Seq != 1 {
 		t.Fatalf("joined on the other node = %+v, want rev 1 seq 1 with cx's op", j)
 	}
 	x.submit("d", 0, 1, op)
@@ -240,7 +240,7 @@ func TestSameBehaviour(t *testing.T) {
 			a.ack(1, 1)
 			var op wire.Op
 			b.expect(wire.TypeOp, &op)
-			if op.Rev != 1 || op.Client != "ca" || op.Name != "name-ca" {
+			if op.Rev != 1 || op.Client != wire.PublicID("ca") || op.Name != "name-ca" {
 				t.Fatalf("b got %+v", op)
 			}
 			a.submit("ws", 0, 1, insert(0, 0, "ab")) // a duplicate
