@@ -231,3 +231,78 @@ func loadLoop(b *testing.B, db *DB, id string, length int) {
 	}
 	b.StopTimer()
 }
+
+// BenchmarkCheckpointStall: while a checkpoint moves 8,000 logged records
+// of 2,000 documents into their layout, one writer appends to another
+// document as fast as its commits return. ns/op is the checkpoint;
+// max-stall-ms is the writer's longest Append, the most a commit waited
+// for the checkpoint.
+func BenchmarkCheckpointStall(b *testing.B) {
+	const docs, perDoc = 2000, 4
+	db, _ := openTemp(b, Options{CheckpointEvery: 1 << 30, SnapshotEvery: 1 << 30})
+	var worst, total time.Duration
+	probeRev := 0 // the probe document's revision, its length too
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		fillLog(b, db, docs, perDoc, i)
+		stop := make(chan struct{})
+		var stall time.Duration
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				n := probeRev
+				probeRev++
+				start := time.Now()
+				rec := Record{Rev: uint64(probeRev), Op: insertOp(n, n, "p"), Client: "p", Seq: uint64(probeRev)}
+				if err := db.Append(ctx, "probe", []Record{rec}); err != nil {
+					b.Error(err)
+					return
+				}
+				stall = max(stall, time.Since(start))
+			}
+		})
+		b.StartTimer()
+		start := time.Now()
+		if err := db.checkpoint(); err != nil {
+			b.Fatal(err)
+		}
+		total += time.Since(start)
+		b.StopTimer()
+		close(stop)
+		wg.Wait()
+		worst = max(worst, stall)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(worst.Microseconds())/1000, "max-stall-ms")
+	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "checkpoint-ms")
+}
+
+// fillLog appends perDoc records to each of docs documents (round round),
+// with many writers so that group commits fill the log quickly.
+func fillLog(b *testing.B, db *DB, docs, perDoc, round int) {
+	b.Helper()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Go(func() {
+			for d := next.Add(1) - 1; d < int64(docs); d = next.Add(1) - 1 {
+				id := fmt.Sprintf("doc%05d", d)
+				recs := make([]Record, perDoc)
+				for j := range recs {
+					rev := round*perDoc + j + 1
+					recs[j] = Record{Rev: uint64(rev), Op: insertOp(rev-1, rev-1, "x"), Client: "c", Seq: uint64(rev)}
+				}
+				if err := db.Append(ctx, id, recs); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -19,7 +20,8 @@ type pending struct {
 	stored  bool                 // the document was in the per-document layout when first touched
 	recs    []Record             // consecutive revisions after the stored ones
 	vals    [][]byte             // recs encoded as in bucket recs
-	keys    []uint64             // log keys to delete when the document is moved
+	keys    []uint64             // log keys of the document's records, oldest first
+	done    int                  // keys[:done] are of records the document holds: to delete
 	clients map[string]clientRec // newest sequence per client among recs
 }
 
@@ -31,6 +33,17 @@ func (p *pending) clone() *pending {
 	if c.clients == nil {
 		c.clients = make(map[string]clientRec)
 	}
+	return &c
+}
+
+// moved is p once a checkpoint has written its records into the document,
+// whose stored metadata is now m: nothing to read from the log any more,
+// every key to delete there.
+func (p *pending) moved(m docMeta) *pending {
+	c := *p
+	c.m, c.stored = m, true
+	c.recs, c.vals = nil, nil
+	c.done = len(p.keys)
 	return &c
 }
 
@@ -145,71 +158,147 @@ func validateWrite(tx *bolt.Tx, p *pending, recs []Record) error {
 	return nil
 }
 
+// checkpointSlice is how many documents one checkpoint transaction moves.
+// Commits wait for one slice, not for the whole checkpoint: moving 8,000
+// records of 2,000 documents in one transaction held them up 30-70 ms.
+// A variable only so that tests can make slices small.
+var checkpointSlice = 128
+
 // checkpoint moves every record in bucket log into the per-document layout
-// in one transaction that also deletes them from the log, then forgets
-// them in memory. Commits wait meanwhile (bbolt has one writer anyway).
-// A crash before its commit leaves the log as it was; after it, the
-// records are in their documents only: nothing is lost or doubled.
+// and then deletes them from the log, in transactions of its own: one per
+// slice of documents (sorted by id, so each touches neighbouring pages)
+// that moves their records, then one that deletes the moved records' log
+// keys, sorted, so the log's pages are rewritten once. Commits go on
+// between them. A document's moved records stay in the log until the last
+// transaction, where readers and Open take them for what they are:
+// records the document already holds (pending.done). A crash at any point
+// loses and doubles nothing: Open drops what was moved and moves the rest.
 func (db *DB) checkpoint() error {
+	db.ckMu.Lock()
+	defer db.ckMu.Unlock()
+	ids := db.logDocs()
+	for len(ids) > 0 {
+		n := min(len(ids), checkpointSlice)
+		if err := db.moveSlice(ids[:n]); err != nil {
+			return fmt.Errorf("storage: checkpoint: %w", err)
+		}
+		ids = ids[n:]
+		if db.afterSlice != nil {
+			db.afterSlice()
+		}
+	}
+	if err := db.dropMoved(); err != nil {
+		return fmt.Errorf("storage: checkpoint: %w", err)
+	}
+	db.stats.checkpoints.Add(1)
+	return nil
+}
+
+// logDocs returns, sorted, the documents with records to move.
+func (db *DB) logDocs() []string {
+	db.memMu.RLock()
+	defer db.memMu.RUnlock()
+	ids := make([]string, 0, len(db.pend))
+	for id, p := range db.pend {
+		if len(p.recs) > 0 {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// moveSlice moves the records of documents ids into their layout in one
+// transaction and marks them moved in memory.
+func (db *DB) moveSlice(ids []string) error {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
-	if len(db.pend) == 0 {
-		return nil
-	}
 	var moved []docMeta
-	var recreated bool
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		moved, recreated = moved[:0], false
-		log := tx.Bucket(bucketLog)
-		keys := 0
-		for _, p := range db.pend {
+		moved = moved[:0]
+		for _, id := range ids {
+			p := db.pend[id]
+			if p == nil || len(p.recs) == 0 {
+				continue // deleted, or moved by a checkpoint since
+			}
 			m, ok, err := moveDoc(tx, p)
 			if err != nil {
 				return err
 			}
 			if ok {
 				moved = append(moved, m)
-				keys += len(p.keys)
 			}
 		}
-		if keys == db.logKeys {
-			// Everything moves: dropping the bucket frees its pages at once.
-			recreated = true
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	db.memMu.Lock()
+	for _, m := range moved {
+		p := db.pend[m.ID]
+		db.pendRecs -= len(p.recs)
+		db.pend[m.ID] = p.moved(m)
+	}
+	db.memMu.Unlock()
+	for _, m := range moved {
+		if m.Rev-m.snapRev >= uint64(db.opts.SnapshotEvery) {
+			db.requestSnapshot(m.ID, m.gen)
+		}
+	}
+	return nil
+}
+
+// dropMoved deletes from the log the records that checkpoints moved, in
+// one transaction, and forgets them in memory.
+func (db *DB) dropMoved() error {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	var ids []string
+	var keys []uint64
+	for id, p := range db.pend {
+		if p.done > 0 {
+			ids = append(ids, id)
+			keys = append(keys, p.keys[:p.done]...)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		if len(keys) == db.logKeys {
+			// Everything goes: dropping the bucket frees its pages at once.
 			if err := tx.DeleteBucket(bucketLog); err != nil {
 				return err
 			}
 			_, err := tx.CreateBucket(bucketLog)
 			return err
 		}
-		for _, m := range moved {
-			for _, k := range db.pend[m.ID].keys {
-				if err := log.Delete(logKey(k)); err != nil {
-					return err
-				}
+		slices.Sort(keys)
+		log := tx.Bucket(bucketLog)
+		for _, k := range keys {
+			if err := log.Delete(logKey(k)); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("storage: checkpoint: %w", err)
+		return err
 	}
 	db.memMu.Lock()
-	for _, m := range moved {
-		p := db.pend[m.ID]
-		db.pendRecs -= len(p.recs)
-		db.logKeys -= len(p.keys)
-		delete(db.pend, m.ID)
-	}
-	if recreated {
-		db.logKeys = 0
-	}
-	db.memMu.Unlock()
-	db.stats.checkpoints.Add(1)
-	for _, m := range moved {
-		if m.Rev-m.snapRev >= uint64(db.opts.SnapshotEvery) {
-			db.requestSnapshot(m.ID, m.gen)
+	for _, id := range ids {
+		p := db.pend[id]
+		if len(p.recs) == 0 {
+			delete(db.pend, id)
+			continue
 		}
+		c := *p
+		c.keys, c.done = p.keys[p.done:], 0
+		db.pend[id] = &c
 	}
+	db.logKeys -= len(keys)
+	db.memMu.Unlock()
 	return nil
 }
 
@@ -286,8 +375,13 @@ func (db *DB) loadLog() error {
 				db.pend[id] = p
 			}
 			if rec.Rev <= p.m.Rev {
+				// Already moved: a duplicate to drop. Duplicates come first,
+				// as a document's records are in the log in revision order.
 				p.keys = append(p.keys, binary.BigEndian.Uint64(k))
-				continue // already moved: a duplicate to drop
+				if len(p.recs) == 0 {
+					p.done = len(p.keys)
+				}
+				continue
 			}
 			if rec.Rev != p.m.Rev+1 {
 				continue

@@ -157,3 +157,87 @@ func TestReadWhileCheckpointing(t *testing.T) {
 		t.Errorf("no checkpoint ran")
 	}
 }
+
+// TestCheckpointInSlices: a checkpoint moves documents a slice at a time,
+// and between slices commits go on, documents are deleted and recreated;
+// a crash at that moment (the file as it is then) loses and doubles
+// nothing, and after the checkpoint only the newer records are in the log.
+func TestCheckpointInSlices(t *testing.T) {
+	defer func(n int) { checkpointSlice = n }(checkpointSlice)
+	checkpointSlice = 2
+	opts := Options{CheckpointEvery: 1 << 30, SnapshotEvery: 1 << 30}
+	db, _ := openTemp(t, opts)
+	want := map[string]int{}
+	for d := range 6 {
+		id := fmt.Sprintf("d%d", d)
+		appendInserts(t, db, id, "c", 0, 3)
+		want[id] = 3
+	}
+	image := t.TempDir() + "/crash.db"
+	slicesDone := 0
+	db.afterSlice = func() {
+		slicesDone++
+		if slicesDone != 1 {
+			return
+		}
+		if got := []uint64{storedRev(t, db, "d0"), storedRev(t, db, "d1"), storedRev(t, db, "d2")}; got[0] != 3 || got[1] != 3 || got[2] != 0 {
+			t.Errorf("after the first slice d0, d1, d2 stored at %v, want [3 3 0]", got)
+		}
+		appendInserts(t, db, "d1", "c", 3, 1) // commits between slices
+		want["d1"] = 4
+		if err := db.Delete(ctx, "d0"); err != nil {
+			t.Fatal(err)
+		}
+		appendInserts(t, db, "d0", "c", 0, 1) // a new incarnation
+		want["d0"] = 1
+		err := db.bolt.View(func(tx *bolt.Tx) error { return tx.CopyFile(image, 0o600) })
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	if slicesDone != 3 {
+		t.Errorf("%d slices for 6 documents, want 3", slicesDone)
+	}
+	db.memMu.RLock()
+	keys, recs := db.logKeys, db.pendRecs
+	db.memMu.RUnlock()
+	if keys != 2 || recs != 2 {
+		t.Errorf("after the checkpoint: %d log keys, %d records to move; want 2 and 2 (d0's and d1's newest)", keys, recs)
+	}
+	checkDocs(t, db, want)
+
+	crashed, err := Open(image, opts)
+	if err != nil {
+		t.Fatalf("open the file as it was between slices: %v", err)
+	}
+	defer crashed.Close()
+	if err := crashed.Check(); err != nil {
+		t.Fatal(err)
+	}
+	checkDocs(t, crashed, want)
+	db = reopen(t, db, opts)
+	checkDocs(t, db, want)
+}
+
+// checkDocs checks each document's text, history and client record
+// against revisions built by appendInserts.
+func checkDocs(t *testing.T, db *DB, revs map[string]int) {
+	t.Helper()
+	for id, rev := range revs {
+		d, err := db.Load(ctx, id)
+		if err != nil || d.Rev != uint64(rev) || d.Text != tokensText(id, rev) {
+			t.Errorf("Load(%s) = rev %d %q, %v; want rev %d", id, d.Rev, d.Text, err, rev)
+			continue
+		}
+		recs, err := db.Ops(ctx, id, 0, uint64(rev))
+		if err != nil || len(recs) != rev {
+			t.Errorf("Ops(%s) = %d records, %v; want %d", id, len(recs), err, rev)
+		}
+		if seq, _, err := db.ClientSeq(ctx, id, "c"); err != nil || seq != uint64(rev) {
+			t.Errorf("ClientSeq(%s) = %d, %v; want %d", id, seq, err, rev)
+		}
+	}
+}

@@ -116,6 +116,9 @@ func TestLockedByAnotherProcess(t *testing.T) {
 func crashWriter(path string) error {
 	opts := crashOpts
 	opts.CheckpointEvery, _ = strconv.Atoi(os.Getenv(helperCkpt))
+	if opts.CheckpointEvery > 0 {
+		checkpointSlice = 1 // kills land between slices too
+	}
 	db, err := Open(path, opts)
 	if err != nil {
 		return err
@@ -163,8 +166,8 @@ func writeDoc(db *DB, id string, mu *sync.Mutex) error {
 // every acknowledged op exactly once, in order, and nothing else. With the
 // default checkpoint threshold every kill leaves the records in the
 // write-ahead log, for Open to move; with a threshold of 3 records the
-// writer checkpoints all the time, so kills land before, during and after
-// checkpoint transactions.
+// writer checkpoints all the time, a document per transaction, so kills
+// land before, during, between and after checkpoint transactions.
 func TestCrash(t *testing.T) {
 	for _, every := range []int{0, 3} {
 		t.Run(fmt.Sprintf("checkpoint-every=%d", every), func(t *testing.T) { testCrash(t, every) })

@@ -31,16 +31,20 @@
 // sequence numbers) against each document's head kept in memory while it
 // has records in the log, loaded from the file on first touch.
 //
-// A checkpoint moves the whole log into the per-document layout below in
-// one transaction that also empties the log, so each document's leaf is
-// rewritten once for many ops. It runs in the background when the log holds
-// Options.CheckpointEvery records, before snapshots, on Close and, for the
-// records of a killed process, in Open before anything is served. Either
-// the checkpoint committed (records in their documents, log empty) or it did
-// not (records in the log): a crash loses and doubles nothing. Until then
-// readers merge each document's stored records with its records in the
-// log, by revision. Delete removes a document's log records in the same
-// transaction as the rest of it.
+// A checkpoint moves the whole log into the per-document layout below, so
+// each document's leaf is rewritten once for many ops. It runs in the
+// background when the log holds Options.CheckpointEvery records, before
+// snapshots, on Close and, for the records of a killed process, in Open
+// before anything is served. It commits in steps, and commits go on
+// between them: one transaction per slice of 128 documents writes their
+// records into their layout, then one deletes the moved records from the
+// log. A record both moved and still logged is known for what it is: its
+// document's stored revision already covers it, so readers and Open take
+// it once, and Open deletes it. A crash at any step loses and doubles
+// nothing. Until a record is moved readers merge each document's stored
+// records with its records in the log, by revision. Delete removes a
+// document's log records, moved or not, in the same transaction as the
+// rest of it.
 //
 // The free-page list is written at each commit (bbolt's default), so Open
 // reads it instead of walking the whole file: with bbolt's NoFreelistSync,
@@ -194,7 +198,10 @@ type DB struct {
 	logKeys  int                 // keys in bucket log; guarded by memMu
 	logNext  uint64              // next log key; guarded by wmu
 	ckWake   chan struct{}       // capacity 1: wakes bgLoop to checkpoint
-	deletes  atomic.Uint64       // odd while a Delete runs, +2 per Delete: a seqlock for readers
+	ckMu     sync.Mutex          // one checkpoint at a time: they let go of wmu between transactions
+	// afterSlice, when set (by tests), runs after each checkpoint slice.
+	afterSlice func()
+	deletes    atomic.Uint64 // odd while a Delete runs, +2 per Delete: a seqlock for readers
 
 	closeMu sync.Mutex // serialises Close
 	closed  atomic.Bool
