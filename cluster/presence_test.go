@@ -2,9 +2,11 @@ package cluster_test
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/nats-io/nats.go"
 
 	"github.com/collabd/collab/cluster"
@@ -114,4 +116,32 @@ func TestSilentNodeForgotten(t *testing.T) {
 	cb.waitEditor("ghost-editor", wire.EventJoin)
 	// The ghost says nothing more.
 	cb.waitEditor("ghost-editor", wire.EventLeave)
+}
+
+// TestReplacedAcrossNodes: a client id joining a document on one node
+// closes the connection editing it under that id on the other (4001), so
+// that a duplicated tab sent to another node cannot number its submits as
+// the first does and have its ops, or the other's, dropped as duplicates.
+func TestReplacedAcrossNodes(t *testing.T) {
+	ns := natstest.Run(t)
+	urls := []string{ns.URL()}
+	a, b := startNode(t, urls, cluster.Options{}), startNode(t, urls, cluster.Options{})
+	first := wsDial(t, a.addr(), "tab")
+	first.join("d", nil)
+	dup := wsDial(t, b.addr(), "tab")
+	dup.join("d", nil)
+	for {
+		first.ws.SetReadDeadline(time.Now().Add(testWait))
+		_, _, err := first.ws.ReadMessage()
+		if err == nil {
+			continue
+		}
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != wire.CloseReplaced {
+			t.Fatalf("the first connection ended with %v, want close %d", err, wire.CloseReplaced)
+		}
+		break
+	}
+	dup.submit("d", 0, 1, insert(0, 0, "x"))
+	dup.ack(1, 1)
 }

@@ -143,7 +143,12 @@ func (d *document) heard(ev busEvent) {
 	switch m.Kind {
 	case busSync:
 		d.tell(d.state())
-	case busJoin, busPresence:
+	case busJoin:
+		for _, e := range m.Editors {
+			d.replaced(e.Client)
+			d.arrive(ev.from, e)
+		}
+	case busPresence:
 		for _, e := range m.Editors {
 			d.arrive(ev.from, e)
 		}
@@ -158,6 +163,21 @@ func (d *document) heard(ev busEvent) {
 			d.arrive(ev.from, e)
 		}
 		d.forget(ev.from, keep)
+	}
+}
+
+// replaced closes the local connections editing the document as client,
+// which has just joined it on another server. A client id is used by one
+// connection at a time (4001) across servers too: two connections under
+// one id, such as a duplicated browser tab sent to another server, number
+// their submits alike, and one's ops would be taken for the other's
+// duplicates and dropped. Best effort, as the bus is: a lost join leaves
+// both connected.
+func (d *document) replaced(client string) {
+	for c, e := range d.editors {
+		if e.client == client {
+			c.closeWith(wire.CloseReplaced, "replaced by a newer connection on another server")
+		}
 	}
 }
 

@@ -656,3 +656,25 @@ func TestFollowResequence(t *testing.T) {
 	expectOp(t, z, 4, `[1,"b",1]`)
 	expectStored(t, sh, "d", "aba", 4)
 }
+
+// TestFollowReplacedAcrossServers: a client id joining a document on one
+// server closes the connection editing it under that id on another (4001),
+// as on one server, so that the two never number their submits alike.
+func TestFollowReplacedAcrossServers(t *testing.T) {
+	sh := newShared()
+	na, nb := sh.node(), sh.node()
+	_, tsA := startServer(t, na, Options{})
+	_, tsB := startServer(t, nb, Options{})
+	old := connect(t, tsA, "tab")
+	old.join("d", nil)
+	other := connect(t, tsA, "other") // stays: another client id
+	other.join("d", nil)
+	dup := connect(t, tsB, "tab")
+	dup.join("d", nil)
+	if code := old.closeCode(); code != wire.CloseReplaced {
+		t.Fatalf("the older connection closed with %d, want %d", code, wire.CloseReplaced)
+	}
+	dup.submit("d", 0, 1, insertAt(0, 0, "x"))
+	dup.ack(1)
+	expectOp(t, other, 1, `["x"]`)
+}
