@@ -116,9 +116,7 @@ func TestNATSServerKilled(t *testing.T) {
 // the resubmission (same seq) is acknowledged and the buffered edits go
 // through, every acknowledged op in the log once.
 func TestNATSDown(t *testing.T) {
-	ns := natstest.Run(t)
-	urls := []string{ns.URL()}
-	a, b := startNode(t, urls, cluster.Options{}), startNode(t, urls, cluster.Options{})
+	ns, a, b := twoNodes(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	x := wsDial(t, a.addr(), "cx")

@@ -361,3 +361,11 @@ func TestNodeKilled(t *testing.T) {
 	})
 	converged(t, ctx, nodes[0].store, "doc", docs)
 }
+
+// twoNodes starts a NATS server and two nodes on it.
+func twoNodes(t *testing.T) (ns *natstest.Server, a, b *node) {
+	t.Helper()
+	ns = natstest.Run(t)
+	urls := []string{ns.URL()}
+	return ns, startNode(t, urls, cluster.Options{}), startNode(t, urls, cluster.Options{})
+}

@@ -2,7 +2,6 @@ package cluster_test
 
 import (
 	"encoding/json"
-	"errors"
 	"testing"
 	"time"
 
@@ -52,9 +51,7 @@ func (c *wsClient) waitPresence(client string) wire.Presence {
 // arrive, their carets move, and leave; when a node shuts down its
 // editors vanish from the others at once.
 func TestPresenceAcrossNodes(t *testing.T) {
-	ns := natstest.Run(t)
-	urls := []string{ns.URL()}
-	a, b := startNode(t, urls, cluster.Options{}), startNode(t, urls, cluster.Options{})
+	_, a, b := twoNodes(t)
 	ca := wsDial(t, a.addr(), "ca")
 	ca.join("d", nil)
 	cb := wsDial(t, b.addr(), "cb")
@@ -123,24 +120,18 @@ func TestSilentNodeForgotten(t *testing.T) {
 // that a duplicated tab sent to another node cannot number its submits as
 // the first does and have its ops, or the other's, dropped as duplicates.
 func TestReplacedAcrossNodes(t *testing.T) {
-	ns := natstest.Run(t)
-	urls := []string{ns.URL()}
-	a, b := startNode(t, urls, cluster.Options{}), startNode(t, urls, cluster.Options{})
+	_, a, b := twoNodes(t)
 	first := wsDial(t, a.addr(), "tab")
 	first.join("d", nil)
 	dup := wsDial(t, b.addr(), "tab")
 	dup.join("d", nil)
-	for {
+	var err error
+	for err == nil { // what it was sent before
 		first.ws.SetReadDeadline(time.Now().Add(testWait))
-		_, _, err := first.ws.ReadMessage()
-		if err == nil {
-			continue
-		}
-		var ce *websocket.CloseError
-		if !errors.As(err, &ce) || ce.Code != wire.CloseReplaced {
-			t.Fatalf("the first connection ended with %v, want close %d", err, wire.CloseReplaced)
-		}
-		break
+		_, _, err = first.ws.ReadMessage()
+	}
+	if !websocket.IsCloseError(err, wire.CloseReplaced) {
+		t.Fatalf("the first connection ended with %v, want close %d", err, wire.CloseReplaced)
 	}
 	dup.submit("d", 0, 1, insert(0, 0, "x"))
 	dup.ack(1, 1)

@@ -130,9 +130,7 @@ func ptr[T any](v T) *T { return &v }
 // resubmitting the same seq is acknowledged with the same revision, not
 // applied again.
 func TestResubmitToAnotherNode(t *testing.T) {
-	ns := natstest.Run(t)
-	urls := []string{ns.URL()}
-	a, b := startNode(t, urls, cluster.Options{}), startNode(t, urls, cluster.Options{})
+	_, a, b := twoNodes(t)
 	x := wsDial(t, a.addr(), "cx")
 	x.join("d", nil)
 	op := insert(0, 0, "héllo 👋")
@@ -266,9 +264,7 @@ func TestSameBehaviour(t *testing.T) {
 // server's: commits refused because another node committed first (each
 // retried), consumer lag, followed documents.
 func TestMetrics(t *testing.T) {
-	ns := natstest.Run(t)
-	urls := []string{ns.URL()}
-	a, b := startNode(t, urls, cluster.Options{}), startNode(t, urls, cluster.Options{})
+	_, a, b := twoNodes(t)
 	ctx := ctxT(t)
 	mustAppend(t, a.store, "m", rec(1, 0, 0, "a", "ca", 1))
 	if err := b.store.Append(ctx, "m", []storage.Record{rec(1, 0, 0, "b", "cb", 1)}); !errors.Is(err, storage.ErrConflict) {
