@@ -54,6 +54,9 @@ type busEditor struct {
 	Rev    uint64 `json:"r,omitempty"`
 	Anchor int    `json:"a,omitempty"`
 	Head   int    `json:"h,omitempty"`
+	// Joined is when the editor joined, in Unix nanoseconds: set in join
+	// messages, so that only an older connection is replaced (see replaced).
+	Joined int64 `json:"j,omitempty"`
 }
 
 // busEvent is one bus message as the document's owner receives it.
@@ -145,7 +148,7 @@ func (d *document) heard(ev busEvent) {
 		d.tell(d.state())
 	case busJoin:
 		for _, e := range m.Editors {
-			d.replaced(e.Client)
+			d.replaced(e)
 			d.arrive(ev.from, e)
 		}
 	case busPresence:
@@ -166,16 +169,18 @@ func (d *document) heard(ev busEvent) {
 	}
 }
 
-// replaced closes the local connections editing the document as client,
-// which has just joined it on another server. A client id is used by one
+// replaced closes the local connections that joined the document as b's
+// client before b joined it on another server. A client id is used by one
 // connection at a time (4001) across servers too: two connections under
 // one id, such as a duplicated browser tab sent to another server, number
 // their submits alike, and one's ops would be taken for the other's
-// duplicates and dropped. Best effort, as the bus is: a lost join leaves
+// duplicates and dropped. Only older connections go: the join of a
+// connection since closed can arrive after its client reconnected here.
+// Best effort, as the bus is (and the servers' clocks): a lost join leaves
 // both connected.
-func (d *document) replaced(client string) {
+func (d *document) replaced(b busEditor) {
 	for c, e := range d.editors {
-		if e.client == client {
+		if e.client == b.Client && e.joined.UnixNano() < b.Joined {
 			c.closeWith(wire.CloseReplaced, "replaced by a newer connection on another server")
 		}
 	}

@@ -60,6 +60,7 @@ type editor struct {
 	c                   *conn
 	client, name, color string
 	pub                 string    // wire.PublicID(client), what others see
+	joined              time.Time // when it joined (see replaced)
 	pres                *presence // nil until the editor sends one
 	readOnly            bool
 	one                 []byte   // the first message gathered for the editor (see gather)
@@ -367,7 +368,7 @@ func (d *document) join(r *joinReq) error {
 		text := d.buf.String()
 		joined.Text, joined.Reset = &text, r.rev != nil // a rev it cannot catch up from
 	}
-	e := &editor{c: r.c, client: r.client, pub: wire.PublicID(r.client), name: r.name, color: r.color, readOnly: r.readOnly}
+	e := &editor{c: r.c, client: r.client, pub: wire.PublicID(r.client), joined: time.Now(), name: r.name, color: r.color, readOnly: r.readOnly}
 	arrive := encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: e.pub, Name: e.name, Color: e.color, Event: wire.EventJoin})
 	welcome := []any{joined}
 	for _, o := range d.editors {
@@ -380,7 +381,9 @@ func (d *document) join(r *joinReq) error {
 	r.c.sendAll(d.greeting(welcome))
 	d.editors[r.c] = e
 	d.grace.Stop()
-	d.tell(busMsg{Kind: busJoin, Editors: []busEditor{d.busEditorOf(e)}})
+	join := d.busEditorOf(e)
+	join.Joined = e.joined.UnixNano()
+	d.tell(busMsg{Kind: busJoin, Editors: []busEditor{join}})
 	return nil
 }
 

@@ -678,3 +678,29 @@ func TestFollowReplacedAcrossServers(t *testing.T) {
 	dup.ack(1)
 	expectOp(t, other, 1, `["x"]`)
 }
+
+// TestFollowStaleJoin: a join heard from another server replaces only a
+// connection that joined before it: the join of a connection since closed
+// can arrive after its client reconnected here.
+func TestFollowStaleJoin(t *testing.T) {
+	sh := newShared()
+	nb := sh.node()
+	_, tsB := startServer(t, nb, Options{})
+	x := connect(t, tsB, "cx")
+	x.join("d", nil)
+	other := sh.node() // a server that only speaks on the bus
+	hear := func(joined time.Time) {
+		data, err := json.Marshal(busMsg{Kind: busJoin, Editors: []busEditor{{Client: "cx", Name: "elsewhere", Joined: joined.UnixNano()}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other.Publish("d", data)
+	}
+	hear(time.Now().Add(-time.Minute))
+	// Its arrival, relayed to x, shows it was handled with x still there.
+	expectMsg(t, x, wire.TypeEditor, func(m wire.Editor) bool { return m.Name == "elsewhere" })
+	hear(time.Now().Add(time.Minute))
+	if code := x.closeCode(); code != wire.CloseReplaced {
+		t.Fatalf("x closed with %d after a newer join elsewhere, want %d", code, wire.CloseReplaced)
+	}
+}
