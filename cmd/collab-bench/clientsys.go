@@ -18,13 +18,24 @@ import (
 // clientSystem drives collabd through the Go client package.
 type clientSystem struct {
 	maxRate float64   // client.Options.MaxRate
+	events  int       // client.Options.EventBuffer
 	src     *addrPool // source addresses of the connections; nil: the kernel's choice
 	wsURL   string    // ws://host:port/ws
 	httpURL string    // http://host:port
 	http    *http.Client
 }
 
-func newClientSystem(base string, maxRate float64, src *addrPool) *clientSystem {
+// eventBuffer is the events each of conns editors may have waiting. A
+// session's events are dropped when its editor falls that far behind, and a
+// dropped event leaves a revision unaccounted for (the run then fails to
+// drain). A few busy editors can wait for a CPU for tens of milliseconds
+// while their documents go on; many editors each get few events but would
+// take memory (about 200 bytes a slot): 2^18 slots shared, 128 to 4,096 each.
+func eventBuffer(conns int) int {
+	return min(max((1<<18)/max(conns, 1), 128), 4096)
+}
+
+func newClientSystem(base string, maxRate float64, conns int, src *addrPool) *clientSystem {
 	u, _ := url.Parse(base)
 	ws := *u
 	ws.Scheme = map[string]string{"https": "wss"}[u.Scheme]
@@ -34,6 +45,7 @@ func newClientSystem(base string, maxRate float64, src *addrPool) *clientSystem 
 	ws.Path = "/ws"
 	return &clientSystem{
 		maxRate: maxRate,
+		events:  eventBuffer(conns),
 		src:     src,
 		wsURL:   ws.String(),
 		httpURL: u.Scheme + "://" + u.Host,
@@ -87,7 +99,7 @@ func (s *clientSystem) open(ctx context.Context, doc, id string) (session, error
 		ClientID:    id,
 		MaxRate:     s.maxRate,
 		Reconnect:   true,
-		EventBuffer: 128, // the editor drains it at once; each slot costs ~200 bytes
+		EventBuffer: s.events,
 		QueueSize:   1024,
 		Logger:      slog.New(slog.DiscardHandler),
 	})

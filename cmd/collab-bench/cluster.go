@@ -21,10 +21,10 @@ type clusterSystem struct {
 	byDoc bool // every editor of a document on one node (-spread documents)
 }
 
-func newClusterSystem(urls []string, maxRate float64, src *addrPool) *clusterSystem {
+func newClusterSystem(urls []string, maxRate float64, conns int, src *addrPool) *clusterSystem {
 	c := &clusterSystem{urls: urls}
 	for _, u := range urls {
-		c.nodes = append(c.nodes, newClientSystem(u, maxRate, src))
+		c.nodes = append(c.nodes, newClientSystem(u, maxRate, conns, src))
 	}
 	return c
 }

@@ -111,7 +111,7 @@ func TestClusterDisagreement(t *testing.T) {
 		t.Cleanup(l.stop)
 		urls = append(urls, l.base)
 	}
-	c := newClusterSystem(urls, 0, nil)
+	c := newClusterSystem(urls, 0, 1, nil)
 	defer c.close()
 	req, _ := http.NewRequest(http.MethodPut, urls[1]+"/api/docs/d", strings.NewReader("only here"))
 	res, err := http.DefaultClient.Do(req)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,11 @@ type idleProbe struct {
 
 	metricsURL        string // the server's /metrics, for its Go runtime's own account
 	goBefore, goAtEnd goMem
+	// inprocess: the server is this process, whose garbage collector runs
+	// before each reading of goMem, so that a collection shrinking some
+	// goroutine's stack between the two readings does not make the
+	// connections' stacks look smaller than nothing.
+	inprocess bool
 }
 
 // goMem is the Go runtime's account of a server's memory, from the
@@ -79,7 +85,7 @@ func startIdle(ctx context.Context, tgt *target, o *options) (*idleProbe, error)
 	if len(tgt.pids) != 1 {
 		return nil, fmt.Errorf("-idle measures the server's memory: give its process id with -server-pid")
 	}
-	p := &idleProbe{pid: tgt.pids[0], baseRSS: int64(o.baseRSSMB * (1 << 20)), baseConns: o.baseConns}
+	p := &idleProbe{pid: tgt.pids[0], baseRSS: int64(o.baseRSSMB * (1 << 20)), baseConns: o.baseConns, inprocess: tgt.inprocess}
 	var err error
 	if p.before, err = procstat.Read(p.pid); err != nil {
 		return nil, err
@@ -87,7 +93,7 @@ func startIdle(ctx context.Context, tgt *target, o *options) (*idleProbe, error)
 	p.benchBefore, _ = procstat.Read(os.Getpid())
 	if cs, ok := tgt.sys.(*clientSystem); ok {
 		p.metricsURL = cs.httpURL + "/metrics"
-		p.goBefore = readGoMem(ctx, cs.http, p.metricsURL)
+		p.goBefore = p.readGoMem(ctx, cs.http)
 	}
 	return p, nil
 }
@@ -98,11 +104,18 @@ func (p *idleProbe) markConnected() error {
 	return err
 }
 
+func (p *idleProbe) readGoMem(ctx context.Context, c *http.Client) goMem {
+	if p.inprocess {
+		runtime.GC()
+	}
+	return readGoMem(ctx, c, p.metricsURL)
+}
+
 func (p *idleProbe) markEnd(ctx context.Context, c *http.Client) {
 	p.end, p.err = procstat.Read(p.pid)
 	p.benchAt, _ = procstat.Read(os.Getpid())
 	if p.metricsURL != "" {
-		p.goAtEnd = readGoMem(ctx, c, p.metricsURL)
+		p.goAtEnd = p.readGoMem(ctx, c)
 	}
 }
 

@@ -344,7 +344,7 @@ func startTarget(o *options, fdLimit uint64) (*target, error) {
 		if rate == 0 {
 			rate = -1 // the in-process server's rate limit is lifted
 		}
-		sys := newClientSystem(l.base, rate, o.src)
+		sys := newClientSystem(l.base, rate, need, o.src)
 		name := "collabd (in process)"
 		if mem {
 			name = "collabd (in process, memory store)"
@@ -366,7 +366,7 @@ func startTarget(o *options, fdLimit uint64) (*target, error) {
 		if err := checkFDs(need, fdLimit); err != nil {
 			return nil, err
 		}
-		sys := newClusterSystem(o.servers, o.maxRate, o.src)
+		sys := newClusterSystem(o.servers, o.maxRate, need, o.src)
 		sys.byDoc = o.byDoc
 		name := fmt.Sprintf("collabd cluster of %d nodes at %s", len(o.servers), strings.Join(o.servers, ", "))
 		return &target{name: name, sys: sys, pids: o.serverPID, nodes: o.servers, stop: sys.close}, nil
@@ -380,7 +380,7 @@ func startTarget(o *options, fdLimit uint64) (*target, error) {
 	if err := checkFDs(need, fdLimit); err != nil {
 		return nil, err
 	}
-	sys := newClientSystem(o.server, o.maxRate, o.src)
+	sys := newClientSystem(o.server, o.maxRate, need, o.src)
 	return &target{name: "collabd at " + o.server, sys: sys, pids: o.serverPID, stop: sys.close}, nil
 }
 

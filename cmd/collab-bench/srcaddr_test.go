@@ -90,7 +90,7 @@ func TestSourceAddrsReachServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sys := newClientSystem(ts.URL, -1, pool)
+	sys := newClientSystem(ts.URL, -1, 1, pool)
 	defer sys.close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

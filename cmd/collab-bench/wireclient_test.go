@@ -44,7 +44,7 @@ func TestWireReaderRevisions(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := newClientSystem(srv.URL, -1, nil).openReader(ctx, "d", "r")
+	s, err := newClientSystem(srv.URL, -1, 1, nil).openReader(ctx, "d", "r")
 	if err != nil {
 		t.Fatal(err)
 	}
