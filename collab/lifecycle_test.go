@@ -17,7 +17,7 @@ import (
 func TestStalledClient(t *testing.T) {
 	const doc, ops = "busy", 2000
 	st := newTestStore(t)
-	srv, ts := startServer(t, st, Options{QueueLen: 4, MaxFrame: 1 << 20})
+	srv, ts := startServer(t, st, Options{QueueLen: 4, MaxFrame: 1 << 20, Rate: 1e6, Burst: 1e6}) // the writer may need hundreds of ops
 	stalled := connectSmallBuffer(t, ts, "stalled")
 	stalled.join(doc, nil)
 	w := connect(t, ts, "writer")
