@@ -136,7 +136,7 @@ func (o Op) AppendJSON(dst []byte) []byte {
 		case Delete:
 			dst = strconv.AppendInt(dst, -int64(c.N), 10)
 		case Insert:
-			dst = appendString(dst, c.Text)
+			dst = AppendJSONString(dst, c.Text)
 		}
 	}
 	return append(dst, ']')
@@ -155,9 +155,11 @@ func (o Op) jsonSize() int {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string. U+2028 and U+2029 are escaped
-// so the output is also a valid JavaScript literal.
-func appendString(dst []byte, s string) []byte {
+// AppendJSONString appends s as a JSON string, as AppendJSON writes
+// inserted text: U+2028 and U+2029 are escaped so that the output is also a
+// valid JavaScript literal, and invalid UTF-8 becomes U+FFFD. It is for
+// encoders of messages that carry ops next to other strings.
+func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {

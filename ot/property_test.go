@@ -185,7 +185,7 @@ func appendWireItems(g *opGen, items []string, c Component) []string {
 		case Delete:
 			items = append(items, strconv.Itoa(-p.N))
 		case Insert:
-			items = append(items, string(appendString(nil, p.Text)))
+			items = append(items, string(AppendJSONString(nil, p.Text)))
 		}
 	}
 	return items
