@@ -293,7 +293,7 @@ type Stats struct {
 	Snapshots      uint64        // snapshots written
 	SnapshotErrors uint64        // snapshots that failed; they are retried on later writes
 	PrunedOps      uint64        // ops removed by pruning
-	Checkpoints    uint64        // transactions that moved the log into the documents
+	Checkpoints    uint64        // checkpoints that moved records from the log into the documents
 }
 
 // Stats returns the counters. Average commit latency is

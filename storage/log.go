@@ -187,10 +187,13 @@ func (db *DB) checkpoint() error {
 			db.afterSlice()
 		}
 	}
-	if err := db.dropMoved(); err != nil {
+	dropped, err := db.dropMoved()
+	if err != nil {
 		return fmt.Errorf("storage: checkpoint: %w", err)
 	}
-	db.stats.checkpoints.Add(1)
+	if dropped > 0 {
+		db.stats.checkpoints.Add(1)
+	}
 	return nil
 }
 
@@ -250,8 +253,8 @@ func (db *DB) moveSlice(ids []string) error {
 }
 
 // dropMoved deletes from the log the records that checkpoints moved, in
-// one transaction, and forgets them in memory.
-func (db *DB) dropMoved() error {
+// one transaction, forgets them in memory and returns how many there were.
+func (db *DB) dropMoved() (int, error) {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	var ids []string
@@ -263,7 +266,7 @@ func (db *DB) dropMoved() error {
 		}
 	}
 	if len(keys) == 0 {
-		return nil
+		return 0, nil
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		if len(keys) == db.logKeys {
@@ -284,7 +287,7 @@ func (db *DB) dropMoved() error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	db.memMu.Lock()
 	for _, id := range ids {
@@ -299,7 +302,7 @@ func (db *DB) dropMoved() error {
 	}
 	db.logKeys -= len(keys)
 	db.memMu.Unlock()
-	return nil
+	return len(keys), nil
 }
 
 // moveDoc writes p's records into the per-document layout. Records the
