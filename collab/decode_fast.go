@@ -1,9 +1,6 @@
 package collab
 
 import (
-	"math"
-	"unicode/utf8"
-
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
 )
@@ -19,160 +16,38 @@ import (
 // anything else, including every error, ok is false and the general path
 // decides (FuzzFastSubmit checks that the two agree).
 func fastSubmit(data []byte) (m *wire.Submit, ok bool) {
-	p := fastParser{data: data}
+	p := wire.Parser{Data: data}
 	var (
-		seen         uint8 // bit per key
-		typ, doc     []byte
+		typ          []byte
+		doc          string
 		rev, seq     uint64
 		opStart, end int
 	)
-	if !p.byte('{') {
-		return nil, false
-	}
-	for {
-		key, ok := p.plainString()
-		if !ok || !p.byte(':') {
-			return nil, false
-		}
-		var bit uint8
+	seen, ok := p.Object(func(key []byte) (int, bool) {
 		switch string(key) {
 		case "type":
-			bit = 1
-			typ, ok = p.plainString()
+			typ, ok = p.PlainString()
+			return 1, ok
 		case "doc":
-			bit = 2
-			doc, ok = p.plainString()
+			return 2, p.String(&doc)
 		case "rev":
-			bit = 4
-			rev, ok = p.uint()
+			rev, ok = p.Uint()
+			return 4, ok
 		case "seq":
-			bit = 8
-			seq, ok = p.uint()
+			seq, ok = p.Uint()
+			return 8, ok
 		case "op":
-			bit = 16
-			opStart, end, ok = p.array()
-		default:
-			return nil, false
+			opStart, end, ok = p.Array()
+			return 16, ok
 		}
-		if !ok || seen&bit != 0 {
-			return nil, false
-		}
-		seen |= bit
-		if p.byte('}') {
-			break
-		}
-		if !p.byte(',') {
-			return nil, false
-		}
-	}
-	p.space()
-	if p.i != len(data) || seen != 31 || string(typ) != wire.TypeSubmit || seq == 0 || hasLoneSurrogate(data) {
+		return 0, false
+	})
+	if !ok || seen != 31 || string(typ) != wire.TypeSubmit || seq == 0 || hasLoneSurrogate(data) {
 		return nil, false
 	}
 	var op ot.Op
 	if err := op.UnmarshalJSON(data[opStart:end]); err != nil {
 		return nil, false
 	}
-	return &wire.Submit{Type: wire.TypeSubmit, Doc: string(doc), Rev: rev, Seq: seq, Op: op}, true
-}
-
-// fastParser reads the tokens fastSubmit accepts; every method skips the
-// whitespace before its token and reports false for anything else.
-type fastParser struct {
-	data []byte
-	i    int
-}
-
-func (p *fastParser) space() {
-	for p.i < len(p.data) {
-		switch p.data[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
-	}
-}
-
-func (p *fastParser) byte(c byte) bool {
-	p.space()
-	if p.i < len(p.data) && p.data[p.i] == c {
-		p.i++
-		return true
-	}
-	return false
-}
-
-// plainString reads a string without escapes or control characters, of
-// valid UTF-8 (encoding/json would change invalid bytes into U+FFFD).
-func (p *fastParser) plainString() ([]byte, bool) {
-	if !p.byte('"') {
-		return nil, false
-	}
-	start := p.i
-	for ; p.i < len(p.data); p.i++ {
-		switch c := p.data[p.i]; {
-		case c == '"':
-			s := p.data[start:p.i]
-			p.i++
-			return s, utf8.Valid(s)
-		case c == '\\' || c < 0x20:
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
-// uint reads a JSON integer without sign, fraction or exponent that fits
-// a uint64.
-func (p *fastParser) uint() (uint64, bool) {
-	p.space()
-	start := p.i
-	var n uint64
-	for ; p.i < len(p.data) && '0' <= p.data[p.i] && p.data[p.i] <= '9'; p.i++ {
-		d := uint64(p.data[p.i] - '0')
-		if n > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		n = n*10 + d
-	}
-	digits := p.i - start
-	if digits == 0 || digits > 1 && p.data[start] == '0' {
-		return 0, false
-	}
-	if p.i < len(p.data) {
-		switch p.data[p.i] {
-		case '.', 'e', 'E':
-			return 0, false
-		}
-	}
-	return n, true
-}
-
-// array finds the end of a flat array of numbers and strings, the shape
-// of an op; ot.Parse judges what is inside.
-func (p *fastParser) array() (start, end int, ok bool) {
-	if !p.byte('[') {
-		return 0, 0, false
-	}
-	start = p.i - 1
-	for ; p.i < len(p.data); p.i++ {
-		switch p.data[p.i] {
-		case ']':
-			p.i++
-			return start, p.i, true
-		case '[', '{', '}':
-			return 0, 0, false
-		case '"':
-			for p.i++; p.i < len(p.data) && p.data[p.i] != '"'; p.i++ {
-				if p.data[p.i] == '\\' {
-					p.i++
-				}
-			}
-			if p.i >= len(p.data) {
-				return 0, 0, false
-			}
-		}
-	}
-	return 0, 0, false
+	return &wire.Submit{Type: wire.TypeSubmit, Doc: doc, Rev: rev, Seq: seq, Op: op}, true
 }

@@ -77,7 +77,6 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -452,8 +451,8 @@ func (m *serverMsg) typed() any {
 
 // dispatch handles one message read by s's reader. An error ends s.
 func (c *Conn) dispatch(s *session, data []byte) error {
-	var env serverMsg
-	if err := json.Unmarshal(data, &env); err != nil {
+	env, err := decodeServerMsg(data)
+	if err != nil {
 		if typ, terr := wire.PeekType(data); terr == nil && typ != "" {
 			// An undecodable op would leave a gap: the server broke the
 			// protocol, and resuming would only repeat it.
