@@ -6,8 +6,10 @@ package natstest
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -169,12 +171,39 @@ func WaitLeader(t testing.TB, servers []*Server) {
 }
 
 func freePort(t testing.TB) int {
+	// Below the kernel's ephemeral range when it is known: a port from
+	// that range, once closed, can become the source port of any outgoing
+	// loopback connection (tests in parallel make thousands), and a server
+	// started or restarted on it then fails to listen.
+	low := ephemeralLow()
+	for range 100 {
+		if low <= 10000 {
+			break
+		}
+		port := 10000 + rand.IntN(low-10000)
+		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			l.Close()
+			return port
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("natstest: %v", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// ephemeralLow is the first port the kernel hands out as a source port, or
+// 0 if unknown.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	var low int
+	fmt.Sscan(string(b), &low)
+	return low
 }
 
 func portOf(u *url.URL) int {
