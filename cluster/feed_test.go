@@ -3,6 +3,8 @@ package cluster_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -204,4 +206,38 @@ func TestFollowDropsConsumer(t *testing.T) {
 	for range feed {
 	}
 	waitFor(t, "the feed's consumer to be deleted", func() bool { return consumers() == before })
+}
+
+// TestStaleSnapshotAfterPrune: a snapshot materialized before a prune and
+// stored after it, as a slow background writer would, does not replace
+// the newer snapshot the prune kept, whose history is gone: the document
+// still loads, also when its snapshots are large (blobs).
+func TestStaleSnapshotAfterPrune(t *testing.T) {
+	for _, size := range []int{1, 60 << 10} {
+		t.Run(fmt.Sprintf("insert=%d", size), func(t *testing.T) {
+			ns := natstest.Run(t)
+			a := open(t, []string{ns.URL()}, cluster.Options{SnapshotEvery: 1000})
+			b := open(t, []string{ns.URL()}, cluster.Options{SnapshotEvery: 1000})
+			ctx := ctxT(t)
+			ins, text := strings.Repeat("x", size), ""
+			for i := range 25 {
+				mustAppend(t, a, "long", rec(uint64(i+1), len(text), len(text), ins, "c1", uint64(i+1)))
+				text += ins
+			}
+			late, err := a.StaleSnapshot(ctx, "long", 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := a.Prune(ctx, "long"); err != nil {
+				t.Fatal(err)
+			}
+			if err := late(); err != nil {
+				t.Fatal(err)
+			}
+			if rev, ok := a.SnapshotRev(ctx, "long"); !ok || rev != 25 {
+				t.Fatalf("stored snapshot at rev %d (%v), want the prune's, 25", rev, ok)
+			}
+			wantText(t, b, "long", text, 25)
+		})
+	}
 }

@@ -106,32 +106,123 @@ func (s *Store) Prune(ctx context.Context, id string) error {
 }
 
 // blobMark starts a snapshot bucket value that says the snapshot is in
-// the large snapshot bucket, under the same key.
+// the large snapshot bucket, under the name that follows the mark (under
+// the bucket key itself if nothing follows, as written before names).
 const blobMark = 0xb1
 
-// putSnapshot writes snap to the snapshot bucket, or, when it does not fit
-// in a NATS message, to the large snapshot bucket with a mark in the
-// snapshot bucket.
+// putSnapshot writes snap unless the stored snapshot is as new or newer:
+// a writer that materialized an older state (a slow background snapshot,
+// a node that is behind) must not replace a newer snapshot, whose history
+// before it may be pruned already. The check and the write are one
+// compare-and-set on the snapshot bucket's entry, and a large snapshot goes
+// to a blob of its own revision, so that a writer that loses the race
+// leaves the winner's blob alone.
 func (s *Store) putSnapshot(ctx context.Context, id string, snap snapshot) error {
 	key, data := encodeKey(id), encodeSnapshot(snap)
-	if len(data) > int(s.nc.MaxPayload())-msgSlack {
-		rctx, cancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
-		chunk := min(128<<10, uint32(s.nc.MaxPayload()-msgSlack))
-		_, err := s.blobs.Put(rctx, jetstream.ObjectMeta{Name: key, Opts: &jetstream.ObjectMetaOptions{ChunkSize: chunk}},
-			bytes.NewReader(data))
-		cancel()
+	for range 8 {
+		cur, err := s.storedSnapshot(ctx, key)
 		if err != nil {
-			return natsErr("write large snapshot", err)
+			return err
 		}
-		data = []byte{blobMark}
+		if cur.ok && (cur.snap.epoch > snap.epoch || cur.snap.epoch == snap.epoch && cur.snap.rev >= snap.rev) {
+			return nil // as new or newer
+		}
+		value := data
+		if len(data) > int(s.nc.MaxPayload())-msgSlack {
+			name := fmt.Sprintf("%s.%d.%d", key, snap.epoch, snap.rev)
+			if err := s.putBlob(ctx, name, data); err != nil {
+				return err
+			}
+			value = append([]byte{blobMark}, name...)
+		}
+		rctx, cancel := s.reqCtx(ctx)
+		if cur.revision == 0 {
+			_, err = s.snaps.Create(rctx, key, value)
+		} else {
+			_, err = s.snaps.Update(rctx, key, value, cur.revision)
+		}
+		cancel()
+		switch {
+		case err == nil:
+			s.metrics.snapshots.Inc()
+			if cur.blob != "" && cur.blob != blobName(key, value) {
+				s.deleteBlob(ctx, id, cur.blob)
+			}
+			return nil
+		case !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+			return natsErr("write snapshot", err)
+		}
+		if name := blobName(key, value); name != "" {
+			s.deleteBlob(ctx, id, name) // another writer won: read again
+		}
 	}
+	return fmt.Errorf("cluster: snapshot of %q: too many concurrent writers", id)
+}
+
+// storedEntry is what the snapshot bucket holds for a document.
+type storedEntry struct {
+	revision uint64   // of the bucket entry, 0 if none
+	blob     string   // the large snapshot's blob, if any
+	snap     snapshot // valid if ok
+	ok       bool
+}
+
+// storedSnapshot reads the snapshot stored under key. One that cannot be
+// read or decoded counts as none, so that a new one replaces it.
+func (s *Store) storedSnapshot(ctx context.Context, key string) (storedEntry, error) {
+	rctx, cancel := s.reqCtx(ctx)
+	e, err := s.snaps.Get(rctx, key)
+	cancel()
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return storedEntry{}, nil
+	}
+	if err != nil {
+		return storedEntry{}, natsErr("read snapshot", err)
+	}
+	cur := storedEntry{revision: e.Revision(), blob: blobName(key, e.Value())}
+	data := e.Value()
+	if cur.blob != "" {
+		bctx, bcancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
+		data, err = s.blobs.GetBytes(bctx, cur.blob)
+		bcancel()
+		if err != nil {
+			return cur, nil
+		}
+	}
+	cur.snap, err = decodeSnapshot(data)
+	cur.ok = err == nil
+	return cur, nil
+}
+
+// blobName returns the blob a snapshot bucket value points to, or "".
+func blobName(key string, value []byte) string {
+	switch {
+	case len(value) == 0 || value[0] != blobMark:
+		return ""
+	case len(value) == 1:
+		return key
+	}
+	return string(value[1:])
+}
+
+func (s *Store) putBlob(ctx context.Context, name string, data []byte) error {
+	rctx, cancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
+	defer cancel()
+	chunk := min(128<<10, uint32(s.nc.MaxPayload()-msgSlack))
+	_, err := s.blobs.Put(rctx, jetstream.ObjectMeta{Name: name, Opts: &jetstream.ObjectMetaOptions{ChunkSize: chunk}},
+		bytes.NewReader(data))
+	if err != nil {
+		return natsErr("write large snapshot", err)
+	}
+	return nil
+}
+
+func (s *Store) deleteBlob(ctx context.Context, id, name string) {
 	rctx, cancel := s.reqCtx(ctx)
 	defer cancel()
-	if _, err := s.snaps.Put(rctx, key, data); err != nil {
-		return natsErr("write snapshot", err)
+	if err := s.blobs.Delete(rctx, name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+		s.log.Warn("cluster: remove large snapshot", "doc", id, "blob", name, "err", err)
 	}
-	s.metrics.snapshots.Inc()
-	return nil
 }
 
 // getSnapshot reads the encoded snapshot of id; ErrKeyNotFound if none.
@@ -145,23 +236,25 @@ func (s *Store) getSnapshot(ctx context.Context, id string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v := e.Value(); len(v) != 1 || v[0] != blobMark {
-		return v, nil
+	name := blobName(key, e.Value())
+	if name == "" {
+		return e.Value(), nil
 	}
 	rctx, cancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
 	defer cancel()
-	return s.blobs.GetBytes(rctx, key)
+	return s.blobs.GetBytes(rctx, name)
 }
 
 // dropSnapshot removes the snapshot of a deleted document.
 func (s *Store) dropSnapshot(ctx context.Context, id string) {
 	key := encodeKey(id)
+	if cur, err := s.storedSnapshot(ctx, key); err == nil && cur.blob != "" && cur.blob != key {
+		s.deleteBlob(ctx, id, cur.blob)
+	}
 	rctx, cancel := s.reqCtx(ctx)
 	defer cancel()
 	if err := s.snaps.Purge(rctx, key); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		s.log.Warn("cluster: remove snapshot of deleted document", "doc", id, "err", err)
 	}
-	if err := s.blobs.Delete(rctx, key); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
-		s.log.Warn("cluster: remove large snapshot of deleted document", "doc", id, "err", err)
-	}
+	s.deleteBlob(ctx, id, key) // a large snapshot written before blobs had names
 }
