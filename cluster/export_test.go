@@ -22,5 +22,5 @@ func (s *Store) StaleSnapshot(ctx context.Context, id string, rev uint64) (func(
 // SnapshotRev returns the revision of document id's stored snapshot.
 func (s *Store) SnapshotRev(ctx context.Context, id string) (rev uint64, ok bool) {
 	cur, err := s.storedSnapshot(ctx, encodeKey(id))
-	return cur.snap.rev, err == nil && cur.ok
+	return cur.rev, err == nil && cur.ok
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -119,21 +120,29 @@ const blobMark = 0xb1
 // leaves the winner's blob alone.
 func (s *Store) putSnapshot(ctx context.Context, id string, snap snapshot) error {
 	key, data := encodeKey(id), encodeSnapshot(snap)
+	var mine string // the blob written for snap, if any
 	for range 8 {
 		cur, err := s.storedSnapshot(ctx, key)
 		if err != nil {
 			return err
 		}
-		if cur.ok && (cur.snap.epoch > snap.epoch || cur.snap.epoch == snap.epoch && cur.snap.rev >= snap.rev) {
-			return nil // as new or newer
+		if cur.ok && (cur.epoch > snap.epoch || cur.epoch == snap.epoch && cur.rev >= snap.rev) {
+			// As new or newer. A blob of the same revision is the same
+			// snapshot, perhaps the one the entry names: it stays.
+			if mine != "" && mine != cur.blob {
+				s.deleteBlob(ctx, id, mine)
+			}
+			return nil
 		}
 		value := data
 		if len(data) > int(s.nc.MaxPayload())-msgSlack {
-			name := fmt.Sprintf("%s.%d.%d", key, snap.epoch, snap.rev)
-			if err := s.putBlob(ctx, name, data); err != nil {
-				return err
+			if mine == "" {
+				mine = fmt.Sprintf("%s.%d.%d", key, snap.epoch, snap.rev)
+				if err := s.putBlob(ctx, mine, data); err != nil {
+					return err
+				}
 			}
-			value = append([]byte{blobMark}, name...)
+			value = append([]byte{blobMark}, mine...)
 		}
 		rctx, cancel := s.reqCtx(ctx)
 		if cur.revision == 0 {
@@ -145,30 +154,30 @@ func (s *Store) putSnapshot(ctx context.Context, id string, snap snapshot) error
 		switch {
 		case err == nil:
 			s.metrics.snapshots.Inc()
-			if cur.blob != "" && cur.blob != blobName(key, value) {
+			if cur.blob != "" && cur.blob != mine {
 				s.deleteBlob(ctx, id, cur.blob)
 			}
 			return nil
 		case !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyRevisionMismatch):
 			return natsErr("write snapshot", err)
 		}
-		if name := blobName(key, value); name != "" {
-			s.deleteBlob(ctx, id, name) // another writer won: read again
-		}
+		// Another writer won: read again.
 	}
 	return fmt.Errorf("cluster: snapshot of %q: too many concurrent writers", id)
 }
 
 // storedEntry is what the snapshot bucket holds for a document.
 type storedEntry struct {
-	revision uint64   // of the bucket entry, 0 if none
-	blob     string   // the large snapshot's blob, if any
-	snap     snapshot // valid if ok
-	ok       bool
+	revision   uint64 // of the bucket entry, 0 if none
+	blob       string // the large snapshot's blob, if any
+	epoch, rev uint64 // of the snapshot, valid if ok
+	ok         bool
 }
 
-// storedSnapshot reads the snapshot stored under key. One that cannot be
-// read or decoded counts as none, so that a new one replaces it.
+// storedSnapshot reads which snapshot is stored under key: from the
+// entry, or for a large one from its blob's name, which gives its epoch
+// and revision (only a blob written before blobs had names is read). One
+// that cannot be read counts as none, so that a new one replaces it.
 func (s *Store) storedSnapshot(ctx context.Context, key string) (storedEntry, error) {
 	rctx, cancel := s.reqCtx(ctx)
 	e, err := s.snaps.Get(rctx, key)
@@ -180,6 +189,11 @@ func (s *Store) storedSnapshot(ctx context.Context, key string) (storedEntry, er
 		return storedEntry{}, natsErr("read snapshot", err)
 	}
 	cur := storedEntry{revision: e.Revision(), blob: blobName(key, e.Value())}
+	if cur.blob != "" && cur.blob != key {
+		_, err := fmt.Sscanf(strings.TrimPrefix(cur.blob, key+"."), "%d.%d", &cur.epoch, &cur.rev)
+		cur.ok = err == nil
+		return cur, nil
+	}
 	data := e.Value()
 	if cur.blob != "" {
 		bctx, bcancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
@@ -189,8 +203,8 @@ func (s *Store) storedSnapshot(ctx context.Context, key string) (storedEntry, er
 			return cur, nil
 		}
 	}
-	cur.snap, err = decodeSnapshot(data)
-	cur.ok = err == nil
+	snap, err := decodeSnapshot(data)
+	cur.epoch, cur.rev, cur.ok = snap.epoch, snap.rev, err == nil
 	return cur, nil
 }
 
@@ -226,23 +240,30 @@ func (s *Store) deleteBlob(ctx context.Context, id, name string) {
 }
 
 // getSnapshot reads the encoded snapshot of id; ErrKeyNotFound if none.
+// A blob that is gone was replaced by a newer snapshot's between the two
+// reads: the entry is read once more.
 func (s *Store) getSnapshot(ctx context.Context, id string) ([]byte, error) {
 	key := encodeKey(id)
-	var e jetstream.KeyValueEntry
-	err := s.retry(ctx, func(ctx context.Context) (err error) {
-		e, err = s.snaps.Get(ctx, key)
-		return err
-	})
-	if err != nil {
-		return nil, err
+	for try := 0; ; try++ {
+		var e jetstream.KeyValueEntry
+		err := s.retry(ctx, func(ctx context.Context) (err error) {
+			e, err = s.snaps.Get(ctx, key)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		name := blobName(key, e.Value())
+		if name == "" {
+			return e.Value(), nil
+		}
+		rctx, cancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
+		data, err := s.blobs.GetBytes(rctx, name)
+		cancel()
+		if !errors.Is(err, jetstream.ErrObjectNotFound) || try > 0 {
+			return data, err
+		}
 	}
-	name := blobName(key, e.Value())
-	if name == "" {
-		return e.Value(), nil
-	}
-	rctx, cancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
-	defer cancel()
-	return s.blobs.GetBytes(rctx, name)
 }
 
 // dropSnapshot removes the snapshot of a deleted document.
