@@ -662,9 +662,8 @@ func TestFollowResequence(t *testing.T) {
 // as on one server, so that the two never number their submits alike.
 func TestFollowReplacedAcrossServers(t *testing.T) {
 	sh := newShared()
-	na, nb := sh.node(), sh.node()
-	_, tsA := startServer(t, na, Options{})
-	_, tsB := startServer(t, nb, Options{})
+	_, tsA := startServer(t, sh.node(), Options{})
+	_, tsB := startServer(t, sh.node(), Options{})
 	old := connect(t, tsA, "tab")
 	old.join("d", nil)
 	other := connect(t, tsA, "other") // stays: another client id
