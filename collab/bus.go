@@ -70,6 +70,7 @@ type remoteKey struct{ from, client string }
 // remoteEditor is an editor on another server. Owned by run.
 type remoteEditor struct {
 	busEditor
+	pub   string     // wire.PublicID(Client), what local editors see
 	pres  *presence  // at the document's revision; nil if none
 	ahead *busEditor // a caret at a revision not applied here yet
 }
@@ -191,10 +192,10 @@ func (d *document) arrive(from string, b busEditor) {
 	k := remoteKey{from, b.Client}
 	r := d.others[k]
 	if r == nil {
-		r = &remoteEditor{}
+		r = &remoteEditor{pub: wire.PublicID(b.Client)}
 		d.others[k] = r
 		r.busEditor = b
-		d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: wire.PublicID(b.Client), Name: b.Name, Color: b.Color, Event: wire.EventJoin}), nil)
+		d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.pub, Name: b.Name, Color: b.Color, Event: wire.EventJoin}), nil)
 	}
 	r.busEditor = b
 	if b.Caret {
@@ -225,7 +226,7 @@ func (d *document) placeRemote(r *remoteEditor) {
 }
 
 func (r *remoteEditor) presenceMsg(doc string, rev uint64) *wire.Presence {
-	return &wire.Presence{Type: wire.TypePresence, Doc: doc, Client: wire.PublicID(r.Client), Name: r.Name, Color: r.Color,
+	return &wire.Presence{Type: wire.TypePresence, Doc: doc, Client: r.pub, Name: r.Name, Color: r.Color,
 		Rev: rev, Anchor: r.pres.anchor, Head: r.pres.head}
 }
 
@@ -236,7 +237,7 @@ func (d *document) depart(k remoteKey) {
 		return
 	}
 	delete(d.others, k)
-	d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: wire.PublicID(r.Client), Name: r.Name, Color: r.Color, Event: wire.EventLeave}), nil)
+	d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.pub, Name: r.Name, Color: r.Color, Event: wire.EventLeave}), nil)
 }
 
 // forget removes the editors of server from, but those in keep.
@@ -265,7 +266,7 @@ func (d *document) moveRemote(rec storage.Record) {
 // other servers.
 func (d *document) greeting(msgs []any) []any {
 	for _, r := range d.others {
-		msgs = append(msgs, &wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: wire.PublicID(r.Client), Name: r.Name, Color: r.Color, Event: wire.EventJoin})
+		msgs = append(msgs, &wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.pub, Name: r.Name, Color: r.Color, Event: wire.EventJoin})
 		if r.pres != nil {
 			msgs = append(msgs, r.presenceMsg(d.id, d.rev))
 		}
