@@ -29,7 +29,7 @@ func fastSubmit(data []byte) (m *wire.Submit, ok bool) {
 			typ, ok = p.PlainString()
 			return 1, ok
 		case "doc":
-			return 2, p.String(&doc)
+			return 2, p.StringTo(&doc)
 		case "rev":
 			rev, ok = p.Uint()
 			return 4, ok

@@ -119,7 +119,7 @@ func (m *incoming) decode(data []byte) error {
 		var ok bool
 		switch string(key) {
 		case "type":
-			return 1, p.String(&m.Type)
+			return 1, p.StringTo(&m.Type)
 		case "rev":
 			m.Rev, ok = p.Uint()
 			return 2, ok
@@ -130,11 +130,11 @@ func (m *incoming) decode(data []byte) error {
 			opStart, opEnd, ok = p.Array()
 			return 8, ok
 		case "doc":
-			return 16, p.String(&other)
+			return 16, p.StringTo(&other)
 		case "client":
-			return 32, p.String(&other)
+			return 32, p.StringTo(&other)
 		case "name":
-			return 64, p.String(&other)
+			return 64, p.StringTo(&other)
 		}
 		return 0, false
 	})

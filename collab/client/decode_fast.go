@@ -46,9 +46,9 @@ func fastServerMsg(data []byte) (m *serverMsg, ok bool) {
 	seen, ok := p.Object(func(key []byte) (int, bool) {
 		switch string(key) {
 		case "type":
-			return keyType, p.String(&m.Type)
+			return keyType, p.StringTo(&m.Type)
 		case "doc":
-			return keyDoc, p.String(&m.Doc)
+			return keyDoc, p.StringTo(&m.Doc)
 		case "rev":
 			m.Rev, ok = p.Uint()
 			return keyRev, ok
@@ -59,9 +59,9 @@ func fastServerMsg(data []byte) (m *serverMsg, ok bool) {
 			opStart, opEnd, ok = p.Array()
 			return keyOp, ok
 		case "client":
-			return keyClient, p.String(&m.Client)
+			return keyClient, p.StringTo(&m.Client)
 		case "name":
-			return keyName, p.String(&m.Name)
+			return keyName, p.StringTo(&m.Name)
 		}
 		return 0, false
 	})

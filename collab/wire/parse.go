@@ -140,8 +140,8 @@ func (p *Parser) Object(value func(key []byte) (bit int, ok bool)) (seen int, ok
 	return seen, p.I == len(p.Data)
 }
 
-// String reads a string as PlainString does into dst.
-func (p *Parser) String(dst *string) bool {
+// StringTo reads a string as PlainString does into dst.
+func (p *Parser) StringTo(dst *string) bool {
 	s, ok := p.PlainString()
 	*dst = string(s)
 	return ok
