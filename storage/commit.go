@@ -41,14 +41,9 @@ func (db *DB) Append(ctx context.Context, id string, recs []Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	w, err := db.newWrite(id, recs)
-	if err != nil {
-		return err
-	}
 	result := make(chan error, 1)
-	w.done = func(err error) { result <- err }
-	if !db.enqueue(w) {
-		return ErrClosed
+	if err := db.AppendAsync(id, recs, func(err error) { result <- err }); err != nil {
+		return err
 	}
 	return <-result
 }
