@@ -161,10 +161,7 @@ func mixedText(size int) string {
 // at every size, come from bufInsertOps: each cycle of a small document
 // inserts at different positions.
 func BenchmarkBufferInsert(b *testing.B) {
-	for _, size := range []struct {
-		name  string
-		bytes int
-	}{{"1KB", 1 << 10}, {"100KB", 100 << 10}, {"1MB", 1 << 20}, {"10MB", 10 << 20}} {
+	for _, size := range bufSizes {
 		b.Run(size.name, func(b *testing.B) {
 			doc := mixedText(size.bytes)
 			ops, cycle := bufInsertOps(doc)
