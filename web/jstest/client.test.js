@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { wsURL, describeStatus } from '../static/js/client.js';
-import { MemStorage, FakeTimers, Server, Net, newClient, lastSocket, onlineClient, type, sent } from './fake.js';
+import { MemStorage, FakeTimers, Server, Net, newClient, lastSocket, onlineClient, type, sent, rng } from './fake.js';
 
 test('wsURL', () => {
   assert.equal(wsURL('http://h:8080'), 'ws://h:8080/ws');
@@ -230,8 +230,7 @@ test('backoff grows and is capped', () => {
 });
 
 test('random interleavings with drops converge without loss or doubling', () => {
-  let seed = 7;
-  const r = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 2 ** 32; };
+  const r = rng(7);
   for (let round = 0; round < 30; round++) {
     const net = new Net(new Server());
     const clients = [0, 1, 2].map((i) => onlineClient(net, { name: 'p' + i }));

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseServers, describeStatus } from '../static/js/client.js';
-import { MemStorage, Server, Net, newClient, lastSocket, type, sent } from './fake.js';
+import { MemStorage, Server, Net, newClient, lastSocket, type, sent, rng } from './fake.js';
 
 const A = 'http://a.test:8080';
 const B = 'http://b.test:8080';
@@ -209,8 +209,7 @@ test('unavailable while a node stops: the client moves on and loses nothing', ()
 });
 
 test('random drops, node switches and store failures converge without loss or doubling', () => {
-  let seed = 11;
-  const r = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 2 ** 32; };
+  const r = rng(11);
   for (let round = 0; round < 30; round++) {
     const server = new Server();
     const net = new Net(server);

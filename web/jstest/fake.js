@@ -148,3 +148,9 @@ export const onlineClient = (net, extra) => { const c = newClient(net, extra); l
 export const type = (c, s) => c.applyLocal(ot.diff(c.text, s));
 export const sent = (sock) => sock.toServer.map((m) => JSON.parse(m));
 
+// rng is a small seeded generator of numbers in [0, 1), so that failures
+// of randomized tests reproduce.
+export function rng(seed) {
+  let s = seed >>> 0;
+  return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32; };
+}

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ot from '../static/js/ot.js';
 import { advance, cpLength } from '../static/js/text.js';
-import { Server, Net, lastSocket, onlineClient, type } from './fake.js';
+import { Server, Net, lastSocket, onlineClient, type, rng } from './fake.js';
 
 test('apply with the text length given equals apply without it', () => {
   const t = 'a😀bé👩‍💻c';
@@ -32,8 +32,7 @@ function checkClient(c, where) {
 }
 
 test('random traffic keeps the lengths and the server text exact, with no resync', () => {
-  let seed = 11;
-  const r = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 2 ** 32; };
+  const r = rng(11);
   for (let round = 0; round < 20; round++) {
     const net = new Net(new Server());
     const clients = [0, 1, 2].map((i) => onlineClient(net, { name: 'p' + i }));
@@ -106,8 +105,7 @@ test('advance counts as a loop over the code units does, from any index', () => 
     return i;
   };
   const units = ['a', 'é', '😀', '\ud83d', '\ude00', '日', '\n'];
-  let seed = 5;
-  const r = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 2 ** 32; };
+  const r = rng(5);
   for (let k = 0; k < 300; k++) {
     let s = '';
     const len = Math.floor(r() * 700);

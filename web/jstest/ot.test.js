@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ot from '../static/js/ot.js';
 import { cpLength } from '../static/js/text.js';
+import { rng } from './fake.js';
 
 test('apply counts code points', () => {
   assert.equal(ot.apply('Hi', [2, ' there 👋']), 'Hi there 👋');
@@ -54,11 +55,6 @@ test('diff never splits a pair and honours the caret', () => {
   assert.deepEqual(ot.diff('abc', 'abc'), [3]);
 });
 
-// A small seeded generator so failures reproduce.
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32; };
-}
 const ALPHABET = ['a', 'b', 'é', 'e\u0301', '😀', '中', '\n', '👩‍👩‍👧'];
 function randText(r, n) {
   let s = '';
