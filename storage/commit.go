@@ -101,12 +101,59 @@ func (db *DB) enqueue(w *write) bool {
 		return false
 	}
 	db.queue = append(db.queue, w)
+	wake := len(db.queue) >= db.qwant
 	db.qmu.Unlock()
-	select {
-	case db.qwake <- struct{}{}:
-	default:
+	if wake {
+		select {
+		case db.qwake <- struct{}{}:
+		default:
+		}
 	}
 	return true
+}
+
+// pace waits, after a commit of prev > 1 writes, until as many are queued
+// again or CommitInterval has passed since that commit started: writers
+// are many, and the next group grows meanwhile (Options.CommitInterval).
+// Writers that wait for each commit before they write again are all back
+// long before the interval ends, so they are not slowed.
+func (db *DB) pace(last time.Time, prev int) {
+	if prev < 2 || db.opts.CommitInterval <= 0 {
+		return
+	}
+	deadline := last.Add(db.opts.CommitInterval)
+	for {
+		db.qmu.Lock()
+		enough := len(db.queue) >= prev
+		if !enough {
+			db.qwant = prev
+		}
+		db.qmu.Unlock()
+		if enough {
+			return
+		}
+		d := time.Until(deadline)
+		if d <= 0 || !db.pause(d) {
+			break
+		}
+	}
+	db.qmu.Lock()
+	db.qwant = 0
+	db.qmu.Unlock()
+}
+
+// waitWake waits up to d for an enqueue's wake and reports whether one came
+// (not the time or Close).
+func (db *DB) waitWake(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-db.qwake:
+		return true
+	case <-t.C:
+	case <-db.quit:
+	}
+	return false
 }
 
 // gather is take after the goroutines ready to run have had their turn.
@@ -162,6 +209,8 @@ func checkRecord(r Record) error {
 func (db *DB) commitLoop() {
 	defer db.commitWG.Done()
 	batch := make([]*write, 0, db.opts.MaxBatch)
+	var last time.Time // when the previous commit started
+	prev := 0          // and how many writes it carried
 	for {
 		quit := false
 		select {
@@ -169,7 +218,15 @@ func (db *DB) commitLoop() {
 		case <-db.quit:
 			quit = true
 		}
-		for batch = db.gather(batch); len(batch) > 0; batch = db.gather(batch) {
+		for {
+			db.pace(last, prev)
+			if batch = db.gather(batch); len(batch) == 0 {
+				break
+			}
+			last, prev = time.Now(), len(batch)
+			if db.beforeCommit != nil {
+				db.beforeCommit(len(batch))
+			}
 			db.commit(batch)
 			clear(batch)
 		}

@@ -140,6 +140,7 @@ type Options struct {
 	// remapping, which waits for open read transactions such as a backup.
 	// Default 256 MiB.
 	InitialMmapSize int
+	CommitInterval  time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -157,6 +158,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.InitialMmapSize <= 0 {
 		o.InitialMmapSize = 256 << 20
+	}
+	if o.CommitInterval == 0 {
+		o.CommitInterval = 2 * time.Millisecond
 	}
 	return o
 }
@@ -180,6 +184,7 @@ type DB struct {
 	qmu      sync.Mutex
 	queue    []*write       // guarded by qmu: Appends waiting for commitLoop
 	qclosed  bool           // guarded by qmu: Close has begun; nothing more is queued
+	qwant    int            // guarded by qmu: queue length that wakes a pausing commitLoop (0: any)
 	qwake    chan struct{}  // capacity 1: wakes commitLoop
 	quit     chan struct{}  // closed by Close: commitLoop commits what is queued and ends
 	bgQuit   chan struct{}  // closed by Close after commitLoop ended: stops bgLoop
@@ -201,7 +206,11 @@ type DB struct {
 	ckMu     sync.Mutex          // one checkpoint at a time: they let go of wmu between transactions
 	// afterSlice, when set (by tests), runs after each checkpoint slice.
 	afterSlice func()
-	deletes    atomic.Uint64 // odd while a Delete runs, +2 per Delete: a seqlock for readers
+	// pause is waitWake, or what tests make of it; beforeCommit, when set
+	// (by tests), runs before each group commit with its size.
+	pause        func(time.Duration) bool
+	beforeCommit func(n int)
+	deletes      atomic.Uint64 // odd while a Delete runs, +2 per Delete: a seqlock for readers
 
 	closeMu sync.Mutex // serialises Close
 	closed  atomic.Bool
@@ -238,6 +247,7 @@ func Open(path string, opts Options) (*DB, error) {
 		pend:     make(map[string]*pending),
 		ckWake:   make(chan struct{}, 1),
 	}
+	db.pause = db.waitWake
 	// Recovery: the records of the last run still in the log go into
 	// their documents before anything is served.
 	err = db.loadLog()

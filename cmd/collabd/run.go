@@ -107,6 +107,7 @@ func serveFlags(fs *flag.FlagSet) *config {
 	fs.IntVar(&c.store.SnapshotEvery, "snapshot-every", 1000, "ops between snapshots of a document")
 	fs.IntVar(&c.store.KeepOps, "keep-ops", 0, "ops of history kept per document (0: all)")
 	fs.DurationVar(&c.store.KeepFor, "keep-for", 0, "age of history kept (0: forever)")
+	fs.DurationVar(&c.store.CommitInterval, "commit-interval", 2*time.Millisecond, "least time between the starts of two group commits while many documents write (negative: none)")
 	fs.DurationVar(&c.pruneEvery, "prune-every", time.Hour, "how often to apply -keep-for to idle documents")
 	clusterFlags(fs, &c.cluster)
 	return c
