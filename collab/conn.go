@@ -220,8 +220,8 @@ func (c *conn) idle() {
 // ended; if not, it went idle and another goroutine reads on.
 func (c *conn) readLoop() (ended bool) {
 	for {
-		if c.wc.controls(c.ponged) && c.wc.drained() {
-			c.idle()
+		if c.wc.controls(c.ponged) {
+			c.idle() // only pings or pongs were buffered
 			return false
 		}
 		typ, data, err := c.ws.ReadMessage()
@@ -234,7 +234,7 @@ func (c *conn) readLoop() (ended bool) {
 			return true
 		}
 		c.message(typ, data)
-		if c.wc.drained() {
+		if c.wc.empty() {
 			c.idle()
 			return false
 		}

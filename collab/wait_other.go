@@ -5,5 +5,5 @@ package collab
 // waitReadable does not wait here: gorilla's read does.
 func (w *wconn) waitReadable() {}
 
-// drained cannot tell here: the reader waits in gorilla's read.
-func (w *wconn) drained() bool { return false }
+// empty cannot tell here: the reader waits in gorilla's read.
+func (w *wconn) empty() bool { return false }
