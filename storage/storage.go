@@ -11,9 +11,11 @@
 // An acknowledgement sent after Append returns therefore survives a process
 // crash, kill -9 or a power cut short of a lost or lying disk. Appends that
 // arrive together, for one document or many, share one transaction (group
-// commit), so a busy server pays one commit for many ops; a write that does
-// not continue its document's log fails alone with ErrConflict and the rest
-// of its group commits. The crash tests kill a writer process with SIGKILL
+// commit), so a busy server pays one commit for many ops; after a commit of
+// several writers the next waits up to Options.CommitInterval for as many
+// to queue again, which a lone writer never does. A write that does not
+// continue its document's log fails alone with ErrConflict and the rest of
+// its group commits. The crash tests kill a writer process with SIGKILL
 // mid-write and mid-checkpoint and prove that every acknowledged op
 // survives exactly once and that the file recovers consistent; they cannot
 // prove that data reached the platter, since the kernel still flushes its
