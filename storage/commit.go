@@ -122,23 +122,26 @@ func (db *DB) pace(last time.Time, prev int) {
 		return
 	}
 	deadline := last.Add(db.opts.CommitInterval)
+	db.want(prev)
+	defer db.want(0)
 	for {
 		db.qmu.Lock()
-		enough := len(db.queue) >= prev
-		if !enough {
-			db.qwant = prev
-		}
+		n := len(db.queue)
 		db.qmu.Unlock()
-		if enough {
+		if n >= prev {
 			return
 		}
 		d := time.Until(deadline)
 		if d <= 0 || !db.pause(d) {
-			break
+			return
 		}
 	}
+}
+
+// want sets how many queued writes wake commitLoop (0: any).
+func (db *DB) want(n int) {
 	db.qmu.Lock()
-	db.qwant = 0
+	db.qwant = n
 	db.qmu.Unlock()
 }
 
