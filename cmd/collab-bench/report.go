@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -59,10 +60,54 @@ type report struct {
 	FewestEdits          int64             `json:"fewest_edits_by_an_editor"`
 	Baseline             *report           `json:"baseline,omitempty"`
 	AcksVsBaseline       float64           `json:"acks_vs_baseline,omitempty"`
-	DeliveriesVsBaseline float64           `json:"deliveries_vs_baseline,omitempty"`
+	DeliveriesVsBaseline float64           `json:"deliveries_vs_baseline,omitempty"` // with -pairs, the median of the pairs'
+	Pairs                []pair            `json:"pairs,omitempty"`
 	Machine              machine           `json:"machine"`
 
 	series *plotData
+}
+
+// pair is one run of the server and the baseline hub after it (-baseline,
+// -pairs).
+type pair struct {
+	AcksPerSec           float64 `json:"acks_per_s"`
+	DeliveriesPerSec     float64 `json:"deliveries_per_s"`
+	BaseAcksPerSec       float64 `json:"baseline_acks_per_s"`
+	BaseDeliveriesPerSec float64 `json:"baseline_deliveries_per_s"`
+	AcksRatio            float64 `json:"acks_vs_baseline"`
+	DeliveriesRatio      float64 `json:"deliveries_vs_baseline"`
+}
+
+func newPair(server, base *report) pair {
+	p := pair{
+		AcksPerSec: server.AcksPerSec, DeliveriesPerSec: server.DeliveriesPerSec,
+		BaseAcksPerSec: base.AcksPerSec, BaseDeliveriesPerSec: base.DeliveriesPerSec,
+	}
+	if base.AcksPerSec > 0 {
+		p.AcksRatio = round3(server.AcksPerSec / base.AcksPerSec)
+	}
+	if base.DeliveriesPerSec > 0 {
+		p.DeliveriesRatio = round3(server.DeliveriesPerSec / base.DeliveriesPerSec)
+	}
+	return p
+}
+
+// medianOf is the median of f over ps (the mean of the middle two for an
+// even count).
+func medianOf(ps []pair, f func(pair) float64) float64 {
+	if len(ps) == 0 {
+		return 0
+	}
+	xs := make([]float64, len(ps))
+	for i, p := range ps {
+		xs[i] = f(p)
+	}
+	slices.Sort(xs)
+	m := len(xs) / 2
+	if len(xs)%2 == 1 {
+		return xs[m]
+	}
+	return round3((xs[m-1] + xs[m]) / 2)
 }
 
 // storeSummary is what the in-process bbolt store did while the editors
@@ -153,7 +198,16 @@ func writeReport(w io.Writer, r *report, asJSON bool) error {
 		fmt.Fprintln(tw)
 		writeTable(tw, b)
 		fmt.Fprintln(tw)
-		fmt.Fprintf(tw, "vs baseline\tacks/s %.1f%%\tdeliveries/s %.1f%%\n", r.AcksVsBaseline*100, r.DeliveriesVsBaseline*100)
+		for i, p := range r.Pairs {
+			if len(r.Pairs) > 1 {
+				fmt.Fprintf(tw, "pair %d\tdeliveries/s %.0f vs %.0f\t%.1f%%\n", i+1, p.DeliveriesPerSec, p.BaseDeliveriesPerSec, p.DeliveriesRatio*100)
+			}
+		}
+		label := "vs baseline"
+		if len(r.Pairs) > 1 {
+			label = fmt.Sprintf("vs baseline, median of %d pairs", len(r.Pairs))
+		}
+		fmt.Fprintf(tw, "%s\tacks/s %.1f%%\tdeliveries/s %.1f%%\n", label, r.AcksVsBaseline*100, r.DeliveriesVsBaseline*100)
 	}
 	return tw.Flush()
 }

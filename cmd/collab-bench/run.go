@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/collabd/collab/storage"
@@ -122,6 +123,7 @@ type options struct {
 	drain     time.Duration
 	dialers   int
 	baseline  bool
+	pairs     int // -baseline: alternated runs of the server and the hub
 	json      bool
 	plot      string
 	trace     string
@@ -162,6 +164,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.drain, "drain", 30*time.Second, "how long to wait for the last acks and deliveries")
 	fs.IntVar(&o.dialers, "dialers", 32, "connections opened at once while connecting")
 	fs.BoolVar(&o.baseline, "baseline", false, "then run the same workload through the baseline hub in this process and report the ratios")
+	fs.IntVar(&o.pairs, "pairs", 1, "-baseline: run the server and the hub this many times each, alternated, each afresh, and report every pair's ratio and their median (the tables are the first pair's)")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON instead of a table")
 	fs.StringVar(&o.plot, "plot", "", "write an SVG plot of latency per second to this file")
 	fs.StringVar(&o.trace, "trace", "", "replay this editing trace (gzip JSON) as one typist instead of random editors")
@@ -262,6 +265,7 @@ func run(ctx context.Context, args []string, ev env) error {
 	if err != nil {
 		return err
 	}
+	tgt.stop = sync.OnceFunc(tgt.stop) // runPairs stops it early
 	defer tgt.stop()
 	if !tgt.inprocess {
 		// Only the load generator runs here: trade its memory for less
@@ -275,7 +279,8 @@ func run(ctx context.Context, args []string, ev env) error {
 	} else {
 		rep, err = runEdits(ctx, tgt, o, progress)
 		if err == nil && o.baseline {
-			err = runBaselineToo(ctx, o, rep, progress, fdLimit)
+			tgt.stop()
+			err = runPairs(ctx, o, rep, progress, fdLimit)
 		}
 	}
 	if rep != nil {
@@ -405,28 +410,50 @@ func (o *options) workload() workload {
 	}
 }
 
-// runBaselineToo runs the same workload through the baseline hub and
-// attaches its report and the ratios to rep.
-func runBaselineToo(ctx context.Context, o *options, rep *report, progress io.Writer, fdLimit uint64) error {
-	fmt.Fprintln(progress, "baseline hub: same workload")
-	bo := *o
-	bo.server, bo.plot = "baseline", ""
-	tgt, err := startTarget(&bo, fdLimit)
+// runPairs runs the same workload through the baseline hub, then, for
+// -pairs n, n-1 more times through a fresh server and a fresh hub, and
+// attaches to rep (the first server run) the first hub run, every pair's
+// figures and the median ratios.
+func runPairs(ctx context.Context, o *options, rep *report, progress io.Writer, fdLimit uint64) error {
+	server := rep
+	for i := range max(o.pairs, 1) {
+		if i > 0 {
+			fmt.Fprintf(progress, "pair %d of %d: %s\n", i+1, o.pairs, rep.System)
+			var err error
+			if server, err = runFresh(ctx, o, progress, fdLimit); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(progress, "pair %d of %d: baseline hub, same workload\n", i+1, o.pairs)
+		bo := *o
+		bo.server, bo.plot = "baseline", ""
+		base, err := runFresh(ctx, &bo, progress, fdLimit)
+		if err != nil {
+			return fmt.Errorf("baseline: %w", err)
+		}
+		if i == 0 {
+			rep.Baseline = base
+		}
+		rep.Pairs = append(rep.Pairs, newPair(server, base))
+	}
+	rep.AcksVsBaseline = medianOf(rep.Pairs, func(p pair) float64 { return p.AcksRatio })
+	rep.DeliveriesVsBaseline = medianOf(rep.Pairs, func(p pair) float64 { return p.DeliveriesRatio })
+	return nil
+}
+
+// runFresh starts the target o names, runs its workload and stops it. A
+// server given by URL is not restarted, but every run edits documents of
+// its own.
+func runFresh(ctx context.Context, o *options, progress io.Writer, fdLimit uint64) (*report, error) {
+	tgt, err := startTarget(o, fdLimit)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer tgt.stop()
-	base, err := runEdits(ctx, tgt, &bo, progress)
+	r, err := runEdits(ctx, tgt, o, progress)
 	if err != nil {
-		return fmt.Errorf("baseline: %w", err)
+		return nil, err
 	}
-	base.series = nil
-	rep.Baseline = base
-	if base.AcksPerSec > 0 {
-		rep.AcksVsBaseline = round3(rep.AcksPerSec / base.AcksPerSec)
-	}
-	if base.DeliveriesPerSec > 0 {
-		rep.DeliveriesVsBaseline = round3(rep.DeliveriesPerSec / base.DeliveriesPerSec)
-	}
-	return nil
+	r.series = nil // only the first server run is plotted
+	return r, nil
 }

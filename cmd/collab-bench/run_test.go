@@ -78,6 +78,48 @@ func TestEditsAtRateWithBaseline(t *testing.T) {
 	}
 }
 
+func TestBaselinePairs(t *testing.T) {
+	r, stderr := runJSON(t, "-server", "inproc", "-docs", "2", "-editors", "2", "-rate", "0", "-duration", "300ms", "-baseline", "-pairs", "3")
+	if len(r.Pairs) != 3 {
+		t.Fatalf("pairs %+v, want 3", r.Pairs)
+	}
+	for i, p := range r.Pairs {
+		if p.DeliveriesPerSec <= 0 || p.BaseDeliveriesPerSec <= 0 || p.DeliveriesRatio <= 0 {
+			t.Errorf("pair %d = %+v, want every figure > 0", i+1, p)
+		}
+	}
+	if want := medianOf(r.Pairs, func(p pair) float64 { return p.DeliveriesRatio }); r.DeliveriesVsBaseline != want {
+		t.Errorf("deliveries_vs_baseline %v, want the pairs' median %v", r.DeliveriesVsBaseline, want)
+	}
+	if p := r.Pairs[0]; r.DeliveriesPerSec != p.DeliveriesPerSec || r.Baseline.DeliveriesPerSec != p.BaseDeliveriesPerSec {
+		t.Errorf("tables of %v and %v, want the first pair's %+v", r.DeliveriesPerSec, r.Baseline.DeliveriesPerSec, p)
+	}
+	if !strings.Contains(stderr, "pair 3 of 3: baseline hub") {
+		t.Errorf("no progress line for the last pair:\n%s", stderr)
+	}
+}
+
+func TestMedianOf(t *testing.T) {
+	for _, tc := range []struct {
+		ratios []float64
+		want   float64
+	}{
+		{nil, 0},
+		{[]float64{0.5}, 0.5},
+		{[]float64{0.7, 0.5}, 0.6},
+		{[]float64{0.9, 0.1, 0.5}, 0.5},
+		{[]float64{0.4, 0.9, 0.1, 0.6}, 0.5},
+	} {
+		ps := make([]pair, len(tc.ratios))
+		for i, x := range tc.ratios {
+			ps[i].DeliveriesRatio = x
+		}
+		if got := medianOf(ps, func(p pair) float64 { return p.DeliveriesRatio }); got != tc.want {
+			t.Errorf("medianOf(%v) = %v, want %v", tc.ratios, got, tc.want)
+		}
+	}
+}
+
 func TestTypists(t *testing.T) {
 	// One typist in each document of four editors: the other three only
 	// receive, so each ack is three deliveries and two editors typed.
