@@ -230,12 +230,12 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // controls serves the pings and pongs at the head of gorilla's read
 // buffer, reading the socket first if the buffer is empty (waitReadable
 // found it readable; after a rare wake with nothing to read, this read
-// waits), and reports whether nothing is left. Gorilla would serve them inside ReadMessage and then wait there
-// for the next data frame, deep in its read path, with the stack that
-// grew to get there; an idle editor's only traffic is pings and pongs.
-// Whatever else comes (a data or close frame, a part of a frame, an
-// invalid frame) is left to gorilla. It runs on the reader, between
-// messages.
+// waits), and reports whether nothing is left. Gorilla would serve them
+// inside ReadMessage and then wait there for the next data frame, deep in
+// its read path, with the stack that grew to get there; an idle editor's
+// only traffic is pings and pongs. Whatever else comes (a data or close
+// frame, a part of a frame, an invalid frame) is left to gorilla. It runs
+// on the reader, between messages.
 func (w *wconn) controls(pong func()) (empty bool) {
 	if w.raw == nil || w.br == nil {
 		return false
