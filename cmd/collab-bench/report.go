@@ -198,13 +198,11 @@ func writeReport(w io.Writer, r *report, asJSON bool) error {
 		fmt.Fprintln(tw)
 		writeTable(tw, b)
 		fmt.Fprintln(tw)
-		for i, p := range r.Pairs {
-			if len(r.Pairs) > 1 {
-				fmt.Fprintf(tw, "pair %d\tdeliveries/s %.0f vs %.0f\t%.1f%%\n", i+1, p.DeliveriesPerSec, p.BaseDeliveriesPerSec, p.DeliveriesRatio*100)
-			}
-		}
 		label := "vs baseline"
 		if len(r.Pairs) > 1 {
+			for i, p := range r.Pairs {
+				fmt.Fprintf(tw, "pair %d\tdeliveries/s %.0f vs %.0f\t%.1f%%\n", i+1, p.DeliveriesPerSec, p.BaseDeliveriesPerSec, p.DeliveriesRatio*100)
+			}
 			label = fmt.Sprintf("vs baseline, median of %d pairs", len(r.Pairs))
 		}
 		fmt.Fprintf(tw, "%s\tacks/s %.1f%%\tdeliveries/s %.1f%%\n", label, r.AcksVsBaseline*100, r.DeliveriesVsBaseline*100)

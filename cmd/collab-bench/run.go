@@ -415,16 +415,16 @@ func (o *options) workload() workload {
 // attaches to rep (the first server run) the first hub run, every pair's
 // figures and the median ratios.
 func runPairs(ctx context.Context, o *options, rep *report, progress io.Writer, fdLimit uint64) error {
-	server := rep
-	for i := range max(o.pairs, 1) {
+	server, n := rep, max(o.pairs, 1)
+	for i := range n {
 		if i > 0 {
-			fmt.Fprintf(progress, "pair %d of %d: %s\n", i+1, o.pairs, rep.System)
+			fmt.Fprintf(progress, "pair %d of %d: %s\n", i+1, n, rep.System)
 			var err error
 			if server, err = runFresh(ctx, o, progress, fdLimit); err != nil {
 				return err
 			}
 		}
-		fmt.Fprintf(progress, "pair %d of %d: baseline hub, same workload\n", i+1, o.pairs)
+		fmt.Fprintf(progress, "pair %d of %d: baseline hub, same workload\n", i+1, n)
 		bo := *o
 		bo.server, bo.plot = "baseline", ""
 		base, err := runFresh(ctx, &bo, progress, fdLimit)
