@@ -47,37 +47,97 @@ func bufInsertOps(doc string) (ops []Op, cycle int) {
 // truer figure than the mean, which counts the time this process waits to
 // be scheduled.
 func BenchmarkBufferInsertBatches(b *testing.B) {
-	const batch = 64
 	for _, size := range bufSizes {
 		b.Run(size.name, func(b *testing.B) {
-			doc := mixedText(size.bytes)
-			ops, cycle := bufInsertOps(doc)
-			per := make([]float64, 0, b.N/batch+1)
-			buf := NewBuffer(doc)
+			r := newInsertRun(size.bytes)
+			per := make([]float64, 0, b.N/insertBatch+1)
 			b.ResetTimer()
 			for done := 0; done < b.N; {
-				if done > 0 {
-					rebuildBuffer(b, &buf, doc)
-				}
-				c0 := done % len(ops)
-				for j0 := 0; j0 < cycle && done < b.N; j0 += batch {
-					m := min(batch, cycle-j0, b.N-done)
-					t0 := time.Now()
-					for _, op := range ops[c0+j0 : c0+j0+m] {
-						if err := buf.Apply(op); err != nil {
-							b.Fatal(err)
-						}
-					}
-					per = append(per, float64(time.Since(t0).Nanoseconds())/float64(m))
-					done += m
-				}
+				m, ns := r.batch(b, b.N-done)
+				per = append(per, ns)
+				done += m
 			}
 			b.StopTimer()
-			slices.Sort(per)
-			b.ReportMetric(per[len(per)/20], "p5-ns/insert")
-			b.ReportMetric(per[len(per)/2], "p50-ns/insert")
+			b.ReportMetric(percentile(per, 5), "p5-ns/insert")
+			b.ReportMetric(percentile(per, 50), "p50-ns/insert")
 		})
 	}
+}
+
+// BenchmarkBufferInsertRatio is the 10 MB / 1 KB ratio of one-character
+// inserts measured under the same conditions: batches of inserts into a
+// 10 MB and a 1 KB document alternate, so whatever else loads the machine
+// during the run weighs on both. b.N counts the 10 MB inserts, each
+// matched by a 1 KB insert, so ns/op is the time of the pair. It reports
+// each size's median and 5th percentile of batch time per insert, and
+// their ratios.
+func BenchmarkBufferInsertRatio(b *testing.B) {
+	small, big := newInsertRun(1<<10), newInsertRun(10<<20)
+	var perSmall, perBig []float64
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		m, ns := big.batch(b, b.N-done)
+		perBig = append(perBig, ns)
+		for left := m; left > 0; {
+			k, ns := small.batch(b, left)
+			perSmall = append(perSmall, ns)
+			left -= k
+		}
+		done += m
+	}
+	b.StopTimer()
+	s5, s50 := percentile(perSmall, 5), percentile(perSmall, 50)
+	g5, g50 := percentile(perBig, 5), percentile(perBig, 50)
+	b.ReportMetric(s50, "1KB-p50-ns")
+	b.ReportMetric(g50, "10MB-p50-ns")
+	b.ReportMetric(g50/s50, "p50-ratio")
+	b.ReportMetric(g5/s5, "p5-ratio")
+}
+
+// insertBatch is the number of inserts timed together by
+// BenchmarkBufferInsertBatches and BenchmarkBufferInsertRatio.
+const insertBatch = 64
+
+// insertRun applies BenchmarkBufferInsert's ops to one document in timed
+// batches, rebuilding the document (timer stopped) after every cycle.
+type insertRun struct {
+	doc   string
+	ops   []Op
+	cycle int
+	buf   *Buffer
+	done  int // ops applied since the start
+}
+
+func newInsertRun(bytes int) *insertRun {
+	doc := mixedText(bytes)
+	ops, cycle := bufInsertOps(doc)
+	return &insertRun{doc: doc, ops: ops, cycle: cycle, buf: NewBuffer(doc)}
+}
+
+// batch applies the next ops, at most limit and insertBatch of them and
+// never past the end of a cycle, and returns how many it applied and the
+// time per insert in nanoseconds.
+func (r *insertRun) batch(b *testing.B, limit int) (int, float64) {
+	if r.done > 0 && r.done%r.cycle == 0 {
+		rebuildBuffer(b, &r.buf, r.doc)
+	}
+	i := r.done % len(r.ops)
+	m := min(limit, insertBatch, r.cycle-r.done%r.cycle)
+	t0 := time.Now()
+	for _, op := range r.ops[i : i+m] {
+		if err := r.buf.Apply(op); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ns := float64(time.Since(t0).Nanoseconds()) / float64(m)
+	r.done += m
+	return m, ns
+}
+
+// percentile returns the p-th percentile of xs, which it sorts.
+func percentile(xs []float64, p int) float64 {
+	slices.Sort(xs)
+	return xs[len(xs)*p/100]
 }
 
 // BenchmarkBufferLocate finds random positions as BenchmarkBufferInsert
