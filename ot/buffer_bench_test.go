@@ -184,14 +184,15 @@ var benchSink int
 // BenchmarkMemoryLatency is the machine's side of BenchmarkBufferInsert:
 // ns/op is one load whose address depends on the previous load, at random
 // over a block of the given size, one load per cache line. 1KB stays in the
-// L1 cache; 16MB and 64MB are about the size of a 10 MB document's leaves
-// and beyond, where a random leaf is a miss in every cache and, with 4 KiB
-// pages, often in the TLB.
+// L1 cache and 1MB in L2; 10MB is about the lines a 10 MB document's leaves
+// fill, 16MB the memory they are allocated in, and 64MB beyond, where a
+// random leaf is a miss in every cache and, with 4 KiB pages, often in the
+// TLB.
 func BenchmarkMemoryLatency(b *testing.B) {
 	for _, size := range []struct {
 		name  string
 		bytes int
-	}{{"1KB", 1 << 10}, {"1MB", 1 << 20}, {"16MB", 16 << 20}, {"64MB", 64 << 20}} {
+	}{{"1KB", 1 << 10}, {"1MB", 1 << 20}, {"4MB", 4 << 20}, {"10MB", 10 << 20}, {"16MB", 16 << 20}, {"64MB", 64 << 20}} {
 		b.Run(size.name, func(b *testing.B) {
 			const stride = 64 / 8 // one int per 64-byte line
 			lines := size.bytes / 64
