@@ -13,7 +13,7 @@ import (
 // saturation. The bytes can differ from encoding/json's, which also escapes
 // <, > and &; they decode to the same message (FuzzEncodeFast).
 func encodeOp(m *wire.Op) []byte {
-	b := appendHead(make([]byte, 0, 64+len(m.Doc)+len(m.Client)+len(m.Name)+opSize(m.Op)), m.Type, m.Doc)
+	b := appendHead(make([]byte, 0, 64+len(m.Doc)+len(m.Client)+len(m.Name)+m.Op.JSONSize()), m.Type, m.Doc)
 	b = append(b, `,"rev":`...)
 	b = strconv.AppendUint(b, m.Rev, 10)
 	b = append(b, `,"op":`...)
@@ -49,14 +49,4 @@ func appendHead(b []byte, typ, doc string) []byte {
 	b = ot.AppendJSONString(b, typ)
 	b = append(b, `,"doc":`...)
 	return ot.AppendJSONString(b, doc)
-}
-
-// opSize is about the length of op's JSON, escapes aside.
-func opSize(op ot.Op) int {
-	n := 2
-	for i := range op.Len() {
-		c := op.Component(i)
-		n += 21 + len(c.Text) // a separator and an int64, or quotes and text
-	}
-	return n
 }

@@ -118,7 +118,7 @@ func (o *Op) UnmarshalJSON(data []byte) error {
 
 // MarshalJSON encodes o in the JSON wire form, in canonical form.
 func (o Op) MarshalJSON() ([]byte, error) {
-	return o.AppendJSON(make([]byte, 0, o.jsonSize())), nil
+	return o.AppendJSON(make([]byte, 0, o.JSONSize())), nil
 }
 
 // AppendJSON appends o's JSON wire form to dst and returns the extended
@@ -143,12 +143,14 @@ func (o Op) AppendJSON(dst []byte) []byte {
 }
 
 // String returns o's JSON wire form, for debugging and logs.
-func (o Op) String() string { return string(o.AppendJSON(make([]byte, 0, o.jsonSize()))) }
+func (o Op) String() string { return string(o.AppendJSON(make([]byte, 0, o.JSONSize()))) }
 
-func (o Op) jsonSize() int {
+// JSONSize is a capacity for AppendJSON's buffer: at least the length of
+// o's JSON unless inserted text needs escapes.
+func (o Op) JSONSize() int {
 	n := 2
 	for _, c := range o.comps {
-		n += len(c.Text) + 4
+		n += 21 + len(c.Text) // a separator and an int64, or quotes and text
 	}
 	return n
 }

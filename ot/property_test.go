@@ -130,6 +130,10 @@ func TestPropJSON(t *testing.T) {
 			t.Errorf("%v: Marshal(%v): %v", g, o, err)
 			return false
 		}
+		if !strings.Contains(string(data), `\`) && len(data) > o.JSONSize() {
+			t.Errorf("%v: %s is %d bytes, JSONSize %d", g, data, len(data), o.JSONSize())
+			return false
+		}
 		var back Op
 		if err := json.Unmarshal(data, &back); err != nil || !back.Equal(o) {
 			t.Errorf("%v: %v encodes as %s, decodes as %v, %v", g, o, data, back, err)
