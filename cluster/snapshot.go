@@ -179,33 +179,38 @@ type storedEntry struct {
 // and revision (only a blob written before blobs had names is read). One
 // that cannot be read counts as none, so that a new one replaces it.
 func (s *Store) storedSnapshot(ctx context.Context, key string) (storedEntry, error) {
-	rctx, cancel := s.reqCtx(ctx)
-	e, err := s.snaps.Get(rctx, key)
-	cancel()
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return storedEntry{}, nil
+	cur, data, err := s.snapshotEntry(ctx, key)
+	if err != nil || cur.revision == 0 {
+		return cur, err
 	}
-	if err != nil {
-		return storedEntry{}, natsErr("read snapshot", err)
-	}
-	cur := storedEntry{revision: e.Revision(), blob: blobName(key, e.Value())}
 	if cur.blob != "" && cur.blob != key {
 		_, err := fmt.Sscanf(strings.TrimPrefix(cur.blob, key+"."), "%d.%d", &cur.epoch, &cur.rev)
 		cur.ok = err == nil
 		return cur, nil
 	}
-	data := e.Value()
 	if cur.blob != "" {
-		bctx, bcancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
-		data, err = s.blobs.GetBytes(bctx, cur.blob)
-		bcancel()
-		if err != nil {
+		if data, err = s.getBlob(ctx, cur.blob); err != nil {
 			return cur, nil
 		}
 	}
 	snap, err := decodeSnapshot(data)
 	cur.epoch, cur.rev, cur.ok = snap.epoch, snap.rev, err == nil
 	return cur, nil
+}
+
+// snapshotEntry reads the snapshot bucket's entry under key: its revision
+// and blob (a zero storedEntry if there is none) and its value.
+func (s *Store) snapshotEntry(ctx context.Context, key string) (storedEntry, []byte, error) {
+	rctx, cancel := s.reqCtx(ctx)
+	e, err := s.snaps.Get(rctx, key)
+	cancel()
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return storedEntry{}, nil, nil
+	}
+	if err != nil {
+		return storedEntry{}, nil, natsErr("read snapshot", err)
+	}
+	return storedEntry{revision: e.Revision(), blob: blobName(key, e.Value())}, e.Value(), nil
 }
 
 // blobName returns the blob a snapshot bucket value points to, or "".
@@ -219,8 +224,20 @@ func blobName(key string, value []byte) string {
 	return string(value[1:])
 }
 
+// blobCtx bounds the transfer of a large snapshot, which takes several
+// requests.
+func (s *Store) blobCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, 4*s.opts.Timeout)
+}
+
+func (s *Store) getBlob(ctx context.Context, name string) ([]byte, error) {
+	rctx, cancel := s.blobCtx(ctx)
+	defer cancel()
+	return s.blobs.GetBytes(rctx, name)
+}
+
 func (s *Store) putBlob(ctx context.Context, name string, data []byte) error {
-	rctx, cancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
+	rctx, cancel := s.blobCtx(ctx)
 	defer cancel()
 	chunk := min(128<<10, uint32(s.nc.MaxPayload()-msgSlack))
 	_, err := s.blobs.Put(rctx, jetstream.ObjectMeta{Name: name, Opts: &jetstream.ObjectMetaOptions{ChunkSize: chunk}},
@@ -257,9 +274,7 @@ func (s *Store) getSnapshot(ctx context.Context, id string) ([]byte, error) {
 		if name == "" {
 			return e.Value(), nil
 		}
-		rctx, cancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
-		data, err := s.blobs.GetBytes(rctx, name)
-		cancel()
+		data, err := s.getBlob(ctx, name)
 		if !errors.Is(err, jetstream.ErrObjectNotFound) || try > 0 {
 			return data, err
 		}
@@ -269,7 +284,7 @@ func (s *Store) getSnapshot(ctx context.Context, id string) ([]byte, error) {
 // dropSnapshot removes the snapshot of a deleted document.
 func (s *Store) dropSnapshot(ctx context.Context, id string) {
 	key := encodeKey(id)
-	if cur, err := s.storedSnapshot(ctx, key); err == nil && cur.blob != "" && cur.blob != key {
+	if cur, _, err := s.snapshotEntry(ctx, key); err == nil && cur.blob != "" && cur.blob != key {
 		s.deleteBlob(ctx, id, cur.blob)
 	}
 	rctx, cancel := s.reqCtx(ctx)
