@@ -147,9 +147,9 @@ type Options struct {
 	// counted from the start of that commit. On a fast disk a commit is
 	// over in 0.3-0.5 ms but costs about 150 µs of CPU (its pages and two
 	// fdatasyncs), so without the wait many writers at a moderate rate
-	// commit in groups of two or three, and commits take much of the CPU. A lone
-	// writer never waits, and writers that wait for each commit are back
-	// before the interval ends. Default 2 ms; negative: no wait.
+	// commit in groups of two or three, and commits take much of the CPU.
+	// A lone writer never waits, and writers that wait for each commit are
+	// back before the interval ends. Default 2 ms; negative: no wait.
 	CommitInterval time.Duration
 }
 
