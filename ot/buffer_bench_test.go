@@ -72,7 +72,20 @@ func BenchmarkBufferInsertBatches(b *testing.B) {
 // each size's median and 5th percentile of batch time per insert, and
 // their ratios.
 func BenchmarkBufferInsertRatio(b *testing.B) {
-	small, big := newInsertRun(1<<10), newInsertRun(10<<20)
+	benchInsertRatio(b, newInsertRun(1<<10), newInsertRun(10<<20))
+}
+
+// BenchmarkBufferInsertWarm is BenchmarkBufferInsertRatio with the leaves
+// a 10 MB batch will edit read into the cache before the batch is timed:
+// its 10 MB figure is an insert into a big document without the memory
+// latency of its leaf, which tells how much of the ratio that latency is.
+func BenchmarkBufferInsertWarm(b *testing.B) {
+	big := newInsertRun(10 << 20)
+	big.warm = true
+	benchInsertRatio(b, newInsertRun(1<<10), big)
+}
+
+func benchInsertRatio(b *testing.B, small, big *insertRun) {
 	var perSmall, perBig []float64
 	b.ResetTimer()
 	for done := 0; done < b.N; {
@@ -105,7 +118,8 @@ type insertRun struct {
 	ops   []Op
 	cycle int
 	buf   *Buffer
-	done  int // ops applied since the start
+	done  int  // ops applied since the start
+	warm  bool // read each batch's leaves before timing it
 }
 
 func newInsertRun(bytes int) *insertRun {
@@ -123,6 +137,9 @@ func (r *insertRun) batch(b *testing.B, limit int) (int, float64) {
 	}
 	i := r.done % len(r.ops)
 	m := min(limit, insertBatch, r.cycle-r.done%r.cycle)
+	if r.warm {
+		r.touchLeaves(r.ops[i : i+m])
+	}
 	t0 := time.Now()
 	for _, op := range r.ops[i : i+m] {
 		if err := r.buf.Apply(op); err != nil {
@@ -132,6 +149,21 @@ func (r *insertRun) batch(b *testing.B, limit int) (int, float64) {
 	ns := float64(time.Since(t0).Nanoseconds()) / float64(m)
 	r.done += m
 	return m, ns
+}
+
+// touchLeaves reads the leaves that ops will insert into. Each op's
+// position is taken in the document as it is before the first of them, so
+// it may be a code point or two off, which at worst names the leaf next to
+// the one the insert will edit.
+func (r *insertRun) touchLeaves(ops []Op) {
+	for _, op := range ops {
+		pos := 0
+		if c := op.comps[0]; c.Kind == Retain {
+			pos = min(c.N, r.buf.Len())
+		}
+		leaf, _ := r.buf.descend(pos, true)
+		r.buf.touched += bufTouch(leaf[:])
+	}
 }
 
 // percentile returns the p-th percentile of xs, which it sorts.
