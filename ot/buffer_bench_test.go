@@ -85,6 +85,8 @@ func BenchmarkBufferInsertWarm(b *testing.B) {
 	benchInsertRatio(b, newInsertRun(1<<10), big)
 }
 
+// benchInsertRatio alternates batches of big and small, as
+// BenchmarkBufferInsertRatio describes, and reports the figures.
 func benchInsertRatio(b *testing.B, small, big *insertRun) {
 	var perSmall, perBig []float64
 	b.ResetTimer()
@@ -108,7 +110,7 @@ func benchInsertRatio(b *testing.B, small, big *insertRun) {
 }
 
 // insertBatch is the number of inserts timed together by
-// BenchmarkBufferInsertBatches and BenchmarkBufferInsertRatio.
+// BenchmarkBufferInsertBatches and the ratio benchmarks.
 const insertBatch = 64
 
 // insertRun applies BenchmarkBufferInsert's ops to one document in timed
@@ -153,8 +155,9 @@ func (r *insertRun) batch(b *testing.B, limit int) (int, float64) {
 
 // touchLeaves reads the leaves that ops will insert into. Each op's
 // position is taken in the document as it is before the first of them, so
-// it may be a code point or two off, which at worst names the leaf next to
-// the one the insert will edit.
+// it is off by at most one code point per op before it (63 in a batch),
+// less than a leaf holds: at worst it names the leaf next to the one the
+// insert will edit.
 func (r *insertRun) touchLeaves(ops []Op) {
 	for _, op := range ops {
 		pos := 0
