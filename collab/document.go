@@ -40,6 +40,7 @@ type document struct {
 	editors  map[*conn]*editor    // editors of the document
 	outq     []*editor            // editors holding gathered messages, until flushOut
 	seqs     map[string]clientSeq // last seq per client, committed or pending
+	joinWait []*joinReq           // joins held until their client's pending ops commit (see joinOrWait)
 	grace    *time.Timer          // running while nobody references the document
 
 	// owned by run, when the store is shared (a Follower, a Bus; see
@@ -192,6 +193,7 @@ func (d *document) run() {
 	d.grace = time.NewTimer(d.srv.opts.Grace)
 	d.grace.Stop()
 	for {
+		d.admitJoins()
 		in := d.in
 		if len(d.pending) >= maxPending {
 			in = nil
@@ -280,7 +282,7 @@ func (d *document) failRequests(err error) {
 func (d *document) handle(req any) bool {
 	switch r := req.(type) {
 	case *joinReq:
-		r.reply <- d.join(r)
+		d.joinOrWait(r)
 	case *leaveReq:
 		d.leave(r.c)
 	case *presenceReq:
@@ -313,6 +315,10 @@ func (d *document) stop(err error) {
 		}
 	}
 	d.pending, d.inflight = nil, 0
+	for _, r := range d.joinWait {
+		r.reply <- err
+	}
+	d.joinWait = nil
 	d.kick(err)
 	d.failRequests(err)
 }
@@ -337,6 +343,45 @@ func (d *document) kick(err error) {
 		c.sendError(err, d.id, 0)
 	}
 	clear(d.editors)
+}
+
+// joinOrWait answers r at once unless r's client has ops on the document
+// that are sequenced but not committed: then r waits until they are
+// committed or refused. joined.seq counts committed ops only, and a
+// client resuming from a reset drops its pending ops up to joined.seq and
+// rebases the rest over a diff: answered earlier, it would rebase an op
+// the server still commits as it was sequenced, and the texts would differ.
+func (d *document) joinOrWait(r *joinReq) {
+	if d.uncommitted(r.client) {
+		d.joinWait = append(d.joinWait, r)
+		d.srv.metrics.joinsDelayed.Inc()
+		return
+	}
+	r.reply <- d.join(r)
+}
+
+// uncommitted reports whether client has ops sequenced but not committed.
+func (d *document) uncommitted(client string) bool {
+	cs, ok := d.seqs[client]
+	return ok && client != "" && cs.seq > cs.cseq
+}
+
+// admitJoins answers the held joins whose clients' ops are no longer
+// pending; the others wait on.
+func (d *document) admitJoins() {
+	if len(d.joinWait) == 0 {
+		return
+	}
+	held := d.joinWait[:0]
+	for _, r := range d.joinWait {
+		if d.uncommitted(r.client) {
+			held = append(held, r)
+		} else {
+			r.reply <- d.join(r)
+		}
+	}
+	clear(d.joinWait[len(held):])
+	d.joinWait = held
 }
 
 func (d *document) join(r *joinReq) error {

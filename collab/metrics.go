@@ -18,6 +18,7 @@ type metrics struct {
 	ackLatency    prometheus.Histogram
 	commitLatency prometheus.Histogram
 	slowClients   prometheus.Counter
+	joinsDelayed  prometheus.Counter
 	errors        *prometheus.CounterVec
 	closes        *prometheus.CounterVec
 	limits        *prometheus.CounterVec
@@ -40,6 +41,8 @@ func newMetrics() *metrics {
 			Name: "collab_commit_seconds", Help: "Duration of Store.Append calls.", Buckets: buckets}),
 		slowClients: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "collab_slow_disconnects_total", Help: "Connections closed because their queue filled."}),
+		joinsDelayed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "collab_joins_delayed_total", Help: "Joins answered only once the joining client's pending ops were committed."}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "collab_errors_total", Help: "Error messages sent, by code."}, []string{"code"}),
 		closes: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -50,7 +53,7 @@ func newMetrics() *metrics {
 			Name: "collab_auth_failures_total", Help: "Requests refused for their token, by code (unauthorized, forbidden, read_only)."}, []string{"code"}),
 	}
 	m.reg.MustRegister(m.connections, m.loadedDocs, m.opsApplied, m.ackLatency,
-		m.commitLatency, m.slowClients, m.errors, m.closes, m.limits, m.authFailures,
+		m.commitLatency, m.slowClients, m.joinsDelayed, m.errors, m.closes, m.limits, m.authFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

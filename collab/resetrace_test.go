@@ -1,0 +1,104 @@
+package collab
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/collabd/collab/collab/wire"
+)
+
+// TestJoinWaitsForOwnOps: a client that rejoins while an op it submitted is
+// sequenced but not yet committed is answered only after that op commits,
+// so joined.seq covers it. Before, joined (a reset) said seq 0, the client
+// rebased the op over the diff of the reset and resubmitted it, the server
+// dropped the resubmission as a duplicate and committed the op transformed
+// step by step instead: the two texts differed for good ("AZQ" against
+// "AQZ"). Both resume paths are run: a reset (behind MaxCatchUp) and ops.
+func TestJoinWaitsForOwnOps(t *testing.T) {
+	for _, path := range []string{"reset", "ops"} {
+		t.Run(path, func(t *testing.T) {
+			maxCatchUp := uint64(3)
+			if path == "ops" {
+				maxCatchUp = 100
+			}
+			for try := range 5 {
+				resumeWhileCommitting(t, fmt.Sprintf("r%d", try), maxCatchUp)
+			}
+		})
+	}
+}
+
+func resumeWhileCommitting(t *testing.T, doc string, maxCatchUp uint64) {
+	st := &gatedStore{Store: NewMemStore(), entered: make(chan int), release: make(chan chan struct{})}
+	srv, ts := startServer(t, st, Options{MaxCatchUp: maxCatchUp})
+	commit := func() {
+		<-st.entered
+		done := make(chan struct{})
+		st.release <- done
+		<-done
+	}
+	w := connect(t, ts, "writer")
+	w.join(doc, nil)
+	w.submit(doc, 0, 1, insertAt(0, 0, "AB"))
+	commit()
+	w.ack(1)
+	c := connect(t, ts, "c")
+	c.join(doc, ptr(uint64(1)))
+	for i, op := range []string{`[2,"Z"]`, `[3,"w"]`, `[3,-1]`, `[3,"w"]`, `[3,-1]`, `[1,-1,1]`} {
+		w.send(json.RawMessage(fmt.Sprintf(`{"type":"submit","doc":%q,"rev":%d,"seq":%d,"op":%s}`, doc, i+1, i+2, op)))
+		commit()
+		w.ack(uint64(i + 2))
+	}
+
+	// c's submit is sequenced and its commit held; c reconnects and rejoins.
+	mine := insertAt(2, 1, "Q")
+	c.submit(doc, 1, 1, mine)
+	<-st.entered
+	c2 := connect(t, ts, "c") // replaces the first connection
+	c2.send(wire.Join{Type: wire.TypeJoin, Doc: doc, Rev: ptr(uint64(1))})
+	delayed := func() bool { return testutilCounter(t, srv, "collab_joins_delayed_total") > 0 }
+	waitFor(t, "the join to wait for the commit", delayed)
+	done := make(chan struct{})
+	st.release <- done
+	<-done
+
+	var j wire.Joined
+	c2.expect(wire.TypeJoined, &j)
+	text := resume(t, "AB", 1, j)
+	got, rev := storeText(t, st, doc)
+	if got != text || rev != j.Rev {
+		t.Fatalf("client holds %q@%d, server %q@%d", text, j.Rev, got, rev)
+	}
+	if got != "AQZ" {
+		t.Fatalf("server text %q, want AQZ", got)
+	}
+}
+
+// resume is what a client does with joined j when it held server text base
+// and had an op pending under seq, committed meanwhile: joined must show it
+// (as seq or among the ops), and resume returns the text the client holds.
+func resume(t *testing.T, base string, seq uint64, j wire.Joined) string {
+	t.Helper()
+	if j.Text != nil {
+		if j.Seq < seq {
+			t.Fatalf("reset without the pending op: the client would rebase it over a diff")
+		}
+		return *j.Text
+	}
+	text := base
+	for _, r := range j.Ops {
+		var err error
+		if text, err = r.Op.Apply(text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	own := false
+	for _, r := range j.Ops {
+		own = own || r.Client == wire.PublicID("c") && r.Seq == seq
+	}
+	if !own {
+		t.Fatalf("joined ops %+v without the client's own seq %d", j.Ops, seq)
+	}
+	return text
+}
