@@ -30,6 +30,7 @@ var vectorInputs = struct {
 	compose [][4]string // name, doc, a, b
 	cursor  []cursorInput
 	invalid []invalidInput
+	diff    [][3]string // name, before, after: the op Diff finds
 }{
 	decode: [][2]string{
 		{"empty", `[]`},
@@ -140,5 +141,13 @@ var vectorInputs = struct {
 		{"code points not utf-16 units", `[2]`, vecDoc("😀")},
 		{"document longer than op", `[1]`, vecDoc("ab")},
 		{"empty op on text", `[]`, vecDoc("x")},
+	},
+	diff: [][3]string{
+		{"append a repeated sentence", "a cat. a cat.", "a cat. a cat. a cat."},
+		{"repeat a word", "The cat sat.", "The cat cat sat."},
+		{"insert before a repeated word: at the start, not after the shared prefix", "to do", "to go to do"},
+		{"delete a word", "the big dog", "the dog"},
+		{"repeat a line", "line\nline\n", "line\nline\nline\n"},
+		{"emoji", "a 😀 b", "a 😀 😀 b"},
 	},
 }

@@ -31,6 +31,16 @@ type vectorFile struct {
 	Invert    []invertVector    `json:"invert"`
 	Cursor    []cursorVector    `json:"cursor"`
 	Invalid   []invalidVector   `json:"invalid"`
+	Diff      []diffVector      `json:"diff"`
+}
+
+// diffVector is a change Diff must place on word boundaries the same way
+// in every client (the reset rule of docs/protocol.md).
+type diffVector struct {
+	Name   string `json:"name"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+	Op     Op     `json:"op"`
 }
 
 type decodeVector struct {
@@ -175,6 +185,13 @@ func TestVectors(t *testing.T) {
 			}
 		})
 	}
+	for _, v := range vf.Diff {
+		t.Run("diff/"+v.Name, func(t *testing.T) {
+			if got := Diff(v.Before, v.After); !got.Equal(v.Op) {
+				t.Errorf("Diff(%q, %q) = %v, want %v", v.Before, v.After, got, v.Op)
+			}
+		})
+	}
 	for _, v := range vf.Invalid {
 		t.Run("invalid/"+v.Name, func(t *testing.T) {
 			op, err := Parse([]byte(v.Op), Limits{})
@@ -251,6 +268,9 @@ func writeVectors(t *testing.T) {
 		}
 		vf.Invalid = append(vf.Invalid, invalidVector{c.name, c.op, c.doc, errKind(err)})
 	}
+	for _, c := range in.diff {
+		vf.Diff = append(vf.Diff, diffVector{c[0], c[1], c[2], Diff(c[1], c[2])})
+	}
 	// One vector per line keeps the file readable and its diffs small.
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "{\n  \"comment\": %s,\n  \"version\": %d", marshalVector(t, vf.Comment), vf.Version)
@@ -261,6 +281,7 @@ func writeVectors(t *testing.T) {
 	writeVectorList(t, &buf, "invert", vf.Invert)
 	writeVectorList(t, &buf, "cursor", vf.Cursor)
 	writeVectorList(t, &buf, "invalid", vf.Invalid)
+	writeVectorList(t, &buf, "diff", vf.Diff)
 	buf.WriteString("\n}\n")
 	if err := os.WriteFile(vectorsPath, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)

@@ -82,3 +82,17 @@ test('a pending edit between two server changes keeps its place (prefix/suffix w
   const [, lost] = ot.transform(coarse, pending);
   assert.notEqual(ot.apply(fresh, lost), 'New title\nmiddle MINE line\nfooter!');
 });
+
+test('a pending insert stays with the word it was typed after when the diff could place a change on either side', () => {
+  // We typed "X" after the first word of "to do"; meanwhile someone typed
+  // "to go " at the start. The prefix "to " of both texts ends inside the
+  // other editor's insert: placed there ("to |go to |do"), our "X" would
+  // stick to their "to" instead of ours.
+  const known = 'to do';
+  const fresh = 'to go to do';
+  const pending = [2, 'X', 3];
+  const change = diffOp(known, fresh);
+  assert.deepEqual(change, ['to go ', 5]);
+  const [, mine] = ot.transform(change, pending);
+  assert.equal(ot.apply(fresh, mine), 'to go toX do');
+});

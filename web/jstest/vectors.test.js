@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as ot from '../static/js/ot.js';
+import { diffOp } from '../static/js/diff.js';
 
 const url = new URL('../../ot/testdata/vectors.json', import.meta.url);
 const V = JSON.parse(readFileSync(url, 'utf8'));
@@ -28,6 +29,7 @@ const sections = {
   },
   invert: (v) => assert.deepEqual(ot.invert(v.op, v.doc), v.result),
   cursor: (v) => assert.equal(ot.transformIndex(v.index, v.op, v.own), v.result),
+  diff: (v) => assert.deepEqual(diffOp(v.before, v.after), v.op),
   invalid: (v) => {
     const kind = (fn) => {
       try { fn(); } catch (e) { assert.ok(e instanceof ot.OpError, `${e}`); return e.kind; }

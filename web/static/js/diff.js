@@ -37,21 +37,108 @@ export function diffOp(a, b, { maxCost = DEFAULT_MAX_COST } = {}) {
   while (p < x.length && p < y.length && x[p] === y[p]) p++;
   let s = 0;
   while (s < x.length - p && s < y.length - p && x[x.length - 1 - s] === y[y.length - 1 - s]) s++;
-  const r = new Builder();
-  r.retain(p);
   const edits = myers(x, p, x.length - s, y, p, y.length - s, maxCost);
-  if (edits === null) {
-    r.insert(fromCodePoints(y, p, y.length - s));
-    r.delete(x.length - s - p);
-  } else {
-    for (const e of edits) {
-      if (e.k === 'r') r.retain(e.n);
-      else if (e.k === 'd') r.delete(e.n);
-      else r.insert(fromCodePoints(y, e.from, e.from + e.n));
+  const runs = edits === null
+    ? [{ k: 'i', n: y.length - s - p, from: p }, { k: 'd', n: x.length - s - p }]
+    : edits;
+  runs.unshift({ k: 'r', n: p });
+  runs.push({ k: 'r', n: s });
+  alignToWords(runs, x, y);
+  const r = new Builder();
+  for (const e of runs) {
+    if (e.k === 'r') r.retain(e.n);
+    else if (e.k === 'd') r.delete(e.n);
+    else r.insert(fromCodePoints(y, e.from, e.from + e.n));
+  }
+  return r.done();
+}
+
+// MAX_SHIFT bounds how far alignToWords slides one edit, so that an edit
+// inside a long run of one repeated character costs little.
+const MAX_SHIFT = 256;
+
+// alignToWords slides each insert or delete that lies between two retains
+// to the equally short placement whose ends fall best on word and line
+// boundaries: in "a cat. a cat." becoming "a cat. a cat. a cat.", the
+// inserted " a cat." rather than "t. a ca". A pending edit of the client,
+// transformed over the diff, then lands between the same words as typed,
+// not inside a word someone else typed. runs is changed in place.
+function alignToWords(runs, x, y) {
+  let xi = 0; // where runs[i] starts in x
+  let yi = 0; // and in y
+  for (let i = 0; i < runs.length; i++) {
+    const e = runs[i];
+    const before = runs[i - 1];
+    const after = runs[i + 1];
+    if (e.k !== 'r' && before?.k === 'r' && after?.k === 'r') {
+      const z = e.k === 'i' ? y : x;
+      const at = e.k === 'i' ? yi : xi;
+      const shift = bestShift(z, at, e.n, before.n, after.n);
+      before.n += shift;
+      after.n -= shift;
+      xi += shift;
+      yi += shift;
+      if (e.k === 'i') e.from = at + shift;
+    }
+    if (e.k !== 'i') xi += e.n;
+    if (e.k !== 'd') yi += e.n;
+  }
+}
+
+// bestShift returns by how much the edit z[at:at+n] can slide (negative:
+// left) within the retains of lengths left and right around it, keeping
+// the text the same, to its best-scoring placement; the rightmost of equal
+// scores. The scores are go-diff's (DiffCleanupSemanticLossless), so that
+// the Go client places a reset's edits where this one does.
+function bestShift(z, at, n, left, right) {
+  let lo = 0;
+  while (-lo < Math.min(left, MAX_SHIFT) && z[at + lo - 1] === z[at + lo + n - 1]) lo--;
+  let hi = 0;
+  while (hi < Math.min(right, MAX_SHIFT) && z[at + hi] === z[at + hi + n]) hi++;
+  const start = at - left;
+  const end = at + n + right;
+  let best = 0;
+  let bestScore = -1;
+  for (let k = lo; k <= hi; k++) {
+    const b = at + k;
+    const score = boundaryScore(z, start, b, b + n) + boundaryScore(z, b, b + n, end);
+    if (score >= bestScore) {
+      best = k;
+      bestScore = score;
     }
   }
-  r.retain(s);
-  return r.done();
+  return best;
+}
+
+const isAlnum = (ch) => (ch >= 48 && ch <= 57) || (ch >= 65 && ch <= 90) || (ch >= 97 && ch <= 122);
+const isSpace = (ch) => ch === 32 || (ch >= 9 && ch <= 13);
+const isBreak = (ch) => ch === 10 || ch === 13;
+
+// endsWithBlankLine reports whether z[from:to] ends with \n\n or \n\r\n.
+function endsWithBlankLine(z, from, to) {
+  if (to - from >= 2 && z[to - 1] === 10 && z[to - 2] === 10) return true;
+  return to - from >= 3 && z[to - 1] === 10 && z[to - 2] === 13 && z[to - 3] === 10;
+}
+
+// boundaryScore rates b as the boundary between z[from:b] and z[b:to]:
+// an end of either is best, then blank lines, line breaks, sentence ends,
+// spaces, other punctuation, and inside a word worst (alphanumeric is
+// ASCII only, and the second blank-line test looks at the end of z[b:to],
+// as in go-diff).
+function boundaryScore(z, from, b, to) {
+  if (b === from || b === to) return 6;
+  const c1 = z[b - 1];
+  const c2 = z[b];
+  const space1 = !isAlnum(c1) && isSpace(c1);
+  const space2 = !isAlnum(c2) && isSpace(c2);
+  const break1 = space1 && isBreak(c1);
+  const break2 = space2 && isBreak(c2);
+  if ((break1 && endsWithBlankLine(z, from, b)) || (break2 && endsWithBlankLine(z, b, to))) return 5;
+  if (break1 || break2) return 4;
+  if (!isAlnum(c1) && !space1 && space2) return 3;
+  if (space1 || space2) return 2;
+  if (!isAlnum(c1) || !isAlnum(c2)) return 1;
+  return 0;
 }
 
 // myers returns the edit script of x[x0:x1] to y[y0:y1] as runs
