@@ -112,7 +112,11 @@ func (c *conn) sendError(err error, doc string, seq uint64) {
 
 // closeWith ends the connection: the writer sends a close frame with code
 // (0: none), the reader reads until the peer's close for at most a second.
-// It never blocks, so documents may call it.
+// It never blocks, so documents may call it. A write in progress is not
+// interrupted, not even for a client too slow to read its queue: it keeps
+// its deadline (WriteWait), and the close frame follows it instead of the
+// backlog, so that a client that reads again in time learns it was too
+// slow rather than seeing the connection break.
 func (c *conn) closeWith(code int, reason string) {
 	c.closeOnce.Do(func() {
 		c.closeCode, c.closeReason = code, reason
@@ -121,9 +125,6 @@ func (c *conn) closeWith(code int, reason string) {
 		}
 		close(c.done)
 		c.wc.SetReadDeadline(time.Now().Add(time.Second))
-		if code == wire.CloseTooSlow {
-			c.wc.abort() // interrupt a write the peer does not read
-		}
 	})
 	c.qmu.Lock()
 	c.startWriterLocked() // to send the close frame

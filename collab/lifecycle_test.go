@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -17,7 +18,8 @@ import (
 func TestStalledClient(t *testing.T) {
 	const doc, ops = "busy", 2000
 	st := newTestStore(t)
-	srv, ts := startServer(t, st, Options{QueueLen: 4, MaxFrame: 1 << 20, Rate: 1e6, Burst: 1e6}) // the writer may need hundreds of ops
+	// The stalled client never reads: its writer gives up after WriteWait.
+	srv, ts := startServer(t, st, Options{QueueLen: 4, MaxFrame: 1 << 20, Rate: 1e6, Burst: 1e6, WriteWait: 200 * time.Millisecond})
 	stalled := connectSmallBuffer(t, ts, "stalled")
 	stalled.join(doc, nil)
 	w := connect(t, ts, "writer")
@@ -64,6 +66,35 @@ func TestStalledClient(t *testing.T) {
 	t.Logf("stalled client dropped after %d ops", rev)
 	if got := testutilCounter(t, srv, "collab_slow_disconnects_total"); got < 1 {
 		t.Fatalf("slow disconnects = %v, want >= 1", got)
+	}
+}
+
+// TestTooSlowCloseCode: a client that stopped reading long enough for its
+// queue to fill, and then reads again, gets what was on its way and the
+// close 4002, so it can tell "too slow" from a network failure. Before,
+// the write in progress was aborted and the client saw 1006.
+func TestTooSlowCloseCode(t *testing.T) {
+	const doc = "busy"
+	st := newTestStore(t)
+	srv, ts := startServer(t, st, Options{QueueLen: 4, MaxFrame: 1 << 20, Rate: 1e6, Burst: 1e6})
+	stalled := connect(t, ts, "stalled")
+	stalled.join(doc, nil)
+	w := connect(t, ts, "writer")
+	w.join(doc, nil)
+	chunk := strings.Repeat("x", 64<<10)
+	for i := uint64(1); testutilCounter(t, srv, "collab_slow_disconnects_total") == 0; i++ {
+		if i > 2000 {
+			t.Fatal("the stalled client is still connected after 2000 ops")
+		}
+		op := insertAt(0, 0, chunk)
+		if i%2 == 0 {
+			op = deleteAt(len(chunk), 0, len(chunk))
+		}
+		w.submit(doc, i-1, i, op)
+		w.ack(i)
+	}
+	if code := stalled.closeCode(); code != wire.CloseTooSlow {
+		t.Fatalf("close code %d, want %d", code, wire.CloseTooSlow)
 	}
 }
 

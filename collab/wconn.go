@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,8 +21,7 @@ const (
 )
 
 var (
-	errWriteAborted = errors.New("collab: write aborted: connection closing")
-	errCloseSent    = errors.New("collab: close frame already sent")
+	errCloseSent = errors.New("collab: close frame already sent")
 )
 
 // bufPool holds the writers' coalescing buffers between batches, so an
@@ -45,10 +43,9 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 // close.
 type wconn struct {
 	net.Conn
-	br      *bufio.Reader   // gorilla's read buffer (owned by the reader)
-	raw     syscall.RawConn // nil: not a socket (TLS); waitReadable does not wait
-	peek    [1]byte         // owned by the reader
-	aborted atomic.Bool     // set by abort: every write fails at once
+	br   *bufio.Reader   // gorilla's read buffer (owned by the reader)
+	raw  syscall.RawConn // nil: not a socket (TLS); waitReadable does not wait
+	peek [1]byte         // owned by the reader
 
 	mu        sync.Mutex
 	buf       *[]byte   // guarded by mu: frames not yet written; nil when empty
@@ -178,10 +175,6 @@ func (w *wconn) writeLocked(bufs ...[]byte) error {
 		return w.err
 	}
 	w.Conn.SetWriteDeadline(w.deadline)
-	if w.aborted.Load() { // abort's deadline may have been overwritten just now
-		w.err = errWriteAborted
-		return w.err
-	}
 	var err error
 	if len(bufs) == 1 {
 		_, err = w.Conn.Write(bufs[0])
@@ -193,13 +186,6 @@ func (w *wconn) writeLocked(bufs ...[]byte) error {
 		w.err = err
 	}
 	return err
-}
-
-// abort makes every write fail from now on, also one blocked on a peer
-// that does not read. It does not wait for the writer.
-func (w *wconn) abort() {
-	w.aborted.Store(true)
-	w.Conn.SetWriteDeadline(time.Now())
 }
 
 // hijacker hands gorilla's Upgrader the hijacked connection wrapped in a

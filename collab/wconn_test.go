@@ -195,34 +195,6 @@ func TestWriterNoDataAfterClose(t *testing.T) {
 	}
 }
 
-// TestWriterAbort: abort fails the write in progress and every later one,
-// even with a peer that reads nothing.
-func TestWriterAbort(t *testing.T) {
-	c, _, _ := writerPair(t)
-	big := []byte(`"` + strings.Repeat("x", 1<<20) + `"`)
-	errc := make(chan error, 1)
-	go func() {
-		var err error
-		for err == nil { // until the socket buffers are full and a write blocks
-			c.enqueue(outMsg{data: big})
-			err = writeQueued(c, time.Now().Add(time.Hour))
-		}
-		errc <- err
-	}()
-	c.wc.abort()
-	select {
-	case err := <-errc:
-		if err == nil {
-			t.Fatal("no error after abort")
-		}
-	case <-time.After(testWait):
-		t.Fatal("write still blocked after abort")
-	}
-	if err := c.wc.text([]byte(`{}`)); err == nil {
-		t.Fatal("write after abort: no error")
-	}
-}
-
 // TestSharedWriteAllocates: writing a message shared by many connections
 // frames it into the batch buffer without allocating.
 func TestSharedWriteAllocates(t *testing.T) {

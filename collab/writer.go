@@ -43,6 +43,7 @@ func (c *conn) enqueue(m outMsg) {
 	}
 	c.qmu.Lock()
 	if len(c.queue) >= c.srv.opts.QueueLen {
+		c.queue = nil // never written: the close frame goes next
 		c.qmu.Unlock()
 		c.srv.metrics.slowClients.Inc()
 		c.srv.limitHit(limitQueue)
@@ -139,6 +140,9 @@ func (c *conn) writeBatch(batch []outMsg, ping bool, deadline time.Time) error {
 	c.ws.SetWriteDeadline(deadline)
 	var err error
 	for _, m := range batch {
+		if c.tooSlow() {
+			break // the close frame goes next, not the backlog
+		}
 		if err = c.write(m); err != nil {
 			break
 		}
@@ -151,6 +155,9 @@ func (c *conn) writeBatch(batch []outMsg, ping bool, deadline time.Time) error {
 	}
 	return err
 }
+
+// tooSlow reports whether the connection was closed for being too slow.
+func (c *conn) tooSlow() bool { return c.closed() && c.closeCode == wire.CloseTooSlow }
 
 func (c *conn) write(m outMsg) error {
 	for _, f := range m.frames {
