@@ -21,6 +21,7 @@ func TestBadInput(t *testing.T) {
 		send      func(c *tclient)
 		wantCode  string // error message code
 		wantClose int    // close code
+		wantSeq   uint64 // the seq the error must carry, with its doc (a submit)
 	}{
 		{name: "frame too large", send: raw(`{"type":"presence","doc":"shared","pad":"` + strings.Repeat("x", 5000) + `"}`), wantClose: websocket.CloseMessageTooBig},
 		{name: "invalid UTF-8", send: raw("{\"type\":\"join\",\"doc\":\"\xff\"}"), wantClose: websocket.CloseInvalidFramePayloadData},
@@ -36,7 +37,7 @@ func TestBadInput(t *testing.T) {
 		{name: "not JSON", send: raw(`{"type":`), wantCode: wire.CodeBadMessage},
 		{name: "no type", send: raw(`{"doc":"shared"}`), wantCode: wire.CodeBadMessage},
 		{name: "unknown type", send: raw(`{"type":"explode"}`), wantCode: wire.CodeBadMessage},
-		{name: "mistyped field", send: raw(`{"type":"submit","doc":"shared","rev":"1","seq":1,"op":[3]}`), wantCode: wire.CodeBadMessage},
+		{name: "mistyped field", send: raw(`{"type":"submit","doc":"shared","rev":"1","seq":1,"op":[3]}`), wantCode: wire.CodeBadMessage, wantSeq: 1},
 		{name: "missing seq", send: raw(`{"type":"submit","doc":"shared","rev":1,"op":[3]}`), wantCode: wire.CodeBadMessage},
 		{name: "negative caret", send: raw(`{"type":"presence","doc":"shared","rev":1,"anchor":-1,"head":0}`), wantCode: wire.CodeBadMessage},
 		{name: "hello required", noHello: true, send: raw(`{"type":"join","doc":"shared"}`), wantCode: wire.CodeHelloRequired},
@@ -44,13 +45,17 @@ func TestBadInput(t *testing.T) {
 		{name: "invalid doc id", send: raw(`{"type":"join","doc":"no spaces!"}`), wantCode: wire.CodeInvalidDocID},
 		{name: "doc id too long", send: raw(`{"type":"join","doc":"` + strings.Repeat("a", 129) + `"}`), wantCode: wire.CodeInvalidDocID},
 		{name: "not joined", send: raw(`{"type":"submit","doc":"other","rev":0,"seq":1,"op":["x"]}`), wantCode: wire.CodeNotJoined},
-		{name: "op base length", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":[2,"x"]}`), wantCode: wire.CodeInvalidOp},
-		{name: "op zero count", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":[0,3]}`), wantCode: wire.CodeInvalidOp},
-		{name: "op fraction", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":[1.5]}`), wantCode: wire.CodeInvalidOp},
-		{name: "op not an array", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":{"x":1}}`), wantCode: wire.CodeInvalidOp},
-		{name: "lone surrogate", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":[3,"\ud83d"]}`), wantCode: wire.CodeInvalidOp},
-		{name: "future rev", send: raw(`{"type":"submit","doc":"shared","rev":9,"seq":1,"op":[3,"x"]}`), wantCode: wire.CodeFutureRev},
-		{name: "doc too large", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":[3,"` + strings.Repeat("é", 40) + `"]}`), wantCode: wire.CodeDocTooLarge},
+		{name: "op base length", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":[2,"x"]}`), wantCode: wire.CodeInvalidOp, wantSeq: 1},
+		{name: "op zero count", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":[0,3]}`), wantCode: wire.CodeInvalidOp, wantSeq: 1},
+		{name: "op fraction", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":[1.5]}`), wantCode: wire.CodeInvalidOp, wantSeq: 1},
+		{name: "op not an array", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":{"x":1}}`), wantCode: wire.CodeInvalidOp, wantSeq: 1},
+		{name: "lone surrogate", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":[3,"\ud83d"]}`), wantCode: wire.CodeInvalidOp, wantSeq: 1},
+		{name: "empty insert", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":[3,""]}`), wantCode: wire.CodeInvalidOp, wantSeq: 1},
+		{name: "op zero", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":[0]}`), wantCode: wire.CodeInvalidOp, wantSeq: 1},
+		{name: "op malformed array", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":[3,[1],null]}`), wantCode: wire.CodeInvalidOp, wantSeq: 1},
+		{name: "seq past 2^53-1", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":9007199254740992,"op":[3,"x"]}`), wantCode: wire.CodeBadMessage, wantSeq: 1 << 53},
+		{name: "future rev", send: raw(`{"type":"submit","doc":"shared","rev":9,"seq":1,"op":[3,"x"]}`), wantCode: wire.CodeFutureRev, wantSeq: 1},
+		{name: "doc too large", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":[3,"` + strings.Repeat("é", 40) + `"]}`), wantCode: wire.CodeDocTooLarge, wantSeq: 1},
 		{name: "presence future rev", send: raw(`{"type":"presence","doc":"shared","rev":7,"anchor":0,"head":0}`), wantCode: wire.CodeFutureRev},
 	}
 	for _, tt := range tests {
@@ -76,7 +81,10 @@ func TestBadInput(t *testing.T) {
 			}
 			tt.send(bad)
 			if tt.wantCode != "" {
-				bad.expectError(tt.wantCode)
+				e := bad.expectError(tt.wantCode)
+				if tt.wantSeq != 0 && (e.Doc != doc || e.Seq != tt.wantSeq) {
+					t.Fatalf("error %+v is not about doc %q seq %d", e, doc, tt.wantSeq)
+				}
 			}
 			if tt.wantClose != 0 {
 				if got := bad.closeCode(); got != tt.wantClose {

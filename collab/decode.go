@@ -2,6 +2,7 @@ package collab
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/collabd/collab/collab/wire"
@@ -88,11 +89,33 @@ type envelope struct {
 	Op   json.RawMessage `json:"op"`
 }
 
+// submitError is a submit refused while decoding, with the doc and seq it
+// named as far as they could be read, so that its error says which
+// submit it answers.
+type submitError struct {
+	doc string
+	seq uint64
+	err error
+}
+
+func (e *submitError) Error() string { return e.err.Error() }
+func (e *submitError) Unwrap() error { return e.err }
+
+// submitOf returns the doc and seq of the submit err refused, if any.
+func submitOf(err error) (doc string, seq uint64) {
+	var se *submitError
+	if errors.As(err, &se) {
+		return se.doc, se.seq
+	}
+	return "", 0
+}
+
 func decodeSubmit(data []byte, env *envelope) (*wire.Submit, error) {
 	var (
 		doc string
 		rev *uint64
 		seq uint64
+		bad error
 	)
 	for _, f := range []struct {
 		raw json.RawMessage
@@ -101,19 +124,25 @@ func decodeSubmit(data []byte, env *envelope) (*wire.Submit, error) {
 		if f.raw == nil {
 			continue
 		}
-		if err := json.Unmarshal(f.raw, f.v); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
+		if err := json.Unmarshal(f.raw, f.v); err != nil && bad == nil {
+			bad = fmt.Errorf("%w: %v", ErrBadMessage, err)
 		}
 	}
-	if rev == nil || seq == 0 || len(env.Op) == 0 {
-		return nil, fmt.Errorf("%w: submit needs rev, seq >= 1 and op", ErrBadMessage)
+	switch {
+	case bad != nil:
+	case rev == nil || seq == 0 || len(env.Op) == 0:
+		bad = fmt.Errorf("%w: submit needs rev, seq >= 1 and op", ErrBadMessage)
+	case seq > wire.MaxSeq:
+		bad = fmt.Errorf("%w: seq %d is past 2^53-1", ErrBadMessage, seq)
+	case hasLoneSurrogate(data):
+		bad = fmt.Errorf("%w: lone surrogate in text", ErrInvalidOp)
 	}
-	if hasLoneSurrogate(data) {
-		return nil, fmt.Errorf("%w: lone surrogate in text", ErrInvalidOp)
+	if bad != nil {
+		return nil, &submitError{doc: doc, seq: seq, err: bad}
 	}
 	var op ot.Op
 	if err := json.Unmarshal(env.Op, &op); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidOp, err)
+		return nil, &submitError{doc: doc, seq: seq, err: fmt.Errorf("%w: %v", ErrInvalidOp, err)}
 	}
 	return &wire.Submit{Type: wire.TypeSubmit, Doc: doc, Rev: *rev, Seq: seq, Op: op}, nil
 }

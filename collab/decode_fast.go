@@ -42,7 +42,7 @@ func fastSubmit(data []byte) (m *wire.Submit, ok bool) {
 		}
 		return 0, false
 	})
-	if !ok || seen != 31 || string(typ) != wire.TypeSubmit || seq == 0 || hasLoneSurrogate(data) {
+	if !ok || seen != 31 || string(typ) != wire.TypeSubmit || seq == 0 || seq > wire.MaxSeq || hasLoneSurrogate(data) {
 		return nil, false
 	}
 	var op ot.Op

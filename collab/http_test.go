@@ -116,9 +116,9 @@ func TestHTTPAPI(t *testing.T) {
 	res, body = do(t, "GET", api+"memo/text?rev=x", "")
 	wantStatus(t, res, body, 400, wire.CodeBadMessage)
 
-	// Listing, paginated.
+	// Listing, paginated; lengths in code points.
 	for _, id := range []string{"a", "b", "c"} {
-		res, body = do(t, "PUT", api+id, id)
+		res, body = do(t, "PUT", api+id, id+"😀é")
 		wantStatus(t, res, body, 200, "")
 	}
 	var ids []string
@@ -130,6 +130,9 @@ func TestHTTPAPI(t *testing.T) {
 		json.Unmarshal(body, &dl)
 		for _, d := range dl.Docs {
 			ids = append(ids, d.ID)
+			if want := len([]rune(d.ID + "😀é")); d.ID != "memo" && d.Length != want {
+				t.Errorf("%s: length %d, want %d code points", d.ID, d.Length, want)
+			}
 		}
 		if dl.Next == "" {
 			break

@@ -14,7 +14,8 @@ func (c *conn) handle(data []byte) {
 	recv := time.Now()
 	msg, err := decodeClient(data)
 	if err != nil {
-		c.sendError(err, "", 0)
+		doc, seq := submitOf(err)
+		c.sendError(err, doc, seq)
 		return
 	}
 	if h, ok := msg.(*wire.Hello); ok {

@@ -62,6 +62,10 @@ const (
 	CloseTooSlow  = 4002 // the outbound queue filled
 )
 
+// MaxSeq is the largest submit seq: 2^53-1, the largest integer a
+// JavaScript number holds exactly.
+const MaxSeq = 1<<53 - 1
+
 // Editor events.
 const (
 	EventJoin  = "join"
