@@ -18,8 +18,9 @@ import (
 func TestStalledClient(t *testing.T) {
 	const doc, ops = "busy", 2000
 	st := newTestStore(t)
-	// The stalled client never reads: its writer gives up after WriteWait.
-	srv, ts := startServer(t, st, Options{QueueLen: 4, MaxFrame: 1 << 20, Rate: 1e6, Burst: 1e6, WriteWait: 200 * time.Millisecond})
+	// The stalled client never reads: its writer gives up after WriteWait,
+	// long enough for its queue of 4 to fill first (4002) even on a slow store.
+	srv, ts := startServer(t, st, Options{QueueLen: 4, MaxFrame: 1 << 20, Rate: 1e6, Burst: 1e6, WriteWait: 5 * time.Second})
 	stalled := connectSmallBuffer(t, ts, "stalled")
 	stalled.join(doc, nil)
 	w := connect(t, ts, "writer")
