@@ -52,7 +52,7 @@ func NewServer(store Store, opts Options) *Server {
 		log:      opts.Logger,
 		metrics:  newMetrics(),
 		origins:  newOriginChecker(opts.AllowedOrigins, opts.TrustProxy),
-		auth:     newAuthenticator(opts.AuthSecret),
+		auth:     newAuthenticator(opts),
 		connRate: newIPLimiter(opts.ConnRate, opts.ConnBurst, maxTrackedIPs),
 		quit:     make(chan struct{}),
 		clients:  make(map[string]*conn),

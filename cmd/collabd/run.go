@@ -88,6 +88,8 @@ func serveFlags(fs *flag.FlagSet) *config {
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "listen address of Go's profiles (/debug/pprof/), e.g. 127.0.0.1:6060; keep it private (loopback or an internal network); empty: none")
 	fs.StringVar(&c.secret, "auth-secret", "", "HS256 secret of access tokens (at least 16 bytes; see docs/security.md); empty: every document is open to anyone")
+	fs.StringVar(&c.opts.AuthAudience, "auth-audience", "", "when set, tokens must carry this aud (audience) claim")
+	fs.StringVar(&c.opts.AuthIssuer, "auth-issuer", "", "when set, tokens must carry this iss (issuer) claim")
 	fs.BoolVar(&c.opts.TrustProxy, "trust-proxy", false, "believe X-Forwarded-Proto/Host/For from a reverse proxy (only behind one)")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "certificate file (PEM): serve HTTPS and WSS")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "private key file (PEM) of -tls-cert")
@@ -347,6 +349,8 @@ var stdout io.Writer = os.Stdout
 func runToken(args, env []string) error {
 	fs := flag.NewFlagSet("collabd token", flag.ContinueOnError)
 	secret := fs.String("secret", "", "the server's -auth-secret (default $COLLAB_AUTH_SECRET)")
+	audience := fs.String("audience", "", "the server's -auth-audience, if any (default $COLLAB_AUTH_AUDIENCE)")
+	issuer := fs.String("issuer", "", "the server's -auth-issuer, if any (default $COLLAB_AUTH_ISSUER)")
 	doc := fs.String("doc", "", "document id, or a prefix ending in * (\"*\": every document)")
 	perm := fs.String("perm", "write", "read, write or admin")
 	name := fs.String("name", "", "the user's display name")
@@ -354,11 +358,17 @@ func runToken(args, env []string) error {
 	if err := parse(fs, args, nil); err != nil {
 		return err
 	}
-	if *secret == "" {
-		for _, kv := range env {
-			if v, ok := strings.CutPrefix(kv, "COLLAB_AUTH_SECRET="); ok {
-				*secret = v
-			}
+	// The server's variables, so that a shell configured for the server
+	// mints tokens it accepts.
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "COLLAB_AUTH_SECRET" && *secret == "":
+			*secret = v
+		case k == "COLLAB_AUTH_AUDIENCE" && *audience == "":
+			*audience = v
+		case k == "COLLAB_AUTH_ISSUER" && *issuer == "":
+			*issuer = v
 		}
 	}
 	if len(*secret) < minSecret {
@@ -367,13 +377,15 @@ func runToken(args, env []string) error {
 	if *ttl <= 0 {
 		return errors.New("token: -ttl must be positive")
 	}
-	tok, err := collab.MintToken([]byte(*secret), collab.Claims{
-		Doc: *doc, Perm: collab.Perm(*perm), Name: *name,
-		RegisteredClaims: jwt.RegisteredClaims{
-			IssuedAt:  jwt.NewNumericDate(time.Now()),
-			ExpiresAt: jwt.NewNumericDate(time.Now().Add(*ttl)),
-		},
-	})
+	reg := jwt.RegisteredClaims{
+		Issuer:    *issuer,
+		IssuedAt:  jwt.NewNumericDate(time.Now()),
+		ExpiresAt: jwt.NewNumericDate(time.Now().Add(*ttl)),
+	}
+	if *audience != "" {
+		reg.Audience = jwt.ClaimStrings{*audience}
+	}
+	tok, err := collab.MintToken([]byte(*secret), collab.Claims{Doc: *doc, Perm: collab.Perm(*perm), Name: *name, RegisteredClaims: reg})
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -69,16 +68,10 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 	return certFile, keyFile, pool
 }
 
-// mintCLI runs "collabd token" and returns the token it printed.
+// mintCLI runs "collabd token" with tlsSecret and returns the token it printed.
 func mintCLI(t *testing.T, args ...string) string {
 	t.Helper()
-	var out bytes.Buffer
-	stdout = &out
-	defer func() { stdout = os.Stdout }()
-	if err := run(context.Background(), append([]string{"token"}, args...), []string{"COLLAB_AUTH_SECRET=" + tlsSecret}); err != nil {
-		t.Fatalf("collabd token %v: %v", args, err)
-	}
-	return strings.TrimSpace(out.String())
+	return mintEnv(t, []string{"COLLAB_AUTH_SECRET=" + tlsSecret}, args...)
 }
 
 const tlsSecret = "collabd-test-secret-0123456789"
