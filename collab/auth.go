@@ -122,6 +122,9 @@ func MintToken(secret []byte, c Claims) (string, error) {
 type authenticator struct {
 	secret []byte
 	parser *jwt.Parser
+	// still checks the claims of a token parsed earlier with the parser's
+	// rules, for a connection's token at each join.
+	still *jwt.Validator
 }
 
 // tokenLeeway absorbs clock skew between the token's issuer and the server
@@ -149,7 +152,7 @@ func newAuthenticator(opts Options) *authenticator {
 	if opts.AuthIssuer != "" {
 		popts = append(popts, jwt.WithIssuer(opts.AuthIssuer))
 	}
-	return &authenticator{secret: opts.AuthSecret, parser: jwt.NewParser(popts...)}
+	return &authenticator{secret: opts.AuthSecret, parser: jwt.NewParser(popts...), still: jwt.NewValidator(popts...)}
 }
 
 // parse verifies a token. Its errors wrap ErrUnauthorized and say why
@@ -164,6 +167,15 @@ func (a *authenticator) parse(token string) (*Claims, error) {
 		return nil, fmt.Errorf("%w: %s", ErrUnauthorized, tokenProblem(err, c))
 	}
 	return c, nil
+}
+
+// stillValid checks that claims parsed earlier (on the upgrade or in
+// hello) have not expired since.
+func (a *authenticator) stillValid(c *Claims) error {
+	if err := a.still.Validate(c); err != nil {
+		return fmt.Errorf("%w: %s", ErrUnauthorized, tokenProblem(err, c))
+	}
+	return nil
 }
 
 // tokenProblem names what is wrong with a token in a fixed vocabulary, so

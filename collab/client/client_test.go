@@ -517,6 +517,34 @@ func TestNotJoinedRejoins(t *testing.T) {
 	checkText(t, d, "xabc")
 }
 
+// TestRejoinRefusedEndsDoc: a rejoin on an open connection refused with
+// unauthorized (the connection's token expired) ends that Doc, with the
+// error, and the client does not try again; the connection and its other
+// documents go on.
+func TestRejoinRefusedEndsDoc(t *testing.T) {
+	fs := newFakeServer(t)
+	c, fc := dial(t, fs, Options{Reconnect: true})
+	d := join(t, c, fc, "doc", "abc", 4)
+	fc.send(wire.Error{Type: wire.TypeError, Code: wire.CodeNotJoined, Message: "not joined", Doc: "doc"})
+	fc.expectJoin()
+	fc.send(wire.Error{Type: wire.TypeError, Code: wire.CodeUnauthorized, Message: "collab: unauthorized: token expired", Doc: "doc"})
+	e := nextEvent(t, d, EventStatus)
+	for e.Status != StatusClosed {
+		e = nextEvent(t, d, EventStatus)
+	}
+	var se *ServerError
+	if e.Status != StatusClosed || !errors.As(e.Err, &se) || se.Code != wire.CodeUnauthorized || !errors.As(d.Err(), &se) {
+		t.Fatalf("event %v %v, Doc.Err %v; want closed by unauthorized", e.Status, e.Err, d.Err())
+	}
+	// The next message is the join asked for below, not another rejoin.
+	other := join(t, c, fc, "other", "xyz", 1)
+	must(t, other.Insert(0, "x"))
+	checkSubmit(t, fc.expectSubmit(), 1, 1, `["x",3]`)
+	if c.Err() != nil {
+		t.Fatalf("Conn ended: %v", c.Err())
+	}
+}
+
 func TestUnavailableRetriesAfterReconnect(t *testing.T) {
 	fs := newFakeServer(t)
 	c, fc := dial(t, fs, Options{Reconnect: true})

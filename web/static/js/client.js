@@ -391,9 +391,11 @@ export class DocClient extends EventTarget {
     return this.unavailable ? 'server unavailable' : '';
   }
 
-  // reconnectNow skips the backoff wait (the browser came back online).
+  // reconnectNow skips the backoff wait (the browser came back online). A
+  // fatal error (an expired token, say) is not retried: it would only be
+  // refused again.
   reconnectNow() {
-    if (this.closed || this.ws) return;
+    if (this.closed || this.ws || this.fatal) return;
     if (this.timer) { this.clearTimeout(this.timer); this.timer = null; }
     this.connect();
   }
