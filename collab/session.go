@@ -84,6 +84,10 @@ func (c *conn) hello(h *wire.Hello) {
 		c.sendError(fmt.Errorf("%w: the client id cannot change", ErrBadMessage), "", 0)
 		return
 	}
+	if h.Color != "" && !wire.ValidColor(h.Color) {
+		c.sendError(fmt.Errorf("%w: color must be #rgb, #rrggbb or #rrggbbaa", ErrBadMessage), "", 0)
+		return
+	}
 	if h.Token != "" && c.srv.auth != nil {
 		claims, err := c.srv.auth.parse(h.Token)
 		if err != nil {
@@ -96,7 +100,7 @@ func (c *conn) hello(h *wire.Hello) {
 	}
 	c.helloed.Store(true)
 	c.stopHelloTimer()
-	c.name, c.color = truncate(h.Name, 64), truncate(h.Color, 32)
+	c.name, c.color = truncate(h.Name, 64), h.Color
 	if c.client == "" {
 		c.client = h.Client
 		c.srv.register(c)

@@ -426,6 +426,9 @@ func TestHelloRefused(t *testing.T) {
 	if _, err := Dial(testCtx(t), fs.url(), Options{ClientID: "bad id"}); !errors.Is(err, ErrClientID) {
 		t.Fatalf("Dial with a bad client id = %v", err)
 	}
+	if _, err := Dial(testCtx(t), fs.url(), Options{Color: "url(//x.example/)"}); !errors.Is(err, ErrColor) {
+		t.Fatalf("Dial with a bad color = %v", err)
+	}
 }
 
 func TestEventsNeverBlock(t *testing.T) {

@@ -146,7 +146,7 @@ export class Net {
 export function newClient(net, extra = {}) {
   const timers = extra.timers || new FakeTimers();
   const c = new DocClient({
-    server: extra.server || 'http://example.test:8080', doc: 'notes', name: extra.name || 'Ada',
+    server: extra.server || 'http://example.test:8080', doc: 'notes', name: extra.name || 'Ada', color: extra.color,
     WebSocket: net.WebSocket(), storage: extra.storage ?? new MemStorage(), session: extra.session ?? new MemStorage(),
     setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, setInterval: null, random: () => 0.5,
     now: extra.now, page: extra.page,
