@@ -67,6 +67,7 @@ func parse(fs *flag.FlagSet, args, env []string) error {
 
 type config struct {
 	addr, data, origins, logLevel string
+	frameAncestors                string
 	secret, tlsCert, tlsKey       string
 	debugAddr                     string
 	readHeaderTimeout             time.Duration
@@ -85,6 +86,7 @@ func serveFlags(fs *flag.FlagSet) *config {
 	fs.StringVar(&c.addr, "addr", ":8080", "listen address")
 	fs.StringVar(&c.data, "data", "collab.db", "database file")
 	fs.StringVar(&c.origins, "allowed-origins", "", "comma-separated origins (scheme://host:port) of other sites allowed to connect")
+	fs.StringVar(&c.frameAncestors, "frame-ancestors", "", "comma-separated sites (origins, https:, *, self, none) allowed to show /embed/{id} pages in a frame; default: self and the -allowed-origins")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "listen address of Go's profiles (/debug/pprof/), e.g. 127.0.0.1:6060; keep it private (loopback or an internal network); empty: none")
 	fs.StringVar(&c.secret, "auth-secret", "", "HS256 secret of access tokens (at least 16 bytes; see docs/security.md); empty: every document is open to anyone")
@@ -139,6 +141,10 @@ func serve(ctx context.Context, args, env []string) error {
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return errors.New("-tls-cert and -tls-key go together")
 	}
+	pages, err := web.NewHandler(web.Options{FrameAncestors: frameAncestors(c.frameAncestors, c.opts.AllowedOrigins)})
+	if err != nil {
+		return fmt.Errorf("-frame-ancestors (by default 'self' and the -allowed-origins): %w", err)
+	}
 
 	set := make(map[string]bool)
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -153,13 +159,17 @@ func serve(ctx context.Context, args, env []string) error {
 	mux.Handle("/api/", srv)
 	mux.Handle("/healthz", srv)
 	mux.Handle("/metrics", srv) // with the cluster store's figures in cluster mode
-	mux.Handle("/", web.Handler())
+	mux.Handle("/", pages)
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: c.readHeaderTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	var handler http.Handler = mux
+	if c.tlsCert != "" {
+		handler = strictTransport(mux)
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: c.readHeaderTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("collabd listening", append([]any{"url", openURL(ln.Addr(), c.tlsCert != ""), "auth", c.secret != ""}, be.desc...)...)
 	if listening != nil {
 		listening(ln.Addr().String())
@@ -222,6 +232,33 @@ func serve(ctx context.Context, args, env []string) error {
 	}
 	log.Info("collabd stopped")
 	return err
+}
+
+// frameAncestors is the list of -frame-ancestors, or by default collabd's
+// own pages and the sites allowed to connect: those that embed the editor.
+func frameAncestors(flag string, allowedOrigins []string) []string {
+	if list := strings.FieldsFunc(flag, func(r rune) bool { return r == ',' || r == ' ' }); len(list) > 0 {
+		for i, s := range list {
+			if s == "self" || s == "none" { // a shell drops the quotes of 'self'
+				list[i] = "'" + s + "'"
+			}
+		}
+		return list
+	}
+	list := []string{"'self'"}
+	for _, o := range allowedOrigins {
+		list = append(list, strings.TrimRight(o, "/"))
+	}
+	return list
+}
+
+// strictTransport tells browsers to use only HTTPS with this host for a
+// year (HSTS), on every response of a server that serves TLS itself.
+func strictTransport(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		next.ServeHTTP(w, r)
+	})
 }
 
 func prune(ctx context.Context, pruneOnce func(context.Context) (int, error), every time.Duration, log *slog.Logger) {

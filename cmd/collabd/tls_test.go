@@ -77,8 +77,9 @@ func mintCLI(t *testing.T, args ...string) string {
 const tlsSecret = "collabd-test-secret-0123456789"
 
 // TestTLSAndTokens runs collabd with -tls-cert, -tls-key and -auth-secret,
-// edits a document over WSS with a token minted by "collabd token", and
-// takes a hot backup over HTTPS with an admin token.
+// edits a document over WSS with a token minted by "collabd token", checks
+// that responses carry HSTS, and takes a hot backup over HTTPS with an
+// admin token.
 func TestTLSAndTokens(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSigned(t, dir)
@@ -137,6 +138,16 @@ func TestTLSAndTokens(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 || body.Text != "over TLS" {
 		t.Fatalf("GET over HTTPS: %d %q", res.StatusCode, body.Text)
+	}
+	for _, path := range []string{"/api/docs/notes", "/d/notes"} {
+		res, err := hc.Get("https://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
+			t.Errorf("GET %s over HTTPS: Strict-Transport-Security %q, want max-age=31536000", path, got)
+		}
 	}
 
 	// A hot backup needs an admin token for every document.
