@@ -1,6 +1,7 @@
 package collab
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -45,6 +46,32 @@ type Claims struct {
 	Name string `json:"name,omitempty"`
 	// ExpiresAt (exp) is required.
 	jwt.RegisteredClaims
+}
+
+// claimNames are the claims a token is read for, spelled as JWT spells
+// them. encoding/json would also match "PERM" or "Doc" to a field, and
+// the last spelling in the payload would win.
+var claimNames = [...]string{"doc", "perm", "name", "iss", "sub", "aud", "exp", "nbf", "iat", "jti"}
+
+// UnmarshalJSON reads the claims whose names match exactly; others,
+// however close, are ignored like any unknown claim.
+func (c *Claims) UnmarshalJSON(data []byte) error {
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(data, &all); err != nil {
+		return err
+	}
+	exact := make(map[string]json.RawMessage, len(claimNames))
+	for _, name := range claimNames {
+		if v, ok := all[name]; ok {
+			exact[name] = v
+		}
+	}
+	data, err := json.Marshal(exact)
+	if err != nil {
+		return err
+	}
+	type plain Claims // Claims without this method
+	return json.Unmarshal(data, (*plain)(c))
 }
 
 // Validate is called by the JWT parser after the registered claims passed.
@@ -95,20 +122,37 @@ func MintToken(secret []byte, c Claims) (string, error) {
 type authenticator struct {
 	secret []byte
 	parser *jwt.Parser
+	// still checks the claims of a token parsed earlier with the parser's
+	// rules, for a connection's token at each join.
+	still *jwt.Validator
 }
 
-func newAuthenticator(secret []byte) *authenticator {
-	if len(secret) == 0 {
+// tokenLeeway absorbs clock skew between the token's issuer and the server
+// in exp, nbf and iat.
+const tokenLeeway = 30 * time.Second
+
+func newAuthenticator(opts Options) *authenticator {
+	if len(opts.AuthSecret) == 0 {
 		return nil
 	}
-	return &authenticator{
-		secret: secret,
-		parser: jwt.NewParser(
-			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-			jwt.WithExpirationRequired(),
-			jwt.WithLeeway(30*time.Second),
-		),
+	now := opts.clock
+	if now == nil {
+		now = time.Now
 	}
+	popts := []jwt.ParserOption{
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(tokenLeeway),
+		jwt.WithTimeFunc(now),
+	}
+	if opts.AuthAudience != "" {
+		popts = append(popts, jwt.WithAudience(opts.AuthAudience))
+	}
+	if opts.AuthIssuer != "" {
+		popts = append(popts, jwt.WithIssuer(opts.AuthIssuer))
+	}
+	return &authenticator{secret: opts.AuthSecret, parser: jwt.NewParser(popts...), still: jwt.NewValidator(popts...)}
 }
 
 // parse verifies a token. Its errors wrap ErrUnauthorized and say why
@@ -120,21 +164,39 @@ func (a *authenticator) parse(token string) (*Claims, error) {
 	c := &Claims{}
 	_, err := a.parser.ParseWithClaims(token, c, func(*jwt.Token) (any, error) { return a.secret, nil })
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrUnauthorized, tokenProblem(err))
+		return nil, fmt.Errorf("%w: %s", ErrUnauthorized, tokenProblem(err, c))
 	}
 	return c, nil
 }
 
+// stillValid checks that claims parsed earlier (on the upgrade or in
+// hello) have not expired since.
+func (a *authenticator) stillValid(c *Claims) error {
+	if err := a.still.Validate(c); err != nil {
+		return fmt.Errorf("%w: %s", ErrUnauthorized, tokenProblem(err, c))
+	}
+	return nil
+}
+
 // tokenProblem names what is wrong with a token in a fixed vocabulary, so
 // no part of the token reaches a log or a client through a parser message.
-func tokenProblem(err error) string {
+// c is what could be read of the token's claims.
+func tokenProblem(err error, c *Claims) string {
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return "token expired"
 	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		return "token not valid yet"
-	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing) && c.ExpiresAt == nil:
 		return "token lacks an expiry"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing) && len(c.Audience) == 0:
+		return "token lacks an audience (aud)"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return "token lacks an issuer (iss)"
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return "token for another audience"
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return "token from another issuer"
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		return "bad token signature"
 	case errors.Is(err, jwt.ErrTokenUnverifiable):

@@ -494,6 +494,7 @@ func TestClaims(t *testing.T) {
 	}{
 		{"d", "d", true}, {"d", "d2", false}, {"team-*", "team-a", true}, {"team-*", "teamb", false},
 		{"team-*", "team-", true}, {"*", "anything", true}, {"team-a", "team-*", false},
+		{"team1*", "team10", true}, {"team1-*", "team10", false}, // why prefixes end with a separator
 	}
 	for _, tt := range cover {
 		if got := (&Claims{Doc: tt.doc}).Covers(tt.id); got != tt.want {

@@ -18,6 +18,8 @@
 //   - Every goroutine the Server starts ends by Shutdown, which waits for it.
 //   - With Options.AuthSecret, every join and /api request is authorized by
 //     an HS256 token (Claims, MintToken) before any document is loaded or
-//     the store is called; tokens never reach logs or error messages.
+//     the store is called, its expiry checked at that moment (also for the
+//     token a connection gave earlier); tokens never reach logs or error
+//     messages.
 //     Without it, every document is open (a warning is logged).
 package collab

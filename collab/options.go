@@ -19,6 +19,12 @@ type Options struct {
 	// to anyone who can reach the server.
 	AuthSecret []byte
 
+	// AuthAudience and AuthIssuer, when set, must be a token's aud (or
+	// one of them) and its iss: set them when the secret also signs
+	// tokens for other services, or when several applications mint tokens.
+	AuthAudience string
+	AuthIssuer   string
+
 	// TrustProxy makes the server believe X-Forwarded-Proto,
 	// X-Forwarded-Host and X-Forwarded-For: set it only behind a reverse
 	// proxy that sets them (and strips what clients send).
@@ -52,6 +58,8 @@ type Options struct {
 
 	// Logger receives the server's logs; default slog.Default().
 	Logger *slog.Logger
+
+	clock func() time.Time // tests: the time tokens are checked at; nil: time.Now
 }
 
 func (o Options) withDefaults() Options {

@@ -52,7 +52,7 @@ func NewServer(store Store, opts Options) *Server {
 		log:      opts.Logger,
 		metrics:  newMetrics(),
 		origins:  newOriginChecker(opts.AllowedOrigins, opts.TrustProxy),
-		auth:     newAuthenticator(opts.AuthSecret),
+		auth:     newAuthenticator(opts),
 		connRate: newIPLimiter(opts.ConnRate, opts.ConnBurst, maxTrackedIPs),
 		quit:     make(chan struct{}),
 		clients:  make(map[string]*conn),
@@ -71,7 +71,7 @@ func NewServer(store Store, opts Options) *Server {
 	}
 	s.routes()
 	if s.auth == nil {
-		s.log.Warn("collab: no auth secret: every document is readable and writable by anyone who can reach the server")
+		s.log.Warn("collab: open mode, no auth secret: anyone who can reach this server can list, read, write and delete every document; set an auth secret (collabd -auth-secret) to require tokens")
 	}
 	return s
 }

@@ -84,6 +84,10 @@ func (c *conn) hello(h *wire.Hello) {
 		c.sendError(fmt.Errorf("%w: the client id cannot change", ErrBadMessage), "", 0)
 		return
 	}
+	if h.Color != "" && !wire.ValidColor(h.Color) {
+		c.sendError(fmt.Errorf("%w: color must be #rgb, #rrggbb or #rrggbbaa", ErrBadMessage), "", 0)
+		return
+	}
 	if h.Token != "" && c.srv.auth != nil {
 		claims, err := c.srv.auth.parse(h.Token)
 		if err != nil {
@@ -96,7 +100,7 @@ func (c *conn) hello(h *wire.Hello) {
 	}
 	c.helloed.Store(true)
 	c.stopHelloTimer()
-	c.name, c.color = truncate(h.Name, 64), truncate(h.Color, 32)
+	c.name, c.color = truncate(h.Name, 64), h.Color
 	if c.client == "" {
 		c.client = h.Client
 		c.srv.register(c)
@@ -136,21 +140,25 @@ func (c *conn) join(m *wire.Join) error {
 	return nil
 }
 
-// authorizeJoin checks the join's token (or the connection's) before
-// anything is loaded, and returns whether the editor may only read and the
+// authorizeJoin checks the join's token (or the connection's, whose expiry
+// is checked again at every join) before anything is loaded, and returns whether the editor may only read and the
 // name to show: the token's, when it carries one.
 func (c *conn) authorizeJoin(m *wire.Join) (readOnly bool, name string, err error) {
 	if c.srv.auth == nil {
 		return false, c.name, nil
 	}
 	claims := c.claims
-	if m.Token != "" {
+	switch {
+	case m.Token != "":
 		if claims, err = c.srv.auth.parse(m.Token); err != nil {
 			return false, "", err
 		}
-	}
-	if claims == nil {
+	case claims == nil:
 		return false, "", fmt.Errorf("%w: token required", ErrUnauthorized)
+	default:
+		if err := c.srv.auth.stillValid(claims); err != nil {
+			return false, "", err
+		}
 	}
 	if err := authorize(claims, m.Doc, PermRead); err != nil {
 		return false, "", err

@@ -9,8 +9,12 @@
 //     so pages on other origins can import /collab.js as a module, with an
 //     ETag (the content's hash) and a short max-age so a new release reaches
 //     embedders within minutes.
-//   - Pages are served with no-cache; document ids in paths are checked
-//     (1–128 of letters, digits, '-', '_', '.') before a page is served.
+//   - Pages are served with no-cache and a Content-Security-Policy that
+//     allows scripts, styles, images and connections from the page's own
+//     origin only; /embed/{id} may be framed by Options.FrameAncestors,
+//     the other pages by collab's own pages only. Document ids in paths
+//     are checked (1–128 of letters, digits, '-', '_', '.') before a page
+//     is served.
 //   - Handler never touches /ws, /api/, /healthz or /metrics: the server
 //     mounts it at "/" next to those.
 package web
@@ -42,15 +46,32 @@ type asset struct {
 	ctype string
 }
 
-// Handler returns the handler of the pages and scripts. It is safe for
-// concurrent use and may be mounted at "/".
+// Handler returns the handler of the pages and scripts, whose /embed
+// pages only collab's own pages may frame. It is safe for concurrent use
+// and may be mounted at "/".
 func Handler() http.Handler {
+	h, err := NewHandler(Options{})
+	if err != nil {
+		panic(err) // the zero Options are valid
+	}
+	return h
+}
+
+// NewHandler is Handler with options; it fails only on an invalid
+// FrameAncestors entry (ErrFrameAncestor).
+func NewHandler(o Options) (http.Handler, error) {
+	embedAncestors, err := framePolicy(o.FrameAncestors)
+	if err != nil {
+		return nil, err
+	}
 	assets := loadAssets()
 	mux := http.NewServeMux()
-	page := func(name string) http.Handler { return pageHandler(assets["/"+name]) }
-	mux.Handle("GET /{$}", page("index.html"))
-	mux.Handle("GET /d/{id}", docPage(page("doc.html")))
-	mux.Handle("GET /embed/{id}", docPage(page("embed.html")))
+	page := func(name, ancestors string) http.Handler {
+		return pageHandler(assets["/"+name], pagePolicy+ancestors)
+	}
+	mux.Handle("GET /{$}", page("index.html", "'self'"))
+	mux.Handle("GET /d/{id}", docPage(page("doc.html", "'self'")))
+	mux.Handle("GET /embed/{id}", docPage(page("embed.html", embedAncestors)))
 	for name, a := range assets {
 		if strings.HasSuffix(name, ".html") {
 			continue
@@ -58,7 +79,7 @@ func Handler() http.Handler {
 		mux.Handle("GET "+name, assetHandler(a))
 		mux.Handle("OPTIONS "+name, assetHandler(a))
 	}
-	return mux
+	return mux, nil
 }
 
 func loadAssets() map[string]*asset {
@@ -113,10 +134,12 @@ func assetHandler(a *asset) http.Handler {
 	})
 }
 
-// pageHandler serves an HTML page; pages are always revalidated.
-func pageHandler(a *asset) http.Handler {
+// pageHandler serves an HTML page under policy (a Content-Security-Policy);
+// pages are always revalidated.
+func pageHandler(a *asset, policy string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		h.Set("Content-Security-Policy", policy)
 		h.Set("Cache-Control", "no-cache")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -100,6 +101,54 @@ func TestValidDocID(t *testing.T) {
 	} {
 		if got := web.ValidDocID(id); got != want {
 			t.Errorf("ValidDocID(%q) = %v, want %v", id, got, want)
+		}
+	}
+}
+
+// TestPagePolicy: every page carries the Content-Security-Policy (own
+// origin only, nothing inline); /embed pages may be framed by
+// Options.FrameAncestors, other pages by collab's own pages only; sources
+// that could change the rest of the policy are refused.
+func TestPagePolicy(t *testing.T) {
+	const base = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors "
+	embedding, err := web.NewHandler(web.Options{FrameAncestors: []string{"'self'", "https://app.example", "https://*.example.com:8443", "http://localhost:*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		h         http.Handler
+		path      string
+		ancestors string // "": no policy
+	}{
+		{web.Handler(), "/", "'self'"},
+		{web.Handler(), "/d/notes", "'self'"},
+		{web.Handler(), "/embed/notes", "'self'"},
+		{web.Handler(), "/collab.js", ""},
+		{embedding, "/", "'self'"},
+		{embedding, "/d/notes", "'self'"},
+		{embedding, "/embed/notes", "'self' https://app.example https://*.example.com:8443 http://localhost:*"},
+	} {
+		rec := httptest.NewRecorder()
+		tt.h.ServeHTTP(rec, httptest.NewRequest("GET", tt.path, nil))
+		want := ""
+		if tt.ancestors != "" {
+			want = base + tt.ancestors
+		}
+		if got := rec.Header().Get("Content-Security-Policy"); rec.Code != 200 || got != want {
+			t.Errorf("%s: %d, Content-Security-Policy %q, want %q", tt.path, rec.Code, got, want)
+		}
+	}
+	for _, bad := range [][]string{
+		{"https://app.example; script-src *"}, {"https://app.example script-src"}, {"'unsafe-inline'"},
+		{"https://app.example/path"}, {"app.example"}, {""}, {"'none'", "https://app.example"}, {"https://app.example:80a"},
+	} {
+		if _, err := web.NewHandler(web.Options{FrameAncestors: bad}); !errors.Is(err, web.ErrFrameAncestor) {
+			t.Errorf("NewHandler(FrameAncestors: %q) = %v, want ErrFrameAncestor", bad, err)
+		}
+	}
+	for _, good := range [][]string{{"*"}, {"'none'"}, {"https:"}, {"https://app.example:8443"}} {
+		if _, err := web.NewHandler(web.Options{FrameAncestors: good}); err != nil {
+			t.Errorf("NewHandler(FrameAncestors: %q): %v", good, err)
 		}
 	}
 }

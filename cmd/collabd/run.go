@@ -67,6 +67,7 @@ func parse(fs *flag.FlagSet, args, env []string) error {
 
 type config struct {
 	addr, data, origins, logLevel string
+	frameAncestors                string
 	secret, tlsCert, tlsKey       string
 	debugAddr                     string
 	readHeaderTimeout             time.Duration
@@ -85,9 +86,12 @@ func serveFlags(fs *flag.FlagSet) *config {
 	fs.StringVar(&c.addr, "addr", ":8080", "listen address")
 	fs.StringVar(&c.data, "data", "collab.db", "database file")
 	fs.StringVar(&c.origins, "allowed-origins", "", "comma-separated origins (scheme://host:port) of other sites allowed to connect")
+	fs.StringVar(&c.frameAncestors, "frame-ancestors", "", "comma-separated sites (origins, https:, *, self, none) allowed to show /embed/{id} pages in a frame; default: self and the -allowed-origins")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "listen address of Go's profiles (/debug/pprof/), e.g. 127.0.0.1:6060; keep it private (loopback or an internal network); empty: none")
 	fs.StringVar(&c.secret, "auth-secret", "", "HS256 secret of access tokens (at least 16 bytes; see docs/security.md); empty: every document is open to anyone")
+	fs.StringVar(&c.opts.AuthAudience, "auth-audience", "", "when set, tokens must carry this aud (audience) claim")
+	fs.StringVar(&c.opts.AuthIssuer, "auth-issuer", "", "when set, tokens must carry this iss (issuer) claim")
 	fs.BoolVar(&c.opts.TrustProxy, "trust-proxy", false, "believe X-Forwarded-Proto/Host/For from a reverse proxy (only behind one)")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "certificate file (PEM): serve HTTPS and WSS")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "private key file (PEM) of -tls-cert")
@@ -137,6 +141,10 @@ func serve(ctx context.Context, args, env []string) error {
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return errors.New("-tls-cert and -tls-key go together")
 	}
+	pages, err := web.NewHandler(web.Options{FrameAncestors: frameAncestors(c.frameAncestors, c.opts.AllowedOrigins)})
+	if err != nil {
+		return fmt.Errorf("-frame-ancestors (by default 'self' and the -allowed-origins): %w", err)
+	}
 
 	set := make(map[string]bool)
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -151,13 +159,17 @@ func serve(ctx context.Context, args, env []string) error {
 	mux.Handle("/api/", srv)
 	mux.Handle("/healthz", srv)
 	mux.Handle("/metrics", srv) // with the cluster store's figures in cluster mode
-	mux.Handle("/", web.Handler())
+	mux.Handle("/", pages)
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: c.readHeaderTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	var handler http.Handler = mux
+	if c.tlsCert != "" {
+		handler = strictTransport(mux)
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: c.readHeaderTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("collabd listening", append([]any{"url", openURL(ln.Addr(), c.tlsCert != ""), "auth", c.secret != ""}, be.desc...)...)
 	if listening != nil {
 		listening(ln.Addr().String())
@@ -220,6 +232,33 @@ func serve(ctx context.Context, args, env []string) error {
 	}
 	log.Info("collabd stopped")
 	return err
+}
+
+// frameAncestors is the list of -frame-ancestors, or by default collabd's
+// own pages and the sites allowed to connect: those that embed the editor.
+func frameAncestors(flag string, allowedOrigins []string) []string {
+	if list := strings.FieldsFunc(flag, func(r rune) bool { return r == ',' || r == ' ' }); len(list) > 0 {
+		for i, s := range list {
+			if s == "self" || s == "none" { // a shell drops the quotes of 'self'
+				list[i] = "'" + s + "'"
+			}
+		}
+		return list
+	}
+	list := []string{"'self'"}
+	for _, o := range allowedOrigins {
+		list = append(list, strings.TrimRight(o, "/"))
+	}
+	return list
+}
+
+// strictTransport tells browsers to use only HTTPS with this host for a
+// year (HSTS), on every response of a server that serves TLS itself.
+func strictTransport(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		next.ServeHTTP(w, r)
+	})
 }
 
 func prune(ctx context.Context, pruneOnce func(context.Context) (int, error), every time.Duration, log *slog.Logger) {
@@ -347,6 +386,8 @@ var stdout io.Writer = os.Stdout
 func runToken(args, env []string) error {
 	fs := flag.NewFlagSet("collabd token", flag.ContinueOnError)
 	secret := fs.String("secret", "", "the server's -auth-secret (default $COLLAB_AUTH_SECRET)")
+	audience := fs.String("audience", "", "the server's -auth-audience, if any (default $COLLAB_AUTH_AUDIENCE)")
+	issuer := fs.String("issuer", "", "the server's -auth-issuer, if any (default $COLLAB_AUTH_ISSUER)")
 	doc := fs.String("doc", "", "document id, or a prefix ending in * (\"*\": every document)")
 	perm := fs.String("perm", "write", "read, write or admin")
 	name := fs.String("name", "", "the user's display name")
@@ -354,11 +395,17 @@ func runToken(args, env []string) error {
 	if err := parse(fs, args, nil); err != nil {
 		return err
 	}
-	if *secret == "" {
-		for _, kv := range env {
-			if v, ok := strings.CutPrefix(kv, "COLLAB_AUTH_SECRET="); ok {
-				*secret = v
-			}
+	// The server's variables, so that a shell configured for the server
+	// mints tokens it accepts.
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "COLLAB_AUTH_SECRET" && *secret == "":
+			*secret = v
+		case k == "COLLAB_AUTH_AUDIENCE" && *audience == "":
+			*audience = v
+		case k == "COLLAB_AUTH_ISSUER" && *issuer == "":
+			*issuer = v
 		}
 	}
 	if len(*secret) < minSecret {
@@ -367,13 +414,15 @@ func runToken(args, env []string) error {
 	if *ttl <= 0 {
 		return errors.New("token: -ttl must be positive")
 	}
-	tok, err := collab.MintToken([]byte(*secret), collab.Claims{
-		Doc: *doc, Perm: collab.Perm(*perm), Name: *name,
-		RegisteredClaims: jwt.RegisteredClaims{
-			IssuedAt:  jwt.NewNumericDate(time.Now()),
-			ExpiresAt: jwt.NewNumericDate(time.Now().Add(*ttl)),
-		},
-	})
+	reg := jwt.RegisteredClaims{
+		Issuer:    *issuer,
+		IssuedAt:  jwt.NewNumericDate(time.Now()),
+		ExpiresAt: jwt.NewNumericDate(time.Now().Add(*ttl)),
+	}
+	if *audience != "" {
+		reg.Audience = jwt.ClaimStrings{*audience}
+	}
+	tok, err := collab.MintToken([]byte(*secret), collab.Claims{Doc: *doc, Perm: collab.Perm(*perm), Name: *name, RegisteredClaims: reg})
 	if err != nil {
 		return err
 	}

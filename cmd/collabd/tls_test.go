@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -69,23 +68,18 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 	return certFile, keyFile, pool
 }
 
-// mintCLI runs "collabd token" and returns the token it printed.
+// mintCLI runs "collabd token" with tlsSecret and returns the token it printed.
 func mintCLI(t *testing.T, args ...string) string {
 	t.Helper()
-	var out bytes.Buffer
-	stdout = &out
-	defer func() { stdout = os.Stdout }()
-	if err := run(context.Background(), append([]string{"token"}, args...), []string{"COLLAB_AUTH_SECRET=" + tlsSecret}); err != nil {
-		t.Fatalf("collabd token %v: %v", args, err)
-	}
-	return strings.TrimSpace(out.String())
+	return mintEnv(t, []string{"COLLAB_AUTH_SECRET=" + tlsSecret}, args...)
 }
 
 const tlsSecret = "collabd-test-secret-0123456789"
 
 // TestTLSAndTokens runs collabd with -tls-cert, -tls-key and -auth-secret,
-// edits a document over WSS with a token minted by "collabd token", and
-// takes a hot backup over HTTPS with an admin token.
+// edits a document over WSS with a token minted by "collabd token", checks
+// that responses carry HSTS, and takes a hot backup over HTTPS with an
+// admin token.
 func TestTLSAndTokens(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSigned(t, dir)
@@ -144,6 +138,16 @@ func TestTLSAndTokens(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 || body.Text != "over TLS" {
 		t.Fatalf("GET over HTTPS: %d %q", res.StatusCode, body.Text)
+	}
+	for _, path := range []string{"/api/docs/notes", "/d/notes"} {
+		res, err := hc.Get("https://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
+			t.Errorf("GET %s over HTTPS: Strict-Transport-Security %q, want max-age=31536000", path, got)
+		}
 	}
 
 	// A hot backup needs an admin token for every document.

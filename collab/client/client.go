@@ -97,7 +97,7 @@ type Options struct {
 	// replace each other (close 4001).
 	ClientID string
 	Name     string // shown to other editors
-	Color    string // shown to other editors, e.g. "#d33"
+	Color    string // shown to other editors: "#rgb", "#rrggbb" or "#rrggbbaa", e.g. "#d33"
 	Token    string // sent in hello and as Authorization: Bearer on the handshake
 	// Header is sent with the WebSocket handshake (e.g. Origin).
 	Header http.Header
@@ -137,6 +137,9 @@ func (o *Options) setDefaults() error {
 	}
 	if !validClientID(o.ClientID) {
 		return fmt.Errorf("%w: %q", ErrClientID, o.ClientID)
+	}
+	if o.Color != "" && !wire.ValidColor(o.Color) {
+		return fmt.Errorf("%w: %q", ErrColor, o.Color)
 	}
 	if o.MinDelay <= 0 {
 		o.MinDelay = 100 * time.Millisecond

@@ -426,6 +426,9 @@ func TestHelloRefused(t *testing.T) {
 	if _, err := Dial(testCtx(t), fs.url(), Options{ClientID: "bad id"}); !errors.Is(err, ErrClientID) {
 		t.Fatalf("Dial with a bad client id = %v", err)
 	}
+	if _, err := Dial(testCtx(t), fs.url(), Options{Color: "url(//x.example/)"}); !errors.Is(err, ErrColor) {
+		t.Fatalf("Dial with a bad color = %v", err)
+	}
 }
 
 func TestEventsNeverBlock(t *testing.T) {
@@ -515,6 +518,34 @@ func TestNotJoinedRejoins(t *testing.T) {
 	fc.ack("doc", 1, 5)
 	waitSynced(t, d)
 	checkText(t, d, "xabc")
+}
+
+// TestRejoinRefusedEndsDoc: a rejoin on an open connection refused with
+// unauthorized (the connection's token expired) ends that Doc, with the
+// error, and the client does not try again; the connection and its other
+// documents go on.
+func TestRejoinRefusedEndsDoc(t *testing.T) {
+	fs := newFakeServer(t)
+	c, fc := dial(t, fs, Options{Reconnect: true})
+	d := join(t, c, fc, "doc", "abc", 4)
+	fc.send(wire.Error{Type: wire.TypeError, Code: wire.CodeNotJoined, Message: "not joined", Doc: "doc"})
+	fc.expectJoin()
+	fc.send(wire.Error{Type: wire.TypeError, Code: wire.CodeUnauthorized, Message: "collab: unauthorized: token expired", Doc: "doc"})
+	e := nextEvent(t, d, EventStatus)
+	for e.Status != StatusClosed {
+		e = nextEvent(t, d, EventStatus)
+	}
+	var se *ServerError
+	if e.Status != StatusClosed || !errors.As(e.Err, &se) || se.Code != wire.CodeUnauthorized || !errors.As(d.Err(), &se) {
+		t.Fatalf("event %v %v, Doc.Err %v; want closed by unauthorized", e.Status, e.Err, d.Err())
+	}
+	// The next message is the join asked for below, not another rejoin.
+	other := join(t, c, fc, "other", "xyz", 1)
+	must(t, other.Insert(0, "x"))
+	checkSubmit(t, fc.expectSubmit(), 1, 1, `["x",3]`)
+	if c.Err() != nil {
+		t.Fatalf("Conn ended: %v", c.Err())
+	}
 }
 
 func TestUnavailableRetriesAfterReconnect(t *testing.T) {

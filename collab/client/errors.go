@@ -21,6 +21,8 @@ var (
 	ErrProtocol = errors.New("client: protocol violation by server")
 	// ErrClientID: Options.ClientID is not 1–64 letters, digits, '-' or '_'.
 	ErrClientID = errors.New("client: invalid client id")
+	// ErrColor: Options.Color is not "#rgb", "#rrggbb" or "#rrggbbaa".
+	ErrColor = errors.New("client: invalid color")
 )
 
 // ServerError is an error message from the server (docs/protocol.md,

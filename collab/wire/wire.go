@@ -78,8 +78,29 @@ type Hello struct {
 	Version int    `json:"version"`
 	Client  string `json:"client"`
 	Name    string `json:"name,omitempty"`
-	Color   string `json:"color,omitempty"`
+	Color   string `json:"color,omitempty"` // empty or ValidColor
 	Token   string `json:"token,omitempty"`
+}
+
+// ValidColor reports whether c may be a Hello's color: "#rgb", "#rrggbb"
+// or "#rrggbbaa" in hex digits. Clients put a peer's colour into CSS (a
+// custom property used in background and border): anything else, such as
+// url(…), would let one editor make others' browsers fetch a URL.
+func ValidColor(c string) bool {
+	switch len(c) {
+	case 4, 7, 9:
+	default:
+		return false
+	}
+	if c[0] != '#' {
+		return false
+	}
+	for i := 1; i < len(c); i++ {
+		if d := c[i] | 0x20; !('0' <= c[i] && c[i] <= '9' || 'a' <= d && d <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // Welcome answers Hello. Client is the client's public id (PublicID of

@@ -349,6 +349,28 @@ test('duplicated tab with pending edits: the replaced tab stops with a clear err
   assert.equal(a.text, 'unsaved', 'the text stays on screen to be copied');
 });
 
+test('a token refused on a reconnect (expired) stops the client with the reason, without retrying', () => {
+  const net = new Net(new Server());
+  const c = onlineClient(net);
+  net.settle();
+  type(c, 'kept');
+  lastSocket(net).drop(); // offline with an edit pending
+  net.server.expiredToken = true;
+  c.timers.fireAll(); // the reconnect
+  const s = lastSocket(net);
+  s.open();
+  net.settle();
+  assert.equal(s.readyState, 3, 'closed after the error');
+  assert.equal(c.state, 'error');
+  assert.ok(c.fatal);
+  assert.match(c.message, /token expired/);
+  const sockets = net.sockets.length;
+  assert.equal(c.timers.list.length, 0, 'no reconnect scheduled');
+  c.reconnectNow(); // the browser coming back online does not retry either
+  assert.equal(net.sockets.length, sockets, 'no new connection');
+  assert.equal(c.text, 'kept', 'the unsent edit stays');
+});
+
 // CountingStorage counts the records written.
 class CountingStorage extends MemStorage {
   constructor() { super(); this.writes = 0; }

@@ -32,12 +32,18 @@ export class Server {
     this.text = ''; this.log = []; this.seqs = new Map(); this.conns = new Set(); this.prunedBelow = 0;
     this.failJoins = false;   // the store cannot load: joins answer unavailable
     this.failCommits = false; // the store cannot commit: submits answer unavailable
+    this.expiredToken = false; // hello is refused: unauthorized, then close 1008
     this.joins = 0;       // joins answered
   }
   get rev() { return this.log.length; }
   handle(conn, msg) {
     switch (msg.type) {
       case 'hello':
+        if (this.expiredToken) {
+          conn.out({ type: 'error', code: 'unauthorized', message: 'collab: unauthorized: token expired' });
+          conn.closeAfterSent(1008);
+          break;
+        }
         // A client id is used by one connection at a time.
         for (const c of this.conns) if (c !== conn && c.client === msg.client) c.close(4001);
         conn.client = msg.client; conn.pub = publicOf(msg.client); conn.name = msg.name || '';
@@ -100,7 +106,10 @@ export class Net {
     return class FakeSocket {
       constructor(url) {
         this.url = url; this.readyState = 0; this.toServer = []; this.toClient = [];
-        this.conn = { out: (m) => this.toClient.push(JSON.stringify(m)), joined: false, close: (code) => this.drop(code) };
+        this.conn = {
+          out: (m) => this.toClient.push(JSON.stringify(m)), joined: false, close: (code) => this.drop(code),
+          closeAfterSent: (code) => { this.closing = code; },
+        };
         net.sockets.push(this);
       }
       open() { this.readyState = 1; net.server.conns.add(this.conn); this.onopen?.(); }
@@ -116,7 +125,12 @@ export class Net {
         this.onclose?.({ code, reason: '' });
       }
       deliverToServer() { const m = this.toServer.shift(); if (m) net.server.handle(this.conn, JSON.parse(m)); return !!m; }
-      deliverToClient() { const m = this.toClient.shift(); if (m) this.onmessage?.({ data: m }); return !!m; }
+      deliverToClient() {
+        const m = this.toClient.shift();
+        if (m) this.onmessage?.({ data: m });
+        else if (this.closing) this.drop(this.closing); // the close frame follows the messages
+        return !!m;
+      }
     };
   }
   live() { return this.sockets.filter((s) => s.readyState === 1); }
@@ -132,7 +146,7 @@ export class Net {
 export function newClient(net, extra = {}) {
   const timers = extra.timers || new FakeTimers();
   const c = new DocClient({
-    server: extra.server || 'http://example.test:8080', doc: 'notes', name: extra.name || 'Ada',
+    server: extra.server || 'http://example.test:8080', doc: 'notes', name: extra.name || 'Ada', color: extra.color,
     WebSocket: net.WebSocket(), storage: extra.storage ?? new MemStorage(), session: extra.session ?? new MemStorage(),
     setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, setInterval: null, random: () => 0.5,
     now: extra.now, page: extra.page,

@@ -4,6 +4,9 @@
 //   <collab-editor server="https://collab.example" doc="notes"
 //                  name="Ada" color="#d33" token="…" readonly></collab-editor>
 //
+// `color` is #rgb, #rrggbb or #rrggbbaa (others are ignored: a colour from
+// the palette is used).
+//
 // `server` may list several URLs of one service, separated by spaces or
 // commas (server="https://a.collab.example https://b.collab.example"): the
 // nodes of a cluster. The editor connects to the first and, when a
@@ -20,6 +23,7 @@
 import { DocClient, describeStatus } from './js/client.js';
 import { TextareaBinding } from './js/binding.js';
 import { CursorOverlay } from './js/cursors.js';
+import { isColor, safeColor } from './js/color.js';
 
 const PALETTE = ['#d33', '#36c', '#1a7f37', '#b35900', '#8250df', '#bf3989', '#0a7b83', '#6e7781'];
 let counter = 0;
@@ -102,10 +106,12 @@ export class CollabEditor extends HTMLElement {
     bar.append(status, people);
     this.append(field, bar);
 
+    const color = this.getAttribute('color') || '';
+    if (color && !isColor(color)) console.warn(`collab-editor: color ${JSON.stringify(color)} is not #rgb, #rrggbb or #rrggbbaa; using another`);
     const client = new DocClient({
       server, doc,
       name: this.getAttribute('name') || defaultName(),
-      color: this.getAttribute('color') || '',
+      color,
       token: this.getAttribute('token') || '',
       readonly: this.hasAttribute('readonly'),
     });
@@ -147,7 +153,7 @@ export class CollabEditor extends HTMLElement {
     const items = [me, ...peers].map((p) => {
       const li = document.createElement('li');
       li.className = 'collab-person';
-      li.style.setProperty('--collab-peer', p.color || '#888');
+      li.style.setProperty('--collab-peer', safeColor(p.color));
       li.textContent = p.me ? `${p.name} (you)` : p.name || 'Someone';
       return li;
     });

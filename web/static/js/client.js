@@ -35,6 +35,7 @@
 import * as ot from './ot.js';
 import { cpLength, wellFormed } from './text.js';
 import { diffOp } from './diff.js';
+import { isColor, safeColor } from './color.js';
 
 const STORE_PREFIX = 'collab:pending:';
 const ID_PREFIX = 'collab:client:';
@@ -97,7 +98,7 @@ export class DocClient extends EventTarget {
     this.service = [...this.servers].sort().join(' ');
     this.doc = opts.doc;
     this.name = opts.name || '';
-    this.color = opts.color || '';
+    this.color = isColor(opts.color) ? opts.color : ''; // the server refuses a hello with another colour
     this.token = opts.token || '';
     this.wantReadOnly = !!opts.readonly;
     this.WS = opts.WebSocket || globalThis.WebSocket;
@@ -391,9 +392,11 @@ export class DocClient extends EventTarget {
     return this.unavailable ? 'server unavailable' : '';
   }
 
-  // reconnectNow skips the backoff wait (the browser came back online).
+  // reconnectNow skips the backoff wait (the browser came back online). A
+  // fatal error (an expired token, say) is not retried: it would only be
+  // refused again.
   reconnectNow() {
-    if (this.closed || this.ws) return;
+    if (this.closed || this.ws || this.fatal) return;
     if (this.timer) { this.clearTimeout(this.timer); this.timer = null; }
     this.connect();
   }
@@ -683,7 +686,7 @@ export class DocClient extends EventTarget {
     const len = this.textLen;
     const peer = this.peers.get(msg.client) || { client: msg.client };
     Object.assign(peer, {
-      name: msg.name || peer.name || '', color: msg.color || peer.color || '',
+      name: msg.name || peer.name || '', color: safeColor(msg.color, peer.color || ''),
       anchor: Math.min(anchor, len), head: Math.min(head, len),
     });
     this.peers.set(msg.client, peer);
@@ -696,7 +699,7 @@ export class DocClient extends EventTarget {
     else {
       const peer = this.peers.get(msg.client) || { client: msg.client, anchor: null, head: null };
       peer.name = msg.name || peer.name || '';
-      peer.color = msg.color || peer.color || '';
+      peer.color = safeColor(msg.color, peer.color || '');
       this.peers.set(msg.client, peer);
     }
     this.emitPeers();

@@ -5,6 +5,7 @@
 // where the textarea shows that character.
 
 import { cpToUtf16 } from './text.js';
+import { safeColor } from './color.js';
 
 const COPIED = [
   'boxSizing', 'width', 'height', 'fontFamily', 'fontSize', 'fontWeight', 'fontStyle', 'fontVariant',
@@ -64,7 +65,7 @@ export class CursorOverlay {
       layer.style.left = `${ta.offsetLeft}px`;
       layer.style.borderColor = 'transparent';
       layer.style.borderStyle = 'solid';
-      const color = p.color || '#888';
+      const color = safeColor(p.color);
       const a = cpToUtf16(text, Math.min(p.anchor, p.head));
       const b = cpToUtf16(text, Math.max(p.anchor, p.head));
       const h = cpToUtf16(text, p.head);

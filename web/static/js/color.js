@@ -1,0 +1,16 @@
+// Colours of editors. A colour goes into CSS (the --collab-peer custom
+// property, used in backgrounds and borders), so only the forms the server
+// accepts are used: #rgb, #rrggbb or #rrggbbaa. Anything else, such as
+// url(…), could make the browser fetch a URL chosen by another editor.
+
+const HEX_COLOR = /^#(?:[0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
+
+// isColor reports whether c is a colour the server accepts.
+export function isColor(c) {
+  return typeof c === 'string' && HEX_COLOR.test(c);
+}
+
+// safeColor returns c if it is a colour the server accepts, else fallback.
+export function safeColor(c, fallback = '#888') {
+  return isColor(c) ? c : fallback;
+}
