@@ -27,9 +27,10 @@ const (
 	// later local edits kept.
 	EventReject
 	// EventError: a server error about this document that rejected no
-	// edit (Err), or the document ended (Err is why; Status is Closed).
+	// edit (Err).
 	EventError
-	// EventStatus: the document went online, offline or closed (Status).
+	// EventStatus: the document went online, offline or closed (Status);
+	// when it closed for good, Err says why.
 	EventStatus
 )
 
@@ -55,7 +56,7 @@ type Event struct {
 	Color    string
 	Presence Presence // EventPresence, in local text positions
 	Status   Status   // EventStatus
-	Err      error    // EventReject, EventError
+	Err      error    // EventReject, EventError, EventStatus (closed)
 	// Missed counts the events dropped just before this one because the
 	// channel was full.
 	Missed int
