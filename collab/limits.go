@@ -3,7 +3,6 @@ package collab
 import (
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 )
@@ -98,14 +97,8 @@ func (l *ipLimiter) size() int {
 // with TrustProxy the last X-Forwarded-For entry (the one the proxy added).
 func (s *Server) clientIP(r *http.Request) string {
 	if s.opts.TrustProxy {
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			last := xff[len(xff)-1]
-			if i := strings.LastIndexByte(last, ','); i >= 0 {
-				last = last[i+1:]
-			}
-			if ip := net.ParseIP(strings.TrimSpace(last)); ip != nil {
-				return ip.String()
-			}
+		if ip := net.ParseIP(lastForwarded(r, "X-Forwarded-For")); ip != nil {
+			return ip.String()
 		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

@@ -180,6 +180,7 @@ func TestOriginRules(t *testing.T) {
 		name, origin, host string
 		tls, trust         bool
 		fwdProto, fwdHost  string
+		fwdLine            string
 		want               bool
 	}{
 		{name: "allowed", origin: "https://app.example:8443", host: "collab.example", want: true},
@@ -199,6 +200,11 @@ func TestOriginRules(t *testing.T) {
 		{name: "proxy trusted", origin: "https://collab.example", host: "127.0.0.1:8080", trust: true, fwdProto: "https", fwdHost: "collab.example", want: true},
 		{name: "proxy trusted, scheme mismatch", origin: "http://collab.example", host: "127.0.0.1:8080", trust: true, fwdProto: "https", fwdHost: "collab.example"},
 		{name: "proxy trusted, evil page", origin: "https://evil.example", host: "127.0.0.1:8080", trust: true, fwdProto: "https", fwdHost: "collab.example"},
+		// An appending proxy: the client forged the first entries.
+		{name: "proxy trusted, forged first host", origin: "https://evil.example", host: "127.0.0.1:8080", trust: true, fwdProto: "https", fwdHost: "evil.example, collab.example"},
+		{name: "proxy trusted, forged first proto", origin: "http://collab.example", host: "127.0.0.1:8080", trust: true, fwdProto: "http, https", fwdHost: "collab.example"},
+		{name: "proxy trusted, forged first line", origin: "https://evil.example", host: "127.0.0.1:8080", trust: true, fwdProto: "https", fwdHost: "evil.example", fwdLine: "collab.example"},
+		{name: "proxy trusted, appended entries", origin: "https://collab.example", host: "127.0.0.1:8080", trust: true, fwdProto: "http, https", fwdHost: "evil.example, collab.example", want: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,6 +218,9 @@ func TestOriginRules(t *testing.T) {
 			if tt.fwdProto != "" {
 				r.Header.Set("X-Forwarded-Proto", tt.fwdProto)
 				r.Header.Set("X-Forwarded-Host", tt.fwdHost)
+			}
+			if tt.fwdLine != "" { // a second header line, as some proxies append
+				r.Header.Add("X-Forwarded-Host", tt.fwdLine)
 			}
 			if got := oc.check(r); got != tt.want {
 				t.Fatalf("check = %v, want %v", got, tt.want)
