@@ -375,8 +375,8 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 		s.httpError(w, fmt.Errorf("%w: the store cannot back up", ErrNotFound))
 		return
 	}
-	if s.auth == nil && !isLoopback(s.clientIP(r)) {
-		s.httpError(w, fmt.Errorf("%w: admin endpoints answer local requests only", ErrForbidden))
+	if s.auth == nil && !s.localRequest(r) {
+		s.httpError(w, fmt.Errorf("%w: without an auth secret, backup answers local requests only", ErrForbidden))
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
@@ -387,11 +387,28 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		host = addr
+// forwardingHeaders are set by proxies: a request carrying one came
+// through a proxy, from a client we do not know.
+var forwardingHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip", "Via"}
+
+// localRequest reports whether r comes from a program on this machine that
+// addressed it by a loopback name. A loopback peer alone is not enough: a
+// reverse proxy on this machine is a loopback peer for all its clients.
+// Without TrustProxy a forwarding header marks such a proxy (with it, the
+// client is the proxy's X-Forwarded-For); a proxy that adds none and
+// rewrites Host to a loopback name looks local and must not be put in
+// front of a server without a secret.
+func (s *Server) localRequest(r *http.Request) bool {
+	ip := net.ParseIP(s.clientIP(r))
+	if ip == nil || !ip.IsLoopback() || !isLoopbackName(canonName(requestHost(r, s.opts.TrustProxy))) {
+		return false
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	if !s.opts.TrustProxy {
+		for _, h := range forwardingHeaders {
+			if r.Header.Get(h) != "" {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -16,6 +16,7 @@ const (
 	limitHandshake  = "handshake"     // time to send hello
 	limitQueue      = "queue"         // outbound queue of a slow client
 	limitFrame      = "frame"         // frame size
+	limitHost       = "host"          // requests for a host not served
 	maxTrackedIPs   = 10000           // bound of the per-IP limiter's map
 	ipLimiterMaxAge = 5 * time.Minute // idle buckets older than this are dropped first
 )

@@ -24,6 +24,14 @@ type Options struct {
 	// tokens for other services, or when several applications mint tokens.
 	AuthAudience string
 	AuthIssuer   string
+	// AllowedHosts are the host names (or addresses) requests may carry in
+	// Host, besides localhost, its subdomains and loopback addresses, which
+	// are always allowed; the port is not compared. "*" allows any host.
+	// Other requests are answered 421 host_not_allowed: a page whose name
+	// an attacker re-points at the server (DNS rebinding) must not reach
+	// it. Behind a trusted proxy the host is X-Forwarded-Host's. /healthz
+	// answers any host.
+	AllowedHosts []string
 
 	// TrustProxy makes the server believe X-Forwarded-Proto,
 	// X-Forwarded-Host and X-Forwarded-For: set it only behind a reverse

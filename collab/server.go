@@ -23,6 +23,7 @@ type Server struct {
 	metrics  *metrics
 	reg      *registry
 	origins  originChecker
+	hosts    hostChecker
 	auth     *authenticator // nil: authentication off
 	connRate *ipLimiter     // nil: no per-IP connection limit
 	upgrader websocket.Upgrader
@@ -52,6 +53,7 @@ func NewServer(store Store, opts Options) *Server {
 		log:      opts.Logger,
 		metrics:  newMetrics(),
 		origins:  newOriginChecker(opts.AllowedOrigins, opts.TrustProxy),
+		hosts:    newHostChecker(opts.AllowedHosts, opts.TrustProxy),
 		auth:     newAuthenticator(opts),
 		connRate: newIPLimiter(opts.ConnRate, opts.ConnBurst, maxTrackedIPs),
 		quit:     make(chan struct{}),
@@ -76,8 +78,16 @@ func NewServer(store Store, opts Options) *Server {
 	return s
 }
 
-// ServeHTTP routes /ws, /api/…, /healthz and /metrics.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP routes /ws, /api/…, /healthz and /metrics, after refusing
+// requests for hosts the server does not serve (421).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if host, ok := s.hosts.allowed(r); !ok && r.URL.Path != "/healthz" {
+		s.limitHit(limitHost)
+		s.httpError(w, hostError(host))
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Loaded is the number of documents currently in memory.
 func (s *Server) Loaded() int { return s.reg.loaded() }
@@ -93,7 +103,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.connRate.allow(s.clientIP(r), time.Now()) {
 		s.limitHit(limitConnRate)
-		s.httpError(w, ErrRateLimited)
+		s.httpError(w, errConnRate)
 		return
 	}
 	claims, err := s.upgradeClaims(r)

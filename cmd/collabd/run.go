@@ -68,6 +68,7 @@ func parse(fs *flag.FlagSet, args, env []string) error {
 type config struct {
 	addr, data, origins, logLevel string
 	frameAncestors                string
+	hosts                         string
 	secret, tlsCert, tlsKey       string
 	debugAddr                     string
 	readHeaderTimeout             time.Duration
@@ -83,10 +84,11 @@ const minSecret = 16
 
 func serveFlags(fs *flag.FlagSet) *config {
 	c := &config{}
-	fs.StringVar(&c.addr, "addr", ":8080", "listen address")
+	fs.StringVar(&c.addr, "addr", "", "listen address (default "+openAddr+" without -auth-secret, "+closedAddr+" with one)")
 	fs.StringVar(&c.data, "data", "collab.db", "database file")
 	fs.StringVar(&c.origins, "allowed-origins", "", "comma-separated origins (scheme://host:port) of other sites allowed to connect")
 	fs.StringVar(&c.frameAncestors, "frame-ancestors", "", "comma-separated sites (origins, https:, *, self, none) allowed to show /embed/{id} pages in a frame; default: self and the -allowed-origins")
+	fs.StringVar(&c.hosts, "allowed-hosts", "", "comma-separated host names the server answers to besides localhost, loopback addresses and the listen address's own (\"*\": any); add the public name behind a proxy")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "listen address of Go's profiles (/debug/pprof/), e.g. 127.0.0.1:6060; keep it private (loopback or an internal network); empty: none")
 	fs.StringVar(&c.secret, "auth-secret", "", "HS256 secret of access tokens (at least 16 bytes; see docs/security.md); empty: every document is open to anyone")
@@ -128,12 +130,11 @@ func serve(ctx context.Context, args, env []string) error {
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	for _, o := range strings.Split(c.origins, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			c.opts.AllowedOrigins = append(c.opts.AllowedOrigins, o)
-		}
-	}
+	c.opts.AllowedOrigins = splitList(c.origins)
 	c.opts.Logger = log
+	if c.addr == "" {
+		c.addr = defaultAddr(c.secret)
+	}
 	if c.secret != "" && len(c.secret) < minSecret {
 		return fmt.Errorf("-auth-secret: at least %d bytes needed", minSecret)
 	}
@@ -153,6 +154,11 @@ func serve(ctx context.Context, args, env []string) error {
 		return err
 	}
 	defer be.close()
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	c.opts.AllowedHosts = append(ownHosts(c.addr, ln.Addr()), splitList(c.hosts)...)
 	srv := collab.NewServer(be.store, c.opts)
 	mux := http.NewServeMux()
 	mux.Handle("/ws", srv)
@@ -160,17 +166,15 @@ func serve(ctx context.Context, args, env []string) error {
 	mux.Handle("/healthz", srv)
 	mux.Handle("/metrics", srv) // with the cluster store's figures in cluster mode
 	mux.Handle("/", pages)
-
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return err
-	}
 	var handler http.Handler = mux
 	if c.tlsCert != "" {
 		handler = strictTransport(mux)
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: c.readHeaderTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("collabd listening", append([]any{"url", openURL(ln.Addr(), c.tlsCert != ""), "auth", c.secret != ""}, be.desc...)...)
+	if c.secret == "" && isLoopbackAddr(ln.Addr()) {
+		log.Info("collabd: without -auth-secret it serves this machine only; to serve others set -auth-secret (it then listens on " + closedAddr + "), or -addr " + closedAddr + " to let anyone who can reach it read, write and delete every document")
+	}
 	if listening != nil {
 		listening(ln.Addr().String())
 	}
@@ -278,7 +282,8 @@ func prune(ctx context.Context, pruneOnce func(context.Context) (int, error), ev
 	}
 }
 
-// openURL is the address to show: localhost for a wildcard listener.
+// openURL is the address to show: localhost for a wildcard listener or
+// 127.0.0.1 (browsers and curl fall back from ::1 to it).
 func openURL(a net.Addr, tls bool) string {
 	scheme := "http://"
 	if tls {
@@ -288,7 +293,7 @@ func openURL(a net.Addr, tls bool) string {
 	if err != nil {
 		return scheme + a.String() + "/"
 	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() || ip.Equal(net.IPv4(127, 0, 0, 1)) {
 		host = "localhost"
 	}
 	return scheme + net.JoinHostPort(host, port) + "/"
