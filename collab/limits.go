@@ -17,6 +17,7 @@ const (
 	limitQueue      = "queue"         // outbound queue of a slow client
 	limitFrame      = "frame"         // frame size
 	limitHost       = "host"          // requests for a host not served
+	limitLoaded     = "loaded"        // documents loaded on the server
 	maxTrackedIPs   = 10000           // bound of the per-IP limiter's map
 	ipLimiterMaxAge = 5 * time.Minute // idle buckets older than this are dropped first
 )

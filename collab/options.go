@@ -48,16 +48,20 @@ type Options struct {
 	// is closed with 1008; default 10s.
 	HelloWait time.Duration
 
-	MaxFrame   int64         // largest accepted WebSocket frame in bytes; default 1 MiB
-	MaxDocSize int           // largest document in UTF-8 bytes; default 16 MiB
-	Rate       float64       // messages per second per connection; default 200
-	Burst      int           // token bucket size; default 400
-	QueueLen   int           // outbound messages queued per connection; default 256
-	MaxCatchUp uint64        // most ops sent to a resuming client before a reset; default 1000
-	Window     int           // recent ops kept in memory per loaded document; default 256
-	MaxDocs    int           // documents one connection may join; default 64
-	MaxEditors int           // editors per document; default 1000
-	Grace      time.Duration // a document unloads this long after its last editor leaves; default 30s
+	MaxFrame   int64   // largest accepted WebSocket frame in bytes; default 1 MiB
+	MaxDocSize int     // largest document in UTF-8 bytes; default 16 MiB
+	Rate       float64 // messages per second per connection; default 200
+	Burst      int     // token bucket size; default 400
+	QueueLen   int     // outbound messages queued per connection; default 256
+	MaxCatchUp uint64  // most ops sent to a resuming client before a reset; default 1000
+	Window     int     // recent ops kept in memory per loaded document; default 256
+	MaxDocs    int     // documents one connection may join; default 64
+	MaxEditors int     // editors per document; default 1000
+	// MaxLoaded is the most documents in memory at once; a join (or HTTP
+	// write) of another first unloads the one idle longest, or when every
+	// loaded document has editors fails with ErrTooManyLoaded. Default 10000.
+	MaxLoaded int
+	Grace     time.Duration // a document unloads this long after its last editor leaves; default 30s
 
 	PingPeriod   time.Duration // interval of pings; default 25s
 	PongWait     time.Duration // a peer silent this long is dropped; default 60s
@@ -96,6 +100,7 @@ func (o Options) withDefaults() Options {
 	def(&o.Window, 256)
 	def(&o.MaxDocs, 64)
 	def(&o.MaxEditors, 1000)
+	def(&o.MaxLoaded, 10000)
 	defDur(&o.Grace, 30*time.Second)
 	def(&o.ConnBurst, 100)
 	defDur(&o.HelloWait, 10*time.Second)

@@ -109,6 +109,7 @@ func serveFlags(fs *flag.FlagSet) *config {
 	fs.Uint64Var(&c.opts.MaxCatchUp, "max-catch-up", 1000, "most ops replayed to a resuming client before it gets the whole text")
 	fs.IntVar(&c.opts.MaxEditors, "max-editors", 1000, "editors per document")
 	fs.IntVar(&c.opts.MaxDocs, "max-docs", 64, "documents per connection")
+	fs.IntVar(&c.opts.MaxLoaded, "max-loaded", 10000, "documents in memory at once; beyond it the one idle longest unloads early, and a join fails with too_many_loaded when none is idle")
 	fs.DurationVar(&c.opts.Grace, "unload-after", 30*time.Second, "unload a document this long after its last editor leaves")
 	fs.IntVar(&c.store.SnapshotEvery, "snapshot-every", 1000, "ops between snapshots of a document")
 	fs.IntVar(&c.store.KeepOps, "keep-ops", 0, "ops of history kept per document (0: all)")
