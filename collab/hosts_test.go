@@ -7,8 +7,6 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/collabd/collab/collab/wire"
 )
 
@@ -68,15 +66,7 @@ func TestDNSRebinding(t *testing.T) {
 		}
 	}
 	hdr := http.Header{"Origin": {"http://rebind.evil.test"}, "Host": {"rebind.evil.test"}}
-	d := *websocket.DefaultDialer
-	ws, res, err := d.Dial(wsURL(ts), hdr)
-	if err == nil {
-		ws.Close()
-		t.Fatal("a rebound page upgraded")
-	}
-	if res == nil || res.StatusCode != http.StatusMisdirectedRequest {
-		t.Fatalf("upgrade on a foreign host: %v %v, want 421", res, err)
-	}
+	upgradeRefused(t, ts, hdr, http.StatusMisdirectedRequest, wire.CodeHostNotAllowed)
 	if got := limitHits(t, srv, limitHost); got != 6 {
 		t.Errorf("collab_limit_hits_total{limit=host} = %v, want 6", got)
 	}

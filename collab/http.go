@@ -22,13 +22,13 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /ws", s.serveWS)
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.Handle("GET /metrics", s.metrics.handler())
-	m.HandleFunc("GET /api/docs", s.guard(PermAdmin, s.listDocs))
-	m.HandleFunc("GET /api/docs/{id}", s.guard(PermRead, s.getDoc))
-	m.HandleFunc("PUT /api/docs/{id}", s.guard(PermWrite, s.putDoc))
-	m.HandleFunc("DELETE /api/docs/{id}", s.guard(PermAdmin, s.deleteDoc))
-	m.HandleFunc("GET /api/docs/{id}/ops", s.guard(PermRead, s.getOps))
-	m.HandleFunc("GET /api/docs/{id}/text", s.guard(PermRead, s.getText))
-	m.HandleFunc("POST /api/admin/backup", s.guard(PermAdmin, s.backup))
+	m.HandleFunc("GET /api/docs", s.api(PermAdmin, s.listDocs, true))
+	m.HandleFunc("GET /api/docs/{id}", s.api(PermRead, s.getDoc, true))
+	m.HandleFunc("PUT /api/docs/{id}", s.api(PermWrite, s.putDoc, true))
+	m.HandleFunc("DELETE /api/docs/{id}", s.api(PermAdmin, s.deleteDoc, true))
+	m.HandleFunc("GET /api/docs/{id}/ops", s.api(PermRead, s.getOps, true))
+	m.HandleFunc("GET /api/docs/{id}/text", s.api(PermRead, s.getText, true))
+	m.HandleFunc("POST /api/admin/backup", s.api(PermAdmin, s.backup, false))
 	s.mux = m
 }
 

@@ -21,6 +21,25 @@ func limitHits(t *testing.T, srv *Server, label string) float64 {
 	return metricValue(t, srv, "collab_limit_hits_total", "limit", label)
 }
 
+// upgradeRefused dials ts with hdr and checks the upgrade is refused with
+// status and an error body of code.
+func upgradeRefused(t *testing.T, ts *httptest.Server, hdr http.Header, status int, code string) {
+	t.Helper()
+	ws, res, err := dialRaw(t, ts, hdr)
+	if err == nil {
+		ws.Close()
+		t.Fatal("the upgrade was accepted")
+	}
+	if res == nil || res.StatusCode != status {
+		t.Fatalf("upgrade: %v %v, want %d", res, err, status)
+	}
+	var body ErrorBody
+	data, _ := io.ReadAll(res.Body)
+	if json.Unmarshal(data, &body); body.Code != code {
+		t.Fatalf("body %q, want code %s", data, code)
+	}
+}
+
 // TestLimits: each abuse limit refuses with its code and counts in
 // collab_limit_hits_total, while the editor already at work carries on.
 func TestLimits(t *testing.T) {
@@ -38,19 +57,7 @@ func TestLimits(t *testing.T) {
 			limit: limitConnRate,
 			trip: func(t *testing.T, ts *httptest.Server, a *tclient) {
 				connect(t, ts, "b")
-				ws, res, err := dialRaw(t, ts, nil)
-				if err == nil {
-					ws.Close()
-					t.Fatal("a third connection was accepted")
-				}
-				if res == nil || res.StatusCode != http.StatusTooManyRequests {
-					t.Fatalf("upgrade: %v %v, want 429", res, err)
-				}
-				var body ErrorBody
-				data, _ := io.ReadAll(res.Body)
-				if json.Unmarshal(data, &body); body.Code != wire.CodeRateLimited {
-					t.Fatalf("body %q, want code %s", data, wire.CodeRateLimited)
-				}
+				upgradeRefused(t, ts, nil, http.StatusTooManyRequests, wire.CodeRateLimited)
 			},
 		},
 		{

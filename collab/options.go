@@ -44,6 +44,26 @@ type Options struct {
 	ConnRate  float64
 	ConnBurst int
 
+	// MaxConnsPerIP bounds what one IP holds open at once: WebSocket
+	// connections plus HTTP API requests in progress; beyond it the
+	// upgrade or request is answered 429 rate_limited. With
+	// Server.ConnState as the http.Server's hook it also bounds the HTTP
+	// connections of one peer address. Default 1000; negative: no limit.
+	MaxConnsPerIP int
+
+	// APIRate is the number of HTTP API requests per second allowed from
+	// one IP, in bursts of APIBurst (default 100); beyond it requests are
+	// answered 429 rate_limited. Each 64 KiB a request reads or writes
+	// (backups aside) costs one request more, after the fact, so that large
+	// texts and replays weigh by their size. Default 20; negative: no
+	// limit.
+	APIRate  float64
+	APIBurst int
+
+	// RequestTimeout bounds the time to read an API request's body and to
+	// write its answer (a backup's answer is not bounded); default 60s.
+	RequestTimeout time.Duration
+
 	// HelloWait is the time a new connection has to send hello before it
 	// is closed with 1008; default 10s.
 	HelloWait time.Duration
@@ -103,6 +123,14 @@ func (o Options) withDefaults() Options {
 	def(&o.MaxLoaded, 10000)
 	defDur(&o.Grace, 30*time.Second)
 	def(&o.ConnBurst, 100)
+	if o.MaxConnsPerIP == 0 {
+		o.MaxConnsPerIP = 1000
+	}
+	if o.APIRate == 0 {
+		o.APIRate = 20
+	}
+	def(&o.APIBurst, 100)
+	defDur(&o.RequestTimeout, time.Minute)
 	defDur(&o.HelloWait, 10*time.Second)
 	defDur(&o.PingPeriod, 25*time.Second)
 	defDur(&o.PongWait, 60*time.Second)

@@ -26,6 +26,9 @@ type Server struct {
 	hosts    hostChecker
 	auth     *authenticator // nil: authentication off
 	connRate *ipLimiter     // nil: no per-IP connection limit
+	apiRate  *ipLimiter     // nil: no per-IP API request limit
+	perIP    *ipCounter     // nil: no per-IP cap on open connections and requests
+	tcpPeers *ipCounter     // nil: no cap; HTTP connections per peer address (see ConnState)
 	upgrader websocket.Upgrader
 	mux      *http.ServeMux
 
@@ -56,6 +59,9 @@ func NewServer(store Store, opts Options) *Server {
 		hosts:    newHostChecker(opts.AllowedHosts, opts.TrustProxy),
 		auth:     newAuthenticator(opts),
 		connRate: newIPLimiter(opts.ConnRate, opts.ConnBurst, maxTrackedIPs),
+		apiRate:  newIPLimiter(opts.APIRate, opts.APIBurst, maxTrackedIPs),
+		perIP:    newIPCounter(opts.MaxConnsPerIP),
+		tcpPeers: newIPCounter(opts.MaxConnsPerIP),
 		quit:     make(chan struct{}),
 		clients:  make(map[string]*conn),
 		conns:    make(map[*conn]struct{}),
@@ -93,45 +99,53 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Loaded() int { return s.reg.loaded() }
 
 // serveWS upgrades after checking, in this order and before any state is
-// created: the origin (403), the per-IP connection rate (429), and a token
-// given as ?token= or Authorization: Bearer (401 if invalid; required with
-// a secret when the request has no Origin, i.e. is not from a browser).
+// created: the origin (403), the per-IP connection rate and open
+// connections (429), and a token given as ?token= or Authorization: Bearer
+// (401 if invalid; required with a secret when the request has no Origin,
+// i.e. is not from a browser).
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !s.origins.check(r) {
 		s.httpError(w, errForbiddenOrigin)
 		return
 	}
-	if !s.connRate.allow(s.clientIP(r), time.Now()) {
-		s.limitHit(limitConnRate)
-		s.httpError(w, errConnRate)
+	ip := s.clientIP(r)
+	if !s.admit(w, ip, s.connRate, limitConnRate, errConnRate) {
 		return
 	}
+	if !s.upgrade(w, r, ip) {
+		s.perIP.release(ip)
+	}
+}
+
+// upgrade checks the token, upgrades and starts the connection; false if
+// it did not (it answered), so the caller releases ip's count.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ip string) bool {
 	claims, err := s.upgradeClaims(r)
 	if err != nil {
 		s.authFailed(r, err)
 		s.httpError(w, err)
-		return
+		return false
 	}
 	s.mu.Lock()
 	closing := s.closing
 	s.mu.Unlock()
 	if closing {
 		writeError(w, ErrShuttingDown)
-		return
+		return false
 	}
 	hj := &hijacker{ResponseWriter: w}
 	ws, err := s.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
-		return // the upgrader answered
+		return false // the upgrader answered
 	}
 	c := newConn(s, ws, hj.wc)
-	c.claims = claims
+	c.claims, c.ip = claims, ip
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "shutting down"), deadlineSoon())
 		ws.Close()
-		return
+		return false
 	}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
@@ -142,6 +156,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		defer s.wg.Done()
 		c.serve()
 	}()
+	return true
 }
 
 // upgradeClaims verifies the token of an upgrade request, if any.
@@ -192,6 +207,7 @@ func (s *Server) register(c *conn) {
 }
 
 func (s *Server) unregister(c *conn) {
+	s.perIP.release(c.ip)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.clients[c.client] == c {

@@ -66,16 +66,16 @@ func parse(fs *flag.FlagSet, args, env []string) error {
 }
 
 type config struct {
-	addr, data, origins, logLevel string
-	frameAncestors                string
-	hosts                         string
-	secret, tlsCert, tlsKey       string
-	debugAddr                     string
-	readHeaderTimeout             time.Duration
-	opts                          collab.Options
-	store                         storage.Options
-	pruneEvery                    time.Duration
-	cluster                       clusterConfig
+	addr, data, origins, logLevel  string
+	frameAncestors                 string
+	hosts                          string
+	secret, tlsCert, tlsKey        string
+	debugAddr                      string
+	readHeaderTimeout, idleTimeout time.Duration
+	opts                           collab.Options
+	store                          storage.Options
+	pruneEvery                     time.Duration
+	cluster                        clusterConfig
 }
 
 // minSecret is the shortest -auth-secret accepted: HS256 secrets must not
@@ -101,6 +101,11 @@ func serveFlags(fs *flag.FlagSet) *config {
 	fs.IntVar(&c.opts.ConnBurst, "conn-burst", 100, "burst of new WebSocket connections per IP")
 	fs.DurationVar(&c.opts.HelloWait, "hello-timeout", 10*time.Second, "time a new WebSocket connection has to send hello")
 	fs.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send its request headers")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", time.Minute, "an HTTP keep-alive connection idle this long is closed (WebSockets have their own pings)")
+	fs.DurationVar(&c.opts.RequestTimeout, "request-timeout", time.Minute, "time an API request has to send its body, and its answer to be read (backups aside)")
+	fs.IntVar(&c.opts.MaxConnsPerIP, "max-conns-per-ip", 1000, "WebSocket connections plus API requests in progress per IP (0: no limit)")
+	fs.Float64Var(&c.opts.APIRate, "api-rate", 20, "API requests per second per IP, each 64 KiB read or written counting as one more (0: no limit)")
+	fs.IntVar(&c.opts.APIBurst, "api-burst", 100, "burst of API requests per IP")
 	fs.Int64Var(&c.opts.MaxFrame, "max-frame", 1<<20, "largest WebSocket frame in bytes")
 	fs.IntVar(&c.opts.MaxDocSize, "max-doc-size", 16<<20, "largest document in bytes")
 	fs.Float64Var(&c.opts.Rate, "rate", 200, "messages per second per connection")
@@ -135,6 +140,12 @@ func serve(ctx context.Context, args, env []string) error {
 	c.opts.Logger = log
 	if c.addr == "" {
 		c.addr = defaultAddr(c.secret)
+	}
+	if c.opts.MaxConnsPerIP == 0 { // the flag's 0 is Options' "no limit"
+		c.opts.MaxConnsPerIP = -1
+	}
+	if c.opts.APIRate == 0 {
+		c.opts.APIRate = -1
 	}
 	if c.secret != "" && len(c.secret) < minSecret {
 		return fmt.Errorf("-auth-secret: at least %d bytes needed", minSecret)
@@ -171,7 +182,7 @@ func serve(ctx context.Context, args, env []string) error {
 	if c.tlsCert != "" {
 		handler = strictTransport(mux)
 	}
-	hs := &http.Server{Handler: handler, ReadHeaderTimeout: c.readHeaderTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: c.readHeaderTimeout, IdleTimeout: c.idleTimeout, ConnState: srv.ConnState, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("collabd listening", append([]any{"url", openURL(ln.Addr(), c.tlsCert != ""), "auth", c.secret != ""}, be.desc...)...)
 	if c.secret == "" && isLoopbackAddr(ln.Addr()) {
 		log.Info("collabd: without -auth-secret it serves this machine only; to serve others set -auth-secret (it then listens on " + closedAddr + "), or -addr " + closedAddr + " to let anyone who can reach it read, write and delete every document")
