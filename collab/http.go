@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -285,6 +286,9 @@ func (s *Server) putDoc(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, int64(s.opts.MaxDocSize)+1))
 	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			s.limitHit(limitRequestTime)
+		}
 		s.httpError(w, fmt.Errorf("%w: reading body: %v", ErrBadRequest, err))
 		return
 	}

@@ -88,7 +88,7 @@ func TestAPIRate(t *testing.T) {
 // answered (or dropped) instead of holding its connection, and changes
 // nothing.
 func TestSlowBody(t *testing.T) {
-	_, ts := startServer(t, newTestStore(t), Options{RequestTimeout: 100 * time.Millisecond})
+	srv, ts := startServer(t, newTestStore(t), Options{RequestTimeout: 100 * time.Millisecond})
 	nc, err := net.Dial("tcp", ts.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -108,6 +108,9 @@ func TestSlowBody(t *testing.T) {
 	}
 	res, body := doToken(t, "GET", ts.URL+"/api/docs/d", "", "")
 	wantStatus(t, res, body, http.StatusNotFound, wire.CodeNotFound)
+	if got := limitHits(t, srv, limitRequestTime); got != 1 {
+		t.Fatalf("collab_limit_hits_total{limit=request_time} = %v, want 1", got)
+	}
 }
 
 // TestConnStatePerPeer: with Server.ConnState as the http.Server's hook, a

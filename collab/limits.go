@@ -9,19 +9,20 @@ import (
 
 // Limits, as labels of collab_limit_hits_total.
 const (
-	limitConnRate   = "conn_rate"     // new connections per IP
-	limitMsgRate    = "msg_rate"      // messages per connection
-	limitEditors    = "editors"       // editors per document
-	limitDocs       = "docs"          // documents per connection
-	limitHandshake  = "handshake"     // time to send hello
-	limitQueue      = "queue"         // outbound queue of a slow client
-	limitFrame      = "frame"         // frame size
-	limitHost       = "host"          // requests for a host not served
-	limitLoaded     = "loaded"        // documents loaded on the server
-	limitConnsPerIP = "conns_per_ip"  // open connections and requests per IP
-	limitAPIRate    = "api_rate"      // API requests (and bytes) per IP
-	maxTrackedIPs   = 10000           // bound of the per-IP limiter's map
-	ipLimiterMaxAge = 5 * time.Minute // idle buckets older than this are dropped first
+	limitConnRate    = "conn_rate"     // new connections per IP
+	limitMsgRate     = "msg_rate"      // messages per connection
+	limitEditors     = "editors"       // editors per document
+	limitDocs        = "docs"          // documents per connection
+	limitHandshake   = "handshake"     // time to send hello
+	limitQueue       = "queue"         // outbound queue of a slow client
+	limitFrame       = "frame"         // frame size
+	limitHost        = "host"          // requests for a host not served
+	limitLoaded      = "loaded"        // documents loaded on the server
+	limitConnsPerIP  = "conns_per_ip"  // open connections and requests per IP
+	limitAPIRate     = "api_rate"      // API requests (and bytes) per IP
+	limitRequestTime = "request_time"  // an API request's body too slow
+	maxTrackedIPs    = 10000           // bound of the per-IP limiter's map
+	ipLimiterMaxAge  = 5 * time.Minute // idle buckets older than this are dropped first
 )
 
 // ipLimiter is a token bucket per client IP for new connections. Its map
