@@ -79,5 +79,5 @@ func isLoopbackName(name string) bool {
 // serve; the host is quoted (JSON-escaped by the caller) so the operator
 // sees what to add.
 func hostError(host string) error {
-	return fmt.Errorf("%w: host %q is not served here (collabd -allowed-hosts lists the names it answers)", ErrHostNotAllowed, truncate(host, 128))
+	return fmt.Errorf("%w: %q is not one of this server's names (collabd -allowed-hosts adds names)", ErrHostNotAllowed, truncate(host, 128))
 }
