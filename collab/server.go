@@ -85,14 +85,34 @@ func NewServer(store Store, opts Options) *Server {
 }
 
 // ServeHTTP routes /ws, /api/…, /healthz and /metrics, after refusing
-// requests for hosts the server does not serve (421).
+// requests for hosts the server does not serve (see CheckHost).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.hostAllowed(w, r) {
+		s.mux.ServeHTTP(w, r)
+	}
+}
+
+// CheckHost wraps a handler served next to the Server (web pages, say)
+// in the Server's Host check: requests whose Host is not one of its names
+// (Options.AllowedHosts) are answered 421 host_not_allowed; /healthz is
+// let through.
+func (s *Server) CheckHost(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.hostAllowed(w, r) {
+			h.ServeHTTP(w, r)
+		}
+	})
+}
+
+// hostAllowed answers 421 and reports false for a request to a host the
+// server does not serve.
+func (s *Server) hostAllowed(w http.ResponseWriter, r *http.Request) bool {
 	if host, ok := s.hosts.allowed(r); !ok && r.URL.Path != "/healthz" {
 		s.limitHit(limitHost)
 		s.httpError(w, hostError(host))
-		return
+		return false
 	}
-	s.mux.ServeHTTP(w, r)
+	return true
 }
 
 // Loaded is the number of documents currently in memory.

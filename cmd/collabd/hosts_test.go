@@ -42,16 +42,17 @@ func TestOwnHosts(t *testing.T) {
 	}
 }
 
-// TestRunHosts: collabd refuses a rebound Host (421) and answers the names
-// of -allowed-hosts (COLLAB_ALLOWED_HOSTS).
+// TestRunHosts: collabd refuses a rebound Host (421), on the API and the
+// pages alike, and answers the names of -allowed-hosts
+// (COLLAB_ALLOWED_HOSTS).
 func TestRunHosts(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr, wait := startRun(t, ctx, []string{"-addr", "127.0.0.1:0", "-log-level", "error", "-data", filepath.Join(t.TempDir(), "c.db")},
 		[]string{"COLLAB_ALLOWED_HOSTS=collab.example, other.example"})
-	get := func(host string) int {
+	get := func(host, path string) int {
 		t.Helper()
-		req, _ := http.NewRequest("GET", "http://"+addr+"/api/docs", nil)
+		req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
 		req.Host = host
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -67,8 +68,10 @@ func TestRunHosts(t *testing.T) {
 		"other.example":    http.StatusOK,
 		"rebind.evil.test": http.StatusMisdirectedRequest,
 	} {
-		if got := get(host); got != want {
-			t.Errorf("Host %q: %d, want %d", host, got, want)
+		for _, path := range []string{"/api/docs", "/", "/collab.js"} {
+			if got := get(host, path); got != want {
+				t.Errorf("Host %q, %s: %d, want %d", host, path, got, want)
+			}
 		}
 	}
 	cancel()

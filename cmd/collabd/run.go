@@ -177,7 +177,7 @@ func serve(ctx context.Context, args, env []string) error {
 	mux.Handle("/api/", srv)
 	mux.Handle("/healthz", srv)
 	mux.Handle("/metrics", srv) // with the cluster store's figures in cluster mode
-	mux.Handle("/", pages)
+	mux.Handle("/", srv.CheckHost(pages))
 	var handler http.Handler = mux
 	if c.tlsCert != "" {
 		handler = strictTransport(mux)
