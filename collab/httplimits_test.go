@@ -124,7 +124,11 @@ func TestConnStatePerPeer(t *testing.T) {
 	ts.Start()
 	t.Cleanup(func() {
 		ts.Close()
-		srv.Shutdown(context.Background())
+		ctx, cancel := context.WithTimeout(context.Background(), testWait)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
 	})
 	connect(t, ts, "a")
 	connect(t, ts, "b") // two WebSockets: the per-IP count is full, the per-peer one empty
