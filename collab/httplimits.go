@@ -15,8 +15,8 @@ const apiByteCost = 64 << 10
 // (so guessing tokens is rate limited too): the request rate (429), the
 // requests and connections open (429), and deadlines on reading the body
 // and writing the answer. A request pays after the fact for the bytes it
-// read and wrote; metered false exempts backups, whose size is the
-// database's.
+// read and wrote. metered false exempts backups, whose size is the
+// database's, from that charge and from the write deadline.
 func (s *Server) api(perm Perm, h http.HandlerFunc, metered bool) http.HandlerFunc {
 	guarded := s.guard(perm, h)
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -30,13 +30,11 @@ func (s *Server) api(perm Perm, h http.HandlerFunc, metered bool) http.HandlerFu
 		rc := http.NewResponseController(w)
 		deadline := time.Now().Add(s.opts.RequestTimeout)
 		rc.SetReadDeadline(deadline)
-		if metered {
-			rc.SetWriteDeadline(deadline)
-		}
 		if !metered {
 			guarded(w, r)
 			return
 		}
+		rc.SetWriteDeadline(deadline)
 		cw := &countingWriter{ResponseWriter: w}
 		cr := &countingReader{ReadCloser: r.Body}
 		r.Body = cr
