@@ -49,8 +49,12 @@ func ownHosts(addr string, ln net.Addr) []string {
 	return out
 }
 
-// isLoopbackAddr reports whether a listener serves this machine only.
-func isLoopbackAddr(a net.Addr) bool {
-	tcp, ok := a.(*net.TCPAddr)
-	return ok && tcp.IP.IsLoopback()
+// exposeHint is what an open server listening on loopback logs: how to
+// serve other machines. Empty otherwise.
+func exposeHint(secret string, ln net.Addr) string {
+	tcp, ok := ln.(*net.TCPAddr)
+	if secret != "" || !ok || !tcp.IP.IsLoopback() {
+		return ""
+	}
+	return "collabd: without -auth-secret it serves this machine only; to serve others set -auth-secret (it then listens on " + closedAddr + "), or -addr " + closedAddr + " to let anyone who can reach it read, write and delete every document"
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -76,4 +77,19 @@ func TestRunHosts(t *testing.T) {
 	}
 	cancel()
 	wait()
+}
+
+// TestExposeHint: an open server on loopback says how to serve others;
+// one with a secret, or listening further, says nothing.
+func TestExposeHint(t *testing.T) {
+	lo := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
+	if h := exposeHint("", lo); !strings.Contains(h, "-auth-secret") || !strings.Contains(h, "-addr :8080") {
+		t.Errorf("open on loopback: %q, want how to expose it", h)
+	}
+	if h := exposeHint("0123456789abcdef", lo); h != "" {
+		t.Errorf("with a secret: %q", h)
+	}
+	if h := exposeHint("", &net.TCPAddr{IP: net.IPv6unspecified, Port: 8080}); h != "" {
+		t.Errorf("open on every interface: %q", h)
+	}
 }

@@ -141,12 +141,7 @@ func serve(ctx context.Context, args, env []string) error {
 	if c.addr == "" {
 		c.addr = defaultAddr(c.secret)
 	}
-	if c.opts.MaxConnsPerIP == 0 { // the flag's 0 is Options' "no limit"
-		c.opts.MaxConnsPerIP = -1
-	}
-	if c.opts.APIRate == 0 {
-		c.opts.APIRate = -1
-	}
+	zeroMeansNoLimit(&c.opts)
 	if c.secret != "" && len(c.secret) < minSecret {
 		return fmt.Errorf("-auth-secret: at least %d bytes needed", minSecret)
 	}
@@ -184,8 +179,8 @@ func serve(ctx context.Context, args, env []string) error {
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: c.readHeaderTimeout, IdleTimeout: c.idleTimeout, ConnState: srv.ConnState, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("collabd listening", append([]any{"url", openURL(ln.Addr(), c.tlsCert != ""), "auth", c.secret != ""}, be.desc...)...)
-	if c.secret == "" && isLoopbackAddr(ln.Addr()) {
-		log.Info("collabd: without -auth-secret it serves this machine only; to serve others set -auth-secret (it then listens on " + closedAddr + "), or -addr " + closedAddr + " to let anyone who can reach it read, write and delete every document")
+	if hint := exposeHint(c.secret, ln.Addr()); hint != "" {
+		log.Info(hint)
 	}
 	if listening != nil {
 		listening(ln.Addr().String())

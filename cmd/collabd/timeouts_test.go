@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -44,4 +45,26 @@ func TestIdleTimeout(t *testing.T) {
 	}
 	cancel()
 	wait()
+}
+
+// TestLimitFlagsZero: -max-conns-per-ip 0 and -api-rate 0 turn those
+// limits off, as -conn-rate 0 does; their defaults keep them on.
+func TestLimitFlagsZero(t *testing.T) {
+	for _, tt := range []struct {
+		args       []string
+		conns, api float64
+	}{
+		{nil, 1000, 20},
+		{[]string{"-max-conns-per-ip", "0", "-api-rate", "0"}, -1, -1},
+	} {
+		fs := flag.NewFlagSet("collabd", flag.ContinueOnError)
+		c := serveFlags(fs)
+		if err := fs.Parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		zeroMeansNoLimit(&c.opts)
+		if float64(c.opts.MaxConnsPerIP) != tt.conns || c.opts.APIRate != tt.api {
+			t.Errorf("%v: MaxConnsPerIP %d, APIRate %v; want %v, %v", tt.args, c.opts.MaxConnsPerIP, c.opts.APIRate, tt.conns, tt.api)
+		}
+	}
 }
