@@ -27,6 +27,7 @@ import (
 // small stack (see idle).
 type conn struct {
 	srv  *Server
+	ip   string // the client's address, counted in srv.perIP until unregister
 	ws   *websocket.Conn
 	wc   *wconn        // the socket under ws
 	done chan struct{} // closed by closeWith: stop writing

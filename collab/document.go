@@ -2,6 +2,7 @@ package collab
 
 import (
 	"cmp"
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -22,12 +23,13 @@ const maxPending = 4096
 type document struct {
 	id      string
 	srv     *Server
-	in      chan any          // requests: *joinReq, *leaveReq, *submitReq, *presenceReq, *deleteReq
+	in      chan any          // requests: *joinReq, *leaveReq, *submitReq, *presenceReq, *deleteReq, *evictReq
 	done    chan struct{}     // closed when run returns
 	idle    chan struct{}     // cap 1: the last reference was released
 	commits chan commitResult // cap 1: the Append in flight finished
 
-	refs int // guarded by srv.reg.mu
+	refs   int           // guarded by srv.reg.mu
+	idleAt *list.Element // guarded by srv.reg.mu: place in the registry's idle list while refs == 0
 
 	// owned by run:
 	buf      *ot.Buffer           // the committed text
@@ -118,6 +120,9 @@ type (
 		reply  chan putResult // cap 1, HTTP only
 	}
 	deleteReq struct{ reply chan error }
+	// evictReq asks an idle document to unload at once; it answers whether
+	// it did.
+	evictReq struct{ reply chan bool }
 )
 
 type putResult struct {
@@ -271,6 +276,8 @@ func (d *document) failRequests(err error) {
 				}
 			case *deleteReq:
 				r.reply <- err
+			case *evictReq:
+				r.reply <- true
 			}
 		default:
 			return
@@ -291,6 +298,10 @@ func (d *document) handle(req any) bool {
 		d.submit(r)
 	case *deleteReq:
 		return d.delete(r)
+	case *evictReq:
+		unloaded, _ := d.srv.reg.tryUnload(d, len(d.editors) == 0 && len(d.pending) == 0)
+		r.reply <- unloaded
+		return unloaded
 	}
 	return false
 }

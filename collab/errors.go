@@ -33,10 +33,17 @@ var (
 	ErrBadRequest     = errors.New("collab: bad request")
 	ErrUnauthorized   = errors.New("collab: unauthorized")
 	ErrReadOnly       = errors.New("collab: read-only")
-	ErrRateLimited    = errors.New("collab: too many new connections, retry later")
+	ErrRateLimited    = errors.New("collab: rate limited, retry later")
+	ErrHostNotAllowed = errors.New("collab: host not allowed")
+	ErrTooManyLoaded  = errors.New("collab: too many documents loaded on this server, retry later")
 )
 
-var errForbiddenOrigin = fmt.Errorf("%w: origin not allowed", ErrForbidden)
+var (
+	errForbiddenOrigin = fmt.Errorf("%w: origin not allowed", ErrForbidden)
+	errConnRate        = fmt.Errorf("%w: too many new connections from this address", ErrRateLimited)
+	errConnsPerIP      = fmt.Errorf("%w: too many open connections and requests from this address", ErrRateLimited)
+	errAPIRate         = fmt.Errorf("%w: too many API requests from this address", ErrRateLimited)
+)
 
 // codeOf is the one place where errors become protocol codes and HTTP statuses.
 func codeOf(err error) (code string, status int) {
@@ -52,6 +59,10 @@ func codeOf(err error) (code string, status int) {
 		return wire.CodeReadOnly, http.StatusForbidden
 	case errors.Is(err, ErrRateLimited):
 		return wire.CodeRateLimited, http.StatusTooManyRequests
+	case errors.Is(err, ErrHostNotAllowed):
+		return wire.CodeHostNotAllowed, http.StatusMisdirectedRequest
+	case errors.Is(err, ErrTooManyLoaded):
+		return wire.CodeTooManyLoaded, http.StatusServiceUnavailable
 	case errors.Is(err, ErrBadMessage), errors.Is(err, ErrBadRequest):
 		return wire.CodeBadMessage, http.StatusBadRequest
 	case errors.Is(err, ErrVersion):

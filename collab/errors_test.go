@@ -25,6 +25,10 @@ func TestCodeOf(t *testing.T) {
 		{fmt.Errorf("x: %w", storage.ErrNotFound), wire.CodeNotFound, http.StatusNotFound},
 		{fmt.Errorf("x: %w", storage.ErrPruned), wire.CodeRevTooOld, http.StatusGone},
 		{fmt.Errorf("x: %w", ot.ErrPastEnd), wire.CodeInvalidOp, http.StatusBadRequest},
+		{hostError("rebind.evil.test"), wire.CodeHostNotAllowed, http.StatusMisdirectedRequest},
+		{errConnsPerIP, wire.CodeRateLimited, http.StatusTooManyRequests},
+		{errAPIRate, wire.CodeRateLimited, http.StatusTooManyRequests},
+		{ErrTooManyLoaded, wire.CodeTooManyLoaded, http.StatusServiceUnavailable},
 		{errors.New("something else"), wire.CodeInternal, http.StatusInternalServerError},
 	}
 	for _, tt := range tests {

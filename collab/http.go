@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -22,13 +23,13 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /ws", s.serveWS)
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.Handle("GET /metrics", s.metrics.handler())
-	m.HandleFunc("GET /api/docs", s.guard(PermAdmin, s.listDocs))
-	m.HandleFunc("GET /api/docs/{id}", s.guard(PermRead, s.getDoc))
-	m.HandleFunc("PUT /api/docs/{id}", s.guard(PermWrite, s.putDoc))
-	m.HandleFunc("DELETE /api/docs/{id}", s.guard(PermAdmin, s.deleteDoc))
-	m.HandleFunc("GET /api/docs/{id}/ops", s.guard(PermRead, s.getOps))
-	m.HandleFunc("GET /api/docs/{id}/text", s.guard(PermRead, s.getText))
-	m.HandleFunc("POST /api/admin/backup", s.guard(PermAdmin, s.backup))
+	m.HandleFunc("GET /api/docs", s.api(PermAdmin, s.listDocs, true))
+	m.HandleFunc("GET /api/docs/{id}", s.api(PermRead, s.getDoc, true))
+	m.HandleFunc("PUT /api/docs/{id}", s.api(PermWrite, s.putDoc, true))
+	m.HandleFunc("DELETE /api/docs/{id}", s.api(PermAdmin, s.deleteDoc, true))
+	m.HandleFunc("GET /api/docs/{id}/ops", s.api(PermRead, s.getOps, true))
+	m.HandleFunc("GET /api/docs/{id}/text", s.api(PermRead, s.getText, true))
+	m.HandleFunc("POST /api/admin/backup", s.api(PermAdmin, s.backup, false))
 	s.mux = m
 }
 
@@ -285,6 +286,9 @@ func (s *Server) putDoc(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, int64(s.opts.MaxDocSize)+1))
 	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			s.limitHit(limitRequestTime)
+		}
 		s.httpError(w, fmt.Errorf("%w: reading body: %v", ErrBadRequest, err))
 		return
 	}
@@ -375,8 +379,8 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 		s.httpError(w, fmt.Errorf("%w: the store cannot back up", ErrNotFound))
 		return
 	}
-	if s.auth == nil && !isLoopback(s.clientIP(r)) {
-		s.httpError(w, fmt.Errorf("%w: admin endpoints answer local requests only", ErrForbidden))
+	if s.auth == nil && !s.localRequest(r) {
+		s.httpError(w, fmt.Errorf("%w: without an auth secret, backup answers local requests only", ErrForbidden))
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
@@ -387,11 +391,28 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		host = addr
+// forwardingHeaders are set by proxies: a request carrying one came
+// through a proxy, from a client we do not know.
+var forwardingHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip", "Via"}
+
+// localRequest reports whether r comes from a program on this machine that
+// addressed it by a loopback name. A loopback peer alone is not enough: a
+// reverse proxy on this machine is a loopback peer for all its clients.
+// Without TrustProxy a forwarding header marks such a proxy (with it, the
+// client is the proxy's X-Forwarded-For); a proxy that adds none and
+// rewrites Host to a loopback name looks local and must not be put in
+// front of a server without a secret.
+func (s *Server) localRequest(r *http.Request) bool {
+	ip := net.ParseIP(s.clientIP(r))
+	if ip == nil || !ip.IsLoopback() || !isLoopbackName(canonName(requestHost(r, s.opts.TrustProxy))) {
+		return false
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	if !s.opts.TrustProxy {
+		for _, h := range forwardingHeaders {
+			if r.Header.Get(h) != "" {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -3,22 +3,26 @@ package collab
 import (
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 )
 
 // Limits, as labels of collab_limit_hits_total.
 const (
-	limitConnRate   = "conn_rate"     // new connections per IP
-	limitMsgRate    = "msg_rate"      // messages per connection
-	limitEditors    = "editors"       // editors per document
-	limitDocs       = "docs"          // documents per connection
-	limitHandshake  = "handshake"     // time to send hello
-	limitQueue      = "queue"         // outbound queue of a slow client
-	limitFrame      = "frame"         // frame size
-	maxTrackedIPs   = 10000           // bound of the per-IP limiter's map
-	ipLimiterMaxAge = 5 * time.Minute // idle buckets older than this are dropped first
+	limitConnRate    = "conn_rate"     // new connections per IP
+	limitMsgRate     = "msg_rate"      // messages per connection
+	limitEditors     = "editors"       // editors per document
+	limitDocs        = "docs"          // documents per connection
+	limitHandshake   = "handshake"     // time to send hello
+	limitQueue       = "queue"         // outbound queue of a slow client
+	limitFrame       = "frame"         // frame size
+	limitHost        = "host"          // requests for a host not served
+	limitLoaded      = "loaded"        // documents loaded on the server
+	limitConnsPerIP  = "conns_per_ip"  // open connections and requests per IP
+	limitAPIRate     = "api_rate"      // API requests (and bytes) per IP
+	limitRequestTime = "request_time"  // an API request's body too slow
+	maxTrackedIPs    = 10000           // bound of the per-IP limiter's map
+	ipLimiterMaxAge  = 5 * time.Minute // idle buckets older than this are dropped first
 )
 
 // ipLimiter is a token bucket per client IP for new connections. Its map
@@ -88,24 +92,88 @@ func (l *ipLimiter) evict(now time.Time) {
 	}
 }
 
+// charge takes n more tokens from ip's bucket, into debt if need be: the
+// cost of a request known only once it is served. A nil limiter and an
+// untracked IP are not charged.
+func (l *ipLimiter) charge(ip string, n float64) {
+	if l == nil || n <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b := l.buckets[ip]; b != nil {
+		b.tokens -= n
+	}
+}
+
 func (l *ipLimiter) size() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.buckets)
 }
 
+// ipCounter counts what each client IP holds open at once (WebSocket
+// connections and HTTP API requests in progress) and refuses more than
+// max. Its map holds only IPs with something open.
+type ipCounter struct {
+	max int
+
+	mu   sync.Mutex
+	open map[string]int // guarded by mu: no zero entries
+}
+
+func newIPCounter(max int) *ipCounter {
+	if max <= 0 {
+		return nil
+	}
+	return &ipCounter{max: max, open: make(map[string]int)}
+}
+
+// acquire counts one more for ip, or reports false at the cap. A nil
+// counter allows everything.
+func (c *ipCounter) acquire(ip string) bool {
+	if c == nil {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.open[ip] >= c.max {
+		return false
+	}
+	c.open[ip]++
+	return true
+}
+
+// add counts one more for ip even past the cap.
+func (c *ipCounter) add(ip string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.open[ip]++
+}
+
+// release undoes one acquire or add.
+func (c *ipCounter) release(ip string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.open[ip] <= 1 {
+		delete(c.open, ip)
+		return
+	}
+	c.open[ip]--
+}
+
 // clientIP is the address the request came from: the connection's peer, or
 // with TrustProxy the last X-Forwarded-For entry (the one the proxy added).
 func (s *Server) clientIP(r *http.Request) string {
 	if s.opts.TrustProxy {
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			last := xff[len(xff)-1]
-			if i := strings.LastIndexByte(last, ','); i >= 0 {
-				last = last[i+1:]
-			}
-			if ip := net.ParseIP(strings.TrimSpace(last)); ip != nil {
-				return ip.String()
-			}
+		if ip := net.ParseIP(lastForwarded(r, "X-Forwarded-For")); ip != nil {
+			return ip.String()
 		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

@@ -21,6 +21,25 @@ func limitHits(t *testing.T, srv *Server, label string) float64 {
 	return metricValue(t, srv, "collab_limit_hits_total", "limit", label)
 }
 
+// upgradeRefused dials ts with hdr and checks the upgrade is refused with
+// status and an error body of code.
+func upgradeRefused(t *testing.T, ts *httptest.Server, hdr http.Header, status int, code string) {
+	t.Helper()
+	ws, res, err := dialRaw(t, ts, hdr)
+	if err == nil {
+		ws.Close()
+		t.Fatal("the upgrade was accepted")
+	}
+	if res == nil || res.StatusCode != status {
+		t.Fatalf("upgrade: %v %v, want %d", res, err, status)
+	}
+	var body ErrorBody
+	data, _ := io.ReadAll(res.Body)
+	if json.Unmarshal(data, &body); body.Code != code {
+		t.Fatalf("body %q, want code %s", data, code)
+	}
+}
+
 // TestLimits: each abuse limit refuses with its code and counts in
 // collab_limit_hits_total, while the editor already at work carries on.
 func TestLimits(t *testing.T) {
@@ -38,19 +57,7 @@ func TestLimits(t *testing.T) {
 			limit: limitConnRate,
 			trip: func(t *testing.T, ts *httptest.Server, a *tclient) {
 				connect(t, ts, "b")
-				ws, res, err := dialRaw(t, ts, nil)
-				if err == nil {
-					ws.Close()
-					t.Fatal("a third connection was accepted")
-				}
-				if res == nil || res.StatusCode != http.StatusTooManyRequests {
-					t.Fatalf("upgrade: %v %v, want 429", res, err)
-				}
-				var body ErrorBody
-				data, _ := io.ReadAll(res.Body)
-				if json.Unmarshal(data, &body); body.Code != wire.CodeRateLimited {
-					t.Fatalf("body %q, want code %s", data, wire.CodeRateLimited)
-				}
+				upgradeRefused(t, ts, nil, http.StatusTooManyRequests, wire.CodeRateLimited)
 			},
 		},
 		{
@@ -180,6 +187,7 @@ func TestOriginRules(t *testing.T) {
 		name, origin, host string
 		tls, trust         bool
 		fwdProto, fwdHost  string
+		fwdLine            string
 		want               bool
 	}{
 		{name: "allowed", origin: "https://app.example:8443", host: "collab.example", want: true},
@@ -199,6 +207,11 @@ func TestOriginRules(t *testing.T) {
 		{name: "proxy trusted", origin: "https://collab.example", host: "127.0.0.1:8080", trust: true, fwdProto: "https", fwdHost: "collab.example", want: true},
 		{name: "proxy trusted, scheme mismatch", origin: "http://collab.example", host: "127.0.0.1:8080", trust: true, fwdProto: "https", fwdHost: "collab.example"},
 		{name: "proxy trusted, evil page", origin: "https://evil.example", host: "127.0.0.1:8080", trust: true, fwdProto: "https", fwdHost: "collab.example"},
+		// An appending proxy: the client forged the first entries.
+		{name: "proxy trusted, forged first host", origin: "https://evil.example", host: "127.0.0.1:8080", trust: true, fwdProto: "https", fwdHost: "evil.example, collab.example"},
+		{name: "proxy trusted, forged first proto", origin: "http://collab.example", host: "127.0.0.1:8080", trust: true, fwdProto: "http, https", fwdHost: "collab.example"},
+		{name: "proxy trusted, forged first line", origin: "https://evil.example", host: "127.0.0.1:8080", trust: true, fwdProto: "https", fwdHost: "evil.example", fwdLine: "collab.example"},
+		{name: "proxy trusted, appended entries", origin: "https://collab.example", host: "127.0.0.1:8080", trust: true, fwdProto: "http, https", fwdHost: "evil.example, collab.example", want: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,6 +225,9 @@ func TestOriginRules(t *testing.T) {
 			if tt.fwdProto != "" {
 				r.Header.Set("X-Forwarded-Proto", tt.fwdProto)
 				r.Header.Set("X-Forwarded-Host", tt.fwdHost)
+			}
+			if tt.fwdLine != "" { // a second header line, as some proxies append
+				r.Header.Add("X-Forwarded-Host", tt.fwdLine)
 			}
 			if got := oc.check(r); got != tt.want {
 				t.Fatalf("check = %v, want %v", got, tt.want)

@@ -14,6 +14,7 @@ type metrics struct {
 	reg           *prometheus.Registry
 	connections   prometheus.Gauge
 	loadedDocs    prometheus.Gauge
+	evictions     prometheus.Counter
 	opsApplied    prometheus.Counter
 	ackLatency    prometheus.Histogram
 	commitLatency prometheus.Histogram
@@ -33,6 +34,8 @@ func newMetrics() *metrics {
 			Name: "collab_connections", Help: "Open WebSocket connections."}),
 		loadedDocs: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "collab_loaded_documents", Help: "Documents loaded in memory."}),
+		evictions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "collab_evictions_total", Help: "Idle documents unloaded early to make room for another (Options.MaxLoaded)."}),
 		opsApplied: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "collab_ops_applied_total", Help: "Ops committed and applied."}),
 		ackLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -52,7 +55,7 @@ func newMetrics() *metrics {
 		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "collab_auth_failures_total", Help: "Requests refused for their token, by code (unauthorized, forbidden, read_only)."}, []string{"code"}),
 	}
-	m.reg.MustRegister(m.connections, m.loadedDocs, m.opsApplied, m.ackLatency,
+	m.reg.MustRegister(m.connections, m.loadedDocs, m.evictions, m.opsApplied, m.ackLatency,
 		m.commitLatency, m.slowClients, m.joinsDelayed, m.errors, m.closes, m.limits, m.authFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -24,6 +24,14 @@ type Options struct {
 	// tokens for other services, or when several applications mint tokens.
 	AuthAudience string
 	AuthIssuer   string
+	// AllowedHosts are the host names (or addresses) requests may carry in
+	// Host, besides localhost, its subdomains and loopback addresses, which
+	// are always allowed; the port is not compared. "*" allows any host.
+	// Other requests are answered 421 host_not_allowed: a page whose name
+	// an attacker re-points at the server (DNS rebinding) must not reach
+	// it. Behind a trusted proxy the host is X-Forwarded-Host's. /healthz
+	// answers any host.
+	AllowedHosts []string
 
 	// TrustProxy makes the server believe X-Forwarded-Proto,
 	// X-Forwarded-Host and X-Forwarded-For: set it only behind a reverse
@@ -36,20 +44,44 @@ type Options struct {
 	ConnRate  float64
 	ConnBurst int
 
+	// MaxConnsPerIP bounds what one IP holds open at once: WebSocket
+	// connections plus HTTP API requests in progress; beyond it the
+	// upgrade or request is answered 429 rate_limited. With
+	// Server.ConnState as the http.Server's hook it also bounds the HTTP
+	// connections of one peer address. Default 1000; negative: no limit.
+	MaxConnsPerIP int
+
+	// APIRate is the number of HTTP API requests per second allowed from
+	// one IP, in bursts of APIBurst (default 100); beyond it requests are
+	// answered 429 rate_limited. Each 64 KiB a request reads or writes
+	// (backups aside) costs one request more, after the fact, so that large
+	// texts and replays weigh by their size. Default 20; negative: no
+	// limit.
+	APIRate  float64
+	APIBurst int
+
+	// RequestTimeout bounds the time to read an API request's body and to
+	// write its answer (a backup's answer is not bounded); default 60s.
+	RequestTimeout time.Duration
+
 	// HelloWait is the time a new connection has to send hello before it
 	// is closed with 1008; default 10s.
 	HelloWait time.Duration
 
-	MaxFrame   int64         // largest accepted WebSocket frame in bytes; default 1 MiB
-	MaxDocSize int           // largest document in UTF-8 bytes; default 16 MiB
-	Rate       float64       // messages per second per connection; default 200
-	Burst      int           // token bucket size; default 400
-	QueueLen   int           // outbound messages queued per connection; default 256
-	MaxCatchUp uint64        // most ops sent to a resuming client before a reset; default 1000
-	Window     int           // recent ops kept in memory per loaded document; default 256
-	MaxDocs    int           // documents one connection may join; default 64
-	MaxEditors int           // editors per document; default 1000
-	Grace      time.Duration // a document unloads this long after its last editor leaves; default 30s
+	MaxFrame   int64   // largest accepted WebSocket frame in bytes; default 1 MiB
+	MaxDocSize int     // largest document in UTF-8 bytes; default 16 MiB
+	Rate       float64 // messages per second per connection; default 200
+	Burst      int     // token bucket size; default 400
+	QueueLen   int     // outbound messages queued per connection; default 256
+	MaxCatchUp uint64  // most ops sent to a resuming client before a reset; default 1000
+	Window     int     // recent ops kept in memory per loaded document; default 256
+	MaxDocs    int     // documents one connection may join; default 64
+	MaxEditors int     // editors per document; default 1000
+	// MaxLoaded is the most documents in memory at once; a join (or HTTP
+	// write) of another first unloads the one idle longest, or when every
+	// loaded document has editors fails with ErrTooManyLoaded. Default 10000.
+	MaxLoaded int
+	Grace     time.Duration // a document unloads this long after its last editor leaves; default 30s
 
 	PingPeriod   time.Duration // interval of pings; default 25s
 	PongWait     time.Duration // a peer silent this long is dropped; default 60s
@@ -88,8 +120,17 @@ func (o Options) withDefaults() Options {
 	def(&o.Window, 256)
 	def(&o.MaxDocs, 64)
 	def(&o.MaxEditors, 1000)
+	def(&o.MaxLoaded, 10000)
 	defDur(&o.Grace, 30*time.Second)
 	def(&o.ConnBurst, 100)
+	if o.MaxConnsPerIP == 0 {
+		o.MaxConnsPerIP = 1000
+	}
+	if o.APIRate == 0 {
+		o.APIRate = 20
+	}
+	def(&o.APIBurst, 100)
+	defDur(&o.RequestTimeout, time.Minute)
 	defDur(&o.HelloWait, 10*time.Second)
 	defDur(&o.PingPeriod, 25*time.Second)
 	defDur(&o.PongWait, 60*time.Second)

@@ -52,19 +52,27 @@ func (oc originChecker) self(r *http.Request) (scheme, host string) {
 	if !oc.trustProxy {
 		return scheme, host
 	}
-	if p := firstValue(r.Header.Get("X-Forwarded-Proto")); p == "http" || p == "https" {
+	if p := lastForwarded(r, "X-Forwarded-Proto"); p == "http" || p == "https" {
 		scheme = p
 	}
-	if h := firstValue(r.Header.Get("X-Forwarded-Host")); h != "" {
+	if h := lastForwarded(r, "X-Forwarded-Host"); h != "" {
 		host = h
 	}
 	return scheme, host
 }
 
-// firstValue is the first of a comma-separated header value, the one the
-// proxy closest to the client set.
-func firstValue(v string) string {
-	v, _, _ = strings.Cut(v, ",")
+// lastForwarded is the last entry of a forwarding header, over all its
+// lines, lowercased: the one our proxy set. Earlier entries come from the
+// client or proxies before ours, which anyone can forge.
+func lastForwarded(r *http.Request, name string) string {
+	vs := r.Header.Values(name)
+	if len(vs) == 0 {
+		return ""
+	}
+	v := vs[len(vs)-1]
+	if i := strings.LastIndexByte(v, ','); i >= 0 {
+		v = v[i+1:]
+	}
 	return strings.ToLower(strings.TrimSpace(v))
 }
 

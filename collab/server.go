@@ -23,8 +23,12 @@ type Server struct {
 	metrics  *metrics
 	reg      *registry
 	origins  originChecker
+	hosts    hostChecker
 	auth     *authenticator // nil: authentication off
 	connRate *ipLimiter     // nil: no per-IP connection limit
+	apiRate  *ipLimiter     // nil: no per-IP API request limit
+	perIP    *ipCounter     // nil: no per-IP cap on open connections and requests
+	tcpPeers *ipCounter     // nil: no cap; HTTP connections per peer address (see ConnState)
 	upgrader websocket.Upgrader
 	mux      *http.ServeMux
 
@@ -52,8 +56,12 @@ func NewServer(store Store, opts Options) *Server {
 		log:      opts.Logger,
 		metrics:  newMetrics(),
 		origins:  newOriginChecker(opts.AllowedOrigins, opts.TrustProxy),
+		hosts:    newHostChecker(opts.AllowedHosts, opts.TrustProxy),
 		auth:     newAuthenticator(opts),
 		connRate: newIPLimiter(opts.ConnRate, opts.ConnBurst, maxTrackedIPs),
+		apiRate:  newIPLimiter(opts.APIRate, opts.APIBurst, maxTrackedIPs),
+		perIP:    newIPCounter(opts.MaxConnsPerIP),
+		tcpPeers: newIPCounter(opts.MaxConnsPerIP),
 		quit:     make(chan struct{}),
 		clients:  make(map[string]*conn),
 		conns:    make(map[*conn]struct{}),
@@ -76,52 +84,88 @@ func NewServer(store Store, opts Options) *Server {
 	return s
 }
 
-// ServeHTTP routes /ws, /api/…, /healthz and /metrics.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP routes /ws, /api/…, /healthz and /metrics, after refusing
+// requests for hosts the server does not serve (see CheckHost).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.hostAllowed(w, r) {
+		s.mux.ServeHTTP(w, r)
+	}
+}
+
+// CheckHost wraps a handler served next to the Server (web pages, say)
+// in the Server's Host check: requests whose Host is not one of its names
+// (Options.AllowedHosts) are answered 421 host_not_allowed; /healthz is
+// let through.
+func (s *Server) CheckHost(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.hostAllowed(w, r) {
+			h.ServeHTTP(w, r)
+		}
+	})
+}
+
+// hostAllowed answers 421 and reports false for a request to a host the
+// server does not serve.
+func (s *Server) hostAllowed(w http.ResponseWriter, r *http.Request) bool {
+	if host, ok := s.hosts.allowed(r); !ok && r.URL.Path != "/healthz" {
+		s.limitHit(limitHost)
+		s.httpError(w, hostError(host))
+		return false
+	}
+	return true
+}
 
 // Loaded is the number of documents currently in memory.
 func (s *Server) Loaded() int { return s.reg.loaded() }
 
 // serveWS upgrades after checking, in this order and before any state is
-// created: the origin (403), the per-IP connection rate (429), and a token
-// given as ?token= or Authorization: Bearer (401 if invalid; required with
-// a secret when the request has no Origin, i.e. is not from a browser).
+// created: the origin (403), the per-IP connection rate and open
+// connections (429), and a token given as ?token= or Authorization: Bearer
+// (401 if invalid; required with a secret when the request has no Origin,
+// i.e. is not from a browser).
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !s.origins.check(r) {
 		s.httpError(w, errForbiddenOrigin)
 		return
 	}
-	if !s.connRate.allow(s.clientIP(r), time.Now()) {
-		s.limitHit(limitConnRate)
-		s.httpError(w, ErrRateLimited)
+	ip := s.clientIP(r)
+	if !s.admit(w, ip, s.connRate, limitConnRate, errConnRate) {
 		return
 	}
+	if !s.upgrade(w, r, ip) {
+		s.perIP.release(ip)
+	}
+}
+
+// upgrade checks the token, upgrades and starts the connection; false if
+// it did not (it answered), so the caller releases ip's count.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ip string) bool {
 	claims, err := s.upgradeClaims(r)
 	if err != nil {
 		s.authFailed(r, err)
 		s.httpError(w, err)
-		return
+		return false
 	}
 	s.mu.Lock()
 	closing := s.closing
 	s.mu.Unlock()
 	if closing {
 		writeError(w, ErrShuttingDown)
-		return
+		return false
 	}
 	hj := &hijacker{ResponseWriter: w}
 	ws, err := s.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
-		return // the upgrader answered
+		return false // the upgrader answered
 	}
 	c := newConn(s, ws, hj.wc)
-	c.claims = claims
+	c.claims, c.ip = claims, ip
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "shutting down"), deadlineSoon())
 		ws.Close()
-		return
+		return false
 	}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
@@ -132,6 +176,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		defer s.wg.Done()
 		c.serve()
 	}()
+	return true
 }
 
 // upgradeClaims verifies the token of an upgrade request, if any.
@@ -182,6 +227,7 @@ func (s *Server) register(c *conn) {
 }
 
 func (s *Server) unregister(c *conn) {
+	s.perIP.release(c.ip)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.clients[c.client] == c {

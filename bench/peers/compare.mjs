@@ -26,7 +26,7 @@ const { values: a } = parseArgs({
     systems: { type: 'string', default: 'sharedb,collabd' },
     // ShareDB limits neither messages per connection nor new connections
     // per IP: lift collabd's (200 msg/s, 10 connections/s).
-    'collabd-flags': { type: 'string', default: '-rate 1000000 -burst 1000000 -conn-rate 0 -log-level warn' },
+    'collabd-flags': { type: 'string', default: '-rate 1000000 -burst 1000000 -conn-rate 0 -max-conns-per-ip 0 -log-level warn' },
     json: { type: 'boolean', default: false },
   },
 });

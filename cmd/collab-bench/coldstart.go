@@ -148,7 +148,7 @@ func coldStartOnce(ctx context.Context, bin, path string, m *coldManifest) (cold
 		return run, err
 	}
 	var logs bytes.Buffer
-	cmd := exec.Command(bin, "-addr", addr, "-data", path, "-log-level", "warn", "-conn-rate", "0")
+	cmd := exec.Command(bin, "-addr", addr, "-data", path, "-log-level", "warn", "-conn-rate", "0", "-max-conns-per-ip", "0")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	start := time.Now()
 	if err := cmd.Start(); err != nil {

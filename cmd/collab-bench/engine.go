@@ -216,7 +216,7 @@ func (e *engine) connect(ctx context.Context) ([]*docState, error) {
 func hint(err error) string {
 	var he *client.HandshakeError
 	if errors.As(err, &he) && he.StatusCode == http.StatusTooManyRequests {
-		return " (the server limits new connections per IP: start collabd with -conn-rate 0)"
+		return " (the server limits new and open connections per IP: start collabd with -conn-rate 0 -max-conns-per-ip 0)"
 	}
 	return ""
 }

@@ -66,15 +66,16 @@ func parse(fs *flag.FlagSet, args, env []string) error {
 }
 
 type config struct {
-	addr, data, origins, logLevel string
-	frameAncestors                string
-	secret, tlsCert, tlsKey       string
-	debugAddr                     string
-	readHeaderTimeout             time.Duration
-	opts                          collab.Options
-	store                         storage.Options
-	pruneEvery                    time.Duration
-	cluster                       clusterConfig
+	addr, data, origins, logLevel  string
+	frameAncestors                 string
+	hosts                          string
+	secret, tlsCert, tlsKey        string
+	debugAddr                      string
+	readHeaderTimeout, idleTimeout time.Duration
+	opts                           collab.Options
+	store                          storage.Options
+	pruneEvery                     time.Duration
+	cluster                        clusterConfig
 }
 
 // minSecret is the shortest -auth-secret accepted: HS256 secrets must not
@@ -83,10 +84,11 @@ const minSecret = 16
 
 func serveFlags(fs *flag.FlagSet) *config {
 	c := &config{}
-	fs.StringVar(&c.addr, "addr", ":8080", "listen address")
+	fs.StringVar(&c.addr, "addr", "", "listen address (default "+openAddr+" without -auth-secret, "+closedAddr+" with one)")
 	fs.StringVar(&c.data, "data", "collab.db", "database file")
 	fs.StringVar(&c.origins, "allowed-origins", "", "comma-separated origins (scheme://host:port) of other sites allowed to connect")
 	fs.StringVar(&c.frameAncestors, "frame-ancestors", "", "comma-separated sites (origins, https:, *, self, none) allowed to show /embed/{id} pages in a frame; default: self and the -allowed-origins")
+	fs.StringVar(&c.hosts, "allowed-hosts", "", "comma-separated host names the server answers to besides localhost, loopback addresses and the listen address's own (\"*\": any); add the public name behind a proxy")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "listen address of Go's profiles (/debug/pprof/), e.g. 127.0.0.1:6060; keep it private (loopback or an internal network); empty: none")
 	fs.StringVar(&c.secret, "auth-secret", "", "HS256 secret of access tokens (at least 16 bytes; see docs/security.md); empty: every document is open to anyone")
@@ -99,6 +101,11 @@ func serveFlags(fs *flag.FlagSet) *config {
 	fs.IntVar(&c.opts.ConnBurst, "conn-burst", 100, "burst of new WebSocket connections per IP")
 	fs.DurationVar(&c.opts.HelloWait, "hello-timeout", 10*time.Second, "time a new WebSocket connection has to send hello")
 	fs.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send its request headers")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", time.Minute, "an HTTP keep-alive connection idle this long is closed (WebSockets have their own pings)")
+	fs.DurationVar(&c.opts.RequestTimeout, "request-timeout", time.Minute, "time an API request has to send its body, and its answer to be read (backups aside)")
+	fs.IntVar(&c.opts.MaxConnsPerIP, "max-conns-per-ip", 1000, "WebSocket connections plus API requests in progress per IP (0: no limit)")
+	fs.Float64Var(&c.opts.APIRate, "api-rate", 20, "API requests per second per IP, each 64 KiB read or written counting as one more (0: no limit)")
+	fs.IntVar(&c.opts.APIBurst, "api-burst", 100, "burst of API requests per IP")
 	fs.Int64Var(&c.opts.MaxFrame, "max-frame", 1<<20, "largest WebSocket frame in bytes")
 	fs.IntVar(&c.opts.MaxDocSize, "max-doc-size", 16<<20, "largest document in bytes")
 	fs.Float64Var(&c.opts.Rate, "rate", 200, "messages per second per connection")
@@ -107,6 +114,7 @@ func serveFlags(fs *flag.FlagSet) *config {
 	fs.Uint64Var(&c.opts.MaxCatchUp, "max-catch-up", 1000, "most ops replayed to a resuming client before it gets the whole text")
 	fs.IntVar(&c.opts.MaxEditors, "max-editors", 1000, "editors per document")
 	fs.IntVar(&c.opts.MaxDocs, "max-docs", 64, "documents per connection")
+	fs.IntVar(&c.opts.MaxLoaded, "max-loaded", 10000, "documents in memory at once; beyond it the one idle longest unloads early, and a join fails with too_many_loaded when none is idle")
 	fs.DurationVar(&c.opts.Grace, "unload-after", 30*time.Second, "unload a document this long after its last editor leaves")
 	fs.IntVar(&c.store.SnapshotEvery, "snapshot-every", 1000, "ops between snapshots of a document")
 	fs.IntVar(&c.store.KeepOps, "keep-ops", 0, "ops of history kept per document (0: all)")
@@ -128,12 +136,12 @@ func serve(ctx context.Context, args, env []string) error {
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	for _, o := range strings.Split(c.origins, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			c.opts.AllowedOrigins = append(c.opts.AllowedOrigins, o)
-		}
-	}
+	c.opts.AllowedOrigins = splitList(c.origins)
 	c.opts.Logger = log
+	if c.addr == "" {
+		c.addr = defaultAddr(c.secret)
+	}
+	zeroMeansNoLimit(&c.opts)
 	if c.secret != "" && len(c.secret) < minSecret {
 		return fmt.Errorf("-auth-secret: at least %d bytes needed", minSecret)
 	}
@@ -153,24 +161,27 @@ func serve(ctx context.Context, args, env []string) error {
 		return err
 	}
 	defer be.close()
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	c.opts.AllowedHosts = append(ownHosts(c.addr, ln.Addr()), splitList(c.hosts)...)
 	srv := collab.NewServer(be.store, c.opts)
 	mux := http.NewServeMux()
 	mux.Handle("/ws", srv)
 	mux.Handle("/api/", srv)
 	mux.Handle("/healthz", srv)
 	mux.Handle("/metrics", srv) // with the cluster store's figures in cluster mode
-	mux.Handle("/", pages)
-
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return err
-	}
+	mux.Handle("/", srv.CheckHost(pages))
 	var handler http.Handler = mux
 	if c.tlsCert != "" {
 		handler = strictTransport(mux)
 	}
-	hs := &http.Server{Handler: handler, ReadHeaderTimeout: c.readHeaderTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: c.readHeaderTimeout, IdleTimeout: c.idleTimeout, ConnState: srv.ConnState, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("collabd listening", append([]any{"url", openURL(ln.Addr(), c.tlsCert != ""), "auth", c.secret != ""}, be.desc...)...)
+	if hint := exposeHint(c.secret, ln.Addr()); hint != "" {
+		log.Info(hint)
+	}
 	if listening != nil {
 		listening(ln.Addr().String())
 	}
@@ -278,7 +289,8 @@ func prune(ctx context.Context, pruneOnce func(context.Context) (int, error), ev
 	}
 }
 
-// openURL is the address to show: localhost for a wildcard listener.
+// openURL is the address to show: localhost for a wildcard listener or
+// 127.0.0.1 (browsers and curl fall back from ::1 to it).
 func openURL(a net.Addr, tls bool) string {
 	scheme := "http://"
 	if tls {
@@ -288,7 +300,7 @@ func openURL(a net.Addr, tls bool) string {
 	if err != nil {
 		return scheme + a.String() + "/"
 	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() || ip.Equal(net.IPv4(127, 0, 0, 1)) {
 		host = "localhost"
 	}
 	return scheme + net.JoinHostPort(host, port) + "/"

@@ -50,9 +50,10 @@
 // through the edits made after it, which stay pending, and an EventReject
 // reports it. The server did not apply it, so no rejoin is needed.
 // rev_too_old and not_joined make the client rejoin the document;
-// unavailable and internal drop the connection so that it is retried after
-// a backoff (or, without Reconnect, end the Conn). not_found (the document
-// was deleted) and a refused rejoin end the Doc; Doc.Err says why.
+// unavailable, too_many_loaded and internal drop the connection so that it
+// is retried after a backoff (or, without Reconnect, end the Conn).
+// not_found (the document was deleted) and a refused rejoin end the Doc;
+// Doc.Err says why.
 //
 // # Flow control
 //

@@ -557,9 +557,13 @@ func TestUnavailableRetriesAfterReconnect(t *testing.T) {
 	fc.send(wire.Error{Type: wire.TypeError, Code: wire.CodeUnavailable, Message: "retry", Doc: "doc", Seq: 1})
 	fc2 := fs.accept()
 	fc2.expectJoin()
-	fc2.joinedOps("doc", 1, 0)
-	checkSubmit(t, fc2.expectSubmit(), 1, 1, `["x",3]`)
-	fc2.ack("doc", 1, 2)
+	// The server is full: the rejoin is refused for now, the edit kept.
+	fc2.send(wire.Error{Type: wire.TypeError, Code: wire.CodeTooManyLoaded, Message: "busy", Doc: "doc"})
+	fc3 := fs.accept()
+	fc3.expectJoin()
+	fc3.joinedOps("doc", 1, 0)
+	checkSubmit(t, fc3.expectSubmit(), 1, 1, `["x",3]`)
+	fc3.ack("doc", 1, 2)
 	waitSynced(t, d)
 }
 

@@ -358,5 +358,5 @@ func permanent(err error) bool {
 }
 
 func transientCode(code string) bool {
-	return code == wire.CodeUnavailable || code == wire.CodeInternal
+	return code == wire.CodeUnavailable || code == wire.CodeInternal || code == wire.CodeTooManyLoaded
 }

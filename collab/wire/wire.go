@@ -54,6 +54,13 @@ const (
 	// CodeRateLimited answers an upgrade or request refused by a rate
 	// limit (HTTP 429).
 	CodeRateLimited = "rate_limited"
+	// CodeHostNotAllowed answers an HTTP request whose Host is not one of
+	// the server's names (HTTP 421).
+	CodeHostNotAllowed = "host_not_allowed"
+	// CodeTooManyLoaded answers a join (or HTTP write) of a document that
+	// is not loaded when the server holds its maximum of loaded documents
+	// and none is idle (HTTP 503).
+	CodeTooManyLoaded = "too_many_loaded"
 )
 
 // WebSocket close codes beyond RFC 6455's.

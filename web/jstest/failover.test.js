@@ -261,3 +261,22 @@ test('random drops, node switches and store failures converge without loss or do
     }
   }
 });
+
+test('too_many_loaded: the client keeps its edits and retries on the next server after a backoff', () => {
+  const net = new Net(new Server());
+  const c = newClient(net, { server: [A, B] });
+  lastSocket(net).open();
+  net.settle();
+  type(c, 'kept');
+  const s = lastSocket(net);
+  s.toClient.push(JSON.stringify({ type: 'error', code: 'too_many_loaded', message: 'busy', doc: 'notes' }));
+  s.deliverToClient();
+  assert.equal(s.readyState, 3, 'the client closed');
+  assert.equal(c.state, 'offline');
+  assert.equal(c.message, 'server unavailable');
+  const next = reconnect(net, c);
+  assert.equal(next.url, ws(B), 'the next server');
+  net.settle();
+  assert.equal(net.server.text, 'kept');
+  assert.equal(c.state, 'synced');
+});

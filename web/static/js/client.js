@@ -637,9 +637,11 @@ export class DocClient extends EventTarget {
         }
         break;
       case 'unavailable':
-        // The store could not commit, or the server is stopping: nothing
-        // changed. Keep every edit and resubmit it after a backoff, on the
-        // next server, under the same seqs.
+      case 'too_many_loaded':
+        // The store could not commit, the server is stopping, or it holds
+        // as many documents as it may: nothing changed. Keep every edit
+        // and resubmit it after a backoff, on the next server, under the
+        // same seqs.
         this.unavailable = true;
         if (this.ws) this.ws.close(4000, 'unavailable');
         break;
