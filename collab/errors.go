@@ -97,6 +97,9 @@ func publicMessage(err error) string {
 		if errors.Is(err, ErrShuttingDown) {
 			return ErrShuttingDown.Error()
 		}
+		if errors.Is(err, ErrNoHistory) {
+			return ErrNoHistory.Error()
+		}
 		if code == wire.CodeInternal {
 			return "collab: internal error"
 		}

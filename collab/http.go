@@ -29,6 +29,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/docs/{id}/ops", s.guard(PermRead, s.getOps))
 	m.HandleFunc("GET /api/docs/{id}/text", s.guard(PermRead, s.getText))
 	m.HandleFunc("POST /api/admin/backup", s.guard(PermAdmin, s.backup))
+	s.historyRoutes(m)
 	s.mux = m
 }
 

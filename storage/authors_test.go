@@ -7,35 +7,13 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/collabd/collab/internal/authortest"
 	"github.com/collabd/collab/ot"
 )
 
-// naiveAuthors is the reference for authorship: one author per code
-// point, every op replayed from the empty text.
-type naiveAuthors []string
-
-func (a naiveAuthors) apply(op ot.Op, who string) naiveAuthors {
-	var out naiveAuthors
-	pos := 0
-	for _, c := range op.Components() {
-		switch c.Kind {
-		case ot.Retain:
-			out = append(out, a[pos:pos+c.N]...)
-			pos += c.N
-		case ot.Insert:
-			for range c.N {
-				out = append(out, who)
-			}
-		case ot.Delete:
-			pos += c.N
-		}
-	}
-	return append(out, a[pos:]...)
-}
-
 // expand turns spans into one "client/author" per code point.
-func expand(spans []Span) naiveAuthors {
-	var out naiveAuthors
+func expand(spans []Span) []string {
+	var out []string
 	for i, s := range spans {
 		if i > 0 && spans[i-1].Client == s.Client && spans[i-1].Author == s.Author {
 			out = append(out, "unmerged neighbours")
@@ -70,7 +48,7 @@ func TestAuthorsProperty(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 21))
 			db, _ := openTemp(t, Options{SnapshotEvery: 1 + rng.IntN(40), CheckpointEvery: 1 + rng.IntN(100)})
 			clients := []string{"ann", "bob", "cy", ""} // "" is an HTTP edit
-			want := []naiveAuthors{nil}
+			want := [][]string{nil}
 			n := 0
 			for rev := uint64(1); rev <= 400; rev++ {
 				c := clients[rng.IntN(len(clients))]
@@ -82,7 +60,7 @@ func TestAuthorsProperty(t *testing.T) {
 				if err := db.Append(ctx, "doc", []Record{rec}); err != nil {
 					t.Fatal(err)
 				}
-				want = append(want, want[rev-1].apply(op, rec.Client+"/"+rec.Author))
+				want = append(want, authortest.Replay(want[rev-1], op, rec.Client+"/"+rec.Author))
 				n = op.TargetLen()
 				if rng.IntN(50) == 0 {
 					db.snapshotAll(map[string]uint64{"doc": 1}, true)
