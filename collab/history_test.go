@@ -153,6 +153,8 @@ func TestHistoryVersions(t *testing.T) {
 	}
 	res, body = doToken(t, "GET", api+"text?rev=2", read, "")
 	wantStatus(t, res, body, http.StatusGone, wire.CodeRevTooOld)
+	res, body = doToken(t, "POST", api+"versions", write, `{"name":"too late","rev":2}`)
+	wantStatus(t, res, body, http.StatusGone, wire.CodeRevTooOld)
 
 	res, body = doToken(t, "DELETE", api+"versions/1", read, "")
 	wantStatus(t, res, body, http.StatusForbidden, wire.CodeReadOnly)
@@ -210,6 +212,15 @@ func TestHistoryRestore(t *testing.T) {
 	if dt.Text != "hello world" {
 		t.Fatalf("text at 2 = %q: history rewritten", dt.Text)
 	}
+	// Restoring the head's text commits nothing.
+	res, body = doToken(t, "POST", ts.URL+"/api/docs/d/restore", write, `{"rev":4}`)
+	wantStatus(t, res, body, 200, "")
+	if json.Unmarshal(body, &dr); dr.Rev != 4 {
+		t.Fatalf("restore of the head = %s, want rev 4", body)
+	}
+	if _, rev := storeText(t, st, "d"); rev != 4 {
+		t.Fatalf("rev %d after restoring the head, want 4", rev)
+	}
 
 	for _, bad := range []struct {
 		body   string
@@ -233,8 +244,15 @@ func TestHistoryRestore(t *testing.T) {
 
 // TestHistoryWithoutStore: a store that keeps no authorship or versions
 // answers unavailable with the reason; restore still works.
-func TestHistoryWithoutStore(t *testing.T) {
-	st := NewMemStore()
+func TestHistoryWithoutStore(t *testing.T) { historyUnavailable(t, NewMemStore()) }
+
+// TestOnClusterHistory: the same in cluster mode.
+func TestOnClusterHistory(t *testing.T) { historyUnavailable(t, newTestStore(t)) }
+
+func historyUnavailable(t *testing.T, st Store) {
+	if _, ok := st.(HistoryStore); ok {
+		t.Fatalf("%T keeps history: test it with the endpoints' tests instead", st)
+	}
 	_, ts := startServer(t, st, Options{})
 	res, body := do(t, "PUT", ts.URL+"/api/docs/d", "abc")
 	wantStatus(t, res, body, 200, "")
