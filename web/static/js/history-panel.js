@@ -1,0 +1,144 @@
+// The history panel of "/d/{id}": a slider over the document's revisions
+// that shows the text at the chosen one coloured by author, the named
+// versions, and buttons to name the chosen revision or restore it. It asks
+// the server for one revision at a time (text and authorship), never for
+// the whole history.
+
+const api = (server, doc) => `${server}/api/docs/${encodeURIComponent(doc)}`;
+
+// el builds an element with attributes and children.
+function el(tag, attrs = {}, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  e.append(...kids);
+  return e;
+}
+
+// hue gives each public client id a stable colour.
+function hue(client) {
+  let h = 0;
+  for (const c of client) h = (h * 31 + c.charCodeAt(0)) % 360;
+  return h;
+}
+
+// mountHistory puts the panel into container for document doc on server;
+// editor is the page's <collab-editor>, token an optional bearer token.
+export function mountHistory(container, { server, doc, editor, token }) {
+  const headers = token ? { Authorization: `Bearer ${token}` } : {};
+  const call = async (method, path, body) => {
+    const res = await fetch(api(server, doc) + path, {
+      method, headers: body ? { ...headers, 'Content-Type': 'application/json' } : headers,
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = res.status === 204 ? null : await res.json();
+    if (!res.ok) throw new Error(data && data.message ? data.message : `HTTP ${res.status}`);
+    return data;
+  };
+
+  const slider = el('input', { type: 'range', id: 'history-rev', min: '0', max: '0', value: '0', list: 'history-marks' });
+  const revOut = el('output', { id: 'history-rev-out', for: 'history-rev' });
+  const marks = el('datalist', { id: 'history-marks' });
+  const versions = el('ul', { id: 'history-versions', class: 'history-versions' });
+  const text = el('pre', { id: 'history-text', class: 'history-text', tabindex: '0', 'aria-label': 'Text at the chosen revision' });
+  const nameInput = el('input', { id: 'history-name', maxlength: '200', placeholder: 'Version name', 'aria-label': 'Version name' });
+  const nameBtn = el('button', { id: 'history-name-btn', type: 'button', class: 'secondary' }, 'Name this version');
+  const restoreBtn = el('button', { id: 'history-restore', type: 'button' }, 'Restore this version');
+  const status = el('p', { id: 'history-status', class: 'history-status', role: 'status', 'aria-live': 'polite' });
+  const panel = el('details', { id: 'history-panel', class: 'history-panel' },
+    el('summary', {}, 'History'),
+    el('div', { class: 'history-body' },
+      el('label', { for: 'history-rev' }, 'Revision ', revOut), slider, marks,
+      versions, text,
+      el('div', { class: 'row history-actions' }, nameInput, nameBtn, restoreBtn), status));
+  container.append(panel);
+
+  // shown is the revision on display; wanted the slider's. One request at
+  // a time: when it ends, the latest position is fetched if it moved.
+  let shown = -1, busy = false;
+  const show = async () => {
+    const rev = Number(slider.value);
+    revOut.textContent = String(rev);
+    if (busy || rev === shown) return;
+    busy = true;
+    try {
+      const t = await call('GET', `/text?rev=${rev}`);
+      let spans = null;
+      try { spans = (await call('GET', `/authors?rev=${rev}`)).spans; } catch (e) { status.textContent = e.message; }
+      render(t.text, spans);
+      shown = rev;
+      panel.dataset.rev = String(rev);
+    } catch (e) {
+      status.textContent = e.message;
+    } finally {
+      busy = false;
+    }
+    if (Number(slider.value) !== shown) show();
+  };
+
+  // render shows text, each author's spans in their colour, titled with
+  // the name (spans count code points).
+  const render = (s, spans) => {
+    text.replaceChildren();
+    if (!spans) { text.textContent = s; return; }
+    const cps = Array.from(s);
+    for (const sp of spans) {
+      const part = el('span', { class: 'history-span', title: sp.name || 'unknown' }, cps.slice(sp.start, sp.start + sp.length).join(''));
+      if (sp.client || sp.name) part.style.background = `hsl(${hue(sp.client + sp.name)} 80% 88%)`;
+      text.append(part);
+    }
+  };
+
+  const loadVersions = async () => {
+    try {
+      const list = (await call('GET', '/versions')).versions;
+      marks.replaceChildren(...list.map((v) => el('option', { value: String(v.rev), label: v.name })));
+      versions.replaceChildren(...list.map((v) => {
+        const b = el('button', { type: 'button', class: 'link' }, `${v.name} (revision ${v.rev})`);
+        b.addEventListener('click', () => { slider.value = String(v.rev); show(); });
+        return el('li', {}, b);
+      }));
+    } catch (e) {
+      status.textContent = e.message;
+    }
+  };
+
+  const setHead = (rev) => {
+    const atHead = Number(slider.value) === Number(slider.max);
+    slider.max = String(rev);
+    if (atHead) slider.value = String(rev);
+  };
+
+  slider.addEventListener('input', show);
+  panel.addEventListener('toggle', async () => {
+    if (!panel.open) return;
+    setHead(editor.client ? editor.client.serverRev : 0);
+    slider.value = slider.max;
+    await loadVersions();
+    show();
+  });
+  editor.addEventListener('collab-change', () => { if (editor.client) setHead(editor.client.serverRev); });
+
+  nameBtn.addEventListener('click', async () => {
+    const name = nameInput.value.trim();
+    if (!name) { status.textContent = 'Give the version a name first.'; return; }
+    try {
+      const v = await call('POST', '/versions', { name, rev: Number(slider.value) });
+      status.textContent = `Named revision ${v.rev} “${v.name}”.`;
+      nameInput.value = '';
+      await loadVersions();
+    } catch (e) {
+      status.textContent = e.message;
+    }
+  });
+  restoreBtn.addEventListener('click', async () => {
+    const rev = Number(slider.value);
+    try {
+      const r = await call('POST', '/restore', { rev });
+      status.textContent = `Restored revision ${rev} as revision ${r.rev}.`;
+      setHead(r.rev);
+    } catch (e) {
+      status.textContent = e.message;
+    }
+  });
+  return panel;
+}
