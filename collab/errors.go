@@ -79,6 +79,8 @@ func codeOf(err error) (code string, status int) {
 		return wire.CodeTooManyDocs, http.StatusTooManyRequests
 	case errors.Is(err, ErrTooManyEditors):
 		return wire.CodeTooManyEditors, http.StatusTooManyRequests
+	case errors.Is(err, storage.ErrTooManyVersions):
+		return wire.CodeTooManyVersions, http.StatusConflict
 	case errors.Is(err, ErrNotFound), errors.Is(err, storage.ErrNotFound):
 		return wire.CodeNotFound, http.StatusNotFound
 	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrShuttingDown),

@@ -32,10 +32,19 @@ type storedVersion struct {
 // MaxVersionName is the longest version name, in code points.
 const MaxVersionName = 200
 
+// MaxVersions is how many named versions a document may have: each keeps
+// a copy of its text that pruning never takes.
+const MaxVersions = 200
+
+// ErrTooManyVersions refuses a new name for a document that has
+// MaxVersions already.
+var ErrTooManyVersions = errors.New("storage: too many named versions")
+
 // PutVersion names revision v.Rev of document id, replacing the name it
 // had. ErrInvalid for an empty or overlong name or a revision beyond the
 // head, ErrPruned if the revision's text is no longer kept, ErrNotFound if
-// the document does not exist or is deleted meanwhile.
+// the document does not exist or is deleted meanwhile, ErrTooManyVersions
+// if the revision is unnamed and the document has MaxVersions.
 func (db *DB) PutVersion(ctx context.Context, id string, v Version) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -86,6 +95,9 @@ func (db *DB) PutVersion(ctx context.Context, id string, v Version) error {
 		if m.gen != gen {
 			return fmt.Errorf("%w: %q was deleted", ErrNotFound, id)
 		}
+		if d.versions.Get(d.key(v.Rev)) == nil && countVersions(d) >= MaxVersions {
+			return fmt.Errorf("%w: document %q has %d, the most it may have", ErrTooManyVersions, id, MaxVersions)
+		}
 		return d.versions.Put(d.key(v.Rev), encodeVersion(sv))
 	})
 }
@@ -132,6 +144,18 @@ func (db *DB) DeleteVersion(ctx context.Context, id string, rev uint64) error {
 		}
 		return d.versions.Delete(k)
 	})
+}
+
+func countVersions(d doc) int {
+	n := 0
+	c := d.versions.Cursor()
+	for k, _ := c.Seek(d.key(0)); k != nil; k, _ = c.Next() {
+		if _, ok := d.rev(k); !ok {
+			break
+		}
+		n++
+	}
+	return n
 }
 
 // textAt is the text at rev <= v.head.Rev, from a named version if the

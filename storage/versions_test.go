@@ -82,6 +82,19 @@ func TestVersionErrors(t *testing.T) {
 	if _, err := db.Versions(ctx, "none"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Versions of a missing document = %v, want ErrNotFound", err)
 	}
+	// MaxVersions names, then renaming one still works and a new one does not.
+	appendInserts(t, db, "doc", "c", 2, MaxVersions)
+	for rev := uint64(1); rev <= MaxVersions; rev++ {
+		if err := db.PutVersion(ctx, "doc", Version{Rev: rev, Name: "v"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.PutVersion(ctx, "doc", Version{Rev: 1, Name: "renamed"}); err != nil {
+		t.Fatalf("renaming with MaxVersions versions: %v", err)
+	}
+	if err := db.PutVersion(ctx, "doc", Version{Rev: MaxVersions + 1, Name: "one too many"}); !errors.Is(err, ErrTooManyVersions) {
+		t.Fatalf("version %d = %v, want ErrTooManyVersions", MaxVersions+1, err)
+	}
 	// Deleting the document takes its versions; a new one under the id has none.
 	if err := db.PutVersion(ctx, "doc", Version{Rev: 1, Name: "one"}); err != nil {
 		t.Fatal(err)
