@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -26,6 +27,14 @@ func headRev(t *testing.T, srv *testServer, id string) uint64 {
 
 const historyText = `document.getElementById('history-text').textContent`
 
+// scrub moves the panel's slider to rev and waits until it shows it.
+func scrub(t *testing.T, ctx context.Context, rev uint64) {
+	t.Helper()
+	run(t, ctx, evalJS(fmt.Sprintf(`(() => { const s = document.getElementById('history-rev'); s.value = '%d';
+		s.dispatchEvent(new Event('input')); return true; })()`, rev)))
+	waitJS(t, ctx, fmt.Sprintf("the panel to show revision %d", rev), fmt.Sprintf(`document.getElementById('history-panel').dataset.rev === '%d'`, rev))
+}
+
 // TestE2EHistoryPanel: in the panel of /d/{id}, the slider shows the text
 // of the chosen revision coloured by author; naming and restoring work,
 // and the other page receives the restore as one edit.
@@ -46,10 +55,14 @@ func TestE2EHistoryPanel(t *testing.T) {
 	}
 	screenshot(t, a, "screenshot-history.png")
 
-	// Scrub back to the revision of "Hello".
-	run(t, a, evalJS(fmt.Sprintf(`(() => { const s = document.getElementById('history-rev'); s.value = '%d';
-		s.dispatchEvent(new Event('input')); return true; })()`, hello)))
-	waitJS(t, a, "the panel to show revision "+fmt.Sprint(hello), fmt.Sprintf(`document.getElementById('history-panel').dataset.rev === '%d' && %s === 'Hello'`, hello, historyText))
+	// Scrub back to the revision of "Hello": nothing in it is new.
+	scrub(t, a, hello)
+	waitJS(t, a, "the panel to show Hello", historyText+` === 'Hello' && !document.querySelector('#history-text .history-new')`)
+
+	// Forward again: what the head added since is marked.
+	scrub(t, a, head)
+	waitJS(t, a, "the head's additions to be marked", `Array.from(document.querySelectorAll('#history-text .history-new')).map((s) => s.textContent).join('|') === ' world'`)
+	scrub(t, a, hello)
 
 	run(t, a, evalJS(`(() => { document.getElementById('history-name').value = 'greeting';
 		document.getElementById('history-name-btn').click(); return true; })()`))

@@ -1,8 +1,11 @@
 // The history panel of "/d/{id}": a slider over the document's revisions
-// that shows the text at the chosen one coloured by author, the named
+// that shows the text at the chosen one coloured by author, with what it
+// has that the revision shown before lacked underlined, the named
 // versions, and buttons to name the chosen revision or restore it. It asks
 // the server for one revision at a time (text and authorship), never for
 // the whole history.
+
+import { diffOp } from './diff.js';
 
 const api = (server, doc) => `${server}/api/docs/${encodeURIComponent(doc)}`;
 
@@ -75,15 +78,26 @@ export function mountHistory(container, { server, doc, editor, token }) {
     if (Number(slider.value) !== shown) show();
   };
 
-  // render shows text, each author's spans in their colour, titled with
-  // the name (spans count code points).
+  // render shows text, each author's spans in their colour titled with
+  // the name, and marks what prev lacked (spans count code points).
+  let prev = null;
   const render = (s, spans) => {
-    text.replaceChildren();
-    if (!spans) { text.textContent = s; return; }
     const cps = Array.from(s);
-    for (const sp of spans) {
-      const part = el('span', { class: 'history-span', title: sp.name || 'unknown' }, cps.slice(sp.start, sp.start + sp.length).join(''));
+    spans = spans || [{ start: 0, length: cps.length, client: '', name: '' }];
+    const added = prev === null ? [] : insertedRanges(diffOp(prev, s, { maxCost: 1e6 }));
+    prev = s;
+    text.replaceChildren();
+    const cuts = [...new Set([0, cps.length, ...spans.flatMap((sp) => [sp.start, sp.start + sp.length]), ...added.flat()])]
+      .filter((x) => x >= 0 && x <= cps.length).sort((x, y) => x - y);
+    let si = 0, ai = 0;
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const [from, to] = [cuts[i], cuts[i + 1]];
+      while (si + 1 < spans.length && spans[si].start + spans[si].length <= from) si++;
+      while (ai < added.length && added[ai][1] <= from) ai++;
+      const sp = spans[si];
+      const part = el('span', { class: 'history-span', title: sp.name || 'unknown' }, cps.slice(from, to).join(''));
       if (sp.client || sp.name) part.style.background = `hsl(${hue(sp.client + sp.name)} 80% 88%)`;
+      if (ai < added.length && added[ai][0] <= from) part.classList.add('history-new');
       text.append(part);
     }
   };
@@ -141,4 +155,21 @@ export function mountHistory(container, { server, doc, editor, token }) {
     }
   });
   return panel;
+}
+
+// insertedRanges gives the [from, to) code point ranges of the text an op
+// produces that its inserts wrote.
+function insertedRanges(op) {
+  const out = [];
+  let pos = 0;
+  for (const c of op) {
+    if (typeof c === 'string') {
+      const n = Array.from(c).length;
+      out.push([pos, pos + n]);
+      pos += n;
+    } else if (c > 0) {
+      pos += c;
+    }
+  }
+  return out;
 }
