@@ -50,6 +50,7 @@ func TestAuthorsProperty(t *testing.T) {
 			clients := []string{"ann", "bob", "cy", ""} // "" is an HTTP edit
 			want := [][]string{nil}
 			n := 0
+			var batch []Record // appended together, 1 to 8 at a time
 			for rev := uint64(1); rev <= 400; rev++ {
 				c := clients[rng.IntN(len(clients))]
 				op := randomEdit(rng, n)
@@ -57,12 +58,16 @@ func TestAuthorsProperty(t *testing.T) {
 				if c != "" {
 					rec.Seq = rev
 				}
-				if err := db.Append(ctx, "doc", []Record{rec}); err != nil {
-					t.Fatal(err)
+				batch = append(batch, rec)
+				if rng.IntN(8) == 0 || rev == 400 {
+					if err := db.Append(ctx, "doc", batch); err != nil {
+						t.Fatal(err)
+					}
+					batch = nil
 				}
 				want = append(want, authortest.Replay(want[rev-1], op, rec.Client+"/"+rec.Author))
 				n = op.TargetLen()
-				if rng.IntN(50) == 0 {
+				if batch == nil && rng.IntN(10) == 0 {
 					db.snapshotAll(map[string]uint64{"doc": 1}, true)
 				}
 			}
