@@ -55,8 +55,8 @@ export function mountHistory(container, { server, doc, editor, token }) {
       el('div', { class: 'row history-actions' }, nameInput, nameBtn, restoreBtn), status));
   container.append(panel);
 
-  // shown is the revision on display; wanted the slider's. One request at
-  // a time: when it ends, the latest position is fetched if it moved.
+  // shown is the revision on display. One revision is asked for at a
+  // time: when it is done, the slider's position is fetched if it moved.
   let shown = -1, busy = false;
   const show = async () => {
     const rev = Number(slider.value);
@@ -64,9 +64,11 @@ export function mountHistory(container, { server, doc, editor, token }) {
     if (busy || rev === shown) return;
     busy = true;
     try {
-      const t = await call('GET', `/text?rev=${rev}`);
-      let spans = null;
-      try { spans = (await call('GET', `/authors?rev=${rev}`)).spans; } catch (e) { status.textContent = e.message; }
+      // Authorship is optional: a store without it answers unavailable.
+      const [t, spans] = await Promise.all([
+        call('GET', `/text?rev=${rev}`),
+        call('GET', `/authors?rev=${rev}`).then((a) => a.spans, (e) => { status.textContent = e.message; return null; }),
+      ]);
       render(t.text, spans);
       shown = rev;
       panel.dataset.rev = String(rev);
@@ -75,7 +77,8 @@ export function mountHistory(container, { server, doc, editor, token }) {
     } finally {
       busy = false;
     }
-    if (Number(slider.value) !== shown) show();
+    // A revision that failed is not asked for again until the slider moves.
+    if (Number(slider.value) !== rev) show();
   };
 
   // render shows text, each author's spans in their colour titled with
