@@ -152,6 +152,11 @@ func TestBadTokens(t *testing.T) {
 		{"DELETE", "/api/docs/d", PermAdmin},
 		{"GET", "/api/docs", PermAdmin},
 		{"POST", "/api/admin/backup", PermAdmin},
+		{"GET", "/api/docs/d/authors", PermRead},
+		{"GET", "/api/docs/d/versions", PermRead},
+		{"POST", "/api/docs/d/versions", PermWrite},
+		{"DELETE", "/api/docs/d/versions/1", PermWrite},
+		{"POST", "/api/docs/d/restore", PermWrite},
 	}
 	for _, ep := range endpoints {
 		for _, tk := range badTokens(t, ep.perm) {

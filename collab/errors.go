@@ -90,6 +90,8 @@ func codeOf(err error) (code string, status int) {
 		return wire.CodeTooManyDocs, http.StatusTooManyRequests
 	case errors.Is(err, ErrTooManyEditors):
 		return wire.CodeTooManyEditors, http.StatusTooManyRequests
+	case errors.Is(err, storage.ErrTooManyVersions):
+		return wire.CodeTooManyVersions, http.StatusConflict
 	case errors.Is(err, ErrNotFound), errors.Is(err, storage.ErrNotFound):
 		return wire.CodeNotFound, http.StatusNotFound
 	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrShuttingDown),
@@ -107,6 +109,9 @@ func publicMessage(err error) string {
 	if code, _ := codeOf(err); code == wire.CodeInternal || code == wire.CodeUnavailable {
 		if errors.Is(err, ErrShuttingDown) {
 			return ErrShuttingDown.Error()
+		}
+		if errors.Is(err, ErrNoHistory) {
+			return ErrNoHistory.Error()
 		}
 		if code == wire.CodeInternal {
 			return "collab: internal error"

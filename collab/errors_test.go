@@ -24,6 +24,8 @@ func TestCodeOf(t *testing.T) {
 		{fmt.Errorf("x: %w", context.DeadlineExceeded), wire.CodeUnavailable, http.StatusServiceUnavailable},
 		{fmt.Errorf("x: %w", storage.ErrNotFound), wire.CodeNotFound, http.StatusNotFound},
 		{fmt.Errorf("x: %w", storage.ErrPruned), wire.CodeRevTooOld, http.StatusGone},
+		{fmt.Errorf("x: %w", storage.ErrTooManyVersions), wire.CodeTooManyVersions, http.StatusConflict},
+		{ErrNoHistory, wire.CodeUnavailable, http.StatusServiceUnavailable},
 		{fmt.Errorf("x: %w", ot.ErrPastEnd), wire.CodeInvalidOp, http.StatusBadRequest},
 		{hostError("rebind.evil.test"), wire.CodeHostNotAllowed, http.StatusMisdirectedRequest},
 		{errConnsPerIP, wire.CodeRateLimited, http.StatusTooManyRequests},

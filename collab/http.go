@@ -30,6 +30,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/docs/{id}/ops", s.api(PermRead, s.getOps, true))
 	m.HandleFunc("GET /api/docs/{id}/text", s.api(PermRead, s.getText, true))
 	m.HandleFunc("POST /api/admin/backup", s.api(PermAdmin, s.backup, false))
+	s.historyRoutes(m)
 	s.mux = m
 }
 

@@ -131,12 +131,20 @@ func BenchmarkLoad(b *testing.B) {
 // extendHistory appends count editing ops (typing at a moving cursor,
 // with some deletions) after rev in batches of 1000; it returns the length.
 func extendHistory(b *testing.B, db *DB, id string, rev, count, length int) int {
+	return extendHistoryBy(b, db, id, []string{"c"}, rev, count, length)
+}
+
+// extendHistoryBy is extendHistory with the editing passing between
+// clients, each moving the cursor when it takes over.
+func extendHistoryBy(b *testing.B, db *DB, id string, clients []string, rev, count, length int) int {
 	rng := rand.New(rand.NewPCG(uint64(rev), 7))
 	cursor := length / 2
+	client := clients[0]
 	var batch []Record
 	for i := 1; i <= count; i++ {
 		if rng.IntN(50) == 0 {
 			cursor = rng.IntN(length + 1)
+			client = clients[rng.IntN(len(clients))]
 		}
 		var op ot.Op
 		if rng.IntN(8) == 0 && cursor > 0 {
@@ -148,7 +156,7 @@ func extendHistory(b *testing.B, db *DB, id string, rev, count, length int) int 
 			cursor += op.TargetLen() - length
 			length = op.TargetLen()
 		}
-		batch = append(batch, Record{Rev: uint64(rev + i), Op: op, Client: "c", Seq: uint64(rev + i)})
+		batch = append(batch, Record{Rev: uint64(rev + i), Op: op, Client: client, Author: client, Seq: uint64(rev + i)})
 		if len(batch) == 1000 || i == count {
 			if err := db.Append(ctx, id, batch); err != nil {
 				b.Fatal(err)

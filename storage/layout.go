@@ -22,6 +22,9 @@ type doc struct {
 	// a call touches.
 	ops, clients, meta *bolt.Bucket
 	snaps, ids         *bolt.Bucket
+	// authors holds the authorship at each snapshot, under the snapshot's
+	// key; versions the named versions, under their revision's.
+	authors, versions *bolt.Bucket
 }
 
 const (
@@ -33,13 +36,15 @@ const (
 func docIn(tx *bolt.Tx, id string) doc {
 	recs := tx.Bucket(bucketRecs)
 	return doc{
-		id:      id,
-		prefix:  append([]byte(id), tagOp),
-		ops:     recs,
-		clients: recs,
-		meta:    recs,
-		snaps:   tx.Bucket(bucketSnaps),
-		ids:     tx.Bucket(bucketIDs),
+		id:       id,
+		prefix:   append([]byte(id), tagOp),
+		ops:      recs,
+		clients:  recs,
+		meta:     recs,
+		snaps:    tx.Bucket(bucketSnaps),
+		ids:      tx.Bucket(bucketIDs),
+		authors:  tx.Bucket(bucketAuthors),
+		versions: tx.Bucket(bucketVersions),
 	}
 }
 
@@ -130,11 +135,10 @@ func (d doc) deleteRange(b *bolt.Bucket, from, to uint64) (int, error) {
 
 // deleteAll removes every record of the document.
 func (d doc) deleteAll() error {
-	if _, err := d.deleteRange(d.ops, 0, ^uint64(0)); err != nil {
-		return err
-	}
-	if _, err := d.deleteRange(d.snaps, 0, ^uint64(0)); err != nil {
-		return err
+	for _, b := range []*bolt.Bucket{d.ops, d.snaps, d.authors, d.versions} {
+		if _, err := d.deleteRange(b, 0, ^uint64(0)); err != nil {
+			return err
+		}
 	}
 	var keys [][]byte
 	c := d.clients.Cursor()

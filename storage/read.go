@@ -129,7 +129,8 @@ func (db *DB) Load(ctx context.Context, id string) (Doc, error) {
 
 // TextAt returns document id's text at revision rev: the nearest snapshot
 // at or below rev with the ops up to rev applied. ErrPruned if rev is below
-// the pruning cut, ErrInvalid if it is beyond the current revision.
+// the pruning cut and not a named version, ErrInvalid if it is beyond the
+// current revision.
 func (db *DB) TextAt(ctx context.Context, id string, rev uint64) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
@@ -140,7 +141,7 @@ func (db *DB) TextAt(ctx context.Context, id string, rev uint64) (string, error)
 			return fmt.Errorf("%w: document %q has no revision %d (current %d)", ErrInvalid, id, rev, v.head.Rev)
 		}
 		var err error
-		text, err = v.text(rev)
+		text, err = db.textAt(v, rev)
 		return err
 	})
 	return text, err

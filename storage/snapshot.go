@@ -57,8 +57,9 @@ func (db *DB) bgLoop() {
 
 // snapJob is a snapshot computed for a document incarnation at m.Rev.
 type snapJob struct {
-	m    docMeta
-	text string
+	m       docMeta
+	text    string
+	authors *authorship
 }
 
 // snapshotAll stores the texts of the due documents (id -> gen) at their
@@ -89,11 +90,15 @@ func (db *DB) snapshotAll(due map[string]uint64, force bool) {
 				continue
 			}
 			text, err := readText(d, m, m.Rev)
+			var authors *authorship
+			if err == nil {
+				authors, err = readAuthors(d, m, m.Rev)
+			}
 			if err != nil {
 				db.stats.snapshotErrs.Add(1)
 				continue
 			}
-			jobs = append(jobs, snapJob{m: m, text: text})
+			jobs = append(jobs, snapJob{m: m, text: text, authors: authors})
 		}
 		return nil
 	})
@@ -122,6 +127,9 @@ func (db *DB) putSnapshot(tx *bolt.Tx, j snapJob, now time.Time) error {
 		return err
 	}
 	if err := d.snaps.Put(d.key(j.m.Rev), encodeSnapshot(j.text, j.m.Length)); err != nil {
+		return err
+	}
+	if err := d.authors.Put(d.key(j.m.Rev), encodeAuthors(j.authors.spans())); err != nil {
 		return err
 	}
 	cur.snapRev = j.m.Rev
@@ -198,8 +206,10 @@ func (db *DB) prune(d doc, m *docMeta, now time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := d.deleteRange(d.snaps, 0, cut-1); err != nil {
-		return 0, err
+	for _, b := range []*bolt.Bucket{d.snaps, d.authors} {
+		if _, err := d.deleteRange(b, 0, cut-1); err != nil {
+			return 0, err
+		}
 	}
 	m.cut = cut
 	db.stats.pruned.Add(uint64(n))

@@ -60,7 +60,7 @@
 // Top-level bucket "info" holds key "format" = 3 (the file layout; values
 // carry a format byte of their own; a format-2 file, the same without the
 // log, is upgraded on Open). Bucket "log" holds the records not yet
-// checkpointed; three more top-level buckets hold every document, under
+// checkpointed; five more top-level buckets hold every document, under
 // keys that start with the document id (ids never contain NUL, and bytes
 // 0xFE and 0xFF never occur in UTF-8); rev and seq are big-endian uint64,
 // so each document's ops are contiguous and in revision order:
@@ -71,6 +71,8 @@
 //	recs    id 0xFE client id      -> last committed sequence number and its rev
 //	recs    id 0xFF                -> metadata
 //	snaps   id 0x00 rev            -> full text at rev
+//	authors id 0x00 rev            -> authorship of the text at rev (beside each snapshot)
+//	versions id 0x00 rev           -> named version: its name, text and authorship
 //
 // A checkpoint rewrites a document's newest ops, its client records and its
 // metadata; keeping them adjacent in one bucket puts them in one leaf page
@@ -78,7 +80,11 @@
 // "notes"). Snapshots, large and rare, live apart so that they do not
 // spread the ops over more pages. Bucket ids changes only when a document
 // is created (at its first checkpoint) or deleted and lets List and Prune
-// walk the documents without reading their ops.
+// walk the documents without reading their ops. Buckets authors and
+// versions came after layout 3 was first released; Open adds them to files
+// without them. Authorship is saved with each snapshot and pruned with it;
+// named versions are never pruned, so their texts stay readable below the
+// cut.
 //
 // Values are compact binary: a format byte 0x01, then fields as unsigned
 // varints (uv), signed varints (v, Unix nanoseconds, 0 for the zero time) or
@@ -89,6 +95,10 @@
 //	         then n components: kind byte (1 retain, 2 insert, 3 delete),
 //	         followed by count uv (retain, delete) or text string (insert)
 //	snap:    length uv (code points), then the text's UTF-8 bytes to the end
+//	authors: n uv, then n (client string, author string), then m uv, then
+//	         m spans (length uv, index of its pair uv), in text order
+//	version: created v, name string, author string, text string, then an
+//	         authors value (with its format byte) to the end
 //	client:  seq uv, rev uv
 //
 // A log value has no format byte of its own: the record it ends with has.
@@ -182,6 +192,9 @@ var (
 	bucketSnaps = []byte("snaps")
 	bucketLog   = []byte("log")
 	keyFormat   = []byte("format")
+	// Added to layout 3 later; Open creates them in older files.
+	bucketAuthors  = []byte("authors")
+	bucketVersions = []byte("versions")
 )
 
 // DB is a document store in one bbolt file. All methods are safe for
@@ -308,7 +321,7 @@ func initBuckets(b *bolt.DB) error {
 		case len(v) != 1 || v[0] != fileFormat:
 			return fmt.Errorf("%w: unknown file format %x", ErrCorrupt, v)
 		}
-		for _, name := range [][]byte{bucketIDs, bucketRecs, bucketSnaps, bucketLog} {
+		for _, name := range [][]byte{bucketIDs, bucketRecs, bucketSnaps, bucketLog, bucketAuthors, bucketVersions} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

@@ -48,6 +48,7 @@ const (
 	CodeForbidden          = "forbidden"
 	CodeTooManyDocs        = "too_many_docs"
 	CodeTooManyEditors     = "too_many_editors"
+	CodeTooManyVersions    = "too_many_versions"
 	CodeNotFound           = "not_found"
 	CodeUnavailable        = "unavailable"
 	CodeInternal           = "internal"

@@ -2,6 +2,7 @@
 // named in the path, with its revision, a name field and a copy-link button.
 
 import '../collab.js';
+import { mountHistory } from './history-panel.js';
 
 const id = decodeURIComponent(location.pathname.replace(/^\/d\//, ''));
 document.title = `${id} — collab`;
@@ -26,6 +27,7 @@ editor.setAttribute('label', `Text of ${id}`);
 for (const k of ['color', 'token']) if (params.get(k)) editor.setAttribute(k, params.get(k));
 if (params.has('readonly')) editor.setAttribute('readonly', '');
 document.getElementById('editor').append(editor);
+mountHistory(document.getElementById('history'), { server: location.origin, doc: id, editor, token: params.get('token') });
 
 const rev = document.getElementById('doc-rev');
 editor.addEventListener('collab-status', (e) => { rev.textContent = `Revision ${e.detail.rev}`; });
