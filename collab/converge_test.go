@@ -22,7 +22,9 @@ var alphabet = []string{"a", "b", "é", "汉", "字", "😀", "👋🏽", " ", "
 
 func startCollab(t *testing.T, st collab.Store) (*collab.Server, *httptest.Server) {
 	t.Helper()
-	srv := collab.NewServer(st, collab.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	// No API rate limit: the tests read the API at every revision
+	// (TestAPIRate tests the limit).
+	srv := collab.NewServer(st, collab.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), APIRate: 1e9, APIBurst: 1e9})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		ts.Close()
