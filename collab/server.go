@@ -31,6 +31,7 @@ type Server struct {
 	tcpPeers *ipCounter     // nil: no cap; HTTP connections per peer address (see ConnState)
 	upgrader websocket.Upgrader
 	mux      *http.ServeMux
+	limits   *wire.Limits // advertised in welcome; immutable
 
 	quit     chan struct{} // closed by Shutdown
 	quitOnce sync.Once
@@ -67,6 +68,7 @@ func NewServer(store Store, opts Options) *Server {
 		conns:    make(map[*conn]struct{}),
 	}
 	s.reg = newRegistry(s)
+	s.limits = advertisedLimits(store, opts)
 	s.upgrader = websocket.Upgrader{
 		// 0: gorilla keeps the hijacked reader, the hijacker's (see
 		// readBufferSize).

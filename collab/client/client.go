@@ -48,7 +48,17 @@
 // refuses for good (invalid_op, doc_too_large, read_only, …) is dropped:
 // its effect is removed from the local text by its inverse, transformed
 // through the edits made after it, which stay pending, and an EventReject
-// reports it. The server did not apply it, so no rejoin is needed.
+// reports it. The server did not apply it, so no rejoin is needed, and
+// it is never sent again, also after a reconnect.
+//
+// # Large edits
+//
+// An edit whose submit would pass the limits the server advertised in
+// welcome (message size, op size, items of an op) is sent as several
+// submits, each a valid op with its own seq, which compose to the edit
+// (see docs/protocol.md, Large edits). One that would also make the
+// document larger than the server takes is refused before anything is
+// sent: an EventReject with Seq 0 and doc_too_large.
 // rev_too_old and not_joined make the client rejoin the document;
 // unavailable, too_many_loaded and internal drop the connection so that it
 // is retried after a backoff (or, without Reconnect, end the Conn).

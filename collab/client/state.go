@@ -445,10 +445,7 @@ func (d *Doc) flush() {
 	if !d.live || d.ended {
 		return
 	}
-	if d.inflight == nil && d.buffer != nil {
-		d.lastSeq++
-		d.inflight = &pending{seq: d.lastSeq, op: *d.buffer}
-		d.buffer = nil
+	if d.inflight == nil && d.buffer != nil && d.takeBuffer() {
 		d.submit()
 	}
 	if d.inflight == nil && d.buffer == nil && d.sendMine {
@@ -456,6 +453,49 @@ func (d *Doc) flush() {
 		d.sess.sendPresence(d.id, m)
 		d.sendMine = false
 	}
+}
+
+// takeBuffer numbers the buffer as the op in flight, or as much of it as
+// fits in one submit under the server's limits, leaving the rest in the
+// buffer: each piece is a valid op with a seq of its own, and the pieces
+// compose to the edit. An edit that would make the document larger than
+// the server takes is refused here, whole, rather than half committed. It
+// reports whether an op is now in flight.
+func (d *Doc) takeBuffer() bool {
+	op := *d.buffer
+	first, rest, split := budgetFor(d.sess.limits, d.id).split(op)
+	if split {
+		if n := len(d.text.String()); n > d.sess.limits.Doc {
+			d.refuseBuffer(fmt.Errorf("the edit would make the document %d bytes, over the server's limit of %d", n, d.sess.limits.Doc))
+			return false
+		}
+		d.buffer = &rest
+	} else {
+		d.buffer = nil
+	}
+	d.lastSeq++
+	d.inflight = &pending{seq: d.lastSeq, op: first}
+	return true
+}
+
+// refuseBuffer drops the buffered edits, never sent, as the server would
+// have refused them (doc_too_large): their effect leaves the local text.
+// Nothing is in flight, so the buffer applies to the server text.
+func (d *Doc) refuseBuffer(why error) {
+	op := *d.buffer
+	inv, err := op.Invert(d.server.String())
+	if err == nil {
+		err = d.text.apply(inv)
+	}
+	if err != nil {
+		d.resync(false, err) // cannot happen: the buffer applies to the server text
+		return
+	}
+	d.buffer = nil
+	d.moveCarets(inv, "")
+	se := &ServerError{Code: wire.CodeDocTooLarge, Message: "client: " + why.Error(), Doc: d.id}
+	d.c.log.Warn("client: edit refused before sending", "doc", d.id, "err", se)
+	d.events.emit(Event{Kind: EventReject, Rev: d.rev, Op: inv, Err: se})
 }
 
 func (d *Doc) submit() {
