@@ -22,6 +22,7 @@ func (s *Server) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /ws", s.serveWS)
 	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /api/origin-check", s.originCheck)
 	m.Handle("GET /metrics", s.metrics.handler())
 	m.HandleFunc("GET /api/docs", s.api(PermAdmin, s.listDocs, true))
 	m.HandleFunc("GET /api/docs/{id}", s.api(PermRead, s.getDoc, true))

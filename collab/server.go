@@ -80,6 +80,9 @@ func NewServer(store Store, opts Options) *Server {
 		CheckOrigin:       s.origins.check,
 	}
 	s.routes()
+	if err := CheckOrigins(opts.AllowedOrigins); err != nil {
+		s.log.Error("collab: allowed origins: it will never match a page", "err", err)
+	}
 	if s.auth == nil {
 		s.log.Warn("collab: open mode, no auth secret: anyone who can reach this server can list, read, write and delete every document; set an auth secret (collabd -auth-secret) to require tokens")
 	}

@@ -146,6 +146,9 @@ func serve(ctx context.Context, args, env []string) error {
 		return fmt.Errorf("-auth-secret: at least %d bytes needed", minSecret)
 	}
 	c.opts.AuthSecret = []byte(c.secret)
+	if err := collab.CheckOrigins(c.opts.AllowedOrigins); err != nil {
+		return fmt.Errorf("-allowed-origins: %w", err)
+	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return errors.New("-tls-cert and -tls-key go together")
 	}

@@ -113,3 +113,22 @@ func TestRun(t *testing.T) {
 		t.Fatal("failed backup left a file")
 	}
 }
+
+// TestBadAllowedOrigins: an -allowed-origins entry that is not an origin
+// (no scheme, or "*") stops collabd before it serves, with the accepted
+// form in the message.
+func TestBadAllowedOrigins(t *testing.T) {
+	for bad, want := range map[string]string{
+		"localhost:8099":                      "http://localhost:8099",
+		"*":                                   "scheme://host[:port]",
+		"https://ok.example, app.example.com": "http://app.example.com",
+	} {
+		data := filepath.Join(t.TempDir(), "c.db")
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // were it to start, it stops at once
+		err := run(ctx, []string{"-addr", "127.0.0.1:0", "-data", data, "-allowed-origins", bad}, nil)
+		if err == nil || !strings.Contains(err.Error(), "-allowed-origins") || !strings.Contains(err.Error(), "scheme://host[:port]") || !strings.Contains(err.Error(), want) {
+			t.Errorf("-allowed-origins %q: %v, want a refusal giving the form and %q", bad, err, want)
+		}
+	}
+}
