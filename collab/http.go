@@ -360,7 +360,7 @@ func (s *Server) deleteDoc(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.reg.release(d)
 	reply := make(chan error, 1)
-	if err := await(d, &deleteReq{reply: reply}, reply, ErrUnavailable); err != nil {
+	if err := await(d, &deleteReq{by: author(r), reply: reply}, reply, ErrUnavailable); err != nil {
 		s.httpError(w, err)
 		return
 	}

@@ -62,8 +62,12 @@
 // rev_too_old and not_joined make the client rejoin the document;
 // unavailable, too_many_loaded and internal drop the connection so that it
 // is retried after a backoff (or, without Reconnect, end the Conn).
-// not_found (the document was deleted) and a refused rejoin end the Doc;
-// Doc.Err says why.
+// not_found (the document was deleted; ServerError.By names who, when the
+// server knows) and a refused rejoin end the Doc; Doc.Err says why. So
+// does a rejoin answered with a full text at a lower revision than the Doc
+// had: the document was deleted while the client was offline. The client
+// never rejoins a deleted document by itself, which would recreate it from
+// its pending edits; its text stays readable.
 //
 // # Flow control
 //
@@ -441,6 +445,7 @@ type serverMsg struct {
 	Event    string        `json:"event"`
 	Code     string        `json:"code"`
 	Message  string        `json:"message"`
+	By       string        `json:"by"`
 }
 
 // typed returns m as the wire type of its Type, or nil for a type the
@@ -458,7 +463,7 @@ func (m *serverMsg) typed() any {
 	case wire.TypeEditor:
 		return &wire.Editor{Type: m.Type, Doc: m.Doc, Client: m.Client, Name: m.Name, Color: m.Color, Event: m.Event}
 	case wire.TypeError:
-		return &wire.Error{Type: m.Type, Code: m.Code, Message: m.Message, Doc: m.Doc, Seq: m.Seq}
+		return &wire.Error{Type: m.Type, Code: m.Code, Message: m.Message, Doc: m.Doc, Seq: m.Seq, By: m.By}
 	}
 	return nil
 }

@@ -137,6 +137,14 @@ func (d *Doc) onJoined(m *wire.Joined) {
 		d.text, d.server = newDocText(*m.Text), newDocText(*m.Text)
 		d.rev, d.lastSeq, d.hasState = m.Rev, m.Seq, true
 		close(d.joined)
+	case m.Text != nil && m.Rev < d.rev:
+		// The revision went back: the document was deleted while we were
+		// away (or restored from an older copy). Rebasing onto it would
+		// recreate it from our pending edits alone, without a word.
+		d.leave()
+		d.end(&ServerError{Code: wire.CodeNotFound, Doc: d.id,
+			Message: fmt.Sprintf("client: the document was deleted while offline (it was at revision %d, it is at %d)", d.rev, m.Rev)})
+		return
 	case m.Text != nil:
 		d.reset(m)
 	default:
@@ -348,7 +356,7 @@ func (d *Doc) onEditor(m *wire.Editor) {
 // onError handles an error about this document. An error it returns ends
 // the session, to be retried after a backoff.
 func (d *Doc) onError(m *wire.Error) error {
-	se := &ServerError{Code: m.Code, Message: m.Message, Doc: m.Doc, Seq: m.Seq}
+	se := &ServerError{Code: m.Code, Message: m.Message, Doc: m.Doc, Seq: m.Seq, By: m.By}
 	if !d.hasState {
 		if transientCode(m.Code) && d.c.opts.Reconnect {
 			return se // retried after a backoff

@@ -251,6 +251,9 @@ type Error struct {
 	Message string `json:"message"`
 	Doc     string `json:"doc,omitempty"`
 	Seq     uint64 `json:"seq,omitempty"`
+	// By names who deleted the document, for not_found after a deletion
+	// by a token with a name.
+	By string `json:"by,omitempty"`
 }
 
 // ErrNoType is returned by PeekType for a message without a string "type".
