@@ -83,8 +83,12 @@ type Options struct {
 	MaxLoaded int
 	Grace     time.Duration // a document unloads this long after its last editor leaves; default 30s
 
-	PingPeriod   time.Duration // interval of pings; default 25s
-	PongWait     time.Duration // a peer silent this long is dropped; default 60s
+	// A peer silent for PongWait (no message, no pong) is dropped, and
+	// its documents' other editors see it leave: a half-dead connection
+	// costs them a stale caret for that long. Pings every PingPeriod keep
+	// live peers talking. Defaults 10s and 30s.
+	PingPeriod   time.Duration
+	PongWait     time.Duration
 	WriteWait    time.Duration // deadline of one write; default 10s
 	StoreTimeout time.Duration // deadline of one store call; default 10s
 
@@ -132,8 +136,8 @@ func (o Options) withDefaults() Options {
 	def(&o.APIBurst, 100)
 	defDur(&o.RequestTimeout, time.Minute)
 	defDur(&o.HelloWait, 10*time.Second)
-	defDur(&o.PingPeriod, 25*time.Second)
-	defDur(&o.PongWait, 60*time.Second)
+	defDur(&o.PingPeriod, 10*time.Second)
+	defDur(&o.PongWait, 30*time.Second)
 	defDur(&o.WriteWait, 10*time.Second)
 	defDur(&o.StoreTimeout, 10*time.Second)
 	if o.Logger == nil {
