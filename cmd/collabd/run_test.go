@@ -132,3 +132,27 @@ func TestBadAllowedOrigins(t *testing.T) {
 		}
 	}
 }
+
+// TestHelp: collabd -h lists the commands and the server's flags and is
+// no error (exit 0); so is -h of a command.
+func TestHelp(t *testing.T) {
+	var out strings.Builder
+	usageOutput = &out
+	t.Cleanup(func() { usageOutput = os.Stderr })
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"serve", "-h"}, {"token", "-h"}, {"compact", "-h"}, {"backup", "-h"}} {
+		out.Reset()
+		if err := run(context.Background(), args, nil); err != nil {
+			t.Errorf("%v: %v, want no error", args, err)
+		}
+		if strings.Contains(out.String(), "help requested") || !strings.Contains(out.String(), "-") {
+			t.Errorf("%v printed %q", args, out.String())
+		}
+		if args[0] == "-h" {
+			for _, want := range []string{"collabd token", "collabd compact", "collabd backup", "-allowed-origins", "COLLAB_ADDR"} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("collabd -h does not mention %q:\n%s", want, out.String())
+				}
+			}
+		}
+	}
+}
