@@ -38,6 +38,8 @@
 // A joined with a full text (reset) drops the pending ops the server
 // already has (seq ≤ joined.seq), rebases the others over the difference
 // between the last known server text and the new one, and resubmits them.
+// Offline, the other editors' carets are dropped (an EventLeave for each):
+// nobody updates them; the rejoin brings the carets of those still there.
 // Close, close 4001 (replaced by a newer connection with the same client
 // id), 1008 (policy, auth), other protocol close codes and a refused hello
 // or handshake end the Conn for good: Err reports why.

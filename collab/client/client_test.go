@@ -666,3 +666,29 @@ func TestDeletedWhileOffline(t *testing.T) {
 		t.Fatal("Insert into the deleted document succeeded")
 	}
 }
+
+// TestCaretsDroppedOffline: while the connection is down nobody updates
+// the other editors' carets: they are dropped, each with an EventLeave,
+// and come back with the server's presence after the rejoin.
+func TestCaretsDroppedOffline(t *testing.T) {
+	fs := newFakeServer(t)
+	c, fc := dial(t, fs, Options{Reconnect: true})
+	d := join(t, c, fc, "doc", "abcd", 1)
+	fc.send(wire.Presence{Type: wire.TypePresence, Doc: "doc", Client: "bob", Name: "Bob", Rev: 1, Anchor: 1, Head: 1})
+	nextEvent(t, d, EventPresence)
+	fc.drop()
+	if e := nextEvent(t, d, EventLeave); e.Client != "bob" || e.Name != "Bob" {
+		t.Fatalf("leave %+v, want bob's", e)
+	}
+	if p := d.Presence(); len(p) != 0 {
+		t.Fatalf("carets kept offline: %v", p)
+	}
+	fc = fs.accept()
+	fc.expectJoin()
+	fc.joinedOps("doc", 1, 0)
+	fc.send(wire.Presence{Type: wire.TypePresence, Doc: "doc", Client: "bob", Name: "Bob", Rev: 1, Anchor: 2, Head: 2})
+	nextEvent(t, d, EventPresence)
+	if p := d.Presence()["bob"]; p.Anchor != 2 {
+		t.Fatalf("bob's caret after the rejoin %+v, want at 2", p)
+	}
+}

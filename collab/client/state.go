@@ -58,7 +58,18 @@ func (d *Doc) offline(s *session) {
 	}
 	d.sess, d.live = nil, false
 	d.setStatus(StatusOffline, nil)
+	d.dropOthers()
 	d.notify()
+}
+
+// dropOthers forgets the other editors' carets, which nobody updates
+// while we are offline: each gets an EventLeave. The server announces the
+// editors still there, with their carets, when we join again.
+func (d *Doc) dropOthers() {
+	for id, p := range d.others {
+		d.events.emit(Event{Kind: EventLeave, Rev: d.rev, Client: id, Name: p.Name, Color: p.Color})
+	}
+	clear(d.others)
 }
 
 // end ends the Doc for good with err. Its state stays readable.
