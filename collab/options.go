@@ -83,10 +83,11 @@ type Options struct {
 	MaxLoaded int
 	Grace     time.Duration // a document unloads this long after its last editor leaves; default 30s
 
-	// A peer silent for PongWait (no message, no pong) is dropped, and
-	// its documents' other editors see it leave: a half-dead connection
-	// costs them a stale caret for that long. Pings every PingPeriod keep
-	// live peers talking. Defaults 10s and 30s.
+	// A peer that sends no pong for PongWait is dropped, and its
+	// documents' other editors see it leave: a half-dead connection costs
+	// them a stale caret for that long. A ping every PingPeriod asks live
+	// peers for a pong; the difference is how long a live peer's pong may
+	// wait behind what it reads first. Defaults 15s and 30s.
 	PingPeriod   time.Duration
 	PongWait     time.Duration
 	WriteWait    time.Duration // deadline of one write; default 10s
@@ -136,7 +137,7 @@ func (o Options) withDefaults() Options {
 	def(&o.APIBurst, 100)
 	defDur(&o.RequestTimeout, time.Minute)
 	defDur(&o.HelloWait, 10*time.Second)
-	defDur(&o.PingPeriod, 10*time.Second)
+	defDur(&o.PingPeriod, 15*time.Second)
 	defDur(&o.PongWait, 30*time.Second)
 	defDur(&o.WriteWait, 10*time.Second)
 	defDur(&o.StoreTimeout, 10*time.Second)

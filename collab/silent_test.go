@@ -36,7 +36,7 @@ func TestSilentPeerLeaves(t *testing.T) {
 // other editors see a vanished editor leave within half a minute.
 func TestPingDefaults(t *testing.T) {
 	o := Options{}.withDefaults()
-	if o.PingPeriod != 10*time.Second || o.PongWait != 30*time.Second {
-		t.Fatalf("ping every %v, drop after %v; want 10s and 30s", o.PingPeriod, o.PongWait)
+	if o.PingPeriod != 15*time.Second || o.PongWait != 30*time.Second {
+		t.Fatalf("ping every %v, drop after %v; want 15s and 30s", o.PingPeriod, o.PongWait)
 	}
 }
