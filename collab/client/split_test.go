@@ -211,3 +211,19 @@ func TestRefusedNeverResent(t *testing.T) {
 		})
 	}
 }
+
+// TestResolveLimits: a server that advertises no limits, or some of them,
+// has collabd's defaults for the rest (docs/protocol.md, Large edits).
+func TestResolveLimits(t *testing.T) {
+	if got := resolveLimits(nil); got != wire.DefaultLimits {
+		t.Errorf("no limits: %+v, want the defaults %+v", got, wire.DefaultLimits)
+	}
+	got := resolveLimits(&wire.Limits{Frame: 4096, Op: 2048})
+	want := wire.Limits{Frame: 4096, Doc: 16 << 20, Op: 2048, Components: 100_000}
+	if got != want {
+		t.Errorf("some limits: %+v, want %+v", got, want)
+	}
+	if b := budgetFor(got, "notes"); b.bytes > 2048 || b.bytes < minBudget || b.items >= 100_000 {
+		t.Errorf("budget %+v for %+v: want under the op limit, with a margin", b, got)
+	}
+}
