@@ -54,11 +54,41 @@ func budgetFor(l wire.Limits, doc string) budget {
 
 // split cuts op into first, which fits the budget, and rest, the remainder
 // of op applying after it: Compose(first, rest) == op. split reports false
-// when op fits whole. Inserts are cut between code points.
+// when op fits whole. An op that deletes and inserts goes deletes first,
+// so that no piece makes the document larger than the edit leaves it (a
+// replacement of a large text would otherwise hold both texts for a
+// while, and pass the document limit). Inserts are cut between code
+// points.
 func (b budget) split(op ot.Op) (first, rest ot.Op, ok bool) {
 	if b.fits(op) {
 		return op, ot.Op{}, false
 	}
+	if deletes, inserts := separate(op); !deletes.IsNoop() && !inserts.IsNoop() && b.fits(deletes) {
+		return deletes, inserts, true
+	}
+	return b.cut(op)
+}
+
+// separate splits op into its deletes and then its inserts:
+// Compose(deletes, inserts) == op.
+func separate(op ot.Op) (deletes, inserts ot.Op) {
+	var d, i ot.Builder
+	for k := 0; k < op.Len(); k++ {
+		switch c := op.Component(k); c.Kind {
+		case ot.Retain:
+			d.Retain(c.N)
+			i.Retain(c.N)
+		case ot.Delete:
+			d.Delete(c.N)
+		case ot.Insert:
+			i.Insert(c.Text)
+		}
+	}
+	return d.Op(), i.Op()
+}
+
+// cut cuts op after as many of its components as fit the budget.
+func (b budget) cut(op ot.Op) (first, rest ot.Op, ok bool) {
 	var head, tail ot.Builder
 	used, items := 2+numberCost, 1 // "[]" and the retain that ends first
 	base, target := 0, 0           // code points of op's base and result in first

@@ -227,3 +227,28 @@ func TestResolveLimits(t *testing.T) {
 		t.Errorf("budget %+v for %+v: want under the op limit, with a margin", b, got)
 	}
 }
+
+// TestSplitDeletesFirst: a replacement too large for one submit deletes
+// first, so that no piece makes the text larger than the start or the end
+// (replacing a 15 MB text under the 16 MiB limit never holds 30 MB).
+func TestSplitDeletesFirst(t *testing.T) {
+	old, repl := strings.Repeat("old text ", 500), strings.Repeat("new words ", 400)
+	op := ot.Diff(old, repl)
+	b := budget{bytes: 2000, items: 1000}
+	text, most, pieces := old, 0, 0
+	for rest, more := op, true; more; pieces++ {
+		var piece ot.Op
+		piece, rest, more = b.split(rest) // the whole rest when !more
+		var err error
+		if text, err = piece.Apply(text); err != nil {
+			t.Fatalf("piece %d: %v", pieces, err)
+		}
+		most = max(most, len(text))
+	}
+	if text != repl {
+		t.Fatal("the pieces do not make the replacement")
+	}
+	if limit := max(len(old), len(repl)); most > limit || pieces < 3 {
+		t.Fatalf("%d pieces, text up to %d bytes: want several, never over %d", pieces, most, limit)
+	}
+}
