@@ -252,3 +252,25 @@ func TestSplitDeletesFirst(t *testing.T) {
 		t.Fatalf("%d pieces, text up to %d bytes: want several, never over %d", pieces, most, limit)
 	}
 }
+
+// TestRefusedPieceDropsTheRest: when the server refuses a piece of an edit
+// sent in pieces, the rest of that edit, not yet sent, is dropped with it
+// (two rejects, one edit), and the next edit goes on with the next seq.
+func TestRefusedPieceDropsTheRest(t *testing.T) {
+	fs := newFakeServer(t)
+	fs.limits = &wire.Limits{Frame: 1000, Doc: 1 << 20}
+	c, fc := dial(t, fs, Options{})
+	d := join(t, c, fc, "doc", "ab", 1)
+	must(t, d.Insert(1, strings.Repeat("x", 3000)))
+	m := readSubmit(t, fc, 1000)
+	fc.send(wire.Error{Type: wire.TypeError, Code: wire.CodeDocTooLarge, Message: "too large", Doc: "doc", Seq: m.Seq})
+	if e := nextEvent(t, d, EventReject); e.Seq != 1 {
+		t.Fatalf("first reject %+v, want seq 1", e)
+	}
+	if e := nextEvent(t, d, EventReject); e.Seq != 0 {
+		t.Fatalf("second reject %+v, want the unsent rest (seq 0)", e)
+	}
+	checkText(t, d, "ab")
+	must(t, d.Insert(2, "!"))
+	checkSubmit(t, readSubmit(t, fc, 1000), 2, 1, `[2,"!"]`)
+}

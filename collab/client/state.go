@@ -424,6 +424,11 @@ func (d *Doc) reject(se *ServerError) {
 	}
 	d.c.log.Warn("client: edit refused by server", "doc", d.id, "seq", p.seq, "err", se)
 	d.events.emit(Event{Kind: EventReject, Rev: d.rev, Seq: p.seq, Op: local, Err: se})
+	if d.splitOff && d.buffer != nil {
+		// The unsent rest of the same edit: the server would most likely
+		// refuse it too; one refusal for one edit.
+		d.refuseBuffer(se)
+	}
 	d.flush()
 }
 
@@ -451,7 +456,7 @@ func (d *Doc) applyLocal(op ot.Op) error {
 	if err := d.text.apply(op); err != nil {
 		return fmt.Errorf("client: apply: %w", err)
 	}
-	d.buffer = &buffer
+	d.buffer, d.splitOff = &buffer, false
 	d.moveCarets(op, d.c.pub)
 	d.flush()
 	d.notify()
@@ -485,22 +490,24 @@ func (d *Doc) takeBuffer() bool {
 	first, rest, split := budgetFor(d.sess.limits, d.id).split(op)
 	if split {
 		if n := len(d.text.String()); n > d.sess.limits.Doc {
-			d.refuseBuffer(fmt.Errorf("the edit would make the document %d bytes, over the server's limit of %d", n, d.sess.limits.Doc))
+			d.refuseBuffer(&ServerError{Code: wire.CodeDocTooLarge, Doc: d.id,
+				Message: fmt.Sprintf("client: the edit would make the document %d bytes, over the server's limit of %d", n, d.sess.limits.Doc)})
 			return false
 		}
 		d.buffer = &rest
 	} else {
 		d.buffer = nil
 	}
+	d.splitOff = split
 	d.lastSeq++
 	d.inflight = &pending{seq: d.lastSeq, op: first}
 	return true
 }
 
-// refuseBuffer drops the buffered edits, never sent, as the server would
-// have refused them (doc_too_large): their effect leaves the local text.
-// Nothing is in flight, so the buffer applies to the server text.
-func (d *Doc) refuseBuffer(why error) {
+// refuseBuffer drops the buffered edits, never sent, for se: their effect
+// leaves the local text. Nothing is in flight, so the buffer applies to
+// the server text.
+func (d *Doc) refuseBuffer(se *ServerError) {
 	op := *d.buffer
 	inv, err := op.Invert(d.server.String())
 	if err == nil {
@@ -510,9 +517,8 @@ func (d *Doc) refuseBuffer(why error) {
 		d.resync(false, err) // cannot happen: the buffer applies to the server text
 		return
 	}
-	d.buffer = nil
+	d.buffer, d.splitOff = nil, false
 	d.moveCarets(inv, "")
-	se := &ServerError{Code: wire.CodeDocTooLarge, Message: "client: " + why.Error(), Doc: d.id}
 	d.c.log.Warn("client: edit refused before sending", "doc", d.id, "err", se)
 	d.events.emit(Event{Kind: EventReject, Rev: d.rev, Op: inv, Err: se})
 }
