@@ -87,3 +87,25 @@ func TestLargeOpRefused(t *testing.T) {
 		t.Fatalf("GET: %s, want ok!", body)
 	}
 }
+
+// TestMaxOpBytes: an op whose JSON is MaxOpBytes long fits in a message
+// with its record (the longest client id and author), so a client keeping
+// its submits within the advertised size is never refused for it.
+func TestMaxOpBytes(t *testing.T) {
+	ns := smallServer(t)
+	a := open(t, []string{ns.URL()}, cluster.Options{})
+	max := a.MaxOpBytes()
+	if max <= 0 || max >= smallPayload {
+		t.Fatalf("MaxOpBytes = %d with %d-byte messages", max, smallPayload)
+	}
+	// ["…",7]: an insert and a retain, with 6 bytes of JSON around the text.
+	text := strings.Repeat("x", max-6)
+	r := rec(2, 7, 0, text, strings.Repeat("c", 64), 1)
+	r.Author = strings.Repeat("a", 64)
+	if got := len(r.Op.String()); got != max {
+		t.Fatalf("op JSON of %d bytes, want %d", got, max)
+	}
+	mustAppend(t, a, "d", rec(1, 0, 0, "1234567", "c", 1))
+	mustAppend(t, a, "d", r)
+	wantText(t, a, "d", text+"1234567", 2)
+}

@@ -242,3 +242,15 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	s.dropSnapshot(ctx, id)
 	return nil
 }
+
+// recordSlack is room left in a message for a record's fields other than
+// its op (revision, client, author, time: at most a few hundred bytes).
+const recordSlack = 1024
+
+// MaxOpBytes is the largest op, in bytes of its JSON form, that fits in
+// one message with its record: collab advertises it to clients so that
+// they split larger edits. An op's binary form is about as long as its
+// JSON (at most a byte longer per insert), and clients keep a margin.
+func (s *Store) MaxOpBytes() int {
+	return int(s.nc.MaxPayload()) - msgSlack - recordSlack
+}

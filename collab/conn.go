@@ -108,7 +108,12 @@ func newConn(srv *Server, ws *websocket.Conn, wc *wconn) *conn {
 func (c *conn) sendError(err error, doc string, seq uint64) {
 	code, _ := codeOf(err)
 	c.srv.metrics.errors.WithLabelValues(code).Inc()
-	c.sendMsg(&wire.Error{Type: wire.TypeError, Code: code, Message: publicMessage(err), Doc: doc, Seq: seq})
+	m := &wire.Error{Type: wire.TypeError, Code: code, Message: publicMessage(err), Doc: doc, Seq: seq}
+	var de *DeletedError
+	if errors.As(err, &de) {
+		m.By = de.By
+	}
+	c.sendMsg(m)
 }
 
 // closeWith ends the connection: the writer sends a close frame with code

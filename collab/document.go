@@ -119,7 +119,10 @@ type (
 		recv   time.Time
 		reply  chan putResult // cap 1, HTTP only
 	}
-	deleteReq struct{ reply chan error }
+	deleteReq struct {
+		by    string // the deleting token's name, if any
+		reply chan error
+	}
 	// evictReq asks an idle document to unload at once; it answers whether
 	// it did.
 	evictReq struct{ reply chan bool }
@@ -344,7 +347,7 @@ func (d *document) delete(r *deleteReq) bool {
 		return false
 	}
 	r.reply <- nil
-	d.stop(ErrNotFound)
+	d.stop(&DeletedError{By: r.by})
 	return true
 }
 

@@ -38,6 +38,21 @@ var (
 	ErrTooManyLoaded  = errors.New("collab: too many documents loaded on this server, retry later")
 )
 
+// DeletedError is why the editors of a document deleted while they edit
+// it are dropped from it: not_found, with the name of the deleting token.
+type DeletedError struct {
+	By string // the name in the token of the DELETE; empty if none
+}
+
+func (e *DeletedError) Error() string {
+	if e.By == "" {
+		return "collab: document deleted"
+	}
+	return "collab: document deleted by " + e.By
+}
+
+func (e *DeletedError) Unwrap() error { return ErrNotFound }
+
 var (
 	errForbiddenOrigin = fmt.Errorf("%w: origin not allowed", ErrForbidden)
 	errConnRate        = fmt.Errorf("%w: too many new connections from this address", ErrRateLimited)

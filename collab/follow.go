@@ -109,7 +109,7 @@ func (d *document) feedEnded() {
 	_, err := d.srv.store.Load(ctx, d.id)
 	cancel()
 	if errors.Is(err, storage.ErrNotFound) {
-		d.stop(ErrNotFound)
+		d.stop(&DeletedError{}) // by another server, who knows whom
 		return
 	}
 	d.srv.log.Error("document feed ended", "doc", d.id, "err", err)
@@ -296,7 +296,7 @@ func (d *document) fetch(to uint64) (stop bool) {
 	cancel()
 	switch {
 	case errors.Is(err, storage.ErrNotFound) && d.rev > 0:
-		d.failure = ErrNotFound // deleted by another server
+		d.failure = &DeletedError{} // by another server
 		return true
 	case err != nil:
 		d.srv.log.Warn("catch up from the store", "doc", d.id, "rev", d.rev, "err", err)

@@ -22,6 +22,7 @@ func (s *Server) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /ws", s.serveWS)
 	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /api/origin-check", s.originCheck)
 	m.Handle("GET /metrics", s.metrics.handler())
 	m.HandleFunc("GET /api/docs", s.api(PermAdmin, s.listDocs, true))
 	m.HandleFunc("GET /api/docs/{id}", s.api(PermRead, s.getDoc, true))
@@ -182,17 +183,26 @@ func (s *Server) listDocs(w http.ResponseWriter, r *http.Request) {
 	limit = max(1, min(limit, maxPage))
 	ctx, cancel := s.storeCtx(r)
 	defer cancel()
-	metas, err := s.store.List(ctx, r.URL.Query().Get("after"), int(limit))
+	var metas []storage.Meta
+	var next string
+	switch q := r.URL.Query(); q.Get("sort") {
+	case "", "id":
+		metas, err = s.store.List(ctx, q.Get("after"), int(limit))
+		if len(metas) == int(limit) {
+			next = metas[len(metas)-1].ID
+		}
+	case "updated":
+		metas, next, err = s.listByUpdate(ctx, q.Get("after"), int(limit))
+	default:
+		err = fmt.Errorf("%w: sort is id or updated", ErrBadRequest)
+	}
 	if err != nil {
 		s.httpError(w, err)
 		return
 	}
-	out := DocList{Docs: make([]DocInfo, 0, len(metas))}
+	out := DocList{Docs: make([]DocInfo, 0, len(metas)), Next: next}
 	for _, m := range metas {
 		out.Docs = append(out.Docs, DocInfo{ID: m.ID, Rev: m.Rev, Length: m.Length, Created: m.Created, Updated: m.Updated})
-	}
-	if len(metas) == int(limit) {
-		out.Next = metas[len(metas)-1].ID
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -359,7 +369,7 @@ func (s *Server) deleteDoc(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.reg.release(d)
 	reply := make(chan error, 1)
-	if err := await(d, &deleteReq{reply: reply}, reply, ErrUnavailable); err != nil {
+	if err := await(d, &deleteReq{by: author(r), reply: reply}, reply, ErrUnavailable); err != nil {
 		s.httpError(w, err)
 		return
 	}

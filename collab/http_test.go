@@ -146,7 +146,9 @@ func TestHTTPAPI(t *testing.T) {
 	// Deleting sends the editor away and unloads.
 	res, body = do(t, "DELETE", api+"memo", "")
 	wantStatus(t, res, body, 204, "")
-	ed.expectError(wire.CodeNotFound)
+	if e := ed.expectError(wire.CodeNotFound); e.Doc != "memo" || e.Seq != 0 || e.By != "" || e.Message != "collab: document deleted" {
+		t.Fatalf("deletion told as %+v, want not_found for memo saying it was deleted", e)
+	}
 	res, body = do(t, "GET", api+"memo", "")
 	wantStatus(t, res, body, 404, wire.CodeNotFound)
 	res, body = do(t, "DELETE", api+"memo", "")

@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/ot"
 )
 
 // Limits, as labels of collab_limit_hits_total.
@@ -185,3 +188,19 @@ func (s *Server) clientIP(r *http.Request) string {
 
 // limitHit counts one refusal by a limit.
 func (s *Server) limitHit(limit string) { s.metrics.limits.WithLabelValues(limit).Inc() }
+
+// advertisedLimits are the sizes welcome advertises: what a submit must
+// stay within to be accepted, from the options, the op decoder's limits
+// and the store's record size.
+func advertisedLimits(store Store, opts Options) *wire.Limits {
+	l := &wire.Limits{
+		Frame:      opts.MaxFrame,
+		Doc:        opts.MaxDocSize,
+		Op:         ot.DefaultLimits.MaxInsertBytes,
+		Components: ot.DefaultLimits.MaxComponents,
+	}
+	if s, ok := store.(OpSizer); ok {
+		l.Op = min(l.Op, s.MaxOpBytes())
+	}
+	return l
+}

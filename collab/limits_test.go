@@ -251,3 +251,40 @@ func TestTrustProxyClientIP(t *testing.T) {
 		t.Errorf("with TrustProxy: %q, want the entry the proxy added", got)
 	}
 }
+
+// opSizedStore is a store whose records hold ops of at most max bytes.
+type opSizedStore struct {
+	Store
+	max int
+}
+
+func (s opSizedStore) MaxOpBytes() int { return s.max }
+
+// TestWelcomeAdvertisesLimits: welcome carries the frame and document
+// limits, and the op limit is the smaller of the decoder's and the store's.
+func TestWelcomeAdvertisesLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		store Store
+		want  wire.Limits
+	}{
+		{"bbolt-like", NewMemStore(), wire.Limits{Frame: 5000, Doc: 7000, Op: 1 << 20, Components: 100_000}},
+		{"small records", opSizedStore{NewMemStore(), 3000}, wire.Limits{Frame: 5000, Doc: 7000, Op: 3000, Components: 100_000}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ts := startServer(t, tc.store, Options{MaxFrame: 5000, MaxDocSize: 7000})
+			ws, _, err := dialRaw(t, ts, nil)
+			if err != nil {
+				t.Fatalf("dial: %v", err)
+			}
+			c := &tclient{t: t, ws: ws, id: "a"}
+			t.Cleanup(func() { ws.Close() })
+			c.send(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: "a"})
+			var w wire.Welcome
+			c.expect(wire.TypeWelcome, &w)
+			if w.Limits == nil || *w.Limits != tc.want {
+				t.Fatalf("welcome limits = %+v, want %+v", w.Limits, tc.want)
+			}
+		})
+	}
+}

@@ -83,8 +83,13 @@ type Options struct {
 	MaxLoaded int
 	Grace     time.Duration // a document unloads this long after its last editor leaves; default 30s
 
-	PingPeriod   time.Duration // interval of pings; default 25s
-	PongWait     time.Duration // a peer silent this long is dropped; default 60s
+	// A peer that sends no pong for PongWait is dropped, and its
+	// documents' other editors see it leave: a half-dead connection costs
+	// them a stale caret for that long. A ping every PingPeriod asks live
+	// peers for a pong; the difference is how long a live peer's pong may
+	// wait behind what it reads first. Defaults 15s and 30s.
+	PingPeriod   time.Duration
+	PongWait     time.Duration
 	WriteWait    time.Duration // deadline of one write; default 10s
 	StoreTimeout time.Duration // deadline of one store call; default 10s
 
@@ -132,8 +137,8 @@ func (o Options) withDefaults() Options {
 	def(&o.APIBurst, 100)
 	defDur(&o.RequestTimeout, time.Minute)
 	defDur(&o.HelloWait, 10*time.Second)
-	defDur(&o.PingPeriod, 25*time.Second)
-	defDur(&o.PongWait, 60*time.Second)
+	defDur(&o.PingPeriod, 15*time.Second)
+	defDur(&o.PongWait, 30*time.Second)
 	defDur(&o.WriteWait, 10*time.Second)
 	defDur(&o.StoreTimeout, 10*time.Second)
 	if o.Logger == nil {

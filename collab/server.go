@@ -31,6 +31,7 @@ type Server struct {
 	tcpPeers *ipCounter     // nil: no cap; HTTP connections per peer address (see ConnState)
 	upgrader websocket.Upgrader
 	mux      *http.ServeMux
+	limits   *wire.Limits // advertised in welcome; immutable
 
 	quit     chan struct{} // closed by Shutdown
 	quitOnce sync.Once
@@ -67,6 +68,7 @@ func NewServer(store Store, opts Options) *Server {
 		conns:    make(map[*conn]struct{}),
 	}
 	s.reg = newRegistry(s)
+	s.limits = advertisedLimits(store, opts)
 	s.upgrader = websocket.Upgrader{
 		// 0: gorilla keeps the hijacked reader, the hijacker's (see
 		// readBufferSize).
@@ -78,6 +80,9 @@ func NewServer(store Store, opts Options) *Server {
 		CheckOrigin:       s.origins.check,
 	}
 	s.routes()
+	if err := CheckOrigins(opts.AllowedOrigins); err != nil {
+		s.log.Error("collab: allowed origins: it will never match a page", "err", err)
+	}
 	if s.auth == nil {
 		s.log.Warn("collab: open mode, no auth secret: anyone who can reach this server can list, read, write and delete every document; set an auth secret (collabd -auth-secret) to require tokens")
 	}

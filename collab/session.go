@@ -105,7 +105,7 @@ func (c *conn) hello(h *wire.Hello) {
 		c.client = h.Client
 		c.srv.register(c)
 	}
-	c.sendMsg(&wire.Welcome{Type: wire.TypeWelcome, Version: wire.Version, Client: wire.PublicID(c.client)})
+	c.sendMsg(&wire.Welcome{Type: wire.TypeWelcome, Version: wire.Version, Client: wire.PublicID(c.client), Limits: c.srv.limits})
 }
 
 // join starts editing a document: acquire it (loading it if needed) and

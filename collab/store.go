@@ -44,3 +44,10 @@ type Store interface {
 type AsyncAppender interface {
 	AppendAsync(id string, recs []storage.Record, done func(error)) error
 }
+
+// OpSizer is implemented by a Store that cannot hold a record as large as
+// a message may carry (cluster.Store: one record is one NATS message).
+// MaxOpBytes is the largest op it stores, in bytes of the op's JSON form.
+type OpSizer interface {
+	MaxOpBytes() int
+}

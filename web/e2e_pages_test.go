@@ -203,3 +203,23 @@ func TestE2ENarrowScreen(t *testing.T) {
 	}
 	screenshot(t, d, "screenshot-narrow.png")
 }
+
+func TestE2EDocumentListSortedByChange(t *testing.T) {
+	browser := newBrowser(t)
+	srv := startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{})
+	for _, id := range []string{"alpha", "beta", "gamma"} {
+		putDoc(t, srv, id, "first text of "+id)
+	}
+	putDoc(t, srv, "beta", "beta changed last")
+	order := `[...document.querySelectorAll('#doc-list li a')].map(a => a.textContent).join(',')`
+
+	p := openPage(t, browser, srv.URL+"/", "#doc-list li")
+	waitJS(t, p, "the list by name", order+` === 'alpha,beta,gamma'`)
+	run(t, p, evalJS(`(s => { s.value = 'updated'; s.dispatchEvent(new Event('change')); })(document.getElementById('sort'))`))
+	waitJS(t, p, "the list by last change", order+` === 'beta,gamma,alpha'`)
+	if got := evalValue[string](t, p, `location.search`); got != "?sort=updated" {
+		t.Errorf("the address keeps the order as %q, want ?sort=updated", got)
+	}
+	q := openPage(t, browser, srv.URL+"/?sort=updated", "#doc-list li")
+	waitJS(t, q, "a link to the list by last change", order+` === 'beta,gamma,alpha' && document.getElementById('sort').value === 'updated'`)
+}

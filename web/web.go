@@ -70,8 +70,9 @@ func NewHandler(o Options) (http.Handler, error) {
 		return pageHandler(assets["/"+name], pagePolicy+ancestors)
 	}
 	mux.Handle("GET /{$}", page("index.html", "'self'"))
-	mux.Handle("GET /d/{id}", docPage(page("doc.html", "'self'")))
-	mux.Handle("GET /embed/{id}", docPage(page("embed.html", embedAncestors)))
+	invalid := errorPage(assets["/invalid-doc.html"], pagePolicy+"'self'", http.StatusNotFound)
+	mux.Handle("GET /d/{id}", docPage(page("doc.html", "'self'"), invalid))
+	mux.Handle("GET /embed/{id}", docPage(page("embed.html", embedAncestors), invalid))
 	for name, a := range assets {
 		if strings.HasSuffix(name, ".html") {
 			continue
@@ -155,11 +156,27 @@ func serveBody(w http.ResponseWriter, r *http.Request, a *asset) {
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
 }
 
-// docPage answers 404 for a path whose document id is not valid.
-func docPage(next http.Handler) http.Handler {
+// errorPage serves the HTML page a with status, under policy.
+func errorPage(a *asset, policy string, status int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", policy)
+		h.Set("Cache-Control", "no-cache")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Type", a.ctype)
+		w.WriteHeader(status)
+		if r.Method != http.MethodHead {
+			w.Write(a.body)
+		}
+	})
+}
+
+// docPage serves invalid (a 404 page) for a path whose document id is
+// not valid, next otherwise.
+func docPage(next, invalid http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !ValidDocID(r.PathValue("id")) {
-			http.Error(w, "web: invalid document id (1-128 of letters, digits, '-', '_', '.')", http.StatusNotFound)
+			invalid.ServeHTTP(w, r)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -25,8 +25,17 @@ import (
 var listening func(addr string)
 
 // run is collabd with its arguments and environment; it returns when ctx
-// ends (after a graceful stop) or on an error.
+// ends (after a graceful stop) or on an error. -h prints the usage and is
+// no error.
 func run(ctx context.Context, args, env []string) error {
+	if err := command(ctx, args, env); !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return nil
+}
+
+// command runs the command args name (serve by default).
+func command(ctx context.Context, args, env []string) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "compact":
@@ -62,6 +71,7 @@ func parse(fs *flag.FlagSet, args, env []string) error {
 	if err != nil {
 		return err
 	}
+	fs.SetOutput(usageOutput)
 	return fs.Parse(args)
 }
 
@@ -86,7 +96,7 @@ func serveFlags(fs *flag.FlagSet) *config {
 	c := &config{}
 	fs.StringVar(&c.addr, "addr", "", "listen address (default "+openAddr+" without -auth-secret, "+closedAddr+" with one)")
 	fs.StringVar(&c.data, "data", "collab.db", "database file")
-	fs.StringVar(&c.origins, "allowed-origins", "", "comma-separated origins (scheme://host:port) of other sites allowed to connect")
+	fs.StringVar(&c.origins, "allowed-origins", "", "comma-separated origins (scheme://host[:port]) of other sites allowed to connect")
 	fs.StringVar(&c.frameAncestors, "frame-ancestors", "", "comma-separated sites (origins, https:, *, self, none) allowed to show /embed/{id} pages in a frame; default: self and the -allowed-origins")
 	fs.StringVar(&c.hosts, "allowed-hosts", "", "comma-separated host names the server answers to besides localhost, loopback addresses and the listen address's own (\"*\": any); add the public name behind a proxy")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -127,6 +137,7 @@ func serveFlags(fs *flag.FlagSet) *config {
 
 func serve(ctx context.Context, args, env []string) error {
 	fs := flag.NewFlagSet("collabd", flag.ContinueOnError)
+	fs.Usage = serveUsage(fs)
 	c := serveFlags(fs)
 	if err := parse(fs, args, env); err != nil {
 		return err
@@ -146,6 +157,9 @@ func serve(ctx context.Context, args, env []string) error {
 		return fmt.Errorf("-auth-secret: at least %d bytes needed", minSecret)
 	}
 	c.opts.AuthSecret = []byte(c.secret)
+	if err := collab.CheckOrigins(c.opts.AllowedOrigins); err != nil {
+		return fmt.Errorf("-allowed-origins: %w", err)
+	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return errors.New("-tls-cert and -tls-key go together")
 	}

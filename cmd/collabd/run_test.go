@@ -113,3 +113,46 @@ func TestRun(t *testing.T) {
 		t.Fatal("failed backup left a file")
 	}
 }
+
+// TestBadAllowedOrigins: an -allowed-origins entry that is not an origin
+// (no scheme, or "*") stops collabd before it serves, with the accepted
+// form in the message.
+func TestBadAllowedOrigins(t *testing.T) {
+	for bad, want := range map[string]string{
+		"localhost:8099":                      "http://localhost:8099",
+		"*":                                   "scheme://host[:port]",
+		"https://ok.example, app.example.com": "http://app.example.com",
+	} {
+		data := filepath.Join(t.TempDir(), "c.db")
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // were it to start, it stops at once
+		err := run(ctx, []string{"-addr", "127.0.0.1:0", "-data", data, "-allowed-origins", bad}, nil)
+		if err == nil || !strings.Contains(err.Error(), "-allowed-origins") || !strings.Contains(err.Error(), "scheme://host[:port]") || !strings.Contains(err.Error(), want) {
+			t.Errorf("-allowed-origins %q: %v, want a refusal giving the form and %q", bad, err, want)
+		}
+	}
+}
+
+// TestHelp: collabd -h lists the commands and the server's flags and is
+// no error (exit 0); so is -h of a command.
+func TestHelp(t *testing.T) {
+	var out strings.Builder
+	usageOutput = &out
+	t.Cleanup(func() { usageOutput = os.Stderr })
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"serve", "-h"}, {"token", "-h"}, {"compact", "-h"}, {"backup", "-h"}} {
+		out.Reset()
+		if err := run(context.Background(), args, nil); err != nil {
+			t.Errorf("%v: %v, want no error", args, err)
+		}
+		if strings.Contains(out.String(), "help requested") || !strings.Contains(out.String(), "-") {
+			t.Errorf("%v printed %q", args, out.String())
+		}
+		if args[0] == "-h" {
+			for _, want := range []string{"collabd token", "collabd compact", "collabd backup", "-allowed-origins", "COLLAB_ADDR"} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("collabd -h does not mention %q:\n%s", want, out.String())
+				}
+			}
+		}
+	}
+}

@@ -14,11 +14,10 @@ import (
 	"github.com/collabd/collab/collab/client"
 )
 
-// TestToken: against a server with a secret, Options.Token opens the
-// connection (it goes in the handshake and in hello), and a read token
-// gives a read-only Doc.
-func TestToken(t *testing.T) {
-	secret := []byte("client-test-secret-0123456789")
+// startAuthServer serves a collab.Server with secret over an in-memory
+// store and returns its base URL (http://…) and WebSocket URL.
+func startAuthServer(t *testing.T, secret []byte) (base, ws string) {
+	t.Helper()
 	srv := collab.NewServer(collab.NewMemStore(), collab.Options{Logger: discard, AuthSecret: secret})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
@@ -27,15 +26,27 @@ func TestToken(t *testing.T) {
 		defer cancel()
 		srv.Shutdown(ctx)
 	})
-	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws"
-	mint := func(perm collab.Perm) string {
-		tok, err := collab.MintToken(secret, collab.Claims{Doc: "d", Perm: perm,
-			RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
+	return hs.URL, "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws"
+}
+
+// mintToken is a token for doc with perm, naming name, valid for an hour.
+func mintToken(t *testing.T, secret []byte, doc string, perm collab.Perm, name string) string {
+	t.Helper()
+	tok, err := collab.MintToken(secret, collab.Claims{Doc: doc, Perm: perm, Name: name,
+		RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return tok
+}
+
+// TestToken: against a server with a secret, Options.Token opens the
+// connection (it goes in the handshake and in hello), and a read token
+// gives a read-only Doc.
+func TestToken(t *testing.T) {
+	secret := []byte("client-test-secret-0123456789")
+	_, url := startAuthServer(t, secret)
+	mint := func(perm collab.Perm) string { return mintToken(t, secret, "d", perm, "") }
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := client.Dial(ctx, url, client.Options{}); err == nil {

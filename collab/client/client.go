@@ -38,6 +38,8 @@
 // A joined with a full text (reset) drops the pending ops the server
 // already has (seq ≤ joined.seq), rebases the others over the difference
 // between the last known server text and the new one, and resubmits them.
+// Offline, the other editors' carets are dropped (an EventLeave for each):
+// nobody updates them; the rejoin brings the carets of those still there.
 // Close, close 4001 (replaced by a newer connection with the same client
 // id), 1008 (policy, auth), other protocol close codes and a refused hello
 // or handshake end the Conn for good: Err reports why.
@@ -48,12 +50,26 @@
 // refuses for good (invalid_op, doc_too_large, read_only, …) is dropped:
 // its effect is removed from the local text by its inverse, transformed
 // through the edits made after it, which stay pending, and an EventReject
-// reports it. The server did not apply it, so no rejoin is needed.
+// reports it. The server did not apply it, so no rejoin is needed, and
+// it is never sent again, also after a reconnect.
+//
+// # Large edits
+//
+// An edit whose submit would pass the limits the server advertised in
+// welcome (message size, op size, items of an op) is sent as several
+// submits, each a valid op with its own seq, which compose to the edit
+// (see docs/protocol.md, Large edits). One that would also make the
+// document larger than the server takes is refused before anything is
+// sent: an EventReject with Seq 0 and doc_too_large.
 // rev_too_old and not_joined make the client rejoin the document;
 // unavailable, too_many_loaded and internal drop the connection so that it
 // is retried after a backoff (or, without Reconnect, end the Conn).
-// not_found (the document was deleted) and a refused rejoin end the Doc;
-// Doc.Err says why.
+// not_found (the document was deleted; ServerError.By names who, when the
+// server knows) and a refused rejoin end the Doc; Doc.Err says why. So
+// does a rejoin answered with a full text at a lower revision than the Doc
+// had: the document was deleted while the client was offline. The client
+// never rejoins a deleted document by itself, which would recreate it from
+// its pending edits; its text stays readable.
 //
 // # Flow control
 //
@@ -431,6 +447,7 @@ type serverMsg struct {
 	Event    string        `json:"event"`
 	Code     string        `json:"code"`
 	Message  string        `json:"message"`
+	By       string        `json:"by"`
 }
 
 // typed returns m as the wire type of its Type, or nil for a type the
@@ -448,7 +465,7 @@ func (m *serverMsg) typed() any {
 	case wire.TypeEditor:
 		return &wire.Editor{Type: m.Type, Doc: m.Doc, Client: m.Client, Name: m.Name, Color: m.Color, Event: m.Event}
 	case wire.TypeError:
-		return &wire.Error{Type: m.Type, Code: m.Code, Message: m.Message, Doc: m.Doc, Seq: m.Seq}
+		return &wire.Error{Type: m.Type, Code: m.Code, Message: m.Message, Doc: m.Doc, Seq: m.Seq, By: m.By}
 	}
 	return nil
 }

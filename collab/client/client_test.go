@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -633,4 +634,61 @@ func TestReadOnly(t *testing.T) {
 	fc.op("doc", 2, parseOp(t, `[3,"d"]`), "bob", 1) // still receives edits
 	waitRev(t, d, 2)
 	checkText(t, d, "abcd")
+}
+
+// TestDeletedWhileOffline: a rejoin answered with a full text at a lower
+// revision means the document was deleted meanwhile: the Doc ends with
+// not_found, keeps its text, and sends nothing that would recreate it.
+func TestDeletedWhileOffline(t *testing.T) {
+	fs := newFakeServer(t)
+	c, fc := dial(t, fs, Options{Reconnect: true})
+	d := join(t, c, fc, "doc", "abc", 5)
+	must(t, d.Insert(3, " mine"))
+	checkSubmit(t, fc.expectSubmit(), 1, 5, `[3," mine"]`)
+	fc.drop()
+	fc = fs.accept()
+	if j := fc.expectJoin(); j.Rev == nil || *j.Rev != 5 {
+		t.Fatalf("rejoin %+v, want rev 5", j)
+	}
+	fc.joinedText("doc", "", 0, 0, true)
+	if typ, data := fc.read(); typ != wire.TypeLeave {
+		t.Fatalf("after the deletion the client sent %s, want a leave", data)
+	}
+	var se *ServerError
+	if err := d.WaitSynced(testCtx(t)); !errors.As(err, &se) || se.Code != wire.CodeNotFound {
+		t.Fatalf("WaitSynced: %v, want not_found", err)
+	}
+	if !errors.As(d.Err(), &se) || !strings.Contains(se.Message, "deleted") {
+		t.Fatalf("Err() = %v, want it to say the document was deleted", d.Err())
+	}
+	checkText(t, d, "abc mine")
+	if err := d.Insert(0, "x"); err == nil {
+		t.Fatal("Insert into the deleted document succeeded")
+	}
+}
+
+// TestCaretsDroppedOffline: while the connection is down nobody updates
+// the other editors' carets: they are dropped, each with an EventLeave,
+// and come back with the server's presence after the rejoin.
+func TestCaretsDroppedOffline(t *testing.T) {
+	fs := newFakeServer(t)
+	c, fc := dial(t, fs, Options{Reconnect: true})
+	d := join(t, c, fc, "doc", "abcd", 1)
+	fc.send(wire.Presence{Type: wire.TypePresence, Doc: "doc", Client: "bob", Name: "Bob", Rev: 1, Anchor: 1, Head: 1})
+	nextEvent(t, d, EventPresence)
+	fc.drop()
+	if e := nextEvent(t, d, EventLeave); e.Client != "bob" || e.Name != "Bob" {
+		t.Fatalf("leave %+v, want bob's", e)
+	}
+	if p := d.Presence(); len(p) != 0 {
+		t.Fatalf("carets kept offline: %v", p)
+	}
+	fc = fs.accept()
+	fc.expectJoin()
+	fc.joinedOps("doc", 1, 0)
+	fc.send(wire.Presence{Type: wire.TypePresence, Doc: "doc", Client: "bob", Name: "Bob", Rev: 1, Anchor: 2, Head: 2})
+	nextEvent(t, d, EventPresence)
+	if p := d.Presence()["bob"]; p.Anchor != 2 {
+		t.Fatalf("bob's caret after the rejoin %+v, want at 2", p)
+	}
 }

@@ -25,6 +25,7 @@ type Doc struct {
 	hasState bool                // guarded by mu; a first joined arrived
 	inflight *pending            // guarded by mu; the submit awaiting its ack
 	buffer   *ot.Op              // guarded by mu; local edits composed, not sent
+	splitOff bool                // guarded by mu; buffer is the unsent rest of the edit in flight, nothing added
 	lastSeq  uint64              // guarded by mu; last seq given (or committed)
 	readOnly bool                // guarded by mu
 	sess     *session            // guarded by mu; session the join was sent on

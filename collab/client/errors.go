@@ -32,6 +32,9 @@ type ServerError struct {
 	Message string
 	Doc     string // the document concerned, if any
 	Seq     uint64 // the submit concerned, if any
+	// By, for not_found after the document was deleted, names who deleted
+	// it when the server knows (the name in the deleting token).
+	By string
 }
 
 func (e *ServerError) Error() string {

@@ -24,7 +24,8 @@ const (
 	EventReset
 	// EventReject: the server refused the local submit Seq (Err is a
 	// *ServerError). Its effect was removed from the local text by Op,
-	// later local edits kept.
+	// later local edits kept. Seq 0: the client refused the edits not
+	// yet sent, by the server's limits (doc_too_large).
 	EventReject
 	// EventError: a server error about this document that rejected no
 	// edit (Err).

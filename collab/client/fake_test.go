@@ -25,6 +25,8 @@ type fakeServer struct {
 	t     *testing.T
 	srv   *httptest.Server
 	conns chan *fakeConn
+	// limits are advertised in welcome; set before dialing.
+	limits *wire.Limits
 }
 
 type fakeConn struct {
@@ -57,7 +59,7 @@ func (fs *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 		ws.Close()
 		return
 	}
-	ws.WriteJSON(wire.Welcome{Type: wire.TypeWelcome, Version: wire.Version, Client: wire.PublicID(fc.hello.Client)})
+	ws.WriteJSON(wire.Welcome{Type: wire.TypeWelcome, Version: wire.Version, Client: wire.PublicID(fc.hello.Client), Limits: fs.limits})
 	fs.t.Cleanup(func() { ws.Close() })
 	fs.conns <- fc
 }

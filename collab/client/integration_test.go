@@ -304,3 +304,45 @@ func TestExactlyOnceAcrossDrops(t *testing.T) {
 		t.Errorf("text has %d bytes, want %d: something besides the tokens", len(text), want)
 	}
 }
+
+// TestLargeInsertReachesOthers: a 1.2 MB insert, more than a frame (1 MiB)
+// and more than one op may insert, goes through as several submits and
+// reaches another editor whole.
+func TestLargeInsertReachesOthers(t *testing.T) {
+	url := startServer(t)
+	ctx := ctxFor(t)
+	var docs []*client.Doc
+	for _, name := range []string{"ada", "bo"} {
+		c, err := client.Dial(ctx, url, client.Options{Name: name, Logger: discard, MaxRate: -1})
+		if err != nil {
+			t.Fatalf("Dial: %v", err)
+		}
+		t.Cleanup(func() { c.Close() })
+		d, err := c.Join(ctx, "big")
+		if err != nil {
+			t.Fatalf("Join: %v", err)
+		}
+		docs = append(docs, d)
+	}
+	const line = "paste é😀 <&> \"quoted\"\n"
+	big := strings.Repeat(line, 1_200_000/len(line)+1)
+	if len(big) < 1_200_000 {
+		t.Fatalf("the paste is %d bytes, want 1.2 MB", len(big))
+	}
+	if err := docs[0].Insert(0, big); err != nil {
+		t.Fatal(err)
+	}
+	if err := docs[0].WaitSynced(ctx); err != nil {
+		t.Fatalf("WaitSynced: %v", err)
+	}
+	rev := docs[0].Rev()
+	if rev < 2 {
+		t.Fatalf("revision %d: the paste went as one op", rev)
+	}
+	if err := docs[1].WaitRev(ctx, rev); err != nil {
+		t.Fatalf("WaitRev: %v", err)
+	}
+	if got := docs[1].Text(); got != big {
+		t.Fatalf("the other editor has %d bytes, want the %d of the paste", len(got), len(big))
+	}
+}

@@ -29,6 +29,7 @@ type session struct {
 	once    sync.Once
 	err     error // why the session ended; written once before done closes
 	started time.Time
+	limits  wire.Limits    // the server's, from welcome; immutable
 	wg      sync.WaitGroup // readLoop and writeLoop
 
 	presMu sync.Mutex
@@ -70,7 +71,7 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 	}
 	// Unblock the handshake's reads and writes when ctx ends.
 	stop := context.AfterFunc(ctx, func() { ws.Close() })
-	err = c.handshake(ctx, ws)
+	limits, err := c.handshake(ctx, ws)
 	if !stop() || err != nil {
 		ws.Close()
 		if err == nil || ctx.Err() != nil {
@@ -86,6 +87,7 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 		out:     make(chan []byte, c.opts.QueueSize),
 		done:    make(chan struct{}),
 		started: time.Now(),
+		limits:  limits,
 		pres:    make(map[string][]byte),
 		wake:    make(chan struct{}, 1),
 		tokens:  c.opts.MaxRate,
@@ -93,7 +95,8 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 	}, nil
 }
 
-func (c *Conn) handshake(ctx context.Context, ws *websocket.Conn) error {
+// handshake says hello and returns the limits the welcome advertised.
+func (c *Conn) handshake(ctx context.Context, ws *websocket.Conn) (wire.Limits, error) {
 	ws.SetReadLimit(c.opts.MaxMessageSize)
 	if dl, ok := ctx.Deadline(); ok {
 		ws.SetReadDeadline(dl)
@@ -102,31 +105,31 @@ func (c *Conn) handshake(ctx context.Context, ws *websocket.Conn) error {
 	hello := wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: c.id,
 		Name: c.opts.Name, Color: c.opts.Color, Token: c.opts.Token}
 	if err := ws.WriteJSON(hello); err != nil {
-		return fmt.Errorf("client: send hello: %w", err)
+		return wire.Limits{}, fmt.Errorf("client: send hello: %w", err)
 	}
 	_, data, err := ws.ReadMessage()
 	if err != nil {
-		return fmt.Errorf("client: read welcome: %w", closeErr(err))
+		return wire.Limits{}, fmt.Errorf("client: read welcome: %w", closeErr(err))
 	}
 	typ, err := wire.PeekType(data)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrProtocol, err)
+		return wire.Limits{}, fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
 	switch typ {
 	case wire.TypeWelcome:
 		var w wire.Welcome
 		if err := json.Unmarshal(data, &w); err != nil || w.Version != wire.Version || w.Client != c.pub {
-			return fmt.Errorf("%w: bad welcome %s", ErrProtocol, data)
+			return wire.Limits{}, fmt.Errorf("%w: bad welcome %s", ErrProtocol, data)
 		}
-		return nil
+		return resolveLimits(w.Limits), nil
 	case wire.TypeError:
 		var e wire.Error
 		if err := json.Unmarshal(data, &e); err != nil {
-			return fmt.Errorf("%w: bad error message %s", ErrProtocol, data)
+			return wire.Limits{}, fmt.Errorf("%w: bad error message %s", ErrProtocol, data)
 		}
-		return &ServerError{Code: e.Code, Message: e.Message}
+		return wire.Limits{}, &ServerError{Code: e.Code, Message: e.Message}
 	}
-	return fmt.Errorf("%w: %q before welcome", ErrProtocol, typ)
+	return wire.Limits{}, fmt.Errorf("%w: %q before welcome", ErrProtocol, typ)
 }
 
 func (s *session) start() {

@@ -58,7 +58,18 @@ func (d *Doc) offline(s *session) {
 	}
 	d.sess, d.live = nil, false
 	d.setStatus(StatusOffline, nil)
+	d.dropOthers()
 	d.notify()
+}
+
+// dropOthers forgets the other editors' carets, which nobody updates
+// while we are offline: each gets an EventLeave. The server announces the
+// editors still there, with their carets, when we join again.
+func (d *Doc) dropOthers() {
+	for id, p := range d.others {
+		d.events.emit(Event{Kind: EventLeave, Rev: d.rev, Client: id, Name: p.Name, Color: p.Color})
+	}
+	clear(d.others)
 }
 
 // end ends the Doc for good with err. Its state stays readable.
@@ -137,6 +148,14 @@ func (d *Doc) onJoined(m *wire.Joined) {
 		d.text, d.server = newDocText(*m.Text), newDocText(*m.Text)
 		d.rev, d.lastSeq, d.hasState = m.Rev, m.Seq, true
 		close(d.joined)
+	case m.Text != nil && m.Rev < d.rev:
+		// The revision went back: the document was deleted while we were
+		// away (or restored from an older copy). Rebasing onto it would
+		// recreate it from our pending edits alone, without a word.
+		d.leave()
+		d.end(&ServerError{Code: wire.CodeNotFound, Doc: d.id,
+			Message: fmt.Sprintf("client: the document was deleted while offline (it was at revision %d, it is at %d)", d.rev, m.Rev)})
+		return
 	case m.Text != nil:
 		d.reset(m)
 	default:
@@ -348,7 +367,7 @@ func (d *Doc) onEditor(m *wire.Editor) {
 // onError handles an error about this document. An error it returns ends
 // the session, to be retried after a backoff.
 func (d *Doc) onError(m *wire.Error) error {
-	se := &ServerError{Code: m.Code, Message: m.Message, Doc: m.Doc, Seq: m.Seq}
+	se := &ServerError{Code: m.Code, Message: m.Message, Doc: m.Doc, Seq: m.Seq, By: m.By}
 	if !d.hasState {
 		if transientCode(m.Code) && d.c.opts.Reconnect {
 			return se // retried after a backoff
@@ -405,6 +424,11 @@ func (d *Doc) reject(se *ServerError) {
 	}
 	d.c.log.Warn("client: edit refused by server", "doc", d.id, "seq", p.seq, "err", se)
 	d.events.emit(Event{Kind: EventReject, Rev: d.rev, Seq: p.seq, Op: local, Err: se})
+	if d.splitOff && d.buffer != nil {
+		// The unsent rest of the same edit: the server would most likely
+		// refuse it too; one refusal for one edit.
+		d.refuseBuffer(se)
+	}
 	d.flush()
 }
 
@@ -432,7 +456,7 @@ func (d *Doc) applyLocal(op ot.Op) error {
 	if err := d.text.apply(op); err != nil {
 		return fmt.Errorf("client: apply: %w", err)
 	}
-	d.buffer = &buffer
+	d.buffer, d.splitOff = &buffer, false
 	d.moveCarets(op, d.c.pub)
 	d.flush()
 	d.notify()
@@ -445,10 +469,7 @@ func (d *Doc) flush() {
 	if !d.live || d.ended {
 		return
 	}
-	if d.inflight == nil && d.buffer != nil {
-		d.lastSeq++
-		d.inflight = &pending{seq: d.lastSeq, op: *d.buffer}
-		d.buffer = nil
+	if d.inflight == nil && d.buffer != nil && d.takeBuffer() {
 		d.submit()
 	}
 	if d.inflight == nil && d.buffer == nil && d.sendMine {
@@ -456,6 +477,50 @@ func (d *Doc) flush() {
 		d.sess.sendPresence(d.id, m)
 		d.sendMine = false
 	}
+}
+
+// takeBuffer numbers the buffer as the op in flight, or as much of it as
+// fits in one submit under the server's limits, leaving the rest in the
+// buffer: each piece is a valid op with a seq of its own, and the pieces
+// compose to the edit. An edit that would make the document larger than
+// the server takes is refused here, whole, rather than half committed. It
+// reports whether an op is now in flight.
+func (d *Doc) takeBuffer() bool {
+	op := *d.buffer
+	first, rest, split := budgetFor(d.sess.limits, d.id).split(op)
+	if split {
+		if n := len(d.text.String()); n > d.sess.limits.Doc {
+			d.refuseBuffer(&ServerError{Code: wire.CodeDocTooLarge, Doc: d.id,
+				Message: fmt.Sprintf("client: the edit would make the document %d bytes, over the server's limit of %d", n, d.sess.limits.Doc)})
+			return false
+		}
+		d.buffer = &rest
+	} else {
+		d.buffer = nil
+	}
+	d.splitOff = split
+	d.lastSeq++
+	d.inflight = &pending{seq: d.lastSeq, op: first}
+	return true
+}
+
+// refuseBuffer drops the buffered edits, never sent, for se: their effect
+// leaves the local text. Nothing is in flight, so the buffer applies to
+// the server text.
+func (d *Doc) refuseBuffer(se *ServerError) {
+	op := *d.buffer
+	inv, err := op.Invert(d.server.String())
+	if err == nil {
+		err = d.text.apply(inv)
+	}
+	if err != nil {
+		d.resync(false, err) // cannot happen: the buffer applies to the server text
+		return
+	}
+	d.buffer, d.splitOff = nil, false
+	d.moveCarets(inv, "")
+	d.c.log.Warn("client: edit refused before sending", "doc", d.id, "err", se)
+	d.events.emit(Event{Kind: EventReject, Rev: d.rev, Op: inv, Err: se})
 }
 
 func (d *Doc) submit() {

@@ -115,10 +115,25 @@ func ValidColor(c string) bool {
 // the id it sent): what other editors see in its ops, carets and arrivals,
 // and what it recognises its own by.
 type Welcome struct {
-	Type    string `json:"type"`
-	Version int    `json:"version"`
-	Client  string `json:"client"`
+	Type    string  `json:"type"`
+	Version int     `json:"version"`
+	Client  string  `json:"client"`
+	Limits  *Limits `json:"limits,omitempty"`
 }
+
+// Limits are the sizes a server accepts, advertised in Welcome so that a
+// client can send an edit too large for one message as several submits
+// instead of having it refused. A zero field is not advertised.
+type Limits struct {
+	Frame      int64 `json:"frame"`      // bytes of one message from the client
+	Doc        int   `json:"doc"`        // UTF-8 bytes of a document
+	Op         int   `json:"op"`         // bytes of one op's JSON (so also of the text it inserts)
+	Components int   `json:"components"` // items of one op's JSON array
+}
+
+// DefaultLimits are the limits of a server that advertises none, and
+// stand for those it leaves out: collabd's defaults.
+var DefaultLimits = Limits{Frame: 1 << 20, Doc: 16 << 20, Op: 1 << 20, Components: 100_000}
 
 // PublicID is the form of a client id shown to anyone but the client: in
 // op, presence and editor messages, in joined's ops and in the HTTP API's
@@ -236,6 +251,9 @@ type Error struct {
 	Message string `json:"message"`
 	Doc     string `json:"doc,omitempty"`
 	Seq     uint64 `json:"seq,omitempty"`
+	// By names who deleted the document, for not_found after a deletion
+	// by a token with a name.
+	By string `json:"by,omitempty"`
 }
 
 // ErrNoType is returned by PeekType for a message without a string "type".

@@ -9,7 +9,23 @@ const error = document.getElementById('doc-name-error');
 const list = document.getElementById('doc-list');
 const status = document.getElementById('list-status');
 const more = document.getElementById('more');
+const sort = document.getElementById('sort');
 let next = '';
+let generation = 0; // a new sort order drops the answers of the previous one
+
+sort.value = new URLSearchParams(location.search).get('sort') === 'updated' ? 'updated' : 'id';
+sort.addEventListener('change', () => {
+  const url = new URL(location.href);
+  if (sort.value === 'updated') url.searchParams.set('sort', 'updated');
+  else url.searchParams.delete('sort');
+  history.replaceState(null, '', url);
+  generation++;
+  list.replaceChildren();
+  next = '';
+  more.hidden = true;
+  status.textContent = 'Loading…';
+  load();
+});
 
 form.addEventListener('submit', (e) => {
   e.preventDefault();
@@ -36,11 +52,13 @@ function when(iso) {
 }
 
 async function load() {
+  const gen = generation;
   try {
-    const url = '/api/docs?limit=100' + (next ? '&after=' + encodeURIComponent(next) : '');
+    const url = '/api/docs?limit=100&sort=' + sort.value + (next ? '&after=' + encodeURIComponent(next) : '');
     const res = await fetch(url, { headers: { Accept: 'application/json' } });
     if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
     const body = await res.json();
+    if (gen !== generation) return;
     const docs = Array.isArray(body) ? body : body.docs || [];
     for (const d of docs) {
       const li = document.createElement('li');
@@ -58,6 +76,7 @@ async function load() {
     more.hidden = !next;
     status.textContent = list.children.length ? `${list.children.length} document${list.children.length === 1 ? '' : 's'}` : 'No documents yet: create one above.';
   } catch (err) {
+    if (gen !== generation) return;
     status.textContent = `Could not load the documents (${err.message}).`;
   }
 }
