@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,4 +136,50 @@ func TestReplacedAcrossNodes(t *testing.T) {
 	}
 	dup.submit("d", 0, 1, insert(0, 0, "x"))
 	dup.ack(1, 1)
+}
+
+// TestNoOwnEditorEvents: a client that moves to another node while its
+// old connection is still open never hears of itself there: not in the
+// editors it is greeted with, not when its old connection is replaced and
+// leaves, not its own caret. The editors of the other node see it once.
+func TestNoOwnEditorEvents(t *testing.T) {
+	_, a, b := twoNodes(t)
+	w := wsDial(t, b.addr(), "w") // keeps d loaded on b
+	w.join("d", nil)
+	old := wsDial(t, a.addr(), "c1")
+	old.join("d", nil)
+	p := wsDial(t, a.addr(), "p") // stays on a, to mark the end of what a says
+	p.join("d", nil)
+	old.submit("d", 0, 1, insert(0, 0, "hello"))
+	old.ack(1, 1)
+	old.send(wire.Presence{Type: wire.TypePresence, Doc: "d", Rev: 1, Anchor: 2, Head: 2})
+	w.waitPresence("c1") // b holds c1 as a remote editor with a caret
+
+	moved := wsDial(t, b.addr(), "c1")
+	moved.join("d", ptr(uint64(1)))
+	var err error
+	for err == nil { // the old connection is replaced
+		old.ws.SetReadDeadline(time.Now().Add(testWait))
+		_, _, err = old.ws.ReadMessage()
+	}
+	// Its leave is queued on a's document before the connection is
+	// counted out; p's caret goes out after it on the same bus subject.
+	waitFor(t, "the old connection gone from a", func() bool {
+		_, body := call(t, "GET", "http://"+a.addr()+"/metrics", "")
+		return strings.Contains(body, "\ncollab_connections 1\n")
+	})
+	p.send(wire.Presence{Type: wire.TypePresence, Doc: "d", Rev: 1, Anchor: 1, Head: 1})
+	w.waitPresence("p")
+	w.send(wire.Presence{Type: wire.TypePresence, Doc: "d", Rev: 1, Anchor: 0, Head: 0})
+	for {
+		typ, data := moved.next()
+		var m struct{ Client, Event string }
+		json.Unmarshal(data, &m)
+		if (typ == wire.TypeEditor || typ == wire.TypePresence) && m.Client == wire.PublicID("c1") {
+			t.Fatalf("the moved client heard of itself: %s", data)
+		}
+		if typ == wire.TypePresence && m.Client == wire.PublicID("w") {
+			break
+		}
+	}
 }

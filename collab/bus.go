@@ -68,6 +68,12 @@ type busEvent struct {
 type remoteKey struct{ from, client string }
 
 // remoteEditor is an editor on another server. Owned by run.
+//
+// A client connected here too (it moved, its old connection half dead or
+// its old server not yet known to be gone) is one editor, the local one:
+// its remote copy is shadowed, nothing about it is sent to anyone, so that
+// the client never hears of itself and the others do not see it leave
+// while it is still here.
 type remoteEditor struct {
 	busEditor
 	pub   string     // wire.PublicID(Client), what local editors see
@@ -195,7 +201,7 @@ func (d *document) arrive(from string, b busEditor) {
 		r = &remoteEditor{pub: wire.PublicID(b.Client)}
 		d.others[k] = r
 		r.busEditor = b
-		d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.pub, Name: b.Name, Color: b.Color, Event: wire.EventJoin}), nil)
+		d.tellLocal(r, &wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.pub, Name: b.Name, Color: b.Color, Event: wire.EventJoin})
 	}
 	r.busEditor = b
 	if b.Caret {
@@ -222,7 +228,25 @@ func (d *document) placeRemote(r *remoteEditor) {
 	}
 	p.anchor, p.head = min(p.anchor, d.buf.Len()), min(p.head, d.buf.Len())
 	r.pres = p
-	d.broadcast(encode(r.presenceMsg(d.id, d.rev)), nil)
+	d.tellLocal(r, r.presenceMsg(d.id, d.rev))
+}
+
+// tellLocal sends the local editors msg about remote editor r, unless r
+// is shadowed by a local editor of the same client.
+func (d *document) tellLocal(r *remoteEditor, msg any) {
+	if !d.shadowed(r.Client) {
+		d.broadcast(encode(msg), nil)
+	}
+}
+
+// shadowed reports whether client is a local editor.
+func (d *document) shadowed(client string) bool {
+	for _, e := range d.editors {
+		if e.client == client {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *remoteEditor) presenceMsg(doc string, rev uint64) *wire.Presence {
@@ -237,7 +261,7 @@ func (d *document) depart(k remoteKey) {
 		return
 	}
 	delete(d.others, k)
-	d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.pub, Name: r.Name, Color: r.Color, Event: wire.EventLeave}), nil)
+	d.tellLocal(r, &wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.pub, Name: r.Name, Color: r.Color, Event: wire.EventLeave})
 }
 
 // forget removes the editors of server from, but those in keep.
@@ -262,10 +286,13 @@ func (d *document) moveRemote(rec storage.Record) {
 	}
 }
 
-// greeting appends, to a local newcomer's welcome, the editors of the
-// other servers.
-func (d *document) greeting(msgs []any) []any {
+// greeting appends, to the welcome of a local newcomer of client, the
+// editors of the other servers, but those of client, which it shadows.
+func (d *document) greeting(msgs []any, client string) []any {
 	for _, r := range d.others {
+		if r.Client == client || d.shadowed(r.Client) {
+			continue
+		}
 		msgs = append(msgs, &wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.pub, Name: r.Name, Color: r.Color, Event: wire.EventJoin})
 		if r.pres != nil {
 			msgs = append(msgs, r.presenceMsg(d.id, d.rev))

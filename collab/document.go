@@ -437,7 +437,7 @@ func (d *document) join(r *joinReq) error {
 		}
 		o.c.send(arrive)
 	}
-	r.c.sendAll(d.greeting(welcome))
+	r.c.sendAll(d.greeting(welcome, r.client))
 	d.editors[r.c] = e
 	d.grace.Stop()
 	join := d.busEditorOf(e)

@@ -688,17 +688,24 @@ func TestFollowStaleJoin(t *testing.T) {
 	x := connect(t, tsB, "cx")
 	x.join("d", nil)
 	other := sh.node() // a server that only speaks on the bus
-	hear := func(joined time.Time) {
-		data, err := json.Marshal(busMsg{Kind: busJoin, Editors: []busEditor{{Client: "cx", Name: "elsewhere", Joined: joined.UnixNano()}}})
+	hear := func(client string, joined time.Time) {
+		data, err := json.Marshal(busMsg{Kind: busJoin, Editors: []busEditor{{Client: client, Name: "elsewhere", Joined: joined.UnixNano()}}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		other.Publish("d", data)
 	}
-	hear(time.Now().Add(-time.Minute))
-	// Its arrival, relayed to x, shows it was handled with x still there.
-	expectMsg(t, x, wire.TypeEditor, func(m wire.Editor) bool { return m.Name == "elsewhere" })
-	hear(time.Now().Add(time.Minute))
+	hear("cx", time.Now().Add(-time.Minute))
+	// x does not hear of itself; the arrival of another client after it
+	// shows the stale join was handled with x still there.
+	hear("cy", time.Now())
+	expectMsg(t, x, wire.TypeEditor, func(m wire.Editor) bool {
+		if m.Client == wire.PublicID("cx") {
+			t.Fatalf("x heard of itself: %+v", m)
+		}
+		return m.Client == wire.PublicID("cy")
+	})
+	hear("cx", time.Now().Add(time.Minute))
 	if code := x.closeCode(); code != wire.CloseReplaced {
 		t.Fatalf("x closed with %d after a newer join elsewhere, want %d", code, wire.CloseReplaced)
 	}
