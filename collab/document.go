@@ -56,6 +56,7 @@ type document struct {
 	paused    bool                        // startCommit waits: a catch-up is under way
 	failure   error                       // why run must stop the document: a catch-up failed, deleted elsewhere
 	conflicts int                         // commits refused in a row without the document moving
+	stalled   time.Time                   // when the first of them was refused
 }
 
 // editor is one connection editing the document. Owned by run.

@@ -60,6 +60,20 @@ type sharedNode struct {
 	mu     sync.Mutex
 	gate   chan chan struct{} // guarded by mu: when set, Append waits for a release sent here
 	paused chan struct{}      // guarded by mu: when set, feeds wait until it closes
+	refuse atomic.Int64       // Appends to refuse with ErrConflict, the log unchanged
+}
+
+// refused takes one of the refusals n was told to make.
+func (n *sharedNode) refused() bool {
+	for {
+		k := n.refuse.Load()
+		if k <= 0 {
+			return false
+		}
+		if n.refuse.CompareAndSwap(k, k-1) {
+			return true
+		}
+	}
 }
 
 var (
@@ -163,6 +177,10 @@ func (n *sharedNode) Append(ctx context.Context, id string, recs []storage.Recor
 		<-release
 	}
 	time.Sleep(n.latency) // not synchronization: widens the window in which commits race
+	if n.refused() {
+		n.conflicts.Add(1)
+		return fmt.Errorf("%w: %s: refused while another message is replicated", storage.ErrConflict, id)
+	}
 	err := n.MemStore.Append(ctx, id, recs)
 	if err == nil {
 		n.poke(id)
@@ -708,5 +726,41 @@ func TestFollowStaleJoin(t *testing.T) {
 	hear("cx", time.Now().Add(time.Minute))
 	if code := x.closeCode(); code != wire.CloseReplaced {
 		t.Fatalf("x closed with %d after a newer join elsewhere, want %d", code, wire.CloseReplaced)
+	}
+}
+
+// TestFollowRefusedWithoutProgress: commits refused without anything new
+// in the log (JetStream refuses an expected sequence while another
+// message for the subject is being replicated) are retried with backoff
+// until they land, and the editor is not told unavailable; refused for
+// longer than the store's deadline, the op is refused with unavailable
+// and the editor's resubmission is taken.
+func TestFollowRefusedWithoutProgress(t *testing.T) {
+	n := newShared().node()
+	_, ts := startServer(t, n, Options{})
+	x := connect(t, ts, "cx")
+	x.join("d", nil)
+	n.refuse.Store(10)
+	x.submit("d", 0, 1, insertAt(0, 0, "a"))
+	if a := expectMsg(t, x, wire.TypeAck, func(wire.Ack) bool { return true }); a.Seq != 1 || a.Rev != 1 {
+		t.Fatalf("ack %+v, want seq 1 rev 1", a)
+	}
+	if left := n.refuse.Load(); left != 0 {
+		t.Fatalf("%d refusals left: the commit landed without retrying through them", left)
+	}
+
+	n = newShared().node()
+	_, ts = startServer(t, n, Options{StoreTimeout: 100 * time.Millisecond})
+	x = connect(t, ts, "cx")
+	x.join("d", nil)
+	n.refuse.Store(math.MaxInt64)
+	x.submit("d", 0, 1, insertAt(0, 0, "b"))
+	if e := expectMsg(t, x, wire.TypeError, func(wire.Error) bool { return true }); e.Code != wire.CodeUnavailable || e.Seq != 1 {
+		t.Fatalf("error %+v, want unavailable for seq 1", e)
+	}
+	n.refuse.Store(0)
+	x.submit("d", 0, 1, insertAt(0, 0, "b"))
+	if a := expectMsg(t, x, wire.TypeAck, func(wire.Ack) bool { return true }); a.Seq != 1 || a.Rev != 1 {
+		t.Fatalf("ack %+v, want seq 1 rev 1", a)
 	}
 }
