@@ -185,6 +185,7 @@ func jetStream(t *testing.T, url string) (js jetstream.JetStream, done func()) {
 	}
 	return js, nc.Close
 }
+
 // TestContentionR3: editors on three nodes type into one document whose
 // stream is replicated on three NATS servers. JetStream refuses a commit
 // while another node's message for the document is still being
