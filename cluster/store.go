@@ -140,6 +140,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		docs:    make(map[string]*docCache),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.bus = newBus(s) // before the connection, whose reconnects it hears
 	nopts := append([]nats.Option{
 		nats.Name("collabd " + s.node),
 		nats.MaxReconnects(-1),
@@ -155,6 +156,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			s.metrics.connected.Set(1)
 			s.metrics.reconnects.Inc()
 			s.log.Info("cluster: reconnected to nats", "url", c.ConnectedUrlRedacted())
+			s.bus.resync()
 		}),
 	}, opts.NATS...)
 	nc, err := nats.Connect(strings.Join(opts.URLs, ","), nopts...)
@@ -167,7 +169,6 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		nc.Close()
 		return nil, err
 	}
-	s.bus = newBus(s)
 	if err := s.bus.start(); err != nil {
 		nc.Close()
 		return nil, err

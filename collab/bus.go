@@ -20,8 +20,9 @@ type Bus interface {
 	// Subscribe calls fn with what other servers Publish for document id,
 	// and the name of the server that sent it, until ctx ends. fn(from,
 	// nil): server from is gone, forget what it said; fn(from, empty): a
-	// server appeared, tell it what you have. fn may be called from
-	// several goroutines and must not block.
+	// server appeared, or what this one said may have been lost (from is
+	// then empty): tell what you have. fn may be called from several
+	// goroutines and must not block.
 	Subscribe(ctx context.Context, id string, fn func(from string, data []byte)) error
 }
 
@@ -54,8 +55,8 @@ type busEditor struct {
 	Rev    uint64 `json:"r,omitempty"`
 	Anchor int    `json:"a,omitempty"`
 	Head   int    `json:"h,omitempty"`
-	// Joined is when the editor joined, in Unix nanoseconds: set in join
-	// messages, so that only an older connection is replaced (see replaced).
+	// Joined is when the editor joined, in Unix nanoseconds, so that only
+	// an older connection is replaced (see replaced).
 	Joined int64 `json:"j,omitempty"`
 }
 
@@ -119,7 +120,7 @@ func (d *document) tell(m busMsg) {
 
 // busEditorOf describes a local editor for the other servers.
 func (d *document) busEditorOf(e *editor) busEditor {
-	b := busEditor{Client: e.client, Name: e.name, Color: e.color}
+	b := busEditor{Client: e.client, Name: e.name, Color: e.color, Joined: e.joined.UnixNano()}
 	if e.pres != nil {
 		b.Caret, b.Rev, b.Anchor, b.Head = true, d.rev, e.pres.anchor, e.pres.head
 	}
@@ -160,6 +161,7 @@ func (d *document) heard(ev busEvent) {
 		}
 	case busPresence:
 		for _, e := range m.Editors {
+			d.replaced(e)
 			d.arrive(ev.from, e)
 		}
 	case busLeave:
@@ -170,6 +172,7 @@ func (d *document) heard(ev busEvent) {
 		keep := make(map[string]bool, len(m.Editors))
 		for _, e := range m.Editors {
 			keep[e.Client] = true
+			d.replaced(e)
 			d.arrive(ev.from, e)
 		}
 		d.forget(ev.from, keep)
@@ -183,12 +186,22 @@ func (d *document) heard(ev busEvent) {
 // their submits alike, and one's ops would be taken for the other's
 // duplicates and dropped. Only older connections go: the join of a
 // connection since closed can arrive after its client reconnected here.
-// Best effort, as the bus is (and the servers' clocks): a lost join leaves
-// both connected.
+//
+// Joins, carets and states all carry the join time, and a local editor
+// newer than b is announced again, so the older connection goes whichever
+// message gets through: a join lost on the bus is made up for by the
+// states servers exchange when one appears or reconnects to the bus.
 func (d *document) replaced(b busEditor) {
+	if b.Joined == 0 {
+		return
+	}
 	for c, e := range d.editors {
-		if e.client == b.Client && e.joined.UnixNano() < b.Joined {
+		switch t := e.joined.UnixNano(); {
+		case e.client != b.Client:
+		case t < b.Joined:
 			c.closeWith(wire.CloseReplaced, "replaced by a newer connection on another server")
+		case t > b.Joined:
+			d.tell(busMsg{Kind: busJoin, Editors: []busEditor{d.busEditorOf(e)}})
 		}
 	}
 }

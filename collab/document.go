@@ -441,9 +441,7 @@ func (d *document) join(r *joinReq) error {
 	r.c.sendAll(d.greeting(welcome, r.client))
 	d.editors[r.c] = e
 	d.grace.Stop()
-	join := d.busEditorOf(e)
-	join.Joined = e.joined.UnixNano()
-	d.tell(busMsg{Kind: busJoin, Editors: []busEditor{join}})
+	d.tell(busMsg{Kind: busJoin, Editors: []busEditor{d.busEditorOf(e)}})
 	return nil
 }
 

@@ -61,6 +61,15 @@ type sharedNode struct {
 	gate   chan chan struct{} // guarded by mu: when set, Append waits for a release sent here
 	paused chan struct{}      // guarded by mu: when set, feeds wait until it closes
 	refuse atomic.Int64       // Appends to refuse with ErrConflict, the log unchanged
+	mute   atomic.Bool        // Publish loses what it is given, as a bus can
+}
+
+// resync tells n's documents that what they said may have been lost, as
+// a cluster store does after a reconnection to NATS.
+func (n *sharedNode) resync() {
+	for _, sub := range n.subscribers(func(b *busSub) bool { return b.node == n }) {
+		sub.fn("", []byte{})
+	}
 }
 
 // refused takes one of the refusals n was told to make.
@@ -97,6 +106,9 @@ type busSub struct {
 
 // Publish implements Bus: every other node's subscribers of id hear it.
 func (n *sharedNode) Publish(id string, data []byte) error {
+	if n.mute.Load() {
+		return nil
+	}
 	for _, sub := range n.subscribers(func(b *busSub) bool { return b.id == id && b.node != n }) {
 		sub.fn(n.name, data)
 	}
@@ -762,5 +774,40 @@ func TestFollowRefusedWithoutProgress(t *testing.T) {
 	x.submit("d", 0, 1, insertAt(0, 0, "b"))
 	if a := expectMsg(t, x, wire.TypeAck, func(wire.Ack) bool { return true }); a.Seq != 1 || a.Rev != 1 {
 		t.Fatalf("ack %+v, want seq 1 rev 1", a)
+	}
+}
+
+// TestFollowReplacedAfterLostJoin: a client id joins a document on one
+// server while it edits it on another, and the join is lost on the bus.
+// Once the servers exchange their editors again (after a reconnection),
+// the older connection is closed with 4001, whichever server resyncs: the
+// newer's state names it, or the older's state makes the newer announce
+// itself again. The newer connection goes on editing.
+func TestFollowReplacedAfterLostJoin(t *testing.T) {
+	for _, newerResyncs := range []bool{true, false} {
+		t.Run(fmt.Sprintf("newer resyncs %v", newerResyncs), func(t *testing.T) {
+			sh := newShared()
+			na, nb := sh.node(), sh.node()
+			_, tsA := startServer(t, na, Options{})
+			_, tsB := startServer(t, nb, Options{})
+			older := connect(t, tsA, "tab")
+			older.join("d", nil)
+			nb.mute.Store(true)
+			newer := connect(t, tsB, "tab")
+			newer.join("d", nil) // its join, and its server's request for editors, are lost
+			nb.mute.Store(false)
+			if newerResyncs {
+				nb.resync()
+			} else {
+				na.resync()
+			}
+			if code := older.closeCode(); code != wire.CloseReplaced {
+				t.Fatalf("the older connection closed with %d, want %d", code, wire.CloseReplaced)
+			}
+			newer.submit("d", 0, 1, insertAt(0, 0, "x"))
+			if a := expectMsg(t, newer, wire.TypeAck, func(wire.Ack) bool { return true }, wire.TypeEditor, wire.TypePresence); a.Seq != 1 {
+				t.Fatalf("ack %+v, want seq 1", a)
+			}
+		})
 	}
 }
