@@ -51,6 +51,10 @@ type Options struct {
 	// SnapshotEvery is the number of ops after which the committing node
 	// writes a snapshot; default 256.
 	SnapshotEvery uint64
+	// KeepFor is how long history is kept (PruneAged); zero keeps all.
+	// Older history goes up to a document's newest snapshot, so somewhat
+	// more is kept.
+	KeepFor time.Duration
 	// Heartbeat is the interval of this node's liveness beacon; a node
 	// silent for three of them is taken for dead and its editors vanish
 	// from other nodes' documents. Default 2s.

@@ -45,15 +45,19 @@ func clusterModeFlag(fs *flag.FlagSet) *string {
 }
 
 // notInCluster are the serve flags that have no meaning in cluster mode:
-// the documents and their history are JetStream's.
-var notInCluster = []string{"data", "keep-ops", "keep-for", "prune-every"}
+// the documents live in JetStream, and a document's history can be cut
+// only at its newest snapshot, so not to a number of ops.
+var notInCluster = []string{"data", "keep-ops"}
+
+var clusterHint = map[string]string{"keep-ops": ", where history is kept by age (-keep-for)"}
 
 // backend is the store collabd serves documents from.
 type backend struct {
-	store collab.Store
-	close func() error
-	prune func(ctx context.Context) (int, error) // nil: no history pruning here
-	desc  []any                                  // log attributes
+	store  collab.Store
+	close  func() error
+	prune  func(ctx context.Context) (int, error) // nil: no history pruning here
+	pruned string                                 // what prune counts, for the log
+	desc   []any                                  // log attributes
 }
 
 // openBackend opens the cluster store when -nats is set, the bbolt file
@@ -64,11 +68,11 @@ func openBackend(ctx context.Context, c *config, set map[string]bool, log *slog.
 		if err != nil {
 			return nil, err
 		}
-		return &backend{store: db, close: db.Close, prune: db.Prune, desc: []any{"data", c.data}}, nil
+		return &backend{store: db, close: db.Close, prune: db.Prune, pruned: "ops", desc: []any{"data", c.data}}, nil
 	}
 	for _, name := range notInCluster {
 		if set[name] {
-			return nil, fmt.Errorf("-%s does not apply with -nats: the documents and their history live in NATS JetStream", name)
+			return nil, fmt.Errorf("-%s does not apply with -nats: the documents and their history live in NATS JetStream%s", name, clusterHint[name])
 		}
 	}
 	if c.cluster.replicas < 1 {
@@ -85,6 +89,7 @@ func openBackend(ctx context.Context, c *config, set map[string]bool, log *slog.
 		Prefix:   c.cluster.prefix,
 		Name:     c.cluster.node,
 		Timeout:  c.cluster.timeout,
+		KeepFor:  c.store.KeepFor,
 		Logger:   log,
 	}
 	if set["snapshot-every"] {
@@ -107,8 +112,10 @@ func openBackend(ctx context.Context, c *config, set map[string]bool, log *slog.
 		return nil, fmt.Errorf("-nats: %w", err)
 	}
 	return &backend{
-		store: st,
-		close: st.Close,
+		store:  st,
+		close:  st.Close,
+		prune:  st.PruneAged,
+		pruned: "documents",
 		desc: []any{"nats", strings.Join(opts.URLs, ","), "replicas", opts.Replicas, "node", st.Node(),
 			"durability", durability(opts.Replicas)},
 	}, nil
