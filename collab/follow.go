@@ -159,6 +159,7 @@ func (d *document) remote(rec storage.Record) (stop bool) {
 		}
 	}
 	d.dropCommitted(rec)
+	d.conflicts = 0 // progress: a refusal after it starts a new wait
 	err := d.apply(&pendingOp{rec: rec})
 	d.flushOut()
 	if err != nil {
@@ -250,7 +251,7 @@ func (d *document) refuseFirst(first, err error) {
 			d.seqs[p.rec.Client] = cs
 		}
 	}
-	d.pending, d.inflight = nil, 0
+	d.pending, d.inflight, d.conflicts = nil, 0, 0
 	d.resetHeadMax()
 }
 
@@ -294,7 +295,6 @@ func (d *document) commitRefused(err error) (stop bool) {
 	d.conflicts++
 	if time.Since(d.stalled) >= d.srv.opts.StoreTimeout {
 		d.srv.log.Error("commits refused without progress", "doc", d.id, "rev", d.rev, "refusals", d.conflicts, "err", err)
-		d.conflicts = 0
 		d.refuse(ErrUnavailable)
 		return false
 	}
