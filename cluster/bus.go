@@ -120,6 +120,14 @@ func (b *bus) seen(node string) {
 	}
 }
 
+// resync asks every subscriber to tell the other nodes what it holds, as
+// to a node that appeared: after a reconnection to NATS, what was said
+// while away (a join that replaces an older connection elsewhere) may
+// have been lost.
+func (b *bus) resync() {
+	b.notify("", []byte{})
+}
+
 // gone forgets node and tells every subscriber with nil data.
 func (b *bus) gone(node string) {
 	b.mu.Lock()
@@ -158,7 +166,8 @@ func (s *Store) Publish(id string, data []byte) error {
 // Subscribe implements collab's Bus: until ctx ends, fn gets what other
 // nodes Publish for document id, with the publishing node's name; fn(node,
 // nil) when a node is gone (it closed, or its beacon stopped), fn(node,
-// empty) when a node appears (the subscriber may tell it what it holds).
+// empty) when a node appears and fn("", empty) when this node reconnected
+// to NATS (the subscriber may tell the others what it holds).
 // fn is called from several goroutines and must not block.
 func (s *Store) Subscribe(ctx context.Context, id string, fn func(from string, data []byte)) error {
 	sub, err := s.nc.Subscribe(s.opts.Prefix+".pres."+encodeKey(id), func(m *nats.Msg) {

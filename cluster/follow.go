@@ -3,8 +3,10 @@ package cluster
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/collabd/collab/storage"
@@ -96,8 +98,17 @@ func (f *feed) run(ctx context.Context) {
 }
 
 // consume delivers messages until an error (to retry) or the end (done).
+//
+// It reads through Consume, not Messages: a pull request that reaches the
+// consumer's server before the consumer's interest has crossed the NATS
+// routes is answered "no responders", which Consume's ordered consumer
+// takes as a reason to reset at once, while Messages ignores it and
+// waits two missed heartbeats; on a replicated stream that left a node
+// that had just loaded a document deaf to it for 2*Heartbeat.
 func (f *feed) consume(ctx context.Context) (done bool, err error) {
-	cons, err := f.s.js.OrderedConsumer(ctx, f.s.stream.CachedInfo().Config.Name, jetstream.OrderedConsumerConfig{
+	rctx, cancel := f.s.reqCtx(ctx) // it creates the consumer: a request whose answer can be lost
+	defer cancel()
+	cons, err := f.s.js.OrderedConsumer(rctx, f.s.stream.CachedInfo().Config.Name, jetstream.OrderedConsumerConfig{
 		FilterSubjects:    []string{f.s.docSubject(f.id)},
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:       f.next,
@@ -107,56 +118,124 @@ func (f *feed) consume(ctx context.Context) (done bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	// The consumer lives on one NATS server; its heartbeats tell when that
-	// server is gone (two missed ones), and then it is recreated elsewhere.
-	hb := min(max(f.s.opts.Heartbeat, 500*time.Millisecond), 30*time.Second)
-	it, err := cons.Messages(jetstream.PullMaxMessages(feedBuffer), jetstream.PullHeartbeat(hb), jetstream.PullExpiry(4*hb))
+	cc, msgs, failed, err := f.start(cons)
 	if err != nil {
 		return false, err
 	}
 	defer f.dropConsumer(cons)
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
-	defer it.Stop()
+	defer cc.stop()
 	for {
-		msg, err := it.Next()
-		if err != nil {
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return ctx.Err() != nil, err
-			}
+		var msg jetstream.Msg
+		select {
+		case <-ctx.Done():
+			return true, nil
+		case <-cc.Closed():
+			return ctx.Err() != nil, errFeedClosed
+		case err := <-failed:
 			return false, err
+		case msg = <-msgs:
 		}
-		md, err := msg.Metadata()
-		if err != nil {
-			continue
-		}
-		seq := md.Sequence.Stream
-		if seq < f.next {
-			continue // a redelivery after a reset
-		}
-		f.next = seq + 1
-		f.setLag(md.NumPending)
-		f.s.metrics.feedDelay.Observe(time.Since(md.Timestamp).Seconds())
-		m, err := decodeMessage(msg.Data())
-		if err != nil {
-			f.s.log.Error("cluster: undecodable message, feed stops", "doc", f.id, "seq", seq, "err", err)
+		if done, err := f.deliver(ctx, msg); done {
 			return true, err
 		}
-		f.s.note(f.id, seq, m)
-		if m.kind == kindTombstone || m.epoch != f.epoch {
-			return true, nil // deleted: the reader finds out from Load
+	}
+}
+
+// consuming is a feed's consumer being read.
+type consuming struct {
+	jetstream.ConsumeContext
+	stopped chan struct{} // closed by stop: the handler gives up its message
+}
+
+func (c *consuming) stop() {
+	c.Stop()
+	close(c.stopped)
+}
+
+// start consumes cons: its messages come on msgs, an error it does not
+// recover from on failed.
+func (f *feed) start(cons jetstream.Consumer) (cc *consuming, msgs chan jetstream.Msg, failed chan error, err error) {
+	cc = &consuming{stopped: make(chan struct{})}
+	msgs, failed = make(chan jetstream.Msg), make(chan error, 1)
+	var noResponders atomic.Int32 // since the last message
+	// The consumer lives on one NATS server; its heartbeats tell when that
+	// server is gone (two missed ones), and then it is recreated elsewhere.
+	hb := min(max(f.s.opts.Heartbeat, 500*time.Millisecond), 30*time.Second)
+	cc.ConsumeContext, err = cons.Consume(func(m jetstream.Msg) {
+		noResponders.Store(0)
+		select {
+		case msgs <- m:
+		case <-cc.stopped:
 		}
-		for _, r := range m.recs {
-			if r.Rev <= f.after {
-				continue
+	}, jetstream.PullMaxMessages(feedBuffer), jetstream.PullHeartbeat(hb), jetstream.PullExpiry(4*hb),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			f.s.log.Debug("cluster: feed consumer", "doc", f.id, "err", err)
+			if recovers(err, &noResponders) {
+				return
 			}
 			select {
-			case f.out <- r:
-			case <-ctx.Done():
-				return true, nil
+			case failed <- err:
+			default:
 			}
+		}))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cc, msgs, failed, nil
+}
+
+var errFeedClosed = errors.New("cluster: feed's consumer closed")
+
+// recovers tells the errors the ordered consumer recovers from by itself,
+// by recreating its consumer, from those that make run recreate the feed
+// after a backoff: a pull request or consumer creation answered "no
+// responders" more than once since the last message (JetStream itself
+// unavailable: a reset a moment later would fail the same way), a reset
+// that failed, anything unknown.
+func recovers(err error, noResponders *atomic.Int32) bool {
+	switch {
+	case errors.Is(err, nats.ErrNoResponders):
+		return noResponders.Add(1) == 1
+	case errors.Is(err, jetstream.ErrNoHeartbeat), errors.Is(err, jetstream.ErrConsumerDeleted),
+		errors.Is(err, nats.ErrTimeout), errors.Is(err, jetstream.ErrConsumerLeadershipChanged):
+		return true
+	}
+	return false
+}
+
+// deliver passes one message's records on; done when the feed must end.
+func (f *feed) deliver(ctx context.Context, msg jetstream.Msg) (done bool, err error) {
+	md, err := msg.Metadata()
+	if err != nil {
+		return false, nil
+	}
+	seq := md.Sequence.Stream
+	if seq < f.next {
+		return false, nil // a redelivery after a reset
+	}
+	f.next = seq + 1
+	f.setLag(md.NumPending)
+	f.s.metrics.feedDelay.Observe(time.Since(md.Timestamp).Seconds())
+	m, err := decodeMessage(msg.Data())
+	if err != nil {
+		f.s.log.Error("cluster: undecodable message, feed stops", "doc", f.id, "seq", seq, "err", err)
+		return true, err
+	}
+	f.s.note(f.id, seq, m)
+	if m.kind == kindTombstone || m.epoch != f.epoch {
+		return true, nil // deleted: the reader finds out from Load
+	}
+	for _, r := range m.recs {
+		if r.Rev <= f.after {
+			continue
+		}
+		select {
+		case f.out <- r:
+		case <-ctx.Done():
+			return true, nil
 		}
 	}
+	return false, nil
 }
 
 // dropConsumer deletes the feed's consumer from the NATS server once the

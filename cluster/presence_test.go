@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,20 @@ import (
 	"github.com/collabd/collab/cluster/natstest"
 	"github.com/collabd/collab/collab/wire"
 )
+
+// expectClose reads what c was sent until the server closes the
+// connection, with code.
+func (c *wsClient) expectClose(code int) {
+	c.t.Helper()
+	var err error
+	for err == nil {
+		c.ws.SetReadDeadline(time.Now().Add(testWait))
+		_, _, err = c.ws.ReadMessage()
+	}
+	if !websocket.IsCloseError(err, code) {
+		c.t.Fatalf("%s: the connection ended with %v, want close %d", c.id, err, code)
+	}
+}
 
 // waitEditor reads c's messages until an editor event of client, skipping
 // ops and carets.
@@ -125,14 +140,85 @@ func TestReplacedAcrossNodes(t *testing.T) {
 	first.join("d", nil)
 	dup := wsDial(t, b.addr(), "tab")
 	dup.join("d", nil)
-	var err error
-	for err == nil { // what it was sent before
-		first.ws.SetReadDeadline(time.Now().Add(testWait))
-		_, _, err = first.ws.ReadMessage()
-	}
-	if !websocket.IsCloseError(err, wire.CloseReplaced) {
-		t.Fatalf("the first connection ended with %v, want close %d", err, wire.CloseReplaced)
-	}
+	first.expectClose(wire.CloseReplaced)
 	dup.submit("d", 0, 1, insert(0, 0, "x"))
 	dup.ack(1, 1)
+}
+
+// TestNoOwnEditorEvents: a client that moves to another node while its
+// old connection is still open never hears of itself there: not in the
+// editors it is greeted with, not when its old connection is replaced and
+// leaves, not its own caret. The editors of the other node see it once.
+func TestNoOwnEditorEvents(t *testing.T) {
+	_, a, b := twoNodes(t)
+	w := wsDial(t, b.addr(), "w") // keeps d loaded on b
+	w.join("d", nil)
+	old := wsDial(t, a.addr(), "c1")
+	old.join("d", nil)
+	p := wsDial(t, a.addr(), "p") // stays on a, to mark the end of what a says
+	p.join("d", nil)
+	old.submit("d", 0, 1, insert(0, 0, "hello"))
+	old.ack(1, 1)
+	old.send(wire.Presence{Type: wire.TypePresence, Doc: "d", Rev: 1, Anchor: 2, Head: 2})
+	w.waitPresence("c1") // b holds c1 as a remote editor with a caret
+
+	moved := wsDial(t, b.addr(), "c1")
+	moved.join("d", ptr(uint64(1)))
+	old.expectClose(wire.CloseReplaced)
+	// Its leave is queued on a's document before the connection is
+	// counted out; p's caret goes out after it on the same bus subject.
+	waitFor(t, "the old connection gone from a", func() bool {
+		_, body := call(t, "GET", "http://"+a.addr()+"/metrics", "")
+		return strings.Contains(body, "\ncollab_connections 1\n")
+	})
+	p.send(wire.Presence{Type: wire.TypePresence, Doc: "d", Rev: 1, Anchor: 1, Head: 1})
+	w.waitPresence("p")
+	w.send(wire.Presence{Type: wire.TypePresence, Doc: "d", Rev: 1, Anchor: 0, Head: 0})
+	for {
+		typ, data := moved.next()
+		var m struct{ Client, Event string }
+		json.Unmarshal(data, &m)
+		if (typ == wire.TypeEditor || typ == wire.TypePresence) && m.Client == wire.PublicID("c1") {
+			t.Fatalf("the moved client heard of itself: %s", data)
+		}
+		if typ == wire.TypePresence && m.Client == wire.PublicID("w") {
+			break
+		}
+	}
+}
+
+// TestReplacedAfterNATSOutage: a client id joins a document on a second
+// node while NATS is down, so its join never reaches the node where the
+// same id already edits it. Once NATS is back the nodes exchange their
+// editors and the older connection is closed with 4001; the newer one
+// goes on editing.
+func TestReplacedAfterNATSOutage(t *testing.T) {
+	ns, a, b := twoNodes(t)
+	w := wsDial(t, b.addr(), "w") // keeps d loaded on b
+	w.join("d", nil)
+	first := wsDial(t, a.addr(), "tab")
+	first.join("d", nil)
+	first.submit("d", 0, 1, insert(0, 0, "x"))
+	first.ack(1, 1)
+	w.expect(wire.TypeOp, nil) // b knows tab's last seq without asking NATS
+
+	ns.Stop()
+	dup := wsDial(t, b.addr(), "tab")
+	dup.join("d", ptr(uint64(1))) // its join is not published: NATS is down
+	ns.Start()
+	first.expectClose(wire.CloseReplaced)
+	waitFor(t, "the store to take commits again", func() bool {
+		dup.submit("d", 1, 2, insert(1, 1, "y"))
+		typ, data := dup.next()
+		for typ == wire.TypeEditor || typ == wire.TypePresence {
+			typ, data = dup.next()
+		}
+		if typ == wire.TypeAck {
+			return true
+		}
+		if !strings.Contains(string(data), wire.CodeUnavailable) {
+			t.Fatalf("submit after the outage: %s", data)
+		}
+		return false
+	})
 }

@@ -90,20 +90,7 @@ func (s *Store) Prune(ctx context.Context, id string) error {
 			return err
 		}
 	}
-	// Keep the snapshot's own message: it is the subject's head, which
-	// commits name and readers start from.
-	rctx, cancel := s.reqCtx(ctx)
-	defer cancel()
-	err = s.stream.Purge(rctx, jetstream.WithPurgeSubject(s.docSubject(id)), jetstream.WithPurgeSequence(snap.seq))
-	if err != nil {
-		return fmt.Errorf("cluster: prune %q: %w", id, natsErr("purge", err))
-	}
-	s.mu.Lock()
-	if c := s.docs[id]; c != nil {
-		c.marks = c.marks[:0]
-	}
-	s.mu.Unlock()
-	return nil
+	return s.purgeBefore(ctx, id, snap.seq)
 }
 
 // blobMark starts a snapshot bucket value that says the snapshot is in

@@ -51,6 +51,10 @@ type Options struct {
 	// SnapshotEvery is the number of ops after which the committing node
 	// writes a snapshot; default 256.
 	SnapshotEvery uint64
+	// KeepFor is how long history is kept (PruneAged); zero keeps all.
+	// Older history goes up to a document's newest snapshot, so somewhat
+	// more is kept.
+	KeepFor time.Duration
 	// Heartbeat is the interval of this node's liveness beacon; a node
 	// silent for three of them is taken for dead and its editors vanish
 	// from other nodes' documents. Default 2s.
@@ -140,6 +144,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		docs:    make(map[string]*docCache),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.bus = newBus(s) // before the connection, whose reconnects it hears
 	nopts := append([]nats.Option{
 		nats.Name("collabd " + s.node),
 		nats.MaxReconnects(-1),
@@ -155,6 +160,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			s.metrics.connected.Set(1)
 			s.metrics.reconnects.Inc()
 			s.log.Info("cluster: reconnected to nats", "url", c.ConnectedUrlRedacted())
+			s.bus.resync()
 		}),
 	}, opts.NATS...)
 	nc, err := nats.Connect(strings.Join(opts.URLs, ","), nopts...)
@@ -167,7 +173,6 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		nc.Close()
 		return nil, err
 	}
-	s.bus = newBus(s)
 	if err := s.bus.start(); err != nil {
 		nc.Close()
 		return nil, err

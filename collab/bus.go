@@ -20,8 +20,9 @@ type Bus interface {
 	// Subscribe calls fn with what other servers Publish for document id,
 	// and the name of the server that sent it, until ctx ends. fn(from,
 	// nil): server from is gone, forget what it said; fn(from, empty): a
-	// server appeared, tell it what you have. fn may be called from
-	// several goroutines and must not block.
+	// server appeared, or what this one said may have been lost (from is
+	// then empty): tell what you have. fn may be called from several
+	// goroutines and must not block.
 	Subscribe(ctx context.Context, id string, fn func(from string, data []byte)) error
 }
 
@@ -54,8 +55,8 @@ type busEditor struct {
 	Rev    uint64 `json:"r,omitempty"`
 	Anchor int    `json:"a,omitempty"`
 	Head   int    `json:"h,omitempty"`
-	// Joined is when the editor joined, in Unix nanoseconds: set in join
-	// messages, so that only an older connection is replaced (see replaced).
+	// Joined is when the editor joined, in Unix nanoseconds, so that only
+	// an older connection is replaced (see replaced).
 	Joined int64 `json:"j,omitempty"`
 }
 
@@ -68,6 +69,12 @@ type busEvent struct {
 type remoteKey struct{ from, client string }
 
 // remoteEditor is an editor on another server. Owned by run.
+//
+// A client connected here too (it moved, its old connection half dead or
+// its old server not yet known to be gone) is one editor, the local one:
+// its remote copy is shadowed, nothing about it is sent to anyone, so that
+// the client never hears of itself and the others do not see it leave
+// while it is still here.
 type remoteEditor struct {
 	busEditor
 	pub   string     // wire.PublicID(Client), what local editors see
@@ -113,7 +120,7 @@ func (d *document) tell(m busMsg) {
 
 // busEditorOf describes a local editor for the other servers.
 func (d *document) busEditorOf(e *editor) busEditor {
-	b := busEditor{Client: e.client, Name: e.name, Color: e.color}
+	b := busEditor{Client: e.client, Name: e.name, Color: e.color, Joined: e.joined.UnixNano()}
 	if e.pres != nil {
 		b.Caret, b.Rev, b.Anchor, b.Head = true, d.rev, e.pres.anchor, e.pres.head
 	}
@@ -154,6 +161,7 @@ func (d *document) heard(ev busEvent) {
 		}
 	case busPresence:
 		for _, e := range m.Editors {
+			d.replaced(e)
 			d.arrive(ev.from, e)
 		}
 	case busLeave:
@@ -164,6 +172,7 @@ func (d *document) heard(ev busEvent) {
 		keep := make(map[string]bool, len(m.Editors))
 		for _, e := range m.Editors {
 			keep[e.Client] = true
+			d.replaced(e)
 			d.arrive(ev.from, e)
 		}
 		d.forget(ev.from, keep)
@@ -177,12 +186,22 @@ func (d *document) heard(ev busEvent) {
 // their submits alike, and one's ops would be taken for the other's
 // duplicates and dropped. Only older connections go: the join of a
 // connection since closed can arrive after its client reconnected here.
-// Best effort, as the bus is (and the servers' clocks): a lost join leaves
-// both connected.
+//
+// Joins, carets and states all carry the join time, and a local editor
+// newer than b is announced again, so the older connection goes whichever
+// message gets through: a join lost on the bus is made up for by the
+// states servers exchange when one appears or reconnects to the bus.
 func (d *document) replaced(b busEditor) {
+	if b.Joined == 0 {
+		return
+	}
 	for c, e := range d.editors {
-		if e.client == b.Client && e.joined.UnixNano() < b.Joined {
+		switch t := e.joined.UnixNano(); {
+		case e.client != b.Client:
+		case t < b.Joined:
 			c.closeWith(wire.CloseReplaced, "replaced by a newer connection on another server")
+		case t > b.Joined:
+			d.tell(busMsg{Kind: busJoin, Editors: []busEditor{d.busEditorOf(e)}})
 		}
 	}
 }
@@ -195,7 +214,7 @@ func (d *document) arrive(from string, b busEditor) {
 		r = &remoteEditor{pub: wire.PublicID(b.Client)}
 		d.others[k] = r
 		r.busEditor = b
-		d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.pub, Name: b.Name, Color: b.Color, Event: wire.EventJoin}), nil)
+		d.tellLocal(r, &wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.pub, Name: b.Name, Color: b.Color, Event: wire.EventJoin})
 	}
 	r.busEditor = b
 	if b.Caret {
@@ -222,7 +241,25 @@ func (d *document) placeRemote(r *remoteEditor) {
 	}
 	p.anchor, p.head = min(p.anchor, d.buf.Len()), min(p.head, d.buf.Len())
 	r.pres = p
-	d.broadcast(encode(r.presenceMsg(d.id, d.rev)), nil)
+	d.tellLocal(r, r.presenceMsg(d.id, d.rev))
+}
+
+// tellLocal sends the local editors msg about remote editor r, unless r
+// is shadowed by a local editor of the same client.
+func (d *document) tellLocal(r *remoteEditor, msg any) {
+	if !d.shadowed(r.Client) {
+		d.broadcast(encode(msg), nil)
+	}
+}
+
+// shadowed reports whether client is a local editor.
+func (d *document) shadowed(client string) bool {
+	for _, e := range d.editors {
+		if e.client == client {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *remoteEditor) presenceMsg(doc string, rev uint64) *wire.Presence {
@@ -237,7 +274,7 @@ func (d *document) depart(k remoteKey) {
 		return
 	}
 	delete(d.others, k)
-	d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.pub, Name: r.Name, Color: r.Color, Event: wire.EventLeave}), nil)
+	d.tellLocal(r, &wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.pub, Name: r.Name, Color: r.Color, Event: wire.EventLeave})
 }
 
 // forget removes the editors of server from, but those in keep.
@@ -262,10 +299,13 @@ func (d *document) moveRemote(rec storage.Record) {
 	}
 }
 
-// greeting appends, to a local newcomer's welcome, the editors of the
-// other servers.
-func (d *document) greeting(msgs []any) []any {
+// greeting appends, to the welcome of a local newcomer of client, the
+// editors of the other servers, but those of client, which it shadows.
+func (d *document) greeting(msgs []any, client string) []any {
 	for _, r := range d.others {
+		if r.Client == client || d.shadowed(r.Client) {
+			continue
+		}
 		msgs = append(msgs, &wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: r.pub, Name: r.Name, Color: r.Color, Event: wire.EventJoin})
 		if r.pres != nil {
 			msgs = append(msgs, r.presenceMsg(d.id, d.rev))

@@ -56,6 +56,7 @@ type document struct {
 	paused    bool                        // startCommit waits: a catch-up is under way
 	failure   error                       // why run must stop the document: a catch-up failed, deleted elsewhere
 	conflicts int                         // commits refused in a row without the document moving
+	stalled   time.Time                   // when the first of them was refused
 }
 
 // editor is one connection editing the document. Owned by run.
@@ -437,12 +438,10 @@ func (d *document) join(r *joinReq) error {
 		}
 		o.c.send(arrive)
 	}
-	r.c.sendAll(d.greeting(welcome))
+	r.c.sendAll(d.greeting(welcome, r.client))
 	d.editors[r.c] = e
 	d.grace.Stop()
-	join := d.busEditorOf(e)
-	join.Joined = e.joined.UnixNano()
-	d.tell(busMsg{Kind: busJoin, Editors: []busEditor{join}})
+	d.tell(busMsg{Kind: busJoin, Editors: []busEditor{d.busEditorOf(e)}})
 	return nil
 }
 

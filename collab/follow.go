@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -39,10 +41,17 @@ func (s *Server) registerStoreMetrics() {
 	}
 }
 
-// maxConflicts is how many commits in a row may be refused without the
-// document learning anything new before its pending ops are refused
+// Commits refused without the document learning anything new (JetStream
+// refuses an expected-last-sequence check while another message for the
+// subject is still being replicated, before the head shows it) are
+// retried after a jittered backoff from minRetryDelay doubling up to
+// maxRetryDelay, until the store's deadline (Options.StoreTimeout) has
+// passed since the first of them; then the pending ops are refused
 // (ErrUnavailable: their authors resubmit).
-const maxConflicts = 5
+const (
+	minRetryDelay = 2 * time.Millisecond
+	maxRetryDelay = 250 * time.Millisecond
+)
 
 // open loads the document and, with a shared store, starts following it
 // from the loaded revision and hearing the other servers' editors.
@@ -150,6 +159,7 @@ func (d *document) remote(rec storage.Record) (stop bool) {
 		}
 	}
 	d.dropCommitted(rec)
+	d.conflicts = 0 // progress: a refusal after it starts a new wait
 	err := d.apply(&pendingOp{rec: rec})
 	d.flushOut()
 	if err != nil {
@@ -241,7 +251,7 @@ func (d *document) refuseFirst(first, err error) {
 			d.seqs[p.rec.Client] = cs
 		}
 	}
-	d.pending, d.inflight = nil, 0
+	d.pending, d.inflight, d.conflicts = nil, 0, 0
 	d.resetHeadMax()
 }
 
@@ -276,14 +286,32 @@ func (d *document) commitRefused(err error) (stop bool) {
 	}
 	if d.rev != rev {
 		d.conflicts = 0
-	} else if d.conflicts++; d.conflicts >= maxConflicts {
-		d.srv.log.Error("commits refused without progress", "doc", d.id, "rev", d.rev, "err", err)
-		d.conflicts = 0
+		d.startCommit()
+		return false
+	}
+	if d.conflicts == 0 {
+		d.stalled = time.Now()
+	}
+	d.conflicts++
+	if time.Since(d.stalled) >= d.srv.opts.StoreTimeout {
+		d.srv.log.Error("commits refused without progress", "doc", d.id, "rev", d.rev, "refusals", d.conflicts, "err", err)
 		d.refuse(ErrUnavailable)
 		return false
 	}
-	d.startCommit()
+	d.commitAfter(retryDelay(d.conflicts))
 	return false
+}
+
+// retryDelay is the wait before the nth retry of a commit refused without
+// progress: doubling from minRetryDelay, at most maxRetryDelay, and
+// between half of that and all of it at random, so that nodes racing for
+// one document spread their retries.
+func retryDelay(n int) time.Duration {
+	d := maxRetryDelay
+	if n < 16 {
+		d = min(minRetryDelay<<(n-1), maxRetryDelay)
+	}
+	return d/2 + rand.N(d/2+1)
 }
 
 // fetch reads the records after the document's revision up to to from

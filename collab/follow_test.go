@@ -60,6 +60,29 @@ type sharedNode struct {
 	mu     sync.Mutex
 	gate   chan chan struct{} // guarded by mu: when set, Append waits for a release sent here
 	paused chan struct{}      // guarded by mu: when set, feeds wait until it closes
+	refuse atomic.Int64       // Appends to refuse with ErrConflict, the log unchanged
+	mute   atomic.Bool        // Publish loses what it is given, as a bus can
+}
+
+// resync tells n's documents that what they said may have been lost, as
+// a cluster store does after a reconnection to NATS.
+func (n *sharedNode) resync() {
+	for _, sub := range n.subscribers(func(b *busSub) bool { return b.node == n }) {
+		sub.fn("", []byte{})
+	}
+}
+
+// refused takes one of the refusals n was told to make.
+func (n *sharedNode) refused() bool {
+	for {
+		k := n.refuse.Load()
+		if k <= 0 {
+			return false
+		}
+		if n.refuse.CompareAndSwap(k, k-1) {
+			return true
+		}
+	}
 }
 
 var (
@@ -83,6 +106,9 @@ type busSub struct {
 
 // Publish implements Bus: every other node's subscribers of id hear it.
 func (n *sharedNode) Publish(id string, data []byte) error {
+	if n.mute.Load() {
+		return nil
+	}
 	for _, sub := range n.subscribers(func(b *busSub) bool { return b.id == id && b.node != n }) {
 		sub.fn(n.name, data)
 	}
@@ -163,6 +189,10 @@ func (n *sharedNode) Append(ctx context.Context, id string, recs []storage.Recor
 		<-release
 	}
 	time.Sleep(n.latency) // not synchronization: widens the window in which commits race
+	if n.refused() {
+		n.conflicts.Add(1)
+		return fmt.Errorf("%w: %s: refused while another message is replicated", storage.ErrConflict, id)
+	}
 	err := n.MemStore.Append(ctx, id, recs)
 	if err == nil {
 		n.poke(id)
@@ -688,18 +718,96 @@ func TestFollowStaleJoin(t *testing.T) {
 	x := connect(t, tsB, "cx")
 	x.join("d", nil)
 	other := sh.node() // a server that only speaks on the bus
-	hear := func(joined time.Time) {
-		data, err := json.Marshal(busMsg{Kind: busJoin, Editors: []busEditor{{Client: "cx", Name: "elsewhere", Joined: joined.UnixNano()}}})
+	hear := func(client string, joined time.Time) {
+		data, err := json.Marshal(busMsg{Kind: busJoin, Editors: []busEditor{{Client: client, Name: "elsewhere", Joined: joined.UnixNano()}}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		other.Publish("d", data)
 	}
-	hear(time.Now().Add(-time.Minute))
-	// Its arrival, relayed to x, shows it was handled with x still there.
-	expectMsg(t, x, wire.TypeEditor, func(m wire.Editor) bool { return m.Name == "elsewhere" })
-	hear(time.Now().Add(time.Minute))
+	hear("cx", time.Now().Add(-time.Minute))
+	// x does not hear of itself; the arrival of another client after it
+	// shows the stale join was handled with x still there.
+	hear("cy", time.Now())
+	expectMsg(t, x, wire.TypeEditor, func(m wire.Editor) bool {
+		if m.Client == wire.PublicID("cx") {
+			t.Fatalf("x heard of itself: %+v", m)
+		}
+		return m.Client == wire.PublicID("cy")
+	})
+	hear("cx", time.Now().Add(time.Minute))
 	if code := x.closeCode(); code != wire.CloseReplaced {
 		t.Fatalf("x closed with %d after a newer join elsewhere, want %d", code, wire.CloseReplaced)
+	}
+}
+
+// TestFollowRefusedWithoutProgress: commits refused without anything new
+// in the log (JetStream refuses an expected sequence while another
+// message for the subject is being replicated) are retried with backoff
+// until they land, and the editor is not told unavailable; refused for
+// longer than the store's deadline, the op is refused with unavailable
+// and the editor's resubmission is taken.
+func TestFollowRefusedWithoutProgress(t *testing.T) {
+	n := newShared().node()
+	_, ts := startServer(t, n, Options{})
+	x := connect(t, ts, "cx")
+	x.join("d", nil)
+	n.refuse.Store(10)
+	x.submit("d", 0, 1, insertAt(0, 0, "a"))
+	if a := expectMsg(t, x, wire.TypeAck, func(wire.Ack) bool { return true }); a.Seq != 1 || a.Rev != 1 {
+		t.Fatalf("ack %+v, want seq 1 rev 1", a)
+	}
+	if left := n.refuse.Load(); left != 0 {
+		t.Fatalf("%d refusals left: the commit landed without retrying through them", left)
+	}
+
+	n = newShared().node()
+	_, ts = startServer(t, n, Options{StoreTimeout: 100 * time.Millisecond})
+	x = connect(t, ts, "cx")
+	x.join("d", nil)
+	n.refuse.Store(math.MaxInt64)
+	x.submit("d", 0, 1, insertAt(0, 0, "b"))
+	if e := expectMsg(t, x, wire.TypeError, func(wire.Error) bool { return true }); e.Code != wire.CodeUnavailable || e.Seq != 1 {
+		t.Fatalf("error %+v, want unavailable for seq 1", e)
+	}
+	n.refuse.Store(0)
+	x.submit("d", 0, 1, insertAt(0, 0, "b"))
+	if a := expectMsg(t, x, wire.TypeAck, func(wire.Ack) bool { return true }); a.Seq != 1 || a.Rev != 1 {
+		t.Fatalf("ack %+v, want seq 1 rev 1", a)
+	}
+}
+
+// TestFollowReplacedAfterLostJoin: a client id joins a document on one
+// server while it edits it on another, and the join is lost on the bus.
+// Once the servers exchange their editors again (after a reconnection),
+// the older connection is closed with 4001, whichever server resyncs: the
+// newer's state names it, or the older's state makes the newer announce
+// itself again. The newer connection goes on editing.
+func TestFollowReplacedAfterLostJoin(t *testing.T) {
+	for _, newerResyncs := range []bool{true, false} {
+		t.Run(fmt.Sprintf("newer resyncs %v", newerResyncs), func(t *testing.T) {
+			sh := newShared()
+			na, nb := sh.node(), sh.node()
+			_, tsA := startServer(t, na, Options{})
+			_, tsB := startServer(t, nb, Options{})
+			older := connect(t, tsA, "tab")
+			older.join("d", nil)
+			nb.mute.Store(true)
+			newer := connect(t, tsB, "tab")
+			newer.join("d", nil) // its join, and its server's request for editors, are lost
+			nb.mute.Store(false)
+			if newerResyncs {
+				nb.resync()
+			} else {
+				na.resync()
+			}
+			if code := older.closeCode(); code != wire.CloseReplaced {
+				t.Fatalf("the older connection closed with %d, want %d", code, wire.CloseReplaced)
+			}
+			newer.submit("d", 0, 1, insertAt(0, 0, "x"))
+			if a := expectMsg(t, newer, wire.TypeAck, func(wire.Ack) bool { return true }, wire.TypeEditor, wire.TypePresence); a.Seq != 1 {
+				t.Fatalf("ack %+v, want seq 1", a)
+			}
+		})
 	}
 }

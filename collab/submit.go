@@ -1,6 +1,7 @@
 package collab
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -139,7 +140,11 @@ func (d *document) checkSize(op ot.Op) error {
 // startCommit hands the pending ops to the store unless a commit is in
 // flight; their acks wait for committed, which run calls when the result
 // arrives on d.commits.
-func (d *document) startCommit() {
+func (d *document) startCommit() { d.commitAfter(0) }
+
+// commitAfter is startCommit with the store called after delay: the
+// commit is in flight meanwhile, so that new ops wait for it.
+func (d *document) commitAfter(delay time.Duration) {
 	if d.inflight > 0 || len(d.pending) == 0 || d.paused {
 		return
 	}
@@ -156,7 +161,7 @@ func (d *document) startCommit() {
 	hist := d.srv.metrics.commitLatency
 	start := time.Now()
 	d.srv.wg.Add(1)
-	if as, ok := store.(AsyncAppender); ok {
+	if as, ok := store.(AsyncAppender); ok && delay == 0 {
 		err := as.AppendAsync(id, recs, func(err error) {
 			hist.Observe(time.Since(start).Seconds())
 			out <- commitResult{err: err} // capacity 1, one commit in flight: never blocks
@@ -168,14 +173,21 @@ func (d *document) startCommit() {
 		}
 		return
 	}
-	ctx, cancel := d.ctx()
-	go func() {
+	timeout := d.srv.opts.StoreTimeout
+	commit := func() {
 		defer d.srv.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
+		start := time.Now()
 		err := store.Append(ctx, id, recs)
 		hist.Observe(time.Since(start).Seconds())
 		out <- commitResult{err: err}
-	}()
+	}
+	if delay == 0 {
+		go commit()
+	} else {
+		time.AfterFunc(delay, commit) // a retry (see retryDelay); stores that append async never wait
+	}
 }
 
 // committed applies a finished commit: the ops enter the text, carets move,

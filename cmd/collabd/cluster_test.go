@@ -79,9 +79,9 @@ func TestRunCluster(t *testing.T) {
 	url := natstest.Run(t).URL()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	addr1, wait1 := startRun(t, ctx, []string{"-addr", "127.0.0.1:0", "-log-level", "error", "-nats", url, "-nats-replicas", "1", "-node-name", "n1"}, nil)
+	addr1, wait1 := startRun(t, ctx, []string{"-addr", "127.0.0.1:0", "-log-level", "error", "-nats", url, "-nats-replicas", "1", "-nats-accept-r1", "-node-name", "n1"}, nil)
 	addr2, wait2 := startRun(t, ctx, []string{"-addr", "127.0.0.1:0", "-log-level", "error"},
-		[]string{"COLLAB_NATS=" + url, "COLLAB_NATS_REPLICAS=1", "COLLAB_NODE_NAME=n2", "COLLAB_NATS_PREFIX=collab"})
+		[]string{"COLLAB_NATS=" + url, "COLLAB_NATS_REPLICAS=1", "COLLAB_NATS_ACCEPT_R1=true", "COLLAB_NODE_NAME=n2", "COLLAB_NATS_PREFIX=collab"})
 
 	a := dialWS(t, addr1, "ada")
 	a.send(wire.Join{Type: wire.TypeJoin, Doc: "notes"})
@@ -162,9 +162,10 @@ func TestClusterFlags(t *testing.T) {
 		{[]string{"backup", "-url", "http://127.0.0.1:1", "-out", "y.db"}, natsEnv, "backup: not available in cluster mode"},
 		{[]string{"backup", "-nats", "nats://127.0.0.1:1", "-data", "x.db", "-out", "y.db"}, nil, "backup: not available in cluster mode"},
 		{[]string{"-addr", "127.0.0.1:0", "-data", "x.db"}, natsEnv, "-data does not apply with -nats"},
-		{[]string{"-addr", "127.0.0.1:0", "-keep-for", "1h"}, natsEnv, "-keep-for does not apply with -nats"},
+		{[]string{"-addr", "127.0.0.1:0", "-keep-ops", "100"}, natsEnv, "-keep-ops does not apply with -nats"},
 		{[]string{"-addr", "127.0.0.1:0", "-nats-replicas", "0"}, natsEnv, "-nats-replicas: at least 1"},
 		{[]string{"-addr", "127.0.0.1:0", "-nats", "nats://127.0.0.1:1"}, nil, "-nats: "},
+		{[]string{"-addr", "127.0.0.1:0", "-nats-replicas", "1"}, natsEnv, "-nats-replicas 1 keeps each edit on one NATS server"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			dir := t.TempDir()
@@ -180,5 +181,35 @@ func TestClusterFlags(t *testing.T) {
 				t.Fatalf("run %v = %v, want an error with %q", args, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestReplicasOnSingleServer: the default three replicas on a single NATS
+// server fail with a hint at the R1 flags; with them, collabd starts.
+func TestReplicasOnSingleServer(t *testing.T) {
+	url := natstest.Run(t).URL()
+	err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-log-level", "error", "-nats", url}, nil)
+	if err == nil || !strings.Contains(err.Error(), "-nats-replicas 1 -nats-accept-r1") {
+		t.Fatalf("run with R3 on one NATS server = %v, want the hint at -nats-replicas 1 -nats-accept-r1", err)
+	}
+}
+
+// TestDurabilityStated: what the startup log says an acknowledged edit
+// survives, per replication factor.
+func TestDurabilityStated(t *testing.T) {
+	for _, tc := range []struct {
+		replicas int
+		want     []string
+	}{
+		{1, []string{"on one NATS server", "not of the NATS machine", "sync_interval is always"}},
+		{3, []string{"on 2 of 3 NATS servers", "the loss of 1 of them", "power cut of all of them"}},
+		{5, []string{"on 3 of 5 NATS servers", "the loss of 2 of them"}},
+	} {
+		got := durability(tc.replicas)
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("durability(%d) = %q, lacks %q", tc.replicas, got, w)
+			}
+		}
 	}
 }

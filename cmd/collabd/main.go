@@ -13,7 +13,8 @@
 // a cluster: the documents live in NATS JetStream instead of the file, any
 // node serves any document, and clients may connect to any node.
 // -nats-replicas (COLLAB_NATS_REPLICAS) is the replication factor of the
-// stream, 1 by default for a single NATS server and 3 in production;
+// stream, 3 by default; 1, for a single NATS server, also needs
+// -nats-accept-r1, as acknowledged edits can then be lost with its machine;
 // -nats-prefix names the stream, and nodes sharing documents share it;
 // -node-name names the node. compact and backup do not apply there.
 //

@@ -130,7 +130,7 @@ func serveFlags(fs *flag.FlagSet) *config {
 	fs.IntVar(&c.store.KeepOps, "keep-ops", 0, "ops of history kept per document (0: all)")
 	fs.DurationVar(&c.store.KeepFor, "keep-for", 0, "age of history kept (0: forever)")
 	fs.DurationVar(&c.store.CommitInterval, "commit-interval", 2*time.Millisecond, "least time between the starts of two group commits while many documents write (negative: none)")
-	fs.DurationVar(&c.pruneEvery, "prune-every", time.Hour, "how often to apply -keep-for to idle documents")
+	fs.DurationVar(&c.pruneEvery, "prune-every", time.Hour, "how often to apply -keep-for to idle documents (with -nats: to every document)")
 	clusterFlags(fs, &c.cluster)
 	return c
 }
@@ -234,7 +234,7 @@ func serve(ctx context.Context, args, env []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			prune(ctx, be.prune, c.pruneEvery, log)
+			prune(ctx, be.prune, be.pruned, c.pruneEvery, log)
 		}()
 	}
 	select {
@@ -286,7 +286,7 @@ func strictTransport(next http.Handler) http.Handler {
 	})
 }
 
-func prune(ctx context.Context, pruneOnce func(context.Context) (int, error), every time.Duration, log *slog.Logger) {
+func prune(ctx context.Context, pruneOnce func(context.Context) (int, error), unit string, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -297,7 +297,7 @@ func prune(ctx context.Context, pruneOnce func(context.Context) (int, error), ev
 			if n, err := pruneOnce(ctx); err != nil {
 				log.Error("prune", "err", err)
 			} else if n > 0 {
-				log.Info("pruned history", "ops", n)
+				log.Info("pruned history", unit, n)
 			}
 		}
 	}
