@@ -36,6 +36,7 @@ type document struct {
 	bytes    int                  // UTF-8 size of buf
 	rev      uint64               // the committed revision
 	window   []storage.Record     // the newest committed records, window[len-1].Rev == rev
+	winSize  int                  // Op.Size of window's ops
 	pending  []*pendingOp         // transformed, validated, not yet committed, in revision order
 	inflight int                  // pending[:inflight] are in the Append in flight
 	headMax  int                  // upper bound of the UTF-8 size after all pending ops
@@ -67,8 +68,10 @@ type editor struct {
 	joined              time.Time // when it joined (see replaced)
 	pres                *presence // nil until the editor sends one
 	readOnly            bool
-	one                 []byte   // the first message gathered for the editor (see gather)
-	more                [][]byte // all of them, once there is more than one
+	work                float64   // transform work the editor may spend now (Options.MaxTransform)
+	workLast            time.Time // when work was last refilled; zero: never, the bucket is full
+	one                 []byte    // the first message gathered for the editor (see gather)
+	more                [][]byte  // all of them, once there is more than one
 }
 
 // clientSeq is what the document knows of one client's submits: the newest
@@ -259,7 +262,8 @@ func (d *document) load() error {
 	d.bytes = len(doc.Text)
 	d.rev = doc.Rev
 	d.headMax = d.bytes
-	d.window = d.window[:0]
+	clear(d.window)
+	d.window, d.winSize = d.window[:0], 0
 	d.pending = nil
 	d.inflight = 0
 	clear(d.seqs)
@@ -443,40 +447,6 @@ func (d *document) join(r *joinReq) error {
 	d.grace.Stop()
 	d.tell(busMsg{Kind: busJoin, Editors: []busEditor{d.busEditorOf(e)}})
 	return nil
-}
-
-// catchUp returns the records after rev up to the head, or false when the
-// client must get the whole text instead.
-func (d *document) catchUp(rev uint64) ([]storage.Record, bool) {
-	if rev > d.rev || d.rev-rev > d.srv.opts.MaxCatchUp {
-		return nil, false
-	}
-	recs, err := d.committedSince(rev)
-	if err != nil {
-		return nil, false
-	}
-	return recs, true
-}
-
-// committedSince returns the committed records with Rev > rev, from the
-// window when it reaches back far enough, else from the store.
-func (d *document) committedSince(rev uint64) ([]storage.Record, error) {
-	if rev >= d.rev {
-		return nil, nil
-	}
-	if base := d.rev - uint64(len(d.window)); rev >= base {
-		return d.window[rev-base:], nil
-	}
-	ctx, cancel := d.ctx()
-	defer cancel()
-	recs, err := d.srv.store.Ops(ctx, d.id, rev, d.rev)
-	if err != nil {
-		return nil, err
-	}
-	if uint64(len(recs)) != d.rev-rev {
-		return nil, fmt.Errorf("collab: store returned %d ops for (%d, %d]: %w", len(recs), rev, d.rev, storage.ErrCorrupt)
-	}
-	return recs, nil
 }
 
 func (d *document) leave(c *conn) {

@@ -220,18 +220,19 @@ func scanOps(d doc, m docMeta, from, to uint64, fn func(Record) error) error {
 // Ops returns document id's records with from < Rev <= to, in order; to is
 // capped at the current revision. ErrPruned if some are no longer kept.
 func (db *DB) Ops(ctx context.Context, id string, from, to uint64) ([]Record, error) {
-	return db.OpsWithin(ctx, id, from, to, 0)
+	recs, _, err := db.OpsWithin(ctx, id, from, to, 0)
+	return recs, err
 }
 
 // OpsWithin is Ops stopping before the record that would take the ops'
 // Size past maxBytes (0: no limit); the first record is returned whatever
-// its size. A caller wanting more asks again after the last one returned.
-func (db *DB) OpsWithin(ctx context.Context, id string, from, to uint64, maxBytes int) ([]Record, error) {
+// its size. more reports that it stopped there, before to and the head: a
+// caller wanting the rest asks again from the last record returned.
+func (db *DB) OpsWithin(ctx context.Context, id string, from, to uint64, maxBytes int) (recs []Record, more bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	var recs []Record
-	err := db.viewDoc(id, func(v docView) error {
+	err = db.viewDoc(id, func(v docView) error {
 		to = min(to, v.head.Rev)
 		if from >= to {
 			return nil
@@ -263,9 +264,9 @@ func (db *DB) OpsWithin(ctx context.Context, id string, from, to uint64, maxByte
 		return nil
 	})
 	if errors.Is(err, errFull) {
-		err = nil
+		return recs, true, nil
 	}
-	return recs, err
+	return recs, false, err
 }
 
 // errFull stops OpsWithin's scan at its byte budget.
