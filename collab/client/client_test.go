@@ -568,6 +568,28 @@ func TestUnavailableRetriesAfterReconnect(t *testing.T) {
 	waitSynced(t, d)
 }
 
+// TestLimitRefusalRetriesAfterReconnect: a submit refused by a limit for
+// now (rate_limited, quota_exceeded) is kept and resubmitted unchanged
+// after a reconnect, not dropped.
+func TestLimitRefusalRetriesAfterReconnect(t *testing.T) {
+	for _, code := range []string{wire.CodeRateLimited, wire.CodeQuotaExceeded} {
+		t.Run(code, func(t *testing.T) {
+			fs := newFakeServer(t)
+			c, fc := dial(t, fs, Options{Reconnect: true})
+			d := join(t, c, fc, "doc", "abc", 1)
+			must(t, d.Insert(0, "x"))
+			fc.expectSubmit()
+			fc.send(wire.Error{Type: wire.TypeError, Code: code, Message: "retry", Doc: "doc", Seq: 1})
+			fc2 := fs.accept()
+			fc2.expectJoin()
+			fc2.joinedOps("doc", 1, 0)
+			checkSubmit(t, fc2.expectSubmit(), 1, 1, `["x",3]`)
+			fc2.ack("doc", 1, 2)
+			waitSynced(t, d)
+		})
+	}
+}
+
 func TestLeave(t *testing.T) {
 	fs := newFakeServer(t)
 	c, fc := dial(t, fs, Options{})
