@@ -13,6 +13,9 @@ import (
 // resume from or submit at (Options.MaxCatchUp, MaxCatchUpBytes).
 var errTooFar = fmt.Errorf("%w: too far behind the head, join again", ErrRevTooOld)
 
+// errCatchUpBytes is errTooFar for the ops' bytes (MaxCatchUpBytes).
+var errCatchUpBytes = fmt.Errorf("%w (more bytes of ops than a catch-up carries)", errTooFar)
+
 // catchUp returns the records after rev up to the head, or false when the
 // client must get the whole text instead.
 func (d *document) catchUp(rev uint64) ([]storage.Record, bool) {
@@ -21,7 +24,7 @@ func (d *document) catchUp(rev uint64) ([]storage.Record, bool) {
 	}
 	recs, err := d.committedSince(rev)
 	if err != nil {
-		if err == errTooFar {
+		if err == errCatchUpBytes {
 			d.srv.limitHit(limitHistory)
 		}
 		return nil, false
@@ -44,7 +47,7 @@ func (d *document) committedSince(rev uint64) ([]storage.Record, error) {
 	if base := d.rev - uint64(len(d.window)); rev >= base {
 		recs := d.window[rev-base:]
 		if opsSize(recs) > budget {
-			return nil, errTooFar
+			return nil, errCatchUpBytes
 		}
 		return recs, nil
 	}
@@ -55,7 +58,7 @@ func (d *document) committedSince(rev uint64) ([]storage.Record, error) {
 	case err != nil:
 		return nil, err
 	case more || opsSize(recs) > budget:
-		return nil, errTooFar
+		return nil, errCatchUpBytes
 	case uint64(len(recs)) == d.rev-rev:
 		return recs, nil
 	default:

@@ -166,7 +166,7 @@ func TestOpsPagedByBytes(t *testing.T) {
 func TestCatchUpByBytes(t *testing.T) {
 	st := openDB(t, filepath.Join(t.TempDir(), "collab.db"), storage.Options{})
 	text := largeHistory(t, st, "doc", 10, 30<<10)
-	_, ts := startServer(t, st, Options{MaxCatchUpBytes: 100 << 10, WindowBytes: 1}) // nothing in the window: from the store
+	srv, ts := startServer(t, st, Options{MaxCatchUpBytes: 100 << 10, WindowBytes: 1}) // nothing in the window: from the store
 	c := connect(t, ts, "resumer")
 	j := c.join("doc", ptr(uint64(0)))
 	if !j.Reset || j.Text == nil || *j.Text != text || len(j.Ops) != 0 {
@@ -176,6 +176,9 @@ func TestCatchUpByBytes(t *testing.T) {
 	j = c.join("doc", ptr(uint64(8)))
 	if j.Reset || j.Text != nil || len(j.Ops) != 2 || j.Ops[0].Rev != 9 {
 		t.Fatalf("join at 8: reset %v, %d ops, want ops 9 and 10", j.Reset, len(j.Ops))
+	}
+	if got := metricValue(t, srv, "collab_limit_hits_total", "limit", limitHistory); got != 1 {
+		t.Fatalf("history_bytes hits = %v, want 1", got)
 	}
 }
 
