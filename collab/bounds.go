@@ -16,56 +16,6 @@ var errTooFar = fmt.Errorf("%w: too far behind the head, join again", ErrRevTooO
 // errCatchUpBytes is errTooFar for the ops' bytes (MaxCatchUpBytes).
 var errCatchUpBytes = fmt.Errorf("%w (more bytes of ops than a catch-up carries)", errTooFar)
 
-// catchUp returns the records after rev up to the head, or false when the
-// client must get the whole text instead.
-func (d *document) catchUp(rev uint64) ([]storage.Record, bool) {
-	if rev > d.rev {
-		return nil, false
-	}
-	recs, err := d.committedSince(rev)
-	if err != nil {
-		if err == errCatchUpBytes {
-			d.srv.limitHit(limitHistory)
-		}
-		return nil, false
-	}
-	return recs, true
-}
-
-// committedSince returns the committed records with Rev > rev, from the
-// window when it reaches back far enough, else from the store; errTooFar
-// when they are more than MaxCatchUp ops or MaxCatchUpBytes, which are
-// never read.
-func (d *document) committedSince(rev uint64) ([]storage.Record, error) {
-	if rev >= d.rev {
-		return nil, nil
-	}
-	if d.rev-rev > d.srv.opts.MaxCatchUp {
-		return nil, errTooFar
-	}
-	budget := d.srv.opts.MaxCatchUpBytes
-	if base := d.rev - uint64(len(d.window)); rev >= base {
-		recs := d.window[rev-base:]
-		if opsSize(recs) > budget {
-			return nil, errCatchUpBytes
-		}
-		return recs, nil
-	}
-	ctx, cancel := d.ctx()
-	defer cancel()
-	recs, more, err := opsWithin(ctx, d.srv.store, d.id, rev, d.rev, budget)
-	switch {
-	case err != nil:
-		return nil, err
-	case more || opsSize(recs) > budget:
-		return nil, errCatchUpBytes
-	case uint64(len(recs)) == d.rev-rev:
-		return recs, nil
-	default:
-		return nil, fmt.Errorf("collab: store returned %d ops for (%d, %d]: %w", len(recs), rev, d.rev, storage.ErrCorrupt)
-	}
-}
-
 // keep adds a committed record to the window, dropping the oldest past
 // Options.Window ops or WindowBytes.
 func (d *document) keep(rec storage.Record) {

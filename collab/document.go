@@ -68,10 +68,11 @@ type editor struct {
 	joined              time.Time // when it joined (see replaced)
 	pres                *presence // nil until the editor sends one
 	readOnly            bool
-	work                float64   // transform work the editor may spend now (Options.MaxTransform)
-	workLast            time.Time // when work was last refilled; zero: never, the bucket is full
-	one                 []byte    // the first message gathered for the editor (see gather)
-	more                [][]byte  // all of them, once there is more than one
+	one                 []byte   // the first message gathered for the editor (see gather)
+	more                [][]byte // all of them, once there is more than one
+
+	work     float64   // transform work the editor may spend now (Options.MaxTransform)
+	workLast time.Time // when work was last refilled; zero: never, the bucket is full
 }
 
 // clientSeq is what the document knows of one client's submits: the newest
@@ -447,6 +448,56 @@ func (d *document) join(r *joinReq) error {
 	d.grace.Stop()
 	d.tell(busMsg{Kind: busJoin, Editors: []busEditor{d.busEditorOf(e)}})
 	return nil
+}
+
+// catchUp returns the records after rev up to the head, or false when the
+// client must get the whole text instead.
+func (d *document) catchUp(rev uint64) ([]storage.Record, bool) {
+	if rev > d.rev {
+		return nil, false
+	}
+	recs, err := d.committedSince(rev)
+	if err != nil {
+		if err == errCatchUpBytes {
+			d.srv.limitHit(limitHistory)
+		}
+		return nil, false
+	}
+	return recs, true
+}
+
+// committedSince returns the committed records with Rev > rev, from the
+// window when it reaches back far enough, else from the store; errTooFar
+// when they are more than MaxCatchUp ops or MaxCatchUpBytes, which are
+// never read.
+func (d *document) committedSince(rev uint64) ([]storage.Record, error) {
+	if rev >= d.rev {
+		return nil, nil
+	}
+	if d.rev-rev > d.srv.opts.MaxCatchUp {
+		return nil, errTooFar
+	}
+	budget := d.srv.opts.MaxCatchUpBytes
+	if base := d.rev - uint64(len(d.window)); rev >= base {
+		recs := d.window[rev-base:]
+		if opsSize(recs) > budget {
+			return nil, errCatchUpBytes
+		}
+		return recs, nil
+	}
+	ctx, cancel := d.ctx()
+	defer cancel()
+	recs, more, err := opsWithin(ctx, d.srv.store, d.id, rev, d.rev, budget)
+	switch {
+	case err != nil:
+		return nil, err
+	case more || opsSize(recs) > budget:
+		return nil, errCatchUpBytes
+	case uint64(len(recs)) == d.rev-rev:
+		return recs, nil
+	default:
+		return nil, fmt.Errorf("collab: store returned %d ops for (%d, %d]: %w", len(recs), rev, d.rev, storage.ErrCorrupt)
+	}
 }
 
 func (d *document) leave(c *conn) {
