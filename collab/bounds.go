@@ -20,6 +20,7 @@ var errCatchUpBytes = fmt.Errorf("%w (more bytes of ops than a catch-up carries)
 // Options.Window ops or WindowBytes.
 func (d *document) keep(rec storage.Record) {
 	d.window = append(d.window, rec)
+	before := d.winSize
 	d.winSize += rec.Op.Size()
 	drop := 0
 	for over := len(d.window) - d.srv.opts.Window; drop < len(d.window) &&
@@ -30,6 +31,7 @@ func (d *document) keep(rec storage.Record) {
 	// Reslice, not copy: moving the whole window down cost a memmove per
 	// op; append reallocates once the backing array is used up.
 	d.window = d.window[drop:]
+	d.srv.metrics.windowBytes.Add(float64(d.winSize - before))
 }
 
 // chargeTransform refuses, rev_too_old, to transform op over recs and the

@@ -309,7 +309,7 @@ func TestMemoryBoundedUnderLargeOps(t *testing.T) {
 		rounds     = 120 // 2 × 30 MiB
 	)
 	db := openDB(t, filepath.Join(t.TempDir(), "collab.db"), storage.Options{CheckpointBytes: checkpoint})
-	_, ts := startServer(t, db, Options{WindowBytes: window, WriteRate: 1e12, DocGrowth: 1 << 40})
+	srv, ts := startServer(t, db, Options{WindowBytes: window, WriteRate: 1e12, DocGrowth: 1 << 40})
 	c := connect(t, ts, "writer")
 	docs := []string{"a", "b"}
 	for _, d := range docs {
@@ -338,6 +338,9 @@ func TestMemoryBoundedUnderLargeOps(t *testing.T) {
 		mib(base), mib(peak), len(docs)*rounds*opBytes>>20, mib(bound), db.Stats().LogBytes)
 	if peak > bound {
 		t.Errorf("heap after GC reached %.1f MiB, want under %.1f MiB", mib(peak), mib(bound))
+	}
+	if got := metricValue(t, srv, "collab_window_bytes", "", ""); got <= 0 || got > float64(len(docs)*window) {
+		t.Errorf("collab_window_bytes = %v, want up to %d", got, len(docs)*window)
 	}
 }
 

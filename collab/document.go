@@ -196,6 +196,7 @@ func (d *document) ctx() (context.Context, context.CancelFunc) {
 // started before returning.
 func (d *document) run() {
 	defer close(d.done)
+	defer func() { d.srv.metrics.windowBytes.Sub(float64(d.winSize)) }()
 	if err := d.open(); err != nil {
 		d.srv.log.Error("load document", "doc", d.id, "err", err)
 		d.srv.reg.remove(d)
@@ -264,6 +265,7 @@ func (d *document) load() error {
 	d.rev = doc.Rev
 	d.headMax = d.bytes
 	clear(d.window)
+	d.srv.metrics.windowBytes.Sub(float64(d.winSize))
 	d.window, d.winSize = d.window[:0], 0
 	d.pending = nil
 	d.inflight = 0

@@ -27,6 +27,7 @@ type metrics struct {
 	limits        *prometheus.CounterVec
 	authFailures  *prometheus.CounterVec
 	transformWork prometheus.Counter
+	windowBytes   prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -57,11 +58,13 @@ func newMetrics() *metrics {
 			Name: "collab_limit_hits_total", Help: "Requests refused by an abuse limit, by limit."}, []string{"limit"}),
 		transformWork: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "collab_transform_work_total", Help: "Components transformed over by submits (Options.MaxTransform bounds it)."}),
+		windowBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "collab_window_bytes", Help: "Bytes of recent ops kept in memory by the loaded documents (Options.WindowBytes each)."}),
 		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "collab_auth_failures_total", Help: "Requests refused for their token, by code (unauthorized, forbidden, read_only)."}, []string{"code"}),
 	}
 	m.reg.MustRegister(m.connections, m.loadedDocs, m.evictions, m.opsApplied, m.ackLatency,
-		m.commitLatency, m.slowClients, m.joinsDelayed, m.errors, m.closes, m.limits, m.authFailures, m.transformWork,
+		m.commitLatency, m.slowClients, m.joinsDelayed, m.errors, m.closes, m.limits, m.authFailures, m.transformWork, m.windowBytes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
