@@ -87,6 +87,22 @@ func TestDocGrowthQuota(t *testing.T) {
 	}
 }
 
+// TestByteLimitsOff: a negative WriteRate or DocGrowth turns that limit
+// off (collabd's -write-rate 0, -doc-growth 0).
+func TestByteLimitsOff(t *testing.T) {
+	srv, ts := startServer(t, newTestStore(t), Options{WriteRate: -1, WriteBurst: 1, DocGrowth: -1, DocGrowthWindow: time.Hour})
+	if srv.growth != nil {
+		t.Fatal("DocGrowth -1: the document quota is on")
+	}
+	c := connect(t, ts, "unlimited")
+	c.join("doc", nil)
+	chunk := strings.Repeat("x", 100<<10)
+	for i := range 3 {
+		c.submit("doc", uint64(i), uint64(i+1), insertAt(i*len(chunk), 0, chunk))
+		c.ack(uint64(i + 1))
+	}
+}
+
 // largeHistory appends n ops of size bytes each to doc, each inserting
 // its text at the end, and returns the text.
 func largeHistory(t *testing.T, st Store, doc string, n, size int) string {

@@ -97,14 +97,14 @@ type Options struct {
 	// WriteRate is the bytes of ops per second one connection may submit,
 	// in bursts of WriteBurst (default 4 MiB; an op larger than the burst
 	// passes when the bucket is full); beyond it a submit is refused
-	// rate_limited. Default 1 MiB/s.
+	// rate_limited. Default 1 MiB/s; negative: no limit.
 	WriteRate  float64
 	WriteBurst int
 	// DocGrowth is the bytes of ops one document accepts per
 	// DocGrowthWindow (default 1h), from all its writers together, as a
 	// token bucket refilled evenly over the window; beyond it a submit or
 	// PUT is refused quota_exceeded. Default 256 MiB: 16 rewrites of a
-	// document of the largest size.
+	// document of the largest size; negative: no limit.
 	DocGrowth       int
 	DocGrowthWindow time.Duration
 	// MaxTransform bounds the transform work of one submit: the op's
@@ -156,11 +156,13 @@ func (o Options) withDefaults() Options {
 	def(&o.Window, 256)
 	def(&o.WindowBytes, 4<<20)
 	def(&o.MaxCatchUpBytes, 4<<20)
-	if o.WriteRate <= 0 {
+	if o.WriteRate == 0 {
 		o.WriteRate = 1 << 20
 	}
 	def(&o.WriteBurst, 4<<20)
-	def(&o.DocGrowth, 256<<20)
+	if o.DocGrowth == 0 {
+		o.DocGrowth = 256 << 20
+	}
 	defDur(&o.DocGrowthWindow, time.Hour)
 	def(&o.MaxTransform, 100_000)
 	def(&o.MaxDocs, 64)

@@ -49,7 +49,7 @@ func (c *conn) handle(data []byte) {
 			c.sendError(ErrReadOnly, m.Doc, m.Seq)
 			return
 		}
-		if !takeTokens(&c.writeTokens, &c.writeLast, float64(m.Op.Size()), c.srv.opts.WriteRate, float64(c.srv.opts.WriteBurst), recv) {
+		if c.srv.opts.WriteRate > 0 && !takeTokens(&c.writeTokens, &c.writeLast, float64(m.Op.Size()), c.srv.opts.WriteRate, float64(c.srv.opts.WriteBurst), recv) {
 			c.srv.limitHit(limitWriteRate)
 			c.sendError(errWriteRate, m.Doc, m.Seq)
 			return
