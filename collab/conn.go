@@ -53,6 +53,8 @@ type conn struct {
 	docs                joinedDocs  // joined documents
 	tokens              float64     // rate limiter bucket
 	last                time.Time   // when tokens was last refilled
+	writeTokens         float64     // bytes of ops the connection may submit now (Options.WriteRate)
+	writeLast           time.Time   // when writeTokens was last refilled
 	helloTimer          *time.Timer // closes a connection that says nothing; nil after hello
 }
 
@@ -101,6 +103,9 @@ func newConn(srv *Server, ws *websocket.Conn, wc *wconn) *conn {
 		read:   make(chan struct{}),
 		tokens: float64(srv.opts.Burst),
 		last:   time.Now(),
+
+		writeTokens: float64(srv.opts.WriteBurst),
+		writeLast:   time.Now(),
 	}
 }
 

@@ -36,6 +36,7 @@ type document struct {
 	bytes    int                  // UTF-8 size of buf
 	rev      uint64               // the committed revision
 	window   []storage.Record     // the newest committed records, window[len-1].Rev == rev
+	winSize  int                  // Op.Size of window's ops
 	pending  []*pendingOp         // transformed, validated, not yet committed, in revision order
 	inflight int                  // pending[:inflight] are in the Append in flight
 	headMax  int                  // upper bound of the UTF-8 size after all pending ops
@@ -69,6 +70,9 @@ type editor struct {
 	readOnly            bool
 	one                 []byte   // the first message gathered for the editor (see gather)
 	more                [][]byte // all of them, once there is more than one
+
+	work     float64   // transform work the editor may spend now (Options.MaxTransform)
+	workLast time.Time // when work was last refilled; zero: never, the bucket is full
 }
 
 // clientSeq is what the document knows of one client's submits: the newest
@@ -192,6 +196,7 @@ func (d *document) ctx() (context.Context, context.CancelFunc) {
 // started before returning.
 func (d *document) run() {
 	defer close(d.done)
+	defer func() { d.srv.metrics.windowBytes.Sub(float64(d.winSize)) }()
 	if err := d.open(); err != nil {
 		d.srv.log.Error("load document", "doc", d.id, "err", err)
 		d.srv.reg.remove(d)
@@ -259,7 +264,9 @@ func (d *document) load() error {
 	d.bytes = len(doc.Text)
 	d.rev = doc.Rev
 	d.headMax = d.bytes
-	d.window = d.window[:0]
+	clear(d.window)
+	d.srv.metrics.windowBytes.Sub(float64(d.winSize))
+	d.window, d.winSize = d.window[:0], 0
 	d.pending = nil
 	d.inflight = 0
 	clear(d.seqs)
@@ -448,35 +455,51 @@ func (d *document) join(r *joinReq) error {
 // catchUp returns the records after rev up to the head, or false when the
 // client must get the whole text instead.
 func (d *document) catchUp(rev uint64) ([]storage.Record, bool) {
-	if rev > d.rev || d.rev-rev > d.srv.opts.MaxCatchUp {
+	if rev > d.rev {
 		return nil, false
 	}
 	recs, err := d.committedSince(rev)
 	if err != nil {
+		if err == errCatchUpBytes {
+			d.srv.limitHit(limitHistory)
+		}
 		return nil, false
 	}
 	return recs, true
 }
 
 // committedSince returns the committed records with Rev > rev, from the
-// window when it reaches back far enough, else from the store.
+// window when it reaches back far enough, else from the store; errTooFar
+// when they are more than MaxCatchUp ops or MaxCatchUpBytes, which are
+// never read.
 func (d *document) committedSince(rev uint64) ([]storage.Record, error) {
 	if rev >= d.rev {
 		return nil, nil
 	}
+	if d.rev-rev > d.srv.opts.MaxCatchUp {
+		return nil, errTooFar
+	}
+	budget := d.srv.opts.MaxCatchUpBytes
 	if base := d.rev - uint64(len(d.window)); rev >= base {
-		return d.window[rev-base:], nil
+		recs := d.window[rev-base:]
+		if opsSize(recs) > budget {
+			return nil, errCatchUpBytes
+		}
+		return recs, nil
 	}
 	ctx, cancel := d.ctx()
 	defer cancel()
-	recs, err := d.srv.store.Ops(ctx, d.id, rev, d.rev)
-	if err != nil {
+	recs, more, err := opsWithin(ctx, d.srv.store, d.id, rev, d.rev, budget)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	if uint64(len(recs)) != d.rev-rev {
+	case more || opsSize(recs) > budget:
+		return nil, errCatchUpBytes
+	case uint64(len(recs)) == d.rev-rev:
+		return recs, nil
+	default:
 		return nil, fmt.Errorf("collab: store returned %d ops for (%d, %d]: %w", len(recs), rev, d.rev, storage.ErrCorrupt)
 	}
-	return recs, nil
 }
 
 func (d *document) leave(c *conn) {

@@ -36,6 +36,7 @@ var (
 	ErrRateLimited    = errors.New("collab: rate limited, retry later")
 	ErrHostNotAllowed = errors.New("collab: host not allowed")
 	ErrTooManyLoaded  = errors.New("collab: too many documents loaded on this server, retry later")
+	ErrQuota          = errors.New("collab: the document grew by its quota of bytes for now, retry later")
 )
 
 // DeletedError is why the editors of a document deleted while they edit
@@ -58,6 +59,7 @@ var (
 	errConnRate        = fmt.Errorf("%w: too many new connections from this address", ErrRateLimited)
 	errConnsPerIP      = fmt.Errorf("%w: too many open connections and requests from this address", ErrRateLimited)
 	errAPIRate         = fmt.Errorf("%w: too many API requests from this address", ErrRateLimited)
+	errWriteRate       = fmt.Errorf("%w: too many bytes of ops submitted per second on this connection", ErrRateLimited)
 )
 
 // codeOf is the one place where errors become protocol codes and HTTP statuses.
@@ -78,6 +80,8 @@ func codeOf(err error) (code string, status int) {
 		return wire.CodeHostNotAllowed, http.StatusMisdirectedRequest
 	case errors.Is(err, ErrTooManyLoaded):
 		return wire.CodeTooManyLoaded, http.StatusServiceUnavailable
+	case errors.Is(err, ErrQuota):
+		return wire.CodeQuotaExceeded, http.StatusTooManyRequests
 	case errors.Is(err, ErrBadMessage), errors.Is(err, ErrBadRequest):
 		return wire.CodeBadMessage, http.StatusBadRequest
 	case errors.Is(err, ErrVersion):

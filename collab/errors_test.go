@@ -31,6 +31,8 @@ func TestCodeOf(t *testing.T) {
 		{errConnsPerIP, wire.CodeRateLimited, http.StatusTooManyRequests},
 		{errAPIRate, wire.CodeRateLimited, http.StatusTooManyRequests},
 		{ErrTooManyLoaded, wire.CodeTooManyLoaded, http.StatusServiceUnavailable},
+		{errWriteRate, wire.CodeRateLimited, http.StatusTooManyRequests},
+		{fmt.Errorf("x: %w", ErrQuota), wire.CodeQuotaExceeded, http.StatusTooManyRequests},
 		{errors.New("something else"), wire.CodeInternal, http.StatusInternalServerError},
 	}
 	for _, tt := range tests {

@@ -200,7 +200,7 @@ func (d *document) resequence() error {
 	pending := d.pending
 	d.pending = make([]*pendingOp, 0, len(pending))
 	for i, p := range pending {
-		op, err := d.transform(p.orig, p.base)
+		op, err := d.transform(p.orig, p.base, nil)
 		if err != nil {
 			d.pending = append(d.pending, pending[i:]...)
 			return err

@@ -1,6 +1,7 @@
 package collab
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -108,10 +109,12 @@ type (
 		Author string          `json:"author,omitempty"`
 		Time   time.Time       `json:"time"`
 	}
-	// OpList answers GET /api/docs/{id}/ops.
+	// OpList answers GET /api/docs/{id}/ops. Next, when set, is the
+	// from= of the next page: this one was cut by its count or bytes.
 	OpList struct {
-		ID  string     `json:"id"`
-		Ops []OpRecord `json:"ops"`
+		ID   string     `json:"id"`
+		Ops  []OpRecord `json:"ops"`
+		Next uint64     `json:"next,omitempty"`
 	}
 	// ErrorBody is the body of every HTTP error.
 	ErrorBody struct {
@@ -268,17 +271,43 @@ func (s *Server) getOps(w http.ResponseWriter, r *http.Request) {
 	to = min(to, from+maxPage)
 	ctx, cancel := s.storeCtx(r)
 	defer cancel()
-	recs, err := s.store.Ops(ctx, id, from, to)
+	recs, more, err := opsWithin(ctx, s.store, id, from, to, s.opts.MaxCatchUpBytes)
 	if err != nil {
 		s.httpError(w, err)
 		return
 	}
-	out := OpList{ID: id, Ops: make([]OpRecord, 0, len(recs))}
-	for _, rec := range recs {
-		op, _ := json.Marshal(rec.Op)
-		out.Ops = append(out.Ops, OpRecord{Rev: rec.Rev, Op: op, Client: wire.PublicID(rec.Client), Seq: rec.Seq, Author: rec.Author, Time: rec.Time})
+	var next uint64
+	if more {
+		s.limitHit(limitHistory)
 	}
-	writeJSON(w, http.StatusOK, out)
+	if n := len(recs); more || n == maxPage {
+		next = recs[n-1].Rev
+	}
+	writeOps(w, id, recs, next)
+}
+
+// writeOps writes an OpList one record at a time, dropping each record
+// once written: a page is never held twice, as records and as JSON.
+func writeOps(w http.ResponseWriter, id string, recs []storage.Record, next uint64) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	fmt.Fprintf(bw, `{"id":%s,"ops":[`, encode(id))
+	for i := range recs {
+		rec := &recs[i]
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.Write(encode(OpRecord{Rev: rec.Rev, Op: rec.Op.AppendJSON(nil), Client: wire.PublicID(rec.Client), Seq: rec.Seq, Author: rec.Author, Time: rec.Time}))
+		*rec = storage.Record{}
+	}
+	bw.WriteByte(']')
+	if next != 0 {
+		fmt.Fprintf(bw, `,"next":%d`, next)
+	}
+	bw.WriteString("}\n")
+	bw.Flush()
 }
 
 // putDoc replaces the text like an editor would: the diff against the text

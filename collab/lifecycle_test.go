@@ -20,7 +20,8 @@ func TestStalledClient(t *testing.T) {
 	st := newTestStore(t)
 	// The stalled client never reads: its writer gives up after WriteWait,
 	// long enough for its queue of 4 to fill first (4002) even on a slow store.
-	srv, ts := startServer(t, st, Options{QueueLen: 4, MaxFrame: 1 << 20, Rate: 1e6, Burst: 1e6, WriteWait: 5 * time.Second})
+	// The writer may need hundreds of ops, of up to 64 KiB.
+	srv, ts := startServer(t, st, Options{QueueLen: 4, MaxFrame: 1 << 20, Rate: 1e6, Burst: 1e6, WriteWait: 5 * time.Second, WriteRate: 1e12, DocGrowth: 1 << 40})
 	stalled := connectSmallBuffer(t, ts, "stalled")
 	stalled.join(doc, nil)
 	w := connect(t, ts, "writer")

@@ -24,13 +24,19 @@ const (
 	limitConnsPerIP  = "conns_per_ip"  // open connections and requests per IP
 	limitAPIRate     = "api_rate"      // API requests (and bytes) per IP
 	limitRequestTime = "request_time"  // an API request's body too slow
+	limitWriteRate   = "write_rate"    // bytes of ops per connection
+	limitDocGrowth   = "doc_growth"    // bytes of ops per document
+	limitCatchUp     = "catch_up"      // a submit or caret older than the catch-up limits
+	limitTransform   = "transform"     // transform work of a submit, or of an editor per second
+	limitHistory     = "history_bytes" // a catch-up or /ops page cut by its byte budget
 	maxTrackedIPs    = 10000           // bound of the per-IP limiter's map
 	ipLimiterMaxAge  = 5 * time.Minute // idle buckets older than this are dropped first
 )
 
-// ipLimiter is a token bucket per client IP for new connections. Its map
-// is bounded: when full, buckets that have refilled are dropped, and if
-// none has, an arbitrary one (which only makes that IP's limit laxer).
+// ipLimiter is a token bucket per client IP for new connections (and per
+// document id for the bytes documents grow by). Its map is bounded: when
+// full, buckets that have refilled are dropped, and if none has, an
+// arbitrary one (which only makes that key's limit laxer).
 type ipLimiter struct {
 	rate  float64 // tokens per second
 	burst float64
@@ -56,33 +62,44 @@ func newIPLimiter(rate float64, burst, max int) *ipLimiter {
 }
 
 // allow takes a token from ip's bucket. A nil limiter allows everything.
-func (l *ipLimiter) allow(ip string, now time.Time) bool {
+func (l *ipLimiter) allow(ip string, now time.Time) bool { return l.allowN(ip, 1, now) }
+
+// allowN takes n tokens from key's bucket. More than the burst are taken
+// from a full bucket, which goes into debt: a request larger than the
+// burst is not refused for ever, and the long-run rate still holds.
+func (l *ipLimiter) allowN(key string, n float64, now time.Time) bool {
 	if l == nil {
 		return true
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b := l.buckets[ip]
+	b := l.buckets[key]
 	if b == nil {
 		if len(l.buckets) >= l.max {
 			l.evict(now)
 		}
 		b = &ipBucket{tokens: l.burst, last: now}
-		l.buckets[ip] = b
+		l.buckets[key] = b
 	}
-	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
-	b.last = now
-	if b.tokens < 1 {
+	return takeTokens(&b.tokens, &b.last, n, l.rate, l.burst, now)
+}
+
+// takeTokens refills a token bucket to now and takes n tokens from it if
+// it holds them, or holds its whole burst (see allowN).
+func takeTokens(tokens *float64, last *time.Time, n, rate, burst float64, now time.Time) bool {
+	*tokens = min(burst, *tokens+now.Sub(*last).Seconds()*rate)
+	*last = now
+	if *tokens < min(n, burst) {
 		return false
 	}
-	b.tokens--
+	*tokens -= n
 	return true
 }
 
 // evict makes room for one bucket; called with mu held.
 func (l *ipLimiter) evict(now time.Time) {
-	full := time.Duration(l.burst / l.rate * float64(time.Second))
 	for ip, b := range l.buckets {
+		full := time.Duration((l.burst - b.tokens) / l.rate * float64(time.Second))
 		if age := now.Sub(b.last); age >= full || age >= ipLimiterMaxAge {
 			delete(l.buckets, ip)
 		}

@@ -3,6 +3,8 @@ package collab
 import (
 	"net/http"
 
+	"github.com/collabd/collab/storage"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -24,6 +26,8 @@ type metrics struct {
 	closes        *prometheus.CounterVec
 	limits        *prometheus.CounterVec
 	authFailures  *prometheus.CounterVec
+	transformWork prometheus.Counter
+	windowBytes   prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -52,13 +56,37 @@ func newMetrics() *metrics {
 			Name: "collab_closes_total", Help: "Connections closed by the server, by WebSocket close code."}, []string{"code"}),
 		limits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "collab_limit_hits_total", Help: "Requests refused by an abuse limit, by limit."}, []string{"limit"}),
+		transformWork: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "collab_transform_work_total", Help: "Components transformed over by submits (Options.MaxTransform bounds it)."}),
+		windowBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "collab_window_bytes", Help: "Bytes of recent ops kept in memory by the loaded documents (Options.WindowBytes each)."}),
 		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "collab_auth_failures_total", Help: "Requests refused for their token, by code (unauthorized, forbidden, read_only)."}, []string{"code"}),
 	}
 	m.reg.MustRegister(m.connections, m.loadedDocs, m.evictions, m.opsApplied, m.ackLatency,
-		m.commitLatency, m.slowClients, m.joinsDelayed, m.errors, m.closes, m.limits, m.authFailures,
+		m.commitLatency, m.slowClients, m.joinsDelayed, m.errors, m.closes, m.limits, m.authFailures, m.transformWork, m.windowBytes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// storeStats are the counters of a store that keeps them (*storage.DB).
+type storeStats interface{ Stats() storage.Stats }
+
+// watchStore exports the write-ahead log's bytes in memory and the commits
+// that waited for a checkpoint (storage.Options.CheckpointBytes).
+func (m *metrics) watchStore(st Store) {
+	s, ok := st.(storeStats)
+	if !ok {
+		return
+	}
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "collab_store_log_bytes", Help: "Bytes of the records in the store's write-ahead log, held in memory until a checkpoint."},
+			func() float64 { return float64(s.Stats().LogBytes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "collab_store_log_waits_total", Help: "Group commits that waited for a checkpoint: the log held twice its checkpoint bytes."},
+			func() float64 { return float64(s.Stats().LogWaits) }),
+	)
 }
 
 func (m *metrics) handler() http.Handler {

@@ -83,6 +83,37 @@ type Options struct {
 	MaxLoaded int
 	Grace     time.Duration // a document unloads this long after its last editor leaves; default 30s
 
+	// Limits by bytes. An op's bytes are its ot.Op.Size: its text plus
+	// about 24 bytes per component, what it holds in memory.
+
+	// WindowBytes bounds the recent ops kept in memory per loaded
+	// document, with Window; default 4 MiB.
+	WindowBytes int
+	// MaxCatchUpBytes bounds the ops of one joined catch-up (beyond it a
+	// resuming client gets the text, reset) and of one page of
+	// GET /api/docs/{id}/ops (beyond it, next); default 4 MiB. A submit
+	// whose ops since its rev exceed it is refused rev_too_old.
+	MaxCatchUpBytes int
+	// WriteRate is the bytes of ops per second one connection may submit,
+	// in bursts of WriteBurst (default 4 MiB; an op larger than the burst
+	// passes when the bucket is full); beyond it a submit is refused
+	// rate_limited. Default 1 MiB/s; negative: no limit.
+	WriteRate  float64
+	WriteBurst int
+	// DocGrowth is the bytes of ops one document accepts per
+	// DocGrowthWindow (default 1h), from all its writers together, as a
+	// token bucket refilled evenly over the window; beyond it a submit or
+	// PUT is refused quota_exceeded. Default 256 MiB: 16 rewrites of a
+	// document of the largest size; negative: no limit.
+	DocGrowth       int
+	DocGrowthWindow time.Duration
+	// MaxTransform bounds the transform work of one submit: the op's
+	// components times the ops it is transformed over, plus those ops'
+	// components. One editor may spend as much per second. Beyond it the
+	// submit is refused rev_too_old (the client rejoins and rebases its
+	// edits itself). Default 100,000.
+	MaxTransform int
+
 	// A peer that sends no pong for PongWait is dropped, and its
 	// documents' other editors see it leave: a half-dead connection costs
 	// them a stale caret for that long. A ping every PingPeriod asks live
@@ -123,6 +154,17 @@ func (o Options) withDefaults() Options {
 		o.MaxCatchUp = 1000
 	}
 	def(&o.Window, 256)
+	def(&o.WindowBytes, 4<<20)
+	def(&o.MaxCatchUpBytes, 4<<20)
+	if o.WriteRate == 0 {
+		o.WriteRate = 1 << 20
+	}
+	def(&o.WriteBurst, 4<<20)
+	if o.DocGrowth == 0 {
+		o.DocGrowth = 256 << 20
+	}
+	defDur(&o.DocGrowthWindow, time.Hour)
+	def(&o.MaxTransform, 100_000)
 	def(&o.MaxDocs, 64)
 	def(&o.MaxEditors, 1000)
 	def(&o.MaxLoaded, 10000)

@@ -37,9 +37,14 @@ func (d *document) presence(r *presenceReq) {
 		r.c.sendError(ErrFutureRev, d.id, 0)
 		return
 	}
+	if d.rev-r.p.Rev > d.srv.opts.MaxCatchUp {
+		d.srv.limitHit(limitCatchUp)
+		r.c.sendError(errTooFar, d.id, 0)
+		return
+	}
 	base := d.rev - uint64(len(d.window))
 	if r.p.Rev < base {
-		return
+		return // older than the window: the next caret will do
 	}
 	p := &presence{anchor: r.p.Anchor, head: r.p.Head}
 	for _, rec := range d.window[r.p.Rev-base:] {

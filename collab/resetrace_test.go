@@ -15,10 +15,12 @@ import (
 // dropped the resubmission as a duplicate and committed the op transformed
 // step by step instead: the two texts differed for good ("AZQ" against
 // "AQZ"). Both resume paths are run: a reset (behind MaxCatchUp) and ops.
+// A submit further back than MaxCatchUp is refused, so the reset comes
+// from an op committed after the client's submit was sequenced.
 func TestJoinWaitsForOwnOps(t *testing.T) {
 	for _, path := range []string{"reset", "ops"} {
 		t.Run(path, func(t *testing.T) {
-			maxCatchUp := uint64(3)
+			maxCatchUp := uint64(5)
 			if path == "ops" {
 				maxCatchUp = 100
 			}
@@ -45,15 +47,29 @@ func resumeWhileCommitting(t *testing.T, doc string, maxCatchUp uint64) {
 	w.ack(1)
 	c := connect(t, ts, "c")
 	c.join(doc, ptr(uint64(1)))
-	for i, op := range []string{`[2,"Z"]`, `[3,"w"]`, `[3,-1]`, `[3,"w"]`, `[3,-1]`, `[1,-1,1]`} {
+	wsubmit := func(i int, op string) {
 		w.send(json.RawMessage(fmt.Sprintf(`{"type":"submit","doc":%q,"rev":%d,"seq":%d,"op":%s}`, doc, i+1, i+2, op)))
+	}
+	for i, op := range []string{`[2,"Z"]`, `[3,"w"]`, `[3,-1]`, `[3,"w"]`, `[3,-1]`} {
+		wsubmit(i, op)
 		commit()
 		w.ack(uint64(i + 2))
 	}
 
-	// c's submit is sequenced and its commit held; c reconnects and rejoins.
+	// c's submit (5 ops back) is sequenced while the writer's last op is
+	// being committed (its caret, relayed to the writer, shows the submit
+	// went first); then that commit ends, c's is held, c reconnects and
+	// rejoins, 6 ops back.
+	wsubmit(5, `[1,-1,1]`)
+	<-st.entered
 	mine := insertAt(2, 1, "Q")
 	c.submit(doc, 1, 1, mine)
+	c.send(wire.Presence{Type: wire.TypePresence, Doc: doc, Rev: 1, Anchor: 0, Head: 0})
+	w.expect(wire.TypePresence, nil)
+	held := make(chan struct{})
+	st.release <- held
+	<-held
+	w.ack(7)
 	<-st.entered
 	c2 := connect(t, ts, "c") // replaces the first connection
 	c2.send(wire.Join{Type: wire.TypeJoin, Doc: doc, Rev: ptr(uint64(1))})
@@ -65,6 +81,9 @@ func resumeWhileCommitting(t *testing.T, doc string, maxCatchUp uint64) {
 
 	var j wire.Joined
 	c2.expect(wire.TypeJoined, &j)
+	if reset := maxCatchUp < 6; reset != (j.Text != nil) {
+		t.Fatalf("joined with text %v, want a reset %v (MaxCatchUp %d, 6 ops missed)", j.Text != nil, reset, maxCatchUp)
+	}
 	text := resume(t, "AB", 1, j)
 	got, rev := storeText(t, st, doc)
 	if got != text || rev != j.Rev {

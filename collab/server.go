@@ -29,6 +29,7 @@ type Server struct {
 	apiRate  *ipLimiter     // nil: no per-IP API request limit
 	perIP    *ipCounter     // nil: no per-IP cap on open connections and requests
 	tcpPeers *ipCounter     // nil: no cap; HTTP connections per peer address (see ConnState)
+	growth   *ipLimiter     // bytes of ops per document id (Options.DocGrowth)
 	upgrader websocket.Upgrader
 	mux      *http.ServeMux
 	limits   *wire.Limits // advertised in welcome; immutable
@@ -63,12 +64,14 @@ func NewServer(store Store, opts Options) *Server {
 		apiRate:  newIPLimiter(opts.APIRate, opts.APIBurst, maxTrackedIPs),
 		perIP:    newIPCounter(opts.MaxConnsPerIP),
 		tcpPeers: newIPCounter(opts.MaxConnsPerIP),
+		growth:   newIPLimiter(float64(opts.DocGrowth)/opts.DocGrowthWindow.Seconds(), opts.DocGrowth, maxTrackedIPs),
 		quit:     make(chan struct{}),
 		clients:  make(map[string]*conn),
 		conns:    make(map[*conn]struct{}),
 	}
 	s.reg = newRegistry(s)
 	s.limits = advertisedLimits(store, opts)
+	s.metrics.watchStore(store)
 	s.upgrader = websocket.Upgrader{
 		// 0: gorilla keeps the hijacked reader, the hijacker's (see
 		// readBufferSize).

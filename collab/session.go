@@ -49,6 +49,11 @@ func (c *conn) handle(data []byte) {
 			c.sendError(ErrReadOnly, m.Doc, m.Seq)
 			return
 		}
+		if c.srv.opts.WriteRate > 0 && !takeTokens(&c.writeTokens, &c.writeLast, float64(m.Op.Size()), c.srv.opts.WriteRate, float64(c.srv.opts.WriteBurst), recv) {
+			c.srv.limitHit(limitWriteRate)
+			c.sendError(errWriteRate, m.Doc, m.Seq)
+			return
+		}
 		c.post(j.d, &submitReq{c: c, client: c.client, name: c.name, rev: m.Rev, seq: m.Seq, op: m.Op, recv: recv}, m.Seq)
 	case *wire.Presence:
 		d := c.docs.get(m.Doc).d

@@ -2,6 +2,7 @@ package collab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -60,7 +61,7 @@ func (d *document) sequence(r *submitReq) (uint64, error) {
 	if r.rev > d.rev {
 		return 0, fmt.Errorf("%w: rev %d, head %d", ErrFutureRev, r.rev, d.rev)
 	}
-	op, err := d.transform(r.op, r.rev)
+	op, err := d.transform(r.op, r.rev, d.editors[r.c])
 	if err != nil {
 		return 0, err
 	}
@@ -68,6 +69,9 @@ func (d *document) sequence(r *submitReq) (uint64, error) {
 		return d.rev, nil
 	}
 	if err := d.checkSize(op); err != nil {
+		return 0, err
+	}
+	if err := d.chargeGrowth(op, r.recv); err != nil {
 		return 0, err
 	}
 	head := d.rev + uint64(len(d.pending)) + 1
@@ -87,12 +91,19 @@ func (d *document) sequence(r *submitReq) (uint64, error) {
 	return 0, nil
 }
 
-// transform moves op from revision rev to the head, committed and pending.
-// The op sequenced earlier is Transform's first argument, so its text goes
-// first when both insert at one position.
-func (d *document) transform(op ot.Op, rev uint64) (ot.Op, error) {
+// transform moves op from revision rev to the head, committed and pending,
+// if that is within the catch-up limits and the transform work allowed to
+// e (nil: an HTTP request). The op sequenced earlier is Transform's first
+// argument, so its text goes first when both insert at one position.
+func (d *document) transform(op ot.Op, rev uint64, e *editor) (ot.Op, error) {
 	recs, err := d.committedSince(rev)
 	if err != nil {
+		if errors.Is(err, ErrRevTooOld) {
+			d.srv.limitHit(limitCatchUp)
+		}
+		return ot.Op{}, err
+	}
+	if err := d.chargeTransform(op, recs, e); err != nil {
 		return ot.Op{}, err
 	}
 	for _, rec := range recs {
@@ -240,12 +251,7 @@ func (d *document) apply(p *pendingOp) error {
 	}
 	d.bytes += insertedBytes(rec.Op) - del
 	d.rev = rec.Rev
-	d.window = append(d.window, rec)
-	if over := len(d.window) - d.srv.opts.Window; over > 0 {
-		// Reslice, not copy: moving the whole window down cost a memmove
-		// per op; append reallocates once the backing array is used up.
-		d.window = d.window[over:]
-	}
+	d.keep(rec)
 	if rec.Client != "" {
 		cs := d.seqs[rec.Client]
 		cs.cseq, cs.crev = rec.Seq, rec.Rev

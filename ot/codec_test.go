@@ -252,3 +252,23 @@ func TestParseManyPieces(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOpSize: Size counts every component and all inserted text, so an op
+// of many short components weighs more than its text.
+func TestOpSize(t *testing.T) {
+	var b Builder
+	for range 1000 {
+		b.Retain(1)
+		b.Delete(1)
+	}
+	b.Insert("héllo")
+	many := b.Op()
+	if got, min := many.Size(), 2001*16+len("héllo"); got < min {
+		t.Errorf("Size of %d components = %d, want at least %d", many.Len(), got, min)
+	}
+	text := strings.Repeat("x", 1<<20)
+	one := parseOp(t, `["`+text+`"]`)
+	if got := one.Size(); got < len(text) || got > len(text)+256 {
+		t.Errorf("Size of a 1 MiB insert = %d, want 1 MiB plus a little", got)
+	}
+}

@@ -1,6 +1,9 @@
 package ot
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+	"unsafe"
+)
 
 // Kind says what a Component does.
 type Kind uint8
@@ -37,6 +40,22 @@ func (o Op) TargetLen() int { return o.targetLen }
 
 // Len is the number of components in o.
 func (o Op) Len() int { return len(o.comps) }
+
+// Size is about how many bytes o holds in memory: its components and
+// their text. Limits on memory count ops by it (a long op of short
+// components weighs more than its JSON suggests).
+func (o Op) Size() int {
+	n := opHeader + len(o.comps)*componentSize
+	for _, c := range o.comps {
+		n += len(c.Text)
+	}
+	return n
+}
+
+const (
+	opHeader      = int(unsafe.Sizeof(Op{}))
+	componentSize = int(unsafe.Sizeof(Component{}))
+)
 
 // Component returns the i-th component of o.
 func (o Op) Component(i int) Component { return o.comps[i] }

@@ -226,6 +226,7 @@ func (db *DB) commitLoop() {
 			if batch = db.gather(batch); len(batch) == 0 {
 				break
 			}
+			db.holdForCheckpoint()
 			last, prev = time.Now(), len(batch)
 			if db.beforeCommit != nil {
 				db.beforeCommit(len(batch))
@@ -237,6 +238,20 @@ func (db *DB) commitLoop() {
 			return
 		}
 	}
+}
+
+// holdForCheckpoint checkpoints before the next commit when the log holds
+// twice Options.CheckpointBytes: writers faster than the background
+// checkpoint wait for it rather than grow the log in memory without end.
+func (db *DB) holdForCheckpoint() {
+	db.memMu.RLock()
+	size := db.pendSize
+	db.memMu.RUnlock()
+	if size < 2*db.opts.CheckpointBytes {
+		return
+	}
+	db.stats.logWaits.Add(1)
+	db.checkpoint() // on failure the commit goes on; the next one tries again
 }
 
 // commit writes batch in one transaction and answers every waiter. Every
@@ -310,15 +325,19 @@ func (db *DB) publish(staged map[string]*pending, next uint64) {
 	db.memMu.Lock()
 	for id, p := range staged {
 		if len(p.keys) > 0 {
+			if old := db.pend[id]; old != nil {
+				db.pendSize -= old.size
+			}
+			db.pendSize += p.size
 			db.pend[id] = p
 		}
 	}
 	db.logNext = next
 	db.pendRecs += added
 	db.logKeys += added
-	n := db.pendRecs
+	n, size := db.pendRecs, db.pendSize
 	db.memMu.Unlock()
-	if n >= db.opts.CheckpointEvery {
+	if n >= db.opts.CheckpointEvery || size >= db.opts.CheckpointBytes {
 		select {
 		case db.ckWake <- struct{}{}:
 		default:
@@ -336,6 +355,7 @@ type stats struct {
 	commitNanos                    atomic.Int64
 	snapshots, snapshotErrs        atomic.Uint64
 	pruned, checkpoints            atomic.Uint64
+	logWaits                       atomic.Uint64
 }
 
 // Stats are cumulative counters since Open, for metrics.
@@ -349,6 +369,14 @@ type Stats struct {
 	SnapshotErrors uint64        // snapshots that failed; they are retried on later writes
 	PrunedOps      uint64        // ops removed by pruning
 	Checkpoints    uint64        // checkpoints that moved records from the log into the documents
+	LogWaits       uint64        // group commits that waited for a checkpoint: the log held 2 × CheckpointBytes
+	LogBytes       int64         // bytes of the records in the log now, held in memory (Options.CheckpointBytes)
+}
+
+func (db *DB) logBytes() int {
+	db.memMu.RLock()
+	defer db.memMu.RUnlock()
+	return db.pendSize
 }
 
 // Stats returns the counters. Average commit latency is
@@ -365,5 +393,7 @@ func (db *DB) Stats() Stats {
 		SnapshotErrors: s.snapshotErrs.Load(),
 		PrunedOps:      s.pruned.Load(),
 		Checkpoints:    s.checkpoints.Load(),
+		LogWaits:       s.logWaits.Load(),
+		LogBytes:       int64(db.logBytes()),
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"unsafe"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -22,6 +23,7 @@ type pending struct {
 	vals    [][]byte             // recs encoded as in bucket recs
 	keys    []uint64             // log keys of the document's records, oldest first
 	done    int                  // keys[:done] are of records the document holds: to delete
+	size    int                  // recordSize of recs
 	clients map[string]clientRec // newest sequence per client among recs
 }
 
@@ -42,7 +44,7 @@ func (p *pending) clone() *pending {
 func (p *pending) moved(m docMeta) *pending {
 	c := *p
 	c.m, c.stored = m, true
-	c.recs, c.vals = nil, nil
+	c.recs, c.vals, c.size = nil, nil, 0
 	c.done = len(p.keys)
 	return &c
 }
@@ -53,6 +55,7 @@ func (p *pending) add(r Record, val []byte, key uint64) {
 	}
 	p.recs = append(p.recs, r)
 	p.vals = append(p.vals, val)
+	p.size += recordSize(r, val)
 	p.keys = append(p.keys, key)
 	if r.Client != "" && r.Seq > 0 {
 		p.clients[r.Client] = clientRec{r.Seq, r.Rev}
@@ -71,6 +74,12 @@ func (p *pending) tail(rev uint64) (recs []Record, ok bool) {
 		return nil, false
 	}
 	return p.recs[rev+1-first:], true
+}
+
+// recordSize is about how much memory a record in the log holds: the
+// decoded record and its encoding.
+func recordSize(r Record, val []byte) int {
+	return int(unsafe.Sizeof(r)) + r.Op.Size() + len(r.Author) + len(r.Client) + len(val)
 }
 
 func logKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
@@ -241,6 +250,7 @@ func (db *DB) moveSlice(ids []string) error {
 	for _, m := range moved {
 		p := db.pend[m.ID]
 		db.pendRecs -= len(p.recs)
+		db.pendSize -= p.size
 		db.pend[m.ID] = p.moved(m)
 	}
 	db.memMu.Unlock()
@@ -389,8 +399,10 @@ func (db *DB) loadLog() error {
 			if rec.Rev != p.m.Rev+1 {
 				continue
 			}
+			prev := p.size
 			p.add(rec, val, binary.BigEndian.Uint64(k))
 			db.pendRecs++
+			db.pendSize += p.size - prev
 		}
 		return nil
 	})

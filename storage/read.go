@@ -220,11 +220,19 @@ func scanOps(d doc, m docMeta, from, to uint64, fn func(Record) error) error {
 // Ops returns document id's records with from < Rev <= to, in order; to is
 // capped at the current revision. ErrPruned if some are no longer kept.
 func (db *DB) Ops(ctx context.Context, id string, from, to uint64) ([]Record, error) {
+	recs, _, err := db.OpsWithin(ctx, id, from, to, 0)
+	return recs, err
+}
+
+// OpsWithin is Ops stopping before the record that would take the ops'
+// Size past maxBytes (0: no limit); the first record is returned whatever
+// its size. more reports that it stopped there, before to and the head: a
+// caller wanting the rest asks again from the last record returned.
+func (db *DB) OpsWithin(ctx context.Context, id string, from, to uint64, maxBytes int) (recs []Record, more bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	var recs []Record
-	err := db.viewDoc(id, func(v docView) error {
+	err = db.viewDoc(id, func(v docView) error {
 		to = min(to, v.head.Rev)
 		if from >= to {
 			return nil
@@ -232,25 +240,37 @@ func (db *DB) Ops(ctx context.Context, id string, from, to uint64) ([]Record, er
 		if from < v.m.cut {
 			return fmt.Errorf("%w: document %q ops after %d requested, kept only after %d", ErrPruned, id, from, v.m.cut)
 		}
-		recs = make([]Record, 0, to-from)
+		recs = make([]Record, 0, min(to-from, 1024))
+		size := 0
+		take := func(r Record) error {
+			if size += r.Op.Size(); maxBytes > 0 && size > maxBytes && len(recs) > 0 {
+				return errFull
+			}
+			recs = append(recs, r)
+			return nil
+		}
 		if from < v.m.Rev {
-			err := scanOps(v.d, v.m, from, min(to, v.m.Rev), func(r Record) error {
-				recs = append(recs, r)
-				return nil
-			})
-			if err != nil {
+			if err := scanOps(v.d, v.m, from, min(to, v.m.Rev), take); err != nil {
 				return err
 			}
 		}
 		for _, r := range v.tail {
 			if r.Rev > from && r.Rev <= to {
-				recs = append(recs, r)
+				if err := take(r); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
-	return recs, err
+	if errors.Is(err, errFull) {
+		return recs, true, nil
+	}
+	return recs, false, err
 }
+
+// errFull stops OpsWithin's scan at its byte budget.
+var errFull = errors.New("storage: byte budget reached")
 
 // ClientSeq returns the last sequence number committed for client on
 // document id and the revision it produced; zeros if there is none, also
@@ -380,6 +400,7 @@ func (db *DB) Delete(ctx context.Context, id string) error {
 	if err == nil && p != nil {
 		db.memMu.Lock()
 		db.pendRecs -= len(p.recs)
+		db.pendSize -= p.size
 		db.logKeys -= len(p.keys)
 		delete(db.pend, id)
 		db.memMu.Unlock()

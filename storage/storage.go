@@ -146,6 +146,13 @@ type Options struct {
 	// CheckpointEvery is how many records may wait in the write-ahead log
 	// before a checkpoint moves them into their documents. Default 8192.
 	CheckpointEvery int
+	// CheckpointBytes is how many bytes of records (their ops in memory
+	// plus their encoding, see Stats.LogBytes) may wait in the log before
+	// a checkpoint starts, whatever their count: the log's records are
+	// held in memory until moved. At twice as many, commits wait for a
+	// checkpoint, so the log never holds much more than that in memory
+	// (or in the file at Open). Default 64 MiB.
+	CheckpointBytes int
 	// MaxBatch caps how many Append calls share one transaction. Default 1000.
 	MaxBatch int
 	// InitialMmapSize reserves address space so the file can grow without
@@ -172,6 +179,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CheckpointEvery <= 0 {
 		o.CheckpointEvery = 8192
+	}
+	if o.CheckpointBytes <= 0 {
+		o.CheckpointBytes = 64 << 20
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 1000
@@ -223,6 +233,7 @@ type DB struct {
 	memMu    sync.RWMutex
 	pend     map[string]*pending // doc id -> records in the log; guarded by memMu
 	pendRecs int                 // records in pend; guarded by memMu
+	pendSize int                 // recordSize of the records in pend; guarded by memMu
 	logKeys  int                 // keys in bucket log; guarded by memMu
 	logNext  uint64              // next log key; guarded by wmu
 	ckWake   chan struct{}       // capacity 1: wakes bgLoop to checkpoint

@@ -73,6 +73,8 @@ func startServer(store collab.Store, closeStore func(), queueLen int) (*local, e
 		QueueLen:   queueLen,
 		Rate:       1e9,
 		Burst:      1 << 30,
+		WriteRate:  -1, // the load generator's, not the server's, limits apply
+		DocGrowth:  -1,
 		MaxEditors: 100_000,
 		Logger:     slog.New(slog.DiscardHandler),
 	})

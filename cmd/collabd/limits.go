@@ -11,4 +11,10 @@ func zeroMeansNoLimit(o *collab.Options) {
 	if o.APIRate == 0 {
 		o.APIRate = -1
 	}
+	if o.WriteRate == 0 {
+		o.WriteRate = -1
+	}
+	if o.DocGrowth == 0 {
+		o.DocGrowth = -1
+	}
 }

@@ -47,15 +47,16 @@ func TestIdleTimeout(t *testing.T) {
 	wait()
 }
 
-// TestLimitFlagsZero: -max-conns-per-ip 0 and -api-rate 0 turn those
-// limits off, as -conn-rate 0 does; their defaults keep them on.
+// TestLimitFlagsZero: -max-conns-per-ip 0, -api-rate 0, -write-rate 0 and
+// -doc-growth 0 turn those limits off, as -conn-rate 0 does; their
+// defaults keep them on.
 func TestLimitFlagsZero(t *testing.T) {
 	for _, tt := range []struct {
-		args       []string
-		conns, api float64
+		args                      []string
+		conns, api, write, growth float64
 	}{
-		{nil, 1000, 20},
-		{[]string{"-max-conns-per-ip", "0", "-api-rate", "0"}, -1, -1},
+		{nil, 1000, 20, 1 << 20, 256 << 20},
+		{[]string{"-max-conns-per-ip", "0", "-api-rate", "0", "-write-rate", "0", "-doc-growth", "0"}, -1, -1, -1, -1},
 	} {
 		fs := flag.NewFlagSet("collabd", flag.ContinueOnError)
 		c := serveFlags(fs)
@@ -65,6 +66,9 @@ func TestLimitFlagsZero(t *testing.T) {
 		zeroMeansNoLimit(&c.opts)
 		if float64(c.opts.MaxConnsPerIP) != tt.conns || c.opts.APIRate != tt.api {
 			t.Errorf("%v: MaxConnsPerIP %d, APIRate %v; want %v, %v", tt.args, c.opts.MaxConnsPerIP, c.opts.APIRate, tt.conns, tt.api)
+		}
+		if c.opts.WriteRate != tt.write || float64(c.opts.DocGrowth) != tt.growth {
+			t.Errorf("%v: WriteRate %v, DocGrowth %d; want %v, %v", tt.args, c.opts.WriteRate, c.opts.DocGrowth, tt.write, tt.growth)
 		}
 	}
 }

@@ -62,8 +62,9 @@
 // document larger than the server takes is refused before anything is
 // sent: an EventReject with Seq 0 and doc_too_large.
 // rev_too_old and not_joined make the client rejoin the document;
-// unavailable, too_many_loaded and internal drop the connection so that it
-// is retried after a backoff (or, without Reconnect, end the Conn).
+// unavailable, too_many_loaded, internal, rate_limited and quota_exceeded
+// drop the connection so that it is retried after a backoff (or, without
+// Reconnect, end the Conn).
 // not_found (the document was deleted; ServerError.By names who, when the
 // server knows) and a refused rejoin end the Doc; Doc.Err says why. So
 // does a rejoin answered with a full text at a lower revision than the Doc

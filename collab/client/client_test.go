@@ -549,6 +549,31 @@ func TestRejoinRefusedEndsDoc(t *testing.T) {
 	}
 }
 
+// TestRevTooOldRejoins: a submit refused rev_too_old (too far behind the
+// head for the server to transform) makes the client rejoin for the whole
+// text, rebase the edit itself and resubmit it, same seq, at the new head.
+func TestRevTooOldRejoins(t *testing.T) {
+	fs := newFakeServer(t)
+	c, fc := dial(t, fs, Options{})
+	d := join(t, c, fc, "doc", "abc", 4)
+	must(t, d.Insert(0, "x"))
+	checkSubmit(t, fc.expectSubmit(), 1, 4, `["x",3]`)
+	fc.send(wire.Error{Type: wire.TypeError, Code: wire.CodeRevTooOld, Message: "too far behind", Doc: "doc", Seq: 1})
+	var l wire.Leave
+	fc.expect(wire.TypeLeave, &l)
+	if j := fc.expectJoin(); j.Rev != nil {
+		t.Fatalf("rejoin at rev %d, want without a rev (the whole text)", *j.Rev)
+	}
+	fc.joinedText("doc", "abcQQQ", 900, 0, false)
+	checkSubmit(t, fc.expectSubmit(), 1, 900, `["x",6]`)
+	fc.ack("doc", 1, 901)
+	waitSynced(t, d)
+	checkText(t, d, "xabcQQQ")
+}
+
+// TestUnavailableRetriesAfterReconnect: a submit refused for now
+// (unavailable, or a limit: rate_limited, quota_exceeded) is kept and
+// resubmitted unchanged after a reconnect, not dropped.
 func TestUnavailableRetriesAfterReconnect(t *testing.T) {
 	fs := newFakeServer(t)
 	c, fc := dial(t, fs, Options{Reconnect: true})
@@ -566,6 +591,28 @@ func TestUnavailableRetriesAfterReconnect(t *testing.T) {
 	checkSubmit(t, fc3.expectSubmit(), 1, 1, `["x",3]`)
 	fc3.ack("doc", 1, 2)
 	waitSynced(t, d)
+}
+
+// TestLimitRefusalRetriesAfterReconnect: a submit refused by a limit for
+// now (rate_limited, quota_exceeded) is kept and resubmitted unchanged
+// after a reconnect, not dropped.
+func TestLimitRefusalRetriesAfterReconnect(t *testing.T) {
+	for _, code := range []string{wire.CodeRateLimited, wire.CodeQuotaExceeded} {
+		t.Run(code, func(t *testing.T) {
+			fs := newFakeServer(t)
+			c, fc := dial(t, fs, Options{Reconnect: true})
+			d := join(t, c, fc, "doc", "abc", 1)
+			must(t, d.Insert(0, "x"))
+			fc.expectSubmit()
+			fc.send(wire.Error{Type: wire.TypeError, Code: code, Message: "retry", Doc: "doc", Seq: 1})
+			fc2 := fs.accept()
+			fc2.expectJoin()
+			fc2.joinedOps("doc", 1, 0)
+			checkSubmit(t, fc2.expectSubmit(), 1, 1, `["x",3]`)
+			fc2.ack("doc", 1, 2)
+			waitSynced(t, d)
+		})
+	}
 }
 
 func TestLeave(t *testing.T) {

@@ -360,6 +360,12 @@ func permanent(err error) bool {
 		errors.As(err, &ce) || (errors.As(err, &se) && !transientCode(se.Code))
 }
 
+// transientCode reports whether an error is retried after a backoff: the
+// server could not, or would not for now, take what was asked.
 func transientCode(code string) bool {
-	return code == wire.CodeUnavailable || code == wire.CodeInternal || code == wire.CodeTooManyLoaded
+	switch code {
+	case wire.CodeUnavailable, wire.CodeInternal, wire.CodeTooManyLoaded, wire.CodeRateLimited, wire.CodeQuotaExceeded:
+		return true
+	}
+	return false
 }

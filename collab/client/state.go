@@ -382,7 +382,7 @@ func (d *Doc) onError(m *wire.Error) error {
 		switch m.Code {
 		case wire.CodeRevTooOld, wire.CodeFutureRev, wire.CodeNotJoined:
 			d.resync(m.Code == wire.CodeNotJoined, se)
-		case wire.CodeUnavailable, wire.CodeInternal:
+		case wire.CodeUnavailable, wire.CodeInternal, wire.CodeRateLimited, wire.CodeQuotaExceeded:
 			return se
 		default:
 			d.reject(se)

@@ -62,6 +62,9 @@ const (
 	// is not loaded when the server holds its maximum of loaded documents
 	// and none is idle (HTTP 503).
 	CodeTooManyLoaded = "too_many_loaded"
+	// CodeQuotaExceeded refuses a submit or PUT: the document grew by
+	// its quota of bytes for the time window (HTTP 429).
+	CodeQuotaExceeded = "quota_exceeded"
 )
 
 // WebSocket close codes beyond RFC 6455's.

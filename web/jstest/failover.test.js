@@ -280,3 +280,35 @@ test('too_many_loaded: the client keeps its edits and retries on the next server
   assert.equal(net.server.text, 'kept');
   assert.equal(c.state, 'synced');
 });
+
+for (const code of ['rate_limited', 'quota_exceeded']) {
+  test(`${code}: the refused edit stays pending and is resubmitted after a backoff`, () => {
+    const server = new Server();
+    const net = new Net(server);
+    const c = newClient(net, { server: A });
+    lastSocket(net).open();
+    net.settle();
+    const errors = [];
+    c.addEventListener('error', (e) => errors.push(e.detail.code));
+    server.refuseSubmits = code;
+    type(c, 'big paste');
+    net.settle();
+    assert.deepEqual(errors, [code]);
+    assert.equal(c.state, 'offline');
+    assert.equal(c.message, 'too many changes at once');
+    assert.equal(c.text, 'big paste');
+    assert.equal(server.text, '');
+    const first = c.timers.list[0].ms;
+    reconnect(net, c);
+    net.settle();
+    assert.ok(c.timers.list[0].ms > first, 'the backoff grows while refused');
+
+    server.refuseSubmits = '';
+    reconnect(net, c);
+    net.settle();
+    assert.equal(server.text, 'big paste');
+    assert.equal(c.state, 'synced');
+    assert.equal(c.message, '');
+    assert.deepEqual(ownSeqs(server, c), [1], 'the refused seq resubmitted unchanged, once');
+  });
+}

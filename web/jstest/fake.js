@@ -33,6 +33,7 @@ export class Server {
     this.failJoins = false;   // the store cannot load: joins answer unavailable
     this.failCommits = false; // the store cannot commit: submits answer unavailable
     this.expiredToken = false; // hello is refused: unauthorized, then close 1008
+    this.refuseSubmits = '';  // a code every submit is refused with (rate_limited, quota_exceeded)
     this.joins = 0;       // joins answered
   }
   get rev() { return this.log.length; }
@@ -66,8 +67,9 @@ export class Server {
         break;
       }
       case 'submit': {
-        if (this.failCommits) {
-          conn.out({ type: 'error', code: 'unavailable', message: 'collab: document unavailable, retry', doc: msg.doc, seq: msg.seq });
+        if (this.failCommits || this.refuseSubmits) {
+          const code = this.refuseSubmits || 'unavailable';
+          conn.out({ type: 'error', code, message: `collab: ${code}, retry later`, doc: msg.doc, seq: msg.seq });
           break;
         }
         const last = this.seqs.get(conn.client) || 0;

@@ -21,14 +21,17 @@
 // an ordinary reconnect. A resync the client asks for itself stays on the
 // same server. An `unavailable` error (the store could not commit, or the
 // server is stopping) keeps the edits and retries them, on the next server,
-// with a backoff that keeps growing until a submit is acknowledged.
+// with a backoff that keeps growing until a submit is acknowledged; so do
+// `rate_limited` and `quota_exceeded` (the connection submitted too many
+// bytes per second, or the document grew by its quota for now).
 //
 // Events (EventTarget; `detail` carries the data):
 //   change   {op, local, client, name}   the text changed (op in code points)
 //   status   {state, pending, rev, message}
 //            state: connecting | synced | saving | offline | readonly | error
 //            message: the error's text; with offline, 'server unavailable'
-//            while the service cannot commit (else empty)
+//            while the service cannot commit, 'too many changes at once'
+//            while it refuses them for a limit (else empty)
 //   presence {peers}                      carets or the list of editors changed
 //   error    {code, message}              the server refused something
 
@@ -135,7 +138,7 @@ export class DocClient extends EventTarget {
     this.closed = false;
     this.fatal = false;      // an error that reconnecting cannot fix
     this.stay = false;       // the next reconnect stays on this server (a resync we asked for)
-    this.unavailable = false; // the server could not commit: back off until an ack
+    this.unavailable = ''; // why the server could not commit: back off until an ack
     this.presenceWanted = null; // {anchor, head} in local positions, sent when joined
     this.heartbeat = null;
     this.dirty = false;        // the saved record is behind a local edit, an ack or a join
@@ -389,7 +392,7 @@ export class DocClient extends EventTarget {
   }
 
   offlineMessage() {
-    return this.unavailable ? 'server unavailable' : '';
+    return this.unavailable;
   }
 
   // reconnectNow skips the backoff wait (the browser came back online). A
@@ -515,7 +518,7 @@ export class DocClient extends EventTarget {
   // recovered ends an `unavailable` episode: the server commits again.
   recovered() {
     if (!this.unavailable) return;
-    this.unavailable = false;
+    this.unavailable = '';
     this.attempt = 0;
   }
 
@@ -638,11 +641,13 @@ export class DocClient extends EventTarget {
         break;
       case 'unavailable':
       case 'too_many_loaded':
-        // The store could not commit, the server is stopping, or it holds
-        // as many documents as it may: nothing changed. Keep every edit
-        // and resubmit it after a backoff, on the next server, under the
-        // same seqs.
-        this.unavailable = true;
+      case 'rate_limited':
+      case 'quota_exceeded':
+        // The store could not commit, the server is stopping, holds as
+        // many documents as it may, or refuses more bytes for now: nothing
+        // changed. Keep every edit and resubmit it after a backoff, on the
+        // next server, under the same seqs.
+        this.unavailable = msg.code === 'rate_limited' || msg.code === 'quota_exceeded' ? 'too many changes at once' : 'server unavailable';
         if (this.ws) this.ws.close(4000, 'unavailable');
         break;
       default:
