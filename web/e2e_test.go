@@ -429,7 +429,15 @@ func TestE2ECaretShowsName(t *testing.T) {
 	waitJS(t, b, "B sees the text", textIs(text))
 	run(t, a, evalJS(`(() => { const ta = document.querySelector('collab-editor textarea'); ta.focus(); ta.setSelectionRange(17, 40); return true; })()`))
 	waitJS(t, b, "Ada's caret with her name on B", `[...document.querySelectorAll('collab-editor .collab-caret')].some(c => c.dataset.name === 'Ada' && c.querySelector('.collab-caret-label').textContent === 'Ada' && c.getBoundingClientRect().height > 0)`)
-	waitJS(t, b, "Ada's selection on B", `(document.querySelector('collab-editor .collab-selection') || {}).textContent === `+jsString(text[17:40]))
+	// The selection is drawn over the text it covers: the mirror that
+	// places it holds the textarea's text, and its highlight spans as many
+	// pixels as that text does there.
+	waitJS(t, b, "Ada's selection on B", `(() => { const ta = document.querySelector('collab-editor textarea');
+		const m = document.querySelector('collab-editor .collab-mirror'); if (!m || m.firstChild.data !== ta.value) return false;
+		const r = document.createRange(); r.setStart(m.firstChild, 17); r.setEnd(m.firstChild, 40);
+		const want = [...r.getClientRects()].reduce((w, x) => w + x.width, 0);
+		const got = [...document.querySelectorAll('collab-editor .collab-selection')].filter(s => s.dataset.name === 'Ada').reduce((w, s) => w + s.getBoundingClientRect().width, 0);
+		return want > 0 && Math.abs(got - want) < 1; })()`)
 	waitJS(t, b, "Ada listed as present", `document.querySelector('collab-editor .collab-people').textContent.includes('Ada')`)
 	run(t, b, caretAt(-1), chromedp.KeyEvent("\n"))
 	waitJS(t, a, "Bo's caret on A", `[...document.querySelectorAll('collab-editor .collab-caret')].some(c => c.dataset.name === 'Bo')`)

@@ -22,7 +22,6 @@
 
 import { DocClient, describeStatus } from './js/client.js';
 import { TextareaBinding } from './js/binding.js';
-import { CursorOverlay } from './js/cursors.js';
 import { isColor, safeColor } from './js/color.js';
 
 const PALETTE = ['#d33', '#36c', '#1a7f37', '#b35900', '#8250df', '#bf3989', '#0a7b83', '#6e7781'];
@@ -120,12 +119,13 @@ export class CollabEditor extends HTMLElement {
     this.textarea = ta;
     this.statusEl = status;
     this.peopleEl = people;
-    this.binding = new TextareaBinding(ta, client);
-    this.cursors = new CursorOverlay(ta, overlay);
 
     client.addEventListener('change', (e) => {
-      this.cursors.set([...client.peers.values()]);
-      this.emit('collab-change', { text: client.text, local: e.detail.local });
+      const detail = { local: e.detail.local };
+      // The text is read only by listeners that want it: reading it costs a
+      // copy of the document.
+      Object.defineProperty(detail, 'text', { get: () => client.text, enumerable: true });
+      this.emit('collab-change', detail);
     });
     client.addEventListener('status', (e) => {
       const d = e.detail;
@@ -136,15 +136,13 @@ export class CollabEditor extends HTMLElement {
       this.emit('collab-status', { ...d, text: client.text });
     });
     client.addEventListener('presence', (e) => {
-      this.cursors.set(e.detail.peers);
       this.renderPeople(e.detail.peers);
       this.emit('collab-presence', { peers: e.detail.peers });
     });
     this.onOnline = () => client.reconnectNow();
     window.addEventListener('online', this.onOnline);
     client.start();
-    this.binding.prev = client.text;
-    ta.value = client.text;
+    this.binding = new TextareaBinding(ta, client, overlay);
     this.renderPeople([]);
   }
 
@@ -170,7 +168,6 @@ export class CollabEditor extends HTMLElement {
     if (!this.client) return;
     window.removeEventListener('online', this.onOnline);
     this.binding.destroy();
-    this.cursors.destroy();
     this.client.destroy();
     this.client = null;
   }
