@@ -20,13 +20,21 @@ import (
 	"github.com/collabd/collab/collab"
 )
 
-// twoPages opens doc on a fresh server as Ada and Bo, both synced.
+// twoPages opens doc on a fresh server as Ada and Bo, both synced, with
+// the textarea editor.
 func twoPages(t *testing.T, doc string) (srv *testServer, a, b context.Context) {
+	t.Helper()
+	return twoPagesWith(t, doc, "textarea")
+}
+
+// twoPagesWith opens doc on a fresh server as Ada and Bo with editor
+// (textarea or codemirror), both synced.
+func twoPagesWith(t *testing.T, doc, editor string) (srv *testServer, a, b context.Context) {
 	t.Helper()
 	browser := newBrowser(t)
 	srv = startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{})
-	a = newTab(t, browser, srv.URL+"/d/"+doc+"?name=Ada")
-	b = newTab(t, browser, srv.URL+"/d/"+doc+"?name=Bo")
+	a = newTab(t, browser, srv.URL+"/d/"+doc+"?name=Ada&editor="+editor)
+	b = newTab(t, browser, srv.URL+"/d/"+doc+"?name=Bo&editor="+editor)
 	waitJS(t, a, "A synced", synced)
 	waitJS(t, b, "B synced", synced)
 	return srv, a, b
@@ -39,12 +47,6 @@ func shortcut(key string, shift bool) chromedp.Action[chromedp.Void] {
 		mods = append(mods, chromedp.ModifierShift)
 	}
 	return chromedp.KeyEvent(key, chromedp.KeyModifiers(mods...))
-}
-
-// selectRange focuses the editor and selects UTF-16 indexes [from, to).
-func selectRange(from, to int) chromedp.Action[chromedp.Void] {
-	return evalJS(fmt.Sprintf(`(() => { const ta = document.querySelector('collab-editor textarea');
-		ta.focus(); ta.setSelectionRange(%d, %d); return true; })()`, from, to))
 }
 
 // converge waits until both pages show want, A has nothing pending, and

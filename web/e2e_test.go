@@ -181,9 +181,17 @@ func newTab(t *testing.T, browser context.Context, url string) context.Context {
 	if err := chromedp.Do(ctx); err != nil { // opens the tab, which lives as long as ctx
 		t.Fatalf("new tab: %v", err)
 	}
-	run(t, ctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("collab-editor textarea")))
+	run(t, ctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(editorSelector)))
 	return ctx
 }
+
+// editorSelector finds the widget's editor: CodeMirror's content (the
+// default) or the textarea (editor=textarea).
+const editorSelector = "collab-editor textarea, collab-editor .cm-content"
+
+// editorJS is a JavaScript function body prefix that sets ed (the widget),
+// view (its EditorView, or null) and ta (its textarea, or null).
+const editorJS = `const ed = document.querySelector('collab-editor'); const view = ed.view; const ta = ed.querySelector('textarea');`
 
 func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
@@ -227,8 +235,17 @@ func jsString(s string) string {
 
 // caretAt focuses the editor and puts the caret at UTF-16 index i (-1: end).
 func caretAt(i int) chromedp.Action[chromedp.Void] {
-	return evalJS(fmt.Sprintf(`(() => { const ta = document.querySelector('collab-editor textarea');
-		ta.focus(); const i = %d < 0 ? ta.value.length : %d; ta.setSelectionRange(i, i); return true; })()`, i, i))
+	return selectRange(i, i)
+}
+
+// selectRange focuses the editor and selects UTF-16 indexes [from, to)
+// (-1: the end).
+func selectRange(from, to int) chromedp.Action[chromedp.Void] {
+	return evalJS(fmt.Sprintf(`(() => { %s
+		const n = view ? view.state.doc.length : ta.value.length; const a = %d < 0 ? n : %d; const b = %d < 0 ? n : %d;
+		if (view) { view.focus(); view.dispatch({ selection: { anchor: a, head: b } }); }
+		else { ta.focus(); ta.setSelectionRange(a, b); }
+		return true; })()`, editorJS, from, from, to, to))
 }
 
 // evalJS runs a JavaScript expression as a step.
@@ -250,8 +267,8 @@ func insertText(s string) chromedp.Action[chromedp.Void] {
 const synced = `document.querySelector('collab-editor').dataset.state === 'synced'`
 
 func textIs(s string) string {
-	return `document.querySelector('collab-editor').getText() === ` + jsString(s) +
-		` && document.querySelector('collab-editor textarea').value === ` + jsString(s)
+	return `(() => { ` + editorJS + ` return ed.getText() === ` + jsString(s) +
+		` && (view ? view.state.doc.toString() : ta.value) === ` + jsString(s) + `; })()`
 }
 
 func screenshot(t *testing.T, ctx context.Context, name string) {
@@ -398,7 +415,7 @@ func TestE2EEmbedOnAnotherOrigin(t *testing.T) {
 	waitJS(t, d, "the embed's words on /d/shared", textIs("from the embed. "))
 	run(t, d, caretAt(-1), chromedp.KeyEvent("from the page."))
 	waitJS(t, e, "the page's words in the embed", textIs("from the embed. from the page."))
-	waitJS(t, e, "the page's caret in the embed", `[...document.querySelectorAll('collab-editor .collab-caret-label')].some(l => l.textContent === 'Ada')`)
+	waitJS(t, e, "the page's caret in the embed", `[...document.querySelectorAll('collab-editor .cm-collab-label')].some(l => l.textContent === 'Ada')`)
 	screenshot(t, e, "screenshot-embed.png")
 
 	// A server that does not allow the embedding origin refuses it.
@@ -420,8 +437,8 @@ func TestE2EEmbedOnAnotherOrigin(t *testing.T) {
 func TestE2ECaretShowsName(t *testing.T) {
 	browser := newBrowser(t)
 	srv := startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{})
-	a := newTab(t, browser, srv.URL+"/d/carets?name=Ada&color=%23d33")
-	b := newTab(t, browser, srv.URL+"/d/carets?name=Bo&color=%2336c")
+	a := newTab(t, browser, srv.URL+"/d/carets?name=Ada&color=%23d33&editor=textarea")
+	b := newTab(t, browser, srv.URL+"/d/carets?name=Bo&color=%2336c&editor=textarea")
 	waitJS(t, a, "A synced", synced)
 	waitJS(t, b, "B synced", synced)
 	text := "Meeting notes\n\n- ship the editor widget\n- measure fan-out with 200 editors\n- write the release notes"

@@ -101,3 +101,24 @@ export class AstralIndex {
     }
   }
 }
+
+/**
+ * opToChanges turns an op (code points, on the text idx indexes) into
+ * UTF-16 changes of that text, in its offsets, ascending.
+ * @param {import('./ot.js').Op} op @param {AstralIndex} idx @returns {Utf16Change[]}
+ */
+export function opToChanges(op, idx) {
+  /** @type {Utf16Change[]} */
+  const out = [];
+  let cp = 0;
+  for (const c of op) {
+    if (typeof c === 'number' && c > 0) { cp += c; continue; }
+    const from = idx.toUtf16(cp);
+    const to = typeof c === 'string' ? from : idx.toUtf16(cp - c);
+    const insert = typeof c === 'string' ? c : '';
+    const last = out[out.length - 1];
+    if (last && last.to === from) { last.to = to; last.insert += insert; } else out.push({ from, to, insert });
+    if (typeof c === 'number') cp -= c;
+  }
+  return out;
+}

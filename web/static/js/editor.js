@@ -23,7 +23,7 @@
 // compositionEnded(changes).
 
 import * as ot from './ot.js';
-import { AstralIndex } from './astral.js';
+import { AstralIndex, opToChanges } from './astral.js';
 import { UndoHistory, changeEnd } from './undo.js';
 
 /** @typedef {import('./ot.js').Op} Op */
@@ -189,33 +189,8 @@ export class EditorBinding {
     this.#adapter.drawCarets(this.#deferred ? [] : carets);
   }
 
-  // toChanges turns an op (code points, on the editor's text) into UTF-16
-  // changes of the editor's text.
-  /** @param {Op} op @returns {Utf16Change[]} */
-  #toChanges(op) {
-    const idx = this.#index;
-    /** @type {Utf16Change[]} */
-    const out = [];
-    let cp = 0;
-    for (const c of op) {
-      if (typeof c === 'string') {
-        const from = idx.toUtf16(cp);
-        const last = out[out.length - 1];
-        if (last && last.to === from) last.insert += c;
-        else out.push({ from, to: from, insert: c });
-      } else if (c > 0) {
-        cp += c;
-      } else {
-        const from = idx.toUtf16(cp);
-        const to = idx.toUtf16(cp - c);
-        const last = out[out.length - 1];
-        if (last && last.to === from) last.to = to;
-        else out.push({ from, to, insert: '' });
-        cp -= c;
-      }
-    }
-    return out;
-  }
+  /** @param {Op} op */
+  #toChanges(op) { return opToChanges(op, this.#index); }
 
   // toOps turns the editor's changes into the op and the op reverting it,
   // in code points.
