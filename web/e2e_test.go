@@ -464,5 +464,4 @@ func TestE2ECaretShowsName(t *testing.T) {
 	if strings.Count(srv.text(t, "carets"), "celebrate") != 1 {
 		t.Errorf("server text = %q", srv.text(t, "carets"))
 	}
-	screenshot(t, b, "screenshot-editor.png")
 }
