@@ -18,7 +18,7 @@ import (
 )
 
 // putDoc sets a document's text through the HTTP API.
-func putDoc(t *testing.T, srv *testServer, id, text string) {
+func putDoc(t testing.TB, srv *testServer, id, text string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPut, srv.URL+"/api/docs/"+id, strings.NewReader(text))
 	if err != nil {
@@ -35,7 +35,7 @@ func putDoc(t *testing.T, srv *testServer, id, text string) {
 }
 
 // openPage opens url in a new tab and waits until sel is visible.
-func openPage(t *testing.T, browser context.Context, url, sel string, before ...chromedp.Action[chromedp.Void]) context.Context {
+func openPage(t testing.TB, browser context.Context, url, sel string, before ...chromedp.Action[chromedp.Void]) context.Context {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser)
 	t.Cleanup(cancel)

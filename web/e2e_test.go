@@ -37,7 +37,7 @@ import (
 const waitFor = 30 * time.Second // upper bound of every DOM wait
 
 // chromePath finds Chromium or skips (fails under COLLAB_E2E_REQUIRED=1).
-func chromePath(t *testing.T) string {
+func chromePath(t testing.TB) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -63,7 +63,7 @@ type testServer struct {
 
 // startServer serves collab and the pages at addr ("127.0.0.1:0" for any
 // port) with the database at dbPath.
-func startServer(t *testing.T, addr, dbPath string, opts collab.Options) *testServer {
+func startServer(t testing.TB, addr, dbPath string, opts collab.Options) *testServer {
 	t.Helper()
 	db, err := storage.Open(dbPath, storage.Options{})
 	if err != nil {
@@ -80,7 +80,7 @@ func startServer(t *testing.T, addr, dbPath string, opts collab.Options) *testSe
 
 // startNode serves collab and the pages over a store that outlives it
 // (shared with other nodes, closed by the caller after every node stopped).
-func startNode(t *testing.T, store collab.Store, opts collab.Options) *testServer {
+func startNode(t testing.TB, store collab.Store, opts collab.Options) *testServer {
 	t.Helper()
 	s, err := serveStore(t, "127.0.0.1:0", store, opts)
 	if err != nil {
@@ -89,7 +89,7 @@ func startNode(t *testing.T, store collab.Store, opts collab.Options) *testServe
 	return s
 }
 
-func serveStore(t *testing.T, addr string, store collab.Store, opts collab.Options) (*testServer, error) {
+func serveStore(t testing.TB, addr string, store collab.Store, opts collab.Options) (*testServer, error) {
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	var ln net.Listener
 	var err error
@@ -134,7 +134,7 @@ func (s *testServer) stop() {
 }
 
 // text returns the document's text as the server holds it.
-func (s *testServer) text(t *testing.T, id string) string {
+func (s *testServer) text(t testing.TB, id string) string {
 	t.Helper()
 	res, err := http.Get(s.URL + "/api/docs/" + id)
 	if err != nil {
@@ -152,7 +152,7 @@ func (s *testServer) text(t *testing.T, id string) string {
 }
 
 // newBrowser starts headless Chromium; tabs are made with newTab.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t testing.TB) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromePath(t)),
@@ -174,7 +174,7 @@ func newBrowser(t *testing.T) context.Context {
 }
 
 // newTab opens url in a new tab of the browser.
-func newTab(t *testing.T, browser context.Context, url string) context.Context {
+func newTab(t testing.TB, browser context.Context, url string) context.Context {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser)
 	t.Cleanup(cancel)
@@ -193,7 +193,7 @@ const editorSelector = "collab-editor textarea, collab-editor .cm-content"
 // view (its EditorView, or null) and ta (its textarea, or null).
 const editorJS = `const ed = document.querySelector('collab-editor'); const view = ed.view; const ta = ed.querySelector('textarea');`
 
-func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+func run(t testing.TB, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	tctx, cancel := context.WithTimeout(ctx, 2*waitFor)
 	defer cancel()
@@ -203,7 +203,7 @@ func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.
 }
 
 // waitJS polls until the JavaScript expression is truthy.
-func waitJS(t *testing.T, ctx context.Context, what, expr string) {
+func waitJS(t testing.TB, ctx context.Context, what, expr string) {
 	t.Helper()
 	tctx, cancel := context.WithTimeout(ctx, waitFor+5*time.Second)
 	defer cancel()
