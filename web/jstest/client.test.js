@@ -515,3 +515,22 @@ test('a record costs the size of the edits, not of the document; the text is wri
   assert.equal(net.server.text, d.text);
   assert.ok(net.server.text.startsWith('first xxx'));
 });
+
+test('a text too large for storage is not written again with every edit', async () => {
+  const net = new Net(new Server());
+  net.server.text = 'x'.repeat(100000);
+  net.server.log.push({ op: [net.server.text], client: 'z', seq: 1 });
+  const storage = new CountingStorage();
+  storage.setItem = function (k, v) { this.writes++; if (v.length > 50000) throw new Error('QuotaExceededError'); MemStorage.prototype.setItem.call(this, k, v); };
+  const snapshotTimers = new FakeTimers();
+  const a = onlineClient(net, { storage, snapshotTimers });
+  net.settle();
+  const w = storage.writes;
+  for (let i = 0; i < 10; i++) {
+    a.applyLocal([50000, 'k', 50000 + i]);
+    await endOfTask();
+  }
+  assert.ok(storage.writes - w <= 1, `${storage.writes - w} attempts to write the text for 10 edits`);
+  net.settle();
+  assert.equal(net.server.text, a.text, 'the edits still go through');
+});

@@ -34,6 +34,8 @@ export const TEXT_PREFIX = 'collab:text:';
 export const STALE_MS = 15000;
 // How long after the server's text was replaced its snapshot is written.
 const SNAPSHOT_DELAY_MS = 2000;
+// How long after a snapshot that did not fit in storage the next is tried.
+const SNAPSHOT_RETRY_MS = 60000;
 // The changes since the snapshot that make it worth rewriting.
 const MAX_SINCE_PIECES = 512;
 const MAX_SINCE_UNITS = 1 << 15;
@@ -51,6 +53,7 @@ export class Persistence {
   /** @type {Op | null} */ #since = null; // the server's changes from #snapRev to the core's rev
   #sinceUnits = 0;
   /** @type {any} */ #timer = null;
+  #snapFailed = false; // the last snapshot did not fit in storage
 
   /**
    * @param {{storage: Storage | null, service: string, doc: string, now: () => number,
@@ -167,10 +170,16 @@ export class Persistence {
         st.removeItem(this.recordKey(this.#client));
         return;
       }
-      if (!this.#snapSaved) this.#snapshot(core);
-      else this.#record(core);
+      if (this.#snapSaved) this.#record(core);
+      else if (!this.#snapFailed) this.#snapshot(core);
+      // else: the text did not fit; the timer tries again, not each edit.
     } catch {
-      // Quota exceeded or storage disabled: the edits stay in memory.
+      // Quota exceeded or storage disabled: the edits stay in memory, and
+      // the text is not written again before the timer's next attempt.
+      if (!this.#snapSaved) {
+        this.#snapFailed = true;
+        this.#schedule(core, SNAPSHOT_RETRY_MS);
+      }
     }
   }
 
@@ -197,7 +206,14 @@ export class Persistence {
     if (this.#timer || !this.#storage) return;
     this.#timer = this.#setTimeout(() => {
       this.#timer = null;
-      try { this.#snapshot(core); } catch { /* quota: the older snapshot and its record stay */ }
+      try {
+        this.#snapshot(core);
+        this.#snapFailed = false;
+      } catch {
+        // Quota: the older snapshot and its record stay; try again later.
+        this.#snapFailed = true;
+        this.#schedule(core, SNAPSHOT_RETRY_MS);
+      }
     }, ms);
   }
 
