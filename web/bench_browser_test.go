@@ -26,10 +26,11 @@ import (
 	"github.com/collabd/collab/collab/client"
 )
 
-// benchText returns about n bytes of prose in lines.
+// benchText returns about n bytes of prose: paragraphs of five lines.
 func benchText(n int) string {
 	const line = "The quick brown fox jumps over the lazy dog, again and again and again.\n"
-	return strings.Repeat(line, n/len(line)+1)[:n]
+	para := strings.Repeat(line, 5) + "\n"
+	return strings.Repeat(para, n/len(para)+1)[:n]
 }
 
 // percentile returns the p-th percentile of sorted xs.
