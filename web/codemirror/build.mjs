@@ -9,6 +9,24 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+// collab's pages forbid inline styles (Content-Security-Policy style-src
+// 'self'), which blocks the <style> element style-mod gives CodeMirror's
+// themes in a document. style-mod already uses a constructed style sheet
+// (adoptedStyleSheets, which the policy allows) inside shadow roots; this
+// patch makes it do so in documents too, wherever the browser has them.
+const ADOPT_FROM = 'if (!root.head && root.adoptedStyleSheets && win.CSSStyleSheet) {';
+const ADOPT_TO = 'if (root.adoptedStyleSheets && win.CSSStyleSheet) {';
+const adoptStyles = {
+  name: 'style-mod-adopted-sheets',
+  setup(b) {
+    b.onLoad({ filter: /style-mod[\\/]src[\\/]style-mod\.js$/ }, (args) => {
+      const src = readFileSync(args.path, 'utf8');
+      if (!src.includes(ADOPT_FROM)) throw new Error(`style-mod changed: "${ADOPT_FROM}" not found in ${args.path}`);
+      return { contents: src.replace(ADOPT_FROM, ADOPT_TO), loader: 'js' };
+    });
+  },
+};
 const out = join(here, '..', 'static', 'vendor');
 
 const result = await build({
@@ -20,10 +38,11 @@ const result = await build({
   legalComments: 'none',
   metafile: true,
   write: false,
+  plugins: [adoptStyles],
   absWorkingDir: join(here, '..'),
 });
 
-const banner = '// CodeMirror 6 (MIT), bundled by web/codemirror/build.mjs; licences in codemirror.LICENSES.txt.\n';
+const banner = '// CodeMirror 6 (MIT), bundled by web/codemirror/build.mjs (style-mod patched to use adopted style sheets); licences in codemirror.LICENSES.txt.\n';
 writeFileSync(join(out, 'codemirror.js'), banner + result.outputFiles[0].text);
 
 // The packages whose files went into the bundle, with their licences.
