@@ -43,7 +43,7 @@ func TestE2EContentSecurityPolicy(t *testing.T) {
 	browser := newBrowser(t)
 	srv := startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{})
 	for _, path := range []string{"/d/csp?name=Ada&color=%23d33", "/embed/csp?name=Bo&color=%2336c"} {
-		tab := openPage(t, browser, srv.URL+path, "collab-editor textarea", recordViolations())
+		tab := openPage(t, browser, srv.URL+path, editorSelector, recordViolations())
 		waitJS(t, tab, path+" synced", synced)
 		run(t, tab, caretAt(-1), chromedp.KeyEvent("x"))
 		waitJS(t, tab, path+" saved the edit", synced+` && document.querySelector('collab-editor').getText().endsWith('x')`)
@@ -60,7 +60,7 @@ func TestE2EContentSecurityPolicy(t *testing.T) {
 	var leaks atomic.Int64
 	leak := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { leaks.Add(1) }))
 	t.Cleanup(leak.Close)
-	tab := openPage(t, browser, srv.URL+"/d/csp?name=Cy", "collab-editor textarea", recordViolations())
+	tab := openPage(t, browser, srv.URL+"/d/csp?name=Cy", editorSelector, recordViolations())
 	run(t, tab, evalJS(fmt.Sprintf(`(() => {
 		const caret = document.createElement('span'), label = document.createElement('span');
 		caret.className = 'collab-caret'; label.className = 'collab-caret-label'; label.textContent = 'Eve';

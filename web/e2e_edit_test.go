@@ -20,31 +20,35 @@ import (
 	"github.com/collabd/collab/collab"
 )
 
-// twoPages opens doc on a fresh server as Ada and Bo, both synced.
+// twoPages opens doc on a fresh server as Ada and Bo, both synced, with
+// the textarea editor.
 func twoPages(t *testing.T, doc string) (srv *testServer, a, b context.Context) {
+	t.Helper()
+	return twoPagesWith(t, doc, "textarea")
+}
+
+// twoPagesWith opens doc on a fresh server as Ada and Bo with editor
+// (textarea or codemirror), both synced.
+func twoPagesWith(t *testing.T, doc, editor string) (srv *testServer, a, b context.Context) {
 	t.Helper()
 	browser := newBrowser(t)
 	srv = startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{})
-	a = newTab(t, browser, srv.URL+"/d/"+doc+"?name=Ada")
-	b = newTab(t, browser, srv.URL+"/d/"+doc+"?name=Bo")
+	a = newTab(t, browser, srv.URL+"/d/"+doc+"?name=Ada&editor="+editor)
+	b = newTab(t, browser, srv.URL+"/d/"+doc+"?name=Bo&editor="+editor)
 	waitJS(t, a, "A synced", synced)
 	waitJS(t, b, "B synced", synced)
 	return srv, a, b
 }
 
-// shortcut presses key with Ctrl (and Shift).
+// shortcut presses key with Ctrl (and Shift, with the key in upper case
+// as a keyboard reports it then).
 func shortcut(key string, shift bool) chromedp.Action[chromedp.Void] {
 	mods := []chromedp.Modifier{chromedp.ModifierCtrl}
 	if shift {
 		mods = append(mods, chromedp.ModifierShift)
+		key = strings.ToUpper(key)
 	}
 	return chromedp.KeyEvent(key, chromedp.KeyModifiers(mods...))
-}
-
-// selectRange focuses the editor and selects UTF-16 indexes [from, to).
-func selectRange(from, to int) chromedp.Action[chromedp.Void] {
-	return evalJS(fmt.Sprintf(`(() => { const ta = document.querySelector('collab-editor textarea');
-		ta.focus(); ta.setSelectionRange(%d, %d); return true; })()`, from, to))
 }
 
 // converge waits until both pages show want, A has nothing pending, and
@@ -65,17 +69,28 @@ func recordTexts() chromedp.Action[chromedp.Void] {
 		ed.addEventListener('collab-change', (e) => window.seen.push(e.detail.text)); return true; })()`)
 }
 
-func TestE2EUndoRedoOwnEditsOnly(t *testing.T) {
-	srv, a, b := twoPages(t, "undo")
+// eachEditor runs test once with each editor of the widget.
+func eachEditor(t *testing.T, test func(t *testing.T, editor string)) {
+	for _, editor := range []string{"codemirror", "textarea"} {
+		t.Run(editor, func(t *testing.T) { test(t, editor) })
+	}
+}
+
+// editorText is a JavaScript expression: what the editor shows.
+const editorText = `(() => { ` + editorJS + ` return view ? view.state.doc.toString() : ta.value; })()`
+
+func TestE2EUndoRedoOwnEditsOnly(t *testing.T) { eachEditor(t, testUndoRedoOwnEditsOnly) }
+
+func testUndoRedoOwnEditsOnly(t *testing.T, editor string) {
+	srv, a, b := twoPagesWith(t, "undo", editor)
 	adas, bos := "Ada wrote this. ", "Bo adds this."
 	run(t, a, caretAt(0), chromedp.KeyEvent(adas))
 	waitJS(t, b, "B to see Ada's words", textIs(adas))
 	run(t, b, caretAt(-1), chromedp.KeyEvent(bos))
 	converge(t, srv, "undo", adas+bos, a, b)
 
-	// Ctrl+Z until Ada's words are gone. Keys typed within a short time undo
-	// together, so it is one press unless the machine was slow; Bo's words
-	// must stay through every press.
+	// Ctrl+Z until Ada's words are gone: a press per word (fewer than
+	// there are characters); Bo's words must stay through every press.
 	run(t, a, caretAt(0))
 	presses := 0
 	for cur := adas + bos; cur != bos; presses++ {
@@ -213,20 +228,28 @@ func compose(text string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-func TestE2EIMEComposition(t *testing.T) {
-	srv, a, b := twoPages(t, "ime")
+func TestE2EIMEComposition(t *testing.T) { eachEditor(t, testIMEComposition) }
+
+func testIMEComposition(t *testing.T, editor string) {
+	srv, a, b := twoPagesWith(t, "ime", editor)
 	run(t, a, caretAt(0), chromedp.KeyEvent("[] tail"))
 	converge(t, srv, "ime", "[] tail", a, b)
 	run(t, b, recordTexts())
 
 	// Ada composes にほんご inside the brackets, then commits 日本語.
 	run(t, a, caretAt(1), compose("に"), compose("にほ"), compose("にほん"))
-	waitJS(t, a, "the composition on A", `document.querySelector('collab-editor textarea').value === "[にほん] tail"`)
+	waitJS(t, a, "the composition on A", editorText+` === "[にほん] tail"`)
 	// Bo types while Ada composes: the remote edit waits for the commit.
 	run(t, b, caretAt(-1), chromedp.KeyEvent("!"))
 	waitJS(t, b, "B's edit saved", textIs("[] tail!")+" && "+synced)
-	waitJS(t, a, "Bo's edit to reach A's client while the textarea keeps the composition",
-		`document.querySelector('collab-editor').getText() === "[] tail!" && document.querySelector('collab-editor textarea').value === "[にほん] tail"`)
+	// The textarea holds Bo's edit back until the composition ends;
+	// CodeMirror shows it at once, outside the composition.
+	during := "[にほん] tail"
+	if editor == "codemirror" {
+		during = "[にほん] tail!"
+	}
+	waitJS(t, a, "Bo's edit to reach A's client without breaking the composition",
+		`document.querySelector('collab-editor').getText() === "[] tail!" && `+editorText+` === `+jsString(during))
 	run(t, a, compose("にほんご"), insertText("日本語"))
 	converge(t, srv, "ime", "[日本語] tail!", a, b)
 

@@ -18,7 +18,7 @@ import (
 )
 
 // putDoc sets a document's text through the HTTP API.
-func putDoc(t *testing.T, srv *testServer, id, text string) {
+func putDoc(t testing.TB, srv *testServer, id, text string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPut, srv.URL+"/api/docs/"+id, strings.NewReader(text))
 	if err != nil {
@@ -35,7 +35,7 @@ func putDoc(t *testing.T, srv *testServer, id, text string) {
 }
 
 // openPage opens url in a new tab and waits until sel is visible.
-func openPage(t *testing.T, browser context.Context, url, sel string, before ...chromedp.Action[chromedp.Void]) context.Context {
+func openPage(t testing.TB, browser context.Context, url, sel string, before ...chromedp.Action[chromedp.Void]) context.Context {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser)
 	t.Cleanup(cancel)
@@ -134,7 +134,7 @@ func TestE2EDocumentListAndCreateByKeyboard(t *testing.T) {
 	waitJS(t, p, "the field to be empty", `document.getElementById('doc-name').value === '' `)
 	run(t, p, chromedp.KeyEvent("team-notes"))
 	waitJS(t, p, "a valid name clears the error", `document.getElementById('doc-name-error').hidden`)
-	run(t, p, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS("collab-editor textarea")))
+	run(t, p, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(editorSelector)))
 	if got := evalValue[string](t, p, `location.pathname + '|' + document.getElementById('doc-title').textContent`); got != "/d/team-notes|team-notes" {
 		t.Errorf("after Enter: path|title = %q, want %q", got, "/d/team-notes|team-notes")
 	}
@@ -144,7 +144,7 @@ func TestE2EDocumentListAndCreateByKeyboard(t *testing.T) {
 func TestE2ECopyLinkByKeyboard(t *testing.T) {
 	browser := newBrowser(t)
 	srv := startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{})
-	d := openPage(t, browser, srv.URL+"/d/share-me?name=Ada", "collab-editor textarea")
+	d := openPage(t, browser, srv.URL+"/d/share-me?name=Ada", editorSelector)
 	waitJS(t, d, "synced", synced)
 
 	tctx, cancel := context.WithTimeout(d, waitFor)
@@ -186,19 +186,19 @@ func TestE2ENarrowScreen(t *testing.T) {
 		t.Errorf("the document list overflows sideways at 360 px: scrollWidth %s", got)
 	}
 
-	d := openPage(t, browser, srv.URL+"/d/"+long+"?name=Ada", "collab-editor textarea", narrow)
+	d := openPage(t, browser, srv.URL+"/d/"+long+"?name=Ada", editorSelector, narrow)
 	waitJS(t, d, "synced", synced+` && `+textIs("Agenda\n- budgets\n- hiring"))
 	if got := evalValue[string](t, d, `document.documentElement.scrollWidth + ' > ' + window.innerWidth`); !evalValue[bool](t, d, noOverflow) {
 		t.Errorf("the editor page overflows sideways at 360 px: scrollWidth %s", got)
 	}
 	var box struct{ Left, Right, Top, Bottom, Width, Height float64 }
-	if err := json.Unmarshal([]byte(evalValue[string](t, d, `JSON.stringify((r => ({Left: r.left, Right: r.right, Top: r.top, Bottom: r.bottom, Width: r.width, Height: r.height}))(document.querySelector('collab-editor textarea').getBoundingClientRect()))`)), &box); err != nil {
+	if err := json.Unmarshal([]byte(evalValue[string](t, d, `JSON.stringify((r => ({Left: r.left, Right: r.right, Top: r.top, Bottom: r.bottom, Width: r.width, Height: r.height}))(document.querySelector('collab-editor .cm-editor, collab-editor textarea').getBoundingClientRect()))`)), &box); err != nil {
 		t.Fatal(err)
 	}
 	if box.Width < 300 || box.Height < 100 || box.Left < 0 || box.Right > 360 || box.Top < 0 || box.Top >= 740 {
 		t.Errorf("textarea at 360×740 is %+v, want at least 300 px wide, 100 px high, inside the viewport", box)
 	}
-	if vis := evalValue[string](t, d, `getComputedStyle(document.querySelector('collab-editor textarea')).visibility`); vis != "visible" {
+	if vis := evalValue[string](t, d, `getComputedStyle(document.querySelector('collab-editor .cm-editor, collab-editor textarea')).visibility`); vis != "visible" {
 		t.Errorf("textarea visibility = %q", vis)
 	}
 	screenshot(t, d, "screenshot-narrow.png")

@@ -47,12 +47,12 @@ func TestE2EReadOnly(t *testing.T) {
 	}{{"read token", r}, {"readonly attribute", a}}
 	for _, rd := range readers {
 		waitJS(t, rd.tab, rd.name+": shows the writer's text, read-only", textIs("hello")+
-			` && document.querySelector('collab-editor textarea').readOnly`+
+			` && (() => { `+editorJS+` return view ? view.state.readOnly && view.contentDOM.contentEditable === 'false' : ta.readOnly; })()`+
 			` && document.querySelector('collab-editor').dataset.state === 'readonly'`)
-		// Type as a keyboard would, then force a value change past the
-		// readOnly flag as a script could: neither may leave the page.
-		run(t, rd.tab, caretAt(-1), insertText("XYZ"), evalJS(`(() => {
-			const ta = document.querySelector('collab-editor textarea');
+		// Type as a keyboard would, then force a change past the read-only
+		// flag as a script could: neither may leave the page.
+		run(t, rd.tab, caretAt(-1), insertText("XYZ"), evalJS(`(() => { `+editorJS+`
+			if (view) { view.dispatch({ changes: { from: 0, insert: 'overwritten' } }); return true; }
 			ta.value = 'overwritten'; ta.dispatchEvent(new Event('input', { bubbles: true })); return true; })()`))
 	}
 	// The writer edits after the readers' attempts; the server's text and

@@ -153,7 +153,7 @@ func TestE2EUnsentEditsSurviveReload(t *testing.T) {
 
 	// Reload while the backend is still down: the page comes from the front,
 	// its edits from localStorage.
-	run(t, a, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("collab-editor textarea")))
+	run(t, a, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(editorSelector)))
 	waitJS(t, a, "the reloaded page to show the unsent edits", textIs(typed))
 	waitJS(t, a, "the reloaded page to be offline with unsent edits",
 		stateIs+`'offline' && document.querySelector('collab-editor .collab-status').textContent.includes('not yet saved')`)
@@ -193,7 +193,7 @@ func TestE2EDuplicatedTabTakesFreshID(t *testing.T) {
 	b := newTab(t, browser, srv.URL+"/d/dup?name=Bo")
 	copyJS := `(() => { const s = ` + evalString(a, `JSON.stringify(Object.assign({}, sessionStorage))`) + `;
 		for (const [k, v] of Object.entries(s)) sessionStorage.setItem(k, v); return true; })()`
-	run(t, b, evalJS(copyJS), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("collab-editor textarea")))
+	run(t, b, evalJS(copyJS), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(editorSelector)))
 	waitJS(t, b, "the copy to load", textIs("from A. ")+" && "+synced)
 	if idB := evalString(b, `document.querySelector('collab-editor').client.client`); idB != idA {
 		t.Fatalf("the copy has client id %q, want A's %q (the duplicate case)", idB, idA)

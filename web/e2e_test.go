@@ -37,7 +37,7 @@ import (
 const waitFor = 30 * time.Second // upper bound of every DOM wait
 
 // chromePath finds Chromium or skips (fails under COLLAB_E2E_REQUIRED=1).
-func chromePath(t *testing.T) string {
+func chromePath(t testing.TB) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -63,7 +63,7 @@ type testServer struct {
 
 // startServer serves collab and the pages at addr ("127.0.0.1:0" for any
 // port) with the database at dbPath.
-func startServer(t *testing.T, addr, dbPath string, opts collab.Options) *testServer {
+func startServer(t testing.TB, addr, dbPath string, opts collab.Options) *testServer {
 	t.Helper()
 	db, err := storage.Open(dbPath, storage.Options{})
 	if err != nil {
@@ -80,7 +80,7 @@ func startServer(t *testing.T, addr, dbPath string, opts collab.Options) *testSe
 
 // startNode serves collab and the pages over a store that outlives it
 // (shared with other nodes, closed by the caller after every node stopped).
-func startNode(t *testing.T, store collab.Store, opts collab.Options) *testServer {
+func startNode(t testing.TB, store collab.Store, opts collab.Options) *testServer {
 	t.Helper()
 	s, err := serveStore(t, "127.0.0.1:0", store, opts)
 	if err != nil {
@@ -89,7 +89,7 @@ func startNode(t *testing.T, store collab.Store, opts collab.Options) *testServe
 	return s
 }
 
-func serveStore(t *testing.T, addr string, store collab.Store, opts collab.Options) (*testServer, error) {
+func serveStore(t testing.TB, addr string, store collab.Store, opts collab.Options) (*testServer, error) {
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	var ln net.Listener
 	var err error
@@ -134,7 +134,7 @@ func (s *testServer) stop() {
 }
 
 // text returns the document's text as the server holds it.
-func (s *testServer) text(t *testing.T, id string) string {
+func (s *testServer) text(t testing.TB, id string) string {
 	t.Helper()
 	res, err := http.Get(s.URL + "/api/docs/" + id)
 	if err != nil {
@@ -152,7 +152,7 @@ func (s *testServer) text(t *testing.T, id string) string {
 }
 
 // newBrowser starts headless Chromium; tabs are made with newTab.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t testing.TB) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromePath(t)),
@@ -174,18 +174,26 @@ func newBrowser(t *testing.T) context.Context {
 }
 
 // newTab opens url in a new tab of the browser.
-func newTab(t *testing.T, browser context.Context, url string) context.Context {
+func newTab(t testing.TB, browser context.Context, url string) context.Context {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser)
 	t.Cleanup(cancel)
 	if err := chromedp.Do(ctx); err != nil { // opens the tab, which lives as long as ctx
 		t.Fatalf("new tab: %v", err)
 	}
-	run(t, ctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("collab-editor textarea")))
+	run(t, ctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(editorSelector)))
 	return ctx
 }
 
-func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+// editorSelector finds the widget's editor: CodeMirror's content (the
+// default) or the textarea (editor=textarea).
+const editorSelector = "collab-editor textarea, collab-editor .cm-content"
+
+// editorJS is a JavaScript function body prefix that sets ed (the widget),
+// view (its EditorView, or null) and ta (its textarea, or null).
+const editorJS = `const ed = document.querySelector('collab-editor'); const view = ed.view; const ta = ed.querySelector('textarea');`
+
+func run(t testing.TB, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	tctx, cancel := context.WithTimeout(ctx, 2*waitFor)
 	defer cancel()
@@ -195,7 +203,7 @@ func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.
 }
 
 // waitJS polls until the JavaScript expression is truthy.
-func waitJS(t *testing.T, ctx context.Context, what, expr string) {
+func waitJS(t testing.TB, ctx context.Context, what, expr string) {
 	t.Helper()
 	tctx, cancel := context.WithTimeout(ctx, waitFor+5*time.Second)
 	defer cancel()
@@ -227,8 +235,17 @@ func jsString(s string) string {
 
 // caretAt focuses the editor and puts the caret at UTF-16 index i (-1: end).
 func caretAt(i int) chromedp.Action[chromedp.Void] {
-	return evalJS(fmt.Sprintf(`(() => { const ta = document.querySelector('collab-editor textarea');
-		ta.focus(); const i = %d < 0 ? ta.value.length : %d; ta.setSelectionRange(i, i); return true; })()`, i, i))
+	return selectRange(i, i)
+}
+
+// selectRange focuses the editor and selects UTF-16 indexes [from, to)
+// (-1: the end).
+func selectRange(from, to int) chromedp.Action[chromedp.Void] {
+	return evalJS(fmt.Sprintf(`(() => { %s
+		const n = view ? view.state.doc.length : ta.value.length; const a = %d < 0 ? n : %d; const b = %d < 0 ? n : %d;
+		if (view) { view.focus(); view.dispatch({ selection: { anchor: a, head: b } }); }
+		else { ta.focus(); ta.setSelectionRange(a, b); }
+		return true; })()`, editorJS, from, from, to, to))
 }
 
 // evalJS runs a JavaScript expression as a step.
@@ -250,8 +267,8 @@ func insertText(s string) chromedp.Action[chromedp.Void] {
 const synced = `document.querySelector('collab-editor').dataset.state === 'synced'`
 
 func textIs(s string) string {
-	return `document.querySelector('collab-editor').getText() === ` + jsString(s) +
-		` && document.querySelector('collab-editor textarea').value === ` + jsString(s)
+	return `(() => { ` + editorJS + ` return ed.getText() === ` + jsString(s) +
+		` && (view ? view.state.doc.toString() : ta.value) === ` + jsString(s) + `; })()`
 }
 
 func screenshot(t *testing.T, ctx context.Context, name string) {
@@ -398,7 +415,7 @@ func TestE2EEmbedOnAnotherOrigin(t *testing.T) {
 	waitJS(t, d, "the embed's words on /d/shared", textIs("from the embed. "))
 	run(t, d, caretAt(-1), chromedp.KeyEvent("from the page."))
 	waitJS(t, e, "the page's words in the embed", textIs("from the embed. from the page."))
-	waitJS(t, e, "the page's caret in the embed", `[...document.querySelectorAll('collab-editor .collab-caret-label')].some(l => l.textContent === 'Ada')`)
+	waitJS(t, e, "the page's caret in the embed", `[...document.querySelectorAll('collab-editor .cm-collab-label')].some(l => l.textContent === 'Ada')`)
 	screenshot(t, e, "screenshot-embed.png")
 
 	// A server that does not allow the embedding origin refuses it.
@@ -420,8 +437,8 @@ func TestE2EEmbedOnAnotherOrigin(t *testing.T) {
 func TestE2ECaretShowsName(t *testing.T) {
 	browser := newBrowser(t)
 	srv := startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{})
-	a := newTab(t, browser, srv.URL+"/d/carets?name=Ada&color=%23d33")
-	b := newTab(t, browser, srv.URL+"/d/carets?name=Bo&color=%2336c")
+	a := newTab(t, browser, srv.URL+"/d/carets?name=Ada&color=%23d33&editor=textarea")
+	b := newTab(t, browser, srv.URL+"/d/carets?name=Bo&color=%2336c&editor=textarea")
 	waitJS(t, a, "A synced", synced)
 	waitJS(t, b, "B synced", synced)
 	text := "Meeting notes\n\n- ship the editor widget\n- measure fan-out with 200 editors\n- write the release notes"
@@ -429,7 +446,15 @@ func TestE2ECaretShowsName(t *testing.T) {
 	waitJS(t, b, "B sees the text", textIs(text))
 	run(t, a, evalJS(`(() => { const ta = document.querySelector('collab-editor textarea'); ta.focus(); ta.setSelectionRange(17, 40); return true; })()`))
 	waitJS(t, b, "Ada's caret with her name on B", `[...document.querySelectorAll('collab-editor .collab-caret')].some(c => c.dataset.name === 'Ada' && c.querySelector('.collab-caret-label').textContent === 'Ada' && c.getBoundingClientRect().height > 0)`)
-	waitJS(t, b, "Ada's selection on B", `(document.querySelector('collab-editor .collab-selection') || {}).textContent === `+jsString(text[17:40]))
+	// The selection is drawn over the text it covers: the mirror that
+	// places it holds the textarea's text, and its highlight spans as many
+	// pixels as that text does there.
+	waitJS(t, b, "Ada's selection on B", `(() => { const ta = document.querySelector('collab-editor textarea');
+		const m = document.querySelector('collab-editor .collab-mirror'); if (!m || m.firstChild.data !== ta.value) return false;
+		const r = document.createRange(); r.setStart(m.firstChild, 17); r.setEnd(m.firstChild, 40);
+		const want = [...r.getClientRects()].reduce((w, x) => w + x.width, 0);
+		const got = [...document.querySelectorAll('collab-editor .collab-selection')].filter(s => s.dataset.name === 'Ada').reduce((w, s) => w + s.getBoundingClientRect().width, 0);
+		return want > 0 && Math.abs(got - want) < 1; })()`)
 	waitJS(t, b, "Ada listed as present", `document.querySelector('collab-editor .collab-people').textContent.includes('Ada')`)
 	run(t, b, caretAt(-1), chromedp.KeyEvent("\n"))
 	waitJS(t, a, "Bo's caret on A", `[...document.querySelectorAll('collab-editor .collab-caret')].some(c => c.dataset.name === 'Bo')`)
@@ -439,5 +464,4 @@ func TestE2ECaretShowsName(t *testing.T) {
 	if strings.Count(srv.text(t, "carets"), "celebrate") != 1 {
 		t.Errorf("server text = %q", srv.text(t, "carets"))
 	}
-	screenshot(t, b, "screenshot-editor.png")
 }

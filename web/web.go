@@ -1,8 +1,10 @@
 // Package web serves the browser side of collab: the JavaScript client
 // library, the embeddable <collab-editor> widget, and the pages (the
 // document list at "/", the editor at "/d/{id}", the bare iframe page at
-// "/embed/{id}"). Everything is embedded in the binary; there is no build
-// step and no dependency.
+// "/embed/{id}"). Everything is embedded in the binary, CodeMirror 6 too,
+// as one committed ES module (static/vendor/codemirror.js, which
+// `npm run build:codemirror` in web/ rebuilds from the versions pinned in
+// package-lock.json): serving needs neither node nor npm.
 //
 // Contracts:
 //   - Scripts, styles and images are served with Access-Control-Allow-Origin: *

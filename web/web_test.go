@@ -32,6 +32,9 @@ func TestHandler(t *testing.T) {
 		{"/js/client.js", 200, "text/javascript; charset=utf-8", true, "class DocClient"},
 		{"/js/ot.js", 200, "text/javascript; charset=utf-8", true, "export function transform"},
 		{"/css/collab.css", 200, "text/css; charset=utf-8", true, "collab-editor"},
+		{"/js/codemirror.js", 200, "text/javascript; charset=utf-8", true, "export function collab"},
+		{"/vendor/codemirror.js", 200, "text/javascript; charset=utf-8", true, "EditorView"},
+		{"/vendor/codemirror.LICENSES.txt", 200, "text/plain; charset=utf-8", true, "==== @codemirror/view@"},
 		{"/ws", 404, "", false, ""},
 		{"/api/docs", 404, "", false, ""},
 	}

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
+import * as ot from '../static/js/ot.js';
 import assert from 'node:assert/strict';
 import { wsURL, describeStatus } from '../static/js/client.js';
 import { MemStorage, FakeTimers, Server, Net, newClient, lastSocket, onlineClient, type, sent, rng } from './fake.js';
+
+// records counts the records of unsent edits in storage.
+const records = (st) => [...st.m.keys()].filter((k) => k.startsWith('collab:pending:')).length;
 
 test('wsURL', () => {
   assert.equal(wsURL('http://h:8080'), 'ws://h:8080/ws');
@@ -173,7 +177,7 @@ test('unsent edits survive a page reload under the same client id and seqs', () 
   net.settle();
   assert.equal(net.server.text, 'saved 😀 draft more');
   assert.equal(d.state, 'synced');
-  assert.equal(storage.length, 0, 'record removed once everything is saved');
+  assert.equal(records(storage), 0, 'record removed once everything is saved');
 });
 
 test('a new tab adopts the unsent edits of a tab that is gone, not of a live one', () => {
@@ -434,7 +438,7 @@ test('remote ops with pending edits cost no saves; a reload after the last save 
   assert.equal(d.text, want);
   assert.equal(b.text, want);
   assert.equal(d.state, 'synced');
-  assert.equal(storage.length, 0, 'record removed once everything is saved');
+  assert.equal(records(storage), 0, 'record removed once everything is saved');
 });
 
 test('hiding the page writes the latest revision of pending edits', async () => {
@@ -455,16 +459,78 @@ test('hiding the page writes the latest revision of pending edits', async () => 
   sa.deliverToClient();
   await endOfTask();
   const record = () => JSON.parse(storage.getItem(a.storeKey(a.client)));
+  // The server's text a reload would start from: the snapshot and the
+  // changes since it.
+  const saved = () => { const r = record(); const snap = JSON.parse(storage.getItem(a.store.textKey(a.client, r.base))); return r.since ? ot.apply(snap.text, r.since) : snap.text; };
   assert.equal(record().rev, 0, 'a remote op is not saved');
   const w = storage.writes;
   page.dispatchEvent(new Event('visibilitychange'));
   assert.equal(storage.writes, w, 'still visible: nothing written');
   page.document.visibilityState = 'hidden';
   page.dispatchEvent(new Event('visibilitychange'));
-  assert.deepEqual([storage.writes, record().rev, record().text], [w + 1, 1, 'theirs']);
+  assert.deepEqual([storage.writes, record().rev, saved()], [w + 1, 1, 'theirs']);
   page.dispatchEvent(new Event('pagehide'));
   assert.equal(storage.writes, w + 2);
   a.destroy();
   page.dispatchEvent(new Event('pagehide'));
   assert.equal(storage.writes, w + 2, 'a destroyed client no longer listens');
+});
+
+test('a record costs the size of the edits, not of the document; the text is written by a timer', async () => {
+  const net = new Net(new Server());
+  net.server.text = 'x'.repeat(200000);
+  net.server.log.push({ op: [net.server.text], client: 'z', seq: 1 });
+  const storage = new CountingStorage();
+  const snapshotTimers = new FakeTimers();
+  const a = onlineClient(net, { storage, snapshotTimers });
+  net.settle();
+  assert.equal(snapshotTimers.list.length, 1, 'the join schedules a snapshot of the text');
+  snapshotTimers.fireAll();
+  const textKey = a.store.textKey(a.client, 1);
+  assert.equal(JSON.parse(storage.getItem(textKey)).text.length, 200000);
+  const sizes = [];
+  const orig = storage.setItem.bind(storage);
+  storage.setItem = (k, v) => { sizes.push([k, v.length]); orig(k, v); };
+  for (let i = 0; i < 20; i++) {
+    a.applyLocal([100000 + i, 'k', 100000]);
+    await endOfTask();
+    net.settle();
+  }
+  assert.equal(a.text.length, 200020);
+  assert.ok(sizes.length > 0);
+  for (const [k, n] of sizes) {
+    assert.ok(k.startsWith('collab:pending:'), `only records written per edit, not ${k}`);
+    assert.ok(n < 400, `a record of ${n} characters`);
+  }
+  // A reload from the last record with an edit pending recovers the text.
+  a.applyLocal(['first ', 200020]);
+  const s = lastSocket(net);
+  s.readyState = 3;
+  net.server.conns.delete(s.conn);
+  a.destroy();
+  const d = newClient(net, { storage, session: a.session });
+  assert.equal(d.text, a.text);
+  lastSocket(net).open();
+  net.settle();
+  assert.equal(net.server.text, d.text);
+  assert.ok(net.server.text.startsWith('first xxx'));
+});
+
+test('a text too large for storage is not written again with every edit', async () => {
+  const net = new Net(new Server());
+  net.server.text = 'x'.repeat(100000);
+  net.server.log.push({ op: [net.server.text], client: 'z', seq: 1 });
+  const storage = new CountingStorage();
+  storage.setItem = function (k, v) { this.writes++; if (v.length > 50000) throw new Error('QuotaExceededError'); MemStorage.prototype.setItem.call(this, k, v); };
+  const snapshotTimers = new FakeTimers();
+  const a = onlineClient(net, { storage, snapshotTimers });
+  net.settle();
+  const w = storage.writes;
+  for (let i = 0; i < 10; i++) {
+    a.applyLocal([50000, 'k', 50000 + i]);
+    await endOfTask();
+  }
+  assert.ok(storage.writes - w <= 1, `${storage.writes - w} attempts to write the text for 10 edits`);
+  net.settle();
+  assert.equal(net.server.text, a.text, 'the edits still go through');
 });

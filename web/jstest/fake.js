@@ -151,7 +151,7 @@ export function newClient(net, extra = {}) {
     server: extra.server || 'http://example.test:8080', doc: 'notes', name: extra.name || 'Ada', color: extra.color,
     WebSocket: net.WebSocket(), storage: extra.storage ?? new MemStorage(), session: extra.session ?? new MemStorage(),
     setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, setInterval: null, random: () => 0.5,
-    now: extra.now, page: extra.page,
+    now: extra.now, page: extra.page, snapshotTimers: extra.snapshotTimers || new FakeTimers(),
   });
   c.timers = timers;
   c.states = [];

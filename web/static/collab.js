@@ -1,3 +1,4 @@
+// @ts-check
 // <collab-editor>: the embeddable collaborative editor.
 //
 //   <script type="module" src="https://collab.example/collab.js"></script>
@@ -13,17 +14,26 @@
 // connection fails, moves to the next, keeping its unsent edits. Without
 // `server`, the origin this script was loaded from.
 //
-// It renders in light DOM a labelled textarea (`collab-editor textarea`),
-// a status line and the people present. Events (bubbling, composed):
+// The editor is CodeMirror 6 (soft wrap, search, Markdown highlighting;
+// its DOM root is `collab-editor .cm-editor`, and `view` is its
+// EditorView), loaded from vendor/codemirror.js next to this script;
+// `editor="textarea"` gives a plain labelled textarea
+// (`collab-editor textarea`) instead. Below it, a status line and the
+// people present. Events (bubbling, composed):
 //   collab-change   {text, local}             the text changed
 //   collab-status   {state, pending, rev, message, text}
 //   collab-presence {peers}
-// API: getText(), destroy(), client (the DocClient), binding.
+// (`text` is read when a listener asks for it: a copy of the document.)
+// API: getText(), destroy(), client (the DocClient), binding, view,
+// ready (a promise settled once the editor shows the document).
 
 import { DocClient, describeStatus } from './js/client.js';
 import { TextareaBinding } from './js/binding.js';
-import { CursorOverlay } from './js/cursors.js';
 import { isColor, safeColor } from './js/color.js';
+import { collab, joinByWord } from './js/codemirror.js';
+import { PAUSE_MS } from './js/undo.js';
+
+/** @typedef {import('./js/client.js').StatusDetail} StatusDetail */
 
 const PALETTE = ['#d33', '#36c', '#1a7f37', '#b35900', '#8250df', '#bf3989', '#0a7b83', '#6e7781'];
 let counter = 0;
@@ -39,6 +49,7 @@ function ensureStyles() {
 }
 
 // defaultName is remembered per browser so people keep their name.
+/** @returns {string} */
 function defaultName() {
   try {
     const n = localStorage.getItem('collab:name');
@@ -47,14 +58,32 @@ function defaultName() {
   return 'Guest ' + (100 + Math.floor(Math.random() * 900));
 }
 
+/** @param {string} id */
 function colorFor(id) {
   let h = 0;
-  for (const ch of id) h = (h * 31 + ch.codePointAt(0)) >>> 0;
+  for (const ch of id) h = (h * 31 + /** @type {number} */ (ch.codePointAt(0))) >>> 0;
   return PALETTE[h % PALETTE.length];
 }
 
+/**
+ * lazyText adds to detail a `text` read from client only when asked for.
+ * @template {object} T @param {T} detail @param {DocClient} client @returns {T & {text: string}}
+ */
+function lazyText(detail, client) {
+  Object.defineProperty(detail, 'text', { get: () => client.text, enumerable: true });
+  return /** @type {T & {text: string}} */ (detail);
+}
+
 export class CollabEditor extends HTMLElement {
-  static get observedAttributes() { return ['server', 'doc', 'token', 'name', 'color', 'readonly']; }
+  static get observedAttributes() { return ['server', 'doc', 'token', 'name', 'color', 'readonly', 'editor']; }
+
+  /** @type {DocClient | null} */ client = null;
+  /** @type {TextareaBinding | null} */ binding = null;
+  /** @type {any} */ view = null;
+  /** @type {Promise<void>} */ ready = Promise.resolve();
+  /** @type {HTMLTextAreaElement | null} */ textarea = null;
+  /** @type {HTMLElement | null} */ peopleEl = null;
+  /** @type {(() => void) | null} */ onOnline = null;
 
   connectedCallback() {
     if (!this.client) this.setup();
@@ -65,6 +94,7 @@ export class CollabEditor extends HTMLElement {
     queueMicrotask(() => { if (!this.isConnected) this.destroy(); });
   }
 
+  /** @param {string} name @param {string | null} oldValue @param {string | null} value */
   attributeChangedCallback(name, oldValue, value) {
     if (!this.client || oldValue === value) return;
     if (name === 'name' || name === 'color') return; // applies from the next connection
@@ -84,16 +114,8 @@ export class CollabEditor extends HTMLElement {
     field.className = 'collab-field';
     const label = document.createElement('label');
     label.className = 'collab-visually-hidden';
-    label.htmlFor = `${id}-text`;
     label.textContent = this.getAttribute('label') || `Document ${doc}`;
-    const ta = document.createElement('textarea');
-    ta.id = `${id}-text`;
-    ta.spellcheck = true;
-    ta.setAttribute('autocomplete', 'off');
-    const overlay = document.createElement('div');
-    overlay.className = 'collab-overlay';
-    overlay.setAttribute('aria-hidden', 'true');
-    field.append(label, ta, overlay);
+    field.append(label);
     const bar = document.createElement('div');
     bar.className = 'collab-bar';
     const status = document.createElement('span');
@@ -117,40 +139,82 @@ export class CollabEditor extends HTMLElement {
     });
     if (!client.color) client.color = colorFor(client.client);
     this.client = client;
-    this.textarea = ta;
-    this.statusEl = status;
     this.peopleEl = people;
-    this.binding = new TextareaBinding(ta, client);
-    this.cursors = new CursorOverlay(ta, overlay);
 
     client.addEventListener('change', (e) => {
-      this.cursors.set([...client.peers.values()]);
-      this.emit('collab-change', { text: client.text, local: e.detail.local });
+      this.emit('collab-change', lazyText({ local: /** @type {CustomEvent} */ (e).detail.local }, client));
     });
     client.addEventListener('status', (e) => {
-      const d = e.detail;
+      const d = /** @type {CustomEvent<StatusDetail>} */ (e).detail;
       status.textContent = describeStatus(d);
       status.dataset.state = d.state;
       this.dataset.state = d.state;
-      ta.readOnly = client.readonly || client.fatal;
-      this.emit('collab-status', { ...d, text: client.text });
+      this.emit('collab-status', lazyText({ ...d }, client));
     });
     client.addEventListener('presence', (e) => {
-      this.cursors.set(e.detail.peers);
-      this.renderPeople(e.detail.peers);
-      this.emit('collab-presence', { peers: e.detail.peers });
+      const peers = /** @type {CustomEvent} */ (e).detail.peers;
+      this.renderPeople(peers);
+      this.emit('collab-presence', { peers });
     });
-    this.onOnline = () => client.reconnectNow();
-    window.addEventListener('online', this.onOnline);
+    const online = () => client.reconnectNow();
+    this.onOnline = online;
+    window.addEventListener('online', online);
     client.start();
-    this.binding.prev = client.text;
-    ta.value = client.text;
     this.renderPeople([]);
+    if (this.getAttribute('editor') === 'textarea') this.textareaEditor(field, label, id, client);
+    else this.ready = this.codeMirror(field, label, id, client);
   }
 
+  /**
+   * @param {HTMLElement} field @param {HTMLLabelElement} label @param {string} id @param {DocClient} client
+   */
+  textareaEditor(field, label, id, client) {
+    const ta = document.createElement('textarea');
+    ta.id = `${id}-text`;
+    ta.spellcheck = true;
+    ta.setAttribute('autocomplete', 'off');
+    label.htmlFor = ta.id;
+    const overlay = document.createElement('div');
+    overlay.className = 'collab-overlay';
+    overlay.setAttribute('aria-hidden', 'true');
+    field.append(ta, overlay);
+    this.textarea = ta;
+    this.binding = new TextareaBinding(ta, client, overlay);
+  }
+
+  /**
+   * codeMirror shows the document in CodeMirror 6, loaded on first use.
+   * @param {HTMLElement} field @param {HTMLLabelElement} label @param {string} id @param {DocClient} client
+   */
+  async codeMirror(field, label, id, client) {
+    const cm = await import('./vendor/codemirror.js');
+    if (this.client !== client) return; // destroyed meanwhile
+    label.id = `${id}-label`;
+    this.view = new cm.EditorView({
+      parent: field,
+      state: cm.EditorState.create({
+        doc: client.text,
+        extensions: [
+          cm.history({ newGroupDelay: PAUSE_MS, joinToEvent: joinByWord }),
+          cm.drawSelection(),
+          cm.EditorView.lineWrapping,
+          cm.search({ top: true }),
+          cm.highlightSelectionMatches(),
+          cm.keymap.of([...cm.searchKeymap, ...cm.historyKeymap, ...cm.defaultKeymap]),
+          new cm.LanguageSupport(cm.markdownLanguage),
+          cm.syntaxHighlighting(cm.defaultHighlightStyle, { fallback: true }),
+          cm.EditorView.contentAttributes.of({ 'aria-labelledby': label.id, spellcheck: 'true' }),
+          collab(client, cm),
+        ],
+      }),
+    });
+  }
+
+  /** @param {{name: string, color: string}[]} peers */
   renderPeople(peers) {
+    if (!this.client || !this.peopleEl) return;
     const me = { name: this.client.name, color: this.client.color, me: true };
-    const items = [me, ...peers].map((p) => {
+    const items = [me, ...peers.map((p) => ({ ...p, me: false }))].map((p) => {
       const li = document.createElement('li');
       li.className = 'collab-person';
       li.style.setProperty('--collab-peer', safeColor(p.color));
@@ -160,6 +224,7 @@ export class CollabEditor extends HTMLElement {
     this.peopleEl.replaceChildren(...items);
   }
 
+  /** @param {string} type @param {object} detail */
   emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
@@ -168,9 +233,11 @@ export class CollabEditor extends HTMLElement {
 
   destroy() {
     if (!this.client) return;
-    window.removeEventListener('online', this.onOnline);
-    this.binding.destroy();
-    this.cursors.destroy();
+    if (this.onOnline) window.removeEventListener('online', this.onOnline);
+    this.binding?.destroy();
+    this.binding = null;
+    this.view?.destroy();
+    this.view = null;
     this.client.destroy();
     this.client = null;
   }

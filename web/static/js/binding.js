@@ -1,233 +1,208 @@
-// TextareaBinding connects a <textarea> to a DocClient.
+// @ts-check
+// The textarea adapter (see editor.js) and TextareaBinding, which connects
+// a <textarea> to a DocClient with it.
 //
-// Local edits are found by diffing the textarea's previous and new value on
-// every `input` event (typing, paste, cut, delete, drag and drop, spelling
-// fixes: whatever the browser did), never splitting a surrogate pair. During
-// an IME composition nothing is sent; the composed text is diffed at
-// `compositionend`, and remote ops that arrived meanwhile are applied then.
-// Remote ops keep the local caret and selection on the same characters.
-// Undo and redo (Ctrl/Cmd+Z, Ctrl/Cmd+Shift+Z, Ctrl+Y) revert only this
-// editor's edits, transformed through everyone else's.
+// Local edits: whatever the browser did on `input` (typing, paste, cut,
+// delete, drag and drop, spelling fixes) is found by comparing the value
+// with the last one synchronised, starting from the selection recorded at
+// `beforeinput`, so that the comparison rarely walks the whole text; it
+// never splits a surrogate pair. During an IME composition nothing is sent;
+// the composed text is read at `compositionend`, and remote ops that
+// arrived meanwhile are applied then. Remote ops are applied with
+// setRangeText, range by range, which keeps the caret on its characters
+// and never rewrites the whole value. Undo and redo (Ctrl/Cmd+Z,
+// Ctrl/Cmd+Shift+Z, Ctrl+Y) revert only this editor's edits.
 
-import * as ot from './ot.js';
-import { cpToUtf16, utf16ToCp, wellFormed } from './text.js';
+import { wellFormed } from './text.js';
+import { EditorBinding } from './editor.js';
+import { TextareaCarets } from './cursors.js';
 
-const GROUP_MS = 700; // edits closer than this undo together
+/** @typedef {import('./astral.js').Utf16Change} Utf16Change */
+/** @typedef {import('./editor.js').RemoteCaret} RemoteCaret */
+/** @typedef {import('./client.js').DocClient} DocClient */
 
-export class TextareaBinding {
-  constructor(textarea, client) {
-    this.ta = textarea;
-    this.client = client;
-    this.prev = client.text; // the textarea's value as last synchronised
-    this.composing = false;
-    this.deferred = null;    // remote op applied to the client during a composition
-    this.undoStack = [];     // {op, t}: ops undoing our edits, newest last
-    this.redoStack = [];
-    this.lastEditAt = 0;
-    this.lastEditPos = null; // where the last local edit ended, in code points
-    this.presenceTimer = null;
-    this.ta.value = client.text;
-    this.ta.readOnly = client.readonly;
+const isHigh = (/** @type {number} */ c) => c >= 0xd800 && c <= 0xdbff;
+const isLow = (/** @type {number} */ c) => c >= 0xdc00 && c <= 0xdfff;
 
-    this.on(textarea, 'input', (e) => { if (!this.composing && !e.isComposing) this.readInput(); });
-    this.on(textarea, 'compositionstart', () => { this.composing = true; });
-    this.on(textarea, 'compositionend', () => { this.composing = false; this.readInput(); });
-    this.on(textarea, 'beforeinput', (e) => this.onBeforeInput(e));
-    this.on(textarea, 'keydown', (e) => this.onKeyDown(e));
-    for (const ev of ['select', 'keyup', 'mouseup', 'focus']) this.on(textarea, ev, () => this.schedulePresence());
-    this.on(textarea.ownerDocument, 'selectionchange', () => {
-      if (textarea.ownerDocument.activeElement === textarea) this.schedulePresence();
-    });
-    this.on(client, 'change', (e) => { if (!e.detail.local) this.onRemote(e.detail.op); });
-    this.on(client, 'status', () => { this.ta.readOnly = client.readonly || client.fatal; });
+/**
+ * findChange returns the one change turning prev into value. start is a
+ * UTF-16 offset before which the texts are probably equal, end the caret
+ * after the edit, after which value keeps prev's tail: both are checked
+ * (as whole slices, which compare fast), and a wrong guess costs a longer
+ * comparison only.
+ * @param {string} prev @param {string} value @param {number} start @param {number} end
+ * @returns {Utf16Change & {deleted: string}}
+ */
+export function findChange(prev, value, start, end) {
+  const min = Math.min(prev.length, value.length);
+  // The tail after the caret is kept (typing resolves "aa" to "aaa" where
+  // the caret is): the common suffix ends there at the latest.
+  const most = end >= 0 && end <= value.length ? Math.min(value.length - end, min) : min;
+  let s = most;
+  if (s > 0 && prev.slice(prev.length - s) !== value.slice(value.length - s)) {
+    s = 0;
+    while (s < most && prev.charCodeAt(prev.length - 1 - s) === value.charCodeAt(value.length - 1 - s)) s++;
+  }
+  let p = Math.max(0, Math.min(start, min - s));
+  if (p > 0 && prev.slice(0, p) !== value.slice(0, p)) p = 0;
+  while (p < min - s && prev.charCodeAt(p) === value.charCodeAt(p)) p++;
+  // The common parts never end or start between the halves of a pair.
+  if (p > 0 && isHigh(prev.charCodeAt(p - 1))) p--;
+  if (s > 0 && isLow(prev.charCodeAt(prev.length - s))) s--;
+  return { from: p, to: prev.length - s, insert: value.slice(p, value.length - s), deleted: prev.slice(p, prev.length - s) };
+}
+
+export class TextareaAdapter {
+  #ta;
+  /** @type {EditorBinding | null} */ #binding = null;
+  #prev; // the value as last synchronised with the binding
+  #hint = 0; // the selection's start before the input
+  #carets;
+  composing = false;
+  /** @type {(() => void)[]} */ #off = [];
+
+  /**
+   * @param {HTMLTextAreaElement} textarea
+   * @param {string} text the document's text, shown at once
+   * @param {HTMLElement | null} overlay an element over the textarea for the carets
+   */
+  constructor(textarea, text, overlay) {
+    this.#ta = textarea;
+    this.#prev = text;
+    textarea.value = text;
+    this.#carets = overlay ? new TextareaCarets(textarea, overlay, () => this.#prev) : null;
+    this.#on(textarea, 'beforeinput', (e) => this.#beforeInput(/** @type {InputEvent} */ (e)));
+    this.#on(textarea, 'input', (e) => { if (!this.composing && !/** @type {InputEvent} */ (e).isComposing) this.#read(); });
+    this.#on(textarea, 'compositionstart', () => { this.composing = true; });
+    this.#on(textarea, 'compositionend', () => { this.composing = false; this.#read(true); });
+    this.#on(textarea, 'keydown', (e) => this.#keyDown(/** @type {KeyboardEvent} */ (e)));
+    for (const ev of ['select', 'keyup', 'mouseup', 'focus']) this.#on(textarea, ev, () => this.#binding?.selected());
+    const doc = textarea.ownerDocument;
+    this.#on(doc, 'selectionchange', () => { if (doc.activeElement === textarea) this.#binding?.selected(); });
   }
 
-  on(target, type, fn) {
+  /** @param {EditorBinding} b */
+  bind(b) { this.#binding = b; }
+
+  /** @param {EventTarget} target @param {string} type @param {(e: Event) => void} fn */
+  #on(target, type, fn) {
     target.addEventListener(type, fn);
-    (this.listeners ||= []).push(() => target.removeEventListener(type, fn));
+    this.#off.push(() => target.removeEventListener(type, fn));
   }
+
+  get units() { return this.#prev.length; }
+
+  /** @param {number} from @param {number} to */
+  read(from, to) { return this.#prev.slice(from, to); }
+
+  selection() {
+    const ta = this.#ta;
+    const back = ta.selectionDirection === 'backward';
+    return { anchor: back ? ta.selectionEnd : ta.selectionStart, head: back ? ta.selectionStart : ta.selectionEnd };
+  }
+
+  /**
+   * @param {Utf16Change[]} changes
+   * @param {{anchor: number, head: number}} [selection]
+   */
+  apply(changes, selection) {
+    const ta = this.#ta;
+    const top = ta.scrollTop;
+    let prev = this.#prev;
+    for (let i = changes.length - 1; i >= 0; i--) {
+      const { from, to, insert } = changes[i];
+      ta.setRangeText(insert, from, to, 'preserve');
+      prev = prev.slice(0, from) + insert + prev.slice(to);
+      this.#carets?.change(from, to, insert);
+    }
+    this.#prev = prev;
+    if (selection) {
+      const { anchor, head } = selection;
+      ta.setSelectionRange(Math.min(anchor, head), Math.max(anchor, head), anchor > head ? 'backward' : 'forward');
+    } else ta.scrollTop = top;
+  }
+
+  /** @param {RemoteCaret[]} carets */
+  drawCarets(carets) { this.#carets?.set(carets); }
+
+  /** @param {boolean} readonly */
+  setReadOnly(readonly) { this.#ta.readOnly = readonly; }
 
   destroy() {
-    (this.listeners || []).forEach((off) => off());
-    this.listeners = [];
-    clearTimeout(this.presenceTimer);
+    this.#off.forEach((f) => f());
+    this.#off = [];
+    this.#carets?.destroy();
   }
 
-  // readInput turns the textarea's change since the last sync into an op.
-  readInput() {
-    let value = this.ta.value;
-    if (value === this.prev && !this.deferred) return;
-    if (this.client.readonly && value !== this.prev) value = this.ta.value = this.prev;
-    const clean = wellFormed(value);
-    if (clean !== value) {
-      const s = this.ta.selectionStart;
-      const e = this.ta.selectionEnd;
-      this.ta.value = value = clean;
-      this.ta.setSelectionRange(s, e);
-    }
-    let op = ot.diff(this.prev, value, this.ta.selectionEnd);
-    if (this.deferred) {
-      // Remote edits reached the client during a composition: they were
-      // committed first, so the composed text moves over them.
-      const sel = this.selection(value);
-      const [remote, mine] = ot.transform(this.deferred, op);
-      this.deferred = null;
-      if (!ot.isNoop(mine)) {
-        this.record(mine, this.client.text);
-        this.client.applyLocal(mine);
-      }
-      this.prev = this.client.text;
-      this.setValue(this.client.text, {
-        anchor: ot.transformIndex(sel.anchor, remote), head: ot.transformIndex(sel.head, remote), dir: sel.dir,
-      });
-      this.schedulePresence();
-      return;
-    }
-    if (ot.isNoop(op)) return;
-    this.record(op, this.prev);
-    this.prev = value;
-    this.client.applyLocal(op);
-    this.schedulePresence();
-  }
-
-  // record pushes the inverse of a local op (on text) to the undo stack.
-  // Edits join the previous undo step when they come quickly and touch the
-  // place where the previous edit ended (typing on, backspacing back);
-  // an edit elsewhere starts a new step.
-  record(op, text) {
-    const inv = ot.invert(op, text);
-    const now = Date.now();
-    const top = this.undoStack[this.undoStack.length - 1];
-    const { start, end } = changeRange(op);
-    const adjacent = this.lastEditPos !== null && start <= this.lastEditPos && this.lastEditPos <= end;
-    if (top && now - this.lastEditAt < GROUP_MS && !top.closed && adjacent) top.op = ot.compose(inv, top.op);
-    else this.undoStack.push({ op: inv });
-    this.lastEditAt = now;
-    this.lastEditPos = changeEnd(op);
-    this.redoStack = [];
-  }
-
-  onRemote(op) {
-    // Our undo history moves over the others' edits.
-    this.undoStack = transformStack(this.undoStack, op);
-    this.redoStack = transformStack(this.redoStack, op);
-    if (this.lastEditPos !== null) this.lastEditPos = ot.transformIndex(this.lastEditPos, op);
-    if (this.composing) {
-      // Touching the value would break the IME; catch up at compositionend.
-      this.deferred = this.deferred ? ot.compose(this.deferred, op) : op;
-      return;
-    }
-    const sel = this.selection(this.prev);
-    this.prev = this.client.text;
-    this.setValue(this.client.text, {
-      anchor: ot.transformIndex(sel.anchor, op), head: ot.transformIndex(sel.head, op), dir: sel.dir,
-    });
-  }
-
-  // selection returns the textarea's selection in code points of value.
-  selection(value) {
-    const s = utf16ToCp(value, this.ta.selectionStart);
-    const e = utf16ToCp(value, this.ta.selectionEnd);
-    const back = this.ta.selectionDirection === 'backward';
-    return { anchor: back ? e : s, head: back ? s : e, dir: this.ta.selectionDirection };
-  }
-
-  // setValue replaces the textarea's value, keeping scroll and putting the
-  // selection (code points) back.
-  setValue(value, sel) {
-    const ta = this.ta;
-    const top = ta.scrollTop;
-    const left = ta.scrollLeft;
-    const focused = ta.ownerDocument.activeElement === ta;
-    if (ta.value !== value) ta.value = value;
-    if (sel && (focused || sel.force)) {
-      const a = cpToUtf16(value, sel.anchor);
-      const h = cpToUtf16(value, sel.head);
-      ta.setSelectionRange(Math.min(a, h), Math.max(a, h), a > h ? 'backward' : (sel.dir === 'none' ? 'none' : 'forward'));
-    }
-    ta.scrollTop = top;
-    ta.scrollLeft = left;
-  }
-
-  onBeforeInput(e) {
+  /** @param {InputEvent} e */
+  #beforeInput(e) {
     if (e.inputType === 'historyUndo' || e.inputType === 'historyRedo') {
       e.preventDefault();
-      if (e.inputType === 'historyUndo') this.undo(); else this.redo();
+      if (e.inputType === 'historyUndo') this.#binding?.undo(); else this.#binding?.redo();
+      return;
     }
+    this.#hint = this.#ta.selectionStart;
   }
 
-  onKeyDown(e) {
+  /** @param {KeyboardEvent} e */
+  #keyDown(e) {
     const mod = e.ctrlKey || e.metaKey;
     if (!mod || e.altKey) return;
     const k = e.key.toLowerCase();
-    if (k === 'z' && !e.shiftKey) { e.preventDefault(); this.undo(); }
-    else if ((k === 'z' && e.shiftKey) || (k === 'y' && e.ctrlKey && !e.metaKey)) { e.preventDefault(); this.redo(); }
+    if (k === 'z' && !e.shiftKey) { e.preventDefault(); this.#read(); this.#binding?.undo(); }
+    else if ((k === 'z' && e.shiftKey) || (k === 'y' && e.ctrlKey && !e.metaKey)) { e.preventDefault(); this.#read(); this.#binding?.redo(); }
   }
 
-  undo() { this.step(this.undoStack, this.redoStack); }
-  redo() { this.step(this.redoStack, this.undoStack); }
-
-  step(from, to) {
-    if (this.client.readonly || this.composing) return;
-    this.readInput(); // anything typed but not yet read
-    const entry = from.pop();
-    if (!entry) return;
-    const before = this.client.text;
-    to.push({ op: ot.invert(entry.op, before), closed: true });
-    if (from.length) from[from.length - 1].closed = true;
-    this.client.applyLocal(entry.op);
-    this.prev = this.client.text;
-    const at = changeEnd(entry.op);
-    this.setValue(this.client.text, { anchor: at, head: at, force: true });
-    this.lastEditAt = 0;
-    this.schedulePresence();
+  // read hands the textarea's change since the last sync to the binding.
+  #read(composed = false) {
+    const ta = this.#ta;
+    let value = ta.value;
+    if (value !== this.#prev && this.#ta.readOnly) { this.#restore(); return; }
+    const clean = wellFormed(value);
+    if (clean !== value) {
+      const s = ta.selectionStart;
+      const e = ta.selectionEnd;
+      ta.value = value = clean;
+      ta.setSelectionRange(s, e);
+    }
+    const hint = Math.min(this.#hint, ta.selectionStart);
+    this.#hint = ta.selectionStart;
+    if (value === this.#prev && !composed) return;
+    const change = findChange(this.#prev, value, hint, ta.selectionEnd);
+    this.#prev = value;
+    const changes = change.from === change.to && !change.insert ? [] : [change];
+    for (const c of changes) this.#carets?.change(c.from, c.to, c.insert);
+    if (composed) this.#binding?.compositionEnded(changes);
+    else this.#binding?.local(changes);
   }
 
-  schedulePresence() {
-    if (this.presenceTimer) return;
-    this.presenceTimer = setTimeout(() => {
-      this.presenceTimer = null;
-      if (this.composing || this.ta.value !== this.prev) return;
-      const sel = this.selection(this.prev);
-      this.client.sendPresence(sel.anchor, sel.head);
-    }, 40);
+  #restore() {
+    const ta = this.#ta;
+    const s = ta.selectionStart;
+    ta.value = this.#prev;
+    ta.setSelectionRange(s, s);
   }
 }
 
-// transformStack moves a stack of ops (newest last, each applying after
-// the ones above it are undone) over a remote op on the current text.
-function transformStack(stack, op) {
-  const out = [];
-  for (let i = stack.length - 1; i >= 0; i--) {
-    const [op1, e1] = ot.transform(op, stack[i].op);
-    op = op1;
-    if (!ot.isNoop(e1)) out.push({ ...stack[i], op: e1 });
+// TextareaBinding connects a <textarea> (and an optional overlay element
+// for the other editors' carets) to a DocClient.
+export class TextareaBinding {
+  /**
+   * @param {HTMLTextAreaElement} textarea
+   * @param {DocClient} client
+   * @param {HTMLElement | null} [overlay]
+   */
+  constructor(textarea, client, overlay = null) {
+    this.adapter = new TextareaAdapter(textarea, client.text, overlay);
+    this.binding = new EditorBinding(client, this.adapter);
+    this.adapter.bind(this.binding);
   }
-  return out.reverse();
-}
 
-// changeRange is the span [start, end] of op's base text that its changes
-// touch (start == end for a pure insertion).
-function changeRange(op) {
-  let pos = 0;
-  let start = -1;
-  let end = 0;
-  for (const c of op) {
-    if (ot.isRetain(c)) { pos += c; continue; }
-    if (start < 0) start = pos;
-    if (ot.isDelete(c)) pos -= c;
-    end = pos;
-  }
-  return { start: Math.max(start, 0), end };
-}
+  undo() { this.binding.undo(); }
+  redo() { this.binding.redo(); }
 
-// changeEnd is the position after the last change of op in its result.
-function changeEnd(op) {
-  let pos = 0;
-  let end = 0;
-  for (const c of op) {
-    if (ot.isRetain(c)) pos += c;
-    else if (ot.isInsert(c)) { pos += [...c].length; end = pos; } else end = pos;
+  destroy() {
+    this.binding.destroy();
+    this.adapter.destroy();
   }
-  return end;
 }

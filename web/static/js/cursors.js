@@ -1,99 +1,190 @@
-// CursorOverlay draws other editors' carets and selections, with their
-// names and colours, over a textarea. Each editor gets a mirror layer: a div
-// with the textarea's box, font and wrapping, holding the text up to the
-// caret in transparent ink, so the browser lays the caret out exactly
-// where the textarea shows that character.
+// @ts-check
+// TextareaCarets draws other editors' carets and selections, with their
+// names and colours, over a textarea. One mirror element, with the
+// textarea's box, font and wrapping and transparent ink, holds a copy of
+// the text that every change updates in place (Text.replaceData: the cost
+// of the change, not of the document); a caret is placed where a Range at
+// its offset in the mirror lies. One copy serves every editor, and it is
+// made only when the first caret is shown.
 
-import { cpToUtf16 } from './text.js';
 import { safeColor } from './color.js';
 
+/** @typedef {import('./editor.js').RemoteCaret} RemoteCaret */
+
 const COPIED = [
-  'boxSizing', 'width', 'height', 'fontFamily', 'fontSize', 'fontWeight', 'fontStyle', 'fontVariant',
+  'boxSizing', 'fontFamily', 'fontSize', 'fontWeight', 'fontStyle', 'fontVariant',
   'fontStretch', 'letterSpacing', 'lineHeight', 'textIndent', 'textTransform', 'wordSpacing', 'tabSize',
   'paddingTop', 'paddingRight', 'paddingBottom', 'paddingLeft',
   'borderTopWidth', 'borderRightWidth', 'borderBottomWidth', 'borderLeftWidth', 'direction', 'textAlign',
 ];
 
-export class CursorOverlay {
-  // overlay is an element placed over the textarea (same offset parent).
-  constructor(textarea, overlay) {
-    this.ta = textarea;
-    this.el = overlay;
-    this.peers = [];
-    this.frame = 0;
-    this.onScroll = () => this.syncScroll();
-    textarea.addEventListener('scroll', this.onScroll);
+export class TextareaCarets {
+  #ta;
+  #el;
+  #text;
+  /** @type {HTMLElement | null} */ #mirror = null;
+  /** @type {Text | null} */ #node = null;
+  /** @type {HTMLElement} */ #layer;
+  /** @type {RemoteCaret[]} */ #carets = [];
+  #frame = 0;
+  /** @type {ResizeObserver | null} */ #ro = null;
+  #onScroll = () => this.#update();
+
+  /**
+   * @param {HTMLTextAreaElement} textarea
+   * @param {HTMLElement} overlay an element over the textarea (same offset parent)
+   * @param {() => string} text the textarea's text, read once to make the mirror
+   */
+  constructor(textarea, overlay, text) {
+    this.#ta = textarea;
+    this.#el = overlay;
+    this.#text = text;
+    this.#layer = document.createElement('div');
+    this.#layer.className = 'collab-caret-layer';
+    overlay.append(this.#layer);
+    textarea.addEventListener('scroll', this.#onScroll);
     if (typeof ResizeObserver === 'function') {
-      this.ro = new ResizeObserver(() => this.update());
-      this.ro.observe(textarea);
+      this.#ro = new ResizeObserver(() => { this.#fit(); this.#update(); });
+      this.#ro.observe(textarea);
     }
   }
 
   destroy() {
-    this.ta.removeEventListener('scroll', this.onScroll);
-    if (this.ro) this.ro.disconnect();
-    cancelAnimationFrame(this.frame);
-    this.el.replaceChildren();
+    this.#ta.removeEventListener('scroll', this.#onScroll);
+    this.#ro?.disconnect();
+    cancelAnimationFrame(this.#frame);
+    this.#el.replaceChildren();
   }
 
-  // set draws the given peers ({client, name, color, anchor, head}) on the next frame.
-  set(peers) {
-    this.peers = peers.filter((p) => p.anchor != null).slice(0, 32);
-    this.update();
+  /**
+   * change keeps the mirror equal to the textarea's text.
+   * @param {number} from @param {number} to @param {string} insert
+   */
+  change(from, to, insert) {
+    if (this.#node) this.#node.replaceData(from, to - from, insert);
+    if (this.#carets.length) this.#update();
   }
 
-  update() {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
+  /** set draws the given carets (UTF-16 offsets) on the next frame. @param {RemoteCaret[]} carets */
+  set(carets) {
+    this.#carets = carets.slice(0, 32);
+    this.#update();
   }
 
-  render() {
-    const ta = this.ta;
-    const text = ta.value;
+  #update() {
+    if (this.#frame) return;
+    this.#frame = requestAnimationFrame(() => { this.#frame = 0; this.#render(); });
+  }
+
+  #ensureMirror() {
+    if (this.#mirror) return;
+    const m = document.createElement('div');
+    m.className = 'collab-mirror';
+    this.#node = document.createTextNode(this.#text());
+    m.append(this.#node, document.createTextNode('\u200b'));
+    this.#el.prepend(m);
+    this.#mirror = m;
+    this.#fit();
+  }
+
+  // fit gives the mirror the textarea's box, font and wrapping.
+  #fit() {
+    const m = this.#mirror;
+    if (!m) return;
+    const ta = this.#ta;
     const cs = getComputedStyle(ta);
-    const layers = [];
-    for (const p of this.peers) {
-      const layer = document.createElement('div');
-      layer.className = 'collab-mirror';
-      for (const k of COPIED) layer.style[k] = cs[k];
-      // The textarea's scrollbar narrows its text; the mirror has none.
-      const bar = ta.offsetWidth - ta.clientWidth - parseFloat(cs.borderLeftWidth) - parseFloat(cs.borderRightWidth);
-      layer.style.paddingRight = `${parseFloat(cs.paddingRight) + Math.max(0, bar)}px`;
-      layer.style.width = `${ta.offsetWidth}px`;
-      layer.style.height = `${ta.offsetHeight}px`;
-      layer.style.top = `${ta.offsetTop}px`;
-      layer.style.left = `${ta.offsetLeft}px`;
-      layer.style.borderColor = 'transparent';
-      layer.style.borderStyle = 'solid';
-      const color = safeColor(p.color);
-      const a = cpToUtf16(text, Math.min(p.anchor, p.head));
-      const b = cpToUtf16(text, Math.max(p.anchor, p.head));
-      const h = cpToUtf16(text, p.head);
-      layer.append(text.slice(0, a));
-      const caret = document.createElement('span');
-      caret.className = 'collab-caret';
-      caret.dataset.client = p.client;
-      caret.dataset.name = p.name || '';
-      caret.style.setProperty('--collab-peer', color);
+    const style = /** @type {any} */ (m.style);
+    for (const k of COPIED) style[k] = /** @type {any} */ (cs)[k];
+    // The textarea's scrollbar narrows its text; the mirror has none.
+    const bar = ta.offsetWidth - ta.clientWidth - parseFloat(cs.borderLeftWidth) - parseFloat(cs.borderRightWidth);
+    m.style.paddingRight = `${parseFloat(cs.paddingRight) + Math.max(0, bar)}px`;
+    m.style.width = `${ta.offsetWidth}px`;
+    m.style.height = `${ta.offsetHeight}px`;
+    m.style.top = `${ta.offsetTop}px`;
+    m.style.left = `${ta.offsetLeft}px`;
+    m.style.borderColor = 'transparent';
+    m.style.borderStyle = 'solid';
+  }
+
+  #render() {
+    if (!this.#carets.length) { this.#layer.replaceChildren(); return; }
+    this.#ensureMirror();
+    const m = /** @type {HTMLElement} */ (this.#mirror);
+    const node = /** @type {Text} */ (this.#node);
+    m.scrollTop = this.#ta.scrollTop;
+    m.scrollLeft = this.#ta.scrollLeft;
+    const origin = this.#el.getBoundingClientRect();
+    const box = this.#ta.getBoundingClientRect();
+    const range = document.createRange();
+    const len = node.length;
+    /** @type {HTMLElement[]} */
+    const out = [];
+    for (const c of this.#carets) {
+      const color = safeColor(c.color);
+      const a = Math.min(c.anchor, c.head, len);
+      const b = Math.min(Math.max(c.anchor, c.head), len);
+      if (a !== b) {
+        range.setStart(node, a);
+        range.setEnd(node, b);
+        for (const r of range.getClientRects()) {
+          if (r.bottom < box.top || r.top > box.bottom) continue;
+          const sel = box2(origin, r, 'collab-selection', color);
+          sel.dataset.name = c.name || '';
+          out.push(sel);
+        }
+      }
+      const r = caretRect(range, node, Math.min(c.head, len));
+      if (!r || r.bottom < box.top || r.top > box.bottom) continue;
+      const caret = box2(origin, r, 'collab-caret', color);
+      caret.dataset.client = c.client;
+      caret.dataset.name = c.name || '';
       const label = document.createElement('span');
       label.className = 'collab-caret-label';
-      label.textContent = p.name || 'Someone';
+      label.textContent = c.name || 'Someone';
       caret.append(label);
-      if (a !== b) {
-        const sel = document.createElement('span');
-        sel.className = 'collab-selection';
-        sel.style.setProperty('--collab-peer', color);
-        if (h === a) { layer.append(caret); sel.append(text.slice(a, b)); layer.append(sel); }
-        else { sel.append(text.slice(a, b)); layer.append(sel, caret); }
-      } else layer.append(caret);
-      layer.append(text.slice(b) + '\u200b');
-      layers.push(layer);
+      out.push(caret);
     }
-    this.el.replaceChildren(...layers);
-    this.syncScroll();
+    this.#layer.replaceChildren(...out);
   }
+}
 
-  syncScroll() {
-    for (const l of this.el.children) { l.scrollTop = this.ta.scrollTop; l.scrollLeft = this.ta.scrollLeft; }
+/**
+ * caretRect is the rectangle of a caret at offset i of node: the right
+ * edge of the character before it on its line, else the left edge of the
+ * character after it (or of the zero-width space after the text).
+ * @param {Range} range @param {Text} node @param {number} i @returns {DOMRect | null}
+ */
+function caretRect(range, node, i) {
+  const data = node.data;
+  if (i > 0 && data[i - 1] !== '\n') {
+    const j = i > 1 && /[\udc00-\udfff]/.test(data[i - 1]) && /[\ud800-\udbff]/.test(data[i - 2]) ? i - 2 : i - 1;
+    range.setStart(node, j);
+    range.setEnd(node, i);
+    const rects = range.getClientRects();
+    const r = rects[rects.length - 1];
+    if (r) return new DOMRect(r.right, r.top, 0, r.height);
   }
+  const next = i < node.length ? node : /** @type {Text | null} */ (node.nextSibling);
+  if (!next) return null;
+  const at = next === node ? i : 0;
+  range.setStart(next, at);
+  range.setEnd(next, Math.min(at + 1, next.length));
+  const r = range.getClientRects()[0];
+  return r ? new DOMRect(r.left, r.top, 0, r.height) : null;
+}
+
+/**
+ * box2 is an absolutely placed element over rect r (viewport pixels),
+ * relative to origin.
+ * @param {DOMRect} origin @param {DOMRect} r @param {string} cls @param {string} color
+ */
+function box2(origin, r, cls, color) {
+  const el = document.createElement('span');
+  el.className = cls;
+  el.style.setProperty('--collab-peer', color);
+  el.style.left = `${r.left - origin.left}px`;
+  el.style.top = `${r.top - origin.top}px`;
+  el.style.height = `${r.height}px`;
+  if (cls === 'collab-selection') el.style.width = `${r.width}px`;
+  return el;
 }

@@ -1,5 +1,6 @@
 // The full-window editor at "/d/{id}": a <collab-editor> for the document
 // named in the path, with its revision, a name field and a copy-link button.
+// The query may give name, color, token, readonly and editor (textarea).
 
 import '../collab.js';
 import { mountHistory } from './history-panel.js';
@@ -24,7 +25,7 @@ editor.setAttribute('server', location.origin);
 editor.setAttribute('doc', id);
 editor.setAttribute('name', name);
 editor.setAttribute('label', `Text of ${id}`);
-for (const k of ['color', 'token']) if (params.get(k)) editor.setAttribute(k, params.get(k));
+for (const k of ['color', 'token', 'editor']) if (params.get(k)) editor.setAttribute(k, params.get(k));
 if (params.has('readonly')) editor.setAttribute('readonly', '');
 document.getElementById('editor').append(editor);
 mountHistory(document.getElementById('history'), { server: location.origin, doc: id, editor, token: params.get('token') });

@@ -9,6 +9,6 @@ const params = new URLSearchParams(location.search);
 const editor = document.createElement('collab-editor');
 editor.setAttribute('server', location.origin);
 editor.setAttribute('doc', id);
-for (const k of ['name', 'color', 'token']) if (params.get(k)) editor.setAttribute(k, params.get(k));
+for (const k of ['name', 'color', 'token', 'editor']) if (params.get(k)) editor.setAttribute(k, params.get(k));
 if (params.has('readonly') && params.get('readonly') !== 'false') editor.setAttribute('readonly', '');
 document.body.append(editor);

@@ -1,3 +1,4 @@
+// @ts-check
 // Operational transformation for plain text, the JavaScript twin of the Go
 // package ot. An op is kept in the wire form: an array whose items are a
 // positive integer (retain n), a string (insert) or a negative integer
@@ -11,25 +12,35 @@
 
 import { advance, cpLength } from './text.js';
 
-const isHighAt = (s, i) => { const c = s.charCodeAt(i); return c >= 0xd800 && c <= 0xdbff; };
-const isLowAt = (s, i) => { const c = s.charCodeAt(i); return c >= 0xdc00 && c <= 0xdfff; };
+/** An op in wire form: retain n (> 0), insert (string), delete n (< 0). @typedef {(number | string)[]} Op */
+
+const isHighAt = (/** @type {string} */ s, /** @type {number} */ i) => { const c = s.charCodeAt(i); return c >= 0xd800 && c <= 0xdbff; };
+const isLowAt = (/** @type {string} */ s, /** @type {number} */ i) => { const c = s.charCodeAt(i); return c >= 0xdc00 && c <= 0xdfff; };
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
+/** @type {(c: number | string) => c is number} */
 export const isRetain = (c) => typeof c === 'number' && c > 0;
+/** @type {(c: number | string) => c is string} */
 export const isInsert = (c) => typeof c === 'string';
+/** @type {(c: number | string) => c is number} */
 export const isDelete = (c) => typeof c === 'number' && c < 0;
 
 // Builder appends components in canonical form.
 export class Builder {
-  constructor() { this.ops = []; }
+  constructor() {
+    /** @type {Op} */
+    this.ops = [];
+  }
+  /** @param {number} n */
   retain(n) {
     if (n <= 0) return this;
     const o = this.ops;
-    if (o.length && isRetain(o[o.length - 1])) o[o.length - 1] += n;
+    if (o.length && isRetain(o[o.length - 1])) o[o.length - 1] = /** @type {number} */ (o[o.length - 1]) + n;
     else o.push(n);
     return this;
   }
+  /** @param {string} s */
   insert(s) {
     if (s === '') return this;
     const o = this.ops;
@@ -41,10 +52,11 @@ export class Builder {
     } else o.push(s);
     return this;
   }
+  /** @param {number} n */
   delete(n) {
     if (n <= 0) return this;
     const o = this.ops;
-    if (o.length && isDelete(o[o.length - 1])) o[o.length - 1] -= n;
+    if (o.length && isDelete(o[o.length - 1])) o[o.length - 1] = /** @type {number} */ (o[o.length - 1]) - n;
     else o.push(-n);
     return this;
   }
@@ -55,10 +67,12 @@ export class Builder {
 // kind is one of syntax, zero_count, bad_number, invalid_text, too_large,
 // past_end, base_length (the error kinds of the Go package).
 export class OpError extends Error {
+  /** @param {string} message @param {string} [kind] */
   constructor(message, kind = 'syntax') { super('ot: ' + message); this.name = 'OpError'; this.kind = kind; }
 }
 
 // fromWire validates a decoded wire op and returns it in canonical form.
+/** @param {any} w @returns {Op} */
 export function fromWire(w) {
   if (!Array.isArray(w)) throw new OpError('malformed operation');
   const b = new Builder();
@@ -84,7 +98,9 @@ export function fromWire(w) {
 // parse decodes an op from its raw JSON text, checking what JSON.parse
 // hides: 2.0, 1e3 and -0 are not counts, and numbers past 2^53-1 lose
 // precision. Errors carry the kind of the Go decoder.
+/** @param {string} text @returns {Op} */
 export function parse(text) {
+  /** @type {{s?: string, n?: string, p?: string}[]} */
   const tokens = [];
   const re = /\s*(?:("(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*")|(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)|([\[\],]))\s*/y;
   let i = 0;
@@ -116,8 +132,10 @@ export function parse(text) {
 }
 
 // toWire returns the op as sent on the wire (it already is that form).
+/** @param {Op} op @returns {Op} */
 export function toWire(op) { return op.slice(); }
 
+/** @param {string} s */
 function isWellFormed(s) {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -131,6 +149,7 @@ function isWellFormed(s) {
 }
 
 // baseLen is the length in code points of the documents op applies to.
+/** @param {Op} op @returns {number} */
 export function baseLen(op) {
   let n = 0;
   for (const c of op) if (typeof c === 'number') n += Math.abs(c);
@@ -138,6 +157,7 @@ export function baseLen(op) {
 }
 
 // targetLen is the length in code points of the document op produces.
+/** @param {Op} op @returns {number} */
 export function targetLen(op) {
   let n = 0;
   for (const c of op) n += isRetain(c) ? c : isInsert(c) ? cpLength(c) : 0;
@@ -145,19 +165,23 @@ export function targetLen(op) {
 }
 
 // isNoop reports whether op changes no document.
+/** @param {Op} op */
 export function isNoop(op) {
   return op.length === 0 || (op.length === 1 && isRetain(op[0]));
 }
 
 // noop returns the op that keeps a document of n code points.
+/** @param {number} n @returns {Op} */
 export function noop(n) { return n > 0 ? [n] : []; }
 
+/** @param {number} want @param {number} got */
 function lengthError(want, got) {
   return new OpError(`base length mismatch: op expects ${want} code points, document has ${got}`, want > got ? 'past_end' : 'base_length');
 }
 
 // checkBase throws apply's error when op does not apply to a text of n code
 // points.
+/** @param {Op} op @param {number} n */
 export function checkBase(op, n) {
   const bl = baseLen(op);
   if (bl !== n) throw lengthError(bl, n);
@@ -167,6 +191,7 @@ export function checkBase(op, n) {
 // length of text in code points: the text after the op's last change is
 // then copied without being scanned (a client applies every op to texts
 // whose lengths it tracks). Without n the text is scanned once.
+/** @param {string} text @param {Op} op @param {number} [n] @returns {string} */
 export function apply(text, op, n) {
   const bl = baseLen(op);
   if (n !== undefined && bl !== n) throw lengthError(bl, n);
@@ -188,21 +213,26 @@ export function apply(text, op, n) {
   if (end < op.length) {
     // A tail of c code points has between c and 2c UTF-16 units.
     const rest = text.length - i;
-    if (rest < op[end] || rest > 2 * op[end]) throw lengthError(bl, cpLength(text));
+    const tail = /** @type {number} */ (op[end]);
+    if (rest < tail || rest > 2 * tail) throw lengthError(bl, cpLength(text));
     out.push(text.slice(i));
   } else if (i !== text.length) throw lengthError(bl, cpLength(text));
   return out.join('');
 }
 
 // Components as {k, n, s}: k is 'r', 'i' or 'd'; n counts code points.
+/** @typedef {{k: string, n: number, s: string}} Comp */
+/** @param {Op} op @returns {Comp[]} */
 function comps(op) {
-  return op.map((c) => (isInsert(c) ? { k: 'i', n: cpLength(c), s: c } : c > 0 ? { k: 'r', n: c } : { k: 'd', n: -c }));
+  return op.map((c) => (isInsert(c) ? { k: 'i', n: cpLength(c), s: c } : c > 0 ? { k: 'r', n: c, s: '' } : { k: 'd', n: -c, s: '' }));
 }
 
 // Reader walks the components of an op, taking parts of them.
 class Reader {
+  /** @param {Op} op */
   constructor(op) { this.c = comps(op); this.i = 0; this.cur = this.c[0] || null; }
   // take consumes m code points of the current component and returns them.
+  /** @param {number} m @returns {Comp} */
   take(m) {
     const c = this.cur;
     let part;
@@ -211,12 +241,13 @@ class Reader {
       const j = advance(c.s, 0, m);
       part = { k: 'i', n: m, s: c.s.slice(0, j) };
       this.cur = { k: 'i', n: c.n - m, s: c.s.slice(j) };
-    } else { part = { k: c.k, n: m }; this.cur = { k: c.k, n: c.n - m }; }
+    } else { part = { k: c.k, n: m, s: '' }; this.cur = { k: c.k, n: c.n - m, s: '' }; }
     return part;
   }
 }
 
 // compose returns the op with the effect of a then b.
+/** @param {Op} a @param {Op} b @returns {Op} */
 export function compose(a, b) {
   const ta = targetLen(a);
   const bb = baseLen(b);
@@ -244,6 +275,7 @@ export function compose(a, b) {
 
 // transform returns [a', b'] such that apply(apply(t, a), b') equals
 // apply(apply(t, b), a'). On a tie a's insert goes first.
+/** @param {Op} a @param {Op} b @returns {[Op, Op]} */
 export function transform(a, b) {
   const la = baseLen(a);
   const lb = baseLen(b);
@@ -271,6 +303,7 @@ export function transform(a, b) {
 }
 
 // invert returns the op undoing op, which applies to text.
+/** @param {Op} op @param {string} text @returns {Op} */
 export function invert(op, text) {
   const n = cpLength(text);
   const bl = baseLen(op);
@@ -288,6 +321,7 @@ export function invert(op, text) {
 // transformIndex moves a caret at index through op. A caret stays before
 // text inserted at its position unless own is true (its editor inserted
 // it); a caret inside a deleted range moves to the deletion point.
+/** @param {number} index @param {Op} op @param {boolean} [own] @returns {number} */
 export function transformIndex(index, op, own = false) {
   index = Math.max(0, Math.min(index, baseLen(op)));
   let pos = 0;
@@ -312,6 +346,7 @@ export function transformIndex(index, op, own = false) {
 // in b where the change ends (the caret after typing); it resolves
 // ambiguous runs ("aa" to "aaa") to where the user typed. Surrogate pairs
 // are never split.
+/** @param {string} a @param {string} b @param {number} [caret] @returns {Op} */
 export function diff(a, b, caret) {
   if (a === b) return noop(cpLength(a));
   const min = Math.min(a.length, b.length);

@@ -1,0 +1,477 @@
+// @ts-check
+// SyncCore is the collab protocol's client state machine for one document
+// (docs/protocol.md, version 1), with no DOM, socket, timer or storage:
+// server messages and local edits go in, and each call returns what to do
+// — messages to send, changes to apply to the editor, what persistence and
+// the transport should know. DocClient (client.js) drives it in the
+// browser; the shared client vectors (testdata/client-vectors.json) drive
+// it and the Go client alike.
+//
+// It keeps the document as ot.js does: synchronised, awaiting an ack (one
+// submit in flight), or awaiting an ack with a buffer of later local edits
+// composed together. Incoming ops are transformed against the pending ones
+// (the server's first on ties). A seq, once given to an op, stays with it:
+// after a reconnect the core resumes from its last revision, counts its
+// own ops in `joined.ops` as the acks it missed, and resubmits the rest
+// under their original numbers; after a `reset` it rebases them on the new
+// text. Texts are LazyTexts: an edit or a remote op costs the size of the
+// op, not of the document.
+
+import * as ot from './ot.js';
+import { diffOp } from './diff.js';
+import { LazyText } from './lazytext.js';
+import { Peers, unmapIndex } from './presence.js';
+
+/** @typedef {import('./ot.js').Op} Op */
+/** @typedef {import('./presence.js').Peer} Peer */
+/** @typedef {{seq: number, op: Op, count: number}} Inflight */
+/** @typedef {{op: Op, count: number}} Buffered */
+/**
+ * A change of the local text: op (code points) turned the previous text
+ * into the current one; local when this editor made it; client and name
+ * say whose it is.
+ * @typedef {{op: Op, local: boolean, client: string, name: string}} Change
+ */
+/**
+ * A change of the server's text, for persistence: op applied to it (the
+ * new revision rev), or text replaced it.
+ * @typedef {{rev: number, op?: Op, text?: string}} ServerChange
+ */
+/**
+ * What one input produced, to be carried out in this order: persist
+ * (the outbox must be on disk before a submit leaves), send, changes,
+ * then the rest.
+ * @typedef {object} Output
+ * @property {object[]} send messages to send, in order
+ * @property {Change[]} changes changes to apply to the editor, in order
+ * @property {ServerChange[]} server changes of the server's text
+ * @property {boolean} persist write the outbox now (a seq is about to leave)
+ * @property {boolean} save the outbox changed: write it soon
+ * @property {boolean} peers the other editors or their carets changed
+ * @property {boolean} acked a submit was acknowledged (the server commits)
+ * @property {{code: string, message: string}[]} errors server errors about this document
+ * @property {'resync' | 'unavailable' | 'fatal' | null} action what the transport must do:
+ *   reconnect to the same server, move to the next after a backoff, or stop
+ * @property {string} message why, for fatal; a notice otherwise
+ */
+/**
+ * The outbox: what a reload needs to resubmit the unsent edits.
+ * @typedef {{rev: number, lastSeq: number, inflight: Inflight | null, buffer: Buffered | null}} Outbox
+ */
+
+/** @returns {Output} */
+function output() {
+  return { send: [], changes: [], server: [], persist: false, save: false, peers: false, acked: false, errors: [], action: null, message: '' };
+}
+
+// Codes after which reconnecting cannot help.
+const FATAL = new Set(['unauthorized', 'forbidden', 'invalid_doc_id', 'too_many_docs', 'too_many_editors', 'unsupported_version']);
+
+/** Errors after which every edit is kept and resubmitted after a backoff. */
+const RETRY_LATER = new Set(['unavailable', 'too_many_loaded', 'rate_limited', 'quota_exceeded']);
+
+export class SyncCore {
+  #doc;
+  #token;
+  #wantReadOnly;
+  #text = new LazyText(); // the server's text with the pending edits applied
+  #server = new LazyText(); // the text at #rev
+  #rev = 0;
+  #known = false; // #rev and #server came from the server (or a saved outbox)
+  /** @type {Inflight | null} */ #inflight = null;
+  /** @type {Buffered | null} */ #buffer = null;
+  #lastSeq = 0; // highest seq ever given on this document
+  #joined = false;
+  #readonly = false;
+  /** @type {string | null} */ #publicId = null;
+  /** @type {{anchor: number, head: number} | null} */ #caret = null; // own caret, local positions
+  #peers = new Peers();
+  /** @type {Output} */ #out = output();
+
+  /** @param {{doc: string, token?: string, readonly?: boolean}} opts */
+  constructor(opts) {
+    this.#doc = opts.doc;
+    this.#token = opts.token || '';
+    this.#wantReadOnly = !!opts.readonly;
+    this.#readonly = this.#wantReadOnly;
+  }
+
+  get doc() { return this.#doc; }
+  /** The local text. Reading it costs a scan when ops were applied since. */
+  get text() { return this.#text.value; }
+  /** The local text's length in code points. */
+  get length() { return this.#text.length; }
+  /** The server's text at rev. */
+  get serverText() { return this.#server.value; }
+  get serverLength() { return this.#server.length; }
+  /** The last revision known from the server. */
+  get rev() { return this.#rev; }
+  get joined() { return this.#joined; }
+  get readonly() { return this.#readonly; }
+  get publicId() { return this.#publicId; }
+  get lastSeq() { return this.#lastSeq; }
+  get inflight() { return this.#inflight; }
+  get buffer() { return this.#buffer; }
+  /** The local edits not yet acknowledged (each keystroke counts). */
+  get pendingCount() { return (this.#inflight ? this.#inflight.count : 0) + (this.#buffer ? this.#buffer.count : 0); }
+  get hasPending() { return !!(this.#inflight || this.#buffer); }
+  /** The other editors. @returns {Peer[]} */
+  get peers() { return this.#peers.list(); }
+  /** @param {string} client */
+  peer(client) { return this.#peers.get(client); }
+
+  /** The outbox, for persistence. @returns {Outbox} */
+  outbox() { return { rev: this.#rev, lastSeq: this.#lastSeq, inflight: this.#inflight, buffer: this.#buffer }; }
+
+  /**
+   * restore takes a saved outbox and the server's text at its revision
+   * (before any connection). It returns false, changing nothing, when the
+   * ops do not fit the text.
+   * @param {Outbox} box @param {string} serverText
+   */
+  restore(box, serverText) {
+    const server = new LazyText(serverText);
+    const text = new LazyText(serverText);
+    const inflight = box.inflight ? { seq: box.inflight.seq, op: ot.fromWire(box.inflight.op), count: box.inflight.count || 1 } : null;
+    const buffer = box.buffer ? { op: ot.fromWire(box.buffer.op), count: box.buffer.count || 1 } : null;
+    try {
+      if (inflight) text.apply(inflight.op);
+      if (buffer) text.apply(buffer.op);
+    } catch {
+      return false;
+    }
+    this.#server = server;
+    this.#text = text;
+    this.#rev = box.rev;
+    this.#known = true;
+    this.#lastSeq = box.lastSeq || 0;
+    this.#inflight = inflight;
+    this.#buffer = buffer;
+    return true;
+  }
+
+  /** renewed forgets the seqs of an old client id (nothing may be pending). */
+  renewed() {
+    this.#lastSeq = 0;
+    this.#publicId = null;
+  }
+
+  // ---- inputs ----
+
+  /**
+   * receive takes one server message. An op that does not fit the state
+   * makes the core start over from the server's text (a resync).
+   * @param {any} msg @returns {Output}
+   */
+  receive(msg) {
+    try {
+      this.#receive(msg);
+    } catch (e) {
+      this.#known = false; // rejoin without a revision: a full text, pending edits rebased
+      this.#out.action = 'resync';
+      this.#out.message = 'client: ' + (e instanceof Error ? e.message : String(e));
+    }
+    return this.#take();
+  }
+
+  /**
+   * disconnected: the connection is gone; edits go on and wait.
+   * @returns {Output}
+   */
+  disconnected() {
+    this.#joined = false;
+    return this.#take();
+  }
+
+  /**
+   * edit records a local edit, an op on the current local text.
+   * @param {Op} op @returns {Output}
+   */
+  edit(op) {
+    if (this.#readonly) throw new Error('client: the document is read-only');
+    if (ot.isNoop(op)) return this.#take();
+    this.#text.apply(op);
+    this.#buffer = this.#buffer ? { op: ot.compose(this.#buffer.op, op), count: this.#buffer.count + 1 } : { op, count: 1 };
+    this.#peers.move(op, null);
+    this.#out.changes.push({ op, local: true, client: this.#publicId || '', name: '' });
+    if (!this.#flush()) this.#out.save = true;
+    return this.#take();
+  }
+
+  /**
+   * caret shares the local caret or selection (code points of the local
+   * text), mapped back to the last server revision.
+   * @param {number} anchor @param {number} head @returns {Output}
+   */
+  caret(anchor, head) {
+    this.#caret = { anchor, head };
+    this.#sendCaret();
+    return this.#take();
+  }
+
+  /** leave says goodbye to the document. @returns {Output} */
+  leave() {
+    if (this.#joined) this.#send({ type: 'leave', doc: this.#doc });
+    this.#joined = false;
+    return this.#take();
+  }
+
+  // ---- messages ----
+
+  /** @param {any} msg */
+  #receive(msg) {
+    if (msg.type === 'welcome') { this.#welcome(msg); return; }
+    if (msg.type === 'error') { this.#error(msg); return; }
+    if (msg.doc !== this.#doc) return;
+    switch (msg.type) {
+      case 'joined': this.#onJoined(msg); break;
+      case 'ack': this.#ack(msg.seq, msg.rev); break;
+      case 'op': this.#onOp(msg); break;
+      case 'presence': this.#onPresence(msg); break;
+      case 'editor':
+        if (msg.client === this.#publicId) break;
+        this.#peers.editor(msg);
+        this.#out.peers = true;
+        break;
+      default: break;
+    }
+  }
+
+  /** @param {any} msg */
+  #welcome(msg) {
+    this.#publicId = msg.client;
+    this.#join(this.#known);
+  }
+
+  /** @param {boolean} resume */
+  #join(resume) {
+    /** @type {Record<string, any>} */
+    const join = { type: 'join', doc: this.#doc };
+    if (resume) join.rev = this.#rev;
+    if (this.#token) join.token = this.#token;
+    this.#send(join);
+  }
+
+  /** @param {any} msg */
+  #onJoined(msg) {
+    this.#readonly = this.#wantReadOnly || !!msg.readonly;
+    this.#peers.clear(); // the server sends every editor again
+    this.#out.peers = true;
+    if (typeof msg.text === 'string') {
+      this.#joinedText(msg);
+    } else {
+      for (const rec of msg.ops || []) {
+        if (rec.rev <= this.#rev) continue;
+        if (this.#inflight && rec.client === this.#publicId && rec.seq === this.#inflight.seq) {
+          this.#ack(rec.seq, rec.rev); // the ack lost with the old connection
+        } else {
+          this.#remote(ot.fromWire(rec.op), rec.rev, rec.client, rec.name || '');
+        }
+      }
+      this.#rev = Math.max(this.#rev, msg.rev);
+      if (this.#inflight && this.#inflight.seq <= msg.seq) {
+        // Committed, yet not among the ops we were sent: start over from the text.
+        this.#known = false;
+        this.#send({ type: 'leave', doc: this.#doc });
+        this.#join(false);
+        return;
+      }
+    }
+    this.#known = true;
+    this.#lastSeq = Math.max(this.#lastSeq, msg.seq || 0);
+    this.#joined = true;
+    if (!this.hasPending) this.#out.acked = true;
+    this.#out.save = true;
+    if (this.#inflight) {
+      // Resubmit under the original number: the server applies it at most once.
+      this.#send({ type: 'submit', doc: this.#doc, rev: this.#rev, seq: this.#inflight.seq, op: this.#inflight.op });
+    }
+    this.#flush();
+    if (this.#caret) this.#sendCaret();
+  }
+
+  // joinedText takes a full text: a first join, or a reset. Pending edits
+  // already committed are dropped; the rest are rebased on the new text.
+  /** @param {any} msg */
+  #joinedText(msg) {
+    const fresh = msg.text;
+    if (this.#inflight && this.#inflight.seq <= (msg.seq || 0)) {
+      this.#server.apply(this.#inflight.op);
+      this.#inflight = null;
+    }
+    const pending = this.#pendingOp();
+    // A real diff (not one prefix/suffix change) keeps everything the texts
+    // share, so pending edits in an unchanged region stay where they were typed.
+    const change = diffOp(pending ? this.#server.value : this.#text.value, fresh);
+    this.#server.set(fresh);
+    this.#rev = msg.rev;
+    this.#out.server.push({ rev: msg.rev, text: fresh });
+    if (!pending) {
+      this.#text.copy(this.#server);
+      this.#peers.move(change, null);
+      if (!ot.isNoop(change)) this.#out.changes.push({ op: change, local: false, client: '', name: '' });
+      return;
+    }
+    this.#rebase(change, '', '');
+  }
+
+  /** @param {any} msg */
+  #onOp(msg) {
+    if (!this.#joined || msg.rev <= this.#rev) return;
+    if (msg.client === this.#publicId && this.#inflight && msg.seq === this.#inflight.seq) {
+      this.#ack(msg.seq, msg.rev);
+      return;
+    }
+    // No save: the saved outbox, older, still recovers every edit.
+    this.#remote(ot.fromWire(msg.op), msg.rev, msg.client, msg.name || '');
+  }
+
+  /** @param {number} seq @param {number} rev */
+  #ack(seq, rev) {
+    if (!this.#inflight || seq !== this.#inflight.seq) return;
+    // With nothing buffered the local text is the new server text.
+    if (this.#buffer) this.#server.apply(this.#inflight.op);
+    else this.#server.copy(this.#text);
+    this.#out.server.push({ rev, op: this.#inflight.op });
+    this.#rev = rev;
+    this.#inflight = null;
+    this.#out.acked = true;
+    this.#flush();
+    this.#out.save = true;
+  }
+
+  // remote takes an op committed as revision rev, which applies to the
+  // server's text, and applies it to the local text after the pending edits.
+  /** @param {Op} op @param {number} rev @param {string} client @param {string} name */
+  #remote(op, rev, client, name) {
+    const synced = !this.hasPending;
+    this.#server.apply(op);
+    this.#out.server.push({ rev, op });
+    this.#rev = rev;
+    if (synced) {
+      this.#text.copy(this.#server);
+      this.#peers.move(op, client);
+      this.#out.changes.push({ op, local: false, client, name });
+      return;
+    }
+    this.#rebase(op, client, name);
+  }
+
+  // rebase moves the pending edits over a server change that applies where
+  // they did, and applies the change to the local text.
+  /** @param {Op} op @param {string} client @param {string} name */
+  #rebase(op, client, name) {
+    // The server puts ops committed earlier first on ties, as we do here.
+    if (this.#inflight) {
+      const [s1, p1] = ot.transform(op, this.#inflight.op);
+      this.#inflight = { ...this.#inflight, op: p1 };
+      op = s1;
+    }
+    if (this.#buffer) {
+      const [s1, b1] = ot.transform(op, this.#buffer.op);
+      this.#buffer = { ...this.#buffer, op: b1 };
+      op = s1;
+    }
+    this.#text.apply(op);
+    this.#peers.move(op, client);
+    if (!ot.isNoop(op)) this.#out.changes.push({ op, local: false, client, name });
+  }
+
+  /** @returns {Op | null} */
+  #pendingOp() {
+    if (this.#inflight && this.#buffer) return ot.compose(this.#inflight.op, this.#buffer.op);
+    if (this.#inflight) return this.#inflight.op;
+    if (this.#buffer) return this.#buffer.op;
+    return null;
+  }
+
+  // flush submits the buffer when nothing is in flight and reports whether
+  // it did.
+  #flush() {
+    if (this.#inflight || !this.#buffer || !this.#joined || this.#readonly) return false;
+    const seq = ++this.#lastSeq;
+    this.#inflight = { seq, op: this.#buffer.op, count: this.#buffer.count };
+    this.#buffer = null;
+    this.#out.persist = true; // the number is on disk before the op leaves
+    this.#send({ type: 'submit', doc: this.#doc, rev: this.#rev, seq, op: this.#inflight.op });
+    return true;
+  }
+
+  /** @param {any} msg */
+  #error(msg) {
+    if (msg.doc && msg.doc !== this.#doc) return;
+    this.#out.errors.push({ code: msg.code, message: msg.message });
+    const ours = this.#inflight && msg.seq === this.#inflight.seq;
+    if (msg.code === 'read_only') {
+      this.#readonly = true;
+      this.#dropPending();
+    } else if (FATAL.has(msg.code)) {
+      this.#out.action = 'fatal';
+      this.#out.message = msg.message || msg.code;
+    } else if (msg.code === 'invalid_op' || msg.code === 'doc_too_large') {
+      if (ours || msg.seq) {
+        // The server will never take these edits: show the server's text.
+        this.#dropPending();
+        this.#out.message = 'Your last edit was refused: ' + msg.message;
+      }
+    } else if (RETRY_LATER.has(msg.code)) {
+      // The store could not commit, the server is stopping, holds as many
+      // documents as it may, or refuses more bytes for now. Nothing
+      // changed: every edit is kept and resubmitted under its seq.
+      this.#out.action = 'unavailable';
+    } else {
+      // rev_too_old, future_rev, not_joined, internal…: rejoin and resume.
+      this.#out.action = 'resync';
+    }
+  }
+
+  #dropPending() {
+    if (!this.hasPending) return;
+    this.#inflight = null;
+    this.#buffer = null;
+    const change = diffOp(this.#text.value, this.#server.value);
+    this.#text.copy(this.#server);
+    this.#peers.move(change, null);
+    this.#out.changes.push({ op: change, local: false, client: '', name: '' });
+    this.#out.save = true;
+  }
+
+  // ---- presence ----
+
+  /** @param {any} msg */
+  #onPresence(msg) {
+    if (msg.client === this.#publicId) return;
+    let anchor = msg.anchor;
+    let head = msg.head;
+    // Positions are at rev; move them over our pending edits.
+    for (const p of [this.#inflight, this.#buffer]) {
+      if (!p) continue;
+      anchor = ot.transformIndex(anchor, p.op, false);
+      head = ot.transformIndex(head, p.op, false);
+    }
+    this.#peers.caret(msg, anchor, head, this.#text.length);
+    this.#out.peers = true;
+  }
+
+  #sendCaret() {
+    if (!this.#joined || !this.#caret) return;
+    let { anchor, head } = this.#caret;
+    for (const p of [this.#buffer, this.#inflight]) {
+      if (!p) continue;
+      anchor = unmapIndex(anchor, p.op);
+      head = unmapIndex(head, p.op);
+    }
+    this.#send({ type: 'presence', doc: this.#doc, rev: this.#rev, anchor, head });
+  }
+
+  // ---- output ----
+
+  /** @param {object} msg */
+  #send(msg) { this.#out.send.push(msg); }
+
+  #take() {
+    const out = this.#out;
+    this.#out = output();
+    return out;
+  }
+}

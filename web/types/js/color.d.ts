@@ -1,0 +1,2 @@
+export function isColor(c: any): boolean;
+export function safeColor(c: any, fallback?: string): any;
