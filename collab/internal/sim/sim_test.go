@@ -1,0 +1,75 @@
+package sim
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"testing/synctest"
+)
+
+var (
+	seeds    = flag.Int("sim.seeds", 200, "number of seeds TestSim runs")
+	first    = flag.Uint64("sim.first", 1, "first seed TestSim runs")
+	oneSeed  = flag.Uint64("sim.seed", 0, "run only this seed, printing its trace with -v")
+	traceOut = flag.String("sim.trace", "", "write the trace of -sim.seed to this file")
+	whole    = flag.Bool("sim.whole-markers", false, "fail when an insert lands inside another editor's marker")
+	stale    = flag.Bool("sim.stale-hello", false, "cut links half-open before their hello arrived")
+)
+
+// replay is the command that runs seed again.
+func replay(seed uint64) string {
+	return fmt.Sprintf("go test ./collab/internal/sim -run 'TestSim$' -sim.seed=%d -v", seed)
+}
+
+// run runs one seed in a bubble of its own.
+func run(t *testing.T, cfg Config) Result {
+	var res Result
+	synctest.Test(t, func(t *testing.T) { res = Run(cfg) })
+	return res
+}
+
+// report fails t with res's error, its trace's tail and the replay command.
+func report(t *testing.T, seed uint64, res Result) {
+	t.Helper()
+	tail := res.Tail
+	if len(tail) > 60 {
+		tail = tail[len(tail)-60:]
+	}
+	t.Errorf("seed %d: %v\n\tlast steps:\n\t%s\n\treplay: %s", seed, res.Err, strings.Join(tail, "\n\t"), replay(seed))
+}
+
+// TestSim runs -sim.seeds seeds from -sim.first (or only -sim.seed) and
+// fails on the first broken rule, printing the command that replays it.
+func TestSim(t *testing.T) {
+	if *oneSeed != 0 {
+		cfg := Config{Seed: *oneSeed, WholeMarkers: *whole, StaleHello: *stale}
+		if *traceOut != "" {
+			f, err := os.Create(*traceOut)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			cfg.Trace = f
+		}
+		res := run(t, cfg)
+		t.Logf("seed %d: %d steps, trace %s, %v", cfg.Seed, res.Steps, res.Hash[:16], res.Stats)
+		if res.Err != nil {
+			report(t, cfg.Seed, res)
+		}
+		return
+	}
+	total := map[string]int{}
+	for seed := *first; seed < *first+uint64(*seeds); seed++ {
+		res := run(t, Config{Seed: seed, WholeMarkers: *whole, StaleHello: *stale})
+		for k, v := range res.Stats {
+			total[k] += v
+		}
+		if res.Err != nil {
+			report(t, seed, res)
+			return
+		}
+	}
+	t.Logf("%d seeds: %v", *seeds, total)
+}
