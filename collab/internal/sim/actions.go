@@ -20,8 +20,7 @@ func (w *World) actions() []action {
 	return []action{
 		{"deliver", 200, w.deliverOne},
 		{"edit", 30, w.edit},
-		{"commit", 30, func() bool { return w.stall == 0 && w.decide(true) }},
-		{"slow disk", 2, w.slowDisk},
+		{"commit", 30, w.commitThenStall},
 		{"tick", 16, w.tick},
 		{"fail commit", 2, func() bool { return w.stall == 0 && w.decide(false) }},
 		{"cut", 2, func() bool { return w.cutLink(false) }},
@@ -119,11 +118,18 @@ func (w *World) hold() bool {
 	return true
 }
 
-// slowDisk decides no commit for a while: ops pile up sequenced but not
-// committed, while clients come and go.
-func (w *World) slowDisk() bool {
-	w.stall = 10 + w.rng.IntN(60)
-	w.logf("slow disk for %d steps", w.stall)
+// commitThenStall makes the waiting commit durable and, now and then,
+// decides no other for a while (a slow disk): the ops sequenced meanwhile
+// stay uncommitted while their authors come and go, and while the revisions
+// just committed put a rejoining author far behind.
+func (w *World) commitThenStall() bool {
+	if w.stall > 0 || !w.decide(true) {
+		return false
+	}
+	if w.rng.IntN(4) == 0 {
+		w.stall = 10 + w.rng.IntN(60)
+		w.logf("slow disk for %d steps", w.stall)
+	}
 	return true
 }
 
@@ -206,7 +212,7 @@ func (w *World) edit() bool {
 				spots = append(spots, p)
 			}
 		}
-		at = spots[w.rng.IntN(len(spots))]
+		at = spots[w.near(len(spots))]
 		var b ot.Builder
 		return b.Retain(at).Insert(ins).Retain(len(rs) - at).Op(), nil
 	})
@@ -217,6 +223,16 @@ func (w *World) edit() bool {
 	c.markers = append(c.markers, marker)
 	w.logf("%s inserts %q at %d", c.name, ins, at)
 	return true
+}
+
+// near picks one of n places, half the time among the first four: edits
+// that meet at one place are where transforms differ (ties, an insert next
+// to a delete), and where a reset's diff may disagree with the ops.
+func (w *World) near(n int) int {
+	if w.rng.IntN(2) == 0 {
+		return w.rng.IntN(min(n, 4))
+	}
+	return w.rng.IntN(n)
 }
 
 func (w *World) fill() string {
@@ -242,7 +258,7 @@ func (w *World) deleteFiller(c *simClient) bool {
 		if len(fs) == 0 {
 			return ot.Op{}, errNoFiller
 		}
-		at = fs[w.rng.IntN(len(fs))]
+		at = fs[w.near(len(fs))]
 		for n = 1; n < 4 && at+n < len(rs) && isFiller(rs[at+n]); n++ {
 		}
 		var b ot.Builder

@@ -74,6 +74,7 @@ func (w *World) frame(u Unit, f []byte) {
 		msg := append(w.frags[p], payload...)
 		if !fin {
 			w.frags[p] = msg
+			w.logf("%s%s fragment of %d bytes", u.L, u.D, len(payload))
 			return
 		}
 		delete(w.frags, p)
@@ -106,8 +107,8 @@ type serverMsg struct {
 }
 
 func (w *World) message(u Unit, data []byte) {
-	w.logf("%s%s %s", u.L, u.D, data)
 	if u.D == Up {
+		w.logf("%s%s %s", u.L, u.D, data)
 		return
 	}
 	var m serverMsg
@@ -115,6 +116,13 @@ func (w *World) message(u Unit, data []byte) {
 		w.bad = append(w.bad, fmt.Sprintf("%s: undecodable message %s: %v", u.L, data, err))
 		return
 	}
+	key := ""
+	if m.Type == wire.TypeEditor {
+		// The server lists the editors of a document in its map's order,
+		// which no seed decides: hash only that an editor event came.
+		key = fmt.Sprintf("%d: %s%s editor", w.step, u.L, u.D)
+	}
+	w.logAs(key, "%s%s %s", u.L, u.D, data)
 	switch m.Type {
 	case wire.TypeAck:
 		w.checkAck(u.L.Client, m)
@@ -159,6 +167,11 @@ func (w *World) checkRecord(l *Link, got wire.Record) {
 func (w *World) checkJoined(l *Link, m serverMsg) {
 	if m.Reset {
 		w.stats["joined reset"]++
+		if w.disk.waiting(l.Client, m.Seq) {
+			// The race of a reset over an op sequenced, not committed.
+			w.stats["reset over a waiting op"]++
+			w.logf("%s reset while its op waits for commit", l)
+		}
 	} else if m.Text == nil {
 		w.stats["joined ops"]++
 	}

@@ -15,6 +15,7 @@ var (
 	oneSeed  = flag.Uint64("sim.seed", 0, "run only this seed, printing its trace with -v")
 	traceOut = flag.String("sim.trace", "", "write the trace of -sim.seed to this file")
 	whole    = flag.Bool("sim.whole-markers", false, "fail when an insert lands inside another editor's marker")
+	keepOn   = flag.Bool("sim.keep-going", false, "run every seed, reporting each that fails")
 	stale    = flag.Bool("sim.stale-hello", false, "cut links half-open before their hello arrived")
 )
 
@@ -67,9 +68,35 @@ func TestSim(t *testing.T) {
 			total[k] += v
 		}
 		if res.Err != nil {
-			report(t, seed, res)
-			return
+			total["failed"]++
+			if !*keepOn {
+				report(t, seed, res)
+				return
+			}
+			t.Errorf("seed %d: %v", seed, res.Err)
 		}
 	}
 	t.Logf("%d seeds: %v", *seeds, total)
+}
+
+var replays = flag.Int("sim.replays", 0, "TestSimReplays: run each of -sim.seeds seeds this many times and count those whose trace differs")
+
+// TestSimReplays measures replay determinism: the same seed, run again,
+// must give the same trace.
+func TestSimReplays(t *testing.T) {
+	if *replays == 0 {
+		t.Skip("measurement: set -sim.replays")
+	}
+	differ := 0
+	for seed := *first; seed < *first+uint64(*seeds); seed++ {
+		want := run(t, Config{Seed: seed})
+		for range *replays - 1 {
+			if got := run(t, Config{Seed: seed}); got.Hash != want.Hash {
+				differ++
+				t.Logf("seed %d: trace %s then %s (%d and %d steps)", seed, want.Hash[:12], got.Hash[:12], want.Steps, got.Steps)
+				break
+			}
+		}
+	}
+	t.Logf("%d of %d seeds replayed differently", differ, *seeds)
 }

@@ -234,3 +234,18 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	}
 	return s.d.mem.Delete(ctx, id)
 }
+
+// waiting reports whether a commit waiting holds an op of client with a
+// seq above seq.
+func (d *disk) waiting(client string, seq uint64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.commits {
+		for _, r := range c.recs {
+			if r.Client == client && r.Seq > seq {
+				return true
+			}
+		}
+	}
+	return false
+}

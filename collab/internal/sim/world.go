@@ -179,6 +179,7 @@ func (w *World) act(acts []action, total int) bool {
 	for _, a := range acts {
 		if n -= a.weight; n < 0 {
 			if !a.do() {
+				w.logf("(%s: nothing to do)", a.name)
 				return false
 			}
 			w.stats[a.name]++
@@ -345,8 +346,16 @@ func (w *World) teardown() {
 
 // logf adds a line to the trace.
 func (w *World) logf(format string, args ...any) {
+	w.logAs("", format, args...)
+}
+
+// logAs adds a line to the trace that is hashed as key if key is set.
+func (w *World) logAs(key, format string, args ...any) {
 	line := fmt.Sprintf("%d: ", w.step) + fmt.Sprintf(format, args...)
-	io.WriteString(w.hash, line+"\n")
+	if key == "" {
+		key = line
+	}
+	io.WriteString(w.hash, key+"\n")
 	if w.cfg.Trace != nil {
 		fmt.Fprintln(w.cfg.Trace, line)
 	}
