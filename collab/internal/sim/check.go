@@ -109,6 +109,7 @@ type serverMsg struct {
 func (w *World) message(u Unit, data []byte) {
 	if u.D == Up {
 		w.logf("%s%s %s", u.L, u.D, data)
+		w.upstream(u.L.Client, data)
 		return
 	}
 	var m serverMsg
@@ -126,6 +127,11 @@ func (w *World) message(u Unit, data []byte) {
 	switch m.Type {
 	case wire.TypeAck:
 		w.checkAck(u.L.Client, m)
+		k := fmt.Sprint(u.L.Client, m.Seq)
+		if w.acked[k] {
+			w.stats["ack again"]++
+		}
+		w.acked[k] = true
 	case wire.TypeOp:
 		w.checkRecord(u.L, wire.Record{Rev: m.Rev, Op: m.Op, Client: m.Client, Seq: m.Seq})
 	case wire.TypeJoined:
@@ -164,14 +170,38 @@ func (w *World) checkRecord(l *Link, got wire.Record) {
 	}
 }
 
+// upstream notes, of a client's message reaching the server, what makes
+// the reset race possible: a resuming join while a submit of the client's
+// is on the server, not committed.
+func (w *World) upstream(client string, data []byte) {
+	var m struct {
+		Type string  `json:"type"`
+		Seq  uint64  `json:"seq"`
+		Rev  *uint64 `json:"rev"`
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return
+	}
+	switch {
+	case m.Type == wire.TypeSubmit:
+		w.submitted[client] = max(w.submitted[client], m.Seq)
+	case m.Type == wire.TypeJoin && m.Rev != nil && w.submitted[client] > w.disk.committed(client):
+		w.stats["resuming join, own submit uncommitted"]++
+		w.racy[client] = w.submitted[client]
+	}
+}
+
 func (w *World) checkJoined(l *Link, m serverMsg) {
+	if seq, ok := w.racy[l.Client]; ok {
+		delete(w.racy, l.Client)
+		if w.disk.committed(l.Client) >= seq {
+			w.stats["  ...committed before joined"]++
+		} else {
+			w.stats["  ...not committed at joined"]++
+		}
+	}
 	if m.Reset {
 		w.stats["joined reset"]++
-		if w.disk.waiting(l.Client, m.Seq) {
-			// The race of a reset over an op sequenced, not committed.
-			w.stats["reset over a waiting op"]++
-			w.logf("%s reset while its op waits for commit", l)
-		}
 	} else if m.Text == nil {
 		w.stats["joined ops"]++
 	}

@@ -30,6 +30,7 @@ type Network struct {
 	dials  map[string]int  // guarded by mu; dials made by each client
 	refuse map[string]bool // guarded by mu; clients cut off from the server
 	ln     *Listener       // guarded by mu; the server's, nil while it is down
+	events map[string]int  // guarded by mu; counts of what happened to links
 }
 
 // Default and small send windows: bytes written and not yet read before a
@@ -45,7 +46,7 @@ var (
 )
 
 func newNetwork() *Network {
-	n := &Network{dials: make(map[string]int), refuse: make(map[string]bool)}
+	n := &Network{dials: make(map[string]int), refuse: make(map[string]bool), events: make(map[string]int)}
 	n.cond = sync.NewCond(&n.mu)
 	return n
 }
@@ -149,8 +150,8 @@ func (n *Network) Dial(client string, order int) func(context.Context, string, s
 		}
 		n.dials[client]++
 		l := &Link{Client: client, order: order, N: n.dials[client], up: newPipe(true), down: newPipe(false)}
-		l.C = &End{n: n, in: l.down, out: l.up, local: addr(l.String()), remote: addr("server")}
-		l.S = &End{n: n, in: l.up, out: l.down, local: addr("server"), remote: addr(l.String())}
+		l.C = &End{n: n, l: l, in: l.down, out: l.up, local: addr(l.String()), remote: addr("server")}
+		l.S = &End{n: n, l: l, in: l.up, out: l.down, local: addr("server"), remote: addr(l.String())}
 		select {
 		case n.ln.ch <- l.S:
 		default:
@@ -182,6 +183,7 @@ func (a addr) String() string  { return string(a) + ":1" }
 // End is one end of a link, a net.Conn.
 type End struct {
 	n             *Network
+	l             *Link
 	in, out       *pipe
 	local, remote addr
 
@@ -247,6 +249,12 @@ func (e *End) Close() error {
 	}
 	e.closed = true
 	e.out.fin = !e.reset // a cut end sends nothing more
+	switch {
+	case e == e.l.S && e.l.C.reset && !e.reset:
+		e.n.events["server closed a half-open link"]++
+	case e == e.l.S && e.out.held > 0:
+		e.n.events["server closed a held link"]++
+	}
 	e.in.closed, e.in.buf, e.in.read = true, nil, nil
 	e.stopTimers()
 	e.n.cond.Broadcast()

@@ -23,11 +23,12 @@ type disk struct {
 	mem *collab.MemStore
 
 	mu      sync.Mutex
-	commits []*commit        // guarded by mu; in arrival order
-	history []storage.Record // guarded by mu; every committed record (one document)
-	texts   []string         // guarded by mu; texts[r] is the text at revision r
-	bad     []string         // guarded by mu; what the store saw go wrong
-	auto    bool             // guarded by mu; commits are durable at once (teardown)
+	commits []*commit         // guarded by mu; in arrival order
+	history []storage.Record  // guarded by mu; every committed record (one document)
+	texts   []string          // guarded by mu; texts[r] is the text at revision r
+	bad     []string          // guarded by mu; what the store saw go wrong
+	auto    bool              // guarded by mu; commits are durable at once (teardown)
+	seqs    map[string]uint64 // guarded by mu; last committed seq of each client
 }
 
 // commit is one Append waiting for the World.
@@ -41,7 +42,7 @@ type commit struct {
 }
 
 func newDisk() *disk {
-	return &disk{mem: collab.NewMemStore(), texts: []string{""}}
+	return &disk{mem: collab.NewMemStore(), texts: []string{""}, seqs: make(map[string]uint64)}
 }
 
 // Store is the collab.Store of one server incarnation: the disk's MemStore,
@@ -151,6 +152,9 @@ func (d *disk) writeLocked(c *commit) error {
 			text = ""
 		}
 		d.history = append(d.history, r)
+		if r.Client != "" {
+			d.seqs[r.Client] = max(d.seqs[r.Client], r.Seq)
+		}
 		d.texts = append(d.texts, text)
 	}
 	return nil
@@ -235,17 +239,9 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	return s.d.mem.Delete(ctx, id)
 }
 
-// waiting reports whether a commit waiting holds an op of client with a
-// seq above seq.
-func (d *disk) waiting(client string, seq uint64) bool {
+// committed is the last seq of client in the history.
+func (d *disk) committed(client string) uint64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, c := range d.commits {
-		for _, r := range c.recs {
-			if r.Client == client && r.Seq > seq {
-				return true
-			}
-		}
-	}
-	return false
+	return d.seqs[client]
 }

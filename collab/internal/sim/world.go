@@ -82,6 +82,10 @@ type World struct {
 	bad   []string         // broken rules seen while delivering
 	frags map[*pipe][]byte // fragments of a message being delivered
 
+	acked     map[string]bool   // "client seq" of every ack delivered
+	submitted map[string]uint64 // highest seq each client's submits brought the server
+	racy      map[string]uint64 // clients whose resuming join came with that seq uncommitted
+
 	catchUp uint64 // the server's MaxCatchUp: 1 to 3, so that resets are common
 	stall   int    // steps during which no commit is decided (a slow disk)
 }
@@ -126,6 +130,10 @@ func Run(cfg Config) Result {
 		hash:  sha256.New(),
 		stats: make(map[string]int),
 		frags: make(map[*pipe][]byte),
+		acked: make(map[string]bool),
+
+		submitted: make(map[string]uint64),
+		racy:      make(map[string]uint64),
 	}
 	if cfg.Clients <= 0 {
 		cfg.Clients = 2 + w.rng.IntN(4)
@@ -145,6 +153,11 @@ func Run(cfg Config) Result {
 	synctest.Wait()
 	err := w.loop(cfg.Steps)
 	w.teardown()
+	w.net.mu.Lock()
+	for k, v := range w.net.events {
+		w.stats[k] += v
+	}
+	w.net.mu.Unlock()
 	return Result{Err: err, Hash: hex.EncodeToString(w.hash.Sum(nil)), Steps: w.step, Tail: w.tail, Stats: w.stats}
 }
 
