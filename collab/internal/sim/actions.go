@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -271,4 +272,4 @@ func (w *World) deleteFiller(c *simClient) bool {
 	return true
 }
 
-var errNoFiller = fmt.Errorf("sim: no filler to delete")
+var errNoFiller = errors.New("sim: no filler to delete")

@@ -367,12 +367,13 @@ func (n *Network) halfOpenLocked(l *Link) {
 	n.cond.Broadcast()
 }
 
-// live reports whether l may still carry something.
+// live reports whether l is worth cutting or holding: its client end was
+// not cut, and it is not closed at both ends.
 func (l *Link) live() bool {
 	return !l.up.broken && !(l.C.closed && l.S.closed) && !l.C.reset
 }
 
-// prune forgets links that can carry nothing more.
+// pruneLocked forgets links that can carry nothing more.
 func (n *Network) pruneLocked() {
 	n.links = slices.DeleteFunc(n.links, func(l *Link) bool {
 		done := func(p *pipe) bool { return p.broken || p.eof || p.closed }
