@@ -195,9 +195,9 @@ func (w *World) checkJoined(l *Link, m serverMsg) {
 	if seq, ok := w.racy[l.Client]; ok {
 		delete(w.racy, l.Client)
 		if w.disk.committed(l.Client) >= seq {
-			w.stats["  ...committed before joined"]++
+			w.stats["resuming join, own submit committed before joined"]++
 		} else {
-			w.stats["  ...not committed at joined"]++
+			w.stats["resuming join, own submit not committed at joined"]++
 		}
 	}
 	if m.Reset {

@@ -30,7 +30,6 @@ import (
 
 	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/collab/client"
-	"github.com/collabd/collab/collab/wire"
 )
 
 // Doc is the document every client edits.
@@ -69,7 +68,6 @@ type World struct {
 	srv     *server // nil while the server is down
 	gen     int     // server incarnations started
 	clients []*simClient
-	byPub   map[string]*simClient
 	cut     map[string]bool // partitioned clients
 	ctx     context.Context // canceled at the end: stops clients still setting up
 	cancel  context.CancelFunc
@@ -125,7 +123,6 @@ func Run(cfg Config) Result {
 		rng:   rand.New(rand.NewPCG(cfg.Seed, 0x5eed)),
 		net:   newNetwork(),
 		disk:  newDisk(),
-		byPub: make(map[string]*simClient),
 		cut:   make(map[string]bool),
 		hash:  sha256.New(),
 		stats: make(map[string]int),
@@ -147,7 +144,6 @@ func Run(cfg Config) Result {
 	for i := range cfg.Clients {
 		c := &simClient{name: fmt.Sprintf("c%d", i+1), idx: i, setup: make(chan setupResult, 1)}
 		w.clients = append(w.clients, c)
-		w.byPub[wire.PublicID(c.name)] = c
 		w.startClient(c)
 	}
 	synctest.Wait()
