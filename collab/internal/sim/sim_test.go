@@ -21,7 +21,14 @@ var (
 
 // replay is the command that runs seed again.
 func replay(seed uint64) string {
-	return fmt.Sprintf("go test ./collab/internal/sim -run 'TestSim$' -sim.seed=%d -v", seed)
+	cmd := fmt.Sprintf("go test ./collab/internal/sim -run 'TestSim$' -sim.seed=%d -v", seed)
+	if *whole {
+		cmd += " -sim.whole-markers"
+	}
+	if *stale {
+		cmd += " -sim.stale-hello"
+	}
+	return cmd
 }
 
 // run runs one seed in a bubble of its own.
