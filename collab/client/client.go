@@ -128,6 +128,10 @@ type Options struct {
 	Reconnect bool
 	MinDelay  time.Duration
 	MaxDelay  time.Duration
+	// Rand draws the backoff's jitter; default the global source. A test
+	// gives each Conn a seeded one so that a run replays from its seed.
+	// Only the Conn's reconnecting goroutine uses it.
+	Rand *rand.Rand
 
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
@@ -362,6 +366,9 @@ func (c *Conn) backoff(n int) time.Duration {
 	d := c.opts.MinDelay << min(n, 30)
 	if d <= 0 || d > c.opts.MaxDelay {
 		d = c.opts.MaxDelay
+	}
+	if r := c.opts.Rand; r != nil {
+		return d/2 + time.Duration(r.Int64N(int64(d/2+1)))
 	}
 	return d/2 + rand.N(d/2+1)
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"runtime"
 	"strings"
@@ -737,5 +738,33 @@ func TestCaretsDroppedOffline(t *testing.T) {
 	nextEvent(t, d, EventPresence)
 	if p := d.Presence()["bob"]; p.Anchor != 2 {
 		t.Fatalf("bob's caret after the rejoin %+v, want at 2", p)
+	}
+}
+
+// TestBackoffRand: with Options.Rand the backoff's jitter comes from it, so
+// two Conns seeded alike wait alike; every delay stays within its bounds.
+func TestBackoffRand(t *testing.T) {
+	newConn := func() *Conn {
+		opts := Options{MinDelay: 100 * time.Millisecond, MaxDelay: 2 * time.Second, Rand: rand.New(rand.NewPCG(7, 7))}
+		if err := opts.setDefaults(); err != nil {
+			t.Fatal(err)
+		}
+		return &Conn{opts: opts}
+	}
+	a, b := newConn(), newConn()
+	varied := false
+	for n := range 8 {
+		da, db := a.backoff(n), b.backoff(n)
+		if da != db {
+			t.Fatalf("attempt %d: %v and %v from one seed", n, da, db)
+		}
+		hi := min(100*time.Millisecond<<n, 2*time.Second)
+		if da < hi/2 || da > hi {
+			t.Fatalf("attempt %d: %v outside [%v, %v]", n, da, hi/2, hi)
+		}
+		varied = varied || da != hi/2
+	}
+	if !varied {
+		t.Fatal("no jitter drawn")
 	}
 }
