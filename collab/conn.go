@@ -42,6 +42,7 @@ type conn struct {
 	writers sync.WaitGroup // the writer goroutine, for serve to wait
 
 	helloed atomic.Bool // hello accepted: the handshake timer has no effect
+	order   uint64      // set once by newConn: later connections have greater ones
 
 	closeOnce   sync.Once
 	closeCode   int    // set once before done is closed; read by the writer after
@@ -101,6 +102,7 @@ func newConn(srv *Server, ws *websocket.Conn, wc *wconn) *conn {
 		wc:     wc,
 		done:   make(chan struct{}),
 		read:   make(chan struct{}),
+		order:  srv.opened.Add(1),
 		tokens: float64(srv.opts.Burst),
 		last:   time.Now(),
 

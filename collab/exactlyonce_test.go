@@ -133,3 +133,27 @@ func TestResume(t *testing.T) {
 		}
 	}
 }
+
+// TestLateHelloOnOlderConnection: a hello that arrives late on a
+// connection opened before the one its client now uses (a half-open link
+// the client left) closes that older connection with 4001, not the live
+// one. Before, the late hello replaced the live connection, and a client
+// that takes 4001 as final stopped for good.
+func TestLateHelloOnOlderConnection(t *testing.T) {
+	st := newTestStore(t)
+	_, ts := startServer(t, st, Options{})
+	ws, _, err := dialRaw(t, ts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	stale := &tclient{t: t, ws: ws, id: "c"}
+	live := connect(t, ts, "c") // opened after stale, says hello first
+	live.join("doc", nil)
+	stale.send(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: "c"})
+	if code := stale.closeCode(); code != wire.CloseReplaced {
+		t.Fatalf("the older connection closed with %d, want %d", code, wire.CloseReplaced)
+	}
+	live.submit("doc", 0, 1, insertAt(0, 0, "still here"))
+	live.ack(1)
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -40,6 +41,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	clients map[string]*conn   // guarded by mu: connection of each client id
+	opened  atomic.Uint64      // connections accepted so far: each conn's order
 	conns   map[*conn]struct{} // guarded by mu: every open connection
 	closing bool               // guarded by mu
 }
@@ -224,9 +226,18 @@ func (s *Server) authFailed(r *http.Request, err error) {
 
 // register makes c the connection of its client id; an older one is
 // replaced (close 4001).
+// register makes c the connection of its client id. Of two connections
+// with one id the one opened later wins: a hello that arrives late on a
+// connection its client has already left (half open) must not replace
+// the connection the client now uses, so that older one is closed instead.
 func (s *Server) register(c *conn) {
 	s.mu.Lock()
 	old := s.clients[c.client]
+	if old != nil && old.order > c.order {
+		s.mu.Unlock()
+		c.closeWith(wire.CloseReplaced, "replaced by a newer connection")
+		return
+	}
 	s.clients[c.client] = c
 	s.mu.Unlock()
 	if old != nil && old != c {

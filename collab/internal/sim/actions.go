@@ -72,10 +72,11 @@ func (w *World) pickLink(helloed bool) *Link {
 
 // cutLink resets a link, or cuts it under its client only (half-open):
 // the client reconnects while the server still holds the old connection,
-// which the new one replaces (close 4001). Unless Config.StaleHello, a
-// link is cut half-open only after its hello reached the server: a hello
-// arriving on a stale connection after the next connection's would replace
-// the live one, and the client would stop for good on 4001.
+// which the new one replaces (close 4001). With Config.StaleHello a link
+// may be cut half-open before its hello reached the server, whose hello
+// then arrives after the next connection's: the server must close the
+// older connection, not the live one (TestSim runs so by default; the
+// regression seeds predate it and run without).
 func (w *World) cutLink(half bool) bool {
 	l := w.pickLink(half && !w.cfg.StaleHello)
 	if l == nil {

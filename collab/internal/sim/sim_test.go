@@ -16,7 +16,7 @@ var (
 	oneSeed  = flag.Uint64("sim.seed", 0, "run only this seed, printing its trace with -v")
 	traceOut = flag.String("sim.trace", "", "write the trace of -sim.seed to this file")
 	whole    = flag.Bool("sim.whole-markers", false, "fail when an insert lands inside another editor's marker")
-	stale    = flag.Bool("sim.stale-hello", false, "cut links half-open before their hello arrived")
+	stale    = flag.Bool("sim.stale-hello", true, "cut links half-open also before their hello arrived")
 )
 
 // replay is the command that runs seed again.
@@ -25,8 +25,8 @@ func replay(seed uint64) string {
 	if *whole {
 		cmd += " -sim.whole-markers"
 	}
-	if *stale {
-		cmd += " -sim.stale-hello"
+	if !*stale {
+		cmd += " -sim.stale-hello=false"
 	}
 	return cmd
 }

@@ -45,7 +45,8 @@ type Config struct {
 	// editor's marker (see checkMarkers).
 	WholeMarkers bool
 	// StaleHello lets a link be cut half-open before its hello reached the
-	// server (see cutLink).
+	// server, so that a late hello arrives on an older connection (see
+	// cutLink).
 	StaleHello bool
 }
 
