@@ -35,10 +35,11 @@ type shared struct {
 	latency   time.Duration                     // each append takes this long, like a network round trip
 	nodes     int                               // guarded by mu: nodes made
 	subs      map[*busSub]bool                  // guarded by mu: bus subscriptions
+	deletes   map[string]int                    // guarded by mu: deletions per document
 }
 
 func newShared() *shared {
-	return &shared{MemStore: NewMemStore(), wakes: make(map[string]map[chan struct{}]bool), subs: make(map[*busSub]bool)}
+	return &shared{MemStore: NewMemStore(), wakes: make(map[string]map[chan struct{}]bool), subs: make(map[*busSub]bool), deletes: make(map[string]int)}
 }
 
 func (s *shared) poke(id string) {
@@ -206,9 +207,20 @@ func (n *sharedNode) Append(ctx context.Context, id string, recs []storage.Recor
 func (n *sharedNode) Delete(ctx context.Context, id string) error {
 	err := n.MemStore.Delete(ctx, id)
 	if err == nil {
+		n.shared.mu.Lock()
+		n.deletes[id]++
+		n.shared.mu.Unlock()
 		n.poke(id)
 	}
 	return err
+}
+
+// deletedSince reports whether id was deleted since it had been deleted
+// count times.
+func (n *sharedNode) deletedSince(id string, count int) bool {
+	n.shared.mu.Lock()
+	defer n.shared.mu.Unlock()
+	return n.deletes[id] != count
 }
 
 // Follow feeds the records after after from the shared MemStore, each time
@@ -220,6 +232,7 @@ func (n *sharedNode) Follow(ctx context.Context, id string, after uint64) (<-cha
 		n.wakes[id] = make(map[chan struct{}]bool)
 	}
 	n.wakes[id][wake] = true
+	deletes := n.deletes[id]
 	n.shared.mu.Unlock()
 	ch := make(chan storage.Record, 16)
 	go func() {
@@ -241,8 +254,8 @@ func (n *sharedNode) Follow(ctx context.Context, id string, after uint64) (<-cha
 				}
 			}
 			recs, err := n.MemStore.Ops(ctx, id, after, math.MaxUint64)
-			if errors.Is(err, storage.ErrNotFound) && after > 0 {
-				return // deleted
+			if errors.Is(err, storage.ErrNotFound) && (after > 0 || n.deletedSince(id, deletes)) {
+				return // deleted, perhaps before the feed read a record of it
 			}
 			for _, r := range recs {
 				select {
