@@ -152,6 +152,7 @@ export function newClient(net, extra = {}) {
     WebSocket: net.WebSocket(), storage: extra.storage ?? new MemStorage(), session: extra.session ?? new MemStorage(),
     setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, setInterval: null, random: () => 0.5,
     now: extra.now, page: extra.page, snapshotTimers: extra.snapshotTimers || new FakeTimers(),
+    watchdog: extra.watchdog ?? null, fetch: extra.fetch ?? null,
   });
   c.timers = timers;
   c.states = [];

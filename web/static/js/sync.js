@@ -502,6 +502,7 @@ export class SyncCore {
     this.#inflight = null;
     this.#buffer = text ? { op: [text], count: 1 } : null;
     this.#splitOff = false;
+    this.#out.server.push({ rev: 0, text: '' });
     this.#out.save = true;
     return this.#take();
   }
