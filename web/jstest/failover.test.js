@@ -296,6 +296,7 @@ for (const code of ['rate_limited', 'quota_exceeded']) {
     assert.deepEqual(errors, [code]);
     assert.equal(c.state, 'offline');
     assert.equal(c.message, 'too many changes at once');
+    assert.equal(describeStatus(c.statusDetail()), 'Too many changes at once, saving shortly — your changes are kept on this device');
     assert.equal(c.text, 'big paste');
     assert.equal(server.text, '');
     const first = c.timers.list[0].ms;

@@ -21,8 +21,7 @@
 //            state: connecting | synced | saving | offline | readonly | deleted | error
 //            message: the error's text; with offline, 'server unavailable'
 //            while the service cannot commit, 'too many changes at once'
-//            while it refuses them for a limit
-//            while the service cannot commit (else empty)
+//            while it refuses them for a limit (else empty)
 //   presence {peers}                      carets or the list of editors changed
 //   error    {code, message}              the server refused something
 //   refused  {code, message, text}        edits refused for good, taken out of
@@ -513,7 +512,8 @@ export function describeStatus(d) {
     case 'synced': return 'Saved';
     case 'saving': return 'Saving…';
     case 'offline': {
-      const why = d.message === 'server unavailable' ? 'The server cannot save right now' : 'Offline';
+      const why = d.message === 'server unavailable' ? 'The server cannot save right now'
+        : d.message === 'too many changes at once' ? 'Too many changes at once, saving shortly' : 'Offline';
       return d.pending > 0 ? `${why} — your changes are kept on this device` : `${why} — reconnecting…`;
     }
     case 'readonly': return 'Read only';

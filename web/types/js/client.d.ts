@@ -56,7 +56,7 @@ export class DocClient extends EventTarget {
     message: string;
     closed: boolean;
     fatal: boolean;
-    unavailable: boolean;
+    unavailable: string;
     /** @type {any} */ heartbeat: any;
     dirty: boolean;
     saveQueued: boolean;
@@ -119,7 +119,7 @@ export class DocClient extends EventTarget {
     maxBackoff(hidden: number): number;
     checkOrigin(): Promise<void>;
     recreate(): void;
-    offlineMessage(): "" | "server unavailable";
+    offlineMessage(): string;
     reconnectNow(): void;
     /** fail stops for good after an error reconnecting cannot fix. @param {string} message */
     fail(message: string): void;
