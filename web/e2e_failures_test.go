@@ -6,10 +6,13 @@ package web_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,18 +151,84 @@ func TestE2EOfflineThenOnline(t *testing.T) {
 	}
 }
 
+// blackHole forwards TCP connections to a backend until cut, after which
+// it drops everything both ways without closing anything: a peer whose
+// network died, as the server sees it.
+type blackHole struct {
+	ln  net.Listener
+	cut atomic.Bool
+}
+
+func newBlackHole(t *testing.T, backend string) *blackHole {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &blackHole{ln: ln}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b, err := net.Dial("tcp", backend)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, b)
+			mu.Unlock()
+			wg.Add(2)
+			go func() { defer wg.Done(); h.pipe(b, c) }()
+			go func() { defer wg.Done(); h.pipe(c, b) }()
+		}
+	}()
+	return h
+}
+
+// pipe copies src to dst until src ends; once cut, what it reads is lost.
+func (h *blackHole) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !h.cut.Load() {
+			dst.Write(buf[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
 func TestE2EKilledPeerCaretGoes(t *testing.T) {
 	browser := newBrowser(t)
 	srv := startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"),
 		collab.Options{PingPeriod: 500 * time.Millisecond, PongWait: 2 * time.Second})
+	hole := newBlackHole(t, srv.addr)
 	a := newTab(t, browser, srv.URL+"/d/peer?name=Ada&editor=textarea")
-	b := newTab(t, browser, srv.URL+"/d/peer?name=Bo&editor=textarea")
+	b := newTab(t, browser, "http://"+hole.ln.Addr().String()+"/d/peer?name=Bo&editor=textarea")
 	waitJS(t, a, "A synced", synced)
 	waitJS(t, b, "B synced", synced)
 	run(t, b, caretAt(0), chromedp.KeyEvent("hello"))
 	const boCaret = `[...document.querySelectorAll('collab-editor .collab-caret')].some(c => c.dataset.name === 'Bo')`
 	waitJS(t, a, "Bo's caret on A", boCaret)
-	// Bo's network dies without a close: only the server's pings find out.
-	setOffline(t, b, true)
+	// Bo's connection dies without a close: only the server's pings find out.
+	hole.cut.Store(true)
 	waitJS(t, a, "Bo's caret gone from A", `!`+boCaret+` && !document.querySelector('collab-editor .collab-people').textContent.includes('Bo')`)
 }
