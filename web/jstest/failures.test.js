@@ -282,3 +282,21 @@ test('other editors are stale as soon as our connection drops, and gone when the
   assert.ok(a.core.peers[0].stale, 'stale while disconnected');
   assert.deepEqual(sent(lastSocket(net)).filter((m) => m.type === 'leave'), []);
 });
+
+test('split: the pieces of the shared vectors, as the Go client cuts them', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const vs = JSON.parse(await readFile(new URL('../../testdata/split-vectors.json', import.meta.url), 'utf8'));
+  assert.ok(vs.length > 0);
+  vs.forEach((v, i) => {
+    const b = budgetFor(resolveLimits(v.limits), v.doc);
+    const pieces = [];
+    let op = ot.fromWire(v.op);
+    for (;;) {
+      const p = split(b, op);
+      pieces.push(p ? p[0] : op);
+      if (!p) break;
+      op = p[1];
+    }
+    assert.deepEqual(pieces, v.pieces.map(ot.fromWire), `vector ${i}`);
+  });
+});
