@@ -126,7 +126,7 @@ func TestE2EClusterNATSDown(t *testing.T) {
 	run(t, a, caretAt(-1), chromedp.KeyEvent(parts[1]))
 	status := `document.querySelector('collab-editor .collab-status').textContent`
 	waitJS(t, a, "the status to say the server is unavailable",
-		stateIs+`'offline' && `+status+`.includes('server unavailable') && `+status+`.includes('not yet saved')`)
+		stateIs+`'offline' && `+status+`.includes('cannot save right now') && `+status+`.includes('kept on this device')`)
 	parts = append(parts, "and more.")
 	run(t, a, caretAt(-1), chromedp.KeyEvent(parts[2]))
 	want := strings.Join(parts, "")

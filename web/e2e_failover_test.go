@@ -167,7 +167,7 @@ func TestE2EStoreUnavailableKeepsEdits(t *testing.T) {
 	run(t, a, caretAt(-1), chromedp.KeyEvent(parts[1]))
 	status := `document.querySelector('collab-editor .collab-status').textContent`
 	waitJS(t, a, "the status to say the server is unavailable",
-		stateIs+`'offline' && `+status+`.includes('server unavailable') && `+status+`.includes('not yet saved')`)
+		stateIs+`'offline' && `+status+`.includes('cannot save right now') && `+status+`.includes('kept on this device')`)
 	parts = append(parts, "and more.")
 	run(t, a, caretAt(-1), chromedp.KeyEvent(parts[2]))
 	want := strings.Join(parts, "")
@@ -181,7 +181,7 @@ func TestE2EStoreUnavailableKeepsEdits(t *testing.T) {
 	if got := srv.text(t, "flaky"); got != want {
 		t.Fatalf("server text = %q, want %q", got, want)
 	}
-	if st := evalString(a, status); st != "All changes saved" {
-		t.Errorf("status = %q, want %q", st, "All changes saved")
+	if st := evalString(a, status); st != "Saved" {
+		t.Errorf("status = %q, want %q", st, "Saved")
 	}
 }

@@ -149,14 +149,14 @@ func TestE2EUnsentEditsSurviveReload(t *testing.T) {
 	parts = append(parts, "typed while down. ")
 	run(t, a, caretAt(-1), chromedp.KeyEvent(parts[2]))
 	typed := strings.Join(parts, "")
-	waitJS(t, a, "unsent edits reported", textIs(typed)+` && document.querySelector('collab-editor .collab-status').textContent.includes('not yet saved')`)
+	waitJS(t, a, "unsent edits reported", textIs(typed)+` && document.querySelector('collab-editor .collab-status').textContent.includes('kept on this device')`)
 
 	// Reload while the backend is still down: the page comes from the front,
 	// its edits from localStorage.
 	run(t, a, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(editorSelector)))
 	waitJS(t, a, "the reloaded page to show the unsent edits", textIs(typed))
 	waitJS(t, a, "the reloaded page to be offline with unsent edits",
-		stateIs+`'offline' && document.querySelector('collab-editor .collab-status').textContent.includes('not yet saved')`)
+		stateIs+`'offline' && document.querySelector('collab-editor .collab-status').textContent.includes('kept on this device')`)
 	parts = append(parts, "more after the reload.")
 	run(t, a, caretAt(-1), chromedp.KeyEvent(parts[3]))
 	want := strings.Join(parts, "")

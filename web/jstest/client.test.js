@@ -26,7 +26,7 @@ test('one submit in flight, later edits composed into a buffer', () => {
   assert.deepEqual(subs, [{ type: 'submit', doc: 'notes', rev: 0, seq: 1, op: ['a'] }]);
   assert.equal(c.state, 'saving');
   assert.equal(c.pendingCount, 3);
-  assert.equal(describeStatus(c.statusDetail()), 'Saving 3 edits…');
+  assert.equal(describeStatus(c.statusDetail()), 'Saving…');
   s.deliverToServer();
   s.deliverToClient(); // ack 1: the buffer goes out as seq 2
   subs = sent(s).filter((m) => m.type === 'submit');
@@ -67,7 +67,7 @@ test('reconnect: a lost ack is found in joined.ops and nothing is applied twice'
   type(c, 'xy');        // … a second edit waits in the buffer …
   s1.drop();            // … and the ack is lost with the connection.
   assert.equal(c.state, 'offline');
-  assert.equal(describeStatus(c.statusDetail()), 'Offline — 2 edits not yet saved');
+  assert.equal(describeStatus(c.statusDetail()), 'Offline — your changes are kept on this device');
   type(c, 'xyz'); // typing goes on while offline
   assert.equal(c.timers.list.length, 1, 'a reconnect is scheduled');
   assert.ok(c.timers.list[0].ms >= 250 && c.timers.list[0].ms <= 500, `first backoff ${c.timers.list[0].ms}`);

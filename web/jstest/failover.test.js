@@ -146,7 +146,7 @@ test('unavailable: edits stay pending, retries back off until an ack, and go thr
   assert.deepEqual(errors, ['unavailable']);
   assert.equal(c.state, 'offline');
   assert.equal(c.message, 'server unavailable');
-  assert.equal(describeStatus(c.statusDetail()), 'Offline (server unavailable) — 1 edit not yet saved');
+  assert.equal(describeStatus(c.statusDetail()), 'The server cannot save right now — your changes are kept on this device');
   assert.equal(c.text, 'kept. one');
   assert.equal(server.text, 'kept.');
 
@@ -183,7 +183,7 @@ test('unavailable: edits stay pending, retries back off until an ack, and go thr
   assert.equal(c.message, '');
   assert.equal(c.attempt, 0, 'an ack ends the backoff');
   assert.deepEqual(ownSeqs(server, c), [1, 2, 3], 'the refused seq resubmitted unchanged, the buffer after it');
-  assert.equal(describeStatus(c.statusDetail()), 'All changes saved');
+  assert.equal(describeStatus(c.statusDetail()), 'Saved');
 });
 
 test('unavailable while a node stops: the client moves on and loses nothing', () => {
@@ -296,6 +296,7 @@ for (const code of ['rate_limited', 'quota_exceeded']) {
     assert.deepEqual(errors, [code]);
     assert.equal(c.state, 'offline');
     assert.equal(c.message, 'too many changes at once');
+    assert.equal(describeStatus(c.statusDetail()), 'Too many changes at once, saving shortly — your changes are kept on this device');
     assert.equal(c.text, 'big paste');
     assert.equal(server.text, '');
     const first = c.timers.list[0].ms;

@@ -35,6 +35,16 @@ export class Server {
     this.expiredToken = false; // hello is refused: unauthorized, then close 1008
     this.refuseSubmits = '';  // a code every submit is refused with (rate_limited, quota_exceeded)
     this.joins = 0;       // joins answered
+    this.limits = null;   // welcome.limits; a larger submit closes with 1009
+    this.submits = [];    // every submit received
+  }
+  // deleteDoc deletes the document as DELETE /api/docs/{id} does.
+  deleteDoc(doc, by = '') {
+    for (const c of this.conns) {
+      if (c.joined) c.out({ type: 'error', code: 'not_found', message: 'collab: document deleted', doc, ...(by ? { by } : {}) });
+      c.joined = false;
+    }
+    this.text = ''; this.log = []; this.seqs = new Map();
   }
   get rev() { return this.log.length; }
   handle(conn, msg) {
@@ -48,7 +58,7 @@ export class Server {
         // A client id is used by one connection at a time.
         for (const c of this.conns) if (c !== conn && c.client === msg.client) c.close(4001);
         conn.client = msg.client; conn.pub = publicOf(msg.client); conn.name = msg.name || '';
-        conn.out({ type: 'welcome', version: 1, client: conn.pub });
+        conn.out({ type: 'welcome', version: 1, client: conn.pub, ...(this.limits ? { limits: this.limits } : {}) });
         break;
       case 'join': {
         if (this.failJoins) {
@@ -67,6 +77,8 @@ export class Server {
         break;
       }
       case 'submit': {
+        this.submits.push(msg);
+        if (this.limits && Buffer.byteLength(JSON.stringify(msg)) > this.limits.frame) { conn.close(1009); break; }
         if (this.failCommits || this.refuseSubmits) {
           const code = this.refuseSubmits || 'unavailable';
           conn.out({ type: 'error', code, message: `collab: ${code}, retry later`, doc: msg.doc, seq: msg.seq });
@@ -152,6 +164,7 @@ export function newClient(net, extra = {}) {
     WebSocket: net.WebSocket(), storage: extra.storage ?? new MemStorage(), session: extra.session ?? new MemStorage(),
     setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, setInterval: null, random: () => 0.5,
     now: extra.now, page: extra.page, snapshotTimers: extra.snapshotTimers || new FakeTimers(),
+    watchdog: extra.watchdog ?? null, fetch: extra.fetch ?? null,
   });
   c.timers = timers;
   c.states = [];

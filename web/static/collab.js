@@ -23,6 +23,8 @@
 //   collab-change   {text, local}             the text changed
 //   collab-status   {state, pending, rev, message, text}
 //   collab-presence {peers}
+//   collab-leave    {}                        the document was deleted and the
+//                                             person chose to leave it
 // (`text` is read when a listener asks for it: a copy of the document.)
 // API: getText(), destroy(), client (the DocClient), binding, view,
 // ready (a promise settled once the editor shows the document).
@@ -32,6 +34,7 @@ import { TextareaBinding } from './js/binding.js';
 import { isColor, safeColor } from './js/color.js';
 import { collab, joinByWord } from './js/codemirror.js';
 import { PAUSE_MS } from './js/undo.js';
+import { refusedNotice, deletedNotice } from './js/notices.js';
 
 /** @typedef {import('./js/client.js').StatusDetail} StatusDetail */
 
@@ -83,7 +86,7 @@ export class CollabEditor extends HTMLElement {
   /** @type {Promise<void>} */ ready = Promise.resolve();
   /** @type {HTMLTextAreaElement | null} */ textarea = null;
   /** @type {HTMLElement | null} */ peopleEl = null;
-  /** @type {(() => void) | null} */ onOnline = null;
+  /** @type {HTMLElement | null} */ noticesEl = null;
 
   connectedCallback() {
     if (!this.client) this.setup();
@@ -125,8 +128,16 @@ export class CollabEditor extends HTMLElement {
     const people = document.createElement('ul');
     people.className = 'collab-people';
     people.setAttribute('aria-label', 'People editing');
-    bar.append(status, people);
-    this.append(field, bar);
+    const retry = document.createElement('button');
+    retry.type = 'button';
+    retry.className = 'collab-retry';
+    retry.textContent = 'Retry now';
+    retry.hidden = true;
+    const notices = document.createElement('div');
+    notices.className = 'collab-notices';
+    bar.append(status, retry, people);
+    this.append(notices, field, bar);
+    this.noticesEl = notices;
 
     const color = this.getAttribute('color') || '';
     if (color && !isColor(color)) console.warn(`collab-editor: color ${JSON.stringify(color)} is not #rgb, #rrggbb or #rrggbbaa; using another`);
@@ -149,6 +160,7 @@ export class CollabEditor extends HTMLElement {
       status.textContent = describeStatus(d);
       status.dataset.state = d.state;
       this.dataset.state = d.state;
+      retry.hidden = d.state !== 'offline';
       this.emit('collab-status', lazyText({ ...d }, client));
     });
     client.addEventListener('presence', (e) => {
@@ -156,9 +168,20 @@ export class CollabEditor extends HTMLElement {
       this.renderPeople(peers);
       this.emit('collab-presence', { peers });
     });
-    const online = () => client.reconnectNow();
-    this.onOnline = online;
-    window.addEventListener('online', online);
+    retry.addEventListener('click', () => client.reconnectNow());
+    client.addEventListener('refused', (e) => {
+      const r = /** @type {CustomEvent} */ (e).detail;
+      const n = refusedNotice(r, doc, () => n.remove());
+      notices.append(n);
+    });
+    client.addEventListener('deleted', (e) => {
+      const d = /** @type {CustomEvent} */ (e).detail;
+      const n = deletedNotice(d, () => { n.remove(); client.recreate(); }, () => {
+        n.remove();
+        this.emit('collab-leave', {});
+      });
+      notices.replaceChildren(n);
+    });
     client.start();
     this.renderPeople([]);
     if (this.getAttribute('editor') === 'textarea') this.textareaEditor(field, label, id, client);
@@ -210,15 +233,19 @@ export class CollabEditor extends HTMLElement {
     });
   }
 
-  /** @param {{name: string, color: string}[]} peers */
+  /** @param {{name: string, color: string, stale?: boolean}[]} peers */
   renderPeople(peers) {
     if (!this.client || !this.peopleEl) return;
-    const me = { name: this.client.name, color: this.client.color, me: true };
+    const me = { name: this.client.name, color: this.client.color, me: true, stale: false };
     const items = [me, ...peers.map((p) => ({ ...p, me: false }))].map((p) => {
       const li = document.createElement('li');
       li.className = 'collab-person';
       li.style.setProperty('--collab-peer', safeColor(p.color));
       li.textContent = p.me ? `${p.name} (you)` : p.name || 'Someone';
+      if (p.stale) {
+        li.classList.add('collab-stale');
+        li.title = 'Not seen since the connection dropped';
+      }
       return li;
     });
     this.peopleEl.replaceChildren(...items);
@@ -233,7 +260,6 @@ export class CollabEditor extends HTMLElement {
 
   destroy() {
     if (!this.client) return;
-    if (this.onOnline) window.removeEventListener('online', this.onOnline);
     this.binding?.destroy();
     this.binding = null;
     this.view?.destroy();

@@ -6,7 +6,7 @@ export class CollabEditor extends HTMLElement {
     /** @type {Promise<void>} */ ready: Promise<void>;
     /** @type {HTMLTextAreaElement | null} */ textarea: HTMLTextAreaElement | null;
     /** @type {HTMLElement | null} */ peopleEl: HTMLElement | null;
-    /** @type {(() => void) | null} */ onOnline: (() => void) | null;
+    /** @type {HTMLElement | null} */ noticesEl: HTMLElement | null;
     connectedCallback(): void;
     disconnectedCallback(): void;
     /** @param {string} name @param {string | null} oldValue @param {string | null} value */
@@ -21,10 +21,11 @@ export class CollabEditor extends HTMLElement {
      * @param {HTMLElement} field @param {HTMLLabelElement} label @param {string} id @param {DocClient} client
      */
     codeMirror(field: HTMLElement, label: HTMLLabelElement, id: string, client: DocClient): Promise<void>;
-    /** @param {{name: string, color: string}[]} peers */
+    /** @param {{name: string, color: string, stale?: boolean}[]} peers */
     renderPeople(peers: {
         name: string;
         color: string;
+        stale?: boolean;
     }[]): void;
     /** @param {string} type @param {object} detail */
     emit(type: string, detail: object): void;

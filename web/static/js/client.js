@@ -18,13 +18,22 @@
 // Events (EventTarget; `detail` carries the data):
 //   change   {op, local, client, name}   the text changed (op in code points)
 //   status   {state, pending, rev, message}
-//            state: connecting | synced | saving | offline | readonly | error
+//            state: connecting | synced | saving | offline | readonly | deleted | error
 //            message: the error's text; with offline, 'server unavailable'
 //            while the service cannot commit, 'too many changes at once'
-//            while it refuses them for a limit
-//            while the service cannot commit (else empty)
+//            while it refuses them for a limit (else empty)
 //   presence {peers}                      carets or the list of editors changed
 //   error    {code, message}              the server refused something
+//   refused  {code, message, text}        edits refused for good, taken out of
+//                                         the text; text: what they inserted
+//   deleted  {by}                         the document was deleted (by: who, if
+//                                         known); the text stays until recreate()
+//
+// Reconnection: at once when the browser comes online or the page becomes
+// visible; with a backoff of at most MAX_BACKOFF_VISIBLE while visible. A
+// connection that leaves a submit unanswered for ANSWER_MS, or that the
+// browser reports offline, is given up at once: a dead socket can stay
+// "open" for minutes, and browsers hide the server's pings from scripts.
 
 import * as ot from './ot.js';
 import { wellFormed } from './text.js';
@@ -42,6 +51,8 @@ export { parseServers, wsURL };
 
 const ID_PREFIX = 'collab:client:';
 const HEARTBEAT_MS = 5000;
+const ANSWER_MS = 8000;
+const MAX_BACKOFF_VISIBLE = 4000;
 
 const claimedIds = new Set(); // client ids used by live DocClients of this page
 
@@ -76,7 +87,10 @@ function safeStorage(get) {
  * @property {() => number} [now]
  * @property {(fn: () => void) => void} [schedule] runs a function after the current task
  * @property {any} [page] the window whose pagehide and visibilitychange save the record (null: none)
- * @property {number} [maxBackoff]
+ * @property {number} [maxBackoff] the longest wait between attempts while hidden
+ * @property {{setTimeout: (fn: () => void, ms: number) => any, clearTimeout: (id: any) => void} | null} [watchdog]
+ *   the timers that give up a connection leaving a submit unanswered (default setTimeout; null: none)
+ * @property {(url: string) => Promise<any>} [fetch] for /api/origin-check (default fetch)
  * @property {{setTimeout: (fn: () => void, ms: number) => any, clearTimeout: (id: any) => void}} [snapshotTimers]
  *   the timers that write snapshots of the text (default setTimeout and clearTimeout)
  */
@@ -101,6 +115,10 @@ export class DocClient extends EventTarget {
     this.page = opts.page !== undefined ? opts.page : (globalThis.window || null);
     const setTimeout = opts.setTimeout || globalThis.setTimeout.bind(globalThis);
     const clearTimeout = opts.clearTimeout || globalThis.clearTimeout.bind(globalThis);
+    this.setTimeout = setTimeout;
+    this.clearTimeout = clearTimeout;
+    this.watchdog = opts.watchdog !== undefined ? opts.watchdog : { setTimeout, clearTimeout };
+    this.fetch = opts.fetch || (globalThis.fetch ? globalThis.fetch.bind(globalThis) : null);
 
     this.core = new SyncCore({ doc: opts.doc, token: this.token, readonly: opts.readonly });
     this.store = new Persistence({
@@ -109,10 +127,10 @@ export class DocClient extends EventTarget {
     });
     this.transport = new Transport({
       servers, WebSocket: opts.WebSocket || globalThis.WebSocket, setTimeout, clearTimeout,
-      random: opts.random || Math.random, maxBackoff: opts.maxBackoff || 30000,
+      random: opts.random || Math.random, maxBackoff: () => this.maxBackoff(opts.maxBackoff || 30000),
       onopen: () => this.#hello(),
-      onmessage: (msg) => this.#apply(this.core.receive(msg)),
-      onclose: (code, reason) => this.#onClose(code, reason),
+      onmessage: (msg) => { this.#heard(); this.#apply(this.core.receive(msg)); },
+      onclose: (code, reason, opened) => this.#onClose(code, reason, opened),
       onwait: () => this.setState('offline', this.offlineMessage()),
     });
 
@@ -126,12 +144,18 @@ export class DocClient extends EventTarget {
     this.saveQueued = false; // a save is scheduled for the end of the task
     this.lastEmitted = '';
     this.joinedBefore = false; // the core was joined after the last output
+    /** @type {any} */ this.answerTimer = null; // a submit awaits an answer
+    this.checkingOrigin = false;
+    /** @type {{by: string} | null} */ this.deleted = null;
     // The page may be closed or frozen after these: write the latest state.
     /** @param {Event} e */
     this.onPageHide = (e) => {
       const doc = this.page && this.page.document;
       if (e.type === 'pagehide' || !doc || doc.visibilityState === 'hidden') this.persist();
+      else if (e.type === 'visibilitychange') this.reconnectNow();
     };
+    this.onOnline = () => this.reconnectNow();
+    this.onOffline = () => this.transport.abandon('offline');
     this.client = this.pickClientId();
     claimedIds.add(this.client);
     this.store.use(this.client);
@@ -144,6 +168,8 @@ export class DocClient extends EventTarget {
     if (this.page && this.page.addEventListener) {
       this.page.addEventListener('pagehide', this.onPageHide);
       this.page.addEventListener('visibilitychange', this.onPageHide);
+      this.page.addEventListener('online', this.onOnline);
+      this.page.addEventListener('offline', this.onOffline);
     }
     if (this.core.hasPending) this.startHeartbeat();
     this.connect();
@@ -212,8 +238,17 @@ export class DocClient extends EventTarget {
       if (out.peers) this.emitPeers();
     }
     for (const e of out.errors) this.dispatchEvent(new CustomEvent('error', { detail: e }));
+    if (out.refused) this.dispatchEvent(new CustomEvent('refused', { detail: out.refused }));
+    this.#watch();
     switch (out.action) {
       case 'fatal': this.fail(out.message); break;
+      case 'deleted':
+        this.deleted = out.deleted;
+        this.fatal = true;
+        this.transport.stop();
+        this.setState('deleted');
+        this.dispatchEvent(new CustomEvent('deleted', { detail: out.deleted }));
+        break;
       case 'resync': this.transport.resync(); break;
       case 'unavailable':
         this.unavailable = out.errors.some((e) => e.code === 'rate_limited' || e.code === 'quota_exceeded')
@@ -323,10 +358,36 @@ export class DocClient extends EventTarget {
     this.transport.send(hello);
   }
 
-  /** @param {number} code @param {string} reason */
-  #onClose(code, reason) {
+  // watch arms the answer timer while a submit is in flight on an open
+  // connection; #heard re-arms it whenever the server says anything.
+  #watch() {
+    const waiting = !!this.core.inflight && this.core.joined;
+    if (!waiting) { this.#heard(); return; }
+    if (this.answerTimer || !this.watchdog) return;
+    this.answerTimer = this.watchdog.setTimeout(() => {
+      this.answerTimer = null;
+      this.transport.abandon('no answer');
+    }, ANSWER_MS);
+  }
+
+  #heard() {
+    if (this.answerTimer) this.watchdog?.clearTimeout(this.answerTimer);
+    this.answerTimer = null;
+  }
+
+  /** maxBackoff is short while the person is looking. @param {number} hidden */
+  maxBackoff(hidden) {
+    const doc = this.page && this.page.document;
+    return doc && doc.visibilityState === 'visible' ? Math.min(hidden, MAX_BACKOFF_VISIBLE) : hidden;
+  }
+
+  /** @param {number} code @param {string} reason @param {boolean} opened */
+  #onClose(code, reason, opened) {
+    this.#heard();
+    if (code === 1009) this.#apply(this.core.tooLarge());
     this.#apply(this.core.disconnected());
     if (this.closed) return;
+    if (!opened && this.attempt === 0) this.checkOrigin();
     if (code === 4001) {
       // Another connection took our client id: most often a duplicated tab,
       // which copies sessionStorage. Its seqs and ours would collide.
@@ -346,6 +407,34 @@ export class DocClient extends EventTarget {
       return;
     }
     this.transport.reconnect();
+  }
+
+  // checkOrigin asks the server whether this page's origin is why the
+  // connection failed: browsers hide the upgrade's 403 from scripts.
+  async checkOrigin() {
+    if (!this.fetch || this.checkingOrigin) return;
+    this.checkingOrigin = true;
+    try {
+      const res = await this.fetch(this.server + '/api/origin-check');
+      const body = res && res.ok ? await res.json() : null;
+      if (body && body.allowed === false && !this.closed) {
+        const origin = body.origin || 'this page\'s origin';
+        this.fail(`This site (${origin}) is not allowed to connect to ${this.server}. ` +
+          `The server's operator must add ${origin} to ${body.setting || '-allowed-origins'}.`);
+        this.transport.destroy();
+      }
+    } catch { /* the server is unreachable: offline, as shown */ }
+    this.checkingOrigin = false;
+  }
+
+  // recreate starts the deleted document again from this page's text, as
+  // the person chose.
+  recreate() {
+    if (!this.deleted || this.closed) return;
+    this.deleted = null;
+    this.fatal = false;
+    this.#apply(this.core.recreate());
+    this.connect();
   }
 
   offlineMessage() {
@@ -379,7 +468,10 @@ export class DocClient extends EventTarget {
     if (this.page && this.page.removeEventListener) {
       this.page.removeEventListener('pagehide', this.onPageHide);
       this.page.removeEventListener('visibilitychange', this.onPageHide);
+      this.page.removeEventListener('online', this.onOnline);
+      this.page.removeEventListener('offline', this.onOffline);
     }
+    this.#heard();
     this.transport.destroy();
     claimedIds.delete(this.client);
     this.setState('offline');
@@ -388,7 +480,7 @@ export class DocClient extends EventTarget {
   // ---- state ----
 
   updateState() {
-    if (this.state === 'error' && this.fatal) return;
+    if (this.fatal) return; // error or deleted, until the person acts
     if (!this.core.joined) this.setState(this.attempt === 0 ? 'connecting' : 'offline', this.offlineMessage());
     else if (this.readonly) this.setState('readonly');
     else if (this.pendingCount > 0) this.setState('saving');
@@ -412,22 +504,21 @@ export class DocClient extends EventTarget {
   }
 }
 
-// describeStatus returns a short human text for a status detail.
+// describeStatus returns a short text for people for a status detail.
 /** @param {StatusDetail} d @returns {string} */
 export function describeStatus(d) {
-  const n = d.pending;
-  /** @param {number} k */
-  const edits = (k) => `${k} edit${k === 1 ? '' : 's'}`;
   switch (d.state) {
     case 'connecting': return 'Connecting…';
-    case 'synced': return 'All changes saved';
-    case 'saving': return `Saving ${edits(n)}…`;
+    case 'synced': return 'Saved';
+    case 'saving': return 'Saving…';
     case 'offline': {
-      const why = d.message ? `Offline (${d.message})` : 'Offline';
-      return n > 0 ? `${why} — ${edits(n)} not yet saved` : `${why} — reconnecting…`;
+      const why = d.message === 'server unavailable' ? 'The server cannot save right now'
+        : d.message === 'too many changes at once' ? 'Too many changes at once, saving shortly' : 'Offline';
+      return d.pending > 0 ? `${why} — your changes are kept on this device` : `${why} — reconnecting…`;
     }
     case 'readonly': return 'Read only';
-    case 'error': return d.message ? `Error: ${d.message}` : 'Error';
+    case 'deleted': return 'This document was deleted';
+    case 'error': return d.message || 'Something went wrong';
     default: return d.state;
   }
 }

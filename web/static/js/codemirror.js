@@ -195,7 +195,7 @@ export function collab(client, cm) {
       const len = idx.units;
       const ranges = [];
       for (const p of client.core.peers) {
-        if (p.anchor == null || p.head == null) continue;
+        if (p.anchor == null || p.head == null || p.stale) continue;
         const a = Math.min(idx.toUtf16(p.anchor), len);
         const h = Math.min(idx.toUtf16(p.head), len);
         const color = safeColor(p.color);

@@ -1,5 +1,5 @@
 // The full-window editor at "/d/{id}": a <collab-editor> for the document
-// named in the path, with its revision, a name field and a copy-link button.
+// named in the path, a name field and a copy-link button.
 // The query may give name, color, token, readonly and editor (textarea).
 
 import '../collab.js';
@@ -30,9 +30,8 @@ if (params.has('readonly')) editor.setAttribute('readonly', '');
 document.getElementById('editor').append(editor);
 mountHistory(document.getElementById('history'), { server: location.origin, doc: id, editor, token: params.get('token') });
 
-const rev = document.getElementById('doc-rev');
-editor.addEventListener('collab-status', (e) => { rev.textContent = `Revision ${e.detail.rev}`; });
-editor.addEventListener('collab-change', () => { rev.textContent = `Revision ${editor.client.serverRev}`; });
+// Leaving a deleted document goes back to the list.
+editor.addEventListener('collab-leave', () => { location.href = '/'; });
 
 // A new name applies from the next connection: reconnect with it.
 nameInput.addEventListener('change', () => {

@@ -183,7 +183,7 @@ export class EditorBinding {
     /** @type {RemoteCaret[]} */
     const carets = [];
     for (const p of this.#client.core.peers) {
-      if (p.anchor == null || p.head == null) continue;
+      if (p.anchor == null || p.head == null || p.stale) continue;
       carets.push({ client: p.client, name: p.name, color: p.color, anchor: idx.toUtf16(p.anchor), head: idx.toUtf16(p.head) });
     }
     this.#adapter.drawCarets(this.#deferred ? [] : carets);

@@ -11,8 +11,9 @@ import { safeColor } from './color.js';
 /** @typedef {import('./ot.js').Op} Op */
 /**
  * A remote editor: its public id, name, colour, and caret or selection
- * (null until it sent one).
- * @typedef {{client: string, name: string, color: string, anchor: number | null, head: number | null}} Peer
+ * (null until it sent one); stale while our connection is down (it may
+ * have left meanwhile).
+ * @typedef {{client: string, name: string, color: string, anchor: number | null, head: number | null, stale?: boolean}} Peer
  */
 
 export class Peers {
@@ -25,6 +26,12 @@ export class Peers {
   get(client) { return this.#peers.get(client); }
 
   clear() { this.#peers.clear(); }
+
+  /** stale marks every editor stale and reports whether there was one. */
+  stale() {
+    for (const p of this.#peers.values()) p.stale = true;
+    return this.#peers.size > 0;
+  }
 
   /**
    * editor records an arrival or a departure.

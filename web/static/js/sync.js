@@ -21,6 +21,7 @@ import * as ot from './ot.js';
 import { diffOp } from './diff.js';
 import { LazyText } from './lazytext.js';
 import { Peers, unmapIndex } from './presence.js';
+import { resolveLimits, budgetFor, split, utf8Bytes, insertedText } from './split.js';
 
 /** @typedef {import('./ot.js').Op} Op */
 /** @typedef {import('./presence.js').Peer} Peer */
@@ -50,8 +51,11 @@ import { Peers, unmapIndex } from './presence.js';
  * @property {boolean} peers the other editors or their carets changed
  * @property {boolean} acked a submit was acknowledged (the server commits)
  * @property {{code: string, message: string}[]} errors server errors about this document
- * @property {'resync' | 'unavailable' | 'fatal' | null} action what the transport must do:
- *   reconnect to the same server, move to the next after a backoff, or stop
+ * @property {{code: string, message: string, text: string} | null} refused edits refused for good
+ *   and taken out of the text: why, and the text they inserted (for the person to keep)
+ * @property {{by: string} | null} deleted the document was deleted (by: who, when known)
+ * @property {'resync' | 'unavailable' | 'fatal' | 'deleted' | null} action what the transport must do:
+ *   reconnect to the same server, move to the next after a backoff, or stop (fatal, deleted)
  * @property {string} message why, for fatal; a notice otherwise
  */
 /**
@@ -61,7 +65,7 @@ import { Peers, unmapIndex } from './presence.js';
 
 /** @returns {Output} */
 function output() {
-  return { send: [], changes: [], server: [], persist: false, save: false, peers: false, acked: false, errors: [], action: null, message: '' };
+  return { send: [], changes: [], server: [], persist: false, save: false, peers: false, acked: false, errors: [], refused: null, deleted: null, action: null, message: '' };
 }
 
 // Codes after which reconnecting cannot help.
@@ -86,6 +90,8 @@ export class SyncCore {
   /** @type {string | null} */ #publicId = null;
   /** @type {{anchor: number, head: number} | null} */ #caret = null; // own caret, local positions
   #peers = new Peers();
+  #limits = resolveLimits(null); // the server's, from welcome
+  #splitOff = false; // the buffer is the unsent rest of the edit in flight
   /** @type {Output} */ #out = output();
 
   /** @param {{doc: string, token?: string, readonly?: boolean}} opts */
@@ -180,6 +186,9 @@ export class SyncCore {
    */
   disconnected() {
     this.#joined = false;
+    // Their carets may be gone by now: not shown as live until the server
+    // tells again who is here.
+    if (this.#peers.stale()) this.#out.peers = true;
     return this.#take();
   }
 
@@ -192,6 +201,7 @@ export class SyncCore {
     if (ot.isNoop(op)) return this.#take();
     this.#text.apply(op);
     this.#buffer = this.#buffer ? { op: ot.compose(this.#buffer.op, op), count: this.#buffer.count + 1 } : { op, count: 1 };
+    this.#splitOff = false;
     this.#peers.move(op, null);
     this.#out.changes.push({ op, local: true, client: this.#publicId || '', name: '' });
     if (!this.#flush()) this.#out.save = true;
@@ -240,6 +250,7 @@ export class SyncCore {
   /** @param {any} msg */
   #welcome(msg) {
     this.#publicId = msg.client;
+    this.#limits = resolveLimits(msg.limits);
     this.#join(this.#known);
   }
 
@@ -257,6 +268,14 @@ export class SyncCore {
     this.#readonly = this.#wantReadOnly || !!msg.readonly;
     this.#peers.clear(); // the server sends every editor again
     this.#out.peers = true;
+    if (msg.reset && this.#known && msg.rev < this.#rev) {
+      // Back to an older revision: deleted meanwhile (or restored from an
+      // older copy). Nothing is resubmitted unless the person chooses.
+      this.#send({ type: 'leave', doc: this.#doc });
+      this.#out.deleted = { by: '' };
+      this.#out.action = 'deleted';
+      return;
+    }
     if (typeof msg.text === 'string') {
       this.#joinedText(msg);
     } else {
@@ -389,9 +408,16 @@ export class SyncCore {
   // it did.
   #flush() {
     if (this.#inflight || !this.#buffer || !this.#joined || this.#readonly) return false;
+    const pieces = split(budgetFor(this.#limits, this.#doc), this.#buffer.op);
+    if (pieces && utf8Bytes(this.#text.value) > this.#limits.doc) {
+      // Refused whole before anything leaves, rather than half committed.
+      this.#refuse('doc_too_large', 'the document would be larger than the server allows');
+      return false;
+    }
     const seq = ++this.#lastSeq;
-    this.#inflight = { seq, op: this.#buffer.op, count: this.#buffer.count };
-    this.#buffer = null;
+    this.#inflight = { seq, op: pieces ? pieces[0] : this.#buffer.op, count: this.#buffer.count };
+    this.#buffer = pieces ? { op: pieces[1], count: 0 } : null;
+    this.#splitOff = !!pieces;
     this.#out.persist = true; // the number is on disk before the op leaves
     this.#send({ type: 'submit', doc: this.#doc, rev: this.#rev, seq, op: this.#inflight.op });
     return true;
@@ -404,16 +430,18 @@ export class SyncCore {
     const ours = this.#inflight && msg.seq === this.#inflight.seq;
     if (msg.code === 'read_only') {
       this.#readonly = true;
-      this.#dropPending();
+      if (this.hasPending) this.#refuse(msg.code, msg.message || '', true);
+    } else if (msg.code === 'not_found' && !msg.seq) {
+      // Deleted: rejoining would recreate it from what we have. The person chooses.
+      this.#joined = false;
+      this.#out.deleted = { by: msg.by || '' };
+      this.#out.action = 'deleted';
     } else if (FATAL.has(msg.code)) {
       this.#out.action = 'fatal';
       this.#out.message = msg.message || msg.code;
     } else if (msg.code === 'invalid_op' || msg.code === 'doc_too_large') {
-      if (ours || msg.seq) {
-        // The server will never take these edits: show the server's text.
-        this.#dropPending();
-        this.#out.message = 'Your last edit was refused: ' + msg.message;
-      }
+      // The server will never take this edit: never resent, out of the text.
+      if (ours) this.#refuse(msg.code, msg.message || '');
     } else if (RETRY_LATER.has(msg.code)) {
       // The store could not commit, the server is stopping, holds as many
       // documents as it may, or refuses more bytes for now. Nothing
@@ -425,7 +453,62 @@ export class SyncCore {
     }
   }
 
+  /**
+   * tooLarge: the connection closed because a message was too large (1009):
+   * the op in flight is refused as doc_too_large.
+   * @returns {Output}
+   */
+  tooLarge() {
+    if (this.#inflight) this.#refuse('doc_too_large', 'the edit is larger than the server accepts');
+    return this.#take();
+  }
+
+  // refuse drops refused edits for good: the one in flight with the unsent
+  // rest of the same edit, or everything pending (all, or nothing in flight),
+  // and reports the text they inserted.
+  /** @param {string} code @param {string} message @param {boolean} [all] */
+  #refuse(code, message, all = false) {
+    const inflight = this.#inflight;
+    if (all || !inflight || this.#splitOff || !this.#buffer) {
+      const text = [inflight, this.#buffer].map((p) => (p ? insertedText(p.op) : '')).join('');
+      this.#dropPending();
+      this.#out.refused = { code, message, text };
+      return;
+    }
+    // Only the op in flight: its inverse, moved over the later edits.
+    const inv = ot.invert(inflight.op, this.#server.value);
+    const [inv1, buffer] = ot.transform(inv, this.#buffer.op);
+    this.#inflight = null;
+    this.#buffer = { ...this.#buffer, op: buffer };
+    this.#text.apply(inv1);
+    this.#peers.move(inv1, null);
+    this.#out.changes.push({ op: inv1, local: false, client: '', name: '' });
+    this.#out.save = true;
+    this.#out.refused = { code, message, text: insertedText(inflight.op) };
+    this.#flush();
+  }
+
+  /**
+   * recreate starts the document again from the local text, after the
+   * person chose to: the next connection joins the new, empty document and
+   * submits the whole text.
+   * @returns {Output}
+   */
+  recreate() {
+    const text = this.#text.value;
+    this.#server.set('');
+    this.#rev = 0;
+    this.#known = false;
+    this.#inflight = null;
+    this.#buffer = text ? { op: [text], count: 1 } : null;
+    this.#splitOff = false;
+    this.#out.server.push({ rev: 0, text: '' });
+    this.#out.save = true;
+    return this.#take();
+  }
+
   #dropPending() {
+    this.#splitOff = false;
     if (!this.hasPending) return;
     this.#inflight = null;
     this.#buffer = null;

@@ -11,10 +11,11 @@
  * @property {(fn: () => void, ms: number) => any} setTimeout
  * @property {(id: any) => void} clearTimeout
  * @property {() => number} random
- * @property {number} maxBackoff ms
+ * @property {() => number} maxBackoff the longest wait between attempts now, ms
  * @property {() => void} onopen the socket opened
  * @property {(msg: any) => void} onmessage a message arrived (parsed)
- * @property {(code: number, reason: string) => void} onclose the socket closed (not by close())
+ * @property {(code: number, reason: string, opened: boolean) => void} onclose the socket closed (not by
+ *   close()); opened: it had opened
  * @property {() => void} onwait a reconnect is scheduled
  */
 
@@ -76,7 +77,8 @@ export class Transport {
       return;
     }
     this.#ws = ws;
-    ws.onopen = () => { if (ws === this.#ws) this.#o.onopen(); };
+    let opened = false;
+    ws.onopen = () => { if (ws === this.#ws) { opened = true; this.#o.onopen(); } };
     ws.onmessage = (ev) => {
       if (ws !== this.#ws) return;
       let msg;
@@ -86,7 +88,7 @@ export class Transport {
     ws.onclose = (ev) => {
       if (ws !== this.#ws) return;
       this.#ws = null;
-      this.#o.onclose(ev.code, ev.reason);
+      this.#o.onclose(ev.code, ev.reason, opened);
     };
     ws.onerror = () => { /* onclose follows */ };
   }
@@ -106,7 +108,7 @@ export class Transport {
     if (!this.#stay) this.#index = (this.#index + 1) % this.#o.servers.length;
     this.#stay = false;
     // Exponential backoff with jitter: half the delay fixed, half random.
-    const base = Math.min(this.#o.maxBackoff, 500 * 2 ** Math.min(this.attempt, 16));
+    const base = Math.min(this.#o.maxBackoff(), 500 * 2 ** Math.min(this.attempt, 16));
     const delay = base / 2 + this.#o.random() * (base / 2);
     this.attempt++;
     this.#o.onwait();
@@ -123,6 +125,20 @@ export class Transport {
   /** drop closes the connection so that the next attempt goes to the next server. @param {string} reason */
   drop(reason) {
     if (this.#ws) this.#ws.close(4000, reason);
+  }
+
+  /**
+   * abandon gives up a connection that seems dead (no answer, or the browser
+   * went offline) at once: a closing handshake on a dead network could take
+   * minutes to end.
+   * @param {string} reason
+   */
+  abandon(reason) {
+    const ws = this.#ws;
+    if (!ws) return;
+    this.#ws = null;
+    try { ws.close(4000, reason); } catch { /* closed */ }
+    this.#o.onclose(4000, reason, true);
   }
 
   /** now skips the backoff wait (the browser came back online). */

@@ -21,7 +21,10 @@ export function describeStatus(d: StatusDetail): string;
  * @property {() => number} [now]
  * @property {(fn: () => void) => void} [schedule] runs a function after the current task
  * @property {any} [page] the window whose pagehide and visibilitychange save the record (null: none)
- * @property {number} [maxBackoff]
+ * @property {number} [maxBackoff] the longest wait between attempts while hidden
+ * @property {{setTimeout: (fn: () => void, ms: number) => any, clearTimeout: (id: any) => void} | null} [watchdog]
+ *   the timers that give up a connection leaving a submit unanswered (default setTimeout; null: none)
+ * @property {(url: string) => Promise<any>} [fetch] for /api/origin-check (default fetch)
  * @property {{setTimeout: (fn: () => void, ms: number) => any, clearTimeout: (id: any) => void}} [snapshotTimers]
  *   the timers that write snapshots of the text (default setTimeout and clearTimeout)
  */
@@ -39,6 +42,13 @@ export class DocClient extends EventTarget {
     now: () => number;
     schedule: (fn: () => void) => void;
     page: any;
+    setTimeout: ((fn: () => void, ms: number) => any) | typeof setTimeout;
+    clearTimeout: typeof clearTimeout;
+    watchdog: {
+        setTimeout: ((fn: () => void, ms: number) => any) | typeof setTimeout;
+        clearTimeout: typeof clearTimeout;
+    } | null;
+    fetch: ((url: string) => Promise<any>) | typeof fetch | null;
     core: SyncCore;
     store: Persistence;
     transport: Transport;
@@ -46,14 +56,21 @@ export class DocClient extends EventTarget {
     message: string;
     closed: boolean;
     fatal: boolean;
-    unavailable: boolean;
+    unavailable: string;
     /** @type {any} */ heartbeat: any;
     dirty: boolean;
     saveQueued: boolean;
     lastEmitted: string;
     joinedBefore: boolean;
+    /** @type {any} */ answerTimer: any;
+    checkingOrigin: boolean;
+    /** @type {{by: string} | null} */ deleted: {
+        by: string;
+    } | null;
     /** @param {Event} e */
     onPageHide: (e: Event) => void;
+    onOnline: () => void;
+    onOffline: () => void;
     client: string;
     start(): this;
     /** The local text (the server's with the pending edits). */
@@ -98,7 +115,11 @@ export class DocClient extends EventTarget {
     startHeartbeat(): void;
     stopHeartbeat(): void;
     connect(): void;
-    offlineMessage(): "" | "server unavailable";
+    /** maxBackoff is short while the person is looking. @param {number} hidden */
+    maxBackoff(hidden: number): number;
+    checkOrigin(): Promise<void>;
+    recreate(): void;
+    offlineMessage(): string;
     reconnectNow(): void;
     /** fail stops for good after an error reconnecting cannot fix. @param {string} message */
     fail(message: string): void;
@@ -158,7 +179,21 @@ export type DocClientOptions = {
      * the window whose pagehide and visibilitychange save the record (null: none)
      */
     page?: any;
+    /**
+     * the longest wait between attempts while hidden
+     */
     maxBackoff?: number | undefined;
+    /**
+     * the timers that give up a connection leaving a submit unanswered (default setTimeout; null: none)
+     */
+    watchdog?: {
+        setTimeout: (fn: () => void, ms: number) => any;
+        clearTimeout: (id: any) => void;
+    } | null | undefined;
+    /**
+     * for /api/origin-check (default fetch)
+     */
+    fetch?: ((url: string) => Promise<any>) | undefined;
     /**
      * the timers that write snapshots of the text (default setTimeout and clearTimeout)
      */

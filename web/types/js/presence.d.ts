@@ -9,8 +9,9 @@ export function unmapIndex(index: number, op: Op): number;
 /** @typedef {import('./ot.js').Op} Op */
 /**
  * A remote editor: its public id, name, colour, and caret or selection
- * (null until it sent one).
- * @typedef {{client: string, name: string, color: string, anchor: number | null, head: number | null}} Peer
+ * (null until it sent one); stale while our connection is down (it may
+ * have left meanwhile).
+ * @typedef {{client: string, name: string, color: string, anchor: number | null, head: number | null, stale?: boolean}} Peer
  */
 export class Peers {
     /** The editors present, in arrival order. @returns {Peer[]} */
@@ -18,6 +19,8 @@ export class Peers {
     /** @param {string} client @returns {Peer | undefined} */
     get(client: string): Peer | undefined;
     clear(): void;
+    /** stale marks every editor stale and reports whether there was one. */
+    stale(): boolean;
     /**
      * editor records an arrival or a departure.
      * @param {{client: string, name?: string, color?: string, event: string}} msg
@@ -50,7 +53,8 @@ export class Peers {
 export type Op = import("./ot.js").Op;
 /**
  * A remote editor: its public id, name, colour, and caret or selection
- * (null until it sent one).
+ * (null until it sent one); stale while our connection is down (it may
+ * have left meanwhile).
  */
 export type Peer = {
     client: string;
@@ -58,4 +62,5 @@ export type Peer = {
     color: string;
     anchor: number | null;
     head: number | null;
+    stale?: boolean;
 };

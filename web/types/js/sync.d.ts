@@ -63,6 +63,19 @@ export class SyncCore {
     caret(anchor: number, head: number): Output;
     /** leave says goodbye to the document. @returns {Output} */
     leave(): Output;
+    /**
+     * tooLarge: the connection closed because a message was too large (1009):
+     * the op in flight is refused as doc_too_large.
+     * @returns {Output}
+     */
+    tooLarge(): Output;
+    /**
+     * recreate starts the document again from the local text, after the
+     * person chose to: the next connection joins the new, empty document and
+     * submits the whole text.
+     * @returns {Output}
+     */
+    recreate(): Output;
     #private;
 }
 export type Op = import("./ot.js").Op;
@@ -138,10 +151,25 @@ export type Output = {
         message: string;
     }[];
     /**
-     * what the transport must do:
-     * reconnect to the same server, move to the next after a backoff, or stop
+     * edits refused for good
+     * and taken out of the text: why, and the text they inserted (for the person to keep)
      */
-    action: "resync" | "unavailable" | "fatal" | null;
+    refused: {
+        code: string;
+        message: string;
+        text: string;
+    } | null;
+    /**
+     * the document was deleted (by: who, when known)
+     */
+    deleted: {
+        by: string;
+    } | null;
+    /**
+     * what the transport must do:
+     * reconnect to the same server, move to the next after a backoff, or stop (fatal, deleted)
+     */
+    action: "resync" | "unavailable" | "fatal" | "deleted" | null;
     /**
      * why, for fatal; a notice otherwise
      */

@@ -5,10 +5,11 @@
  * @property {(fn: () => void, ms: number) => any} setTimeout
  * @property {(id: any) => void} clearTimeout
  * @property {() => number} random
- * @property {number} maxBackoff ms
+ * @property {() => number} maxBackoff the longest wait between attempts now, ms
  * @property {() => void} onopen the socket opened
  * @property {(msg: any) => void} onmessage a message arrived (parsed)
- * @property {(code: number, reason: string) => void} onclose the socket closed (not by close())
+ * @property {(code: number, reason: string, opened: boolean) => void} onclose the socket closed (not by
+ *   close()); opened: it had opened
  * @property {() => void} onwait a reconnect is scheduled
  */
 /** @param {string | string[] | undefined} server @returns {string[]} */
@@ -34,6 +35,13 @@ export class Transport {
     resync(): void;
     /** drop closes the connection so that the next attempt goes to the next server. @param {string} reason */
     drop(reason: string): void;
+    /**
+     * abandon gives up a connection that seems dead (no answer, or the browser
+     * went offline) at once: a closing handshake on a dead network could take
+     * minutes to end.
+     * @param {string} reason
+     */
+    abandon(reason: string): void;
     /** now skips the backoff wait (the browser came back online). */
     now(): void;
     /** stop closes the socket without telling onclose. */
@@ -52,9 +60,9 @@ export type TransportOptions = {
     clearTimeout: (id: any) => void;
     random: () => number;
     /**
-     * ms
+     * the longest wait between attempts now, ms
      */
-    maxBackoff: number;
+    maxBackoff: () => number;
     /**
      * the socket opened
      */
@@ -64,9 +72,10 @@ export type TransportOptions = {
      */
     onmessage: (msg: any) => void;
     /**
-     * the socket closed (not by close())
+     * the socket closed (not by
+     * close()); opened: it had opened
      */
-    onclose: (code: number, reason: string) => void;
+    onclose: (code: number, reason: string, opened: boolean) => void;
     /**
      * a reconnect is scheduled
      */

@@ -1,0 +1,234 @@
+package web_test
+
+// Failures a person can hit in the page, each told in plain words with a
+// way out: a paste larger than a frame, one larger than the document may
+// grow, a deleted document, the network going away, a peer that dies.
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/collabd/collab/collab"
+)
+
+const notice = `document.querySelector('collab-editor .collab-notice')`
+
+// lengthIs is true when the widget's text has n code units and ends with end.
+func lengthIs(n int, end string) string {
+	return `(() => { ` + editorJS + ` const s = ed.getText(); return s.length === ` + strconv.Itoa(n) + ` && s.endsWith(` + jsString(end) + `); })()`
+}
+
+// pasteJS inserts n characters ending with end at the start of the
+// textarea, as a paste does (one input event).
+func pasteJS(n int, end string) chromedp.Action[chromedp.Void] {
+	return evalJS(`(() => { const ta = document.querySelector('collab-editor textarea'); ta.focus();
+		const s = 'x'.repeat(` + strconv.Itoa(n-len(end)) + `) + ` + jsString(end) + `;
+		ta.setSelectionRange(0, 0); document.execCommand('insertText', false, s); return true; })()`)
+}
+
+func TestE2ELargePasteAndRefusal(t *testing.T) {
+	browser := newBrowser(t)
+	srv := startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{MaxDocSize: 2 << 20})
+	a := newTab(t, browser, srv.URL+"/d/big?name=Ada&editor=textarea")
+	b := newTab(t, browser, srv.URL+"/d/big?name=Bo")
+	waitJS(t, a, "A synced", synced)
+	waitJS(t, b, "B synced", synced)
+
+	const size = 1200 * 1000
+	run(t, a, pasteJS(size, "END1"))
+	waitJS(t, b, "the 1.2 MB paste on the other page", lengthIs(size, "END1"))
+	waitJS(t, a, "A saved", synced)
+	if got := len(srv.text(t, "big")); got != size {
+		t.Fatalf("server text has %d bytes, want %d", got, size)
+	}
+
+	// A second one would take the document over 2 MiB: refused once, taken
+	// out of the text, offered to copy or download.
+	run(t, a, pasteJS(size, "END2"))
+	waitJS(t, a, "the refusal told", notice+` && `+notice+`.textContent.includes('not saved') && `+notice+`.textContent.includes('larger than the server allows')`)
+	waitJS(t, a, "the refused paste out of the text", lengthIs(size, "END1")+" && "+synced)
+	if n := evalString(a, `String(document.querySelectorAll('collab-editor .collab-notice').length)`); n != "1" {
+		t.Errorf("%s refusal notices, want 1", n)
+	}
+	if got := evalString(a, `[...document.querySelectorAll('collab-editor .collab-notice button')].map(b => b.textContent).join('|')`); !strings.Contains(got, "Copy") || !strings.Contains(got, "Download") {
+		t.Errorf("notice buttons = %q, want copy and download", got)
+	}
+	run(t, a, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(editorSelector)))
+	waitJS(t, a, "A synced after reload", synced+" && "+lengthIs(size, "END1"))
+	if n := evalString(a, `String(Object.keys(localStorage).filter(k => k.startsWith('collab:pending:')).length)`); n != "0" {
+		t.Errorf("%s outbox records after reload, want 0", n)
+	}
+	if got := evalString(a, `String(document.querySelectorAll('collab-editor .collab-notice').length)`); got != "0" {
+		t.Errorf("the refusal came back after reload (%s notices)", got)
+	}
+	if got := len(srv.text(t, "big")); got != size {
+		t.Errorf("server text has %d bytes, want %d", got, size)
+	}
+}
+
+func TestE2EDeletedWhileOpen(t *testing.T) {
+	browser := newBrowser(t)
+	srv := startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{})
+	a := newTab(t, browser, srv.URL+"/d/gone?name=Ada&editor=textarea")
+	waitJS(t, a, "A synced", synced)
+	run(t, a, caretAt(0), chromedp.KeyEvent("my notes"))
+	waitJS(t, a, "A saved", synced+" && "+textIs("my notes"))
+
+	req, _ := http.NewRequest(http.MethodDelete, srv.URL+"/api/docs/gone", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE: %d", res.StatusCode)
+	}
+	waitJS(t, a, "the deletion told", notice+` && `+notice+`.dataset.kind === 'deleted' && `+notice+`.textContent.includes('was deleted')`)
+	waitJS(t, a, "the text kept and read-only", textIs("my notes")+` && document.querySelector('collab-editor textarea').readOnly`)
+	if st := evalString(a, `document.querySelector('collab-editor .collab-status').textContent`); st != "This document was deleted" {
+		t.Errorf("status = %q", st)
+	}
+	// Reconnecting (as after coming online) does not recreate it.
+	run(t, a, evalJS(`(() => { window.dispatchEvent(new Event('online')); return true; })()`))
+	if got := srv.text(t, "gone"); got != "" {
+		t.Errorf("the document was recreated without asking: %q", got)
+	}
+
+	run(t, a, evalJS(`(() => { [...document.querySelectorAll('collab-editor .collab-notice button')].find(b => b.textContent === 'Recreate it from my text').click(); return true; })()`))
+	waitJS(t, a, "recreated", synced)
+	if got := srv.text(t, "gone"); got != "my notes" {
+		t.Errorf("recreated text = %q, want %q", got, "my notes")
+	}
+}
+
+// setOffline switches the tab's network off or on, as the browser sees it
+// (navigator.onLine and its events) and for its connections.
+func setOffline(t *testing.T, ctx context.Context, offline bool) {
+	t.Helper()
+	run(t, ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		if _, err := cdp.Call(ctx, tg, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			MatchedNetworkConditions: []*network.Conditions{{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}},
+		}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1})
+		return err
+	}))
+}
+
+func TestE2EOfflineThenOnline(t *testing.T) {
+	browser := newBrowser(t)
+	srv := startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{})
+	a := newTab(t, browser, srv.URL+"/d/net?name=Ada&editor=textarea")
+	waitJS(t, a, "A synced", synced)
+	setOffline(t, a, true)
+	waitJS(t, a, "offline told", stateIs+`'offline'`)
+	run(t, a, caretAt(0), chromedp.KeyEvent("typed offline"))
+	waitJS(t, a, "edits kept", `document.querySelector('collab-editor .collab-status').textContent === 'Offline — your changes are kept on this device'`)
+	if got := evalString(a, `document.querySelector('collab-editor .collab-retry').hidden ? 'hidden' : 'shown'`); got != "shown" {
+		t.Errorf("Retry now is %s while offline", got)
+	}
+	// Let failed attempts grow the backoff: coming online must not wait it out.
+	waitJS(t, a, "a few failed attempts", `document.querySelector('collab-editor').client.attempt >= 3`)
+	setOffline(t, a, false)
+	waitJS(t, a, "reconnected and saved after online", synced)
+	if got := srv.text(t, "net"); got != "typed offline" {
+		t.Errorf("server text = %q", got)
+	}
+}
+
+// blackHole forwards TCP connections to a backend until cut, after which
+// it drops everything both ways without closing anything: a peer whose
+// network died, as the server sees it.
+type blackHole struct {
+	ln  net.Listener
+	cut atomic.Bool
+}
+
+func newBlackHole(t *testing.T, backend string) *blackHole {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &blackHole{ln: ln}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b, err := net.Dial("tcp", backend)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, b)
+			mu.Unlock()
+			wg.Add(2)
+			go func() { defer wg.Done(); h.pipe(b, c) }()
+			go func() { defer wg.Done(); h.pipe(c, b) }()
+		}
+	}()
+	return h
+}
+
+// pipe copies src to dst until src ends; once cut, what it reads is lost.
+func (h *blackHole) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !h.cut.Load() {
+			dst.Write(buf[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func TestE2EKilledPeerCaretGoes(t *testing.T) {
+	browser := newBrowser(t)
+	srv := startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"),
+		collab.Options{PingPeriod: 500 * time.Millisecond, PongWait: 2 * time.Second})
+	hole := newBlackHole(t, srv.addr)
+	a := newTab(t, browser, srv.URL+"/d/peer?name=Ada&editor=textarea")
+	b := newTab(t, browser, "http://"+hole.ln.Addr().String()+"/d/peer?name=Bo&editor=textarea")
+	waitJS(t, a, "A synced", synced)
+	waitJS(t, b, "B synced", synced)
+	run(t, b, caretAt(0), chromedp.KeyEvent("hello"))
+	const boCaret = `[...document.querySelectorAll('collab-editor .collab-caret')].some(c => c.dataset.name === 'Bo')`
+	waitJS(t, a, "Bo's caret on A", boCaret)
+	// Bo's connection dies without a close: only the server's pings find out.
+	hole.cut.Store(true)
+	waitJS(t, a, "Bo's caret gone from A", `!`+boCaret+` && !document.querySelector('collab-editor .collab-people').textContent.includes('Bo')`)
+}
