@@ -37,6 +37,8 @@ func decodeGeneral(data []byte) (any, error) {
 		return decodeAs[wire.Join](data)
 	case wire.TypeLeave:
 		return decodeAs[wire.Leave](data)
+	case wire.TypePing:
+		return decodeAs[wire.Ping](data)
 	case wire.TypePresence:
 		var m wire.Presence
 		if err := strictDecode(data, &m); err != nil {

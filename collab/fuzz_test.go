@@ -22,7 +22,7 @@ func FuzzDecode(f *testing.F) {
 		`{"type":"submit","doc":"n","rev":1,"seq":1,"op":[3,"\ud83d"]}`,
 		`{"type":"submit","doc":"n","rev":1,"seq":1,"op":[3,"\ud83d\ude00"]}`,
 		`{"type":"submit","doc":"n","rev":1,"seq":1,"op":[1e3]}`,
-		`{"type":"nope"}`, `[]`, `null`, `{"type":`, `{"type":"join","doc":"\\u"}`,
+		`{"type":"ping"}`, `{"type":"nope"}`, `[]`, `null`, `{"type":`, `{"type":"join","doc":"\\u"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -41,7 +41,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		switch m := msg.(type) {
-		case *wire.Hello, *wire.Join, *wire.Leave:
+		case *wire.Hello, *wire.Join, *wire.Leave, *wire.Ping:
 		case *wire.Presence:
 			if m.Anchor < 0 || m.Head < 0 {
 				t.Fatalf("negative caret accepted: %+v", m)

@@ -9,6 +9,9 @@ import (
 	"github.com/collabd/collab/collab/wire"
 )
 
+// pong answers every ping; shared, never changed.
+var pong = encode(&wire.Pong{Type: wire.TypePong})
+
 // handle serves one text message from the client. It runs on the reader.
 func (c *conn) handle(data []byte) {
 	recv := time.Now()
@@ -20,6 +23,10 @@ func (c *conn) handle(data []byte) {
 	}
 	if h, ok := msg.(*wire.Hello); ok {
 		c.hello(h)
+		return
+	}
+	if _, ok := msg.(*wire.Ping); ok {
+		c.send(pong)
 		return
 	}
 	if c.client == "" {

@@ -125,3 +125,21 @@ func TestErrorBeforeClose(t *testing.T) {
 		ws.Close()
 	}
 }
+
+// TestPing: a ping is answered with a pong, before hello too (a page may
+// check its connection at any time), and changes nothing else.
+func TestPing(t *testing.T) {
+	_, ts := startServer(t, newTestStore(t), Options{})
+	ws, _, err := dialRaw(t, ts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	c := &tclient{t: t, ws: ws, id: "pinger"}
+	c.sendRaw([]byte(`{"type":"ping"}`))
+	c.expect(wire.TypePong, nil)
+	c = hello(t, ws, "pinger")
+	c.join("doc", nil)
+	c.sendRaw([]byte(`{"type":"ping"}`))
+	c.expect(wire.TypePong, nil)
+}

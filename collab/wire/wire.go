@@ -30,6 +30,8 @@ const (
 	TypePresence = "presence"
 	TypeEditor   = "editor"
 	TypeError    = "error"
+	TypePing     = "ping"
+	TypePong     = "pong"
 )
 
 // Error codes carried by Error messages and HTTP error bodies.
@@ -188,6 +190,17 @@ type Record struct {
 	Client string `json:"client,omitempty"`
 	Seq    uint64 `json:"seq,omitempty"`
 	Name   string `json:"name,omitempty"`
+}
+
+// Ping asks the server for a Pong: a browser, which cannot see WebSocket
+// ping frames, learns so that its connection still works.
+type Ping struct {
+	Type string `json:"type"`
+}
+
+// Pong answers a Ping.
+type Pong struct {
+	Type string `json:"type"`
 }
 
 // Leave stops editing Doc.

@@ -246,7 +246,7 @@ test('a submit left unanswered gives the connection up; online and visible recon
   s.open();
   net.settle();
   type(c, 'x');
-  assert.equal(watchdog.list.length, 1, 'an answer is awaited');
+  assert.equal(watchdog.list.filter((t) => t.ms === 8000).length, 1, 'an answer is awaited');
   watchdog.fireAll(); // the server said nothing for too long
   assert.equal(c.state, 'offline');
   assert.equal(describeStatus(c.statusDetail()), 'Offline — your changes are kept on this device');
@@ -299,4 +299,32 @@ test('split: the pieces of the shared vectors, as the Go client cuts them', asyn
     }
     assert.deepEqual(pieces, v.pieces.map(ot.fromWire), `vector ${i}`);
   });
+});
+
+test('a silent connection is pinged, kept when the server answers and given up when it does not', () => {
+  const net = new Net(new Server());
+  const watchdog = new FakeTimers();
+  const c = newClient(net, { watchdog });
+  const s = lastSocket(net);
+  s.open();
+  net.settle();
+  assert.equal(c.state, 'synced');
+  const quiet = () => watchdog.list.filter((t) => t.ms === 10000);
+  assert.equal(quiet().length, 1, 'the silence is timed');
+  const fire = (t) => { watchdog.clearTimeout(t.id); t.fn(); };
+  fire(quiet()[0]);
+  const pings = () => sent(s).filter((m) => m.type === 'ping').length;
+  assert.equal(pings(), 1, 'a ping after the silence');
+  net.settle(); // the server answers pong
+  assert.equal(c.state, 'synced');
+  assert.equal(watchdog.list.filter((t) => t.ms === 8000).length, 0, 'the answer came: nothing awaited');
+  assert.equal(quiet().length, 1, 'the next silence is timed');
+
+  const before = pings();
+  fire(quiet()[0]); // silence again, and this time the server says nothing
+  assert.equal(pings(), before + 1, 'a ping after the next silence');
+  const answer = watchdog.list.find((t) => t.ms === 8000);
+  assert.ok(answer, 'the ping awaits an answer');
+  fire(answer);
+  assert.equal(c.state, 'offline', 'an unanswered ping gives the connection up');
 });

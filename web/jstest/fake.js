@@ -49,6 +49,9 @@ export class Server {
   get rev() { return this.log.length; }
   handle(conn, msg) {
     switch (msg.type) {
+      case 'ping':
+        conn.out({ type: 'pong' });
+        break;
       case 'hello':
         if (this.expiredToken) {
           conn.out({ type: 'error', code: 'unauthorized', message: 'collab: unauthorized: token expired' });

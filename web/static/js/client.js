@@ -52,6 +52,10 @@ export { parseServers, wsURL };
 const ID_PREFIX = 'collab:client:';
 const HEARTBEAT_MS = 5000;
 const ANSWER_MS = 8000;
+// PING_MS of silence from the server makes the client send a ping, which
+// must be answered within ANSWER_MS: a browser cannot see WebSocket ping
+// frames, and may keep a dead socket open for minutes.
+const PING_MS = 10000;
 const MAX_BACKOFF_VISIBLE = 4000;
 
 const claimedIds = new Set(); // client ids used by live DocClients of this page
@@ -129,7 +133,7 @@ export class DocClient extends EventTarget {
       servers, WebSocket: opts.WebSocket || globalThis.WebSocket, setTimeout, clearTimeout,
       random: opts.random || Math.random, maxBackoff: () => this.maxBackoff(opts.maxBackoff || 30000),
       onopen: () => this.#hello(),
-      onmessage: (msg) => { this.#heard(); this.#apply(this.core.receive(msg)); },
+      onmessage: (msg) => { this.#heard(); this.#listen(); this.#apply(this.core.receive(msg)); },
       onclose: (code, reason, opened) => this.#onClose(code, reason, opened),
       onwait: () => this.setState('offline', this.offlineMessage()),
     });
@@ -145,6 +149,7 @@ export class DocClient extends EventTarget {
     this.lastEmitted = '';
     this.joinedBefore = false; // the core was joined after the last output
     /** @type {any} */ this.answerTimer = null; // a submit awaits an answer
+    /** @type {any} */ this.quietTimer = null; // the server's silence before a ping
     this.checkingOrigin = false;
     /** @type {{by: string} | null} */ this.deleted = null;
     // The page may be closed or frozen after these: write the latest state.
@@ -363,11 +368,33 @@ export class DocClient extends EventTarget {
   #watch() {
     const waiting = !!this.core.inflight && this.core.joined;
     if (!waiting) { this.#heard(); return; }
+    this.#awaitAnswer();
+  }
+
+  #awaitAnswer() {
     if (this.answerTimer || !this.watchdog) return;
     this.answerTimer = this.watchdog.setTimeout(() => {
       this.answerTimer = null;
       this.transport.abandon('no answer');
     }, ANSWER_MS);
+  }
+
+  // listen starts over the wait for the server's next word: after PING_MS
+  // of silence on a joined connection, a ping asks for one.
+  #listen() {
+    this.#stopListening();
+    if (!this.watchdog || this.closed) return;
+    this.quietTimer = this.watchdog.setTimeout(() => {
+      this.quietTimer = null;
+      if (!this.core.joined) return;
+      this.transport.send({ type: 'ping' });
+      this.#awaitAnswer();
+    }, PING_MS);
+  }
+
+  #stopListening() {
+    if (this.quietTimer) this.watchdog?.clearTimeout(this.quietTimer);
+    this.quietTimer = null;
   }
 
   #heard() {
@@ -384,6 +411,7 @@ export class DocClient extends EventTarget {
   /** @param {number} code @param {string} reason @param {boolean} opened */
   #onClose(code, reason, opened) {
     this.#heard();
+    this.#stopListening();
     if (code === 1009) this.#apply(this.core.tooLarge());
     this.#apply(this.core.disconnected());
     if (this.closed) return;
@@ -472,6 +500,7 @@ export class DocClient extends EventTarget {
       this.page.removeEventListener('offline', this.onOffline);
     }
     this.#heard();
+    this.#stopListening();
     this.transport.destroy();
     claimedIds.delete(this.client);
     this.setState('offline');

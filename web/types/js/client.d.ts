@@ -63,6 +63,7 @@ export class DocClient extends EventTarget {
     lastEmitted: string;
     joinedBefore: boolean;
     /** @type {any} */ answerTimer: any;
+    /** @type {any} */ quietTimer: any;
     checkingOrigin: boolean;
     /** @type {{by: string} | null} */ deleted: {
         by: string;
