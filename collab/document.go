@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/collabd/collab/collab/wire"
@@ -24,7 +25,8 @@ type document struct {
 	id      string
 	srv     *Server
 	in      chan any          // requests: *joinReq, *leaveReq, *submitReq, *presenceReq, *deleteReq, *evictReq
-	done    chan struct{}     // closed when run returns
+	done    chan struct{}     // closed by end: the document takes no more requests
+	ended   sync.Once         // closes done once
 	idle    chan struct{}     // cap 1: the last reference was released
 	commits chan commitResult // cap 1: the Append in flight finished
 
@@ -195,7 +197,7 @@ func (d *document) ctx() (context.Context, context.CancelFunc) {
 // deleted, fails or the server shuts down, and finishes every commit it
 // started before returning.
 func (d *document) run() {
-	defer close(d.done)
+	defer d.end()
 	defer func() { d.srv.metrics.windowBytes.Sub(float64(d.winSize)) }()
 	if err := d.open(); err != nil {
 		d.srv.log.Error("load document", "doc", d.id, "err", err)
@@ -284,7 +286,11 @@ func (d *document) failRequests(err error) {
 			case *submitReq:
 				if r.reply != nil {
 					r.reply <- putResult{err: err}
+				} else {
+					r.c.sendError(ErrNotJoined, d.id, r.seq) // as post does once done is closed
 				}
+			case *presenceReq:
+				r.c.sendError(ErrNotJoined, d.id, 0)
 			case *deleteReq:
 				r.reply <- err
 			case *evictReq:
@@ -343,7 +349,16 @@ func (d *document) stop(err error) {
 	d.joinWait = nil
 	d.kick(err)
 	d.failRequests(err)
+	// Closed now, not when run returns after its teardown (closeShared
+	// publishes to other servers): a request posted meanwhile would be
+	// taken into a mailbox nobody reads, and a kicked editor's next
+	// submit would go unanswered instead of getting not_joined.
+	d.end()
+	d.failRequests(err)
 }
+
+// end closes done: posts fail from now on.
+func (d *document) end() { d.ended.Do(func() { close(d.done) }) }
 
 func (d *document) delete(r *deleteReq) bool {
 	d.drain()
