@@ -59,9 +59,11 @@ func TestIdle(t *testing.T) {
 		t.Errorf("per connection with the base run = %v, want > 0", s.AllPerConnKB)
 	}
 	// In process, the server's /metrics account for the whole process: the
-	// server's goroutines and the clients' (several per connection).
-	if g := s.Runtime; g == nil || g.Goroutines < 2 || g.StackKB <= 0 {
-		t.Errorf("server runtime growth = %+v, want read from /metrics: goroutines and stacks per connection", g)
+	// server's goroutines and the clients' (several per connection). Stack
+	// growth is not checked: with 10 connections, stacks that the
+	// collector shrinks elsewhere in the process can outweigh theirs.
+	if g := s.Runtime; g == nil || g.Goroutines < 2 {
+		t.Errorf("server runtime growth = %+v, want read from /metrics: goroutines per connection", g)
 	}
 	if r.Converged == nil || !*r.Converged || r.Reconnects != 0 || r.Errors != 0 {
 		t.Errorf("converged %v, reconnects %d, errors %d; want true, 0, 0", r.Converged, r.Reconnects, r.Errors)
