@@ -42,7 +42,7 @@ type conn struct {
 	writers sync.WaitGroup // the writer goroutine, for serve to wait
 
 	helloed atomic.Bool // hello accepted: the handshake timer has no effect
-	order   uint64      // set once by newConn: later connections have greater ones
+	order   uint64      // set once before the upgrade: later connections have greater ones
 
 	closeOnce   sync.Once
 	closeCode   int    // set once before done is closed; read by the writer after
@@ -94,7 +94,7 @@ func (js *joinedDocs) remove(id string) {
 	}
 }
 
-func newConn(srv *Server, ws *websocket.Conn, wc *wconn) *conn {
+func newConn(srv *Server, ws *websocket.Conn, wc *wconn, order uint64) *conn {
 	wc.handshakeDone()
 	return &conn{
 		srv:    srv,
@@ -102,7 +102,7 @@ func newConn(srv *Server, ws *websocket.Conn, wc *wconn) *conn {
 		wc:     wc,
 		done:   make(chan struct{}),
 		read:   make(chan struct{}),
-		order:  srv.opened.Add(1),
+		order:  order,
 		tokens: float64(srv.opts.Burst),
 		last:   time.Now(),
 

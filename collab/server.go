@@ -163,12 +163,15 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ip string) bool
 		writeError(w, ErrShuttingDown)
 		return false
 	}
+	// The order is taken before the 101 is written, so a connection whose
+	// handshake a client saw complete is older than any it opens after.
+	order := s.opened.Add(1)
 	hj := &hijacker{ResponseWriter: w}
 	ws, err := s.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		return false // the upgrader answered
 	}
-	c := newConn(s, ws, hj.wc)
+	c := newConn(s, ws, hj.wc, order)
 	c.claims, c.ip = claims, ip
 	s.mu.Lock()
 	if s.closing {

@@ -53,7 +53,7 @@ func writerPair(t *testing.T) (*conn, *countConn, *websocket.Conn) {
 		}
 		cc = &countConn{Conn: hj.wc.Conn}
 		hj.wc.Conn = cc
-		c := newConn(srv, ws, hj.wc)
+		c := newConn(srv, ws, hj.wc, srv.opened.Add(1))
 		c.writing = true // the test writes, with writeQueued
 		got <- c
 	}))
