@@ -16,8 +16,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/collabd/collab/bench/procstat"
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/internal/bench/procstat"
 	"github.com/gorilla/websocket"
 )
 
