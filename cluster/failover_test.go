@@ -12,9 +12,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/collabd/collab/cluster"
-	"github.com/collabd/collab/cluster/natstest"
 	"github.com/collabd/collab/collab/client"
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/internal/natstest"
 )
 
 // streamLeader returns the NATS server leading the op stream.
