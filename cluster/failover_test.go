@@ -11,8 +11,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/cluster"
-	"github.com/collabd/collab/collab/client"
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/internal/natstest"
 )
