@@ -237,7 +237,8 @@ func timedJoin(ctx context.Context, wsURL, doc, client string) joinResult {
 	if dl, ok := ctx.Deadline(); ok {
 		ws.SetReadDeadline(dl)
 	}
-	if err := ws.WriteJSON(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: client}); err == nil {
+	err = ws.WriteJSON(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: client})
+	if err == nil {
 		err = expectMsg(ws, wire.TypeWelcome, nil)
 	}
 	if err != nil {
