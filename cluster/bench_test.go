@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/collabd/collab/cluster"
-	"github.com/collabd/collab/cluster/natstest"
+	"github.com/collabd/collab/internal/natstest"
 	"github.com/collabd/collab/storage"
 )
 

@@ -11,10 +11,10 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/cluster"
-	"github.com/collabd/collab/cluster/natstest"
-	"github.com/collabd/collab/collab/client"
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/internal/natstest"
 )
 
 // streamLeader returns the NATS server leading the op stream.
@@ -78,14 +78,14 @@ func TestNATSServerKilled(t *testing.T) {
 		})
 		leader.Stop()
 	})
-	text := converged(t, ctx, nodes[0].store, "doc", docs)
+	converged(t, ctx, nodes[0].store, "doc", docs)
 	t.Log("converged", time.Since(t0))
 	if streamLeader(t, urls, ns) == leader {
 		t.Fatal("the stopped server still leads the stream")
 	}
 	leader.Start()
 	editAll(t, docs, 10, nil)
-	text = converged(t, ctx, nodes[1].store, "doc", docs)
+	text := converged(t, ctx, nodes[1].store, "doc", docs)
 	t.Log("converged again", time.Since(t0))
 
 	// Everything restarts.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/collabd/collab/cluster"
-	"github.com/collabd/collab/cluster/natstest"
+	"github.com/collabd/collab/internal/natstest"
 	"github.com/collabd/collab/storage"
 )
 

@@ -8,7 +8,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/collabd/collab/cluster"
-	"github.com/collabd/collab/cluster/natstest"
+	"github.com/collabd/collab/internal/natstest"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
 )

@@ -14,10 +14,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/cluster"
-	"github.com/collabd/collab/cluster/natstest"
 	"github.com/collabd/collab/collab"
-	"github.com/collabd/collab/collab/client"
+	"github.com/collabd/collab/internal/natstest"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
 )

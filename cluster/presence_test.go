@@ -10,8 +10,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/collabd/collab/cluster"
-	"github.com/collabd/collab/cluster/natstest"
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/internal/natstest"
 )
 
 // expectClose reads what c was sent until the server closes the

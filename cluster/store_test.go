@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/collabd/collab/cluster"
-	"github.com/collabd/collab/cluster/natstest"
 	"github.com/collabd/collab/collab"
+	"github.com/collabd/collab/internal/natstest"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
 )

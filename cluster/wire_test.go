@@ -13,9 +13,9 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/collabd/collab/cluster"
-	"github.com/collabd/collab/cluster/natstest"
 	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/internal/natstest"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
 )

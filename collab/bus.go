@@ -100,12 +100,13 @@ func (d *document) subscribe(ctx context.Context) error {
 		return err
 	}
 	d.bus, d.busIn, d.others = b, in, make(map[remoteKey]*remoteEditor)
-	d.tell(busMsg{Kind: busSync})
+	d.publishToServers(busMsg{Kind: busSync})
 	return nil
 }
 
-// tell publishes m to the other servers; failures only cost presence.
-func (d *document) tell(m busMsg) {
+// publishToServers publishes m to the other servers; failures only cost
+// presence.
+func (d *document) publishToServers(m busMsg) {
 	if d.bus == nil {
 		return
 	}
@@ -136,14 +137,14 @@ func (d *document) state() busMsg {
 	return m
 }
 
-// heard handles one bus event.
-func (d *document) heard(ev busEvent) {
+// handleBusEvent handles one bus event.
+func (d *document) handleBusEvent(ev busEvent) {
 	switch {
 	case ev.data == nil:
 		d.forget(ev.from, nil)
 		return
 	case len(ev.data) == 0:
-		d.tell(d.state())
+		d.publishToServers(d.state())
 		return
 	}
 	var m busMsg
@@ -153,7 +154,7 @@ func (d *document) heard(ev busEvent) {
 	}
 	switch m.Kind {
 	case busSync:
-		d.tell(d.state())
+		d.publishToServers(d.state())
 	case busJoin:
 		for _, e := range m.Editors {
 			d.replaced(e)
@@ -201,7 +202,7 @@ func (d *document) replaced(b busEditor) {
 		case t < b.Joined:
 			c.closeWith(wire.CloseReplaced, "replaced by a newer connection on another server")
 		case t > b.Joined:
-			d.tell(busMsg{Kind: busJoin, Editors: []busEditor{d.busEditorOf(e)}})
+			d.publishToServers(busMsg{Kind: busJoin, Editors: []busEditor{d.busEditorOf(e)}})
 		}
 	}
 }

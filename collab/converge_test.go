@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/collab"
-	"github.com/collabd/collab/collab/client"
 	"github.com/collabd/collab/ot"
 )
 

@@ -70,8 +70,8 @@ type editor struct {
 	joined              time.Time // when it joined (see replaced)
 	pres                *presence // nil until the editor sends one
 	readOnly            bool
-	one                 []byte   // the first message gathered for the editor (see gather)
-	more                [][]byte // all of them, once there is more than one
+	gatheredMsg         []byte   // the first message gathered for the editor (see gather)
+	gatheredMsgs        [][]byte // all of them, once there is more than one
 
 	work     float64   // transform work the editor may spend now (Options.MaxTransform)
 	workLast time.Time // when work was last refilled; zero: never, the bucket is full
@@ -224,11 +224,11 @@ func (d *document) run() {
 				return
 			}
 		case rec, ok := <-d.feed:
-			if d.fed(rec, ok) {
+			if d.handleFeedRecord(rec, ok) {
 				return
 			}
 		case ev := <-d.busIn:
-			d.heard(ev)
+			d.handleBusEvent(ev)
 		case res := <-d.commits:
 			if d.committed(res) {
 				d.stop(cmp.Or(d.failure, ErrUnavailable))
@@ -430,7 +430,7 @@ func (d *document) join(r *joinReq) error {
 		return fmt.Errorf("%w: already joined", ErrBadMessage)
 	}
 	if r.rev != nil {
-		d.reach(*r.rev)
+		d.catchUpTo(*r.rev)
 	}
 	seq, err := d.lastSeq(r.client)
 	if err != nil {
@@ -463,7 +463,7 @@ func (d *document) join(r *joinReq) error {
 	r.c.sendAll(d.greeting(welcome, r.client))
 	d.editors[r.c] = e
 	d.grace.Stop()
-	d.tell(busMsg{Kind: busJoin, Editors: []busEditor{d.busEditorOf(e)}})
+	d.publishToServers(busMsg{Kind: busJoin, Editors: []busEditor{d.busEditorOf(e)}})
 	return nil
 }
 
@@ -524,7 +524,7 @@ func (d *document) leave(c *conn) {
 	}
 	delete(d.editors, c)
 	d.broadcast(encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: e.pub, Name: e.name, Color: e.color, Event: wire.EventLeave}), nil)
-	d.tell(busMsg{Kind: busLeave, Editors: []busEditor{{Client: e.client, Name: e.name, Color: e.color}}})
+	d.publishToServers(busMsg{Kind: busLeave, Editors: []busEditor{{Client: e.client, Name: e.name, Color: e.color}}})
 }
 
 // broadcast queues msg on every editor's connection but skip's; encoded
@@ -556,7 +556,7 @@ func (d *document) lastSeq(client string) (clientSeq, error) {
 	if rev > d.rev && d.feed != nil {
 		// Committed by another server, not applied here yet: answering
 		// before applying it would ack a revision this server lacks.
-		d.reach(rev)
+		d.catchUpTo(rev)
 		if s, ok := d.seqs[client]; ok && s.cseq >= seq {
 			return s, nil
 		}

@@ -85,13 +85,13 @@ func (d *document) closeShared() {
 	if d.endShared == nil {
 		return
 	}
-	d.tell(busMsg{Kind: busState, Editors: []busEditor{}})
+	d.publishToServers(busMsg{Kind: busState, Editors: []busEditor{}})
 	d.endShared()
 }
 
-// fed takes one record from the feed (ok false: the feed ended); true
-// means run must return.
-func (d *document) fed(rec storage.Record, ok bool) (exit bool) {
+// handleFeedRecord takes one record from the feed (ok false: the feed
+// ended); true means run must return.
+func (d *document) handleFeedRecord(rec storage.Record, ok bool) (exit bool) {
 	if !ok {
 		d.feedEnded()
 		return true
@@ -102,7 +102,7 @@ func (d *document) fed(rec storage.Record, ok bool) (exit bool) {
 		d.held = append(d.held, rec)
 		return false
 	}
-	if d.remote(rec) {
+	if d.applyLogRecord(rec) {
 		d.stop(cmp.Or(d.failure, ErrUnavailable))
 		return true
 	}
@@ -125,24 +125,25 @@ func (d *document) feedEnded() {
 	d.stop(ErrUnavailable)
 }
 
-// release applies the feed records held during a commit; those the
-// commit itself wrote are known already.
-func (d *document) release() (stop bool) {
+// applyHeldRecords applies the feed records held during a commit; those
+// the commit itself wrote are known already.
+func (d *document) applyHeldRecords() (stop bool) {
 	held := d.held
 	d.held = nil
 	for _, rec := range held {
-		if d.remote(rec) {
+		if d.applyLogRecord(rec) {
 			return true
 		}
 	}
 	return false
 }
 
-// remote applies a record committed by another server (or by this one,
-// unseen): it is applied and broadcast like a local commit, and the
-// pending ops are sequenced again after it. Nothing may be in flight. True means the
-// document must stop (its text no longer follows the log).
-func (d *document) remote(rec storage.Record) (stop bool) {
+// applyLogRecord applies a record of the log committed by another server
+// (or by this one, unseen): it is applied and broadcast like a local
+// commit, and the pending ops are sequenced again after it. Nothing may be
+// in flight. True means the document must stop (its text no longer follows
+// the log).
+func (d *document) applyLogRecord(rec storage.Record) (stop bool) {
 	if rec.Rev <= d.rev {
 		return false // known: our own commit, or read from the store
 	}
@@ -264,7 +265,7 @@ func (d *document) refuseFirst(first, err error) {
 func (d *document) commitRefused(err error) (stop bool) {
 	d.inflight = 0
 	rev := d.rev
-	if d.release() {
+	if d.applyHeldRecords() {
 		return true
 	}
 	conflict, tooLarge := errors.Is(err, storage.ErrConflict), errors.Is(err, ot.ErrTooLarge)
@@ -331,7 +332,7 @@ func (d *document) fetch(to uint64) (stop bool) {
 		return errors.Is(err, storage.ErrPruned)
 	}
 	for _, rec := range recs {
-		if d.remote(rec) {
+		if d.applyLogRecord(rec) {
 			return true
 		}
 	}
@@ -351,9 +352,9 @@ func (d *document) settle() {
 	d.paused = false
 }
 
-// reach brings the document to revision rev when a client or the store
+// catchUpTo brings the document to revision rev when a client or the store
 // knows of revisions the feed has not delivered yet (a shared store).
-func (d *document) reach(rev uint64) {
+func (d *document) catchUpTo(rev uint64) {
 	if d.feed == nil || rev <= d.rev || d.failure != nil {
 		return
 	}

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/collabd/collab/collab/client"
+	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"

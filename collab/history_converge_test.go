@@ -11,8 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/collab"
-	"github.com/collabd/collab/collab/client"
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/internal/authortest"
 	"github.com/collabd/collab/storage"

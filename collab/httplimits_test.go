@@ -42,7 +42,8 @@ func TestConnsPerIP(t *testing.T) {
 // TestIPCounter: counts go back to nothing, and a nil counter allows all.
 func TestIPCounter(t *testing.T) {
 	c := newIPCounter(2)
-	if !c.acquire("x") || !c.acquire("x") || c.acquire("x") {
+	first, second, third := c.acquire("x"), c.acquire("x"), c.acquire("x")
+	if !first || !second || third {
 		t.Fatal("the cap of 2 did not hold")
 	}
 	if !c.acquire("y") {

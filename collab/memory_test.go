@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/collabd/collab/collab/client"
+	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
 )

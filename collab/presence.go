@@ -32,7 +32,7 @@ func (d *document) presence(r *presenceReq) {
 		r.c.sendError(ErrNotJoined, d.id, 0)
 		return
 	}
-	d.reach(r.p.Rev)
+	d.catchUpTo(r.p.Rev)
 	if r.p.Rev > d.rev {
 		r.c.sendError(ErrFutureRev, d.id, 0)
 		return
@@ -53,5 +53,5 @@ func (d *document) presence(r *presenceReq) {
 	p.anchor, p.head = min(p.anchor, d.buf.Len()), min(p.head, d.buf.Len())
 	e.pres = p
 	d.broadcast(encode(e.presenceMsg(d.id, d.rev)), r.c)
-	d.tell(busMsg{Kind: busPresence, Editors: []busEditor{d.busEditorOf(e)}})
+	d.publishToServers(busMsg{Kind: busPresence, Editors: []busEditor{d.busEditorOf(e)}})
 }

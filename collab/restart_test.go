@@ -11,7 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/collabd/collab/collab/client"
+	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/storage"
 )
 

@@ -45,7 +45,7 @@ func (d *document) sequence(r *submitReq) (uint64, error) {
 		r.name = e.name // the token's name, when it has one
 		r.pub = e.pub
 	}
-	d.reach(r.rev) // first: what it applies may be this client's
+	d.catchUpTo(r.rev) // first: what it applies may be this client's
 	cs, err := d.lastSeq(r.client)
 	if err != nil {
 		return 0, err
@@ -224,7 +224,7 @@ func (d *document) committed(res commitResult) (stop bool) {
 	d.pending = append(d.pending[:0:0], d.pending[d.inflight:]...)
 	d.inflight = 0
 	d.conflicts = 0
-	if d.release() {
+	if d.applyHeldRecords() {
 		return true
 	}
 	d.resetHeadMax()
@@ -291,25 +291,25 @@ func (d *document) apply(p *pendingOp) error {
 // editor between gather and flushOut.
 func (d *document) gather(e *editor, msg []byte) {
 	switch {
-	case e.one == nil:
-		e.one = msg
+	case e.gatheredMsg == nil:
+		e.gatheredMsg = msg
 		d.outq = append(d.outq, e)
-	case e.more == nil:
-		e.more = [][]byte{e.one, msg}
+	case e.gatheredMsgs == nil:
+		e.gatheredMsgs = [][]byte{e.gatheredMsg, msg}
 	default:
-		e.more = append(e.more, msg)
+		e.gatheredMsgs = append(e.gatheredMsgs, msg)
 	}
 }
 
 // flushOut queues what gather held.
 func (d *document) flushOut() {
 	for _, e := range d.outq {
-		if e.more != nil {
-			e.c.enqueue(outMsg{frames: e.more})
+		if e.gatheredMsgs != nil {
+			e.c.enqueue(outMsg{frames: e.gatheredMsgs})
 		} else {
-			e.c.send(e.one)
+			e.c.send(e.gatheredMsg)
 		}
-		e.one, e.more = nil, nil
+		e.gatheredMsg, e.gatheredMsgs = nil, nil
 	}
 	clear(d.outq)
 	d.outq = d.outq[:0]

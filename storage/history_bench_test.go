@@ -6,7 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/collabd/collab/bench/procstat"
+	"github.com/collabd/collab/internal/bench/procstat"
 )
 
 // BenchmarkHistoryAt reads the text and the authorship of a document of

@@ -49,11 +49,9 @@
 // rest of it.
 //
 // The free-page list is written at each commit (bbolt's default), so Open
-// reads it instead of walking the whole file: with bbolt's NoFreelistSync,
-// opening a 1.5 GB file of 10 million ops took 2.7-4.1 s with the file in
-// the page cache (over a minute without), against milliseconds now; the
-// list costs each group commit about one more page write (the two
-// fdatasyncs are unchanged; docs/benchmarks.md).
+// reads it instead of walking the whole file, which takes seconds on a
+// large file (minutes out of the page cache); the list costs each group
+// commit about one more page write, not another fdatasync.
 //
 // # On-disk layout
 //

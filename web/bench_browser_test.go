@@ -22,8 +22,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/collab"
-	"github.com/collabd/collab/collab/client"
 )
 
 // benchText returns about n bytes of prose: paragraphs of five lines.

@@ -12,8 +12,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/collabd/collab/cluster"
-	"github.com/collabd/collab/cluster/natstest"
 	"github.com/collabd/collab/collab"
+	"github.com/collabd/collab/internal/natstest"
 )
 
 // clusterNode serves collab over a cluster.Store of its own on the NATS

@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/collabd/collab/collab/client"
+	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/ot"
 	"github.com/gorilla/websocket"
 )

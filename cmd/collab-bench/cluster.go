@@ -8,7 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/collabd/collab/bench/procstat"
+	"github.com/collabd/collab/internal/bench/procstat"
 )
 
 // clusterSystem is several collabd nodes sharing their documents (cluster

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/collabd/collab/cluster"
-	"github.com/collabd/collab/cluster/natstest"
 	"github.com/collabd/collab/collab"
+	"github.com/collabd/collab/internal/natstest"
 )
 
 // startNodes starts n collab servers over cluster stores sharing one

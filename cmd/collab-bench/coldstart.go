@@ -16,8 +16,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/collabd/collab/bench/procstat"
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/internal/bench/procstat"
 	"github.com/gorilla/websocket"
 )
 
@@ -237,7 +237,8 @@ func timedJoin(ctx context.Context, wsURL, doc, client string) joinResult {
 	if dl, ok := ctx.Deadline(); ok {
 		ws.SetReadDeadline(dl)
 	}
-	if err := ws.WriteJSON(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: client}); err == nil {
+	err = ws.WriteJSON(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: client})
+	if err == nil {
 		err = expectMsg(ws, wire.TypeWelcome, nil)
 	}
 	if err != nil {

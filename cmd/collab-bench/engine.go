@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/collabd/collab/bench/stats"
-	"github.com/collabd/collab/collab/client"
+	"github.com/collabd/collab/client"
+	"github.com/collabd/collab/internal/bench/stats"
 )
 
 // workload is what the editors do.

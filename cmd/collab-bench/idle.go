@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/collabd/collab/bench/procstat"
+	"github.com/collabd/collab/internal/bench/procstat"
 )
 
 // idleProbe measures what idle connections cost: the server's resident

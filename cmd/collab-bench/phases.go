@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/collabd/collab/bench/procstat"
-	"github.com/collabd/collab/bench/stats"
+	"github.com/collabd/collab/internal/bench/procstat"
+	"github.com/collabd/collab/internal/bench/stats"
 	"github.com/collabd/collab/storage"
 )
 

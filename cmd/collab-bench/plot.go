@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/collabd/collab/bench/stats"
+	"github.com/collabd/collab/internal/bench/stats"
 )
 
 type plotData struct {

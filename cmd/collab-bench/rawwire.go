@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/collabd/collab/collab/client"
+	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
 	"github.com/gorilla/websocket"

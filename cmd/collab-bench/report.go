@@ -12,8 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/collabd/collab/bench/procstat"
-	"github.com/collabd/collab/bench/stats"
+	"github.com/collabd/collab/internal/bench/procstat"
+	"github.com/collabd/collab/internal/bench/stats"
 	"github.com/collabd/collab/storage"
 )
 

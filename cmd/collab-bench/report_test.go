@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/collabd/collab/bench/procstat"
-	"github.com/collabd/collab/bench/stats"
+	"github.com/collabd/collab/internal/bench/procstat"
+	"github.com/collabd/collab/internal/bench/stats"
 )
 
 func sampleReport() *report {

@@ -59,7 +59,7 @@ Servers (-server):
              editors, acks, deliveries and reconnects of each.
 
 Editors. Each editor has its own WebSocket connection (the Go client package,
-collab/client, with reconnection on) and makes random edits: typing at a
+package client, with reconnection on) and makes random edits: typing at a
 moving caret (65%), emoji (10%), backspace (13%), deleting a selection (7%),
 pasting a few words (5%); documents are trimmed around -max-len code points.
 With -rate R each editor edits R times a second (phases spread evenly); with

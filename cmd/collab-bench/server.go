@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/collabd/collab/bench/hub"
 	"github.com/collabd/collab/collab"
+	"github.com/collabd/collab/internal/bench/hub"
 	"github.com/collabd/collab/storage"
 )
 

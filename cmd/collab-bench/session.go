@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/collabd/collab/collab/client"
+	"github.com/collabd/collab/client"
 )
 
 // session is one editor's connection to one document, in one of the

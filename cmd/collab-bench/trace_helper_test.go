@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/collabd/collab/bench/trace"
+	"github.com/collabd/collab/internal/bench/trace"
 )
 
 // writeTracePrefix writes the first n transactions of the trace at src as a

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/collabd/collab/bench/trace"
+	"github.com/collabd/collab/internal/bench/trace"
 )
 
 // runTrace replays a trace through the server as one typist. With -rate 0

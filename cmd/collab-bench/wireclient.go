@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/collabd/collab/collab/client"
+	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
 	"github.com/gorilla/websocket"

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/collabd/collab/collab/client"
+	"github.com/collabd/collab/client"
 	"github.com/gorilla/websocket"
 )
 

@@ -11,8 +11,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/collabd/collab/cluster/natstest"
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/internal/natstest"
 	"github.com/collabd/collab/ot"
 )
 

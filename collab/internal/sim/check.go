@@ -10,7 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/collabd/collab/collab/client"
+	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
 )

@@ -1,5 +1,5 @@
 // Package sim is a deterministic simulation of the collab protocol: the
-// real server (collab.NewServer) and real Go clients (collab/client) in one
+// real server (collab.NewServer) and real Go clients (client) in one
 // process, over an in-memory network (Network) and a store whose commits
 // wait for the simulation's decision (Store), all driven by one seeded
 // random source, in the style of FoundationDB's and TigerBeetle's
@@ -28,8 +28,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/collab"
-	"github.com/collabd/collab/collab/client"
 )
 
 // Doc is the document every client edits.

@@ -1,8 +1,8 @@
 // @ts-check
 // Large edits (docs/protocol.md, "Large edits"): an op too large for one
 // submit under the server's limits is sent as several, each a valid op,
-// composing to the edit. The rule is the Go client's (collab/client,
-// split.go), so both send the same pieces: each piece stays under seven
+// composing to the edit. The rule is the Go client's
+// (client/split.go), so both send the same pieces: each piece stays under seven
 // eighths of the limits, a replacement goes deletes first, and inserts are
 // cut between code points.
 

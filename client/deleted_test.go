@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/collab"
-	"github.com/collabd/collab/collab/client"
 	"github.com/collabd/collab/collab/wire"
 )
 

@@ -24,7 +24,7 @@ type splitVector struct {
 	Pieces []ot.Op     `json:"pieces"`
 }
 
-const splitVectorsPath = "../../testdata/split-vectors.json"
+const splitVectorsPath = "../testdata/split-vectors.json"
 
 func piecesOf(l wire.Limits, doc string, op ot.Op) []ot.Op {
 	b := budgetFor(l, doc)

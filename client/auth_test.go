@@ -10,8 +10,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/collab"
-	"github.com/collabd/collab/collab/client"
 )
 
 // startAuthServer serves a collab.Server with secret over an in-memory

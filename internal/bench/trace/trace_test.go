@@ -88,7 +88,7 @@ func TestApplyOutOfRange(t *testing.T) {
 }
 
 func TestRealTraceReplays(t *testing.T) {
-	tr, err := Load("../../testdata/traces/sveltecomponent.json.gz")
+	tr, err := Load("../../../testdata/traces/sveltecomponent.json.gz")
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}

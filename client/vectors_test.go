@@ -38,7 +38,7 @@ type vectorStep struct {
 
 func loadClientVectors(t *testing.T) clientVectors {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "client-vectors.json"))
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "client-vectors.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
