@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/nats-io/nats.go"
 
 	"github.com/collabd/collab/cluster"
@@ -18,13 +17,8 @@ import (
 // connection, with code.
 func (c *wsClient) expectClose(code int) {
 	c.t.Helper()
-	var err error
-	for err == nil {
-		c.ws.SetReadDeadline(time.Now().Add(testWait))
-		_, _, err = c.ws.ReadMessage()
-	}
-	if !websocket.IsCloseError(err, code) {
-		c.t.Fatalf("%s: the connection ended with %v, want close %d", c.id, err, code)
+	if got := c.CloseCode(); got != code {
+		c.t.Fatalf("%s: the connection ended with close %d, want %d", c.id, got, code)
 	}
 }
 

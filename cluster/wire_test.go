@@ -1,14 +1,12 @@
 package cluster_test
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -16,12 +14,15 @@ import (
 	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/internal/natstest"
+	"github.com/collabd/collab/internal/rawclient"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
 )
 
-// wsClient speaks the protocol raw: JSON over a gorilla connection.
+// wsClient is a raw protocol client (internal/rawclient) under the names
+// this package's tests use.
 type wsClient struct {
+	*rawclient.T
 	t  *testing.T
 	ws *websocket.Conn
 	id string
@@ -34,87 +35,25 @@ func wsDial(t *testing.T, addr, id string) *wsClient {
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
-	t.Cleanup(func() { ws.Close() })
-	c := &wsClient{t: t, ws: ws, id: id}
-	c.send(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: id, Name: "name-" + id, Color: "#123"})
-	c.expect(wire.TypeWelcome, nil)
-	return c
+	rc := rawclient.NewT(t, &rawclient.Conn{WS: ws, Wait: testWait}, id)
+	return &wsClient{T: rc, t: t, ws: ws, id: id}
 }
 
-func (c *wsClient) send(v any) {
-	c.t.Helper()
-	data, err := json.Marshal(v)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.ws.SetWriteDeadline(time.Now().Add(testWait))
-	if err := c.ws.WriteMessage(websocket.TextMessage, data); err != nil {
-		c.t.Fatalf("%s: write: %v", c.id, err)
-	}
-}
-
-func (c *wsClient) next() (string, []byte) {
-	c.t.Helper()
-	c.ws.SetReadDeadline(time.Now().Add(testWait))
-	_, data, err := c.ws.ReadMessage()
-	if err != nil {
-		c.t.Fatalf("%s: read: %v", c.id, err)
-	}
-	typ, err := wire.PeekType(data)
-	if err != nil {
-		c.t.Fatalf("%s: message without type: %s", c.id, data)
-	}
-	return typ, data
-}
-
-// expect reads until a message of type typ, skipping presence and editor
-// events, and decodes it into v.
-func (c *wsClient) expect(typ string, v any) {
-	c.t.Helper()
-	for {
-		got, data := c.next()
-		if got == typ {
-			if v != nil {
-				if err := json.Unmarshal(data, v); err != nil {
-					c.t.Fatalf("decode %s: %v", data, err)
-				}
-			}
-			return
-		}
-		if got != wire.TypePresence && got != wire.TypeEditor {
-			c.t.Fatalf("%s: got %s, want %s", c.id, data, typ)
-		}
-	}
-}
-
-func (c *wsClient) expectError(code string) {
-	c.t.Helper()
-	var e wire.Error
-	c.expect(wire.TypeError, &e)
-	if e.Code != code {
-		c.t.Fatalf("%s: error %q (%s), want %q", c.id, e.Code, e.Message, code)
-	}
-}
-
-func (c *wsClient) join(doc string, rev *uint64) wire.Joined {
-	c.t.Helper()
-	c.send(wire.Join{Type: wire.TypeJoin, Doc: doc, Rev: rev})
-	var j wire.Joined
-	c.expect(wire.TypeJoined, &j)
-	return j
-}
-
+func (c *wsClient) send(v any)                               { c.t.Helper(); c.Send(v) }
+func (c *wsClient) next() (string, []byte)                   { c.t.Helper(); return c.Next() }
+func (c *wsClient) expect(typ string, v any)                 { c.t.Helper(); c.Expect(typ, v) }
+func (c *wsClient) expectError(code string)                  { c.t.Helper(); c.ExpectError(code) }
+func (c *wsClient) join(doc string, rev *uint64) wire.Joined { c.t.Helper(); return c.Join(doc, rev) }
 func (c *wsClient) submit(doc string, rev, seq uint64, op ot.Op) {
 	c.t.Helper()
-	c.send(wire.Submit{Type: wire.TypeSubmit, Doc: doc, Rev: rev, Seq: seq, Op: op})
+	c.Submit(doc, rev, seq, op)
 }
 
+// ack reads until the ack of seq, which must be at revision rev.
 func (c *wsClient) ack(seq, rev uint64) {
 	c.t.Helper()
-	var a wire.Ack
-	c.expect(wire.TypeAck, &a)
-	if a.Seq != seq || a.Rev != rev {
-		c.t.Fatalf("%s: ack seq %d rev %d, want seq %d rev %d", c.id, a.Seq, a.Rev, seq, rev)
+	if a := c.Ack(seq); a.Rev != rev {
+		c.t.Fatalf("%s: ack seq %d rev %d, want rev %d", c.id, a.Seq, a.Rev, rev)
 	}
 }
 

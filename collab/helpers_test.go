@@ -3,8 +3,6 @@ package collab
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/internal/rawclient"
 	"github.com/collabd/collab/ot"
 )
 
@@ -46,11 +45,20 @@ func startServer(t testing.TB, store Store, opts Options) (*Server, *httptest.Se
 
 func wsURL(ts *httptest.Server) string { return "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws" }
 
-// tclient is a raw protocol client: JSON over a gorilla connection.
+// tclient is a raw protocol client (internal/rawclient) under the names
+// this package's tests use. Tests may build one from t, ws and id alone.
 type tclient struct {
-	t  *testing.T
-	ws *websocket.Conn
-	id string
+	t   *testing.T
+	ws  *websocket.Conn
+	id  string
+	raw *rawclient.T // made on first use
+}
+
+func (c *tclient) r() *rawclient.T {
+	if c.raw == nil {
+		c.raw = rawclient.WrapT(c.t, &rawclient.Conn{WS: c.ws, Wait: testWait}, c.id)
+	}
+	return c.raw
 }
 
 func dialRaw(t *testing.T, ts *httptest.Server, hdr http.Header) (*websocket.Conn, *http.Response, error) {
@@ -88,118 +96,26 @@ func connectSmallBuffer(t *testing.T, ts *httptest.Server, id string) *tclient {
 }
 
 func hello(t *testing.T, ws *websocket.Conn, id string) *tclient {
-	c := &tclient{t: t, ws: ws, id: id}
-	t.Cleanup(func() { ws.Close() })
-	c.send(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: id, Name: "name-" + id, Color: "#123"})
-	var w wire.Welcome
-	c.expect(wire.TypeWelcome, &w)
-	if want := wire.PublicID(id); w.Client != want {
-		t.Fatalf("welcome client = %q, want %q (PublicID of %q)", w.Client, want, id)
-	}
-	return c
+	t.Helper()
+	rc := rawclient.NewT(t, &rawclient.Conn{WS: ws, Wait: testWait}, id)
+	return &tclient{t: t, ws: ws, id: id, raw: rc}
 }
 
-func (c *tclient) send(v any) {
-	c.t.Helper()
-	data, err := json.Marshal(v)
-	if err != nil {
-		c.t.Fatalf("marshal: %v", err)
-	}
-	c.sendRaw(data)
-}
-
-func (c *tclient) sendRaw(data []byte) {
-	c.t.Helper()
-	c.ws.SetWriteDeadline(time.Now().Add(testWait))
-	if err := c.ws.WriteMessage(websocket.TextMessage, data); err != nil {
-		c.t.Fatalf("write: %v", err)
-	}
-}
-
-// next reads one message and returns its type and bytes.
-func (c *tclient) next() (string, []byte) {
-	c.t.Helper()
-	c.ws.SetReadDeadline(time.Now().Add(testWait))
-	_, data, err := c.ws.ReadMessage()
-	if err != nil {
-		c.t.Fatalf("%s: read: %v", c.id, err)
-	}
-	typ, err := wire.PeekType(data)
-	if err != nil {
-		c.t.Fatalf("%s: message without type: %s", c.id, data)
-	}
-	return typ, data
-}
-
-// expect reads messages until one of type typ, skipping presence and
-// editor events, and decodes it into v. Anything else is a failure.
-func (c *tclient) expect(typ string, v any) {
-	c.t.Helper()
-	for {
-		got, data := c.next()
-		if got == typ {
-			if v != nil {
-				if err := json.Unmarshal(data, v); err != nil {
-					c.t.Fatalf("decode %s: %v", data, err)
-				}
-			}
-			return
-		}
-		if got != wire.TypePresence && got != wire.TypeEditor {
-			c.t.Fatalf("%s: got %s, want %s", c.id, data, typ)
-		}
-	}
-}
-
-func (c *tclient) expectError(code string) wire.Error {
-	c.t.Helper()
-	var e wire.Error
-	c.expect(wire.TypeError, &e)
-	if e.Code != code {
-		c.t.Fatalf("%s: error code %q (%s), want %q", c.id, e.Code, e.Message, code)
-	}
-	return e
-}
-
+func (c *tclient) send(v any)                         { c.t.Helper(); c.r().Send(v) }
+func (c *tclient) sendRaw(data []byte)                { c.t.Helper(); c.r().SendRaw(data) }
+func (c *tclient) next() (string, []byte)             { c.t.Helper(); return c.r().Next() }
+func (c *tclient) expect(typ string, v any)           { c.t.Helper(); c.r().Expect(typ, v) }
+func (c *tclient) expectError(code string) wire.Error { c.t.Helper(); return c.r().ExpectError(code) }
 func (c *tclient) join(doc string, rev *uint64) wire.Joined {
 	c.t.Helper()
-	c.send(wire.Join{Type: wire.TypeJoin, Doc: doc, Rev: rev})
-	var j wire.Joined
-	c.expect(wire.TypeJoined, &j)
-	return j
+	return c.r().Join(doc, rev)
 }
-
 func (c *tclient) submit(doc string, rev, seq uint64, op ot.Op) {
 	c.t.Helper()
-	c.send(wire.Submit{Type: wire.TypeSubmit, Doc: doc, Rev: rev, Seq: seq, Op: op})
+	c.r().Submit(doc, rev, seq, op)
 }
-
-func (c *tclient) ack(seq uint64) wire.Ack {
-	c.t.Helper()
-	var a wire.Ack
-	c.expect(wire.TypeAck, &a)
-	if a.Seq != seq {
-		c.t.Fatalf("%s: ack seq %d, want %d", c.id, a.Seq, seq)
-	}
-	return a
-}
-
-// closeCode reads until the connection ends and returns the close code.
-func (c *tclient) closeCode() int {
-	c.t.Helper()
-	for {
-		c.ws.SetReadDeadline(time.Now().Add(testWait))
-		_, _, err := c.ws.ReadMessage()
-		if err == nil {
-			continue
-		}
-		var ce *websocket.CloseError
-		if errors.As(err, &ce) {
-			return ce.Code
-		}
-		c.t.Fatalf("%s: connection ended without a close frame: %v", c.id, err)
-	}
-}
+func (c *tclient) ack(seq uint64) wire.Ack { c.t.Helper(); return c.r().Ack(seq) }
+func (c *tclient) closeCode() int          { c.t.Helper(); return c.r().CloseCode() }
 
 // insertAt builds the op inserting s at pos in a document of n code points.
 func insertAt(n, pos int, s string) ot.Op {

@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/collabd/collab/client"
+	"github.com/collabd/collab/internal/rawclient"
 	"github.com/collabd/collab/storage"
 )
 
@@ -105,14 +106,18 @@ func TestResubmitAfterRestartBolt(t *testing.T) {
 			t.Fatal(err)
 		}
 		srv, ts := startCollab(t, db)
-		ws := rawHello(t, ts.Listener.Addr().String(), "same-client")
-		ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"join","doc":"d","rev":0}`))
-		readType(t, ws, "joined")
-		ws.WriteMessage(websocket.TextMessage, []byte(op))
-		if ack := readType(t, ws, "ack"); !strings.Contains(ack, `"rev":1`) {
-			t.Fatalf("round %d: %s, want rev 1", round, ack)
+		c, _, err := rawclient.Dial(ctx, websocket.DefaultDialer, wsURL(ts.Listener.Addr().String()), nil, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
 		}
-		ws.Close()
+		x := rawclient.NewT(t, c, "same-client")
+		var rev0 uint64
+		x.Join("d", &rev0)
+		x.SendRaw([]byte(op))
+		if ack := x.Ack(1); ack.Rev != 1 {
+			t.Fatalf("round %d: %+v, want rev 1", round, ack)
+		}
+		x.Close()
 		ts.Close()
 		if err := srv.Shutdown(ctx); err != nil {
 			t.Fatal(err)
@@ -122,30 +127,5 @@ func TestResubmitAfterRestartBolt(t *testing.T) {
 			t.Fatalf("round %d: %q@%d %v", round, doc.Text, doc.Rev, err)
 		}
 		db.Close()
-	}
-}
-
-func rawHello(t *testing.T, addr, id string) *websocket.Conn {
-	t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial(wsURL(addr), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"hello","version":1,"client":"`+id+`"}`))
-	readType(t, ws, "welcome")
-	return ws
-}
-
-func readType(t *testing.T, ws *websocket.Conn, typ string) string {
-	t.Helper()
-	for {
-		ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-		_, data, err := ws.ReadMessage()
-		if err != nil {
-			t.Fatalf("waiting for %s: %v", typ, err)
-		}
-		if strings.Contains(string(data), `"type":"`+typ+`"`) {
-			return string(data)
-		}
 	}
 }

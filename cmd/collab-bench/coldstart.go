@@ -18,6 +18,7 @@ import (
 
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/internal/bench/procstat"
+	"github.com/collabd/collab/internal/rawclient"
 	"github.com/gorilla/websocket"
 )
 
@@ -237,22 +238,15 @@ func timedJoin(ctx context.Context, wsURL, doc, client string) joinResult {
 	if dl, ok := ctx.Deadline(); ok {
 		ws.SetReadDeadline(dl)
 	}
-	err = ws.WriteJSON(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: client})
-	if err == nil {
-		err = expectMsg(ws, wire.TypeWelcome, nil)
-	}
-	if err != nil {
+	rc := &rawclient.Conn{WS: ws}
+	if _, err := rc.Hello(wire.Hello{Version: wire.Version, Client: client}); err != nil {
 		r.JoinErr = err.Error()
 		return r
 	}
 	t1 := time.Now()
 	r.DialMS = round3(ms(t1.Sub(t0)))
-	if err := ws.WriteJSON(wire.Join{Type: wire.TypeJoin, Doc: doc}); err != nil {
-		r.JoinErr = err.Error()
-		return r
-	}
-	var j wire.Joined
-	if err := expectMsg(ws, wire.TypeJoined, &j); err != nil {
+	j, err := rc.Join(doc, nil)
+	if err != nil {
 		r.JoinErr = err.Error()
 		return r
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/internal/rawclient"
 	"github.com/collabd/collab/ot"
 	"github.com/gorilla/websocket"
 )
@@ -68,34 +69,15 @@ func (s *rawSystem) open(ctx context.Context, doc, id string) (session, error) {
 }
 
 func (r *rawSession) handshake(id string) error {
-	if err := r.ws.WriteJSON(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: id}); err != nil {
+	rc := &rawclient.Conn{WS: r.ws}
+	if _, err := rc.Hello(wire.Hello{Version: wire.Version, Client: id}); err != nil {
 		return err
 	}
-	if err := r.expect(wire.TypeWelcome, nil); err != nil {
-		return err
-	}
-	if err := r.ws.WriteJSON(wire.Join{Type: wire.TypeJoin, Doc: r.doc}); err != nil {
-		return err
-	}
-	var j wire.Joined
-	if err := r.expect(wire.TypeJoined, &j); err != nil {
-		return err
-	}
-	r.rev = j.Rev
-	return nil
-}
-
-func (r *rawSession) expect(typ string, v any) error {
-	_, data, err := r.ws.ReadMessage()
+	j, err := rc.Join(r.doc, nil)
 	if err != nil {
 		return err
 	}
-	if t, _ := wire.PeekType(data); t != typ {
-		return fmt.Errorf("got %s, want %s", data, typ)
-	}
-	if v != nil {
-		return json.Unmarshal(data, v)
-	}
+	r.rev = j.Rev
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/internal/rawclient"
 	"github.com/collabd/collab/ot"
 	"github.com/gorilla/websocket"
 )
@@ -41,41 +42,22 @@ func dialWire(ctx context.Context, sys *clientSystem, doc, id string) (*websocke
 }
 
 func wireJoin(ctx context.Context, ws *websocket.Conn, doc, id string) (wire.Joined, error) {
-	var j wire.Joined
 	if dl, ok := ctx.Deadline(); ok {
 		ws.SetReadDeadline(dl)
 		defer ws.SetReadDeadline(time.Time{})
 	}
-	if err := ws.WriteJSON(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: id}); err != nil {
-		return j, err
+	rc := &rawclient.Conn{WS: ws}
+	if _, err := rc.Hello(wire.Hello{Version: wire.Version, Client: id}); err != nil {
+		return wire.Joined{}, err
 	}
-	if err := expectMsg(ws, wire.TypeWelcome, nil); err != nil {
-		return j, err
-	}
-	if err := ws.WriteJSON(wire.Join{Type: wire.TypeJoin, Doc: doc}); err != nil {
-		return j, err
-	}
-	if err := expectMsg(ws, wire.TypeJoined, &j); err != nil {
+	j, err := rc.Join(doc, nil)
+	if err != nil {
 		return j, err
 	}
 	if j.Text == nil {
 		return j, errors.New("joined without the text")
 	}
 	return j, nil
-}
-
-func expectMsg(ws *websocket.Conn, typ string, v any) error {
-	_, data, err := ws.ReadMessage()
-	if err != nil {
-		return err
-	}
-	if t, _ := wire.PeekType(data); t != typ {
-		return fmt.Errorf("got %.200s, want %s", data, typ)
-	}
-	if v != nil {
-		return json.Unmarshal(data, v)
-	}
-	return nil
 }
 
 // wireReader is an editor that never types: it reads every frame, and of

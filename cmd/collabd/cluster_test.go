@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -13,53 +12,18 @@ import (
 
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/internal/natstest"
+	"github.com/collabd/collab/internal/rawclient"
 	"github.com/collabd/collab/ot"
 )
 
-// wsClient is a protocol client for tests.
-type wsClient struct {
-	t  *testing.T
-	ws *websocket.Conn
-}
-
-func dialWS(t *testing.T, addr, client string) *wsClient {
+// dialWS connects to addr's /ws as client (internal/rawclient).
+func dialWS(t *testing.T, addr, client string) *rawclient.T {
 	t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+	c, _, err := rawclient.Dial(context.Background(), websocket.DefaultDialer, "ws://"+addr+"/ws", nil, 15*time.Second)
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
-	t.Cleanup(func() { ws.Close() })
-	c := &wsClient{t: t, ws: ws}
-	c.send(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: client})
-	c.expect(wire.TypeWelcome)
-	return c
-}
-
-func (c *wsClient) send(v any) {
-	c.t.Helper()
-	if err := c.ws.WriteJSON(v); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-// expect reads until a message of type typ, which it returns; an error
-// message fails the test.
-func (c *wsClient) expect(typ string) []byte {
-	c.t.Helper()
-	c.ws.SetReadDeadline(time.Now().Add(15 * time.Second))
-	for {
-		_, data, err := c.ws.ReadMessage()
-		if err != nil {
-			c.t.Fatalf("read (waiting for %s): %v", typ, err)
-		}
-		got, _ := wire.PeekType(data)
-		if got == typ {
-			return data
-		}
-		if got == wire.TypeError {
-			c.t.Fatalf("got %s, want %s", data, typ)
-		}
-	}
+	return rawclient.NewT(t, c, client)
 }
 
 func httpGet(t *testing.T, url string) (int, string) {
@@ -84,18 +48,13 @@ func TestRunCluster(t *testing.T) {
 		[]string{"COLLAB_NATS=" + url, "COLLAB_NATS_REPLICAS=1", "COLLAB_NATS_ACCEPT_R1=true", "COLLAB_NODE_NAME=n2", "COLLAB_NATS_PREFIX=collab"})
 
 	a := dialWS(t, addr1, "ada")
-	a.send(wire.Join{Type: wire.TypeJoin, Doc: "notes"})
-	a.expect(wire.TypeJoined)
-	a.send(wire.Submit{Type: wire.TypeSubmit, Doc: "notes", Rev: 0, Seq: 1, Op: new(ot.Builder).Insert("from node 1").Op()})
-	a.expect(wire.TypeAck)
+	a.Join("notes", nil)
+	a.Submit("notes", 0, 1, new(ot.Builder).Insert("from node 1").Op())
+	a.Ack(1)
 
 	// The other node serves what the first committed.
 	b := dialWS(t, addr2, "bo")
-	b.send(wire.Join{Type: wire.TypeJoin, Doc: "notes"})
-	var joined wire.Joined
-	if err := json.Unmarshal(b.expect(wire.TypeJoined), &joined); err != nil {
-		t.Fatal(err)
-	}
+	joined := b.Join("notes", nil)
 	if joined.Text == nil || *joined.Text != "from node 1" || joined.Rev != 1 {
 		t.Fatalf("joined on node 2: rev %d text %v, want rev 1 %q", joined.Rev, joined.Text, "from node 1")
 	}
@@ -105,28 +64,21 @@ func TestRunCluster(t *testing.T) {
 
 	// An edit on node 1 reaches the editor on node 2 live.
 	second := new(ot.Builder).Retain(len("from node 1")).Insert(", live").Op()
-	a.send(wire.Submit{Type: wire.TypeSubmit, Doc: "notes", Rev: 1, Seq: 2, Op: second})
-	a.expect(wire.TypeAck)
+	a.Submit("notes", 1, 2, second)
+	a.Ack(2)
 	var op wire.Op
-	if err := json.Unmarshal(b.expect(wire.TypeOp), &op); err != nil {
-		t.Fatal(err)
-	}
+	b.Expect(wire.TypeOp, &op)
 	if op.Rev != 2 || op.Client != wire.PublicID("ada") || op.Seq != 2 {
 		t.Fatalf("op on node 2 = %+v, want ada's seq 2 as rev 2", op)
 	}
 
 	// The same client moves to node 2 and resubmits its seq 2, as after a
 	// lost ack: acknowledged with its revision, not applied again.
-	a.ws.Close()
+	a.Close()
 	a = dialWS(t, addr2, "ada")
-	a.send(wire.Join{Type: wire.TypeJoin, Doc: "notes", Rev: ptr(uint64(1))})
-	a.expect(wire.TypeJoined)
-	a.send(wire.Submit{Type: wire.TypeSubmit, Doc: "notes", Rev: 1, Seq: 2, Op: second})
-	var ack wire.Ack
-	if err := json.Unmarshal(a.expect(wire.TypeAck), &ack); err != nil {
-		t.Fatal(err)
-	}
-	if ack.Seq != 2 || ack.Rev != 2 {
+	a.Join("notes", ptr(uint64(1)))
+	a.Submit("notes", 1, 2, second)
+	if ack := a.Ack(2); ack.Rev != 2 {
 		t.Fatalf("resubmitted seq 2 on node 2: ack %+v, want seq 2 rev 2", ack)
 	}
 	for _, addr := range []string{addr1, addr2} {

@@ -1,49 +1,52 @@
 package hub
 
 import (
-	"encoding/json"
+	"context"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/internal/rawclient"
 )
 
-func dial(t *testing.T, url, client string) *websocket.Conn {
+func dial(t *testing.T, url, client string) *rawclient.Conn {
 	t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	c := dialOnly(t, url)
+	if _, err := c.Hello(wire.Hello{Version: wire.Version, Client: client}); err != nil {
+		t.Fatalf("hello: %v", err)
+	}
+	if _, err := c.Join("d1", nil); err != nil {
+		t.Fatalf("join: %v", err)
+	}
+	return c
+}
+
+func dialOnly(t *testing.T, url string) *rawclient.Conn {
+	t.Helper()
+	c, _, err := rawclient.Dial(context.Background(), websocket.DefaultDialer, url, nil, 5*time.Second)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
-	t.Cleanup(func() { ws.Close() })
-	send(t, ws, `{"type":"hello","version":1,"client":"`+client+`"}`)
-	expect(t, ws, "welcome")
-	send(t, ws, `{"type":"join","doc":"d1"}`)
-	expect(t, ws, "joined")
-	return ws
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
-func send(t *testing.T, ws *websocket.Conn, s string) {
+func send(t *testing.T, c *rawclient.Conn, s string) {
 	t.Helper()
-	if err := ws.WriteMessage(websocket.TextMessage, []byte(s)); err != nil {
+	if err := c.SendRaw([]byte(s)); err != nil {
 		t.Fatalf("write: %v", err)
 	}
 }
 
-func expect(t *testing.T, ws *websocket.Conn, typ string) map[string]any {
+func expect(t *testing.T, c *rawclient.Conn, typ string) map[string]any {
 	t.Helper()
-	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, data, err := ws.ReadMessage()
-	if err != nil {
-		t.Fatalf("read (want %s): %v", typ, err)
-	}
 	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatalf("decode %s: %v", data, err)
-	}
-	if m["type"] != typ {
-		t.Fatalf("got %s, want type %q", data, typ)
+	if err := c.Expect(typ, &m); err != nil {
+		t.Fatal(err)
 	}
 	return m
 }
@@ -80,11 +83,7 @@ func TestSubmitIsAckedAndRelayed(t *testing.T) {
 func TestSubmitBeforeJoinIsRefused(t *testing.T) {
 	srv := httptest.NewServer(New())
 	defer srv.Close()
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
+	ws := dialOnly(t, "ws"+strings.TrimPrefix(srv.URL, "http"))
 	send(t, ws, `{"type":"submit","doc":"d9","rev":0,"seq":1,"op":["x"]}`)
 	if e := expect(t, ws, "error"); e["code"] != "not_joined" {
 		t.Errorf("error = %v, want code not_joined", e)
