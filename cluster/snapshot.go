@@ -52,12 +52,10 @@ func (s *Store) writeSnapshot(ctx context.Context, id string) error {
 	if hasOld && h.rev-old.rev < s.opts.SnapshotEvery {
 		return nil
 	}
-	st, err := s.materialize(ctx, id, h, h.rev)
+	snap, err := s.snapshotAt(ctx, id, h)
 	if err != nil {
 		return err
 	}
-	snap := snapshot{epoch: h.epoch, seq: h.seq, rev: h.rev, created: h.created, updated: h.updated,
-		text: st.buf.String(), clients: st.clients}
 	if err := s.putSnapshot(ctx, id, snap); err != nil {
 		return err
 	}
@@ -67,6 +65,16 @@ func (s *Store) writeSnapshot(ctx context.Context, id string) error {
 	}
 	s.mu.Unlock()
 	return nil
+}
+
+// snapshotAt rebuilds document id's snapshot at its head h.
+func (s *Store) snapshotAt(ctx context.Context, id string, h head) (snapshot, error) {
+	st, err := s.rebuild(ctx, id, h, h.rev, true)
+	if err != nil {
+		return snapshot{}, err
+	}
+	return snapshot{epoch: h.epoch, seq: h.seq, rev: h.rev, created: h.created, updated: h.updated,
+		text: st.buf.String(), clients: st.clients, authors: st.authors.Spans()}, nil
 }
 
 // Prune drops document id's history before its newest snapshot (writing
@@ -80,12 +88,9 @@ func (s *Store) Prune(ctx context.Context, id string) error {
 	}
 	snap, ok := s.readSnapshot(ctx, id, h)
 	if !ok || snap.rev < h.rev {
-		st, err := s.materialize(ctx, id, h, h.rev)
-		if err != nil {
+		if snap, err = s.snapshotAt(ctx, id, h); err != nil {
 			return err
 		}
-		snap = snapshot{epoch: h.epoch, seq: h.seq, rev: h.rev, created: h.created, updated: h.updated,
-			text: st.buf.String(), clients: st.clients}
 		if err := s.putSnapshot(ctx, id, snap); err != nil {
 			return err
 		}

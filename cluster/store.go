@@ -103,17 +103,18 @@ func (o Options) withDefaults() Options {
 // plus collab's optional Follower (a feed of each document's commits) and
 // Bus (presence between nodes), and prometheus.Collector.
 type Store struct {
-	opts    Options
-	log     *slog.Logger
-	node    string // unique id of this Store among the nodes
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	stream  jetstream.Stream
-	snaps   jetstream.KeyValue    // snapshots, or for a large one where it is
-	blobs   jetstream.ObjectStore // large snapshots, in chunks
-	subj    string                // prefix of the document subjects: Prefix + ".ops."
-	metrics *metrics
-	bus     *bus
+	opts     Options
+	log      *slog.Logger
+	node     string // unique id of this Store among the nodes
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	stream   jetstream.Stream
+	snaps    jetstream.KeyValue    // snapshots, or for a large one where it is
+	versions jetstream.KeyValue    // named versions, or for a large one where it is
+	blobs    jetstream.ObjectStore // large snapshots, in chunks
+	subj     string                // prefix of the document subjects: Prefix + ".ops."
+	metrics  *metrics
+	bus      *bus
 
 	ctx    context.Context // canceled by Close
 	cancel context.CancelFunc
@@ -232,7 +233,7 @@ func (s *Store) setup(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cluster: create large snapshot bucket: %w", natsErr("setup", err))
 	}
-	return nil
+	return s.setupVersions(ctx)
 }
 
 // Node is this Store's unique name among the nodes sharing the cluster.
