@@ -56,7 +56,7 @@ func (s *Store) rebuild(ctx context.Context, id string, h head, rev uint64, with
 	b := &built{seq: h.epoch, clients: make(map[string]clientRec)}
 	text := ""
 	var spans []storage.Span
-	if snap, ok := s.readSnapshot(ctx, id, h); ok && snap.rev <= rev {
+	if snap, ok := s.startingSnapshot(ctx, id, h, rev); ok {
 		text, b.rev, b.seq, b.updated = snap.text, snap.rev, snap.seq, snap.updated
 		b.clients, spans = snap.clients, snap.authors
 		if spans == nil && text != "" { // a snapshot from before authorship was kept
@@ -423,7 +423,12 @@ func (s *Store) deleteConsumer(name string) {
 // readSnapshot returns the snapshot of id if it belongs to h's incarnation
 // and is not ahead of it; a missing or unreadable one is skipped.
 func (s *Store) readSnapshot(ctx context.Context, id string, h head) (snapshot, bool) {
-	data, err := s.getSnapshot(ctx, id)
+	return s.readSnapshotAt(ctx, id, encodeKey(id), h)
+}
+
+// readSnapshotAt is readSnapshot under bucket key key.
+func (s *Store) readSnapshotAt(ctx context.Context, id, key string, h head) (snapshot, bool) {
+	data, err := s.getSnapshot(ctx, key)
 	if err != nil {
 		if !errors.Is(err, jetstream.ErrKeyNotFound) {
 			s.log.Warn("cluster: read snapshot", "doc", id, "err", err)

@@ -51,10 +51,15 @@ type Options struct {
 	// SnapshotEvery is the number of ops after which the committing node
 	// writes a snapshot; default 256.
 	SnapshotEvery uint64
-	// KeepFor is how long history is kept (PruneAged); zero keeps all.
+	// KeepFor is how long history is kept (PruneHistory); zero keeps all.
 	// Older history goes up to a document's newest snapshot, so somewhat
 	// more is kept.
 	KeepFor time.Duration
+	// KeepOps is how many of a document's newest ops are kept at least
+	// (zero: all). The node that writes a snapshot prunes the document
+	// then, and PruneHistory does too; with KeepFor as well, an op goes
+	// only when both windows have passed it.
+	KeepOps uint64
 	// Heartbeat is the interval of this node's liveness beacon; a node
 	// silent for three of them is taken for dead and its editors vanish
 	// from other nodes' documents. Default 2s.
