@@ -144,3 +144,56 @@ func TestOnClusterSessions(t *testing.T) {
 		t.Errorf("after pruning = %q, want %q", got, want)
 	}
 }
+
+// TestSessionsAuthorsAndScan: a session lists at most 10 authors, the most
+// ops first, ties by name, and counts them all; a page reads at most
+// 10,000 records, so a longer session comes in parts.
+func TestSessionsAuthorsAndScan(t *testing.T) {
+	st := NewMemStore()
+	t0 := time.Now().Add(-time.Hour)
+	var recs []storage.Record
+	add := func(client, name string) {
+		n := len(recs)
+		recs = append(recs, storage.Record{Rev: uint64(n + 1), Op: insertAt(n, n, "x"), Client: client, Seq: uint64(n + 1), Author: name, Time: t0})
+	}
+	for i := 11; i >= 0; i-- {
+		add(fmt.Sprintf("c%02d", i), fmt.Sprintf("N%02d", i))
+	}
+	add("c05", "N05")
+	for len(recs) < maxSessionScan+1 {
+		add("", "Tok")
+	}
+	if err := st.Append(t.Context(), "s", recs); err != nil {
+		t.Fatal(err)
+	}
+	_, ts := startServer(t, st, Options{})
+	api := ts.URL + "/api/docs/s/sessions"
+	var l SessionList
+	getJSON(t, api, "", &l)
+	if len(l.Sessions) != 1 || l.Sessions[0].From != 2 || l.Sessions[0].To != maxSessionScan+1 || l.Next != 2 {
+		t.Fatalf("first page: %+v, next %d; want one session of the newest %d records", l.Sessions, l.Next, maxSessionScan)
+	}
+	getJSON(t, api+"?before=14&limit=1", "", &l)
+	s := l.Sessions[0]
+	var names []string
+	for _, a := range s.Authors {
+		names = append(names, fmt.Sprintf("%s/%d", a.Name, a.Ops))
+	}
+	if got, want := strings.Join(names, " "), "N05/2 N00/1 N01/1 N02/1 N03/1 N04/1 N06/1 N07/1 N08/1 N09/1"; got != want || s.Editors != 12 || s.From != 1 || s.To != 13 {
+		t.Fatalf("authors %q, editors %d, from %d to %d; want %q, 12, 1 to 13", got, s.Editors, s.From, s.To, want)
+	}
+}
+
+// TestSessionsNeedRead: with a secret, sessions need a token granting the
+// document.
+func TestSessionsNeedRead(t *testing.T) {
+	st := NewMemStore()
+	sessionDoc(t, st, "x")
+	_, ts := startServer(t, st, Options{AuthSecret: authSecret})
+	url := ts.URL + "/api/docs/s/sessions"
+	res, body := doToken(t, "GET", url, "", "")
+	wantStatus(t, res, body, http.StatusUnauthorized, wire.CodeUnauthorized)
+	res, body = doToken(t, "GET", url, mint(t, authSecret, "other", PermAdmin, time.Hour), "")
+	wantStatus(t, res, body, http.StatusForbidden, wire.CodeForbidden)
+	getJSON(t, url, mint(t, authSecret, "s", PermRead, time.Hour), &SessionList{})
+}
