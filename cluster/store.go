@@ -105,8 +105,9 @@ func (o Options) withDefaults() Options {
 }
 
 // Store keeps documents in NATS JetStream. It implements collab.Store,
-// plus collab's optional Follower (a feed of each document's commits) and
-// Bus (presence between nodes), and prometheus.Collector.
+// plus collab's optional Follower (a feed of each document's commits),
+// Bus (presence between nodes) and HistoryStore (authorship and named
+// versions), and prometheus.Collector.
 type Store struct {
 	opts     Options
 	log      *slog.Logger

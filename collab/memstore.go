@@ -12,7 +12,8 @@ import (
 )
 
 // MemStore is a Store in memory, for tests and examples. It keeps every op
-// (unless Prune drops some) and is safe for concurrent use.
+// (unless Prune drops some), authorship and named versions (a
+// HistoryStore), and is safe for concurrent use.
 type MemStore struct {
 	mu   sync.Mutex
 	docs map[string]*memDoc // guarded by mu
