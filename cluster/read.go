@@ -175,15 +175,12 @@ func (s *Store) ClientSeq(ctx context.Context, id, client string) (seq, rev uint
 		from, fromRev, clients = c.clientsSeq, c.clientsRev, maps.Clone(c.clients)
 	}
 	s.mu.Unlock()
-	if clients == nil {
-		st, err := s.materialize(ctx, id, h, h.rev)
-		if err != nil {
-			return 0, 0, err
-		}
-		clients = st.clients
-	} else {
+	if clients != nil {
 		recs, err := s.records(ctx, id, h, from, fromRev, h.rev)
-		if err != nil {
+		switch {
+		case errors.Is(err, storage.ErrPruned):
+			clients = nil // another node cut the history after what is remembered
+		case err != nil:
 			return 0, 0, err
 		}
 		for _, r := range recs {
@@ -191,6 +188,13 @@ func (s *Store) ClientSeq(ctx context.Context, id, client string) (seq, rev uint
 				clients[r.Client] = clientRec{seq: r.Seq, rev: r.Rev}
 			}
 		}
+	}
+	if clients == nil {
+		st, err := s.materialize(ctx, id, h, h.rev)
+		if err != nil {
+			return 0, 0, err
+		}
+		clients = st.clients
 	}
 	s.keepClients(id, h, clients)
 	c := clients[client]

@@ -156,3 +156,30 @@ func TestPruneOnSnapshot(t *testing.T) {
 		t.Fatalf("TextAt(4) = %q, %v; want xxxx", got, err)
 	}
 }
+
+// TestClientSeqAfterPruneElsewhere: a node that remembers client records
+// from before another node's cut still answers ClientSeq after it.
+func TestClientSeqAfterPruneElsewhere(t *testing.T) {
+	ns := natstest.Run(t)
+	a := open(t, []string{ns.URL()}, cluster.Options{})
+	b := open(t, []string{ns.URL()}, cluster.Options{KeepOps: 2, SnapshotEvery: 1 << 40})
+	ctx := ctxT(t)
+	mustAppend(t, a, "d", rec(1, 0, 0, "a", "ca", 1))
+	if _, err := a.Load(ctx, "d"); err != nil { // remembers the client records at 1
+		t.Fatal(err)
+	}
+	for r := 2; r <= 8; r++ {
+		mustAppend(t, b, "d", rec(uint64(r), r-1, r-1, "b", "cb", uint64(r)))
+	}
+	if n, err := b.PruneHistory(ctx); err != nil || n != 1 {
+		t.Fatalf("PruneHistory = %d, %v", n, err)
+	}
+	for _, c := range []struct {
+		client    string
+		seq, crev uint64
+	}{{"ca", 1, 1}, {"cb", 8, 8}} {
+		if seq, rev, err := a.ClientSeq(ctx, "d", c.client); err != nil || seq != c.seq || rev != c.crev {
+			t.Errorf("ClientSeq(%s) on the other node = %d, %d, %v; want %d, %d", c.client, seq, rev, err, c.seq, c.crev)
+		}
+	}
+}
