@@ -215,10 +215,16 @@ func (d *decoder) count() int {
 	return int(v)
 }
 
-func (d *decoder) string() string {
+// bytes reads what appendString wrote, without checking it is UTF-8.
+func (d *decoder) bytes() []byte {
 	n := d.count()
-	s := string(d.b[:n])
+	b := d.b[:n]
 	d.b = d.b[n:]
+	return b
+}
+
+func (d *decoder) string() string {
+	s := string(d.bytes())
 	if !utf8.ValidString(s) {
 		d.fail()
 	}
@@ -298,6 +304,9 @@ type snapshot struct {
 	updated time.Time
 	text    string
 	clients map[string]clientRec
+	// authors is who inserted each code point of text; nil in a snapshot
+	// written before authorship was kept, whose text is nobody's.
+	authors []storage.Span
 }
 
 // clientRec is a client's last committed sequence number and its revision.
@@ -324,6 +333,9 @@ func encodeSnapshot(s snapshot) []byte {
 		b = binary.AppendUvarint(b, c.seq)
 		b = binary.AppendUvarint(b, c.rev)
 	}
+	if s.authors != nil { // optional, last: older snapshots end before it
+		b = appendString(b, string(storage.EncodeSpans(s.authors)))
+	}
 	return b
 }
 
@@ -344,6 +356,12 @@ func decodeSnapshot(b []byte) (snapshot, error) {
 	for i := 0; i < n && d.err == nil; i++ {
 		id := d.string()
 		s.clients[id] = clientRec{seq: d.uvarint(), rev: d.uvarint()}
+	}
+	if d.err == nil && len(d.b) != 0 {
+		var err error
+		if s.authors, err = storage.DecodeSpans(d.bytes()); err != nil {
+			d.fail()
+		}
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail()

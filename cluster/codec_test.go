@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -131,7 +132,32 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		!got.created.Equal(s.created) || !got.updated.Equal(s.updated) || len(got.clients) != 2 || got.clients["a"] != s.clients["a"] {
 		t.Fatalf("got %+v, want %+v", got, s)
 	}
+	if got.authors != nil {
+		t.Fatalf("a snapshot without authorship decoded with %+v", got.authors)
+	}
 	if _, err := decodeSnapshot(encodeSnapshot(s)[:10]); err == nil {
 		t.Error("a truncated snapshot decoded")
+	}
+	s.authors = []storage.Span{{Length: 1, Client: "a", Author: "Ada"}, {Length: 2}}
+	got, err = decodeSnapshot(encodeSnapshot(s))
+	if err != nil || !slices.Equal(got.authors, s.authors) || got.text != s.text {
+		t.Fatalf("with authorship: got %+v, %v; want %+v", got, err, s)
+	}
+	full := encodeSnapshot(s)
+	if _, err := decodeSnapshot(full[:len(full)-1]); err == nil {
+		t.Error("a snapshot with truncated authorship decoded")
+	}
+}
+
+func TestVersionRoundTrip(t *testing.T) {
+	v := namedVersion{Version: storage.Version{Rev: 7, Name: "draft", Created: time.Unix(5, 6), Author: "Ada"},
+		epoch: 3, text: "hé😀", authors: []storage.Span{{Length: 3, Client: "c", Author: "Ada"}}}
+	got, err := decodeVersion(7, encodeVersion(v))
+	if err != nil || got.Name != v.Name || got.Author != v.Author || !got.Created.Equal(v.Created) || got.Rev != 7 ||
+		got.epoch != 3 || got.text != v.text || !slices.Equal(got.authors, v.authors) {
+		t.Fatalf("got %+v, %v; want %+v", got, err, v)
+	}
+	if _, err := decodeVersion(7, encodeVersion(v)[:8]); err == nil {
+		t.Error("a truncated version decoded")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -41,18 +42,31 @@ type built struct {
 	seq     uint64 // the message that holds rev
 	clients map[string]clientRec
 	updated time.Time
+	authors *storage.Authorship // nil unless asked for
 }
 
 // materialize rebuilds document id (whose head is h) at revision rev from
 // the newest usable snapshot at or below rev and the messages after it.
 func (s *Store) materialize(ctx context.Context, id string, h head, rev uint64) (*built, error) {
+	return s.rebuild(ctx, id, h, rev, false)
+}
+
+// rebuild is materialize, keeping the authorship too if withAuthors.
+func (s *Store) rebuild(ctx context.Context, id string, h head, rev uint64, withAuthors bool) (*built, error) {
 	b := &built{seq: h.epoch, clients: make(map[string]clientRec)}
 	text := ""
-	if snap, ok := s.readSnapshot(ctx, id, h); ok && snap.rev <= rev {
+	var spans []storage.Span
+	if snap, ok := s.startingSnapshot(ctx, id, h, rev); ok {
 		text, b.rev, b.seq, b.updated = snap.text, snap.rev, snap.seq, snap.updated
-		b.clients = snap.clients
+		b.clients, spans = snap.clients, snap.authors
+		if spans == nil && text != "" { // a snapshot from before authorship was kept
+			spans = []storage.Span{{Length: utf8.RuneCountInString(text)}}
+		}
 	}
 	b.buf = ot.NewBuffer(text)
+	if withAuthors {
+		b.authors = storage.NewAuthorship(spans)
+	}
 	recs, err := s.records(ctx, id, h, b.seq, b.rev, rev)
 	if err != nil {
 		return nil, err
@@ -60,6 +74,11 @@ func (s *Store) materialize(ctx context.Context, id string, h head, rev uint64) 
 	for _, r := range recs {
 		if err := b.buf.Apply(r.Op); err != nil {
 			return nil, fmt.Errorf("%w: document %q revision %d: %v", storage.ErrCorrupt, id, r.Rev, err)
+		}
+		if b.authors != nil {
+			if err := b.authors.Apply(r.Record); err != nil {
+				return nil, fmt.Errorf("%w: document %q: %v", storage.ErrCorrupt, id, err)
+			}
 		}
 		if r.Client != "" {
 			b.clients[r.Client] = clientRec{seq: r.Seq, rev: r.Rev}
@@ -156,15 +175,12 @@ func (s *Store) ClientSeq(ctx context.Context, id, client string) (seq, rev uint
 		from, fromRev, clients = c.clientsSeq, c.clientsRev, maps.Clone(c.clients)
 	}
 	s.mu.Unlock()
-	if clients == nil {
-		st, err := s.materialize(ctx, id, h, h.rev)
-		if err != nil {
-			return 0, 0, err
-		}
-		clients = st.clients
-	} else {
+	if clients != nil {
 		recs, err := s.records(ctx, id, h, from, fromRev, h.rev)
-		if err != nil {
+		switch {
+		case errors.Is(err, storage.ErrPruned):
+			clients = nil // another node cut the history after what is remembered
+		case err != nil:
 			return 0, 0, err
 		}
 		for _, r := range recs {
@@ -172,6 +188,13 @@ func (s *Store) ClientSeq(ctx context.Context, id, client string) (seq, rev uint
 				clients[r.Client] = clientRec{seq: r.Seq, rev: r.Rev}
 			}
 		}
+	}
+	if clients == nil {
+		st, err := s.materialize(ctx, id, h, h.rev)
+		if err != nil {
+			return 0, 0, err
+		}
+		clients = st.clients
 	}
 	s.keepClients(id, h, clients)
 	c := clients[client]
@@ -212,6 +235,9 @@ func (s *Store) TextAt(ctx context.Context, id string, rev uint64) (string, erro
 		return "", nil
 	}
 	st, err := s.materialize(ctx, id, h, rev)
+	if errors.Is(err, storage.ErrPruned) {
+		return s.prunedText(ctx, id, h, rev, err)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -401,7 +427,12 @@ func (s *Store) deleteConsumer(name string) {
 // readSnapshot returns the snapshot of id if it belongs to h's incarnation
 // and is not ahead of it; a missing or unreadable one is skipped.
 func (s *Store) readSnapshot(ctx context.Context, id string, h head) (snapshot, bool) {
-	data, err := s.getSnapshot(ctx, id)
+	return s.readSnapshotAt(ctx, id, encodeKey(id), h)
+}
+
+// readSnapshotAt is readSnapshot under bucket key key.
+func (s *Store) readSnapshotAt(ctx context.Context, id, key string, h head) (snapshot, bool) {
+	data, err := s.getSnapshot(ctx, key)
 	if err != nil {
 		if !errors.Is(err, jetstream.ErrKeyNotFound) {
 			s.log.Warn("cluster: read snapshot", "doc", id, "err", err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -32,6 +33,9 @@ func (s *Store) maybeSnapshot(id string, epoch, rev uint64) {
 	go func() {
 		defer s.wg.Done()
 		err := s.writeSnapshot(s.ctx, id)
+		if err == nil && s.opts.KeepOps > 0 {
+			_, err = s.pruneDoc(s.ctx, id, time.Now())
+		}
 		s.mu.Lock()
 		s.cache(id).snapping = false
 		s.mu.Unlock()
@@ -52,12 +56,10 @@ func (s *Store) writeSnapshot(ctx context.Context, id string) error {
 	if hasOld && h.rev-old.rev < s.opts.SnapshotEvery {
 		return nil
 	}
-	st, err := s.materialize(ctx, id, h, h.rev)
+	snap, err := s.snapshotAt(ctx, id, h)
 	if err != nil {
 		return err
 	}
-	snap := snapshot{epoch: h.epoch, seq: h.seq, rev: h.rev, created: h.created, updated: h.updated,
-		text: st.buf.String(), clients: st.clients}
 	if err := s.putSnapshot(ctx, id, snap); err != nil {
 		return err
 	}
@@ -67,6 +69,16 @@ func (s *Store) writeSnapshot(ctx context.Context, id string) error {
 	}
 	s.mu.Unlock()
 	return nil
+}
+
+// snapshotAt rebuilds document id's snapshot at its head h.
+func (s *Store) snapshotAt(ctx context.Context, id string, h head) (snapshot, error) {
+	st, err := s.rebuild(ctx, id, h, h.rev, true)
+	if err != nil {
+		return snapshot{}, err
+	}
+	return snapshot{epoch: h.epoch, seq: h.seq, rev: h.rev, created: h.created, updated: h.updated,
+		text: st.buf.String(), clients: st.clients, authors: st.authors.Spans()}, nil
 }
 
 // Prune drops document id's history before its newest snapshot (writing
@@ -80,12 +92,9 @@ func (s *Store) Prune(ctx context.Context, id string) error {
 	}
 	snap, ok := s.readSnapshot(ctx, id, h)
 	if !ok || snap.rev < h.rev {
-		st, err := s.materialize(ctx, id, h, h.rev)
-		if err != nil {
+		if snap, err = s.snapshotAt(ctx, id, h); err != nil {
 			return err
 		}
-		snap = snapshot{epoch: h.epoch, seq: h.seq, rev: h.rev, created: h.created, updated: h.updated,
-			text: st.buf.String(), clients: st.clients}
 		if err := s.putSnapshot(ctx, id, snap); err != nil {
 			return err
 		}
@@ -106,7 +115,12 @@ const blobMark = 0xb1
 // to a blob of its own revision, so that a writer that loses the race
 // leaves the winner's blob alone.
 func (s *Store) putSnapshot(ctx context.Context, id string, snap snapshot) error {
-	key, data := encodeKey(id), encodeSnapshot(snap)
+	return s.putSnapshotAt(ctx, id, encodeKey(id), snap)
+}
+
+// putSnapshotAt is putSnapshot under bucket key key.
+func (s *Store) putSnapshotAt(ctx context.Context, id, key string, snap snapshot) error {
+	data := encodeSnapshot(snap)
 	var mine string // the blob written for snap, if any
 	for range 8 {
 		cur, err := s.storedSnapshot(ctx, key)
@@ -243,11 +257,10 @@ func (s *Store) deleteBlob(ctx context.Context, id, name string) {
 	}
 }
 
-// getSnapshot reads the encoded snapshot of id; ErrKeyNotFound if none.
+// getSnapshot reads the encoded snapshot under key; ErrKeyNotFound if none.
 // A blob that is gone was replaced by a newer snapshot's between the two
 // reads: the entry is read once more.
-func (s *Store) getSnapshot(ctx context.Context, id string) ([]byte, error) {
-	key := encodeKey(id)
+func (s *Store) getSnapshot(ctx context.Context, key string) ([]byte, error) {
 	for try := 0; ; try++ {
 		var e jetstream.KeyValueEntry
 		err := s.retry(ctx, func(ctx context.Context) (err error) {
@@ -268,9 +281,13 @@ func (s *Store) getSnapshot(ctx context.Context, id string) ([]byte, error) {
 	}
 }
 
-// dropSnapshot removes the snapshot of a deleted document.
+// dropSnapshot removes the snapshots of a deleted document.
 func (s *Store) dropSnapshot(ctx context.Context, id string) {
-	key := encodeKey(id)
+	s.dropSnapshotAt(ctx, id, baseKey(id))
+	s.dropSnapshotAt(ctx, id, encodeKey(id))
+}
+
+func (s *Store) dropSnapshotAt(ctx context.Context, id, key string) {
 	if cur, _, err := s.snapshotEntry(ctx, key); err == nil && cur.blob != "" && cur.blob != key {
 		s.deleteBlob(ctx, id, cur.blob)
 	}

@@ -51,10 +51,15 @@ type Options struct {
 	// SnapshotEvery is the number of ops after which the committing node
 	// writes a snapshot; default 256.
 	SnapshotEvery uint64
-	// KeepFor is how long history is kept (PruneAged); zero keeps all.
+	// KeepFor is how long history is kept (PruneHistory); zero keeps all.
 	// Older history goes up to a document's newest snapshot, so somewhat
 	// more is kept.
 	KeepFor time.Duration
+	// KeepOps is how many of a document's newest ops are kept at least
+	// (zero: all). The node that writes a snapshot prunes the document
+	// then, and PruneHistory does too; with KeepFor as well, an op goes
+	// only when both windows have passed it.
+	KeepOps uint64
 	// Heartbeat is the interval of this node's liveness beacon; a node
 	// silent for three of them is taken for dead and its editors vanish
 	// from other nodes' documents. Default 2s.
@@ -100,20 +105,22 @@ func (o Options) withDefaults() Options {
 }
 
 // Store keeps documents in NATS JetStream. It implements collab.Store,
-// plus collab's optional Follower (a feed of each document's commits) and
-// Bus (presence between nodes), and prometheus.Collector.
+// plus collab's optional Follower (a feed of each document's commits),
+// Bus (presence between nodes) and HistoryStore (authorship and named
+// versions), and prometheus.Collector.
 type Store struct {
-	opts    Options
-	log     *slog.Logger
-	node    string // unique id of this Store among the nodes
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	stream  jetstream.Stream
-	snaps   jetstream.KeyValue    // snapshots, or for a large one where it is
-	blobs   jetstream.ObjectStore // large snapshots, in chunks
-	subj    string                // prefix of the document subjects: Prefix + ".ops."
-	metrics *metrics
-	bus     *bus
+	opts     Options
+	log      *slog.Logger
+	node     string // unique id of this Store among the nodes
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	stream   jetstream.Stream
+	snaps    jetstream.KeyValue    // snapshots, or for a large one where it is
+	versions jetstream.KeyValue    // named versions, or for a large one where it is
+	blobs    jetstream.ObjectStore // large snapshots, in chunks
+	subj     string                // prefix of the document subjects: Prefix + ".ops."
+	metrics  *metrics
+	bus      *bus
 
 	ctx    context.Context // canceled by Close
 	cancel context.CancelFunc
@@ -232,7 +239,7 @@ func (s *Store) setup(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cluster: create large snapshot bucket: %w", natsErr("setup", err))
 	}
-	return nil
+	return s.setupVersions(ctx)
 }
 
 // Node is this Store's unique name among the nodes sharing the cluster.

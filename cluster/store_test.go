@@ -17,8 +17,9 @@ import (
 )
 
 var (
-	_ collab.Store = (*cluster.Store)(nil)
-	_ collab.Store = (*storage.DB)(nil)
+	_ collab.Store        = (*cluster.Store)(nil)
+	_ collab.HistoryStore = (*cluster.Store)(nil)
+	_ collab.Store        = (*storage.DB)(nil)
 )
 
 const testWait = 20 * time.Second

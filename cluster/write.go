@@ -240,6 +240,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	}
 	cancel()
 	s.dropSnapshot(ctx, id)
+	s.dropVersions(ctx, id)
 	return nil
 }
 

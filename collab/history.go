@@ -87,6 +87,7 @@ func (s *Server) historyRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST /api/docs/{id}/versions", s.api(PermWrite, s.postVersion, true))
 	m.HandleFunc("DELETE /api/docs/{id}/versions/{rev}", s.api(PermWrite, s.deleteVersion, true))
 	m.HandleFunc("POST /api/docs/{id}/restore", s.api(PermWrite, s.restore, true))
+	m.HandleFunc("GET /api/docs/{id}/sessions", s.api(PermRead, s.getSessions, true))
 }
 
 // history returns the store as a HistoryStore and the path's document id.

@@ -12,7 +12,8 @@ import (
 )
 
 // MemStore is a Store in memory, for tests and examples. It keeps every op
-// (unless Prune drops some) and is safe for concurrent use.
+// (unless Prune drops some), authorship and named versions (a
+// HistoryStore), and is safe for concurrent use.
 type MemStore struct {
 	mu   sync.Mutex
 	docs map[string]*memDoc // guarded by mu
@@ -23,8 +24,11 @@ type memDoc struct {
 	buf     *ot.Buffer // the text at meta.Rev
 	base    uint64     // records before base+1 are pruned
 	baseTxt string     // text at base
-	recs    []storage.Record
-	clients map[string][2]uint64 // client → {seq, rev}
+	// baseAuthors is the authorship of baseTxt.
+	baseAuthors []storage.Span
+	versions    map[uint64]memVersion // by revision
+	recs        []storage.Record
+	clients     map[string][2]uint64 // client → {seq, rev}
 }
 
 // NewMemStore returns an empty MemStore.
@@ -137,6 +141,9 @@ func (m *MemStore) TextAt(ctx context.Context, id string, rev uint64) (string, e
 		return "", fmt.Errorf("%w: %s has no revision %d", storage.ErrNotFound, id, rev)
 	}
 	if rev < d.base {
+		if v, ok := d.versions[rev]; ok {
+			return v.text, nil
+		}
 		return "", fmt.Errorf("%w: %s before %d", storage.ErrPruned, id, d.base)
 	}
 	return m.textAt(d, rev), nil
@@ -186,7 +193,8 @@ func (m *MemStore) Delete(ctx context.Context, id string) error {
 }
 
 // Prune drops the history of document id before revision rev, as a store
-// with a retention policy would; the client sequence records stay.
+// with a retention policy would; the client sequence records and the named
+// versions stay.
 func (m *MemStore) Prune(id string, rev uint64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -198,8 +206,8 @@ func (m *MemStore) Prune(id string, rev uint64) error {
 		return nil
 	}
 	rev = min(rev, d.meta.Rev)
-	text := m.textAt(d, rev)
+	text, spans := m.textAt(d, rev), m.authorsAt(d, rev)
 	d.recs = append([]storage.Record(nil), d.recs[rev-d.base:]...)
-	d.base, d.baseTxt = rev, text
+	d.base, d.baseTxt, d.baseAuthors = rev, text, spans
 	return nil
 }

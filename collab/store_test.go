@@ -114,19 +114,25 @@ var clusterStores atomic.Int64
 
 func newClusterStore(t testing.TB) *cluster.Store {
 	t.Helper()
+	return newClusterStoreWith(t, cluster.Options{})
+}
+
+// newClusterStoreWith is newClusterStore with opts for the fields the
+// tests' stores do not set.
+func newClusterStoreWith(t testing.TB, opts cluster.Options) *cluster.Store {
+	t.Helper()
 	url, err := testNATS.url()
 	if err != nil {
 		t.Fatalf("nats server: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	defer cancel()
-	st, err := cluster.Open(ctx, cluster.Options{
-		URLs:      []string{url},
-		Prefix:    fmt.Sprintf("t%d", clusterStores.Add(1)),
-		Heartbeat: 100 * time.Millisecond,
-		Name:      "collab-test",
-		Logger:    quietLogger(),
-	})
+	opts.URLs = []string{url}
+	opts.Prefix = fmt.Sprintf("t%d", clusterStores.Add(1))
+	opts.Heartbeat = 100 * time.Millisecond
+	opts.Name = "collab-test"
+	opts.Logger = quietLogger()
+	st, err := cluster.Open(ctx, opts)
 	if err != nil {
 		t.Fatalf("cluster.Open: %v", err)
 	}

@@ -45,11 +45,8 @@ func clusterModeFlag(fs *flag.FlagSet) *string {
 }
 
 // notInCluster are the serve flags that have no meaning in cluster mode:
-// the documents live in JetStream, and a document's history can be cut
-// only at its newest snapshot, so not to a number of ops.
-var notInCluster = []string{"data", "keep-ops"}
-
-var clusterHint = map[string]string{"keep-ops": ", where history is kept by age (-keep-for)"}
+// the documents live in JetStream.
+var notInCluster = []string{"data"}
 
 // backend is the store collabd serves documents from.
 type backend struct {
@@ -72,7 +69,7 @@ func openBackend(ctx context.Context, c *config, set map[string]bool, log *slog.
 	}
 	for _, name := range notInCluster {
 		if set[name] {
-			return nil, fmt.Errorf("-%s does not apply with -nats: the documents and their history live in NATS JetStream%s", name, clusterHint[name])
+			return nil, fmt.Errorf("-%s does not apply with -nats: the documents and their history live in NATS JetStream", name)
 		}
 	}
 	if c.cluster.replicas < 1 {
@@ -90,6 +87,7 @@ func openBackend(ctx context.Context, c *config, set map[string]bool, log *slog.
 		Name:     c.cluster.node,
 		Timeout:  c.cluster.timeout,
 		KeepFor:  c.store.KeepFor,
+		KeepOps:  uint64(max(c.store.KeepOps, 0)),
 		Logger:   log,
 	}
 	if set["snapshot-every"] {
@@ -114,7 +112,7 @@ func openBackend(ctx context.Context, c *config, set map[string]bool, log *slog.
 	return &backend{
 		store:  st,
 		close:  st.Close,
-		prune:  st.PruneAged,
+		prune:  st.PruneHistory,
 		pruned: "documents",
 		desc: []any{"nats", strings.Join(opts.URLs, ","), "replicas", opts.Replicas, "node", st.Node(),
 			"durability", durability(opts.Replicas)},

@@ -25,6 +25,11 @@
 //   collab-presence {peers}
 //   collab-leave    {}                        the document was deleted and the
 //                                             person chose to leave it
+// `history` adds, below the editor, the history panel of the document
+// page: sessions of editing, a slider over the revisions, the text at the
+// chosen point coloured by author with the changes since the previous
+// point marked, and buttons to name or restore a version (naming and
+// restoring need a token granting write when the server has a secret).
 // (`text` is read when a listener asks for it: a copy of the document.)
 // API: getText(), destroy(), client (the DocClient), binding, view,
 // ready (a promise settled once the editor shows the document).
@@ -35,19 +40,21 @@ import { isColor, safeColor } from './js/color.js';
 import { collab, joinByWord } from './js/codemirror.js';
 import { PAUSE_MS } from './js/undo.js';
 import { refusedNotice, deletedNotice } from './js/notices.js';
+import { mountHistory } from './js/history-panel.js';
 
 /** @typedef {import('./js/client.js').StatusDetail} StatusDetail */
 
 const PALETTE = ['#d33', '#36c', '#1a7f37', '#b35900', '#8250df', '#bf3989', '#0a7b83', '#6e7781'];
 let counter = 0;
 
-function ensureStyles() {
-  const href = new URL('./css/collab.css', import.meta.url).href;
-  if (document.querySelector(`link[data-collab-style]`)) return;
+/** @param {string} name a style sheet next to this script, css/{name}.css */
+function ensureStyles(name = 'collab') {
+  const href = new URL(`./css/${name}.css`, import.meta.url).href;
+  if (document.querySelector(`link[data-collab-style="${name}"]`)) return;
   const link = document.createElement('link');
   link.rel = 'stylesheet';
   link.href = href;
-  link.dataset.collabStyle = '';
+  link.dataset.collabStyle = name;
   document.head.append(link);
 }
 
@@ -78,7 +85,7 @@ function lazyText(detail, client) {
 }
 
 export class CollabEditor extends HTMLElement {
-  static get observedAttributes() { return ['server', 'doc', 'token', 'name', 'color', 'readonly', 'editor']; }
+  static get observedAttributes() { return ['server', 'doc', 'token', 'name', 'color', 'readonly', 'editor', 'history']; }
 
   /** @type {DocClient | null} */ client = null;
   /** @type {TextareaBinding | null} */ binding = null;
@@ -184,6 +191,16 @@ export class CollabEditor extends HTMLElement {
     });
     client.start();
     this.renderPeople([]);
+    if (this.hasAttribute('history')) {
+      ensureStyles('history');
+      const holder = document.createElement('div');
+      holder.className = 'collab-history';
+      this.append(holder);
+      mountHistory(holder, {
+        server: () => (this.client ? this.client.server : server), doc, editor: this,
+        token: this.getAttribute('token') || '', prefix: `${id}-history-`,
+      });
+    }
     if (this.getAttribute('editor') === 'textarea') this.textareaEditor(field, label, id, client);
     else this.ready = this.codeMirror(field, label, id, client);
   }

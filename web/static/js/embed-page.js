@@ -1,5 +1,5 @@
 // The bare page at "/embed/{id}" for an <iframe>: one <collab-editor>,
-// configured from the query (name, color, token, readonly).
+// configured from the query (name, color, token, readonly, history).
 
 import '../collab.js';
 
@@ -11,4 +11,5 @@ editor.setAttribute('server', location.origin);
 editor.setAttribute('doc', id);
 for (const k of ['name', 'color', 'token', 'editor']) if (params.get(k)) editor.setAttribute(k, params.get(k));
 if (params.has('readonly') && params.get('readonly') !== 'false') editor.setAttribute('readonly', '');
+if (params.has('history') && params.get('history') !== 'false') editor.setAttribute('history', '');
 document.body.append(editor);
