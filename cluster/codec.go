@@ -97,14 +97,6 @@ func unhex(c byte) int {
 	return -1
 }
 
-// checkID refuses ids the store cannot keep, like storage does.
-func checkID(id string) error {
-	if id == "" || len(id) > 1024 || !utf8.ValidString(id) || strings.IndexByte(id, 0) >= 0 {
-		return fmt.Errorf("%w: document id must be 1 to 1024 bytes of UTF-8 without NUL", storage.ErrInvalid)
-	}
-	return nil
-}
-
 func unixNano(t time.Time) int64 {
 	if t.IsZero() {
 		return 0

@@ -17,6 +17,7 @@ import (
 	"github.com/collabd/collab/internal/rawclient"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // wsClient is a raw protocol client (internal/rawclient) under the names
@@ -101,7 +102,7 @@ type setup struct {
 func setups() []setup {
 	return []setup{
 		{name: "memstore", start: func(t *testing.T) (string, string) {
-			srv := collab.NewServer(collab.NewMemStore(), collab.Options{Logger: quietLogger()})
+			srv := collab.NewServer(memory.New(), collab.Options{Logger: quietLogger()})
 			ts := httptest.NewServer(srv)
 			t.Cleanup(ts.Close)
 			addr := ts.Listener.Addr().String()

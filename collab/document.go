@@ -52,7 +52,7 @@ type document struct {
 	// follow.go and bus.go):
 	endShared context.CancelFunc          // stops feed and busIn
 	feed      <-chan storage.Record       // what any server commits to the document
-	bus       Bus                         // nil without one
+	bus       storage.Bus                 // nil without one
 	busIn     chan busEvent               // what other servers say of their editors
 	others    map[remoteKey]*remoteEditor // editors on other servers
 	held      []storage.Record            // feed records that arrived while a commit was in flight

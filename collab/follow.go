@@ -9,37 +9,9 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
 )
-
-// Follower is implemented by a Store that several Servers share (cluster
-// mode, see docs/cluster.md). A Server whose Store implements it follows
-// every document it has loaded: records other servers commit are applied
-// and broadcast to its editors like its own, and a commit refused with
-// storage.ErrConflict (another server committed first) is transformed over
-// what it missed and retried instead of failing.
-type Follower interface {
-	// Follow returns every record of document id with Rev > after, in
-	// revision order, as it is committed by any server (this one
-	// included), until ctx ends. The channel closes when ctx ends, or when
-	// the feed stops for good (the document was deleted, the store
-	// closed): the Server then asks Load which.
-	Follow(ctx context.Context, id string, after uint64) (<-chan storage.Record, error)
-}
-
-// registerStoreMetrics serves the figures of a Store that is a
-// prometheus.Collector (a cluster store: commit retries, consumer lag) at
-// /metrics with the server's own.
-func (s *Server) registerStoreMetrics() {
-	if c, ok := s.store.(prometheus.Collector); ok {
-		if err := s.metrics.reg.Register(c); err != nil {
-			s.log.Warn("store metrics not served", "err", err)
-		}
-	}
-}
 
 // Commits refused without the document learning anything new (JetStream
 // refuses an expected-last-sequence check while another message for the
@@ -59,8 +31,8 @@ func (d *document) open() error {
 	if err := d.load(); err != nil {
 		return err
 	}
-	f, follows := d.srv.store.(Follower)
-	if _, buses := d.srv.store.(Bus); !follows && !buses {
+	f, follows := d.srv.store.(storage.Follower)
+	if _, buses := d.srv.store.(storage.Bus); !follows && !buses {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -172,7 +172,7 @@ func (d *document) commitAfter(delay time.Duration) {
 	hist := d.srv.metrics.commitLatency
 	start := time.Now()
 	d.srv.wg.Add(1)
-	if as, ok := store.(AsyncAppender); ok && delay == 0 {
+	if as, ok := store.(storage.AsyncAppender); ok && delay == 0 {
 		err := as.AppendAsync(id, recs, func(err error) {
 			hist.Observe(time.Since(start).Seconds())
 			out <- commitResult{err: err} // capacity 1, one commit in flight: never blocks
