@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/collabd/collab/internal/recordcodec"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
 )
@@ -228,7 +229,7 @@ func encodeAuthors(spans []storage.Span) []byte {
 	b := []byte{formatV1}
 	b = binary.AppendUvarint(b, uint64(len(table)))
 	for _, w := range table {
-		b = appendString(appendString(b, w.client), w.author)
+		b = recordcodec.AppendString(recordcodec.AppendString(b, w.client), w.author)
 	}
 	b = binary.AppendUvarint(b, uint64(len(spans)))
 	for _, s := range spans {
@@ -249,22 +250,22 @@ func decodeAuthors(v []byte) ([]storage.Span, error) {
 // decode sets a to the authorship encodeAuthors wrote in v.
 func (a *authorship) decode(v []byte) error {
 	d := newDecoder(v)
-	n := d.count(true)
+	n := d.Count(true)
 	who := make([]int, 0, min(n, 1024))
-	for i := 0; i < n && d.err == nil; i++ {
-		client := d.string()
-		who = append(who, a.whoOf(client, d.string()))
+	for i := 0; i < n && d.Err() == nil; i++ {
+		client := d.Str()
+		who = append(who, a.whoOf(client, d.Str()))
 	}
-	n = d.count(true)
+	n = d.Count(true)
 	a.cur = make([]run, 0, min(n, 1<<16))
-	for i := 0; i < n && d.err == nil; i++ {
-		length, k := d.count(false), d.uvarint()
-		if d.err == nil && k >= uint64(len(who)) {
-			d.err = errBadCount
+	for i := 0; i < n && d.Err() == nil; i++ {
+		length, k := d.Count(false), d.Uvarint()
+		if d.Err() == nil && k >= uint64(len(who)) {
+			d.Fail(recordcodec.ErrBadCount)
 		}
-		if d.err == nil {
+		if d.Err() == nil {
 			a.cur = appendRun(a.cur, run{n: length, who: who[k]})
 		}
 	}
-	return d.finish()
+	return d.Finish()
 }

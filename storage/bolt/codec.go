@@ -3,11 +3,10 @@ package bolt
 import (
 	"encoding/binary"
 	"errors"
-	"math"
 	"time"
 	"unicode/utf8"
 
-	"github.com/collabd/collab/ot"
+	"github.com/collabd/collab/internal/recordcodec"
 	"github.com/collabd/collab/storage"
 )
 
@@ -29,44 +28,10 @@ type docMeta struct {
 	cut     uint64 // ops with Rev <= cut are pruned; a snapshot exists at cut when cut > 0
 }
 
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromUnixNano(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n)
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
 // encodeRecord encodes everything of r but its revision, which is the key.
 func encodeRecord(r storage.Record) []byte {
-	b := make([]byte, 0, 32+len(r.Author)+len(r.Client)+8*r.Op.Len())
-	b = append(b, formatV1)
-	b = binary.AppendVarint(b, unixNano(r.Time))
-	b = binary.AppendUvarint(b, r.Seq)
-	b = appendString(b, r.Author)
-	b = appendString(b, r.Client)
-	b = binary.AppendUvarint(b, uint64(r.Op.Len()))
-	for i := 0; i < r.Op.Len(); i++ {
-		c := r.Op.Component(i)
-		b = append(b, byte(c.Kind))
-		if c.Kind == ot.Insert {
-			b = appendString(b, c.Text)
-		} else {
-			b = binary.AppendUvarint(b, uint64(c.N))
-		}
-	}
-	return b
+	b := make([]byte, 0, recordcodec.RecordSize(r)+1)
+	return recordcodec.AppendRecord(append(b, formatV1), r)
 }
 
 func encodeMeta(m docMeta) []byte {
@@ -75,8 +40,8 @@ func encodeMeta(m docMeta) []byte {
 	b = binary.AppendUvarint(b, m.gen)
 	b = binary.AppendUvarint(b, m.Rev)
 	b = binary.AppendUvarint(b, uint64(m.Length))
-	b = binary.AppendVarint(b, unixNano(m.Created))
-	b = binary.AppendVarint(b, unixNano(m.Updated))
+	b = recordcodec.AppendTime(b, m.Created)
+	b = recordcodec.AppendTime(b, m.Updated)
 	b = binary.AppendUvarint(b, m.snapRev)
 	b = binary.AppendUvarint(b, m.cut)
 	return b
@@ -96,180 +61,69 @@ func encodeSnapshot(text string, length int) []byte {
 	return append(b, text...)
 }
 
-var (
-	errTruncated = errors.New("truncated value")
-	errFormat    = errors.New("unknown format byte")
-	errTrailing  = errors.New("trailing bytes")
-	errBadText   = errors.New("text is not valid UTF-8")
-	errBadCount  = errors.New("count out of range")
-	errBadKind   = errors.New("unknown component kind")
-)
+var errFormat = errors.New("unknown format byte")
 
-// decoder reads the values above; the first error sticks.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func newDecoder(b []byte) *decoder {
-	d := &decoder{b: b}
-	if len(b) == 0 {
-		d.err = errTruncated
-	} else if b[0] != formatV1 {
-		d.err = errFormat
-	} else {
-		d.b = b[1:]
+// newDecoder reads a value of this package: its format byte, then fields.
+func newDecoder(b []byte) *recordcodec.Decoder {
+	d := recordcodec.NewDecoder(b)
+	if d.Byte() != formatV1 {
+		d.Fail(errFormat)
 	}
 	return d
 }
 
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errTruncated
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errTruncated
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-// count reads a positive int such as a length in code points.
-func (d *decoder) count(allowZero bool) int {
-	v := d.uvarint()
-	if d.err == nil && (v > math.MaxInt32*64 || (v == 0 && !allowZero)) {
-		d.err = errBadCount
-		return 0
-	}
-	return int(v)
-}
-
-// string copies the bytes out: the value may live in bbolt's mmap.
-func (d *decoder) string() string {
-	n := d.uvarint()
-	if d.err != nil {
-		return ""
-	}
-	if n > uint64(len(d.b)) {
-		d.err = errTruncated
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
-
-func (d *decoder) byte() byte {
-	if d.err != nil {
-		return 0
-	}
-	if len(d.b) == 0 {
-		d.err = errTruncated
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *decoder) finish() error {
-	if d.err == nil && len(d.b) != 0 {
-		d.err = errTrailing
-	}
-	return d.err
-}
-
 func decodeRecord(rev uint64, v []byte) (storage.Record, error) {
 	d := newDecoder(v)
-	r := storage.Record{Rev: rev}
-	r.Time = fromUnixNano(d.varint())
-	r.Seq = d.uvarint()
-	r.Author = d.string()
-	r.Client = d.string()
-	n := d.count(true)
-	var ob ot.Builder
-	for i := 0; i < n && d.err == nil; i++ {
-		switch ot.Kind(d.byte()) {
-		case ot.Retain:
-			ob.Retain(d.count(false))
-		case ot.Delete:
-			ob.Delete(d.count(false))
-		case ot.Insert:
-			s := d.string()
-			if d.err == nil && (s == "" || !utf8.ValidString(s)) {
-				d.err = errBadText
-			}
-			ob.Insert(s)
-		default:
-			if d.err == nil {
-				d.err = errBadKind
-			}
-		}
-	}
-	if err := d.finish(); err != nil {
+	r := d.Record(rev)
+	if err := d.Finish(); err != nil {
 		return storage.Record{}, err
 	}
-	r.Op = ob.Op()
 	return r, nil
 }
 
 // decodeRecordTime reads only the commit time, for pruning by age.
 func decodeRecordTime(v []byte) (time.Time, error) {
 	d := newDecoder(v)
-	t := fromUnixNano(d.varint())
-	return t, d.err
+	t := d.Time()
+	return t, d.Err()
 }
 
 func decodeMeta(id string, v []byte) (docMeta, error) {
 	d := newDecoder(v)
 	var m docMeta
 	m.ID = id
-	m.gen = d.uvarint()
-	m.Rev = d.uvarint()
-	m.Length = d.count(true)
-	m.Created = fromUnixNano(d.varint())
-	m.Updated = fromUnixNano(d.varint())
-	m.snapRev = d.uvarint()
-	m.cut = d.uvarint()
-	if err := d.finish(); err != nil {
+	m.gen = d.Uvarint()
+	m.Rev = d.Uvarint()
+	m.Length = d.Count(true)
+	m.Created = d.Time()
+	m.Updated = d.Time()
+	m.snapRev = d.Uvarint()
+	m.cut = d.Uvarint()
+	if err := d.Finish(); err != nil {
 		return docMeta{}, err
 	}
 	if m.snapRev > m.Rev || m.cut > m.Rev {
-		return docMeta{}, errBadCount
+		return docMeta{}, recordcodec.ErrBadCount
 	}
 	return m, nil
 }
 
 func decodeClient(v []byte) (seq, rev uint64, err error) {
 	d := newDecoder(v)
-	seq = d.uvarint()
-	rev = d.uvarint()
-	return seq, rev, d.finish()
+	seq = d.Uvarint()
+	rev = d.Uvarint()
+	return seq, rev, d.Finish()
 }
 
 func decodeSnapshot(v []byte) (text string, length int, err error) {
 	d := newDecoder(v)
-	length = d.count(true)
-	if d.err != nil {
-		return "", 0, d.err
+	length = d.Count(true)
+	if err := d.Err(); err != nil {
+		return "", 0, err
 	}
-	if !utf8.Valid(d.b) || utf8.RuneCount(d.b) != length {
-		return "", 0, errBadText
+	rest := d.Rest()
+	if !utf8.Valid(rest) || utf8.RuneCount(rest) != length {
+		return "", 0, recordcodec.ErrBadText
 	}
-	return string(d.b), length, nil
+	return string(rest), length, nil
 }

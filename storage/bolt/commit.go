@@ -10,6 +10,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/collabd/collab/internal/recordcodec"
 	"github.com/collabd/collab/storage"
 )
 
@@ -191,7 +192,7 @@ func checkRecord(r storage.Record) error {
 	}
 	for i := 0; i < r.Op.Len(); i++ {
 		if c := r.Op.Component(i); !utf8.ValidString(c.Text) {
-			return errBadText
+			return recordcodec.ErrBadText
 		}
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/collabd/collab/internal/recordcodec"
 	"github.com/collabd/collab/storage"
 )
 
@@ -91,7 +92,7 @@ func logKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) 
 // bucket recs stores it.
 func encodeLogValue(id string, rev uint64, rec []byte) []byte {
 	b := make([]byte, 0, len(id)+len(rec)+12)
-	b = appendString(b, id)
+	b = recordcodec.AppendString(b, id)
 	b = binary.AppendUvarint(b, rev)
 	return append(b, rec...)
 }
@@ -99,13 +100,13 @@ func encodeLogValue(id string, rev uint64, rec []byte) []byte {
 func decodeLogValue(v []byte) (id string, rec storage.Record, val []byte, err error) {
 	n, k := binary.Uvarint(v)
 	if k <= 0 || n > uint64(len(v)-k) {
-		return "", storage.Record{}, nil, errTruncated
+		return "", storage.Record{}, nil, recordcodec.ErrTruncated
 	}
 	id = string(v[k : k+int(n)])
 	v = v[k+int(n):]
 	rev, k := binary.Uvarint(v)
 	if k <= 0 {
-		return "", storage.Record{}, nil, errTruncated
+		return "", storage.Record{}, nil, recordcodec.ErrTruncated
 	}
 	val = append([]byte(nil), v[k:]...)
 	rec, err = decodeRecord(rev, val)

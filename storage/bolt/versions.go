@@ -3,13 +3,13 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"unicode/utf8"
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/collabd/collab/internal/recordcodec"
 	"github.com/collabd/collab/storage"
 )
 
@@ -168,26 +168,26 @@ func versionAt(d doc, rev uint64) (storedVersion, bool, error) {
 func encodeVersion(sv storedVersion) []byte {
 	b := make([]byte, 0, 32+len(sv.Name)+len(sv.Author)+len(sv.text)+len(sv.authors))
 	b = append(b, formatV1)
-	b = binary.AppendVarint(b, unixNano(sv.Created))
-	b = appendString(b, sv.Name)
-	b = appendString(b, sv.Author)
-	b = appendString(b, sv.text)
+	b = recordcodec.AppendTime(b, sv.Created)
+	b = recordcodec.AppendString(b, sv.Name)
+	b = recordcodec.AppendString(b, sv.Author)
+	b = recordcodec.AppendString(b, sv.text)
 	return append(b, sv.authors...)
 }
 
 func decodeVersion(rev uint64, v []byte) (storedVersion, error) {
 	d := newDecoder(v)
 	sv := storedVersion{Version: storage.Version{Rev: rev}}
-	sv.Created = fromUnixNano(d.varint())
-	sv.Name = d.string()
-	sv.Author = d.string()
-	sv.text = d.string()
-	if d.err != nil {
-		return storedVersion{}, d.err
+	sv.Created = d.Time()
+	sv.Name = d.Str()
+	sv.Author = d.Str()
+	sv.text = d.Str()
+	if d.Err() != nil {
+		return storedVersion{}, d.Err()
 	}
 	if !utf8.ValidString(sv.text) {
-		return storedVersion{}, errBadText
+		return storedVersion{}, recordcodec.ErrBadText
 	}
-	sv.authors = bytes.Clone(d.b)
+	sv.authors = bytes.Clone(d.Rest())
 	return sv, nil
 }
