@@ -337,17 +337,12 @@ func (d *document) drain() {
 // requests still queued fail with it.
 func (d *document) stop(err error) {
 	d.srv.reg.remove(d)
-	for _, p := range d.pending {
-		if p.reply != nil {
-			p.reply <- putResult{err: err}
-		}
-	}
-	d.pending, d.inflight = nil, 0
 	for _, r := range d.joinWait {
 		r.reply <- err
 	}
 	d.joinWait = nil
 	d.kick(err)
+	d.refuse(err)
 	d.failRequests(err)
 	// Closed now, not when run returns after its teardown (closeShared
 	// publishes to other servers): a request posted meanwhile would be

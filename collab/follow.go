@@ -198,36 +198,6 @@ func sameCommit(rec, p storage.Record) bool {
 	return rec.Client == "" && !p.Time.IsZero() && rec.Time.Equal(p.Time) && rec.Author == p.Author
 }
 
-// refuse drops every pending op with err: editors get it with the op's
-// seq and resubmit, HTTP waiters get it. Their clients' sequence records
-// go back to the committed ones, so that the resubmissions are taken.
-func (d *document) refuse(err error) { d.refuseFirst(err, err) }
-
-// refuseFirst refuses the first pending op with first, the others with err.
-func (d *document) refuseFirst(first, err error) {
-	for i, p := range d.pending {
-		err := err
-		if i == 0 {
-			err = first
-		}
-		if p.reply != nil {
-			p.reply <- putResult{err: err}
-			continue
-		}
-		for c, e := range d.editors {
-			if e.client == p.rec.Client {
-				c.sendError(err, d.id, p.rec.Seq)
-			}
-		}
-		if cs, ok := d.seqs[p.rec.Client]; ok {
-			cs.seq, cs.rev = cs.cseq, cs.crev
-			d.seqs[p.rec.Client] = cs
-		}
-	}
-	d.pending, d.inflight, d.conflicts = nil, 0, 0
-	d.resetHeadMax()
-}
-
 // commitRefused handles a failed commit when the store is shared. Another
 // server committed first (ErrConflict): the document takes what it missed,
 // from the feed or else from the store, and commits its ops again,
