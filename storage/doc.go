@@ -1,19 +1,22 @@
 // Package storage is the contract between the collab server and the
 // stores that keep its documents: the domain types (Record, Doc, Meta,
 // Version, Span), the Store interface with its optional capabilities,
-// the sentinel errors every store returns, the one rule for document
-// and client ids, and the binary form of a record that stores write.
-// It holds no implementation and imports no database.
+// the sentinel errors every store returns and the one rule for document
+// and client ids. It holds no implementation and imports no database
+// (TestOnlyBoltLinksBbolt checks that neither it, the in-memory store,
+// the cluster store nor the server links bbolt).
 //
 // # Layout
 //
-//	storage          this contract: types, interfaces, errors, ids, record codec
+//	storage          this contract: types, interfaces, errors, ids
 //	storage/bolt     a Store in one bbolt file (durable, group commit; collabd's default)
 //	storage/memory   a Store in memory (tests, examples, programs that keep nothing)
 //	cluster          a Store in NATS JetStream shared by several servers
 //	collab           the server: depends on this package, never on an implementation
 //
-// cmd/collabd chooses the implementation and hands it to collab.New.
+// cmd/collabd chooses the implementation and hands it to
+// collab.NewServer. The binary form of a record, which bolt writes in its
+// file and cluster in its messages, is internal/recordcodec.
 //
 // # Capabilities
 //

@@ -9,7 +9,7 @@ import (
 // Record is one committed operation in a document's log.
 type Record struct {
 	Rev    uint64    // the revision this op produced: it applies to the text at Rev-1
-	Op     ot.Op     // stored in the compact binary form of AppendRecord
+	Op     ot.Op     // stored in the compact binary form of internal/recordcodec
 	Author string    // display name of the editor, may be empty
 	Client string    // stable client id of the editor, may be empty (HTTP edits)
 	Seq    uint64    // the client's sequence number for this document, 0 if none
