@@ -91,7 +91,7 @@ func TestResubmitToAnotherNode(t *testing.T) {
 	}
 }
 
-// setup is a way to run collab: one server on a MemStore, or nodes on
+// setup is a way to run collab: one server on a memory.Store, or nodes on
 // cluster Stores. start returns the address of the node that writes and
 // of the node that reads (the same, or two nodes).
 type setup struct {
@@ -135,7 +135,7 @@ func call(t *testing.T, method, url, body string) (int, string) {
 }
 
 // TestSameBehaviour runs one script of WebSocket and HTTP requests against
-// a single server on a MemStore, one cluster node, and two nodes (writes
+// a single server on a memory.Store, one cluster node, and two nodes (writes
 // through one, reads through the other): the answers are the same.
 func TestSameBehaviour(t *testing.T) {
 	for _, s := range setups() {

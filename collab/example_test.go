@@ -16,7 +16,7 @@ import (
 
 // Example mounts the collaboration server in an application's own mux,
 // next to its other handlers, and edits a document over the HTTP API.
-// Use bolt.Open for a durable store; MemStore keeps everything in memory.
+// Use bolt.Open for a durable store; memory.Store keeps everything in memory.
 func Example() {
 	srv := collab.NewServer(memory.New(), collab.Options{
 		AllowedOrigins: []string{"https://app.example.com"},

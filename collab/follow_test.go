@@ -25,7 +25,7 @@ import (
 )
 
 // shared is one store that several Servers share, like a cluster store: a
-// MemStore (which refuses a record that does not continue the log with
+// memory.Store (which refuses a record that does not continue the log with
 // ErrConflict) whose commits each Server's node view feeds to its
 // documents.
 type shared struct {
@@ -224,7 +224,7 @@ func (n *sharedNode) deletedSince(id string, count int) bool {
 	return n.deletes[id] != count
 }
 
-// Follow feeds the records after after from the shared MemStore, each time
+// Follow feeds the records after after from the shared memory.Store, each time
 // something was committed, until ctx ends or the document is deleted.
 func (n *sharedNode) Follow(ctx context.Context, id string, after uint64) (<-chan storage.Record, error) {
 	wake := make(chan struct{}, 1)

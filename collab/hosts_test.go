@@ -11,7 +11,7 @@ import (
 	"github.com/collabd/collab/storage/memory"
 )
 
-// backupStore is a MemStore that can back up (a fixed body).
+// backupStore is a memory.Store that can back up (a fixed body).
 type backupStore struct{ *memory.Store }
 
 func (backupStore) Backup(w io.Writer) (int64, error) {

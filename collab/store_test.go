@@ -19,8 +19,8 @@ import (
 	"github.com/collabd/collab/storage/memory"
 )
 
-// The tests that need some store, not a MemStore in particular, take it
-// from newTestStore: a MemStore, or a cluster.Store on an in-process NATS
+// The tests that need some store, not a memory.Store in particular, take it
+// from newTestStore: a memory.Store, or a cluster.Store on an in-process NATS
 // JetStream server, so that a Server over a cluster store (following its
 // documents, hearing other nodes' editors) is held to the same behaviour.
 // They run on the cluster store under TestOnCluster, or all of them with
@@ -96,7 +96,7 @@ func TestMain(m *testing.M) {
 
 // newTestStore returns an empty store for the test: a cluster store when
 // the test runs under RunOnCluster or COLLAB_TEST_STORE is "nats", a
-// MemStore otherwise. The store closes at the end of the test, after the
+// memory.Store otherwise. The store closes at the end of the test, after the
 // servers started later.
 func newTestStore(t testing.TB) storage.Store {
 	t.Helper()

@@ -13,20 +13,6 @@ import (
 	"github.com/collabd/collab/storage"
 )
 
-// store is collab.Store, restated: collab imports storage, so storage's
-// tests cannot import collab. The collab package asserts the same.
-type store interface {
-	Load(ctx context.Context, id string) (storage.Doc, error)
-	Append(ctx context.Context, id string, recs []storage.Record) error
-	Ops(ctx context.Context, id string, from, to uint64) ([]storage.Record, error)
-	TextAt(ctx context.Context, id string, rev uint64) (string, error)
-	ClientSeq(ctx context.Context, id, client string) (seq, rev uint64, err error)
-	List(ctx context.Context, after string, limit int) ([]storage.Meta, error)
-	Delete(ctx context.Context, id string) error
-}
-
-var _ store = (*DB)(nil)
-
 func openTemp(t testing.TB, opts Options) (*DB, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "collab.db")

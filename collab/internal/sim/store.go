@@ -16,8 +16,8 @@ var (
 	errCrashed = errors.New("sim: server crashed")
 )
 
-// disk is what survives a crash: a MemStore, the commits waiting for the
-// World's decision, and the whole history of every commit (the MemStore's
+// disk is what survives a crash: a memory.Store, the commits waiting for the
+// World's decision, and the whole history of every commit (the memory.Store's
 // may be pruned), to check the server against.
 type disk struct {
 	mem *memory.Store
@@ -45,7 +45,7 @@ func newDisk() *disk {
 	return &disk{mem: memory.New(), texts: []string{""}, seqs: make(map[string]uint64)}
 }
 
-// Store is the storage.Store of one server incarnation: the disk's MemStore,
+// Store is the storage.Store of one server incarnation: the disk's memory.Store,
 // whose commits wait until the World makes them durable, fails them, or
 // crashes the server. After a crash every call fails.
 type Store struct {
@@ -186,7 +186,7 @@ func (d *disk) crash(s *Store, keep func() bool) []string {
 	return out
 }
 
-// prune drops the MemStore's history of doc before rev.
+// prune drops the memory.Store's history of doc before rev.
 func (d *disk) prune(doc string, rev uint64) error {
 	return d.mem.Prune(doc, rev)
 }
