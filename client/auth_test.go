@@ -12,13 +12,14 @@ import (
 
 	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/collab"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // startAuthServer serves a collab.Server with secret over an in-memory
 // store and returns its base URL (http://…) and WebSocket URL.
 func startAuthServer(t *testing.T, secret []byte) (base, ws string) {
 	t.Helper()
-	srv := collab.NewServer(collab.NewMemStore(), collab.Options{Logger: discard, AuthSecret: secret})
+	srv := collab.NewServer(memory.New(), collab.Options{Logger: discard, AuthSecret: secret})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		hs.Close()

@@ -9,11 +9,12 @@ import (
 
 	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/collab"
+	"github.com/collabd/collab/storage/memory"
 )
 
 func Example() {
 	// A server over an in-memory store; use collabd's URL in real life.
-	srv := collab.NewServer(collab.NewMemStore(), collab.Options{Logger: discard})
+	srv := collab.NewServer(memory.New(), collab.Options{Logger: discard})
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 	defer srv.Shutdown(context.Background())

@@ -16,6 +16,7 @@ import (
 	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/ot"
+	"github.com/collabd/collab/storage/memory"
 	"github.com/gorilla/websocket"
 )
 
@@ -25,7 +26,7 @@ var discard = slog.New(slog.DiscardHandler)
 // its WebSocket URL.
 func startServer(t *testing.T) string {
 	t.Helper()
-	srv := collab.NewServer(collab.NewMemStore(), collab.Options{Logger: discard})
+	srv := collab.NewServer(memory.New(), collab.Options{Logger: discard})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	t.Cleanup(func() {

@@ -183,7 +183,7 @@ func (s *Store) lastMsg(ctx context.Context, id string) (head, error) {
 
 // existing returns the head of a live document, or ErrNotFound.
 func (s *Store) existing(ctx context.Context, id string) (head, error) {
-	if err := checkID(id); err != nil {
+	if err := storage.CheckDocID(id); err != nil {
 		return head{}, err
 	}
 	h, err := s.lastMsg(ctx, id)

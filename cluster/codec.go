@@ -4,13 +4,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/collabd/collab/ot"
+	"github.com/collabd/collab/internal/authorship"
+	"github.com/collabd/collab/internal/recordcodec"
 	"github.com/collabd/collab/storage"
 )
 
@@ -97,201 +97,47 @@ func unhex(c byte) int {
 	return -1
 }
 
-// checkID refuses ids the store cannot keep, like storage does.
-func checkID(id string) error {
-	if id == "" || len(id) > 1024 || !utf8.ValidString(id) || strings.IndexByte(id, 0) >= 0 {
-		return fmt.Errorf("%w: document id must be 1 to 1024 bytes of UTF-8 without NUL", storage.ErrInvalid)
-	}
-	return nil
-}
-
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromUnixNano(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n)
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
 func encodeMessage(m message) []byte {
 	size := 24
 	for _, r := range m.recs {
-		size += 32 + len(r.Author) + len(r.Client) + 8*r.Op.Len()
-		for i := 0; i < r.Op.Len(); i++ {
-			size += len(r.Op.Component(i).Text)
-		}
+		size += recordcodec.RecordSize(r)
 	}
 	b := make([]byte, 0, size)
 	b = append(b, formatV1, m.kind)
 	b = binary.AppendUvarint(b, m.epoch)
-	b = binary.AppendVarint(b, unixNano(m.created))
+	b = recordcodec.AppendTime(b, m.created)
 	b = binary.AppendUvarint(b, uint64(len(m.recs)))
 	for _, r := range m.recs {
-		b = appendRecord(b, r)
+		b = binary.AppendUvarint(b, r.Rev)
+		b = recordcodec.AppendRecord(b, r)
 	}
 	return b
-}
-
-func appendRecord(b []byte, r storage.Record) []byte {
-	b = binary.AppendUvarint(b, r.Rev)
-	b = binary.AppendVarint(b, unixNano(r.Time))
-	b = binary.AppendUvarint(b, r.Seq)
-	b = appendString(b, r.Author)
-	b = appendString(b, r.Client)
-	b = binary.AppendUvarint(b, uint64(r.Op.Len()))
-	for i := 0; i < r.Op.Len(); i++ {
-		c := r.Op.Component(i)
-		b = append(b, byte(c.Kind))
-		if c.Kind == ot.Insert {
-			b = appendString(b, c.Text)
-		} else {
-			b = binary.AppendUvarint(b, uint64(c.N))
-		}
-	}
-	return b
-}
-
-// decoder reads the varint layout; the first error sticks.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) fail() {
-	if d.err == nil {
-		d.err = errDecode
-	}
-	d.b = nil
-}
-
-func (d *decoder) byte() byte {
-	if len(d.b) == 0 {
-		d.fail()
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-// count reads a length that must fit in what is left.
-func (d *decoder) count() int {
-	v := d.uvarint()
-	if v > uint64(len(d.b)) || v > math.MaxInt32 {
-		d.fail()
-		return 0
-	}
-	return int(v)
-}
-
-// bytes reads what appendString wrote, without checking it is UTF-8.
-func (d *decoder) bytes() []byte {
-	n := d.count()
-	b := d.b[:n]
-	d.b = d.b[n:]
-	return b
-}
-
-func (d *decoder) string() string {
-	s := string(d.bytes())
-	if !utf8.ValidString(s) {
-		d.fail()
-	}
-	return s
 }
 
 func decodeMessage(b []byte) (message, error) {
-	d := &decoder{b: b}
+	d := recordcodec.NewDecoder(b)
 	var m message
-	if d.byte() != formatV1 {
+	if d.Byte() != formatV1 {
 		return m, fmt.Errorf("%w: unknown format", errDecode)
 	}
-	m.kind = d.byte()
-	m.epoch = d.uvarint()
-	m.created = fromUnixNano(d.varint())
-	n := d.count()
+	m.kind = d.Byte()
+	m.epoch = d.Uvarint()
+	m.created = d.Time()
+	n := d.Count(true)
 	if m.kind != kindRecords && m.kind != kindTombstone {
-		d.fail()
+		d.Fail(errors.New("unknown message kind"))
 	}
-	for i := 0; i < n && d.err == nil; i++ {
-		m.recs = append(m.recs, d.record())
-	}
-	if d.err == nil && len(d.b) != 0 {
-		d.fail()
-	}
-	if d.err == nil {
-		for i := 1; i < len(m.recs); i++ {
-			if m.recs[i].Rev != m.recs[i-1].Rev+1 {
-				d.fail()
-			}
+	for i := 0; i < n && d.Err() == nil; i++ {
+		rev := d.Uvarint()
+		if rev == 0 || i > 0 && rev != m.recs[i-1].Rev+1 {
+			d.Fail(errors.New("records are not consecutive revisions"))
 		}
+		m.recs = append(m.recs, d.Record(rev))
 	}
-	return m, d.err
-}
-
-func (d *decoder) record() storage.Record {
-	var r storage.Record
-	r.Rev = d.uvarint()
-	r.Time = fromUnixNano(d.varint())
-	r.Seq = d.uvarint()
-	r.Author = d.string()
-	r.Client = d.string()
-	n := d.count()
-	var b ot.Builder
-	for i := 0; i < n && d.err == nil; i++ {
-		switch k := ot.Kind(d.byte()); k {
-		case ot.Insert:
-			b.Insert(d.string())
-		case ot.Retain, ot.Delete:
-			v := d.uvarint()
-			if v == 0 || v > math.MaxInt32 {
-				d.fail()
-			}
-			if k == ot.Retain {
-				b.Retain(int(v))
-			} else {
-				b.Delete(int(v))
-			}
-		default:
-			d.fail()
-		}
+	if err := d.Finish(); err != nil {
+		return message{}, fmt.Errorf("%w: %w", errDecode, err)
 	}
-	r.Op = b.Op()
-	if r.Rev == 0 {
-		d.fail()
-	}
-	return r
+	return m, nil
 }
 
 // snapshot is a document's state at one message of its subject, kept in
@@ -318,9 +164,9 @@ func encodeSnapshot(s snapshot) []byte {
 	b = binary.AppendUvarint(b, s.epoch)
 	b = binary.AppendUvarint(b, s.seq)
 	b = binary.AppendUvarint(b, s.rev)
-	b = binary.AppendVarint(b, unixNano(s.created))
-	b = binary.AppendVarint(b, unixNano(s.updated))
-	b = appendString(b, s.text)
+	b = recordcodec.AppendTime(b, s.created)
+	b = recordcodec.AppendTime(b, s.updated)
+	b = recordcodec.AppendString(b, s.text)
 	ids := make([]string, 0, len(s.clients))
 	for id := range s.clients {
 		ids = append(ids, id)
@@ -329,42 +175,46 @@ func encodeSnapshot(s snapshot) []byte {
 	b = binary.AppendUvarint(b, uint64(len(ids)))
 	for _, id := range ids {
 		c := s.clients[id]
-		b = appendString(b, id)
+		b = recordcodec.AppendString(b, id)
 		b = binary.AppendUvarint(b, c.seq)
 		b = binary.AppendUvarint(b, c.rev)
 	}
 	if s.authors != nil { // optional, last: older snapshots end before it
-		b = appendString(b, string(storage.EncodeSpans(s.authors)))
+		b = recordcodec.AppendString(b, string(authorship.Encode(s.authors)))
 	}
 	return b
 }
 
 func decodeSnapshot(b []byte) (snapshot, error) {
-	d := &decoder{b: b}
+	d := recordcodec.NewDecoder(b)
 	var s snapshot
-	if d.byte() != formatV1 {
+	if d.Byte() != formatV1 {
 		return s, fmt.Errorf("%w: unknown snapshot format", errDecode)
 	}
-	s.epoch = d.uvarint()
-	s.seq = d.uvarint()
-	s.rev = d.uvarint()
-	s.created = fromUnixNano(d.varint())
-	s.updated = fromUnixNano(d.varint())
-	s.text = d.string()
-	n := d.count()
-	s.clients = make(map[string]clientRec, n)
-	for i := 0; i < n && d.err == nil; i++ {
-		id := d.string()
-		s.clients[id] = clientRec{seq: d.uvarint(), rev: d.uvarint()}
+	s.epoch = d.Uvarint()
+	s.seq = d.Uvarint()
+	s.rev = d.Uvarint()
+	s.created = d.Time()
+	s.updated = d.Time()
+	s.text = d.Str()
+	if !utf8.ValidString(s.text) {
+		d.Fail(recordcodec.ErrBadText)
 	}
-	if d.err == nil && len(d.b) != 0 {
-		var err error
-		if s.authors, err = storage.DecodeSpans(d.bytes()); err != nil {
-			d.fail()
+	n := d.Count(true)
+	s.clients = make(map[string]clientRec, min(n, 1024))
+	for i := 0; i < n && d.Err() == nil; i++ {
+		id := d.Str()
+		s.clients[id] = clientRec{seq: d.Uvarint(), rev: d.Uvarint()}
+	}
+	if len(d.Rest()) != 0 { // authorship, in snapshots written since it is kept
+		spans, err := authorship.Decode([]byte(d.Str()))
+		if err != nil {
+			d.Fail(err)
 		}
+		s.authors = spans
 	}
-	if d.err == nil && len(d.b) != 0 {
-		d.fail()
+	if err := d.Finish(); err != nil {
+		return snapshot{}, fmt.Errorf("%w: %w", errDecode, err)
 	}
-	return s, d.err
+	return s, nil
 }

@@ -2,7 +2,8 @@
 // collabd nodes serve the same documents behind any load balancer (see
 // docs/cluster.md).
 //
-// A Store implements collab.Store, and collab's optional Follower and Bus:
+// A Store implements storage.Store and its optional Follower, Bus, OpSizer
+// and Collector:
 //
 //   - Each document is one subject of one stream, Prefix.ops.<id> with the
 //     id escaped to a subject token. A commit is one message holding
@@ -27,7 +28,7 @@
 //     is read again.
 //
 // Contracts: all methods are safe for concurrent use; errors wrap the
-// storage sentinels, or ErrUnavailable when NATS cannot be reached, in
-// which case a commit may or may not have been written (the feed tells).
+// storage sentinels (storage.ErrUnavailable when NATS cannot be reached, in
+// which case a commit may or may not have been written: the feed tells).
 // Close waits for every goroutine the Store started.
 package cluster

@@ -131,16 +131,16 @@ func TestUnavailable(t *testing.T) {
 	short, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	err = a.Append(short, "u", []storage.Record{rec(2, 1, 1, "b", "ca", 2)})
-	if !errors.Is(err, cluster.ErrUnavailable) || !errors.Is(err, storage.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Append with NATS down: %v, want ErrUnavailable (matching storage.ErrUnavailable and DeadlineExceeded)", err)
+	if !errors.Is(err, storage.ErrUnavailable) {
+		t.Fatalf("Append with NATS down: %v, want storage.ErrUnavailable", err)
 	}
-	if _, err := a.Load(short, "u"); !errors.Is(err, cluster.ErrUnavailable) {
+	if _, err := a.Load(short, "u"); !errors.Is(err, storage.ErrUnavailable) {
 		t.Fatalf("Load with NATS down: %v, want ErrUnavailable", err)
 	}
 	ns.Start()
 	waitFor(t, "commit after NATS is back", func() bool {
 		err := a.Append(ctx, "u", []storage.Record{rec(2, 1, 1, "b", "ca", 2)})
-		if err != nil && !errors.Is(err, cluster.ErrUnavailable) {
+		if err != nil && !errors.Is(err, storage.ErrUnavailable) {
 			t.Fatalf("Append after restart: %v", err)
 		}
 		return err == nil

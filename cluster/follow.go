@@ -23,7 +23,7 @@ const feedBuffer = 256
 // the reader then asks Load what happened. While NATS is unreachable the
 // feed waits, and resumes where it stopped.
 func (s *Store) Follow(ctx context.Context, id string, after uint64) (<-chan storage.Record, error) {
-	if err := checkID(id); err != nil {
+	if err := storage.CheckDocID(id); err != nil {
 		return nil, err
 	}
 	h, ok := s.cachedHead(id)

@@ -223,7 +223,7 @@ func editAll(t *testing.T, docs []*client.Doc, edits int, during func()) {
 // converged waits until every editor is acknowledged and holds the stored
 // head, and checks that the stored text is the replay of the log and that
 // each client's ops are in the log once each, in seq order.
-func converged(t *testing.T, ctx context.Context, st collab.Store, id string, docs []*client.Doc) string {
+func converged(t *testing.T, ctx context.Context, st storage.Store, id string, docs []*client.Doc) string {
 	t.Helper()
 	for _, d := range docs {
 		if err := d.WaitSynced(ctx); err != nil {

@@ -12,11 +12,12 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/collabd/collab/internal/authorship"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
 )
 
-// Load implements collab.Store: the newest snapshot of the document's
+// Load implements storage.Store: the newest snapshot of the document's
 // incarnation with the messages after it replayed.
 func (s *Store) Load(ctx context.Context, id string) (storage.Doc, error) {
 	h, err := s.existing(ctx, id)
@@ -42,7 +43,7 @@ type built struct {
 	seq     uint64 // the message that holds rev
 	clients map[string]clientRec
 	updated time.Time
-	authors *storage.Authorship // nil unless asked for
+	authors *authorship.Authorship // nil unless asked for
 }
 
 // materialize rebuilds document id (whose head is h) at revision rev from
@@ -65,7 +66,7 @@ func (s *Store) rebuild(ctx context.Context, id string, h head, rev uint64, with
 	}
 	b.buf = ot.NewBuffer(text)
 	if withAuthors {
-		b.authors = storage.NewAuthorship(spans)
+		b.authors = authorship.New(spans)
 	}
 	recs, err := s.records(ctx, id, h, b.seq, b.rev, rev)
 	if err != nil {
@@ -158,10 +159,10 @@ func (s *Store) keepClients(id string, h head, clients map[string]clientRec) {
 	}
 }
 
-// ClientSeq implements collab.Store. The answer comes from the snapshot's
+// ClientSeq implements storage.Store. The answer comes from the snapshot's
 // client records and the messages after it, so it survives pruning.
 func (s *Store) ClientSeq(ctx context.Context, id, client string) (seq, rev uint64, err error) {
-	if err := checkID(id); err != nil {
+	if err := storage.CheckDocID(id); err != nil {
 		return 0, 0, err
 	}
 	h, err := s.lastMsg(ctx, id)
@@ -201,7 +202,7 @@ func (s *Store) ClientSeq(ctx context.Context, id, client string) (seq, rev uint
 	return c.seq, c.rev, nil
 }
 
-// Ops implements collab.Store.
+// Ops implements storage.Store.
 func (s *Store) Ops(ctx context.Context, id string, from, to uint64) ([]storage.Record, error) {
 	h, err := s.existing(ctx, id)
 	if err != nil {
@@ -222,7 +223,7 @@ func (s *Store) Ops(ctx context.Context, id string, from, to uint64) ([]storage.
 	return out, nil
 }
 
-// TextAt implements collab.Store.
+// TextAt implements storage.Store.
 func (s *Store) TextAt(ctx context.Context, id string, rev uint64) (string, error) {
 	h, err := s.existing(ctx, id)
 	if err != nil {
@@ -244,7 +245,7 @@ func (s *Store) TextAt(ctx context.Context, id string, rev uint64) (string, erro
 	return st.buf.String(), nil
 }
 
-// List implements collab.Store. The documents are the subjects of the
+// List implements storage.Store. The documents are the subjects of the
 // stream, found with one stream info request; each listed document costs
 // one read of its newest message.
 func (s *Store) List(ctx context.Context, after string, limit int) ([]storage.Meta, error) {

@@ -18,20 +18,13 @@ import (
 	"github.com/collabd/collab/storage"
 )
 
-// ErrUnavailable wraps the errors of a call that could not reach NATS (or
-// JetStream) in time. A commit that fails with it may still have been
-// written: the log tells, and (client, seq) deduplication makes a retry
-// safe. It matches storage.ErrUnavailable, which collab reports as
-// "unavailable", and context.DeadlineExceeded, as the timeout it often is.
-var ErrUnavailable error = unavailableError{}
-
-type unavailableError struct{}
-
-func (unavailableError) Error() string { return "cluster: nats unavailable" }
-
-func (unavailableError) Is(target error) bool {
-	return target == storage.ErrUnavailable || target == context.DeadlineExceeded
-}
+var (
+	_ storage.Store     = (*Store)(nil)
+	_ storage.Follower  = (*Store)(nil)
+	_ storage.Bus       = (*Store)(nil)
+	_ storage.OpSizer   = (*Store)(nil)
+	_ storage.Collector = (*Store)(nil)
+)
 
 // Options configure a Store. The zero value of each field selects the
 // default given in its comment.
@@ -104,10 +97,10 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Store keeps documents in NATS JetStream. It implements collab.Store,
-// plus collab's optional Follower (a feed of each document's commits),
-// Bus (presence between nodes) and HistoryStore (authorship and named
-// versions), and prometheus.Collector.
+// Store keeps documents in NATS JetStream. It implements storage.Store,
+// plus the optional storage.Follower (a feed of each document's commits),
+// storage.Bus (presence between nodes), storage.HistoryStore (authorship
+// and named versions), storage.OpSizer and storage.Collector.
 type Store struct {
 	opts     Options
 	log      *slog.Logger
@@ -172,7 +165,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}, opts.NATS...)
 	nc, err := nats.Connect(strings.Join(opts.URLs, ","), nopts...)
 	if err != nil {
-		return nil, fmt.Errorf("cluster: connect: %w: %w", ErrUnavailable, err)
+		return nil, fmt.Errorf("cluster: connect: %w: %w", storage.ErrUnavailable, err)
 	}
 	s.nc = nc
 	s.metrics.connected.Set(1)
@@ -278,7 +271,7 @@ func randomID() string {
 }
 
 // natsErr classifies an error of a NATS call: a lost connection or a
-// timeout becomes ErrUnavailable, which collab reports as "unavailable".
+// timeout becomes storage.ErrUnavailable, which collab reports as "unavailable".
 func natsErr(op string, err error) error {
 	switch {
 	case err == nil:
@@ -288,11 +281,11 @@ func natsErr(op string, err error) error {
 		errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, nats.ErrConnectionClosed),
 		errors.Is(err, nats.ErrConnectionReconnecting), errors.Is(err, nats.ErrReconnectBufExceeded),
 		errors.Is(err, nats.ErrDisconnected), errors.Is(err, jetstream.ErrJetStreamNotEnabled):
-		return fmt.Errorf("cluster: %s: %w: %w", op, ErrUnavailable, err)
+		return fmt.Errorf("cluster: %s: %w: %w", op, storage.ErrUnavailable, err)
 	}
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) && apiErr.Code == 503 {
-		return fmt.Errorf("cluster: %s: %w: %w", op, ErrUnavailable, err)
+		return fmt.Errorf("cluster: %s: %w: %w", op, storage.ErrUnavailable, err)
 	}
 	return fmt.Errorf("cluster: %s: %w", op, err)
 }

@@ -10,16 +10,16 @@ import (
 	"time"
 
 	"github.com/collabd/collab/cluster"
-	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/internal/natstest"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 )
 
 var (
-	_ collab.Store        = (*cluster.Store)(nil)
-	_ collab.HistoryStore = (*cluster.Store)(nil)
-	_ collab.Store        = (*storage.DB)(nil)
+	_ storage.Store        = (*cluster.Store)(nil)
+	_ storage.HistoryStore = (*cluster.Store)(nil)
+	_ storage.Store        = (*bolt.DB)(nil)
 )
 
 const testWait = 20 * time.Second
@@ -78,13 +78,21 @@ func wantText(t *testing.T, st *cluster.Store, id, text string, rev uint64) stor
 }
 
 // TestStore runs every Store method against one NATS server: appends,
-// reads at any revision, client records, listing in id order with odd ids,
+// reads at any revision, client records, listing in id order with ids that need escaping,
 // deletion and a new incarnation that sees nothing of the old one.
 func TestStore(t *testing.T) {
 	ns := natstest.Run(t)
 	st := open(t, []string{ns.URL()}, cluster.Options{})
 	ctx := ctxT(t)
-	id := "a.b c*>😀" // not a valid subject token as is
+	id := "a.b.c" // not a valid subject token as is
+	for _, bad := range []string{"a b", "a*b>c", "😀", ".."} {
+		if _, err := st.Load(ctx, bad); !errors.Is(err, storage.ErrInvalid) {
+			t.Fatalf("Load(%q): %v, want ErrInvalid (storage.ValidDocID)", bad, err)
+		}
+		if err := st.Append(ctx, bad, []storage.Record{rec(1, 0, 0, "x", "", 0)}); !errors.Is(err, storage.ErrInvalid) {
+			t.Fatalf("Append(%q): %v, want ErrInvalid (storage.ValidDocID)", bad, err)
+		}
+	}
 
 	if _, err := st.Load(ctx, id); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("Load of a new document: %v, want ErrNotFound", err)
@@ -140,7 +148,7 @@ func TestStore(t *testing.T) {
 		}
 	})
 	t.Run("List", func(t *testing.T) {
-		for _, other := range []string{"b", "a", "a.b", "z z"} {
+		for _, other := range []string{"b", "a", "a.b", "z_z"} {
 			mustAppend(t, st, other, rec(1, 0, 0, other, "", 0))
 		}
 		all, err := st.List(ctx, "", 100)
@@ -151,7 +159,7 @@ func TestStore(t *testing.T) {
 		for _, m := range all {
 			got = append(got, m.ID)
 		}
-		want := []string{"a", "a.b", id, "b", "z z"}
+		want := []string{"a", "a.b", id, "b", "z_z"}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("List = %q, want %q", got, want)
 		}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/collabd/collab/internal/authorship"
+	"github.com/collabd/collab/internal/recordcodec"
 	"github.com/collabd/collab/storage"
 )
 
@@ -48,7 +50,7 @@ func versionKey(id string, rev uint64) string {
 	return encodeKey(id) + "." + strconv.FormatUint(rev, 10)
 }
 
-// AuthorsAt implements collab.HistoryStore: the authorship kept with the
+// AuthorsAt implements storage.HistoryStore: the authorship kept with the
 // newest snapshot at or below rev, advanced by the messages after it, or
 // from the first message when rev is older than the newest snapshot.
 // ErrPruned before the retained history unless rev is a named version.
@@ -88,7 +90,7 @@ func (s *Store) prunedText(ctx context.Context, id string, h head, rev uint64, e
 	return "", err
 }
 
-// PutVersion implements collab.HistoryStore: it names revision v.Rev of
+// PutVersion implements storage.HistoryStore: it names revision v.Rev of
 // document id, keeping its text and authorship in the version bucket.
 // Errors as storage.DB.PutVersion's. Two nodes naming new revisions of one
 // document at once may each pass the MaxVersions check.
@@ -202,7 +204,7 @@ func keyRev(key string) (uint64, bool) {
 	return rev, err == nil
 }
 
-// Versions implements collab.HistoryStore.
+// Versions implements storage.HistoryStore.
 func (s *Store) Versions(ctx context.Context, id string) ([]storage.Version, error) {
 	h, err := s.existing(ctx, id)
 	if err != nil {
@@ -230,7 +232,7 @@ func (s *Store) Versions(ctx context.Context, id string) ([]storage.Version, err
 	return out, nil
 }
 
-// DeleteVersion implements collab.HistoryStore.
+// DeleteVersion implements storage.HistoryStore.
 func (s *Store) DeleteVersion(ctx context.Context, id string, rev uint64) error {
 	h, err := s.existing(ctx, id)
 	if err != nil {
@@ -284,34 +286,37 @@ func (s *Store) dropVersions(ctx context.Context, id string) {
 }
 
 // encodeVersion: format byte, epoch uv, created v, name, author and text
-// strings, then the authorship as storage.EncodeSpans writes it, to the end.
+// strings, then the authorship as authorship.Encode writes it, to the end.
 func encodeVersion(v namedVersion) []byte {
-	spans := storage.EncodeSpans(v.authors)
+	spans := authorship.Encode(v.authors)
 	b := make([]byte, 0, 32+len(v.Name)+len(v.Author)+len(v.text)+len(spans))
 	b = append(b, formatV1)
 	b = binary.AppendUvarint(b, v.epoch)
-	b = binary.AppendVarint(b, unixNano(v.Created))
-	b = appendString(b, v.Name)
-	b = appendString(b, v.Author)
-	b = appendString(b, v.text)
+	b = recordcodec.AppendTime(b, v.Created)
+	b = recordcodec.AppendString(b, v.Name)
+	b = recordcodec.AppendString(b, v.Author)
+	b = recordcodec.AppendString(b, v.text)
 	return append(b, spans...)
 }
 
 func decodeVersion(rev uint64, b []byte) (namedVersion, error) {
-	d := &decoder{b: b}
+	d := recordcodec.NewDecoder(b)
 	v := namedVersion{Version: storage.Version{Rev: rev}}
-	if d.byte() != formatV1 {
+	if d.Byte() != formatV1 {
 		return v, fmt.Errorf("%w: unknown version format", errDecode)
 	}
-	v.epoch = d.uvarint()
-	v.Created = fromUnixNano(d.varint())
-	v.Name = d.string()
-	v.Author = d.string()
-	v.text = d.string()
-	if d.err != nil {
-		return v, d.err
+	v.epoch = d.Uvarint()
+	v.Created = d.Time()
+	v.Name = d.Str()
+	v.Author = d.Str()
+	v.text = d.Str()
+	if d.Err() == nil && !(utf8.ValidString(v.Name) && utf8.ValidString(v.Author) && utf8.ValidString(v.text)) {
+		d.Fail(recordcodec.ErrBadText)
+	}
+	if d.Err() != nil {
+		return v, fmt.Errorf("%w: %w", errDecode, d.Err())
 	}
 	var err error
-	v.authors, err = storage.DecodeSpans(d.b)
+	v.authors, err = authorship.Decode(d.Rest())
 	return v, err
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/collabd/collab/internal/rawclient"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // wsClient is a raw protocol client (internal/rawclient) under the names
@@ -90,7 +91,7 @@ func TestResubmitToAnotherNode(t *testing.T) {
 	}
 }
 
-// setup is a way to run collab: one server on a MemStore, or nodes on
+// setup is a way to run collab: one server on a memory.Store, or nodes on
 // cluster Stores. start returns the address of the node that writes and
 // of the node that reads (the same, or two nodes).
 type setup struct {
@@ -101,7 +102,7 @@ type setup struct {
 func setups() []setup {
 	return []setup{
 		{name: "memstore", start: func(t *testing.T) (string, string) {
-			srv := collab.NewServer(collab.NewMemStore(), collab.Options{Logger: quietLogger()})
+			srv := collab.NewServer(memory.New(), collab.Options{Logger: quietLogger()})
 			ts := httptest.NewServer(srv)
 			t.Cleanup(ts.Close)
 			addr := ts.Listener.Addr().String()
@@ -134,7 +135,7 @@ func call(t *testing.T, method, url, body string) (int, string) {
 }
 
 // TestSameBehaviour runs one script of WebSocket and HTTP requests against
-// a single server on a MemStore, one cluster node, and two nodes (writes
+// a single server on a memory.Store, one cluster node, and two nodes (writes
 // through one, reads through the other): the answers are the same.
 func TestSameBehaviour(t *testing.T) {
 	for _, s := range setups() {

@@ -15,14 +15,14 @@ import (
 	"github.com/collabd/collab/storage"
 )
 
-// Append implements collab.Store. The records go to the document's subject
+// Append implements storage.Store. The records go to the document's subject
 // as one message, which JetStream accepts only if the subject's newest
 // message is still the one that ends at recs[0].Rev-1: otherwise another
 // node committed first and Append fails with storage.ErrConflict, having
 // written nothing. An Append whose answer was lost is retried under the
 // same message id, and the log is read to tell whether the first attempt
 // landed, so an error other than ErrConflict means "not written" unless
-// NATS was unreachable (ErrUnavailable): then the outcome is unknown and
+// NATS was unreachable (storage.ErrUnavailable): then the outcome is unknown and
 // the document's feed tells.
 //
 // Records that do not fit in one NATS message (max_payload) go in several,
@@ -32,7 +32,7 @@ import (
 // are its own. A single record larger than a message fails with an error
 // wrapping ot.ErrTooLarge, after the records before it are written.
 func (s *Store) Append(ctx context.Context, id string, recs []storage.Record) error {
-	if err := checkID(id); err != nil {
+	if err := storage.CheckDocID(id); err != nil {
 		return err
 	}
 	if len(recs) == 0 {
@@ -215,7 +215,7 @@ func (s *Store) landed(ctx context.Context, subj string, expect uint64, msgID st
 	return raw.Sequence, raw.Header.Get(jetstream.MsgIDHeader) == msgID
 }
 
-// Delete implements collab.Store. A tombstone goes on the document's
+// Delete implements storage.Store. A tombstone goes on the document's
 // subject (so that every node following it learns of the deletion), the
 // history before it is purged, and the snapshot removed. Recreating the
 // document starts a new incarnation after the tombstone.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/collabd/collab/storage"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -82,7 +83,7 @@ func (c *Claims) Validate() error {
 	if c.Doc == "" {
 		return fmt.Errorf("doc is required")
 	}
-	if c.Doc != "*" && !ValidDocID(strings.TrimSuffix(c.Doc, "*")) {
+	if c.Doc != "*" && !storage.ValidDocID(strings.TrimSuffix(c.Doc, "*")) {
 		return fmt.Errorf("doc is not a document id or a prefix ending in *")
 	}
 	return nil

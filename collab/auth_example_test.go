@@ -13,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/collabd/collab/collab"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // ExampleMintToken shows an application's backend minting a token for one
@@ -22,7 +23,7 @@ import (
 // Authorization: Bearer.
 func ExampleMintToken() {
 	secret := []byte("a long random secret shared with collabd only")
-	srv := collab.NewServer(collab.NewMemStore(), collab.Options{
+	srv := collab.NewServer(memory.New(), collab.Options{
 		AuthSecret: secret,
 		Logger:     slog.New(slog.DiscardHandler),
 	})

@@ -24,7 +24,7 @@ var authSecret = []byte("test-secret-0123456789abcdef-0123")
 
 // spyStore counts every call that reaches the store.
 type spyStore struct {
-	Store
+	storage.Store
 	calls atomic.Int64
 }
 
@@ -326,7 +326,7 @@ func TestAdminEndpoints(t *testing.T) {
 		{"list with admin of one doc", "GET", "/api/docs", adminD, http.StatusForbidden},
 		{"backup with admin of one doc", "POST", "/api/admin/backup", adminD, http.StatusForbidden},
 		{"list with admin", "GET", "/api/docs", adminAll, http.StatusOK},
-		{"backup with admin (MemStore cannot)", "POST", "/api/admin/backup", adminAll, http.StatusNotFound},
+		{"backup with admin (memory.Store cannot)", "POST", "/api/admin/backup", adminAll, http.StatusNotFound},
 		{"delete with admin of the doc", "DELETE", "/api/docs/d", adminD, http.StatusNoContent},
 	}
 	for _, tt := range tests {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // BenchmarkSubmitAck measures durable edits per second: editors on their
@@ -20,9 +22,9 @@ func BenchmarkSubmitAck(b *testing.B) {
 	for _, store := range []string{"mem", "bolt"} {
 		for _, editors := range []int{1, 16} {
 			b.Run(fmt.Sprintf("%s/editors=%d", store, editors), func(b *testing.B) {
-				var st Store = NewMemStore()
+				var st storage.Store = memory.New()
 				if store == "bolt" {
-					db, err := storage.Open(filepath.Join(b.TempDir(), "bench.db"), storage.Options{})
+					db, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.Options{})
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -92,18 +92,11 @@ func opsSize(recs []storage.Record) int {
 	return n
 }
 
-// OpsReader is implemented by stores that read history within a byte
-// budget (*storage.DB does; see its OpsWithin). The server reads other
-// stores' history a few records at a time.
-type OpsReader interface {
-	OpsWithin(ctx context.Context, id string, from, to uint64, maxBytes int) (recs []storage.Record, more bool, err error)
-}
-
 // opsWithin reads the records after from up to to, stopping before the one
 // that would take their Size past maxBytes (more: stopped there); the
 // first is returned whatever its size.
-func opsWithin(ctx context.Context, store Store, id string, from, to uint64, maxBytes int) (out []storage.Record, more bool, err error) {
-	if s, ok := store.(OpsReader); ok {
+func opsWithin(ctx context.Context, store storage.Store, id string, from, to uint64, maxBytes int) (out []storage.Record, more bool, err error) {
+	if s, ok := store.(storage.OpsReader); ok {
 		return s.OpsWithin(ctx, id, from, to, maxBytes)
 	}
 	const chunk = 16

@@ -13,6 +13,8 @@ import (
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // TestWriteRate: a connection that submits more bytes of ops than its
@@ -105,7 +107,7 @@ func TestByteLimitsOff(t *testing.T) {
 
 // largeHistory appends n ops of size bytes each to doc, each inserting
 // its text at the end, and returns the text.
-func largeHistory(t *testing.T, st Store, doc string, n, size int) string {
+func largeHistory(t *testing.T, st storage.Store, doc string, n, size int) string {
 	t.Helper()
 	var text strings.Builder
 	for rev := 1; rev <= n; rev++ {
@@ -125,10 +127,12 @@ func largeHistory(t *testing.T, st Store, doc string, n, size int) string {
 func TestOpsPagedByBytes(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		store func(t *testing.T) Store
+		store func(t *testing.T) storage.Store
 	}{
-		{"storage", func(t *testing.T) Store { return openDB(t, filepath.Join(t.TempDir(), "collab.db"), storage.Options{}) }},
-		{"memstore", func(t *testing.T) Store { return NewMemStore() }},
+		{"storage", func(t *testing.T) storage.Store {
+			return openDB(t, filepath.Join(t.TempDir(), "collab.db"), bolt.Options{})
+		}},
+		{"memstore", func(t *testing.T) storage.Store { return memory.New() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := tc.store(t)
@@ -180,7 +184,7 @@ func TestOpsPagedByBytes(t *testing.T) {
 // TestCatchUpByBytes: a resuming client gets the ops it missed when they
 // fit MaxCatchUpBytes, else the text with reset.
 func TestCatchUpByBytes(t *testing.T) {
-	st := openDB(t, filepath.Join(t.TempDir(), "collab.db"), storage.Options{})
+	st := openDB(t, filepath.Join(t.TempDir(), "collab.db"), bolt.Options{})
 	text := largeHistory(t, st, "doc", 10, 30<<10)
 	srv, ts := startServer(t, st, Options{MaxCatchUpBytes: 100 << 10, WindowBytes: 1}) // nothing in the window: from the store
 	c := connect(t, ts, "resumer")
@@ -226,7 +230,7 @@ func TestTooFarBehind(t *testing.T) {
 // combHistory appends n ops to doc, each inserting "x" at every other of
 // the first 2*width code points (about 2*width components), and returns
 // the text's length.
-func combHistory(t *testing.T, st Store, doc string, n, width int) int {
+func combHistory(t *testing.T, st storage.Store, doc string, n, width int) int {
 	t.Helper()
 	length := 0
 	var b ot.Builder
@@ -324,7 +328,7 @@ func TestMemoryBoundedUnderLargeOps(t *testing.T) {
 		opBytes    = 256 << 10
 		rounds     = 120 // 2 × 30 MiB
 	)
-	db := openDB(t, filepath.Join(t.TempDir(), "collab.db"), storage.Options{CheckpointBytes: checkpoint})
+	db := openDB(t, filepath.Join(t.TempDir(), "collab.db"), bolt.Options{CheckpointBytes: checkpoint})
 	srv, ts := startServer(t, db, Options{WindowBytes: window, WriteRate: 1e12, DocGrowth: 1 << 40})
 	c := connect(t, ts, "writer")
 	docs := []string{"a", "b"}

@@ -8,24 +8,6 @@ import (
 	"github.com/collabd/collab/storage"
 )
 
-// Bus is implemented by a Store that several Servers share, to tell each
-// other who edits a document and where their carets are. A Server whose
-// Store implements it shows its editors the editors of the other servers
-// (editor and presence messages) as if they were its own. Delivery is best
-// effort: carets are worth nothing a second later, and the state is sent
-// again whenever a server appears.
-type Bus interface {
-	// Publish sends data to the other servers that subscribed to document id.
-	Publish(id string, data []byte) error
-	// Subscribe calls fn with what other servers Publish for document id,
-	// and the name of the server that sent it, until ctx ends. fn(from,
-	// nil): server from is gone, forget what it said; fn(from, empty): a
-	// server appeared, or what this one said may have been lost (from is
-	// then empty): tell what you have. fn may be called from several
-	// goroutines and must not block.
-	Subscribe(ctx context.Context, id string, fn func(from string, data []byte)) error
-}
-
 // busBuffer bounds what other servers said and the document has not read
 // yet; beyond it, messages are dropped (the next state repairs them).
 const busBuffer = 1024
@@ -85,7 +67,7 @@ type remoteEditor struct {
 // subscribe starts hearing what other servers say about the document and
 // asks them for their editors.
 func (d *document) subscribe(ctx context.Context) error {
-	b, ok := d.srv.store.(Bus)
+	b, ok := d.srv.store.(storage.Bus)
 	if !ok {
 		return nil
 	}

@@ -16,11 +16,12 @@ import (
 	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/ot"
+	"github.com/collabd/collab/storage"
 )
 
 var alphabet = []string{"a", "b", "é", "汉", "字", "😀", "👋🏽", " ", "\n", "ß"}
 
-func startCollab(t *testing.T, st collab.Store) (*collab.Server, *httptest.Server) {
+func startCollab(t *testing.T, st storage.Store) (*collab.Server, *httptest.Server) {
 	t.Helper()
 	// No API rate limit: the tests read the API at every revision
 	// (TestAPIRate tests the limit).
@@ -66,7 +67,7 @@ func randomEdit(r *rand.Rand, d *client.Doc) error {
 
 // checkConverged waits until every doc holds the server's head and checks
 // that the texts equal the stored text and a replay of the stored op log.
-func checkConverged(t *testing.T, ctx context.Context, st collab.Store, id string, docs []*client.Doc) {
+func checkConverged(t *testing.T, ctx context.Context, st storage.Store, id string, docs []*client.Doc) {
 	t.Helper()
 	for _, d := range docs {
 		if err := d.WaitSynced(ctx); err != nil {

@@ -52,7 +52,7 @@ type document struct {
 	// follow.go and bus.go):
 	endShared context.CancelFunc          // stops feed and busIn
 	feed      <-chan storage.Record       // what any server commits to the document
-	bus       Bus                         // nil without one
+	bus       storage.Bus                 // nil without one
 	busIn     chan busEvent               // what other servers say of their editors
 	others    map[remoteKey]*remoteEditor // editors on other servers
 	held      []storage.Record            // feed records that arrived while a commit was in flight
@@ -337,17 +337,12 @@ func (d *document) drain() {
 // requests still queued fail with it.
 func (d *document) stop(err error) {
 	d.srv.reg.remove(d)
-	for _, p := range d.pending {
-		if p.reply != nil {
-			p.reply <- putResult{err: err}
-		}
-	}
-	d.pending, d.inflight = nil, 0
 	for _, r := range d.joinWait {
 		r.reply <- err
 	}
 	d.joinWait = nil
 	d.kick(err)
+	d.refuse(err)
 	d.failRequests(err)
 	// Closed now, not when run returns after its teardown (closeShared
 	// publishes to other servers): a request posted meanwhile would be

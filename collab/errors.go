@@ -26,8 +26,10 @@ var (
 	ErrDocTooLarge    = errors.New("collab: document would exceed its size limit")
 	ErrTooManyDocs    = errors.New("collab: too many documents joined on this connection")
 	ErrTooManyEditors = errors.New("collab: too many editors on this document")
-	ErrNotFound       = errors.New("collab: document not found")
-	ErrUnavailable    = errors.New("collab: document unavailable, retry")
+	// ErrNotFound and ErrUnavailable are storage's sentinels: one for each
+	// condition, whether the store or the server finds it.
+	ErrNotFound       = storage.ErrNotFound
+	ErrUnavailable    = storage.ErrUnavailable
 	ErrShuttingDown   = errors.New("collab: server shutting down")
 	ErrForbidden      = errors.New("collab: forbidden")
 	ErrBadRequest     = errors.New("collab: bad request")
@@ -111,17 +113,20 @@ func codeOf(err error) (code string, status int) {
 		return wire.CodeTooManyEditors, http.StatusTooManyRequests
 	case errors.Is(err, storage.ErrTooManyVersions):
 		return wire.CodeTooManyVersions, http.StatusConflict
-	case errors.Is(err, ErrNotFound), errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, ErrNotFound):
 		return wire.CodeNotFound, http.StatusNotFound
 	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrShuttingDown),
 		errors.Is(err, storage.ErrClosed), errors.Is(err, storage.ErrConflict),
-		errors.Is(err, storage.ErrUnavailable),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return wire.CodeUnavailable, http.StatusServiceUnavailable
 	default:
 		return wire.CodeInternal, http.StatusInternalServerError
 	}
 }
+
+// unavailableMessage is what clients are told of an unavailable document,
+// whatever made it so.
+const unavailableMessage = "collab: document unavailable, retry"
 
 // publicMessage is the text sent to clients: internal errors are not exposed.
 func publicMessage(err error) string {
@@ -130,12 +135,12 @@ func publicMessage(err error) string {
 			return ErrShuttingDown.Error()
 		}
 		if errors.Is(err, ErrNoHistory) {
-			return ErrNoHistory.Error()
+			return unavailableMessage + ": " + noHistoryDetail
 		}
 		if code == wire.CodeInternal {
 			return "collab: internal error"
 		}
-		return ErrUnavailable.Error()
+		return unavailableMessage
 	}
 	return err.Error()
 }

@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/collabd/collab/collab"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // Example mounts the collaboration server in an application's own mux,
 // next to its other handlers, and edits a document over the HTTP API.
-// Use storage.Open for a durable store; MemStore keeps everything in memory.
+// Use bolt.Open for a durable store; memory.Store keeps everything in memory.
 func Example() {
-	srv := collab.NewServer(collab.NewMemStore(), collab.Options{
+	srv := collab.NewServer(memory.New(), collab.Options{
 		AllowedOrigins: []string{"https://app.example.com"},
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

@@ -9,11 +9,12 @@ import (
 
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // flakyStore fails Append while fail is set.
 type flakyStore struct {
-	Store
+	storage.Store
 	fail atomic.Bool
 }
 
@@ -28,7 +29,7 @@ func (f *flakyStore) Append(ctx context.Context, id string, recs []storage.Recor
 // neither acknowledged nor broadcast; memory does not run ahead of disk and
 // the same submit succeeds once the store recovers.
 func TestCommitFailure(t *testing.T) {
-	st := &flakyStore{Store: NewMemStore()}
+	st := &flakyStore{Store: memory.New()}
 	_, ts := startServer(t, st, Options{})
 	a := connect(t, ts, "a")
 	a.join("doc", nil)
@@ -63,7 +64,7 @@ func TestCommitFailure(t *testing.T) {
 
 // gatedStore holds each Append until the test lets it through.
 type gatedStore struct {
-	Store
+	storage.Store
 	entered chan int           // number of records of each Append that started
 	release chan chan struct{} // the test sends a channel, closed when the Append returns
 }
@@ -88,7 +89,7 @@ func (g *gatedStore) Append(ctx context.Context, id string, recs []storage.Recor
 // broadcast before its commit, and everything comes in revision order. The
 // order of messages shows it: a presence relayed after a step is a marker.
 func TestPipelinedCommits(t *testing.T) {
-	st := &gatedStore{Store: NewMemStore(), entered: make(chan int), release: make(chan chan struct{})}
+	st := &gatedStore{Store: memory.New(), entered: make(chan int), release: make(chan chan struct{})}
 	_, ts := startServer(t, st, Options{})
 	a, b, c := connect(t, ts, "a"), connect(t, ts, "b"), connect(t, ts, "c")
 	for _, x := range []*tclient{a, b, c} {
@@ -150,7 +151,7 @@ func TestPipelinedCommits(t *testing.T) {
 
 // slowLoadStore holds every Load until loaded is closed.
 type slowLoadStore struct {
-	Store
+	storage.Store
 	loading chan struct{} // receives once per Load call
 	loaded  chan struct{}
 }
@@ -164,7 +165,7 @@ func (s *slowLoadStore) Load(ctx context.Context, id string) (storage.Doc, error
 // TestLoadBeforeServe: editors joining while a document loads wait for it
 // and get its stored text, never an empty document; it is loaded once.
 func TestLoadBeforeServe(t *testing.T) {
-	mem := NewMemStore()
+	mem := memory.New()
 	if err := mem.Append(context.Background(), "doc", []storage.Record{{Rev: 1, Op: insertAt(0, 0, "stored")}}); err != nil {
 		t.Fatal(err)
 	}

@@ -9,37 +9,9 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
 )
-
-// Follower is implemented by a Store that several Servers share (cluster
-// mode, see docs/cluster.md). A Server whose Store implements it follows
-// every document it has loaded: records other servers commit are applied
-// and broadcast to its editors like its own, and a commit refused with
-// storage.ErrConflict (another server committed first) is transformed over
-// what it missed and retried instead of failing.
-type Follower interface {
-	// Follow returns every record of document id with Rev > after, in
-	// revision order, as it is committed by any server (this one
-	// included), until ctx ends. The channel closes when ctx ends, or when
-	// the feed stops for good (the document was deleted, the store
-	// closed): the Server then asks Load which.
-	Follow(ctx context.Context, id string, after uint64) (<-chan storage.Record, error)
-}
-
-// registerStoreMetrics serves the figures of a Store that is a
-// prometheus.Collector (a cluster store: commit retries, consumer lag) at
-// /metrics with the server's own.
-func (s *Server) registerStoreMetrics() {
-	if c, ok := s.store.(prometheus.Collector); ok {
-		if err := s.metrics.reg.Register(c); err != nil {
-			s.log.Warn("store metrics not served", "err", err)
-		}
-	}
-}
 
 // Commits refused without the document learning anything new (JetStream
 // refuses an expected-last-sequence check while another message for the
@@ -59,8 +31,8 @@ func (d *document) open() error {
 	if err := d.load(); err != nil {
 		return err
 	}
-	f, follows := d.srv.store.(Follower)
-	if _, buses := d.srv.store.(Bus); !follows && !buses {
+	f, follows := d.srv.store.(storage.Follower)
+	if _, buses := d.srv.store.(storage.Bus); !follows && !buses {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -224,36 +196,6 @@ func sameCommit(rec, p storage.Record) bool {
 		return rec.Client == p.Client && p.Seq <= rec.Seq
 	}
 	return rec.Client == "" && !p.Time.IsZero() && rec.Time.Equal(p.Time) && rec.Author == p.Author
-}
-
-// refuse drops every pending op with err: editors get it with the op's
-// seq and resubmit, HTTP waiters get it. Their clients' sequence records
-// go back to the committed ones, so that the resubmissions are taken.
-func (d *document) refuse(err error) { d.refuseFirst(err, err) }
-
-// refuseFirst refuses the first pending op with first, the others with err.
-func (d *document) refuseFirst(first, err error) {
-	for i, p := range d.pending {
-		err := err
-		if i == 0 {
-			err = first
-		}
-		if p.reply != nil {
-			p.reply <- putResult{err: err}
-			continue
-		}
-		for c, e := range d.editors {
-			if e.client == p.rec.Client {
-				c.sendError(err, d.id, p.rec.Seq)
-			}
-		}
-		if cs, ok := d.seqs[p.rec.Client]; ok {
-			cs.seq, cs.rev = cs.cseq, cs.crev
-			d.seqs[p.rec.Client] = cs
-		}
-	}
-	d.pending, d.inflight, d.conflicts = nil, 0, 0
-	d.resetHeadMax()
 }
 
 // commitRefused handles a failed commit when the store is shared. Another

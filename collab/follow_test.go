@@ -21,14 +21,15 @@ import (
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // shared is one store that several Servers share, like a cluster store: a
-// MemStore (which refuses a record that does not continue the log with
+// memory.Store (which refuses a record that does not continue the log with
 // ErrConflict) whose commits each Server's node view feeds to its
 // documents.
 type shared struct {
-	*MemStore
+	*memory.Store
 	mu        sync.Mutex
 	wakes     map[string]map[chan struct{}]bool // guarded by mu: feeds to wake per document
 	conflicts atomic.Int64                      // appends refused with ErrConflict
@@ -39,7 +40,7 @@ type shared struct {
 }
 
 func newShared() *shared {
-	return &shared{MemStore: NewMemStore(), wakes: make(map[string]map[chan struct{}]bool), subs: make(map[*busSub]bool), deletes: make(map[string]int)}
+	return &shared{Store: memory.New(), wakes: make(map[string]map[chan struct{}]bool), subs: make(map[*busSub]bool), deletes: make(map[string]int)}
 }
 
 func (s *shared) poke(id string) {
@@ -87,8 +88,8 @@ func (n *sharedNode) refused() bool {
 }
 
 var (
-	_ Follower = (*sharedNode)(nil)
-	_ Bus      = (*sharedNode)(nil)
+	_ storage.Follower = (*sharedNode)(nil)
+	_ storage.Bus      = (*sharedNode)(nil)
 )
 
 func (s *shared) node() *sharedNode {
@@ -194,7 +195,7 @@ func (n *sharedNode) Append(ctx context.Context, id string, recs []storage.Recor
 		n.conflicts.Add(1)
 		return fmt.Errorf("%w: %s: refused while another message is replicated", storage.ErrConflict, id)
 	}
-	err := n.MemStore.Append(ctx, id, recs)
+	err := n.Store.Append(ctx, id, recs)
 	if err == nil {
 		n.poke(id)
 	}
@@ -205,7 +206,7 @@ func (n *sharedNode) Append(ctx context.Context, id string, recs []storage.Recor
 }
 
 func (n *sharedNode) Delete(ctx context.Context, id string) error {
-	err := n.MemStore.Delete(ctx, id)
+	err := n.Store.Delete(ctx, id)
 	if err == nil {
 		n.shared.mu.Lock()
 		n.deletes[id]++
@@ -223,7 +224,7 @@ func (n *sharedNode) deletedSince(id string, count int) bool {
 	return n.deletes[id] != count
 }
 
-// Follow feeds the records after after from the shared MemStore, each time
+// Follow feeds the records after after from the shared memory.Store, each time
 // something was committed, until ctx ends or the document is deleted.
 func (n *sharedNode) Follow(ctx context.Context, id string, after uint64) (<-chan storage.Record, error) {
 	wake := make(chan struct{}, 1)
@@ -253,7 +254,7 @@ func (n *sharedNode) Follow(ctx context.Context, id string, after uint64) (<-cha
 					return
 				}
 			}
-			recs, err := n.MemStore.Ops(ctx, id, after, math.MaxUint64)
+			recs, err := n.Store.Ops(ctx, id, after, math.MaxUint64)
 			if errors.Is(err, storage.ErrNotFound) && (after > 0 || n.deletedSince(id, deletes)) {
 				return // deleted, perhaps before the feed read a record of it
 			}
@@ -284,7 +285,7 @@ func expectOp(t *testing.T, c *tclient, rev uint64, op string) {
 	}
 }
 
-func expectStored(t *testing.T, st Store, id, text string, rev uint64) {
+func expectStored(t *testing.T, st storage.Store, id, text string, rev uint64) {
 	t.Helper()
 	got, gotRev := storeText(t, st, id)
 	if got != text || gotRev != rev {
@@ -547,7 +548,7 @@ func sharedEdit(r *rand.Rand, d *client.Doc) error {
 
 // checkShared waits until every editor is acknowledged and at the stored
 // head, and checks the texts, the log's replay and each client's seqs.
-func checkShared(t *testing.T, ctx context.Context, st Store, id string, docs []*client.Doc) {
+func checkShared(t *testing.T, ctx context.Context, st storage.Store, id string, docs []*client.Doc) {
 	t.Helper()
 	for _, d := range docs {
 		if err := d.WaitSynced(ctx); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/internal/rawclient"
 	"github.com/collabd/collab/ot"
+	"github.com/collabd/collab/storage"
 )
 
 const testWait = 10 * time.Second
@@ -25,7 +26,7 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 
 // startServer runs a Server over store behind an httptest server; both are
 // shut down at the end of the test.
-func startServer(t testing.TB, store Store, opts Options) (*Server, *httptest.Server) {
+func startServer(t testing.TB, store storage.Store, opts Options) (*Server, *httptest.Server) {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = quietLogger()
@@ -143,7 +144,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func storeText(t *testing.T, st Store, id string) (string, uint64) {
+func storeText(t *testing.T, st storage.Store, id string) (string, uint64) {
 	t.Helper()
 	doc, err := st.Load(context.Background(), id)
 	if err != nil {
@@ -153,7 +154,7 @@ func storeText(t *testing.T, st Store, id string) (string, uint64) {
 }
 
 // replay rebuilds a document from its stored op log.
-func replay(t *testing.T, st Store, id string) string {
+func replay(t *testing.T, st storage.Store, id string) string {
 	t.Helper()
 	recs, err := st.Ops(context.Background(), id, 0, ^uint64(0))
 	if err != nil {

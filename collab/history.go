@@ -1,7 +1,6 @@
 package collab
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,25 +15,11 @@ import (
 	"github.com/collabd/collab/storage"
 )
 
-// HistoryStore is implemented by stores that keep who wrote what and named
-// versions (*storage.DB does). With another store the endpoints that need
-// them answer unavailable, saying so.
-type HistoryStore interface {
-	// AuthorsAt returns the authorship of the text at rev. ErrPruned if
-	// it is no longer kept.
-	AuthorsAt(ctx context.Context, id string, rev uint64) ([]storage.Span, error)
-	// PutVersion names revision v.Rev, replacing the name it had; the
-	// version's text is kept whatever history is pruned.
-	PutVersion(ctx context.Context, id string, v storage.Version) error
-	// Versions lists the named versions in revision order.
-	Versions(ctx context.Context, id string) ([]storage.Version, error)
-	// DeleteVersion removes the name of revision rev; ErrNotFound if none.
-	DeleteVersion(ctx context.Context, id string, rev uint64) error
-}
-
 // ErrNoHistory answers the authorship and version endpoints when the store
 // keeps neither.
-var ErrNoHistory = fmt.Errorf("%w: this server's store keeps no authorship or named versions", ErrUnavailable)
+var ErrNoHistory = fmt.Errorf("%w: %s", ErrUnavailable, noHistoryDetail)
+
+const noHistoryDetail = "this server's store keeps no authorship or named versions"
 
 // Bodies of the history endpoints.
 type (
@@ -91,12 +76,12 @@ func (s *Server) historyRoutes(m *http.ServeMux) {
 }
 
 // history returns the store as a HistoryStore and the path's document id.
-func (s *Server) history(r *http.Request) (HistoryStore, string, error) {
+func (s *Server) history(r *http.Request) (storage.HistoryStore, string, error) {
 	id, err := docID(r)
 	if err != nil {
 		return nil, "", err
 	}
-	h, ok := s.store.(HistoryStore)
+	h, ok := s.store.(storage.HistoryStore)
 	if !ok {
 		return nil, "", ErrNoHistory
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/internal/authortest"
-	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 )
 
 // TestAuthorsUnderConcurrentEdits: editors edit one document at once,
@@ -24,7 +24,7 @@ import (
 // author of the op that inserted it, found by replaying the op log from
 // the empty text independently of the server's authorship.
 func TestAuthorsUnderConcurrentEdits(t *testing.T) {
-	db, err := storage.Open(filepath.Join(t.TempDir(), "docs.db"), storage.Options{SnapshotEvery: 7, CheckpointEvery: 16})
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "docs.db"), bolt.Options{SnapshotEvery: 7, CheckpointEvery: 16})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,22 +6,24 @@ import (
 	"time"
 
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // The authorship endpoint with the in-memory and the cluster store.
-func TestHistoryAuthorsInMemory(t *testing.T)  { historyAuthors(t, NewMemStore()) }
+func TestHistoryAuthorsInMemory(t *testing.T)  { historyAuthors(t, memory.New()) }
 func TestOnClusterHistoryAuthors(t *testing.T) { historyAuthors(t, newTestStore(t)) }
 
 // Named versions pinned across pruning with the in-memory and the cluster
 // store.
-func TestHistoryPinnedInMemory(t *testing.T)  { historyPinned(t, NewMemStore()) }
+func TestHistoryPinnedInMemory(t *testing.T)  { historyPinned(t, memory.New()) }
 func TestOnClusterHistoryPinned(t *testing.T) { historyPinned(t, newTestStore(t)) }
 
 // historyPinned: a named version's text and authorship stay readable after
 // pruning cuts the history past it, an unnamed pruned revision answers
 // rev_too_old (and cannot be named), a pinned version can be renamed, and
 // once its name is removed its text goes with the history.
-func historyPinned(t *testing.T, st Store) {
+func historyPinned(t *testing.T, st storage.Store) {
 	srv, ts := startServer(t, st, Options{AuthSecret: authSecret})
 	write := mint(t, authSecret, "d", PermWrite, time.Hour)
 	api := ts.URL + "/api/docs/d/"

@@ -10,11 +10,13 @@ import (
 
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
+	"github.com/collabd/collab/storage/memory"
 )
 
-func openDB(t *testing.T, path string, opts storage.Options) *storage.DB {
+func openDB(t *testing.T, path string, opts bolt.Options) *bolt.DB {
 	t.Helper()
-	db, err := storage.Open(path, opts)
+	db, err := bolt.Open(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,10 +38,10 @@ func getJSON(t *testing.T, url, token string, v any) {
 // with public ids and names, start offsets in code points, and the
 // endpoint's errors.
 func TestHistoryAuthors(t *testing.T) {
-	historyAuthors(t, openDB(t, filepath.Join(t.TempDir(), "docs.db"), storage.Options{}))
+	historyAuthors(t, openDB(t, filepath.Join(t.TempDir(), "docs.db"), bolt.Options{}))
 }
 
-func historyAuthors(t *testing.T, st Store) {
+func historyAuthors(t *testing.T, st storage.Store) {
 	_, ts := startServer(t, st, Options{})
 	api := ts.URL + "/api/docs/memo/"
 	res, body := do(t, "PUT", ts.URL+"/api/docs/memo", "héllo")
@@ -89,7 +91,7 @@ func equalSpans(a, b []AuthorSpan) bool {
 // a restart; removing the name, and the endpoints' errors.
 func TestHistoryVersions(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "docs.db")
-	opts := storage.Options{SnapshotEvery: 2, KeepOps: 2}
+	opts := bolt.Options{SnapshotEvery: 2, KeepOps: 2}
 	st := openDB(t, path, opts)
 	srv, ts := startServer(t, st, Options{AuthSecret: authSecret})
 	// restart closes the store, which snapshots and prunes as it closes.
@@ -175,7 +177,7 @@ func TestHistoryVersions(t *testing.T) {
 // user's name; an editor who typed at the revision before it, without
 // having seen it, keeps the keystroke; history is not rewritten.
 func TestHistoryRestore(t *testing.T) {
-	st := openDB(t, filepath.Join(t.TempDir(), "docs.db"), storage.Options{})
+	st := openDB(t, filepath.Join(t.TempDir(), "docs.db"), bolt.Options{})
 	_, ts := startServer(t, st, Options{AuthSecret: authSecret})
 	write := mint(t, authSecret, "d", PermWrite, time.Hour)
 	for _, text := range []string{"hello", "hello world"} {
@@ -246,14 +248,14 @@ func TestHistoryRestore(t *testing.T) {
 }
 
 // plainStore hides every optional interface of the Store it holds.
-type plainStore struct{ Store }
+type plainStore struct{ storage.Store }
 
 // TestHistoryWithoutStore: a store that keeps no authorship or versions
 // answers unavailable with the reason; restore still works.
-func TestHistoryWithoutStore(t *testing.T) { historyUnavailable(t, plainStore{NewMemStore()}) }
+func TestHistoryWithoutStore(t *testing.T) { historyUnavailable(t, plainStore{memory.New()}) }
 
-func historyUnavailable(t *testing.T, st Store) {
-	if _, ok := st.(HistoryStore); ok {
+func historyUnavailable(t *testing.T, st storage.Store) {
+	if _, ok := st.(storage.HistoryStore); ok {
 		t.Fatalf("%T keeps history: test it with the endpoints' tests instead", st)
 	}
 	_, ts := startServer(t, st, Options{})
@@ -269,7 +271,7 @@ func historyUnavailable(t *testing.T, st Store) {
 		wantStatus(t, res, body, http.StatusServiceUnavailable, wire.CodeUnavailable)
 		var e ErrorBody
 		json.Unmarshal(body, &e)
-		if e.Message != ErrNoHistory.Error() {
+		if e.Message != "collab: document unavailable, retry: this server's store keeps no authorship or named versions" {
 			t.Fatalf("%s %s: message %q, want the reason", req.method, req.path, e.Message)
 		}
 	}

@@ -8,10 +8,11 @@ import (
 	"testing"
 
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/storage/memory"
 )
 
-// backupStore is a MemStore that can back up (a fixed body).
-type backupStore struct{ *MemStore }
+// backupStore is a memory.Store that can back up (a fixed body).
+type backupStore struct{ *memory.Store }
 
 func (backupStore) Backup(w io.Writer) (int64, error) {
 	n, err := io.WriteString(w, "database")
@@ -52,7 +53,7 @@ func request(t *testing.T, ts *httptest.Server, method, path string, hdr map[str
 // server (Host and Origin both rebind.evil.test) can neither upgrade, nor
 // list, nor back up; the server's own names and loopback still work.
 func TestDNSRebinding(t *testing.T) {
-	srv, ts := startServer(t, backupStore{NewMemStore()}, Options{AllowedHosts: []string{"collab.example"}})
+	srv, ts := startServer(t, backupStore{memory.New()}, Options{AllowedHosts: []string{"collab.example"}})
 	evil := map[string]string{"Host": "rebind.evil.test", "Origin": "http://rebind.evil.test"}
 	for _, tt := range []struct{ method, path string }{
 		{"GET", "/api/docs"},
@@ -88,7 +89,7 @@ func TestDNSRebinding(t *testing.T) {
 // TestHostBehindProxy: behind a trusted proxy the host checked is the last
 // X-Forwarded-Host; "*" turns the check off.
 func TestHostBehindProxy(t *testing.T) {
-	_, ts := startServer(t, NewMemStore(), Options{AllowedHosts: []string{"collab.example"}, TrustProxy: true})
+	_, ts := startServer(t, memory.New(), Options{AllowedHosts: []string{"collab.example"}, TrustProxy: true})
 	for _, tt := range []struct {
 		fwd  string
 		want int
@@ -102,7 +103,7 @@ func TestHostBehindProxy(t *testing.T) {
 			t.Errorf("X-Forwarded-Host %q: %d, want %d", tt.fwd, code, tt.want)
 		}
 	}
-	_, any := startServer(t, NewMemStore(), Options{AllowedHosts: []string{"*"}})
+	_, any := startServer(t, memory.New(), Options{AllowedHosts: []string{"*"}})
 	if code, _ := request(t, any, "GET", "/api/docs", map[string]string{"Host": "whatever.example"}); code != http.StatusOK {
 		t.Errorf("AllowedHosts *: %d, want 200", code)
 	}
@@ -112,8 +113,8 @@ func TestHostBehindProxy(t *testing.T) {
 // machine that addressed it by a loopback name, and not a client of a
 // reverse proxy on this machine, which is a loopback peer too.
 func TestBackupLocalOnly(t *testing.T) {
-	_, ts := startServer(t, backupStore{NewMemStore()}, Options{AllowedHosts: []string{"collab.example"}})
-	_, trusting := startServer(t, backupStore{NewMemStore()}, Options{AllowedHosts: []string{"collab.example"}, TrustProxy: true})
+	_, ts := startServer(t, backupStore{memory.New()}, Options{AllowedHosts: []string{"collab.example"}})
+	_, trusting := startServer(t, backupStore{memory.New()}, Options{AllowedHosts: []string{"collab.example"}, TrustProxy: true})
 	tests := []struct {
 		name string
 		ts   *httptest.Server

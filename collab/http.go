@@ -51,7 +51,7 @@ func (s *Server) guard(perm Perm, h http.HandlerFunc) http.HandlerFunc {
 		claims, err := s.auth.parse(bearer(r))
 		if err == nil {
 			id := r.PathValue("id")
-			if id != "" && !ValidDocID(id) {
+			if id != "" && !storage.ValidDocID(id) {
 				s.httpError(w, ErrInvalidDocID)
 				return
 			}
@@ -158,7 +158,7 @@ func (s *Server) storeCtx(r *http.Request) (context.Context, context.CancelFunc)
 // docID returns the {id} of the path if valid.
 func docID(r *http.Request) (string, error) {
 	id := r.PathValue("id")
-	if !ValidDocID(id) {
+	if !storage.ValidDocID(id) {
 		return "", ErrInvalidDocID
 	}
 	return id, nil
@@ -405,16 +405,10 @@ func (s *Server) deleteDoc(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// Backuper is implemented by stores that can stream a consistent copy of
-// themselves while serving (*storage.DB does).
-type Backuper interface {
-	Backup(w io.Writer) (int64, error)
-}
-
 // backup streams a hot backup. Without an auth secret it answers only
 // requests from the local host; with one, guard asked for an admin token.
 func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
-	b, ok := s.store.(Backuper)
+	b, ok := s.store.(storage.Backuper)
 	if !ok {
 		s.httpError(w, fmt.Errorf("%w: the store cannot back up", ErrNotFound))
 		return

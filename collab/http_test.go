@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/storage"
 )
 
 func do(t *testing.T, method, url, body string) (*http.Response, []byte) {
@@ -218,7 +219,7 @@ func TestValidDocID(t *testing.T) {
 		"a": true, "notes-2024_v1.txt": true, strings.Repeat("a", 128): true,
 		"": false, strings.Repeat("a", 129): false, "a b": false, "a/b": false, "é": false, ".": false, "..": false, "a%2F": false,
 	} {
-		if got := ValidDocID(id); got != want {
+		if got := storage.ValidDocID(id); got != want {
 			t.Errorf("ValidDocID(%q) = %v, want %v", id, got, want)
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // An idle crowd: many editors connected and joined, nobody typing. The
@@ -45,7 +46,7 @@ func TestIdleHelperProcess(t *testing.T) {
 	if os.Getenv(idleHelperEnv+"_PINGS") == "1" {
 		opts.PingPeriod, opts.PongWait = 0, 0 // the defaults: a raw editor answers no ping
 	}
-	srv := NewServer(NewMemStore(), opts)
+	srv := NewServer(memory.New(), opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", srv)
 	mux.HandleFunc("/heap", func(w http.ResponseWriter, r *http.Request) {
@@ -308,7 +309,7 @@ func BenchmarkIdleConnections(b *testing.B) {
 // with its payload (outside gorilla's read path) and still serves the
 // messages that come after.
 func TestIdlePingsAnswered(t *testing.T) {
-	_, ts := startServer(t, NewMemStore(), Options{PingPeriod: time.Hour})
+	_, ts := startServer(t, memory.New(), Options{PingPeriod: time.Hour})
 	c := connect(t, ts, "pinger")
 	c.join("pinged", nil)
 	pongs := make(chan string, 1)
@@ -352,7 +353,7 @@ func TestIdlePingsAnswered(t *testing.T) {
 // peer another PongWait, as gorilla's pong handler does.
 func TestIdlePongsKeepConnection(t *testing.T) {
 	const pongWait = time.Second
-	_, ts := startServer(t, NewMemStore(), Options{PingPeriod: time.Hour, PongWait: pongWait})
+	_, ts := startServer(t, memory.New(), Options{PingPeriod: time.Hour, PongWait: pongWait})
 	c := connect(t, ts, "ponger")
 	c.join("ponged", nil)
 	tick := time.NewTicker(pongWait / 10)
@@ -369,7 +370,7 @@ func TestIdlePongsKeepConnection(t *testing.T) {
 // TestControlFramesBeforeMessage: a ping sent in one segment with the
 // messages after it is answered and the messages are served.
 func TestControlFramesBeforeMessage(t *testing.T) {
-	_, ts := startServer(t, NewMemStore(), Options{PingPeriod: time.Hour})
+	_, ts := startServer(t, memory.New(), Options{PingPeriod: time.Hour})
 	ws := dialByHand(t, ts)
 	hello, _ := json.Marshal(wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: "segment"})
 	join, _ := json.Marshal(wire.Join{Type: wire.TypeJoin, Doc: "segment"})

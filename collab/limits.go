@@ -8,6 +8,7 @@ import (
 
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
+	"github.com/collabd/collab/storage"
 )
 
 // Limits, as labels of collab_limit_hits_total.
@@ -209,14 +210,14 @@ func (s *Server) limitHit(limit string) { s.metrics.limits.WithLabelValues(limit
 // advertisedLimits are the sizes welcome advertises: what a submit must
 // stay within to be accepted, from the options, the op decoder's limits
 // and the store's record size.
-func advertisedLimits(store Store, opts Options) *wire.Limits {
+func advertisedLimits(store storage.Store, opts Options) *wire.Limits {
 	l := &wire.Limits{
 		Frame:      opts.MaxFrame,
 		Doc:        opts.MaxDocSize,
 		Op:         ot.DefaultLimits.MaxInsertBytes,
 		Components: ot.DefaultLimits.MaxComponents,
 	}
-	if s, ok := store.(OpSizer); ok {
+	if s, ok := store.(storage.OpSizer); ok {
 		l.Op = min(l.Op, s.MaxOpBytes())
 	}
 	return l

@@ -13,6 +13,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // limitHits reads collab_limit_hits_total{limit=label}.
@@ -242,8 +244,8 @@ func TestTrustProxyClientIP(t *testing.T) {
 	r := httptest.NewRequest("GET", "/ws", nil)
 	r.RemoteAddr = "127.0.0.1:5555"
 	r.Header.Set("X-Forwarded-For", "203.0.113.9, 198.51.100.7")
-	plain := NewServer(NewMemStore(), Options{Logger: quietLogger()})
-	trusting := NewServer(NewMemStore(), Options{Logger: quietLogger(), TrustProxy: true})
+	plain := NewServer(memory.New(), Options{Logger: quietLogger()})
+	trusting := NewServer(memory.New(), Options{Logger: quietLogger(), TrustProxy: true})
 	if got := plain.clientIP(r); got != "127.0.0.1" {
 		t.Errorf("without TrustProxy: %q", got)
 	}
@@ -254,7 +256,7 @@ func TestTrustProxyClientIP(t *testing.T) {
 
 // opSizedStore is a store whose records hold ops of at most max bytes.
 type opSizedStore struct {
-	Store
+	storage.Store
 	max int
 }
 
@@ -265,11 +267,11 @@ func (s opSizedStore) MaxOpBytes() int { return s.max }
 func TestWelcomeAdvertisesLimits(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		store Store
+		store storage.Store
 		want  wire.Limits
 	}{
-		{"bbolt-like", NewMemStore(), wire.Limits{Frame: 5000, Doc: 7000, Op: 1 << 20, Components: 100_000}},
-		{"small records", opSizedStore{NewMemStore(), 3000}, wire.Limits{Frame: 5000, Doc: 7000, Op: 3000, Components: 100_000}},
+		{"bbolt-like", memory.New(), wire.Limits{Frame: 5000, Doc: 7000, Op: 1 << 20, Components: 100_000}},
+		{"small records", opSizedStore{memory.New(), 3000}, wire.Limits{Frame: 5000, Doc: 7000, Op: 3000, Components: 100_000}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, ts := startServer(t, tc.store, Options{MaxFrame: 5000, MaxDocSize: 7000})

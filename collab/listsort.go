@@ -26,7 +26,7 @@ func (c updatedCursor) String() string {
 func parseUpdatedCursor(s string) (updatedCursor, error) {
 	ns, id, ok := strings.Cut(s, "~")
 	n, err := strconv.ParseInt(ns, 10, 64)
-	if !ok || err != nil || !ValidDocID(id) {
+	if !ok || err != nil || !storage.ValidDocID(id) {
 		return updatedCursor{}, fmt.Errorf("%w: after %q is not a cursor of sort=updated", ErrBadRequest, truncate(s, 64))
 	}
 	return updatedCursor{time.Unix(0, n), id}, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 )
 
 // TestMemoryFlatOverStoredDocs: documents load on first use, unload a
@@ -64,9 +65,9 @@ func heapInUse() uint64 {
 
 // filledStore creates n documents of one op each, through many concurrent
 // Appends so that they share group commits.
-func filledStore(t *testing.T, n int) *storage.DB {
+func filledStore(t *testing.T, n int) *bolt.DB {
 	t.Helper()
-	db, err := storage.Open(filepath.Join(t.TempDir(), "docs.db"), storage.Options{})
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "docs.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func memDocID(i int) string { return fmt.Sprintf("doc-%06d", i) }
 // serveSample starts a server over db, measures its idle heap, then joins
 // sample of the stored documents spread over all n, checks their text,
 // leaves them and waits until they are unloaded and the goroutines ended.
-func serveSample(t *testing.T, db *storage.DB, n, sample int) heapSample {
+func serveSample(t *testing.T, db *bolt.DB, n, sample int) heapSample {
 	t.Helper()
 	srv := NewServer(db, Options{Logger: quietLogger(), Grace: 10 * time.Millisecond, Rate: 1e6, Burst: 1e6})
 	ts := httptest.NewServer(srv)

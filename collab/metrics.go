@@ -45,7 +45,7 @@ func newMetrics() *metrics {
 		ackLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "collab_submit_to_ack_seconds", Help: "Time from receiving a submit to sending its ack.", Buckets: buckets}),
 		commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "collab_commit_seconds", Help: "Duration of Store.Append calls.", Buckets: buckets}),
+			Name: "collab_commit_seconds", Help: "Duration of storage.Store.Append calls.", Buckets: buckets}),
 		slowClients: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "collab_slow_disconnects_total", Help: "Connections closed because their queue filled."}),
 		joinsDelayed: prometheus.NewCounter(prometheus.CounterOpts{
@@ -69,24 +69,15 @@ func newMetrics() *metrics {
 	return m
 }
 
-// storeStats are the counters of a store that keeps them (*storage.DB).
-type storeStats interface{ Stats() storage.Stats }
-
-// watchStore exports the write-ahead log's bytes in memory and the commits
-// that waited for a checkpoint (storage.Options.CheckpointBytes).
-func (m *metrics) watchStore(st Store) {
-	s, ok := st.(storeStats)
-	if !ok {
-		return
+// registerStoreMetrics serves the figures of a store that has its own
+// (storage.Collector: bolt's write-ahead log, cluster's commit retries and
+// consumer lag) at /metrics with the server's.
+func (s *Server) registerStoreMetrics() {
+	if c, ok := s.store.(storage.Collector); ok {
+		if err := s.metrics.reg.Register(c); err != nil {
+			s.log.Warn("store metrics not served", "err", err)
+		}
 	}
-	m.reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "collab_store_log_bytes", Help: "Bytes of the records in the store's write-ahead log, held in memory until a checkpoint."},
-			func() float64 { return float64(s.Stats().LogBytes) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "collab_store_log_waits_total", Help: "Group commits that waited for a checkpoint: the log held twice its checkpoint bytes."},
-			func() float64 { return float64(s.Stats().LogWaits) }),
-	)
 }
 
 func (m *metrics) handler() http.Handler {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // TestJoinWaitsForOwnOps: a client that rejoins while an op it submitted is
@@ -32,7 +33,7 @@ func TestJoinWaitsForOwnOps(t *testing.T) {
 }
 
 func resumeWhileCommitting(t *testing.T, doc string, maxCatchUp uint64) {
-	st := &gatedStore{Store: NewMemStore(), entered: make(chan int), release: make(chan chan struct{})}
+	st := &gatedStore{Store: memory.New(), entered: make(chan int), release: make(chan chan struct{})}
 	srv, ts := startServer(t, st, Options{MaxCatchUp: maxCatchUp})
 	commit := func() {
 		<-st.entered

@@ -13,14 +13,14 @@ import (
 
 	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/internal/rawclient"
-	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 )
 
 // TestRestartKeepsAcknowledged: every op acknowledged before a shutdown is
 // in the bbolt file after a restart, and the texts converge.
 func TestRestartKeepsAcknowledged(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "collab.db")
-	db, err := storage.Open(path, storage.Options{})
+	db, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestRestartKeepsAcknowledged(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db2, err := storage.Open(path, storage.Options{})
+	db2, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestResubmitAfterRestartBolt(t *testing.T) {
 	defer cancel()
 	op := `{"type":"submit","doc":"d","rev":0,"seq":1,"op":["once 👋"]}`
 	for round := range 2 {
-		db, err := storage.Open(path, storage.Options{})
+		db, err := bolt.Open(path, bolt.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,13 +12,14 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/storage"
 )
 
 // Server serves the WebSocket protocol at /ws and the HTTP API at /api/…,
 // plus /healthz and /metrics. Create it with NewServer; it is an
 // http.Handler to mount in any mux.
 type Server struct {
-	store    Store
+	store    storage.Store
 	opts     Options
 	log      *slog.Logger
 	metrics  *metrics
@@ -52,7 +53,7 @@ type Server struct {
 const readBufferSize = 512
 
 // NewServer returns a Server keeping documents in store.
-func NewServer(store Store, opts Options) *Server {
+func NewServer(store storage.Store, opts Options) *Server {
 	opts = opts.withDefaults()
 	s := &Server{
 		store:    store,
@@ -73,7 +74,6 @@ func NewServer(store Store, opts Options) *Server {
 	}
 	s.reg = newRegistry(s)
 	s.limits = advertisedLimits(store, opts)
-	s.metrics.watchStore(store)
 	s.upgrader = websocket.Upgrader{
 		// 0: gorilla keeps the hijacked reader, the hijacker's (see
 		// readBufferSize).

@@ -7,6 +7,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/storage"
 )
 
 // pong answers every ping; shared, never changed.
@@ -88,7 +89,7 @@ func (c *conn) hello(h *wire.Hello) {
 		c.closeWith(1002, "unsupported protocol version")
 		return
 	}
-	if !validClientID(h.Client) {
+	if !storage.ValidClientID(h.Client) {
 		c.sendError(fmt.Errorf("%w: %q", ErrInvalidClient, truncate(h.Client, 64)), "", 0)
 		return
 	}
@@ -124,7 +125,7 @@ func (c *conn) hello(h *wire.Hello) {
 // wait until its owner has sent "joined". Joining a document again
 // restarts the session on it (a resync).
 func (c *conn) join(m *wire.Join) error {
-	if !ValidDocID(m.Doc) {
+	if !storage.ValidDocID(m.Doc) {
 		return ErrInvalidDocID
 	}
 	readOnly, name, err := c.authorizeJoin(m)

@@ -186,7 +186,7 @@ func (g *sessionGrouper) finish() []Session {
 // maxSessionScan records, maxBytes of ops (the first record comes
 // whatever its size). Records are read in chunks sized to fit the budget
 // left, so that a page holds about maxBytes of ops at most.
-func scanBack(ctx context.Context, store Store, id string, before uint64, maxBytes int, fn func(storage.Record) bool) (cut, pruned bool, err error) {
+func scanBack(ctx context.Context, store storage.Store, id string, before uint64, maxBytes int, fn func(storage.Record) bool) (cut, pruned bool, err error) {
 	hi, n, size, chunk := before-min(before, 1), 0, 0, uint64(16)
 	for hi > 0 {
 		lo := hi - min(hi, chunk)
@@ -219,7 +219,7 @@ func scanBack(ctx context.Context, store Store, id string, before uint64, maxByt
 
 // keptOps returns the records in (lo, hi] that are still kept, the history
 // before them being pruned: the oldest kept revision is searched for.
-func keptOps(ctx context.Context, store Store, id string, lo, hi uint64) ([]storage.Record, error) {
+func keptOps(ctx context.Context, store storage.Store, id string, lo, hi uint64) ([]storage.Record, error) {
 	bad, good := lo, hi // Ops(bad, hi) is pruned, Ops(good, hi) is not
 	for good-bad > 1 {
 		mid := bad + (good-bad)/2

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 )
 
 // BenchmarkSessionsPage measures one page of GET …/sessions on a bbolt
@@ -14,7 +15,7 @@ import (
 // ops each with a ten-minute pause between sessions (2,000 sessions): the
 // newest page, one from the middle, and the oldest, 20 sessions each.
 func BenchmarkSessionsPage(b *testing.B) {
-	db, err := storage.Open(filepath.Join(b.TempDir(), "docs.db"), storage.Options{})
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "docs.db"), bolt.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

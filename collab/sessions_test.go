@@ -10,12 +10,13 @@ import (
 	"github.com/collabd/collab/cluster"
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // sessionDoc stores document "s": ada's 3 ops and bo's 2 close together,
 // ada's one an hour later, then two HTTP edits by Tok two hours after the
 // start, each op inserting ins.
-func sessionDoc(t *testing.T, st Store, ins string) {
+func sessionDoc(t *testing.T, st storage.Store, ins string) {
 	t0 := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
 	type op struct {
 		client, name string
@@ -67,7 +68,7 @@ func sessionsOf(t *testing.T, url string) string {
 // with their authors; paging by before= and limit=, the pause chosen,
 // pruned history, the page's byte budget, and bad parameters.
 func TestSessions(t *testing.T) {
-	st := NewMemStore()
+	st := memory.New()
 	sessionDoc(t, st, "x")
 	_, ts := startServer(t, st, Options{})
 	api := ts.URL + "/api/docs/s/sessions"
@@ -106,7 +107,7 @@ func TestSessions(t *testing.T) {
 // TestSessionsByBytes: a page reads at most MaxCatchUpBytes of ops (the
 // first whatever its size); a session longer than that comes in parts.
 func TestSessionsByBytes(t *testing.T) {
-	st := NewMemStore()
+	st := memory.New()
 	sessionDoc(t, st, strings.Repeat("é", 1000))
 	_, ts := startServer(t, st, Options{MaxCatchUpBytes: 5000})
 	api := ts.URL + "/api/docs/s/sessions"
@@ -149,7 +150,7 @@ func TestOnClusterSessions(t *testing.T) {
 // ops first, ties by name, and counts them all; a page reads at most
 // 10,000 records, so a longer session comes in parts.
 func TestSessionsAuthorsAndScan(t *testing.T) {
-	st := NewMemStore()
+	st := memory.New()
 	t0 := time.Now().Add(-time.Hour)
 	var recs []storage.Record
 	add := func(client, name string) {
@@ -187,7 +188,7 @@ func TestSessionsAuthorsAndScan(t *testing.T) {
 // TestSessionsNeedRead: with a secret, sessions need a token granting the
 // document.
 func TestSessionsNeedRead(t *testing.T) {
-	st := NewMemStore()
+	st := memory.New()
 	sessionDoc(t, st, "x")
 	_, ts := startServer(t, st, Options{AuthSecret: authSecret})
 	url := ts.URL + "/api/docs/s/sessions"

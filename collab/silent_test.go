@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // TestSilentPeerLeaves: an editor whose connection goes silent without
 // closing (a half-dead TCP peer: it answers no ping) is dropped after
 // PongWait, and the other editors get its editor leave.
 func TestSilentPeerLeaves(t *testing.T) {
-	_, ts := startServer(t, NewMemStore(), Options{PingPeriod: 20 * time.Millisecond, PongWait: 100 * time.Millisecond})
+	_, ts := startServer(t, memory.New(), Options{PingPeriod: 20 * time.Millisecond, PongWait: 100 * time.Millisecond})
 	bo := connect(t, ts, "bo")
 	bo.join("notes", nil)
 	ada := connect(t, ts, "ada") // reads nothing from now on: answers no ping

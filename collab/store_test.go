@@ -15,10 +15,12 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/collabd/collab/cluster"
+	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/memory"
 )
 
-// The tests that need some store, not a MemStore in particular, take it
-// from newTestStore: a MemStore, or a cluster.Store on an in-process NATS
+// The tests that need some store, not a memory.Store in particular, take it
+// from newTestStore: a memory.Store, or a cluster.Store on an in-process NATS
 // JetStream server, so that a Server over a cluster store (following its
 // documents, hearing other nodes' editors) is held to the same behaviour.
 // They run on the cluster store under TestOnCluster, or all of them with
@@ -84,7 +86,7 @@ func RunOnCluster(t *testing.T, tests ...OnClusterTest) {
 }
 
 // NewTestStore is newTestStore for the package collab_test.
-func NewTestStore(t testing.TB) Store { return newTestStore(t) }
+func NewTestStore(t testing.TB) storage.Store { return newTestStore(t) }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -94,15 +96,15 @@ func TestMain(m *testing.M) {
 
 // newTestStore returns an empty store for the test: a cluster store when
 // the test runs under RunOnCluster or COLLAB_TEST_STORE is "nats", a
-// MemStore otherwise. The store closes at the end of the test, after the
+// memory.Store otherwise. The store closes at the end of the test, after the
 // servers started later.
-func newTestStore(t testing.TB) Store {
+func newTestStore(t testing.TB) storage.Store {
 	t.Helper()
 	switch kind := os.Getenv(testStoreEnv); {
 	case kind == "nats" || strings.HasPrefix(t.Name(), "TestOnCluster"):
 		return newClusterStore(t)
 	case kind == "" || kind == "mem":
-		return NewMemStore()
+		return memory.New()
 	default:
 		t.Fatalf("%s=%q: want mem or nats", testStoreEnv, kind)
 		return nil
@@ -142,14 +144,14 @@ func newClusterStoreWith(t testing.TB, opts cluster.Options) *cluster.Store {
 
 // pruneTo drops document id's records up to rev, whose head must be
 // rev+1: a cluster store prunes at its head, whose record it keeps.
-func pruneTo(t *testing.T, st Store, id string, rev uint64) {
+func pruneTo(t *testing.T, st storage.Store, id string, rev uint64) {
 	t.Helper()
 	if doc, err := st.Load(t.Context(), id); err != nil || doc.Rev != rev+1 {
 		t.Fatalf("pruneTo(%s, %d): head %d (%v), want %d", id, rev, doc.Rev, err, rev+1)
 	}
 	var err error
 	switch st := st.(type) {
-	case *MemStore:
+	case *memory.Store:
 		err = st.Prune(id, rev)
 	case *cluster.Store:
 		err = st.Prune(t.Context(), id)

@@ -172,7 +172,7 @@ func (d *document) commitAfter(delay time.Duration) {
 	hist := d.srv.metrics.commitLatency
 	start := time.Now()
 	d.srv.wg.Add(1)
-	if as, ok := store.(AsyncAppender); ok && delay == 0 {
+	if as, ok := store.(storage.AsyncAppender); ok && delay == 0 {
 		err := as.AppendAsync(id, recs, func(err error) {
 			hist.Observe(time.Since(start).Seconds())
 			out <- commitResult{err: err} // capacity 1, one commit in flight: never blocks
@@ -336,17 +336,7 @@ func (d *document) ackMsg(seq, rev uint64, recv time.Time) []byte {
 // than what was committed here, the editors are sent away to rejoin.
 func (d *document) commitFailed(err error) (stop bool) {
 	d.srv.log.Error("commit failed", "doc", d.id, "rev", d.rev, "ops", d.inflight, "err", err)
-	for _, p := range d.pending {
-		if p.reply != nil {
-			p.reply <- putResult{err: ErrUnavailable}
-			continue
-		}
-		for c, e := range d.editors {
-			if e.client == p.rec.Client {
-				c.sendError(ErrUnavailable, d.id, p.rec.Seq)
-			}
-		}
-	}
+	d.refuse(ErrUnavailable)
 	rev := d.rev
 	if lerr := d.load(); lerr != nil || d.rev != rev {
 		d.srv.log.Error("reload after failed commit", "doc", d.id, "rev", rev, "stored", d.rev, "err", lerr)

@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // countConn counts the writes that reach the socket.
@@ -40,7 +41,7 @@ func (c *countConn) count() int {
 // under it and the client side.
 func writerPair(t *testing.T) (*conn, *countConn, *websocket.Conn) {
 	t.Helper()
-	srv := NewServer(NewMemStore(), Options{Logger: quietLogger()})
+	srv := NewServer(memory.New(), Options{Logger: quietLogger()})
 	got := make(chan *conn, 1)
 	var cc *countConn
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // TestIdleConnectionsHaveNoWriter: an idle connection's only goroutine is
 // its reader; the writer runs while there is something to write.
 func TestIdleConnectionsHaveNoWriter(t *testing.T) {
-	_, ts := startServer(t, NewMemStore(), Options{})
+	_, ts := startServer(t, memory.New(), Options{})
 	base := goroutines()
 	const n = 20
 	for i := range n {

@@ -1,32 +1,15 @@
 package storage
 
 import (
-	"errors"
 	"time"
 
 	"github.com/collabd/collab/ot"
 )
 
-// Errors returned by the store; test for them with errors.Is.
-var (
-	ErrNotFound = errors.New("storage: document not found")
-	ErrPruned   = errors.New("storage: history pruned")
-	ErrCorrupt  = errors.New("storage: record cannot be decoded")
-	ErrConflict = errors.New("storage: revision conflict")
-	ErrClosed   = errors.New("storage: database closed")
-	ErrLocked   = errors.New("storage: database is locked by another process")
-	ErrInvalid  = errors.New("storage: invalid argument")
-	// ErrUnavailable is for stores reached over a network (cluster mode):
-	// the store could not be reached in time. A write that fails with it
-	// may still have been committed; resubmitting it under the same client
-	// sequence number is safe.
-	ErrUnavailable = errors.New("storage: store unavailable")
-)
-
 // Record is one committed operation in a document's log.
 type Record struct {
 	Rev    uint64    // the revision this op produced: it applies to the text at Rev-1
-	Op     ot.Op     // stored in the compact binary form of the package comment
+	Op     ot.Op     // stored in the compact binary form of internal/recordcodec
 	Author string    // display name of the editor, may be empty
 	Client string    // stable client id of the editor, may be empty (HTTP edits)
 	Seq    uint64    // the client's sequence number for this document, 0 if none
@@ -47,3 +30,29 @@ type Doc struct {
 	Meta
 	Text string
 }
+
+// Span is a run of consecutive code points of a text that one op inserted.
+// A text's spans, in order, cover it exactly; neighbours never share both
+// Client and Author.
+type Span struct {
+	Length int    // code points
+	Client string // client id of the inserting op; empty for HTTP edits and unknown origin
+	Author string // display name of the inserting op
+}
+
+// Version is a revision of a document given a name. Its text and
+// authorship are kept with it, so pruning never takes them: TextAt and
+// AuthorsAt answer for it below the pruning cut.
+type Version struct {
+	Rev     uint64
+	Name    string
+	Created time.Time
+	Author  string // display name of whoever named it
+}
+
+// MaxVersionName is the longest version name, in code points.
+const MaxVersionName = 200
+
+// MaxVersions is how many named versions a document may have: each keeps
+// a copy of its text that pruning never takes.
+const MaxVersions = 200

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/collabd/collab/collab"
+	"github.com/collabd/collab/storage/memory"
 	"github.com/collabd/collab/web"
 )
 
@@ -119,7 +120,7 @@ func startPages(t *testing.T, opts web.Options) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := collab.NewServer(collab.NewMemStore(), collab.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cs := collab.NewServer(memory.New(), collab.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	mux := http.NewServeMux()
 	mux.Handle("/ws", cs)
 	mux.Handle("/", pages)

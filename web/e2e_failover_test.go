@@ -17,16 +17,17 @@ import (
 
 	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 	"github.com/collabd/collab/web"
 )
 
 // sharedDB opens a database that several nodes serve; it is closed after
 // every node has stopped (cleanups run last registered first).
-func sharedDB(t *testing.T) *storage.DB {
+func sharedDB(t *testing.T) *bolt.DB {
 	t.Helper()
-	db, err := storage.Open(filepath.Join(t.TempDir(), "collab.db"), storage.Options{})
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "collab.db"), bolt.Options{})
 	if err != nil {
-		t.Fatalf("storage.Open: %v", err)
+		t.Fatalf("bolt.Open: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
@@ -103,7 +104,7 @@ var errStoreDown = errors.New("flaky: store unreachable")
 // flakyStore is a store that can be cut off, as a cluster's log is when
 // its servers are unreachable: every call fails while down.
 type flakyStore struct {
-	collab.Store
+	storage.Store
 	down atomic.Bool
 }
 

@@ -31,6 +31,7 @@ import (
 
 	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 	"github.com/collabd/collab/web"
 )
 
@@ -58,16 +59,16 @@ type testServer struct {
 	addr   string
 	http   *httptest.Server
 	collab *collab.Server
-	db     *storage.DB // closed by stop; nil when the store is shared
+	db     *bolt.DB // closed by stop; nil when the store is shared
 }
 
 // startServer serves collab and the pages at addr ("127.0.0.1:0" for any
 // port) with the database at dbPath.
 func startServer(t testing.TB, addr, dbPath string, opts collab.Options) *testServer {
 	t.Helper()
-	db, err := storage.Open(dbPath, storage.Options{})
+	db, err := bolt.Open(dbPath, bolt.Options{})
 	if err != nil {
-		t.Fatalf("storage.Open: %v", err)
+		t.Fatalf("bolt.Open: %v", err)
 	}
 	s, err := serveStore(t, addr, db, opts)
 	if err != nil {
@@ -80,7 +81,7 @@ func startServer(t testing.TB, addr, dbPath string, opts collab.Options) *testSe
 
 // startNode serves collab and the pages over a store that outlives it
 // (shared with other nodes, closed by the caller after every node stopped).
-func startNode(t testing.TB, store collab.Store, opts collab.Options) *testServer {
+func startNode(t testing.TB, store storage.Store, opts collab.Options) *testServer {
 	t.Helper()
 	s, err := serveStore(t, "127.0.0.1:0", store, opts)
 	if err != nil {
@@ -89,7 +90,7 @@ func startNode(t testing.TB, store collab.Store, opts collab.Options) *testServe
 	return s
 }
 
-func serveStore(t testing.TB, addr string, store collab.Store, opts collab.Options) (*testServer, error) {
+func serveStore(t testing.TB, addr string, store storage.Store, opts collab.Options) (*testServer, error) {
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	var ln net.Listener
 	var err error

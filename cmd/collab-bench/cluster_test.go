@@ -14,6 +14,7 @@ import (
 	"github.com/collabd/collab/cluster"
 	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/internal/natstest"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // startNodes starts n collab servers over cluster stores sharing one
@@ -104,7 +105,7 @@ func TestCluster(t *testing.T) {
 func TestClusterDisagreement(t *testing.T) {
 	var urls []string
 	for range 2 {
-		l, err := startServer(collab.NewMemStore(), func() {}, 0)
+		l, err := startServer(memory.New(), func() {}, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

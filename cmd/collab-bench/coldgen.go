@@ -14,6 +14,7 @@ import (
 
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 )
 
 // coldSpec is the database a cold start opens: docs documents holding ops
@@ -89,7 +90,7 @@ func generateCold(ctx context.Context, path string, spec coldSpec, progress io.W
 		return nil, err
 	}
 	start := time.Now()
-	db, err := storage.Open(path, storage.Options{MaxBatch: 4096})
+	db, err := bolt.Open(path, bolt.Options{MaxBatch: 4096})
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +162,7 @@ func generateCold(ctx context.Context, path string, spec coldSpec, progress io.W
 }
 
 // writeColdDoc appends document i's history and returns its final text.
-func writeColdDoc(ctx context.Context, db *storage.DB, spec coldSpec, i int, ops *atomic.Int64) (string, error) {
+func writeColdDoc(ctx context.Context, db *bolt.DB, spec coldSpec, i int, ops *atomic.Int64) (string, error) {
 	id, n := coldDocID(i), spec.opsOf(i)
 	maxLen := 2000
 	if i < spec.Big {

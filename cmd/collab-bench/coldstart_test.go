@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 )
 
 func TestColdSpecOps(t *testing.T) {
@@ -82,7 +82,7 @@ func TestColdStart(t *testing.T) {
 	}
 	checkColdRun(t, r.Runs[0])
 
-	db, err := storage.Open(filepath.Join(data, "cold.db"), storage.Options{})
+	db, err := bolt.Open(filepath.Join(data, "cold.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

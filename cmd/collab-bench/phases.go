@@ -12,7 +12,7 @@ import (
 
 	"github.com/collabd/collab/internal/bench/procstat"
 	"github.com/collabd/collab/internal/bench/stats"
-	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 )
 
 // runEdits connects the editors, lets them type for the duration, waits for
@@ -54,7 +54,7 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 		tgt.name, wl.connections(), connectTime.Seconds(), wl.duration)
 
 	sampling := startSampling(ctx, tgt)
-	var store0 storage.Stats
+	var store0 bolt.Stats
 	if tgt.storeStats != nil {
 		store0 = tgt.storeStats()
 	}

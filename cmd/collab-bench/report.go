@@ -14,7 +14,7 @@ import (
 
 	"github.com/collabd/collab/internal/bench/procstat"
 	"github.com/collabd/collab/internal/bench/stats"
-	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 )
 
 // report is the outcome of one run, printed as a table or as JSON.
@@ -120,7 +120,7 @@ type storeSummary struct {
 	BusyPercent      float64 `json:"busy_percent"` // share of the window spent committing
 }
 
-func summarizeStore(a, b storage.Stats, window time.Duration) *storeSummary {
+func summarizeStore(a, b bolt.Stats, window time.Duration) *storeSummary {
 	n := b.Commits - a.Commits
 	if n == 0 {
 		return &storeSummary{}

@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 )
 
 // env is what run needs from the outside world.
@@ -37,7 +37,7 @@ Servers (-server):
   inproc     collabd's server in this process, with a fresh bbolt file
              (durable commits). CPU and RSS are the whole process's: server
              and load generator together.
-  inproc-mem the same server over the in-memory store (collab.MemStore):
+  inproc-mem the same server over the in-memory store (memory.Store):
              nothing durable; shows what the storage costs.
   baseline   a bare WebSocket broadcast hub in this process: no OT, no
              storage; acks each submit at once and relays it. The practical
@@ -327,7 +327,7 @@ type target struct {
 	nodes      []string // a cluster's node URLs; nil for one server
 	inprocess  bool     // the server shares this process
 	stop       func()
-	storeStats func() storage.Stats // nil unless the server is in process over bbolt
+	storeStats func() bolt.Stats // nil unless the server is in process over bbolt
 }
 
 func startTarget(o *options, fdLimit uint64) (*target, error) {

@@ -14,13 +14,15 @@ import (
 	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/internal/bench/hub"
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // local is a server run inside this process on a loopback port.
 type local struct {
 	base  string // http://127.0.0.1:port
 	stop  func()
-	stats func() storage.Stats // the bbolt store's counters; nil for other stores
+	stats func() bolt.Stats // the bbolt store's counters; nil for other stores
 }
 
 func serve(h http.Handler) (*local, error) {
@@ -43,7 +45,7 @@ func serve(h http.Handler) (*local, error) {
 // editor legitimately exceeds a person's typing rate.
 func startInproc(dir string, mem bool, queueLen int) (*local, error) {
 	if mem {
-		return startServer(collab.NewMemStore(), func() {}, queueLen)
+		return startServer(memory.New(), func() {}, queueLen)
 	}
 	cleanup := func() {}
 	if dir == "" {
@@ -53,7 +55,7 @@ func startInproc(dir string, mem bool, queueLen int) (*local, error) {
 		}
 		dir, cleanup = d, func() { os.RemoveAll(d) }
 	}
-	db, err := storage.Open(filepath.Join(dir, "bench.db"), storage.Options{})
+	db, err := bolt.Open(filepath.Join(dir, "bench.db"), bolt.Options{})
 	if err != nil {
 		cleanup()
 		return nil, err
@@ -68,7 +70,7 @@ func startInproc(dir string, mem bool, queueLen int) (*local, error) {
 
 // startServer serves collabd's server over store; closeStore runs after
 // the server has shut down.
-func startServer(store collab.Store, closeStore func(), queueLen int) (*local, error) {
+func startServer(store storage.Store, closeStore func(), queueLen int) (*local, error) {
 	srv := collab.NewServer(store, collab.Options{
 		QueueLen:   queueLen,
 		Rate:       1e9,

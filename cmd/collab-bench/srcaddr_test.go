@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/collabd/collab/collab"
+	"github.com/collabd/collab/storage/memory"
 )
 
 func TestParseSourceAddrs(t *testing.T) {
@@ -65,7 +66,7 @@ func TestParseSourceAddrs(t *testing.T) {
 // a pool of two source addresses and checks the server saw them
 // round-robin.
 func TestSourceAddrsReachServer(t *testing.T) {
-	srv := collab.NewServer(collab.NewMemStore(), collab.Options{Logger: slog.New(slog.DiscardHandler)})
+	srv := collab.NewServer(memory.New(), collab.Options{Logger: slog.New(slog.DiscardHandler)})
 	var (
 		mu   sync.Mutex
 		seen []string

@@ -17,7 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/collabd/collab/collab"
-	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 	"github.com/collabd/collab/web"
 )
 
@@ -83,7 +83,7 @@ type config struct {
 	debugAddr                      string
 	readHeaderTimeout, idleTimeout time.Duration
 	opts                           collab.Options
-	store                          storage.Options
+	store                          bolt.Options
 	pruneEvery                     time.Duration
 	cluster                        clusterConfig
 }
@@ -342,7 +342,7 @@ func runCompact(args, env []string) error {
 	if *out == "" {
 		return errors.New("compact: -out is required")
 	}
-	return storage.Compact(*out, *data)
+	return bolt.Compact(*out, *data)
 }
 
 func runBackup(ctx context.Context, args, env []string) error {
@@ -404,7 +404,7 @@ func backupFile(path string, w io.Writer) error {
 	if _, err := os.Stat(path); err != nil {
 		return err
 	}
-	db, err := storage.Open(path, storage.Options{})
+	db, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		return fmt.Errorf("%w (is a server running? use -url)", err)
 	}

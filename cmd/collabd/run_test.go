@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 )
 
 // TestRun starts collabd on a free port with a temporary database, uses it,
@@ -96,7 +96,7 @@ func TestRun(t *testing.T) {
 		t.Fatalf("backup -data: %v", err)
 	}
 	for _, p := range []string{data, hot, compacted, cold} {
-		db, err := storage.Open(p, storage.Options{})
+		db, err := bolt.Open(p, bolt.Options{})
 		if err != nil {
 			t.Fatalf("open %s: %v", p, err)
 		}

@@ -13,8 +13,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/collabd/collab/cluster"
-	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 )
 
 // clusterConfig are the flags of cluster mode.
@@ -50,7 +50,7 @@ var notInCluster = []string{"data"}
 
 // backend is the store collabd serves documents from.
 type backend struct {
-	store  collab.Store
+	store  storage.Store
 	close  func() error
 	prune  func(ctx context.Context) (int, error) // nil: no history pruning here
 	pruned string                                 // what prune counts, for the log
@@ -61,7 +61,7 @@ type backend struct {
 // otherwise.
 func openBackend(ctx context.Context, c *config, set map[string]bool, log *slog.Logger) (*backend, error) {
 	if c.cluster.urls == "" {
-		db, err := storage.Open(c.data, c.store)
+		db, err := bolt.Open(c.data, c.store)
 		if err != nil {
 			return nil, err
 		}

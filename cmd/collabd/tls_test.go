@@ -23,7 +23,7 @@ import (
 
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
-	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and its key to dir and
@@ -164,7 +164,7 @@ func TestTLSAndTokens(t *testing.T) {
 
 	cancel()
 	wait()
-	db, err := storage.Open(hot, storage.Options{})
+	db, err := bolt.Open(hot, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/memory"
 )
 
 var (
@@ -16,11 +16,11 @@ var (
 	errCrashed = errors.New("sim: server crashed")
 )
 
-// disk is what survives a crash: a MemStore, the commits waiting for the
-// World's decision, and the whole history of every commit (the MemStore's
+// disk is what survives a crash: a memory.Store, the commits waiting for the
+// World's decision, and the whole history of every commit (the memory.Store's
 // may be pruned), to check the server against.
 type disk struct {
-	mem *collab.MemStore
+	mem *memory.Store
 
 	mu      sync.Mutex
 	commits []*commit         // guarded by mu; in arrival order
@@ -42,10 +42,10 @@ type commit struct {
 }
 
 func newDisk() *disk {
-	return &disk{mem: collab.NewMemStore(), texts: []string{""}, seqs: make(map[string]uint64)}
+	return &disk{mem: memory.New(), texts: []string{""}, seqs: make(map[string]uint64)}
 }
 
-// Store is the collab.Store of one server incarnation: the disk's MemStore,
+// Store is the storage.Store of one server incarnation: the disk's memory.Store,
 // whose commits wait until the World makes them durable, fails them, or
 // crashes the server. After a crash every call fails.
 type Store struct {
@@ -53,7 +53,7 @@ type Store struct {
 	dead bool // guarded by d.mu
 }
 
-var _ collab.Store = (*Store)(nil)
+var _ storage.Store = (*Store)(nil)
 
 func (d *disk) newStore() *Store {
 	return &Store{d: d}
@@ -186,12 +186,12 @@ func (d *disk) crash(s *Store, keep func() bool) []string {
 	return out
 }
 
-// prune drops the MemStore's history of doc before rev.
+// prune drops the memory.Store's history of doc before rev.
 func (d *disk) prune(doc string, rev uint64) error {
 	return d.mem.Prune(doc, rev)
 }
 
-// Load implements collab.Store.
+// Load implements storage.Store.
 func (s *Store) Load(ctx context.Context, id string) (storage.Doc, error) {
 	if err := s.alive(); err != nil {
 		return storage.Doc{}, err
@@ -199,7 +199,7 @@ func (s *Store) Load(ctx context.Context, id string) (storage.Doc, error) {
 	return s.d.mem.Load(ctx, id)
 }
 
-// Ops implements collab.Store.
+// Ops implements storage.Store.
 func (s *Store) Ops(ctx context.Context, id string, from, to uint64) ([]storage.Record, error) {
 	if err := s.alive(); err != nil {
 		return nil, err
@@ -207,7 +207,7 @@ func (s *Store) Ops(ctx context.Context, id string, from, to uint64) ([]storage.
 	return s.d.mem.Ops(ctx, id, from, to)
 }
 
-// TextAt implements collab.Store.
+// TextAt implements storage.Store.
 func (s *Store) TextAt(ctx context.Context, id string, rev uint64) (string, error) {
 	if err := s.alive(); err != nil {
 		return "", err
@@ -215,7 +215,7 @@ func (s *Store) TextAt(ctx context.Context, id string, rev uint64) (string, erro
 	return s.d.mem.TextAt(ctx, id, rev)
 }
 
-// ClientSeq implements collab.Store.
+// ClientSeq implements storage.Store.
 func (s *Store) ClientSeq(ctx context.Context, id, client string) (seq, rev uint64, err error) {
 	if err := s.alive(); err != nil {
 		return 0, 0, err
@@ -223,7 +223,7 @@ func (s *Store) ClientSeq(ctx context.Context, id, client string) (seq, rev uint
 	return s.d.mem.ClientSeq(ctx, id, client)
 }
 
-// List implements collab.Store.
+// List implements storage.Store.
 func (s *Store) List(ctx context.Context, after string, limit int) ([]storage.Meta, error) {
 	if err := s.alive(); err != nil {
 		return nil, err
@@ -231,7 +231,7 @@ func (s *Store) List(ctx context.Context, after string, limit int) ([]storage.Me
 	return s.d.mem.List(ctx, after, limit)
 }
 
-// Delete implements collab.Store.
+// Delete implements storage.Store.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := s.alive(); err != nil {
 		return err
