@@ -1,7 +1,6 @@
 package collab
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"strconv"
@@ -296,7 +295,7 @@ func (c *conn) allow() bool {
 
 // encode is the JSON of a message to send.
 func encode(v any) []byte {
-	data, err := json.Marshal(v)
+	data, err := wire.Encode(v)
 	if err != nil {
 		panic("collab: encode message: " + err.Error()) // every wire type encodes
 	}

@@ -1,6 +1,7 @@
 package collab
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,7 +16,7 @@ var pong = encode(&wire.Pong{Type: wire.TypePong})
 // handle serves one text message from the client. It runs on the reader.
 func (c *conn) handle(data []byte) {
 	recv := time.Now()
-	msg, err := decodeClient(data)
+	msg, err := wire.DecodeClient(data)
 	if err != nil {
 		doc, seq := submitOf(err)
 		c.sendError(err, doc, seq)
@@ -187,4 +188,20 @@ func (c *conn) leaveDoc(id string) {
 	c.docs.remove(id)
 	d.post(&leaveReq{c: c})
 	c.srv.reg.release(d)
+}
+
+// submitOf returns the doc and seq of the submit err refused, if any.
+func submitOf(err error) (doc string, seq uint64) {
+	var se *wire.SubmitError
+	if errors.As(err, &se) {
+		return se.Doc, se.Seq
+	}
+	return "", 0
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
 }
