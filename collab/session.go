@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gorilla/websocket"
-
+	"github.com/collabd/collab/collab/internal/wsconn"
 	"github.com/collabd/collab/collab/wire"
 )
 
@@ -86,7 +85,7 @@ func (c *conn) post(d *document, req any, seq uint64) {
 func (c *conn) hello(h *wire.Hello) {
 	if h.Version != wire.Version {
 		c.sendError(ErrVersion, "", 0)
-		c.closeWith(1002, "unsupported protocol version")
+		c.closeWith(wsconn.CloseProtocolError, "unsupported protocol version")
 		return
 	}
 	if !validClientID(h.Client) {
@@ -106,7 +105,7 @@ func (c *conn) hello(h *wire.Hello) {
 		if err != nil {
 			c.srv.countAuth(err)
 			c.sendError(err, "", 0)
-			c.closeWith(websocket.ClosePolicyViolation, "unauthorized")
+			c.closeWith(wsconn.ClosePolicyViolation, "unauthorized")
 			return
 		}
 		c.claims = claims

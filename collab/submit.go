@@ -305,7 +305,7 @@ func (d *document) gather(e *editor, msg []byte) {
 func (d *document) flushOut() {
 	for _, e := range d.outq {
 		if e.gatheredMsgs != nil {
-			e.c.enqueue(outMsg{frames: e.gatheredMsgs})
+			e.c.sendFrames(e.gatheredMsgs)
 		} else {
 			e.c.send(e.gatheredMsg)
 		}
