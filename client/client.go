@@ -95,6 +95,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -103,7 +104,7 @@ import (
 	"time"
 
 	"github.com/collabd/collab/collab/wire"
-	"github.com/collabd/collab/ot"
+
 	"github.com/gorilla/websocket"
 )
 
@@ -435,75 +436,28 @@ func (c *Conn) remove(d *Doc) {
 	}
 }
 
-// serverMsg is any message from the server, decoded in one pass: the
-// message types share their field names, each with one meaning and type.
-type serverMsg struct {
-	Type     string        `json:"type"`
-	Doc      string        `json:"doc"`
-	Rev      uint64        `json:"rev"`
-	Seq      uint64        `json:"seq"`
-	Op       ot.Op         `json:"op"`
-	Client   string        `json:"client"`
-	Name     string        `json:"name"`
-	Color    string        `json:"color"`
-	Text     *string       `json:"text"`
-	Ops      []wire.Record `json:"ops"`
-	Reset    bool          `json:"reset"`
-	ReadOnly bool          `json:"readonly"`
-	Anchor   int           `json:"anchor"`
-	Head     int           `json:"head"`
-	Event    string        `json:"event"`
-	Code     string        `json:"code"`
-	Message  string        `json:"message"`
-	By       string        `json:"by"`
-}
-
-// typed returns m as the wire type of its Type, or nil for a type the
-// client does not handle.
-func (m *serverMsg) typed() any {
-	switch m.Type {
-	case wire.TypeJoined:
-		return &wire.Joined{Type: m.Type, Doc: m.Doc, Rev: m.Rev, Seq: m.Seq, Text: m.Text, Ops: m.Ops, Reset: m.Reset, ReadOnly: m.ReadOnly}
-	case wire.TypeAck:
-		return &wire.Ack{Type: m.Type, Doc: m.Doc, Seq: m.Seq, Rev: m.Rev}
-	case wire.TypeOp:
-		return &wire.Op{Type: m.Type, Doc: m.Doc, Rev: m.Rev, Op: m.Op, Client: m.Client, Seq: m.Seq, Name: m.Name}
-	case wire.TypePresence:
-		return &wire.Presence{Type: m.Type, Doc: m.Doc, Client: m.Client, Name: m.Name, Color: m.Color, Rev: m.Rev, Anchor: m.Anchor, Head: m.Head}
-	case wire.TypeEditor:
-		return &wire.Editor{Type: m.Type, Doc: m.Doc, Client: m.Client, Name: m.Name, Color: m.Color, Event: m.Event}
-	case wire.TypeError:
-		return &wire.Error{Type: m.Type, Code: m.Code, Message: m.Message, Doc: m.Doc, Seq: m.Seq, By: m.By}
-	}
-	return nil
-}
-
 // dispatch handles one message read by s's reader. An error ends s.
 func (c *Conn) dispatch(s *session, data []byte) error {
-	env, err := decodeServerMsg(data)
-	if err != nil {
-		if typ, terr := wire.PeekType(data); terr == nil && typ != "" {
-			// An undecodable op would leave a gap: the server broke the
-			// protocol, and resuming would only repeat it.
-			return fmt.Errorf("%w: decode %s: %v", ErrProtocol, typ, err)
-		}
+	msg, err := wire.DecodeServer(data)
+	switch {
+	case errors.Is(err, wire.ErrUnknownType):
+		c.log.Debug("client: ignoring message", "err", err)
+		return nil
+	case err != nil:
+		// An undecodable op would leave a gap: the server broke the
+		// protocol, and resuming would only repeat it.
 		return fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
-	if env.Type == "" {
-		return fmt.Errorf("%w: %v", ErrProtocol, wire.ErrNoType)
-	}
-	msg := env.typed()
-	if msg == nil {
-		c.log.Debug("client: ignoring message", "type", env.Type)
-		return nil
-	}
-	doc := env.Doc
+	doc := docOf(msg)
 	if m, ok := msg.(*wire.Error); ok && doc == "" {
 		c.log.Warn("client: server error", "client", c.id, "code", m.Code, "message", m.Message)
 		if transientCode(m.Code) {
 			return &ServerError{Code: m.Code, Message: m.Message}
 		}
 		return nil
+	}
+	if doc == "" {
+		return nil // welcome, pong: nothing for a document
 	}
 	d := c.doc(doc)
 	if d == nil {
@@ -516,4 +470,23 @@ func (c *Conn) dispatch(s *session, data []byte) error {
 		c.remove(d)
 	}
 	return err
+}
+
+// docOf is the document a message from the server is about; "" for none.
+func docOf(msg any) string {
+	switch m := msg.(type) {
+	case *wire.Joined:
+		return m.Doc
+	case *wire.Ack:
+		return m.Doc
+	case *wire.Op:
+		return m.Doc
+	case *wire.Presence:
+		return m.Doc
+	case *wire.Editor:
+		return m.Doc
+	case *wire.Error:
+		return m.Doc
+	}
+	return ""
 }

@@ -100,10 +100,10 @@ func badTokens(t testing.TB, perm Perm) []struct{ kind, token, code string } {
 }
 
 // apiCall makes an HTTP request with an optional bearer token.
-func apiCall(t *testing.T, method, url, token, body string) (int, ErrorBody) {
+func apiCall(t *testing.T, method, url, token, body string) (int, wire.ErrorBody) {
 	t.Helper()
 	res, data := doToken(t, method, url, token, body)
-	var eb ErrorBody
+	var eb wire.ErrorBody
 	if res.StatusCode >= 400 {
 		if err := json.Unmarshal(data, &eb); err != nil {
 			t.Fatalf("%s %s: %d with body %q", method, url, res.StatusCode, data)

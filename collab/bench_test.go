@@ -80,22 +80,3 @@ func BenchmarkSubmitAck(b *testing.B) {
 		}
 	}
 }
-
-// BenchmarkDecodeSubmit decodes a typical submit through decodeClient
-// (its fast path) and through the general decoder (encoding/json).
-func BenchmarkDecodeSubmit(b *testing.B) {
-	data := []byte(`{"type":"submit","doc":"doc-00042","rev":1234,"seq":77,"op":[512,"hé 😀",-3,1200]}`)
-	for _, bc := range []struct {
-		name   string
-		decode func([]byte) (any, error)
-	}{{"fast", decodeClient}, {"general", decodeGeneral}} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := bc.decode(data); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}

@@ -151,7 +151,7 @@ func TestOpsPagedByBytes(t *testing.T) {
 				}
 				res, body := do(t, "GET", fmt.Sprintf("%s/api/docs/doc/ops?from=%d", ts.URL, from), "")
 				wantStatus(t, res, body, 200, "")
-				var ol OpList
+				var ol wire.OpList
 				if err := json.Unmarshal(body, &ol); err != nil {
 					t.Fatalf("page from %d: %v", from, err)
 				}

@@ -14,13 +14,13 @@ import (
 // Errors of the server. Each maps to one protocol code and HTTP status in
 // codeOf; test for them with errors.Is.
 var (
-	ErrBadMessage     = errors.New("collab: malformed message")
+	ErrBadMessage     = wire.ErrBadMessage // the same sentinel, so that what wire.DecodeClient refuses maps here
 	ErrVersion        = errors.New("collab: unsupported protocol version")
 	ErrHelloRequired  = errors.New("collab: hello required first")
 	ErrInvalidDocID   = errors.New("collab: invalid document id")
 	ErrInvalidClient  = errors.New("collab: invalid client id")
 	ErrNotJoined      = errors.New("collab: document not joined")
-	ErrInvalidOp      = errors.New("collab: invalid operation")
+	ErrInvalidOp      = wire.ErrInvalidOp // as ErrBadMessage
 	ErrFutureRev      = errors.New("collab: revision is in the future")
 	ErrRevTooOld      = errors.New("collab: revision older than the retained history")
 	ErrDocTooLarge    = errors.New("collab: document would exceed its size limit")

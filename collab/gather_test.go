@@ -2,56 +2,72 @@ package collab
 
 import (
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
-	"time"
 )
+
+// sentLog records what a connection's documents send, entry by entry.
+type sentLog struct {
+	mu      sync.Mutex
+	entries [][]string
+}
+
+func (l *sentLog) Send(data []byte) { l.SendFrames([][]byte{data}) }
+
+func (l *sentLog) SendFrames(frames [][]byte) {
+	var e []string
+	for _, f := range frames {
+		e = append(e, string(f))
+	}
+	l.mu.Lock()
+	l.entries = append(l.entries, e)
+	l.mu.Unlock()
+}
+
+func (l *sentLog) sent() [][]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.entries)
+}
+
+// loggedConn is a connection whose sends are recorded, not written.
+func loggedConn() (*conn, *sentLog) {
+	l := new(sentLog)
+	return &conn{out: l}, l
+}
 
 // TestGatherOneEntryPerCommit: the messages a commit gathers for an
 // editor (its ops, an ack, a broadcast after them) take one place in the
-// editor's queue, in order, and go out in one write.
+// editor's queue, in order (the transport writes an entry in one write:
+// TestWriterCoalesces in wsconn).
 func TestGatherOneEntryPerCommit(t *testing.T) {
-	c, cc, client := writerPair(t)
-	other, _, _ := writerPair(t)
+	c, log := loggedConn()
+	other, otherLog := loggedConn()
 	d := &document{id: "d", editors: map[*conn]*editor{c: {c: c}, other: {c: other}}}
 	msg := func(i int) string { return fmt.Sprintf(`{"type":"op","rev":%d}`, i+1) }
 	for i := range 3 {
 		d.gather(d.editors[c], []byte(msg(i)))
 	}
-	if got := queued(c); got != 0 {
-		t.Fatalf("%d entries queued before flushOut, want 0", got)
+	if got := log.sent(); len(got) != 0 {
+		t.Fatalf("%d entries sent before flushOut, want 0", len(got))
 	}
 	d.broadcast([]byte(msg(3)), other) // flushes what was gathered first
-	if got := queued(c); got != 1 {
-		t.Fatalf("%d entries queued, want 1 for the whole commit", got)
+	want := [][]string{{msg(0), msg(1), msg(2), msg(3)}}
+	if got := log.sent(); !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("sent %q, want %q: one entry for the whole commit", got, want)
 	}
-	if got := queued(other); got != 0 {
-		t.Fatalf("the skipped connection has %d entries queued", got)
+	if got := otherLog.sent(); len(got) != 0 {
+		t.Fatalf("the skipped connection was sent %q", got)
 	}
 	if len(d.outq) != 0 {
 		t.Fatalf("%d editors still hold gathered messages", len(d.outq))
 	}
-	before := cc.count()
-	if err := writeQueued(c, time.Now().Add(testWait)); err != nil {
-		t.Fatal(err)
-	}
-	readAll(t, client, 4, msg)
-	if w := cc.count() - before; w != 1 {
-		t.Errorf("4 messages took %d writes, want 1", w)
-	}
 
-	// One message alone is queued as it is.
+	// One message alone is sent as it is.
 	d.gather(d.editors[c], []byte(msg(0)))
 	d.flushOut()
-	c.qmu.Lock()
-	m := c.queue[0]
-	c.qmu.Unlock()
-	if string(m.data) != msg(0) || m.frames != nil {
-		t.Errorf("a single gathered message queued as %+v", m)
+	if got := log.sent(); len(got) != 2 || !slices.Equal(got[1], []string{msg(0)}) {
+		t.Errorf("a single gathered message sent as %q", got[1:])
 	}
-}
-
-func queued(c *conn) int {
-	c.qmu.Lock()
-	defer c.qmu.Unlock()
-	return len(c.queue)
 }

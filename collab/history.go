@@ -1,7 +1,6 @@
 package collab
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,48 +19,6 @@ import (
 var ErrNoHistory = fmt.Errorf("%w: %s", ErrUnavailable, noHistoryDetail)
 
 const noHistoryDetail = "this server's store keeps no authorship or named versions"
-
-// Bodies of the history endpoints.
-type (
-	// AuthorSpan is a run of the text inserted by one editor: Client is
-	// its public id (empty for HTTP edits and text of unknown origin),
-	// Name the name it edited under.
-	AuthorSpan struct {
-		Start  int    `json:"start"`
-		Length int    `json:"length"`
-		Client string `json:"client"`
-		Name   string `json:"name"`
-	}
-	// Authors answers GET /api/docs/{id}/authors.
-	Authors struct {
-		ID    string       `json:"id"`
-		Rev   uint64       `json:"rev"`
-		Spans []AuthorSpan `json:"spans"`
-	}
-	// VersionInfo answers POST /api/docs/{id}/versions and is an entry of GET.
-	VersionInfo struct {
-		ID      string    `json:"id"`
-		Rev     uint64    `json:"rev"`
-		Name    string    `json:"name"`
-		Created time.Time `json:"created"`
-		Author  string    `json:"author"`
-	}
-	// VersionList answers GET /api/docs/{id}/versions.
-	VersionList struct {
-		ID       string        `json:"id"`
-		Versions []VersionInfo `json:"versions"`
-	}
-	// VersionRequest is the body of POST /api/docs/{id}/versions; Rev
-	// defaults to the head.
-	VersionRequest struct {
-		Name string  `json:"name"`
-		Rev  *uint64 `json:"rev"`
-	}
-	// RestoreRequest is the body of POST /api/docs/{id}/restore.
-	RestoreRequest struct {
-		Rev *uint64 `json:"rev"`
-	}
-)
 
 // maxHistoryBody bounds the JSON bodies of the history endpoints.
 const maxHistoryBody = 4 << 10
@@ -129,10 +86,10 @@ func (s *Server) getAuthors(w http.ResponseWriter, r *http.Request) {
 		s.httpError(w, err)
 		return
 	}
-	out := Authors{ID: id, Rev: rev, Spans: make([]AuthorSpan, 0, len(spans))}
+	out := wire.Authors{ID: id, Rev: rev, Spans: make([]wire.AuthorSpan, 0, len(spans))}
 	start := 0
 	for _, sp := range spans {
-		out.Spans = append(out.Spans, AuthorSpan{Start: start, Length: sp.Length, Client: publicClient(sp.Client), Name: sp.Author})
+		out.Spans = append(out.Spans, wire.AuthorSpan{Start: start, Length: sp.Length, Client: publicClient(sp.Client), Name: sp.Author})
 		start += sp.Length
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -158,15 +115,15 @@ func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
 		s.httpError(w, err)
 		return
 	}
-	out := VersionList{ID: id, Versions: make([]VersionInfo, 0, len(vs))}
+	out := wire.VersionList{ID: id, Versions: make([]wire.VersionInfo, 0, len(vs))}
 	for _, v := range vs {
 		out.Versions = append(out.Versions, versionInfo(id, v))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-func versionInfo(id string, v storage.Version) VersionInfo {
-	return VersionInfo{ID: id, Rev: v.Rev, Name: v.Name, Created: v.Created, Author: v.Author}
+func versionInfo(id string, v storage.Version) wire.VersionInfo {
+	return wire.VersionInfo{ID: id, Rev: v.Rev, Name: v.Name, Created: v.Created, Author: v.Author}
 }
 
 func (s *Server) postVersion(w http.ResponseWriter, r *http.Request) {
@@ -175,7 +132,7 @@ func (s *Server) postVersion(w http.ResponseWriter, r *http.Request) {
 		s.httpError(w, err)
 		return
 	}
-	var req VersionRequest
+	var req wire.VersionRequest
 	if err := readJSON(w, r, &req); err != nil {
 		s.httpError(w, err)
 		return
@@ -230,7 +187,7 @@ func (s *Server) restore(w http.ResponseWriter, r *http.Request) {
 		s.httpError(w, err)
 		return
 	}
-	var req RestoreRequest
+	var req wire.RestoreRequest
 	if err := readJSON(w, r, &req); err != nil {
 		s.httpError(w, err)
 		return
@@ -257,7 +214,7 @@ func (s *Server) restore(w http.ResponseWriter, r *http.Request) {
 		s.httpError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, DocRev{ID: id, Rev: rev})
+	writeJSON(w, http.StatusOK, wire.DocRev{ID: id, Rev: rev})
 }
 
 // readJSON decodes a small JSON body into v, refusing lone surrogate
@@ -270,10 +227,8 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return fmt.Errorf("%w: body larger than %d bytes", ErrBadRequest, maxHistoryBody)
 	case err != nil:
 		return fmt.Errorf("%w: reading body: %v", ErrBadRequest, err)
-	case hasLoneSurrogate(data):
-		return fmt.Errorf("%w: lone surrogate escape", ErrBadRequest)
 	}
-	if err := json.Unmarshal(data, v); err != nil {
+	if err := wire.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("%w: body: %v", ErrBadRequest, err)
 	}
 	return nil

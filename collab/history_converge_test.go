@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/collabd/collab/client"
-	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/internal/authortest"
 	"github.com/collabd/collab/storage/bolt"
@@ -71,7 +70,7 @@ func TestAuthorsUnderConcurrentEdits(t *testing.T) {
 	var want []string // one "public id/name" per code point
 	for _, rec := range recs {
 		want = authortest.Replay(want, rec.Op, wire.PublicID(rec.Client)+"/"+rec.Author)
-		var got collab.Authors
+		var got wire.Authors
 		res, err := http.Get(fmt.Sprintf("%s/api/docs/shared/authors?rev=%d", ts.URL, rec.Rev))
 		if err != nil {
 			t.Fatal(err)
@@ -91,7 +90,7 @@ func TestAuthorsUnderConcurrentEdits(t *testing.T) {
 }
 
 // perCodePoint spells spans out, checking that they tile the text.
-func perCodePoint(t *testing.T, spans []collab.AuthorSpan) []string {
+func perCodePoint(t *testing.T, spans []wire.AuthorSpan) []string {
 	t.Helper()
 	var out []string
 	for _, s := range spans {

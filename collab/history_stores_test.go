@@ -43,20 +43,20 @@ func historyPinned(t *testing.T, st storage.Store) {
 	_, ts = startServer(t, st, Options{AuthSecret: authSecret})
 	api = ts.URL + "/api/docs/d/"
 
-	var dt DocText
+	var dt wire.DocText
 	getJSON(t, api+"text?rev=1", write, &dt)
 	if dt.Text != "one" {
 		t.Fatalf("text at the named revision 1 = %+v", dt)
 	}
-	var a Authors
+	var a wire.Authors
 	getJSON(t, api+"authors?rev=1", write, &a)
-	if !equalSpans(a.Spans, []AuthorSpan{{0, 3, "", "Tok write"}}) {
+	if !equalSpans(a.Spans, []wire.AuthorSpan{span(0, 3, "", "Tok write")}) {
 		t.Fatalf("authors at 1 = %+v", a)
 	}
 	// The head's authorship survives the cut (a cluster keeps it in the
 	// snapshot the cut leaves).
 	getJSON(t, api+"authors", write, &a)
-	if !equalSpans(a.Spans, []AuthorSpan{{0, 18, "", "Tok write"}}) {
+	if !equalSpans(a.Spans, []wire.AuthorSpan{span(0, 18, "", "Tok write")}) {
 		t.Fatalf("authors at the head after pruning = %+v", a)
 	}
 	call("GET", "text?rev=2", "", http.StatusGone, wire.CodeRevTooOld)
@@ -64,7 +64,7 @@ func historyPinned(t *testing.T, st storage.Store) {
 	call("POST", "versions", `{"name":"late","rev":2}`, http.StatusGone, wire.CodeRevTooOld)
 	call("POST", "versions", `{"name":"renamed","rev":1}`, 200, "")
 	call("POST", "versions", `{"name":"head"}`, 200, "")
-	var vl VersionList
+	var vl wire.VersionList
 	getJSON(t, api+"versions", write, &vl)
 	if len(vl.Versions) != 2 || vl.Versions[0].Name != "renamed" || vl.Versions[0].Rev != 1 || vl.Versions[1].Rev != 4 || vl.Versions[1].Author != "Tok write" {
 		t.Fatalf("versions = %+v", vl)

@@ -51,15 +51,15 @@ func historyAuthors(t *testing.T, st storage.Store) {
 	ed.submit("memo", 1, 1, insertAt(5, 2, "😀😀"))
 	ed.ack(1)
 
-	var a Authors
+	var a wire.Authors
 	getJSON(t, api+"authors", "", &a)
 	pub := wire.PublicID("ed")
-	want := []AuthorSpan{{0, 2, "", ""}, {2, 2, pub, "name-ed"}, {4, 3, "", ""}}
+	want := []wire.AuthorSpan{span(0, 2, "", ""), span(2, 2, pub, "name-ed"), span(4, 3, "", "")}
 	if a.ID != "memo" || a.Rev != 2 || !equalSpans(a.Spans, want) {
 		t.Fatalf("authors = %+v, want rev 2 %+v", a, want)
 	}
 	getJSON(t, api+"authors?rev=1", "", &a)
-	if a.Rev != 1 || !equalSpans(a.Spans, []AuthorSpan{{0, 5, "", ""}}) {
+	if a.Rev != 1 || !equalSpans(a.Spans, []wire.AuthorSpan{span(0, 5, "", "")}) {
 		t.Fatalf("authors at 1 = %+v", a)
 	}
 	getJSON(t, api+"authors?rev=0", "", &a)
@@ -74,7 +74,7 @@ func historyAuthors(t *testing.T, st storage.Store) {
 	wantStatus(t, res, body, http.StatusNotFound, wire.CodeNotFound)
 }
 
-func equalSpans(a, b []AuthorSpan) bool {
+func equalSpans(a, b []wire.AuthorSpan) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -112,7 +112,7 @@ func TestHistoryVersions(t *testing.T) {
 	api := ts.URL + "/api/docs/d/"
 	res, body := doToken(t, "POST", api+"versions", write, `{"name":"first draft","rev":1}`)
 	wantStatus(t, res, body, 200, "")
-	var v VersionInfo
+	var v wire.VersionInfo
 	json.Unmarshal(body, &v)
 	if v.ID != "d" || v.Rev != 1 || v.Name != "first draft" || v.Author != "Tok write" || time.Since(v.Created) > time.Hour || v.Created.After(time.Now()) {
 		t.Fatalf("POST versions = %s", body)
@@ -141,19 +141,19 @@ func TestHistoryVersions(t *testing.T) {
 	put("one two three four five")
 	restart()
 	api = ts.URL + "/api/docs/d/"
-	var vl VersionList
+	var vl wire.VersionList
 	getJSON(t, api+"versions", read, &vl)
 	if vl.ID != "d" || len(vl.Versions) != 2 || vl.Versions[0].Name != "first draft" || vl.Versions[0].Author != "Tok write" || vl.Versions[1].Rev != 3 {
 		t.Fatalf("versions after restart = %+v", vl)
 	}
-	var dt DocText
+	var dt wire.DocText
 	getJSON(t, api+"text?rev=1", read, &dt)
 	if dt.Text != "one" {
 		t.Fatalf("text at the named revision 1 = %+v", dt)
 	}
-	var a Authors
+	var a wire.Authors
 	getJSON(t, api+"authors?rev=1", read, &a)
-	if !equalSpans(a.Spans, []AuthorSpan{{0, 3, "", "Tok write"}}) {
+	if !equalSpans(a.Spans, []wire.AuthorSpan{span(0, 3, "", "Tok write")}) {
 		t.Fatalf("authors at 1 = %+v", a)
 	}
 	res, body = doToken(t, "GET", api+"text?rev=2", read, "")
@@ -194,7 +194,7 @@ func TestHistoryRestore(t *testing.T) {
 
 	res, body := doToken(t, "POST", ts.URL+"/api/docs/d/restore", write, `{"rev":1}`)
 	wantStatus(t, res, body, 200, "")
-	var dr DocRev
+	var dr wire.DocRev
 	json.Unmarshal(body, &dr)
 	if dr.ID != "d" || dr.Rev != 3 {
 		t.Fatalf("restore = %s, want rev 3", body)
@@ -212,7 +212,7 @@ func TestHistoryRestore(t *testing.T) {
 	if text, rev := storeText(t, st, "d"); text != "hello!" || rev != 4 {
 		t.Fatalf("text %q at %d, want the restored text with the keystroke", text, rev)
 	}
-	var dt DocText
+	var dt wire.DocText
 	getJSON(t, ts.URL+"/api/docs/d/text?rev=2", write, &dt)
 	if dt.Text != "hello world" {
 		t.Fatalf("text at 2 = %q: history rewritten", dt.Text)
@@ -269,7 +269,7 @@ func historyUnavailable(t *testing.T, st storage.Store) {
 	} {
 		res, body := do(t, req.method, ts.URL+req.path, req.body)
 		wantStatus(t, res, body, http.StatusServiceUnavailable, wire.CodeUnavailable)
-		var e ErrorBody
+		var e wire.ErrorBody
 		json.Unmarshal(body, &e)
 		if e.Message != "collab: document unavailable, retry: this server's store keeps no authorship or named versions" {
 			t.Fatalf("%s %s: message %q, want the reason", req.method, req.path, e.Message)
@@ -282,4 +282,8 @@ func historyUnavailable(t *testing.T, st storage.Store) {
 	if text, _ := storeText(t, st, "d"); text != "abc" {
 		t.Fatalf("text after restore %q", text)
 	}
+}
+
+func span(start, length int, client, name string) wire.AuthorSpan {
+	return wire.AuthorSpan{Start: start, Length: length, Client: client, Name: name}
 }

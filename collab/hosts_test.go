@@ -40,7 +40,7 @@ func request(t *testing.T, ts *httptest.Server, method, path string, hdr map[str
 	}
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)
-	var body ErrorBody
+	var body wire.ErrorBody
 	if res.StatusCode >= 400 {
 		if err := json.Unmarshal(data, &body); err != nil {
 			t.Fatalf("%s %s: %d with body %q", method, path, res.StatusCode, data)

@@ -74,55 +74,6 @@ func author(r *http.Request) string {
 	return ""
 }
 
-// Bodies of the HTTP API.
-type (
-	// DocInfo is an entry of GET /api/docs.
-	DocInfo struct {
-		ID      string    `json:"id"`
-		Rev     uint64    `json:"rev"`
-		Length  int       `json:"length"`
-		Created time.Time `json:"created"`
-		Updated time.Time `json:"updated"`
-	}
-	// DocList answers GET /api/docs. Next, when set, is the after= of the next page.
-	DocList struct {
-		Docs []DocInfo `json:"docs"`
-		Next string    `json:"next,omitempty"`
-	}
-	// DocText answers GET /api/docs/{id} and GET /api/docs/{id}/text.
-	DocText struct {
-		ID   string `json:"id"`
-		Rev  uint64 `json:"rev"`
-		Text string `json:"text"`
-	}
-	// DocRev answers PUT /api/docs/{id}.
-	DocRev struct {
-		ID  string `json:"id"`
-		Rev uint64 `json:"rev"`
-	}
-	// OpRecord is an entry of GET /api/docs/{id}/ops.
-	OpRecord struct {
-		Rev    uint64          `json:"rev"`
-		Op     json.RawMessage `json:"op"`
-		Client string          `json:"client,omitempty"`
-		Seq    uint64          `json:"seq,omitempty"`
-		Author string          `json:"author,omitempty"`
-		Time   time.Time       `json:"time"`
-	}
-	// OpList answers GET /api/docs/{id}/ops. Next, when set, is the
-	// from= of the next page: this one was cut by its count or bytes.
-	OpList struct {
-		ID   string     `json:"id"`
-		Ops  []OpRecord `json:"ops"`
-		Next uint64     `json:"next,omitempty"`
-	}
-	// ErrorBody is the body of every HTTP error.
-	ErrorBody struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	}
-)
-
 const maxPage = 1000
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -137,7 +88,7 @@ func writeError(w http.ResponseWriter, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="collab"`)
 	}
-	writeJSON(w, status, ErrorBody{Code: code, Message: publicMessage(err)})
+	writeJSON(w, status, wire.ErrorBody{Code: code, Message: publicMessage(err)})
 }
 
 func (s *Server) httpError(w http.ResponseWriter, err error) {
@@ -203,9 +154,9 @@ func (s *Server) listDocs(w http.ResponseWriter, r *http.Request) {
 		s.httpError(w, err)
 		return
 	}
-	out := DocList{Docs: make([]DocInfo, 0, len(metas)), Next: next}
+	out := wire.DocList{Docs: make([]wire.DocInfo, 0, len(metas)), Next: next}
 	for _, m := range metas {
-		out.Docs = append(out.Docs, DocInfo{ID: m.ID, Rev: m.Rev, Length: m.Length, Created: m.Created, Updated: m.Updated})
+		out.Docs = append(out.Docs, wire.DocInfo{ID: m.ID, Rev: m.Rev, Length: m.Length, Created: m.Created, Updated: m.Updated})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -237,7 +188,7 @@ func (s *Server) serveText(w http.ResponseWriter, r *http.Request, atRev bool) {
 		return
 	}
 	if !given || rev == doc.Rev {
-		writeJSON(w, http.StatusOK, DocText{ID: id, Rev: doc.Rev, Text: doc.Text})
+		writeJSON(w, http.StatusOK, wire.DocText{ID: id, Rev: doc.Rev, Text: doc.Text})
 		return
 	}
 	if rev > doc.Rev {
@@ -249,7 +200,7 @@ func (s *Server) serveText(w http.ResponseWriter, r *http.Request, atRev bool) {
 		s.httpError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, DocText{ID: id, Rev: rev, Text: text})
+	writeJSON(w, http.StatusOK, wire.DocText{ID: id, Rev: rev, Text: text})
 }
 
 func (s *Server) getOps(w http.ResponseWriter, r *http.Request) {
@@ -286,7 +237,7 @@ func (s *Server) getOps(w http.ResponseWriter, r *http.Request) {
 	writeOps(w, id, recs, next)
 }
 
-// writeOps writes an OpList one record at a time, dropping each record
+// writeOps writes an wire.OpList one record at a time, dropping each record
 // once written: a page is never held twice, as records and as JSON.
 func writeOps(w http.ResponseWriter, id string, recs []storage.Record, next uint64) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -299,7 +250,7 @@ func writeOps(w http.ResponseWriter, id string, recs []storage.Record, next uint
 		if i > 0 {
 			bw.WriteByte(',')
 		}
-		bw.Write(encode(OpRecord{Rev: rec.Rev, Op: rec.Op.AppendJSON(nil), Client: wire.PublicID(rec.Client), Seq: rec.Seq, Author: rec.Author, Time: rec.Time}))
+		bw.Write(encode(wire.OpRecord{Rev: rec.Rev, Op: rec.Op.AppendJSON(nil), Client: wire.PublicID(rec.Client), Seq: rec.Seq, Author: rec.Author, Time: rec.Time}))
 		*rec = storage.Record{}
 	}
 	bw.WriteByte(']')
@@ -350,7 +301,7 @@ func (s *Server) putDoc(w http.ResponseWriter, r *http.Request) {
 		s.httpError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, DocRev{ID: id, Rev: rev})
+	writeJSON(w, http.StatusOK, wire.DocRev{ID: id, Rev: rev})
 }
 
 // baseText returns the committed text at base, or the head's when not given.

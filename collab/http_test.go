@@ -43,7 +43,7 @@ func wantStatus(t *testing.T, res *http.Response, body []byte, status int, code 
 		t.Fatalf("%s %s: status %d (%s), want %d", res.Request.Method, res.Request.URL, res.StatusCode, body, status)
 	}
 	if code != "" {
-		var e ErrorBody
+		var e wire.ErrorBody
 		if err := json.Unmarshal(body, &e); err != nil || e.Code != code {
 			t.Fatalf("%s %s: body %s, want code %q", res.Request.Method, res.Request.URL, body, code)
 		}
@@ -63,7 +63,7 @@ func TestHTTPAPI(t *testing.T) {
 	wantStatus(t, res, body, 400, wire.CodeInvalidDocID)
 	res, body = do(t, "PUT", api+"memo", "Hello world")
 	wantStatus(t, res, body, 200, "")
-	var dr DocRev
+	var dr wire.DocRev
 	json.Unmarshal(body, &dr)
 	if dr.Rev != 1 || dr.ID != "memo" {
 		t.Fatalf("PUT = %s", body)
@@ -88,7 +88,7 @@ func TestHTTPAPI(t *testing.T) {
 	}
 	res, body = do(t, "GET", api+"memo", "")
 	wantStatus(t, res, body, 200, "")
-	var dt DocText
+	var dt wire.DocText
 	json.Unmarshal(body, &dt)
 	if dt.Text != "Hello, world!" || dt.Rev != 3 {
 		t.Fatalf("GET = %+v, want the editor's ! kept", dt)
@@ -103,7 +103,7 @@ func TestHTTPAPI(t *testing.T) {
 	// History and old texts.
 	res, body = do(t, "GET", api+"memo/ops?from=1&to=3", "")
 	wantStatus(t, res, body, 200, "")
-	var ol OpList
+	var ol wire.OpList
 	json.Unmarshal(body, &ol)
 	if len(ol.Ops) != 2 || ol.Ops[0].Rev != 2 || ol.Ops[0].Client != wire.PublicID("ed") || ol.Ops[0].Time.IsZero() || string(ol.Ops[0].Op) != `[11,"!"]` {
 		t.Fatalf("ops = %s", body)
@@ -127,7 +127,7 @@ func TestHTTPAPI(t *testing.T) {
 	for {
 		res, body = do(t, "GET", ts.URL+"/api/docs?limit=2&after="+after, "")
 		wantStatus(t, res, body, 200, "")
-		var dl DocList
+		var dl wire.DocList
 		json.Unmarshal(body, &dl)
 		for _, d := range dl.Docs {
 			ids = append(ids, d.ID)

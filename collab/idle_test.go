@@ -403,38 +403,3 @@ func maskedControl(op int, payload string) []byte {
 	}
 	return b
 }
-
-// TestClientControl: only a whole, final, masked ping or pong is parsed;
-// anything else is left to gorilla.
-func TestClientControl(t *testing.T) {
-	ping := maskedControl(websocket.PingMessage, "hi")
-	unmasked := []byte{0x89, 0x02, 'h', 'i', 0, 0}
-	fragment := append([]byte{}, ping...)
-	fragment[0] &^= 0x80
-	reserved := append([]byte{}, ping...)
-	reserved[0] |= 0x40
-	long := []byte{0x89, 0x80 | 126, 0, 200, 0, 0, 0, 0}
-	for _, tt := range []struct {
-		name    string
-		b       []byte
-		op, n   int
-		payload string
-	}{
-		{"ping", ping, websocket.PingMessage, 8, "hi"},
-		{"ping then more", append(append([]byte{}, ping...), 0x81), websocket.PingMessage, 8, "hi"},
-		{"pong", maskedControl(websocket.PongMessage, ""), websocket.PongMessage, 6, ""},
-		{"part of a ping", ping[:7], 0, 0, ""},
-		{"text", maskedText([]byte("hi")), 0, 0, ""},
-		{"close", maskedControl(websocket.CloseMessage, ""), 0, 0, ""},
-		{"unmasked", unmasked, 0, 0, ""},
-		{"not final", fragment, 0, 0, ""},
-		{"reserved bits", reserved, 0, 0, ""},
-		{"extended length", long, 0, 0, ""},
-		{"empty", nil, 0, 0, ""},
-	} {
-		op, payload, n := clientControl(tt.b)
-		if op != tt.op || n != tt.n || string(payload) != tt.payload {
-			t.Errorf("%s: clientControl = %d, %q, %d; want %d, %q, %d", tt.name, op, payload, n, tt.op, tt.payload, tt.n)
-		}
-	}
-}

@@ -35,7 +35,7 @@ func upgradeRefused(t *testing.T, ts *httptest.Server, hdr http.Header, status i
 	if res == nil || res.StatusCode != status {
 		t.Fatalf("upgrade: %v %v, want %d", res, err, status)
 	}
-	var body ErrorBody
+	var body wire.ErrorBody
 	data, _ := io.ReadAll(res.Body)
 	if json.Unmarshal(data, &body); body.Code != code {
 		t.Fatalf("body %q, want code %s", data, code)

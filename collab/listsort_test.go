@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+
+	"github.com/collabd/collab/collab/wire"
 )
 
 // TestListSortedByUpdate: ?sort=updated lists the most recently changed
@@ -18,11 +20,11 @@ func TestListSortedByUpdate(t *testing.T) {
 		res, body := do(t, "PUT", api+"/"+id, fmt.Sprintf("text %d of %s", i, id))
 		wantStatus(t, res, body, 200, "")
 	}
-	list := func(query string) DocList {
+	list := func(query string) wire.DocList {
 		t.Helper()
 		res, body := do(t, "GET", api+query, "")
 		wantStatus(t, res, body, 200, "")
-		var l DocList
+		var l wire.DocList
 		if err := json.Unmarshal(body, &l); err != nil {
 			t.Fatal(err)
 		}
@@ -30,7 +32,7 @@ func TestListSortedByUpdate(t *testing.T) {
 	}
 	all := list("?limit=100").Docs
 	want := slices.Clone(all)
-	slices.SortStableFunc(want, func(a, b DocInfo) int {
+	slices.SortStableFunc(want, func(a, b wire.DocInfo) int {
 		if c := b.Updated.Compare(a.Updated); c != 0 {
 			return c
 		}
@@ -39,7 +41,7 @@ func TestListSortedByUpdate(t *testing.T) {
 	if want[0].ID != "e" {
 		t.Fatalf("the document changed last is %s, want e", want[0].ID)
 	}
-	var got []DocInfo
+	var got []wire.DocInfo
 	after := ""
 	for pages := 0; ; pages++ {
 		if pages > len(all) {
@@ -52,7 +54,7 @@ func TestListSortedByUpdate(t *testing.T) {
 		}
 		after = l.Next
 	}
-	ids := func(ds []DocInfo) (out []string) {
+	ids := func(ds []wire.DocInfo) (out []string) {
 		for _, d := range ds {
 			out = append(out, d.ID)
 		}

@@ -5,22 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-)
 
-// OriginCheck is the answer of GET /api/origin-check: whether a page of
-// the request's origin may open a WebSocket here. Browsers hide the status
-// of a refused upgrade from scripts; this lets the page say why it cannot
-// connect. It tells the caller about its own origin only.
-type OriginCheck struct {
-	Allowed bool `json:"allowed"`
-	// Origin is the request's origin as the server compares it (lowercase
-	// scheme://host[:port]); empty when the request has none or it is
-	// opaque ("null": a sandboxed frame or a file), which no setting
-	// allows.
-	Origin string `json:"origin,omitempty"`
-	// Setting is where the operator adds Origin to allow it, when refused.
-	Setting string `json:"setting,omitempty"`
-}
+	"github.com/collabd/collab/collab/wire"
+)
 
 // originSetting names the setting that allows an origin: collabd's flag
 // (Options.AllowedOrigins in Go).
@@ -36,7 +23,7 @@ func (s *Server) originCheck(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Set("Vary", "Origin")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	ans := OriginCheck{Allowed: s.origins.check(r)}
+	ans := wire.OriginCheck{Allowed: s.origins.check(r)}
 	if o := r.Header.Get("Origin"); o != "" {
 		ans.Origin, _ = normalOrigin(o)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/collabd/collab/collab/wire"
 )
 
 // TestOriginCheckEndpoint: GET /api/origin-check tells any page, without
@@ -18,15 +20,15 @@ func TestOriginCheckEndpoint(t *testing.T) {
 	_, ts := startServer(t, newTestStore(t), Options{AllowedOrigins: []string{"https://app.example.com"}, AuthSecret: secret})
 	tests := []struct {
 		origin string
-		want   OriginCheck
+		want   wire.OriginCheck
 	}{
-		{"", OriginCheck{Allowed: true}},
-		{ts.URL, OriginCheck{Allowed: true, Origin: ts.URL}},
-		{"https://app.example.com", OriginCheck{Allowed: true, Origin: "https://app.example.com"}},
-		{"HTTPS://App.Example.com", OriginCheck{Allowed: true, Origin: "https://app.example.com"}},
-		{"http://localhost:8099", OriginCheck{Origin: "http://localhost:8099", Setting: "-allowed-origins"}},
-		{"https://app.example.com:8443", OriginCheck{Origin: "https://app.example.com:8443", Setting: "-allowed-origins"}},
-		{"null", OriginCheck{}},
+		{"", wire.OriginCheck{Allowed: true}},
+		{ts.URL, wire.OriginCheck{Allowed: true, Origin: ts.URL}},
+		{"https://app.example.com", wire.OriginCheck{Allowed: true, Origin: "https://app.example.com"}},
+		{"HTTPS://App.Example.com", wire.OriginCheck{Allowed: true, Origin: "https://app.example.com"}},
+		{"http://localhost:8099", wire.OriginCheck{Origin: "http://localhost:8099", Setting: "-allowed-origins"}},
+		{"https://app.example.com:8443", wire.OriginCheck{Origin: "https://app.example.com:8443", Setting: "-allowed-origins"}},
+		{"null", wire.OriginCheck{}},
 	}
 	for _, tt := range tests {
 		req, _ := http.NewRequest("GET", ts.URL+"/api/origin-check", nil)
@@ -39,7 +41,7 @@ func TestOriginCheckEndpoint(t *testing.T) {
 		}
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		var got OriginCheck
+		var got wire.OriginCheck
 		if err := json.Unmarshal(body, &got); err != nil || res.StatusCode != http.StatusOK {
 			t.Fatalf("origin %q: %d %s", tt.origin, res.StatusCode, body)
 		}

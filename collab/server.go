@@ -7,10 +7,8 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"time"
 
-	"github.com/gorilla/websocket"
-
+	"github.com/collabd/collab/collab/internal/wsconn"
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/storage"
 )
@@ -32,7 +30,7 @@ type Server struct {
 	perIP    *ipCounter     // nil: no per-IP cap on open connections and requests
 	tcpPeers *ipCounter     // nil: no cap; HTTP connections per peer address (see ConnState)
 	growth   *ipLimiter     // bytes of ops per document id (Options.DocGrowth)
-	upgrader websocket.Upgrader
+	upgrader *wsconn.Upgrader
 	mux      *http.ServeMux
 	limits   *wire.Limits // advertised in welcome; immutable
 
@@ -46,11 +44,6 @@ type Server struct {
 	conns   map[*conn]struct{} // guarded by mu: every open connection
 	closing bool               // guarded by mu
 }
-
-// readBufferSize is each connection's read buffer, held for its whole life.
-// Client messages are small; a larger one is read straight into the
-// message's buffer, past this one. Over 256, or gorilla makes its own.
-const readBufferSize = 512
 
 // NewServer returns a Server keeping documents in store.
 func NewServer(store storage.Store, opts Options) *Server {
@@ -74,16 +67,7 @@ func NewServer(store storage.Store, opts Options) *Server {
 	}
 	s.reg = newRegistry(s)
 	s.limits = advertisedLimits(store, opts)
-	s.upgrader = websocket.Upgrader{
-		// 0: gorilla keeps the hijacked reader, the hijacker's (see
-		// readBufferSize).
-		ReadBufferSize: 0,
-		// Never used: the writer frames its messages itself (see wconn);
-		// a pool keeps gorilla from giving every connection a buffer.
-		WriteBufferPool:   &sync.Pool{},
-		EnableCompression: false, // read limits must count real bytes
-		CheckOrigin:       s.origins.check,
-	}
+	s.upgrader = wsconn.NewUpgrader(s.origins.check)
 	s.routes()
 	if err := CheckOrigins(opts.AllowedOrigins); err != nil {
 		s.log.Error("collab: allowed origins: it will never match a page", "err", err)
@@ -166,18 +150,16 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ip string) bool
 	// The order is taken before the 101 is written, so a connection whose
 	// handshake a client saw complete is older than any it opens after.
 	order := s.opened.Add(1)
-	hj := &hijacker{ResponseWriter: w}
-	ws, err := s.upgrader.Upgrade(hj, r, nil)
+	ws, err := s.upgrader.Upgrade(w, r, s.transportOptions())
 	if err != nil {
 		return false // the upgrader answered
 	}
-	c := newConn(s, ws, hj.wc, order)
+	c := newConn(s, ws, order)
 	c.claims, c.ip = claims, ip
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
-		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "shutting down"), deadlineSoon())
-		ws.Close()
+		ws.Refuse(wsconn.CloseGoingAway, "shutting down")
 		return false
 	}
 	s.conns[c] = struct{}{}
@@ -272,7 +254,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	s.reg.close()
 	for _, c := range conns {
-		c.closeWith(websocket.CloseGoingAway, "server shutting down")
+		c.closeWith(wsconn.CloseGoingAway, "server shutting down")
 	}
 	s.quitOnce.Do(func() { close(s.quit) })
 	done := make(chan struct{})
@@ -287,5 +269,3 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
-
-func deadlineSoon() time.Time { return time.Now().Add(time.Second) }

@@ -1,11 +1,11 @@
 package collab
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
-	"github.com/gorilla/websocket"
-
+	"github.com/collabd/collab/collab/internal/wsconn"
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/storage"
 )
@@ -16,7 +16,7 @@ var pong = encode(&wire.Pong{Type: wire.TypePong})
 // handle serves one text message from the client. It runs on the reader.
 func (c *conn) handle(data []byte) {
 	recv := time.Now()
-	msg, err := decodeClient(data)
+	msg, err := wire.DecodeClient(data)
 	if err != nil {
 		doc, seq := submitOf(err)
 		c.sendError(err, doc, seq)
@@ -86,7 +86,7 @@ func (c *conn) post(d *document, req any, seq uint64) {
 func (c *conn) hello(h *wire.Hello) {
 	if h.Version != wire.Version {
 		c.sendError(ErrVersion, "", 0)
-		c.closeWith(1002, "unsupported protocol version")
+		c.closeWith(wsconn.CloseProtocolError, "unsupported protocol version")
 		return
 	}
 	if !storage.ValidClientID(h.Client) {
@@ -106,7 +106,7 @@ func (c *conn) hello(h *wire.Hello) {
 		if err != nil {
 			c.srv.countAuth(err)
 			c.sendError(err, "", 0)
-			c.closeWith(websocket.ClosePolicyViolation, "unauthorized")
+			c.closeWith(wsconn.ClosePolicyViolation, "unauthorized")
 			return
 		}
 		c.claims = claims
@@ -188,4 +188,20 @@ func (c *conn) leaveDoc(id string) {
 	c.docs.remove(id)
 	d.post(&leaveReq{c: c})
 	c.srv.reg.release(d)
+}
+
+// submitOf returns the doc and seq of the submit err refused, if any.
+func submitOf(err error) (doc string, seq uint64) {
+	var se *wire.SubmitError
+	if errors.As(err, &se) {
+		return se.Doc, se.Seq
+	}
+	return "", 0
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
 }

@@ -9,40 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/storage"
-)
-
-// Bodies of GET /api/docs/{id}/sessions.
-type (
-	// SessionAuthor is an editor of a session: Client its public id (empty
-	// for HTTP edits), Name the name it edited under, Ops how many of the
-	// session's ops are its.
-	SessionAuthor struct {
-		Client string `json:"client"`
-		Name   string `json:"name"`
-		Ops    int    `json:"ops"`
-	}
-	// Session is a run of revisions From..To (inclusive) with no pause
-	// longer than the request's between two of them.
-	Session struct {
-		From    uint64          `json:"from"`
-		To      uint64          `json:"to"`
-		Start   time.Time       `json:"start"`
-		End     time.Time       `json:"end"`
-		Ops     int             `json:"ops"`
-		Authors []SessionAuthor `json:"authors"`
-		Editors int             `json:"editors"`
-	}
-	// SessionList answers GET /api/docs/{id}/sessions, newest first. Next,
-	// when set, is the before= of the next page; Pruned says the history
-	// before the last session is pruned (that session may have begun
-	// earlier).
-	SessionList struct {
-		ID       string    `json:"id"`
-		Sessions []Session `json:"sessions"`
-		Next     uint64    `json:"next,omitempty"`
-		Pruned   bool      `json:"pruned,omitempty"`
-	}
 )
 
 const (
@@ -80,7 +48,7 @@ func (s *Server) getSessions(w http.ResponseWriter, r *http.Request) {
 		s.httpError(w, err)
 		return
 	}
-	out := SessionList{ID: id, Sessions: g.finish(), Pruned: pruned}
+	out := wire.SessionList{ID: id, Sessions: g.finish(), Pruned: pruned}
 	if cut {
 		s.limitHit(limitHistory)
 	}
@@ -121,10 +89,10 @@ func sessionQuery(r *http.Request) (string, sessionParams, error) {
 type sessionGrouper struct {
 	pause    int // seconds
 	limit    int
-	sessions []Session
-	cur      *Session
-	authors  map[SessionAuthor]int // cur's, by Client and Name (Ops zero)
-	full     bool                  // limit sessions are complete
+	sessions []wire.Session
+	cur      *wire.Session
+	authors  map[wire.SessionAuthor]int // cur's, by Client and Name (Ops zero)
+	full     bool                       // limit sessions are complete
 }
 
 // add takes the record before those given so far; false once the page is full.
@@ -137,12 +105,12 @@ func (g *sessionGrouper) add(rec storage.Record) bool {
 		}
 	}
 	if g.cur == nil {
-		g.cur = &Session{To: rec.Rev, End: rec.Time}
-		g.authors = make(map[SessionAuthor]int)
+		g.cur = &wire.Session{To: rec.Rev, End: rec.Time}
+		g.authors = make(map[wire.SessionAuthor]int)
 	}
 	g.cur.From, g.cur.Start = rec.Rev, rec.Time
 	g.cur.Ops++
-	g.authors[SessionAuthor{Client: publicClient(rec.Client), Name: rec.Author}]++
+	g.authors[wire.SessionAuthor{Client: publicClient(rec.Client), Name: rec.Author}]++
 	return true
 }
 
@@ -154,7 +122,7 @@ func (g *sessionGrouper) close() {
 		a.Ops = n
 		c.Authors = append(c.Authors, a)
 	}
-	slices.SortFunc(c.Authors, func(a, b SessionAuthor) int {
+	slices.SortFunc(c.Authors, func(a, b wire.SessionAuthor) int {
 		switch {
 		case a.Ops != b.Ops:
 			return b.Ops - a.Ops
@@ -170,12 +138,12 @@ func (g *sessionGrouper) close() {
 }
 
 // finish closes the session in progress and returns them all.
-func (g *sessionGrouper) finish() []Session {
+func (g *sessionGrouper) finish() []wire.Session {
 	if g.cur != nil {
 		g.close()
 	}
 	if g.sessions == nil {
-		return []Session{}
+		return []wire.Session{}
 	}
 	return g.sessions
 }

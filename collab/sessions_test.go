@@ -45,7 +45,7 @@ func sessionDoc(t *testing.T, st storage.Store, ins string) {
 // "from-to:name/ops,name/ops" per session, with next and pruned.
 func sessionsOf(t *testing.T, url string) string {
 	t.Helper()
-	var l SessionList
+	var l wire.SessionList
 	getJSON(t, url, "", &l)
 	var parts []string
 	for _, s := range l.Sessions {
@@ -169,7 +169,7 @@ func TestSessionsAuthorsAndScan(t *testing.T) {
 	}
 	_, ts := startServer(t, st, Options{})
 	api := ts.URL + "/api/docs/s/sessions"
-	var l SessionList
+	var l wire.SessionList
 	getJSON(t, api, "", &l)
 	if len(l.Sessions) != 1 || l.Sessions[0].From != 2 || l.Sessions[0].To != maxSessionScan+1 || l.Next != 2 {
 		t.Fatalf("first page: %+v, next %d; want one session of the newest %d records", l.Sessions, l.Next, maxSessionScan)
@@ -196,5 +196,5 @@ func TestSessionsNeedRead(t *testing.T) {
 	wantStatus(t, res, body, http.StatusUnauthorized, wire.CodeUnauthorized)
 	res, body = doToken(t, "GET", url, mint(t, authSecret, "other", PermAdmin, time.Hour), "")
 	wantStatus(t, res, body, http.StatusForbidden, wire.CodeForbidden)
-	getJSON(t, url, mint(t, authSecret, "s", PermRead, time.Hour), &SessionList{})
+	getJSON(t, url, mint(t, authSecret, "s", PermRead, time.Hour), &wire.SessionList{})
 }

@@ -265,7 +265,7 @@ func (d *document) apply(p *pendingOp) error {
 	if pub == "" {
 		pub = wire.PublicID(rec.Client)
 	}
-	msg := encodeOp(&wire.Op{Type: wire.TypeOp, Doc: d.id, Rev: rec.Rev, Op: rec.Op, Client: pub, Seq: rec.Seq, Name: rec.Author})
+	msg := encode(&wire.Op{Type: wire.TypeOp, Doc: d.id, Rev: rec.Rev, Op: rec.Op, Client: pub, Seq: rec.Seq, Name: rec.Author})
 	for _, e := range d.editors {
 		own := rec.Client != "" && e.client == rec.Client
 		if e.pres != nil {
@@ -305,7 +305,7 @@ func (d *document) gather(e *editor, msg []byte) {
 func (d *document) flushOut() {
 	for _, e := range d.outq {
 		if e.gatheredMsgs != nil {
-			e.c.enqueue(outMsg{frames: e.gatheredMsgs})
+			e.c.sendFrames(e.gatheredMsgs)
 		} else {
 			e.c.send(e.gatheredMsg)
 		}
@@ -328,7 +328,7 @@ func (d *document) ackMsg(seq, rev uint64, recv time.Time) []byte {
 	if !recv.IsZero() {
 		d.srv.metrics.ackLatency.Observe(time.Since(recv).Seconds())
 	}
-	return encodeAck(&wire.Ack{Type: wire.TypeAck, Doc: d.id, Seq: seq, Rev: rev})
+	return encode(&wire.Ack{Type: wire.TypeAck, Doc: d.id, Seq: seq, Rev: rev})
 }
 
 // commitFailed keeps memory from running ahead of disk: every pending op is

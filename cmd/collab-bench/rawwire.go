@@ -12,7 +12,6 @@ import (
 	"github.com/collabd/collab/client"
 	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/internal/rawclient"
-	"github.com/collabd/collab/ot"
 	"github.com/gorilla/websocket"
 )
 
@@ -81,55 +80,6 @@ func (r *rawSession) handshake(id string) error {
 	return nil
 }
 
-// incoming holds the fields of every server message the benchmark reads.
-type incoming struct {
-	Type string `json:"type"`
-	Rev  uint64 `json:"rev"`
-	Seq  uint64 `json:"seq"`
-	Op   ot.Op  `json:"op"`
-	Code string `json:"code"`
-}
-
-// decode reads data into m with wire.Parser, as the Go client decodes op
-// and ack messages, so that the baseline's clients spend no more on a
-// message than collabd's do; anything unusual goes through encoding/json.
-func (m *incoming) decode(data []byte) error {
-	p := wire.Parser{Data: data}
-	var opStart, opEnd int
-	var other string
-	_, ok := p.Object(func(key []byte) (int, bool) {
-		var ok bool
-		switch string(key) {
-		case "type":
-			return 1, p.StringTo(&m.Type)
-		case "rev":
-			m.Rev, ok = p.Uint()
-			return 2, ok
-		case "seq":
-			m.Seq, ok = p.Uint()
-			return 4, ok
-		case "op":
-			opStart, opEnd, ok = p.Array()
-			return 8, ok
-		case "doc":
-			return 16, p.StringTo(&other)
-		case "client":
-			return 32, p.StringTo(&other)
-		case "name":
-			return 64, p.StringTo(&other)
-		}
-		return 0, false
-	})
-	if ok && opEnd > 0 {
-		ok = m.Op.UnmarshalJSON(data[opStart:opEnd]) == nil
-	}
-	if ok {
-		return nil
-	}
-	*m = incoming{}
-	return json.Unmarshal(data, m)
-}
-
 func (r *rawSession) read() {
 	defer close(r.events)
 	for {
@@ -138,23 +88,23 @@ func (r *rawSession) read() {
 			return
 		}
 		now := time.Now()
-		var m incoming
-		if err := m.decode(data); err != nil {
+		msg, err := wire.DecodeServer(data)
+		if err != nil {
 			r.events <- client.Event{Kind: client.EventError, Err: err}
 			continue
 		}
-		switch m.Type {
-		case wire.TypeAck:
+		switch m := msg.(type) {
+		case *wire.Ack:
 			r.note(r.wireLog.acked, m.Seq, now)
 			r.acked(m.Rev)
 			r.events <- client.Event{Kind: client.EventAck, Seq: m.Seq, Rev: m.Rev}
-		case wire.TypeOp:
+		case *wire.Op:
 			r.note(r.ops, m.Rev, now)
 			r.mu.Lock()
 			r.rev = m.Rev
 			r.mu.Unlock()
 			r.events <- client.Event{Kind: client.EventOp, Seq: m.Seq, Rev: m.Rev}
-		case wire.TypeError:
+		case *wire.Error:
 			r.events <- client.Event{Kind: client.EventError, Err: fmt.Errorf("server error %s", m.Code)}
 		}
 	}

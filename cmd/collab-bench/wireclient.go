@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -207,11 +206,12 @@ func (t *wireTypist) read() {
 			}
 			return
 		}
-		var m incoming
 		switch {
 		case bytes.HasPrefix(data, ackPrefix):
-			if err := json.Unmarshal(data, &m); err != nil {
-				t.events <- client.Event{Kind: client.EventError, Err: err}
+			msg, err := wire.DecodeServer(data)
+			m, ok := msg.(*wire.Ack)
+			if !ok {
+				t.events <- client.Event{Kind: client.EventError, Err: fmt.Errorf("ack %.200s: %v", data, err)}
 				continue
 			}
 			t.acked(m.Rev)

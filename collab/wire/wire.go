@@ -1,8 +1,21 @@
-// Package wire holds the messages of the collab WebSocket protocol, version 1,
-// as specified in docs/protocol.md, shared by the server and the Go client.
+// Package wire is the one JSON codec of collab: the messages of the
+// WebSocket protocol, version 1, and the bodies of the HTTP API, as
+// specified in docs/protocol.md, with their encoders and decoders, used by
+// the server, the Go client and collab-bench alike.
 //
 // Every message is a JSON object with a "type". Positions and lengths are
 // Unicode code points; ops are in the ot wire form.
+//
+// DecodeClient (what the server reads), DecodeServer (what a client
+// reads) and Encode take the hot messages, submit, op and ack, in their
+// usual form without reflection, and everything else through
+// encoding/json, which is the reference their tests hold them to. Lone
+// surrogate escapes are refused, not turned into U+FFFD.
+//
+// An op's own JSON (ot.Op's MarshalJSON, UnmarshalJSON, AppendJSON) stays
+// in package ot, which imports nothing of collab's so that it can be used
+// alone; this package calls it, and its string escaper, rather than
+// having a second one.
 package wire
 
 import (

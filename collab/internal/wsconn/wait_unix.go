@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
 
-package collab
+package wsconn
 
 import "syscall"
 
@@ -10,7 +10,7 @@ import "syscall"
 // path. It peeks once, as the poller requires before it waits; woken, it
 // does not peek again: gorilla's read finds what woke it (on the rare
 // wake with nothing to read, that read waits instead, on a deeper stack).
-func (w *wconn) waitReadable() {
+func (w *socket) waitReadable() {
 	if !w.empty() {
 		return
 	}
@@ -28,6 +28,6 @@ func (w *wconn) waitReadable() {
 // empty reports whether gorilla's buffer is empty, so that the reader may
 // hand the connection to a goroutine that waits in waitReadable. False when
 // it cannot tell.
-func (w *wconn) empty() bool {
+func (w *socket) empty() bool {
 	return w.raw != nil && w.br != nil && w.br.Buffered() == 0
 }

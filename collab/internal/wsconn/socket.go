@@ -1,4 +1,4 @@
-package collab
+package wsconn
 
 import (
 	"bufio"
@@ -20,16 +20,14 @@ const (
 	poolMax = 64 << 10
 )
 
-var (
-	errCloseSent = errors.New("collab: close frame already sent")
-)
+var errCloseSent = errors.New("wsconn: close frame already sent")
 
 // bufPool holds the writers' coalescing buffers between batches, so an
 // idle connection holds none.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// wconn is the net.Conn under a server connection's websocket.Conn. While
-// the connection's writer is corked (writing the messages it found queued)
+// socket is the net.Conn under a Conn's websocket.Conn. While the
+// connection's writer is corked (writing the messages it found queued)
 // frames gather in one buffer and go out in one write(2) when it uncorks,
 // its queue empty, or when the buffer passes flushAt. Uncorked, a write
 // goes out at once. Like the derp server's writer, this turns a burst of
@@ -37,11 +35,11 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 //
 // Gorilla writes through it too: the writer's pings and close frames,
 // and from the reader its pongs and close replies. Each of gorilla's
-// writes is one whole frame (collab never uses gorilla's
-// NextWriter or WriteMessage on the server, which may split one), so a
-// frame's first byte says whether it is a close; no data frame follows a
-// close.
-type wconn struct {
+// WriteControl calls is one whole frame in one Write (this package never
+// uses gorilla's NextWriter or WriteMessage, which may split one;
+// TestGorillaWritesControlFramesWhole), so a frame's first byte says
+// whether it is a close; no data frame follows a close.
+type socket struct {
 	net.Conn
 	br   *bufio.Reader   // gorilla's read buffer (owned by the reader)
 	raw  syscall.RawConn // nil: not a socket (TLS); waitReadable does not wait
@@ -59,7 +57,7 @@ type wconn struct {
 
 // SetWriteDeadline sets the deadline of the next write(2). While corked the
 // writer's deadline holds: a pong's shorter one must not cut a batch short.
-func (w *wconn) SetWriteDeadline(t time.Time) error {
+func (w *socket) SetWriteDeadline(t time.Time) error {
 	w.mu.Lock()
 	if !w.corked {
 		w.deadline = t
@@ -69,7 +67,7 @@ func (w *wconn) SetWriteDeadline(t time.Time) error {
 }
 
 // Write takes one whole frame from gorilla.
-func (w *wconn) Write(p []byte) (int, error) {
+func (w *socket) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
@@ -87,7 +85,7 @@ func (w *wconn) Write(p []byte) (int, error) {
 // text writes payload as one unmasked text frame (RFC 6455 section 5.2).
 // The header is built in w, not on the stack: a direct write hands it to
 // writev, which would make a stack header escape, one allocation per frame.
-func (w *wconn) text(payload []byte) error {
+func (w *socket) text(payload []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
@@ -111,7 +109,7 @@ func (w *wconn) text(payload []byte) error {
 }
 
 // putLocked buffers a frame (a, then b) while corked, else writes it.
-func (w *wconn) putLocked(a, b []byte) error {
+func (w *socket) putLocked(a, b []byte) error {
 	n := len(a) + len(b)
 	if !w.corked || n >= flushAt {
 		if err := w.flushLocked(); err != nil {
@@ -135,28 +133,28 @@ func (w *wconn) putLocked(a, b []byte) error {
 }
 
 // handshakeDone says that every write from now on is a frame.
-func (w *wconn) handshakeDone() {
+func (w *socket) handshakeDone() {
 	w.mu.Lock()
 	w.frames = true
 	w.mu.Unlock()
 }
 
 // cork starts a batch that must be written by deadline.
-func (w *wconn) cork(deadline time.Time) {
+func (w *socket) cork(deadline time.Time) {
 	w.mu.Lock()
 	w.corked, w.deadline = true, deadline
 	w.mu.Unlock()
 }
 
 // uncork ends a batch: what it gathered goes out now.
-func (w *wconn) uncork() error {
+func (w *socket) uncork() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.corked = false
 	return w.flushLocked()
 }
 
-func (w *wconn) flushLocked() error {
+func (w *socket) flushLocked() error {
 	if w.buf == nil {
 		return w.err
 	}
@@ -170,7 +168,7 @@ func (w *wconn) flushLocked() error {
 }
 
 // writeLocked does the write(2): one buffer, or two as one writev.
-func (w *wconn) writeLocked(bufs ...[]byte) error {
+func (w *socket) writeLocked(bufs ...[]byte) error {
 	if w.err != nil {
 		return w.err
 	}
@@ -189,12 +187,13 @@ func (w *wconn) writeLocked(bufs ...[]byte) error {
 }
 
 // hijacker hands gorilla's Upgrader the hijacked connection wrapped in a
-// wconn, and a read buffer of readBufferSize over it that gorilla keeps as
-// its own (it does with Upgrader.ReadBufferSize 0), so that the reader can
-// tell when it is empty.
+// socket, and a read buffer of readBufferSize over it that gorilla keeps
+// as its own (it does with Upgrader.ReadBufferSize 0 and a buffer over
+// 256 bytes; TestGorillaReadsOurBuffer), so that the reader can tell when
+// it is empty and serve pings and pongs from it.
 type hijacker struct {
 	http.ResponseWriter
-	wc *wconn // set by Hijack
+	wc *socket // set by Hijack
 }
 
 func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -202,7 +201,7 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	h.wc = &wconn{Conn: nc}
+	h.wc = &socket{Conn: nc}
 	if rw.Reader.Buffered() > 0 {
 		return h.wc, rw, nil // gorilla refuses data sent before its answer
 	}
@@ -222,7 +221,7 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // only traffic is pings and pongs. Whatever else comes (a data or close
 // frame, a part of a frame, an invalid frame) is left to gorilla. It runs
 // on the reader, between messages.
-func (w *wconn) controls(pong func()) (empty bool) {
+func (w *socket) controls(pong func()) (empty bool) {
 	if w.raw == nil || w.br == nil {
 		return false
 	}
@@ -269,7 +268,7 @@ func clientControl(b []byte) (op int, payload []byte, n int) {
 // pong answers a ping with its payload, as gorilla's default ping
 // handler does: within a second, not after a close frame, errors ignored
 // (the writer or the reader meets them).
-func (w *wconn) pong(payload []byte) {
+func (w *socket) pong(payload []byte) {
 	frame := append([]byte{0x80 | websocket.PongMessage, byte(len(payload))}, payload...)
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -1,4 +1,4 @@
-package collab
+package wsconn
 
 import (
 	"fmt"
@@ -11,9 +11,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"github.com/collabd/collab/collab/wire"
-	"github.com/collabd/collab/storage/memory"
 )
 
 // countConn counts the writes that reach the socket.
@@ -36,26 +33,50 @@ func (c *countConn) count() int {
 	return c.writes
 }
 
-// writerPair upgrades one connection the way serveWS does, without starting
-// its reader or writer, and returns the server side, the socket writes
-// under it and the client side.
-func writerPair(t *testing.T) (*conn, *countConn, *websocket.Conn) {
+// testWait bounds every wait of these tests; reaching it fails them.
+const testWait = 10 * time.Second
+
+// testOptions are small limits for tests.
+func testOptions() Options {
+	return Options{
+		MaxMessage:  1 << 20,
+		PongWait:    time.Minute,
+		PingPeriod:  time.Minute,
+		WriteWait:   testWait,
+		QueueLen:    1024,
+		TooSlowCode: 4002,
+		Readers:     new(sync.WaitGroup),
+	}
+}
+
+// nopHandler serves nothing.
+type nopHandler struct{}
+
+func (nopHandler) Message([]byte, bool) {}
+func (nopHandler) Refused(error)        {}
+func (nopHandler) Ended()               {}
+
+// pair upgrades one connection with opts and returns the server side and
+// the client side; serve runs on the server side's handler goroutine
+// before it returns (nil: nothing).
+func pair(t *testing.T, opts Options, serve func(*Conn)) (*Conn, *websocket.Conn) {
 	t.Helper()
-	srv := NewServer(memory.New(), Options{Logger: quietLogger()})
-	got := make(chan *conn, 1)
-	var cc *countConn
+	return pairWith(t, NewUpgrader(func(*http.Request) bool { return true }), opts, serve)
+}
+
+func pairWith(t *testing.T, up *Upgrader, opts Options, serve func(*Conn)) (*Conn, *websocket.Conn) {
+	t.Helper()
+	got := make(chan *Conn, 1)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hj := &hijacker{ResponseWriter: w}
-		ws, err := srv.upgrader.Upgrade(hj, r, nil)
+		c, err := up.Upgrade(w, r, opts)
 		if err != nil {
 			t.Errorf("upgrade: %v", err)
 			close(got)
 			return
 		}
-		cc = &countConn{Conn: hj.wc.Conn}
-		hj.wc.Conn = cc
-		c := newConn(srv, ws, hj.wc, srv.opened.Add(1))
-		c.writing = true // the test writes, with writeQueued
+		if serve != nil {
+			serve(c)
+		}
 		got <- c
 	}))
 	t.Cleanup(ts.Close)
@@ -69,11 +90,25 @@ func writerPair(t *testing.T) (*conn, *countConn, *websocket.Conn) {
 		t.FailNow()
 	}
 	t.Cleanup(func() { c.wc.Close() })
+	return c, client
+}
+
+// writerPair is a pair whose writer the test runs (writeQueued), with the
+// socket writes under it counted.
+func writerPair(t *testing.T) (*Conn, *countConn, *websocket.Conn) {
+	t.Helper()
+	var cc *countConn
+	c, client := pair(t, testOptions(), func(c *Conn) {
+		c.h = nopHandler{}
+		cc = &countConn{Conn: c.wc.Conn}
+		c.wc.Conn = cc
+		c.writing = true // the test writes, with writeQueued
+	})
 	return c, cc, client
 }
 
 // writeQueued does what the writer does with what is queued.
-func writeQueued(c *conn, deadline time.Time) error {
+func writeQueued(c *Conn, deadline time.Time) error {
 	batch, ping, _ := c.next(nil)
 	c.qmu.Lock()
 	c.writing = true // still the test
@@ -118,7 +153,7 @@ func TestWriterCoalesces(t *testing.T) {
 			c, cc, client := writerPair(t)
 			for i := range tc.n {
 				data := []byte(msg(i, tc.size))
-				c.send(data)
+				c.Send(data)
 			}
 			before := cc.count()
 			if err := writeQueued(c, time.Now().Add(testWait)); err != nil {
@@ -181,7 +216,7 @@ func TestWriterPongKeepsBatchDeadline(t *testing.T) {
 // the peer's close from the reader), no data frame follows it.
 func TestWriterNoDataAfterClose(t *testing.T) {
 	c, _, client := writerPair(t)
-	c.sendMsg(&wire.Ack{Type: wire.TypeAck, Doc: "d", Seq: 1, Rev: 1})
+	c.Send([]byte(`{"type":"ack","doc":"d","seq":1,"rev":1}`))
 	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
 	if err := c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(testWait)); err != nil {
 		t.Fatal(err)
@@ -209,7 +244,7 @@ func TestSharedWriteAllocates(t *testing.T) {
 	defer c.wc.uncork()
 	i := 0
 	allocs := testing.AllocsPerRun(n, func() {
-		if err := c.write(outMsg{data: msgs[i]}); err != nil {
+		if err := c.write(entry{data: msgs[i]}); err != nil {
 			t.Fatal(err)
 		}
 		i++
@@ -217,4 +252,57 @@ func TestSharedWriteAllocates(t *testing.T) {
 	if allocs >= 1 {
 		t.Errorf("%.1f allocations per shared write, want none but the batch buffer's growth", allocs)
 	}
+}
+
+// TestClientControl: only a whole, final, masked ping or pong is parsed;
+// anything else is left to gorilla.
+func TestClientControl(t *testing.T) {
+	ping := maskedControl(websocket.PingMessage, "hi")
+	unmasked := []byte{0x89, 0x02, 'h', 'i', 0, 0}
+	fragment := append([]byte{}, ping...)
+	fragment[0] &^= 0x80
+	reserved := append([]byte{}, ping...)
+	reserved[0] |= 0x40
+	long := []byte{0x89, 0x80 | 126, 0, 200, 0, 0, 0, 0}
+	for _, tt := range []struct {
+		name    string
+		b       []byte
+		op, n   int
+		payload string
+	}{
+		{"ping", ping, websocket.PingMessage, 8, "hi"},
+		{"ping then more", append(append([]byte{}, ping...), 0x81), websocket.PingMessage, 8, "hi"},
+		{"pong", maskedControl(websocket.PongMessage, ""), websocket.PongMessage, 6, ""},
+		{"part of a ping", ping[:7], 0, 0, ""},
+		{"text", maskedText([]byte("hi")), 0, 0, ""},
+		{"close", maskedControl(websocket.CloseMessage, ""), 0, 0, ""},
+		{"unmasked", unmasked, 0, 0, ""},
+		{"not final", fragment, 0, 0, ""},
+		{"reserved bits", reserved, 0, 0, ""},
+		{"extended length", long, 0, 0, ""},
+		{"empty", nil, 0, 0, ""},
+	} {
+		op, payload, n := clientControl(tt.b)
+		if op != tt.op || n != tt.n || string(payload) != tt.payload {
+			t.Errorf("%s: clientControl = %d, %q, %d; want %d, %q, %d", tt.name, op, payload, n, tt.op, tt.payload, tt.n)
+		}
+	}
+}
+
+// maskedControl is a client's control frame, masked with a key that
+// changes the payload.
+func maskedControl(op int, payload string) []byte {
+	mask := []byte{0x5a, 0xa5, 0x0f, 0xf0}
+	b := append([]byte{0x80 | byte(op), 0x80 | byte(len(payload))}, mask...)
+	for i := range len(payload) {
+		b = append(b, payload[i]^mask[i&3])
+	}
+	return b
+}
+
+// maskedText is a client's text frame with a zero mask key (XOR with zero
+// leaves the payload as it is).
+func maskedText(payload []byte) []byte {
+	b := []byte{0x81, 0x80 | byte(len(payload)), 0, 0, 0, 0} // under 126 bytes
+	return append(b, payload...)
 }

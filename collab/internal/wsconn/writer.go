@@ -1,53 +1,51 @@
-package collab
+package wsconn
 
 import (
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"github.com/collabd/collab/collab/wire"
 )
 
-// outMsg is one queued message, or several taking one place in the
+// entry is one queued text message, or several taking one place in the
 // queue. Its bytes may be shared by many connections and are never
 // changed: a broadcast is encoded once and framed by each writer (a
 // frame header is a few bytes; gorilla's PreparedMessage would allocate
 // a 4 KiB buffer per message to frame it).
-type outMsg struct {
+type entry struct {
 	data   []byte
 	frames [][]byte
 }
 
-// send queues data, shared with other connections, without blocking.
-func (c *conn) send(data []byte) { c.enqueue(outMsg{data: data}) }
+// Send queues the text message data without blocking. data may be shared
+// with other connections: it is never changed, and must not be. Sending
+// starts after Serve was called.
+func (c *Conn) Send(data []byte) { c.enqueue(entry{data: data}) }
 
-// sendMsg encodes v for this connection alone and queues it.
-func (c *conn) sendMsg(v any) { c.enqueue(outMsg{data: encode(v)}) }
+// SendFrames queues text messages as one entry of the queue, written
+// together: messages that belong together (a welcome of one message per
+// editor present, what one commit sends an editor) must not count as a
+// backlog. As with Send, the bytes may be shared and are never changed.
+func (c *Conn) SendFrames(frames [][]byte) { c.enqueue(entry{frames: frames}) }
 
-// sendAll encodes vs for this connection alone and queues them as one
-// entry: a joining editor's welcome (one message per editor present) must
-// not count as a backlog, or a crowded document would refuse newcomers.
-func (c *conn) sendAll(vs []any) {
-	frames := make([][]byte, len(vs))
-	for i, v := range vs {
-		frames[i] = encode(v)
-	}
-	c.enqueue(outMsg{frames: frames})
+// Queued is the number of entries waiting for the writer.
+func (c *Conn) Queued() int {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	return len(c.queue)
 }
 
-// enqueue queues m without blocking. A client whose queue is full is too
-// slow to follow its documents: it is closed with 4002 and must resume.
-func (c *conn) enqueue(m outMsg) {
-	if c.closed() {
+// enqueue queues m without blocking. A peer whose queue is full is too
+// slow to follow: it is closed with TooSlowCode.
+func (c *Conn) enqueue(m entry) {
+	if c.Closed() {
 		return
 	}
 	c.qmu.Lock()
-	if len(c.queue) >= c.srv.opts.QueueLen {
+	if len(c.queue) >= c.opts.QueueLen {
 		c.queue = nil // never written: the close frame goes next
 		c.qmu.Unlock()
-		c.srv.metrics.slowClients.Inc()
-		c.srv.limitHit(limitQueue)
-		c.closeWith(wire.CloseTooSlow, "too slow")
+		c.h.Refused(ErrTooSlow)
+		c.Close(c.opts.TooSlowCode, "too slow")
 		return
 	}
 	c.queue = append(c.queue, m)
@@ -57,7 +55,7 @@ func (c *conn) enqueue(m outMsg) {
 
 // startWriterLocked starts the writer unless it runs or has ended the
 // connection. There is never more than one.
-func (c *conn) startWriterLocked() {
+func (c *Conn) startWriterLocked() {
 	if c.writing || c.ended {
 		return
 	}
@@ -67,7 +65,7 @@ func (c *conn) startWriterLocked() {
 }
 
 // pingTick asks the writer for a ping and sets itself again.
-func (c *conn) pingTick() {
+func (c *Conn) pingTick() {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
 	if c.ended {
@@ -75,17 +73,17 @@ func (c *conn) pingTick() {
 	}
 	c.pingDue = true
 	c.startWriterLocked()
-	c.ping.Reset(c.srv.opts.PingPeriod)
+	c.ping.Reset(c.opts.PingPeriod)
 }
 
 // writeLoop is the only writer of the socket (gorilla allows one). It
 // writes until the queue is empty, or until the connection is closed: then
 // it flushes, sends the close frame and ends the connection's writing.
-func (c *conn) writeLoop() {
+func (c *Conn) writeLoop() {
 	defer c.writers.Done()
-	var batch []outMsg
+	var batch []entry
 	for {
-		if c.closed() {
+		if c.Closed() {
 			c.flush()
 			c.finish()
 			c.qmu.Lock()
@@ -98,8 +96,8 @@ func (c *conn) writeLoop() {
 		if idle {
 			return
 		}
-		if err := c.writeBatch(batch, ping, time.Now().Add(c.srv.opts.WriteWait)); err != nil {
-			c.closeWith(0, "")
+		if err := c.writeBatch(batch, ping, time.Now().Add(c.opts.WriteWait)); err != nil {
+			c.Close(0, "")
 		}
 	}
 }
@@ -108,15 +106,15 @@ func (c *conn) writeLoop() {
 // whether a ping is due. With nothing to do it reports idle, and the
 // writer must end: it is no longer running. Not while the connection is
 // closed, so that the close cannot slip between this check and the end
-// (closeWith starts a writer only when none runs).
-func (c *conn) next(spare []outMsg) (batch []outMsg, ping, idle bool) {
+// (Close starts a writer only when none runs).
+func (c *Conn) next(spare []entry) (batch []entry, ping, idle bool) {
 	clear(spare)
 	if cap(spare) > maxSpare {
 		spare = nil // an idle connection keeps no big queue
 	}
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
-	if len(c.queue) == 0 && !c.pingDue && !c.closed() {
+	if len(c.queue) == 0 && !c.pingDue && !c.Closed() {
 		c.writing = false
 		if cap(c.queue) > maxIdleQueue {
 			c.queue = nil
@@ -135,7 +133,7 @@ const (
 
 // writeBatch writes batch, and a ping if asked, as one write(2) unless it
 // passes flushAt.
-func (c *conn) writeBatch(batch []outMsg, ping bool, deadline time.Time) error {
+func (c *Conn) writeBatch(batch []entry, ping bool, deadline time.Time) error {
 	c.wc.cork(deadline)
 	c.ws.SetWriteDeadline(deadline)
 	var err error
@@ -157,9 +155,9 @@ func (c *conn) writeBatch(batch []outMsg, ping bool, deadline time.Time) error {
 }
 
 // tooSlow reports whether the connection was closed for being too slow.
-func (c *conn) tooSlow() bool { return c.closed() && c.closeCode == wire.CloseTooSlow }
+func (c *Conn) tooSlow() bool { return c.Closed() && c.closeCode == c.opts.TooSlowCode }
 
-func (c *conn) write(m outMsg) error {
+func (c *Conn) write(m entry) error {
 	for _, f := range m.frames {
 		if err := c.wc.text(f); err != nil {
 			return err
@@ -176,8 +174,8 @@ func (c *conn) write(m outMsg) error {
 // code is not flushed: its peer is not reading or gone. Like the close
 // frame, the flush gets a second, so a stalled peer cannot hold up
 // Shutdown.
-func (c *conn) flush() {
-	if c.closeCode == 0 || c.closeCode == wire.CloseTooSlow {
+func (c *Conn) flush() {
+	if c.closeCode == 0 || c.closeCode == c.opts.TooSlowCode {
 		return
 	}
 	batch, _, _ := c.next(nil)
@@ -186,7 +184,7 @@ func (c *conn) flush() {
 
 // finish sends the close frame and gives the reader a second to see the
 // peer's answer before the socket is closed under it.
-func (c *conn) finish() {
+func (c *Conn) finish() {
 	if c.closeCode != 0 {
 		msg := websocket.FormatCloseMessage(c.closeCode, c.closeReason)
 		c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))

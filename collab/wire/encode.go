@@ -1,19 +1,30 @@
-package collab
+package wire
 
 import (
+	"encoding/json"
 	"strconv"
 
-	"github.com/collabd/collab/collab/wire"
 	"github.com/collabd/collab/ot"
 )
 
-// encodeOp is encode(m) without reflection. An op message is encoded once
-// per committed op for all other editors, an ack once per op for its
-// author: through encoding/json the two were 3-4% of the server's CPU at
-// saturation. The bytes can differ from encoding/json's, which also escapes
-// <, > and &; they decode to the same message (FuzzEncodeFast).
-func encodeOp(m *wire.Op) []byte {
-	b := appendHead(make([]byte, 0, 64+len(m.Doc)+len(m.Client)+len(m.Name)+m.Op.JSONSize()), m.Type, m.Doc)
+// Encode is the JSON of a message or an HTTP API body. The hot messages,
+// *Op (once per committed op for all other editors) and *Ack (once per
+// op for its author), are written without reflection; their bytes can
+// differ from encoding/json's, which also escapes <, > and &, but decode
+// to the same message (FuzzEncode). Anything else goes through
+// encoding/json.
+func Encode(m any) ([]byte, error) {
+	switch m := m.(type) {
+	case *Op:
+		return appendOp(make([]byte, 0, 64+len(m.Doc)+len(m.Client)+len(m.Name)+m.Op.JSONSize()), m), nil
+	case *Ack:
+		return appendAck(make([]byte, 0, 48+len(m.Doc)), m), nil
+	}
+	return json.Marshal(m)
+}
+
+func appendOp(b []byte, m *Op) []byte {
+	b = appendHead(b, m.Type, m.Doc)
 	b = append(b, `,"rev":`...)
 	b = strconv.AppendUint(b, m.Rev, 10)
 	b = append(b, `,"op":`...)
@@ -33,9 +44,8 @@ func encodeOp(m *wire.Op) []byte {
 	return append(b, '}')
 }
 
-// encodeAck is encode(m) without reflection (see encodeOp).
-func encodeAck(m *wire.Ack) []byte {
-	b := appendHead(make([]byte, 0, 48+len(m.Doc)), m.Type, m.Doc)
+func appendAck(b []byte, m *Ack) []byte {
+	b = appendHead(b, m.Type, m.Doc)
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendUint(b, m.Seq, 10)
 	b = append(b, `,"rev":`...)

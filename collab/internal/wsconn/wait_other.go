@@ -1,9 +1,9 @@
 //go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
 
-package collab
+package wsconn
 
 // waitReadable does not wait here: gorilla's read does.
-func (w *wconn) waitReadable() {}
+func (w *socket) waitReadable() {}
 
 // empty cannot tell here: the reader waits in gorilla's read.
-func (w *wconn) empty() bool { return false }
+func (w *socket) empty() bool { return false }

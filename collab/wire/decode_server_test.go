@@ -1,7 +1,8 @@
-package client
+package wire
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"testing"
 )
@@ -22,7 +23,7 @@ var fastServerCases = []string{
 	`{"Type":"ack","doc":"d","seq":1,"rev":2}`,
 }
 
-func TestFastServerMsg(t *testing.T) {
+func TestFastServer(t *testing.T) {
 	fast := 0
 	for _, data := range fastServerCases {
 		if checkSameServerMsg(t, []byte(data)) {
@@ -34,20 +35,41 @@ func TestFastServerMsg(t *testing.T) {
 	}
 }
 
-// FuzzFastServerMsg: whatever fastServerMsg decodes, encoding/json decodes
-// to the same message.
-func FuzzFastServerMsg(f *testing.F) {
+// FuzzDecodeServer checks DecodeServer against encoding/json as the
+// reference: what the fast path decodes, encoding/json decodes to the
+// same message; DecodeServer accepts exactly what encoding/json accepts
+// with a known type, as the same value.
+func FuzzDecodeServer(f *testing.F) {
 	for _, data := range fastServerCases {
 		f.Add([]byte(data))
 	}
-	f.Fuzz(func(t *testing.T, data []byte) { checkSameServerMsg(t, data) })
+	for _, m := range roundTripServer {
+		data, _ := json.Marshal(m)
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSameServerMsg(t, data)
+		msg, err := DecodeServer(data)
+		var ref serverMsg
+		refErr := json.Unmarshal(data, &ref)
+		switch {
+		case err == nil && refErr != nil:
+			t.Fatalf("%q: decoded %+v, encoding/json refuses: %v", data, msg, refErr)
+		case err != nil && !errors.Is(err, ErrBadMessage):
+			t.Fatalf("%q: error %v does not wrap ErrBadMessage", data, err)
+		case err != nil && refErr == nil && ref.typed() != nil:
+			t.Fatalf("%q: refused (%v), encoding/json accepts it", data, err)
+		case err == nil && !sameMessage(msg, ref.typed()):
+			t.Fatalf("%q: decoded %+v, encoding/json %+v", data, msg, ref.typed())
+		}
+	})
 }
 
 // checkSameServerMsg reports whether data took the fast path, failing if
-// the general path decodes it otherwise.
+// encoding/json decodes it otherwise.
 func checkSameServerMsg(t *testing.T, data []byte) bool {
 	t.Helper()
-	fast, ok := fastServerMsg(data)
+	fast, ok := fastServer(data)
 	if !ok {
 		return false
 	}
@@ -61,13 +83,26 @@ func checkSameServerMsg(t *testing.T, data []byte) bool {
 	return true
 }
 
-func BenchmarkDecodeServerMsg(b *testing.B) {
+func TestDecodeServerRefuses(t *testing.T) {
+	for data, want := range map[string]error{
+		`{"type":"newer","doc":"d"}`: ErrUnknownType,
+		`{"doc":"d"}`:                ErrNoType,
+		`{"type":"op","rev":"x"}`:    ErrBadMessage,
+		`nope`:                       ErrBadMessage,
+	} {
+		if m, err := DecodeServer([]byte(data)); !errors.Is(err, want) || !errors.Is(err, ErrBadMessage) || m != nil {
+			t.Errorf("DecodeServer(%s) = %v, %v; want an error wrapping %v", data, m, err, want)
+		}
+	}
+}
+
+func BenchmarkDecodeServer(b *testing.B) {
 	data := []byte(fastServerCases[0])
 	for _, bc := range []struct {
 		name   string
 		decode func() error
 	}{
-		{"fast", func() error { _, err := decodeServerMsg(data); return err }},
+		{"fast", func() error { _, err := DecodeServer(data); return err }},
 		{"json", func() error { var m serverMsg; return json.Unmarshal(data, &m) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
