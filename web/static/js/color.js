@@ -1,3 +1,4 @@
+// @ts-check
 // Colours of editors. A colour goes into CSS (the --collab-peer custom
 // property, used in backgrounds and borders), so only the forms the server
 // accepts are used: #rgb, #rrggbb or #rrggbbaa. Anything else, such as
@@ -6,11 +7,13 @@
 const HEX_COLOR = /^#(?:[0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
 
 // isColor reports whether c is a colour the server accepts.
+/** @param {unknown} c @returns {c is string} */
 export function isColor(c) {
   return typeof c === 'string' && HEX_COLOR.test(c);
 }
 
 // safeColor returns c if it is a colour the server accepts, else fallback.
+/** @param {unknown} c @param {string} [fallback] @returns {string} */
 export function safeColor(c, fallback = '#888') {
   return isColor(c) ? c : fallback;
 }
