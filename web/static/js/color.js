@@ -17,3 +17,27 @@ export function isColor(c) {
 export function safeColor(c, fallback = '#888') {
   return isColor(c) ? c : fallback;
 }
+
+/** @type {CSSStyleSheet | null} */
+let colorSheet = null;
+const colorClasses = new Set();
+
+/**
+ * colorClass returns a class setting --collab-peer to color (#hex, checked
+ * by safeColor), for decorations (Monaco's take class names only). The
+ * rule goes in a constructed style sheet: pages whose
+ * Content-Security-Policy forbids inline styles (collab's own) refuse a
+ * style attribute on a decoration, not a rule added through the CSSOM.
+ * @param {string} color
+ */
+export function colorClass(color) {
+  const cls = `collab-c${color.slice(1).toLowerCase()}`;
+  if (colorClasses.has(cls)) return cls;
+  if (!colorSheet) {
+    colorSheet = new CSSStyleSheet();
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, colorSheet];
+  }
+  colorSheet.insertRule(`.${cls} { --collab-peer: ${color}; }`);
+  colorClasses.add(cls);
+  return cls;
+}
