@@ -103,12 +103,7 @@ func monacoPages(t *testing.T, doc string) (srv *testServer, site string, browse
 
 func openMonaco(t *testing.T, browser context.Context, url, ready string) context.Context {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(browser)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil { // opens the tab, which lives as long as ctx
-		t.Fatalf("new tab: %v", err)
-	}
-	run(t, ctx, chromedp.Navigate(url))
+	ctx := openPage(t, browser, url, ".monaco-editor")
 	waitJS(t, ctx, "the Monaco page "+url, `!!window.binding && `+ready)
 	return ctx
 }

@@ -101,11 +101,13 @@ export class MonacoAdapter {
   /** @param {EditorBinding} b */
   bind(b) { this.#binding = b; }
 
+  /** @returns {number} */
   get units() { return this.#model.getValueLength(); }
 
-  /** @param {number} from @param {number} to */
+  /** @param {number} from @param {number} to @returns {string} */
   read(from, to) { return this.#model.getValueInRange(this.#range(this.#model, from, to)); }
 
+  /** @returns {{anchor: number, head: number}} */
   selection() {
     const s = this.#editor.getSelection();
     if (!s) return { anchor: 0, head: 0 };
