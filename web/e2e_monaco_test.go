@@ -180,7 +180,14 @@ func TestE2EMonacoConcurrentUnicode(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	mConverge(t, srv, "mconc", strings.Join(adas, "")+"|"+strings.Join(bos, ""), a, b)
+	want := strings.Join(adas, "") + "|" + strings.Join(bos, "")
+	mConverge(t, srv, "mconc", want, a, b)
+
+	// Two cursors, before and after the first emoji, type at once: one
+	// content change with two ranges.
+	run(t, a, evalJS(`(() => { editor.focus(); editor.setSelections([new monaco.Selection(1, 2, 1, 2), new monaco.Selection(1, 4, 1, 4)]); return true; })()`),
+		chromedp.KeyEvent("+"))
+	mConverge(t, srv, "mconc", "A+😀+"+strings.TrimPrefix(want, "A😀"), a, b)
 }
 
 func TestE2EMonacoCaretsOnTheirCharacters(t *testing.T) {
