@@ -361,3 +361,27 @@ func TestE2EMonacoReadOnly(t *testing.T) {
 		t.Errorf("the read-only editor showed typed text: %s", got)
 	}
 }
+
+func TestE2EMonacoMixedLineBreaks(t *testing.T) {
+	srv, _, _, a, b := monacoPages(t, "meol")
+	run(t, a, mCaretAt(0), chromedp.KeyEvent("one\ntwo"))
+	mConverge(t, srv, "meol", "one\ntwo", a, b)
+	// A bot adds a \r\n line break, which Monaco's \n models normalise:
+	// the editors turn read-only rather than send edits at offsets the
+	// document no longer has.
+	run(t, a, evalJS(`(() => { window.bot = new client.constructor({ server: `+jsString(srv.URL)+`, doc: 'meol', name: 'Bot', storage: null, session: null }).start(); return true; })()`))
+	waitJS(t, a, "the bot joined", `window.bot.joined`)
+	run(t, a, evalJS(`(() => { bot.applyLocal([7, '\r\nthree']); return true; })()`))
+	want := "one\ntwo\r\nthree"
+	for _, p := range []context.Context{a, b} {
+		waitJS(t, p, "the editor read-only after the \\r\\n", `binding.adapter.broken && editor.getOption(monaco.editor.EditorOption.readOnly) && client.text === `+jsString(want))
+	}
+	run(t, b, mCaretAt(-1), chromedp.KeyEvent("zz"),
+		evalJS(`(() => { editor.getModel().applyEdits([{ range: new monaco.Range(1, 1, 1, 1), text: 'Y' }]); return true; })()`))
+	run(t, a, evalJS(`(() => { bot.applyLocal([14, '.']); return true; })()`))
+	want += "."
+	waitJS(t, b, "B's client to take the bot's next edit, and nothing of B's", `client.text === `+jsString(want)+` && `+mSynced)
+	if got := srv.text(t, "meol"); got != want {
+		t.Errorf("server text %q, want %q", got, want)
+	}
+}

@@ -23,8 +23,11 @@
 // IME composition nothing is sent and remote ops wait; the composed text
 // is sent once the composition ends.
 //
-// The model's line breaks must be the document's: a document mixing \n
-// and \r\n cannot be shown by Monaco, which normalises them.
+// The model's line breaks must be the document's. Monaco normalises them
+// to one kind, so a document mixing \n and \r\n (or a remote edit
+// bringing the other kind) cannot be shown: the editor then turns
+// read-only for good and says why on the console, rather than send edits
+// at offsets that no longer match the document.
 
 import { EditorBinding } from './editor.js';
 import { colorClass, safeColor } from './color.js';
@@ -61,6 +64,7 @@ export class MonacoAdapter {
   /** @type {EditorBinding | null} */ #binding = null;
   #applying = false; // the model is changed by apply or a revert: not a local edit
   #readonly = false;
+  #broken = false; // the model could not take the document's line breaks
   /** @type {{lo: number, hi: number, delta: number} | null} */
   #composed = null; // the span a composition changed: [lo, hi) now, hi - delta before it
   /** @type {Map<string, {widget: any, node: HTMLElement, at: number}>} */ #carets = new Map();
@@ -79,6 +83,7 @@ export class MonacoAdapter {
     this.#model = editor.getModel();
     if (!text.includes('\r')) this.#model.setEOL(monaco.editor.EndOfLineSequence.LF);
     if (this.#model.getValue() !== text) this.#model.setValue(text);
+    if (this.#model.getValueLength() !== text.length) this.#break();
     this.#shadow = monaco.editor.createModel(text, 'plaintext');
     this.#shadow.setEOL(this.#model.getEOL() === '\n' ? monaco.editor.EndOfLineSequence.LF : monaco.editor.EndOfLineSequence.CRLF);
     this.#selections = editor.createDecorationsCollection([]);
@@ -124,6 +129,7 @@ export class MonacoAdapter {
    */
   apply(changes, selection) {
     const edits = changes.map((c) => ({ range: this.#range(this.#model, c.from, c.to), text: c.insert }));
+    const units = changes.reduce((n, c) => n + c.insert.length - (c.to - c.from), this.#model.getValueLength());
     this.#applying = true;
     try {
       this.#model.applyEdits(edits);
@@ -131,6 +137,7 @@ export class MonacoAdapter {
       this.#applying = false;
     }
     this.#shadow.applyEdits(edits);
+    if (this.#model.getValueLength() !== units) this.#break();
     if (selection) {
       const a = this.#model.getPositionAt(selection.anchor);
       const h = this.#model.getPositionAt(selection.head);
@@ -199,8 +206,18 @@ export class MonacoAdapter {
 
   /** @param {boolean} readonly */
   setReadOnly(readonly) {
-    this.#readonly = readonly;
-    this.#editor.updateOptions({ readOnly: readonly });
+    this.#readonly = readonly || this.#broken;
+    this.#editor.updateOptions({ readOnly: this.#readonly });
+  }
+
+  /** True once the model could not take the document's line breaks. */
+  get broken() { return this.#broken; }
+
+  #break() {
+    if (this.#broken) return;
+    this.#broken = true;
+    this.setReadOnly(true);
+    console.error('collab: the document mixes \\n and \\r\\n line breaks, which Monaco cannot show; the editor is read-only');
   }
 
   destroy() {

@@ -29,6 +29,8 @@ export class MonacoAdapter {
     drawCarets(carets: RemoteCaret[]): void;
     /** @param {boolean} readonly */
     setReadOnly(readonly: boolean): void;
+    /** True once the model could not take the document's line breaks. */
+    get broken(): boolean;
     destroy(): void;
     #private;
 }
