@@ -104,8 +104,17 @@ func monacoPages(t *testing.T, doc string) (srv *testServer, site string, browse
 func openMonaco(t *testing.T, browser context.Context, url, ready string) context.Context {
 	t.Helper()
 	ctx := openPage(t, browser, url, ".monaco-editor")
-	waitJS(t, ctx, "the Monaco page "+url, `!!window.binding && `+ready)
+	mWait(t, ctx, "the Monaco page "+url, `!!window.binding && `+ready)
 	return ctx
+}
+
+// mWait is waitJS on a Monaco page, which tells on failure what the
+// editor and the client hold.
+func mWait(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	if err := pollJS(ctx, expr); err != nil {
+		t.Fatalf("waiting for %s: %v (%s)", what, err, evalString(ctx, `JSON.stringify({ editor: window.editor && editor.getValue(), client: window.client && client.text, state: window.client && client.state, pending: window.client && client.pendingCount })`))
+	}
 }
 
 const mSynced = `(window.client.state === 'synced' && window.client.pendingCount === 0)`
@@ -129,8 +138,8 @@ func mCaretAt(i int) chromedp.Action[chromedp.Void] { return mSelect(i, i) }
 // the server holds want.
 func mConverge(t *testing.T, srv *testServer, doc, want string, a, b context.Context) {
 	t.Helper()
-	waitJS(t, a, "A to show "+jsString(want), mTextIs(want)+" && "+mSynced)
-	waitJS(t, b, "B to show "+jsString(want), mTextIs(want)+" && "+mSynced)
+	mWait(t, a, "A to show "+jsString(want), mTextIs(want)+" && "+mSynced)
+	mWait(t, b, "B to show "+jsString(want), mTextIs(want)+" && "+mSynced)
 	if got := srv.text(t, doc); got != want {
 		t.Fatalf("server text = %q, want %q", got, want)
 	}
@@ -200,7 +209,7 @@ func TestE2EMonacoCaretsOnTheirCharacters(t *testing.T) {
 	// characters and her caret sits where B's editor draws offset 15.
 	run(t, a, mSelect(11, 15))
 	const adasSelection = `editor.getModel().getAllDecorations().filter(d => (d.options.className || '').includes('collab-monaco-selection') && d.options.hoverMessage && d.options.hoverMessage.value === 'Ada').map(d => editor.getModel().getValueInRange(d.range)).join('')`
-	waitJS(t, b, "Ada's selection on B", adasSelection+` === "cd 中" && document.querySelectorAll('.collab-monaco-selection').length > 0`)
+	mWait(t, b, "Ada's selection on B", adasSelection+` === "cd 中" && document.querySelectorAll('.collab-monaco-selection').length > 0`)
 	caretAt := func(offset int) string {
 		return fmt.Sprintf(`(() => { const c = document.querySelector('.collab-monaco-caret[data-name="Ada"]');
 			if (!c || c.querySelector('.collab-monaco-label').textContent !== 'Ada') return false;
@@ -208,19 +217,19 @@ func TestE2EMonacoCaretsOnTheirCharacters(t *testing.T) {
 			const r = c.getBoundingClientRect();
 			return Math.abs(r.left + 1 - (e.left + p.left)) < 3 && Math.abs(r.top - (e.top + p.top)) < 3 && r.height > 0; })()`, offset)
 	}
-	waitJS(t, b, "Ada's caret at offset 15 on B", caretAt(15))
+	mWait(t, b, "Ada's caret at offset 15 on B", caretAt(15))
 	// Bo types before Ada's selection: it moves with its characters.
 	run(t, b, mCaretAt(0), chromedp.KeyEvent("Bo: "))
 	mConverge(t, srv, "mcarets", "Bo: "+text, a, b)
-	waitJS(t, b, "Ada's selection moved on B", adasSelection+` === "cd 中"`)
-	waitJS(t, b, "Ada's caret moved on B", caretAt(19))
+	mWait(t, b, "Ada's selection moved on B", adasSelection+` === "cd 中"`)
+	mWait(t, b, "Ada's caret moved on B", caretAt(19))
 }
 
 func TestE2EMonacoUndoOwnEditsOnly(t *testing.T) {
 	srv, _, _, a, b := monacoPages(t, "mundo")
 	adas, bos := "Ada wrote 😀 this. ", "Bo adds this."
 	run(t, a, mCaretAt(0), chromedp.KeyEvent("Ada wrote "), insertText("😀"), chromedp.KeyEvent(" this. "))
-	waitJS(t, b, "B to see Ada's words", mTextIs(adas))
+	mWait(t, b, "B to see Ada's words", mTextIs(adas))
 	run(t, b, mCaretAt(-1), chromedp.KeyEvent(bos))
 	mConverge(t, srv, "mundo", adas+bos, a, b)
 
@@ -233,7 +242,7 @@ func TestE2EMonacoUndoOwnEditsOnly(t *testing.T) {
 			t.Fatalf("after %d presses of Ctrl+Z the text is %q, want %q", presses, cur, bos)
 		}
 		run(t, a, shortcut("z", false))
-		waitJS(t, a, "Ctrl+Z to change the text", `editor.getValue() !== `+jsString(cur))
+		mWait(t, a, "Ctrl+Z to change the text", `editor.getValue() !== `+jsString(cur))
 		cur = evalString(a, `editor.getValue()`)
 		if !strings.HasSuffix(cur, bos) || len(cur) >= len(adas)+len(bos) {
 			t.Fatalf("after Ctrl+Z the text is %q: only Ada's words may shrink, Bo's %q stay", cur, bos)
@@ -265,13 +274,13 @@ func TestE2EMonacoUndoOwnEditsOnly(t *testing.T) {
 
 	// Ctrl+Z then Ctrl+Y, with Bo's caret in the text.
 	run(t, a, shortcut("z", false))
-	waitJS(t, a, "Ctrl+Z to take Ada's last word", `editor.getValue().startsWith("NEW ") && editor.getValue().endsWith(`+jsString(bos+more)+`) && editor.getValue().length < `+fmt.Sprint(len(utf16("NEW "+adas+bos+more))))
+	mWait(t, a, "Ctrl+Z to take Ada's last word", `editor.getValue().startsWith("NEW ") && editor.getValue().endsWith(`+jsString(bos+more)+`) && editor.getValue().length < `+fmt.Sprint(len(utf16("NEW "+adas+bos+more))))
 	run(t, a, shortcut("y", false))
 	mConverge(t, srv, "mundo", "NEW "+adas+bos+more, a, b)
 
 	// Bo's undo takes his words only.
 	run(t, b, shortcut("z", false))
-	waitJS(t, b, "Bo's Ctrl+Z to take his last word", `editor.getValue() !== `+jsString("NEW "+adas+bos+more))
+	mWait(t, b, "Bo's Ctrl+Z to take his last word", `editor.getValue() !== `+jsString("NEW "+adas+bos+more))
 	if got := evalString(b, `editor.getValue()`); !strings.HasPrefix(got, "NEW "+adas+bos) {
 		t.Fatalf("after Bo's Ctrl+Z the text is %q: Ada's words must stay", got)
 	}
@@ -285,12 +294,12 @@ func TestE2EMonacoIMEComposition(t *testing.T) {
 
 	// Ada composes にほんご inside the brackets, then commits 日本語.
 	run(t, a, mCaretAt(1), compose("に"), compose("にほ"), compose("にほん"))
-	waitJS(t, a, "the composition on A", `editor.getValue() === "[にほん] tail"`)
+	mWait(t, a, "the composition on A", `editor.getValue() === "[にほん] tail"`)
 	// Bo types while Ada composes: the remote edit reaches A's client and
 	// waits for the commit to reach the editor.
 	run(t, b, mCaretAt(-1), chromedp.KeyEvent("!"))
-	waitJS(t, b, "B's edit saved", mTextIs("[] tail!")+" && "+mSynced)
-	waitJS(t, a, "Bo's edit to reach A's client without breaking the composition",
+	mWait(t, b, "B's edit saved", mTextIs("[] tail!")+" && "+mSynced)
+	mWait(t, a, "Bo's edit to reach A's client without breaking the composition",
 		`client.text === "[] tail!" && editor.getValue() === "[にほん] tail"`)
 	run(t, a, compose("にほんご"), insertText("日本語"))
 	mConverge(t, srv, "mime", "[日本語] tail!", a, b)
@@ -320,18 +329,18 @@ func TestE2EMonacoReloadWithUnsentEdits(t *testing.T) {
 	browser := newBrowser(t)
 	a := openMonaco(t, browser, s.URL+"/monaco?doc=mreload&name=Ada", mSynced)
 	run(t, a, mCaretAt(0), chromedp.KeyEvent("saved. "))
-	waitJS(t, a, "the first words saved", mTextIs("saved. ")+" && "+mSynced)
+	mWait(t, a, "the first words saved", mTextIs("saved. ")+" && "+mSynced)
 
 	srv.stop()
 	run(t, a, mCaretAt(-1), chromedp.KeyEvent("unsent "), insertText("😀👩‍💻"), chromedp.KeyEvent(" words."))
 	want := "saved. unsent 😀👩‍💻 words."
-	waitJS(t, a, "the unsent edits pending", mTextIs(want)+` && client.pendingCount > 0`)
+	mWait(t, a, "the unsent edits pending", mTextIs(want)+` && client.pendingCount > 0`)
 	// The page reloads while the server is down: the editor shows the
 	// unsent edits, which go out once the server is back.
 	run(t, a, chromedp.Reload())
-	waitJS(t, a, "the reloaded page to show the unsent edits", `!!window.binding && `+mTextIs(want)+` && client.pendingCount > 0`)
+	mWait(t, a, "the reloaded page to show the unsent edits", `!!window.binding && `+mTextIs(want)+` && client.pendingCount > 0`)
 	srv2 := startServer(t, srv.addr, dbPath, opts)
-	waitJS(t, a, "the edits saved", mTextIs(want)+" && "+mSynced)
+	mWait(t, a, "the edits saved", mTextIs(want)+" && "+mSynced)
 	if got := srv2.text(t, "mreload"); got != want {
 		t.Errorf("server text %q, want %q (nothing lost or doubled)", got, want)
 	}
@@ -345,15 +354,15 @@ func TestE2EMonacoReadOnly(t *testing.T) {
 	w := openMonaco(t, browser, s.URL+"/monaco?doc=mro&name=Ada", mSynced)
 	r := openMonaco(t, browser, s.URL+"/monaco?doc=mro&name=Bo&readonly", `client.state === 'readonly'`)
 	run(t, w, mCaretAt(0), chromedp.KeyEvent("written 😀."))
-	waitJS(t, r, "the reader to show the writer's words", mTextIs("written 😀."))
+	mWait(t, r, "the reader to show the writer's words", mTextIs("written 😀."))
 
 	// Keys, a paste-like insert and a script's edit change nothing.
 	run(t, r, mCaretAt(-1), chromedp.KeyEvent("typed"), insertText("pasted"),
 		evalJS(`(() => { editor.getModel().applyEdits([{ range: new monaco.Range(1, 1, 1, 3), text: 'X' }]); return true; })()`))
 	run(t, w, mCaretAt(-1), chromedp.KeyEvent(" more"))
 	want := "written 😀. more"
-	waitJS(t, r, "the reader to show the writer's words only", mTextIs(want))
-	waitJS(t, w, "the writer to show its words only", mTextIs(want)+" && "+mSynced)
+	mWait(t, r, "the reader to show the writer's words only", mTextIs(want))
+	mWait(t, w, "the writer to show its words only", mTextIs(want)+" && "+mSynced)
 	if got := srv.text(t, "mro"); got != want {
 		t.Errorf("server text %q, want %q", got, want)
 	}
@@ -370,17 +379,17 @@ func TestE2EMonacoMixedLineBreaks(t *testing.T) {
 	// the editors turn read-only rather than send edits at offsets the
 	// document no longer has.
 	run(t, a, evalJS(`(() => { window.bot = new client.constructor({ server: `+jsString(srv.URL)+`, doc: 'meol', name: 'Bot', storage: null, session: null }).start(); return true; })()`))
-	waitJS(t, a, "the bot joined", `window.bot.joined`)
+	mWait(t, a, "the bot joined", `window.bot.joined`)
 	run(t, a, evalJS(`(() => { bot.applyLocal([7, '\r\nthree']); return true; })()`))
 	want := "one\ntwo\r\nthree"
 	for _, p := range []context.Context{a, b} {
-		waitJS(t, p, "the editor read-only after the \\r\\n", `binding.adapter.broken && editor.getOption(monaco.editor.EditorOption.readOnly) && client.text === `+jsString(want))
+		mWait(t, p, "the editor read-only after the \\r\\n", `binding.adapter.broken && editor.getOption(monaco.editor.EditorOption.readOnly) && client.text === `+jsString(want))
 	}
 	run(t, b, mCaretAt(-1), chromedp.KeyEvent("zz"),
 		evalJS(`(() => { editor.getModel().applyEdits([{ range: new monaco.Range(1, 1, 1, 1), text: 'Y' }]); return true; })()`))
 	run(t, a, evalJS(`(() => { bot.applyLocal([14, '.']); return true; })()`))
 	want += "."
-	waitJS(t, b, "B's client to take the bot's next edit, and nothing of B's", `client.text === `+jsString(want)+` && `+mSynced)
+	mWait(t, b, "B's client to take the bot's next edit, and nothing of B's", `client.text === `+jsString(want)+` && `+mSynced)
 	if got := srv.text(t, "meol"); got != want {
 		t.Errorf("server text %q, want %q", got, want)
 	}
