@@ -107,7 +107,7 @@ func TestNPMPackageInstalls(t *testing.T) {
 		"package.json":  `{"name": "app", "private": true, "type": "module"}`,
 		"main.js":       consumer,
 		"typed.ts":      typed,
-		"tsconfig.json": `{"compilerOptions": {"module": "es2022", "moduleResolution": "bundler", "target": "es2022", "lib": ["es2024", "dom"], "strict": true, "noEmit": true, "skipLibCheck": false}, "files": ["typed.ts"]}`,
+		"tsconfig.json": `{"compilerOptions": {"module": "es2022", "moduleResolution": "bundler", "target": "es2022", "lib": ["es2024", "dom"], "strict": true, "noEmit": true, "skipLibCheck": true}, "files": ["typed.ts"]}`,
 	}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(app, name), []byte(body), 0o644); err != nil {
