@@ -88,17 +88,16 @@ func monacoSite(t *testing.T) (*httptest.Server, func(main string)) {
 	return site, func(m string) { mu.Lock(); main = m; mu.Unlock() }
 }
 
-// monacoPages starts a server and opens doc in two Monaco pages, as Ada
-// and Bo, both synced.
-func monacoPages(t *testing.T, doc string) (srv *testServer, site string, browser, a, b context.Context) {
+// monacoPages starts a server and opens doc in two Monaco pages of browser,
+// as Ada and Bo, both synced.
+func monacoPages(t *testing.T, browser context.Context, doc string) (srv *testServer, a, b context.Context) {
 	t.Helper()
 	s, setMain := monacoSite(t)
 	srv = startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{AllowedOrigins: []string{s.URL}})
 	setMain(srv.URL)
-	browser = newBrowser(t)
 	a = openMonaco(t, browser, s.URL+"/monaco?doc="+doc+"&name=Ada", mSynced)
 	b = openMonaco(t, browser, s.URL+"/monaco?doc="+doc+"&name=Bo", mSynced)
-	return srv, s.URL, browser, a, b
+	return srv, a, b
 }
 
 func openMonaco(t *testing.T, browser context.Context, url, ready string) context.Context {
@@ -160,8 +159,29 @@ func typePieces(ctx context.Context, pieces []string) error {
 	return nil
 }
 
-func TestE2EMonacoConcurrentUnicode(t *testing.T) {
-	srv, _, _, a, b := monacoPages(t, "mconc")
+// TestE2EMonaco runs the Monaco tests in one browser: starting Chromium
+// costs more than most of them.
+func TestE2EMonaco(t *testing.T) {
+	monacoDir(t)
+	browser := newBrowser(t)
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T, context.Context)
+	}{
+		{"ConcurrentUnicode", testMonacoConcurrentUnicode},
+		{"CaretsOnTheirCharacters", testMonacoCaretsOnTheirCharacters},
+		{"UndoOwnEditsOnly", testMonacoUndoOwnEditsOnly},
+		{"IMEComposition", testMonacoIMEComposition},
+		{"ReloadWithUnsentEdits", testMonacoReloadWithUnsentEdits},
+		{"ReadOnly", testMonacoReadOnly},
+		{"MixedLineBreaks", testMonacoMixedLineBreaks},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.test(t, browser) })
+	}
+}
+
+func testMonacoConcurrentUnicode(t *testing.T, browser context.Context) {
+	srv, a, b := monacoPages(t, browser, "mconc")
 	run(t, a, mCaretAt(0), chromedp.KeyEvent("|"))
 	mConverge(t, srv, "mconc", "|", a, b)
 
@@ -199,8 +219,8 @@ func TestE2EMonacoConcurrentUnicode(t *testing.T) {
 	mConverge(t, srv, "mconc", "A+😀+"+strings.TrimPrefix(want, "A😀"), a, b)
 }
 
-func TestE2EMonacoCaretsOnTheirCharacters(t *testing.T) {
-	srv, _, _, a, b := monacoPages(t, "mcarets")
+func testMonacoCaretsOnTheirCharacters(t *testing.T, browser context.Context) {
+	srv, a, b := monacoPages(t, browser, "mcarets")
 	text := "😀👩‍💻 ab\ncd 中文 ef"
 	run(t, a, mCaretAt(0), insertText(text))
 	mConverge(t, srv, "mcarets", text, a, b)
@@ -225,8 +245,8 @@ func TestE2EMonacoCaretsOnTheirCharacters(t *testing.T) {
 	mWait(t, b, "Ada's caret moved on B", caretAt(19))
 }
 
-func TestE2EMonacoUndoOwnEditsOnly(t *testing.T) {
-	srv, _, _, a, b := monacoPages(t, "mundo")
+func testMonacoUndoOwnEditsOnly(t *testing.T, browser context.Context) {
+	srv, a, b := monacoPages(t, browser, "mundo")
 	adas, bos := "Ada wrote 😀 this. ", "Bo adds this."
 	run(t, a, mCaretAt(0), chromedp.KeyEvent("Ada wrote "), insertText("😀"), chromedp.KeyEvent(" this. "))
 	mWait(t, b, "B to see Ada's words", mTextIs(adas))
@@ -286,8 +306,8 @@ func TestE2EMonacoUndoOwnEditsOnly(t *testing.T) {
 	}
 }
 
-func TestE2EMonacoIMEComposition(t *testing.T) {
-	srv, _, _, a, b := monacoPages(t, "mime")
+func testMonacoIMEComposition(t *testing.T, browser context.Context) {
+	srv, a, b := monacoPages(t, browser, "mime")
 	run(t, a, mCaretAt(0), chromedp.KeyEvent("[] tail"))
 	mConverge(t, srv, "mime", "[] tail", a, b)
 	run(t, b, evalJS(`(() => { window.seen = []; return true; })()`))
@@ -320,13 +340,12 @@ func TestE2EMonacoIMEComposition(t *testing.T) {
 	}
 }
 
-func TestE2EMonacoReloadWithUnsentEdits(t *testing.T) {
+func testMonacoReloadWithUnsentEdits(t *testing.T, browser context.Context) {
 	s, setMain := monacoSite(t)
 	dbPath := filepath.Join(t.TempDir(), "collab.db")
 	opts := collab.Options{AllowedOrigins: []string{s.URL}}
 	srv := startServer(t, "127.0.0.1:0", dbPath, opts)
 	setMain(srv.URL)
-	browser := newBrowser(t)
 	a := openMonaco(t, browser, s.URL+"/monaco?doc=mreload&name=Ada", mSynced)
 	run(t, a, mCaretAt(0), chromedp.KeyEvent("saved. "))
 	mWait(t, a, "the first words saved", mTextIs("saved. ")+" && "+mSynced)
@@ -346,11 +365,10 @@ func TestE2EMonacoReloadWithUnsentEdits(t *testing.T) {
 	}
 }
 
-func TestE2EMonacoReadOnly(t *testing.T) {
+func testMonacoReadOnly(t *testing.T, browser context.Context) {
 	s, setMain := monacoSite(t)
 	srv := startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{AllowedOrigins: []string{s.URL}})
 	setMain(srv.URL)
-	browser := newBrowser(t)
 	w := openMonaco(t, browser, s.URL+"/monaco?doc=mro&name=Ada", mSynced)
 	r := openMonaco(t, browser, s.URL+"/monaco?doc=mro&name=Bo&readonly", `client.state === 'readonly'`)
 	run(t, w, mCaretAt(0), chromedp.KeyEvent("written 😀."))
@@ -371,8 +389,8 @@ func TestE2EMonacoReadOnly(t *testing.T) {
 	}
 }
 
-func TestE2EMonacoMixedLineBreaks(t *testing.T) {
-	srv, _, _, a, b := monacoPages(t, "meol")
+func testMonacoMixedLineBreaks(t *testing.T, browser context.Context) {
+	srv, a, b := monacoPages(t, browser, "meol")
 	run(t, a, mCaretAt(0), chromedp.KeyEvent("one\ntwo"))
 	mConverge(t, srv, "meol", "one\ntwo", a, b)
 	// A bot adds a \r\n line break, which Monaco's \n models normalise:
