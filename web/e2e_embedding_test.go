@@ -33,13 +33,15 @@ func embeddingPages(t *testing.T) map[string]string {
 // another origin, on one document: what each types reaches the others.
 func TestE2EEmbeddingPages(t *testing.T) {
 	pages := embeddingPages(t)
-	for _, name := range []string{"widget", "codemirror", "textarea"} {
+	for _, name := range []string{"widget", "codemirror", "textarea", "monaco"} {
 		if pages[name] == "" {
 			t.Fatalf("docs/embedding.md has no page %q", name)
 		}
 	}
 	var main string
-	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	serveMonaco(t, mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		page, ok := pages[strings.TrimPrefix(r.URL.Path, "/")]
 		if !ok {
 			http.NotFound(w, r)
@@ -47,7 +49,8 @@ func TestE2EEmbeddingPages(t *testing.T) {
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write([]byte(strings.ReplaceAll(page, "http://localhost:8080", main)))
-	}))
+	})
+	site := httptest.NewServer(mux)
 	t.Cleanup(site.Close)
 	srv := startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{AllowedOrigins: []string{site.URL}})
 	main = srv.URL
@@ -69,8 +72,16 @@ func TestE2EEmbeddingPages(t *testing.T) {
 		chromedp.KeyEvent("textarea."))
 	want += "textarea."
 	waitJS(t, taPage, "the textarea page saved", `document.title === 'synced' && document.getElementById('notes').value === `+jsString(want))
-	waitJS(t, widget, "the widget to show all three", textIs(want))
-	waitJS(t, cmPage, "the CodeMirror page to show all three", `window.collabView.state.doc.toString() === `+jsString(want))
+
+	moPage := openPage(t, browser, site.URL+"/monaco", ".monaco-editor")
+	waitJS(t, moPage, "the Monaco page to show the three", `window.collabMonaco && window.collabMonaco.getValue() === `+jsString(want))
+	run(t, moPage, evalJS(`(() => { const e = window.collabMonaco; const m = e.getModel(); const p = m.getPositionAt(m.getValueLength());
+		e.focus(); e.setPosition(p); return true; })()`), chromedp.KeyEvent(" monaco"), insertText("🇫🇷"))
+	want += " monaco🇫🇷"
+	waitJS(t, taPage, "the textarea page to show Monaco's words", `document.title === 'synced' && document.getElementById('notes').value === `+jsString(want))
+	waitJS(t, widget, "the widget to show all four", textIs(want))
+	waitJS(t, moPage, "the Monaco page to show all four", `window.collabMonaco.getValue() === `+jsString(want))
+	waitJS(t, cmPage, "the CodeMirror page to show all four", `window.collabView.state.doc.toString() === `+jsString(want))
 	if got := srv.text(t, "notes"); got != want {
 		t.Errorf("server text %q, want %q", got, want)
 	}

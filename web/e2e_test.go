@@ -206,12 +206,17 @@ func run(t testing.TB, ctx context.Context, actions ...chromedp.Action[chromedp.
 // waitJS polls until the JavaScript expression is truthy.
 func waitJS(t testing.TB, ctx context.Context, what, expr string) {
 	t.Helper()
+	if err := pollJS(ctx, expr); err != nil {
+		t.Fatalf("waiting for %s: %v (state %q, text %q)", what, err, evalString(ctx, `document.querySelector('collab-editor').dataset.state`), pageText(ctx))
+	}
+}
+
+// pollJS polls until the JavaScript expression is truthy, for waitFor at most.
+func pollJS(ctx context.Context, expr string) error {
 	tctx, cancel := context.WithTimeout(ctx, waitFor+5*time.Second)
 	defer cancel()
 	_, err := chromedp.Run(tctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(waitFor)))
-	if err != nil {
-		t.Fatalf("waiting for %s: %v (state %q, text %q)", what, err, evalString(ctx, `document.querySelector('collab-editor').dataset.state`), pageText(ctx))
-	}
+	return err
 }
 
 func evalString(ctx context.Context, expr string) string {

@@ -26,7 +26,7 @@
 
 import * as ot from './ot.js';
 import { AstralIndex, opToChanges } from './astral.js';
-import { safeColor } from './color.js';
+import { safeColor, colorClass } from './color.js';
 
 /** @typedef {import('./ot.js').Op} Op */
 /** @typedef {import('./astral.js').Utf16Change} Utf16Change */
@@ -239,29 +239,6 @@ export function collab(client, cm) {
   });
 
   return [carets, theme, readOnly.of([]), plugin];
-}
-
-/** @type {CSSStyleSheet | null} */
-let colorSheet = null;
-const colorClasses = new Set();
-
-/**
- * colorClass returns a class setting --collab-peer to color (#hex, checked
- * by safeColor). The rule goes in a constructed style sheet: pages whose
- * Content-Security-Policy forbids inline styles (collab's own) refuse a
- * style attribute on a decoration, not a rule added through the CSSOM.
- * @param {string} color
- */
-function colorClass(color) {
-  const cls = `cm-collab-c${color.slice(1).toLowerCase()}`;
-  if (colorClasses.has(cls)) return cls;
-  if (!colorSheet) {
-    colorSheet = new CSSStyleSheet();
-    document.adoptedStyleSheets = [...document.adoptedStyleSheets, colorSheet];
-  }
-  colorSheet.insertRule(`.${cls} { --collab-peer: ${color}; }`);
-  colorClasses.add(cls);
-  return cls;
 }
 
 /**

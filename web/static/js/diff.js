@@ -1,3 +1,4 @@
+// @ts-check
 // A minimal-edit diff in code points (Myers' O(ND) algorithm), used when
 // the client learns a whole new text at once (a reset after a long
 // disconnect) and must turn it into an op that pending edits can be
@@ -14,14 +15,19 @@ import { Builder } from './ot.js';
 
 const DEFAULT_MAX_COST = 4e7;
 
+/** A run of an edit script: retain, delete or insert n code points (an insert's from y[from]). @typedef {{k: 'r' | 'd' | 'i', n: number, from: number}} Run */
+
 // codePoints returns the code points of s as numbers. A lone surrogate is
 // one code point, as everywhere on the wire.
+/** @param {string} s @returns {number[]} */
 function codePoints(s) {
+  /** @type {number[]} */
   const out = [];
-  for (const ch of s) out.push(ch.codePointAt(0));
+  for (const ch of s) out.push(/** @type {number} */ (ch.codePointAt(0)));
   return out;
 }
 
+/** @param {number[]} a @param {number} from @param {number} to */
 function fromCodePoints(a, from, to) {
   let s = '';
   for (let i = from; i < to; i += 4096) s += String.fromCodePoint(...a.slice(i, Math.min(to, i + 4096)));
@@ -30,6 +36,10 @@ function fromCodePoints(a, from, to) {
 
 // diffOp returns an op turning text a into text b that retains a longest
 // common subsequence of their code points.
+/**
+ * @param {string} a @param {string} b @param {{maxCost?: number}} [opts]
+ * @returns {import('./ot.js').Op}
+ */
 export function diffOp(a, b, { maxCost = DEFAULT_MAX_COST } = {}) {
   const x = codePoints(a);
   const y = codePoints(b);
@@ -38,11 +48,12 @@ export function diffOp(a, b, { maxCost = DEFAULT_MAX_COST } = {}) {
   let s = 0;
   while (s < x.length - p && s < y.length - p && x[x.length - 1 - s] === y[y.length - 1 - s]) s++;
   const edits = myers(x, p, x.length - s, y, p, y.length - s, maxCost);
+  /** @type {Run[]} */
   const runs = edits === null
-    ? [{ k: 'i', n: y.length - s - p, from: p }, { k: 'd', n: x.length - s - p }]
+    ? [{ k: 'i', n: y.length - s - p, from: p }, { k: 'd', n: x.length - s - p, from: 0 }]
     : edits;
-  runs.unshift({ k: 'r', n: p });
-  runs.push({ k: 'r', n: s });
+  runs.unshift({ k: 'r', n: p, from: 0 });
+  runs.push({ k: 'r', n: s, from: 0 });
   alignToWords(runs, x, y);
   const r = new Builder();
   for (const e of runs) {
@@ -63,6 +74,7 @@ const MAX_SHIFT = 256;
 // inserted " a cat." rather than "t. a ca". A pending edit of the client,
 // transformed over the diff, then lands between the same words as typed,
 // not inside a word someone else typed. runs is changed in place.
+/** @param {Run[]} runs @param {number[]} x @param {number[]} y */
 function alignToWords(runs, x, y) {
   let xi = 0; // where runs[i] starts in x
   let yi = 0; // and in y
@@ -90,6 +102,7 @@ function alignToWords(runs, x, y) {
 // the text the same, to its best-scoring placement; the rightmost of equal
 // scores. The scores are go-diff's (DiffCleanupSemanticLossless), so that
 // the Go client places a reset's edits where this one does.
+/** @param {number[]} z @param {number} at @param {number} n @param {number} left @param {number} right */
 function bestShift(z, at, n, left, right) {
   let lo = 0;
   while (-lo < Math.min(left, MAX_SHIFT) && z[at + lo - 1] === z[at + lo + n - 1]) lo--;
@@ -110,11 +123,12 @@ function bestShift(z, at, n, left, right) {
   return best;
 }
 
-const isAlnum = (ch) => (ch >= 48 && ch <= 57) || (ch >= 65 && ch <= 90) || (ch >= 97 && ch <= 122);
-const isSpace = (ch) => ch === 32 || (ch >= 9 && ch <= 13);
-const isBreak = (ch) => ch === 10 || ch === 13;
+const isAlnum = (/** @type {number} */ ch) => (ch >= 48 && ch <= 57) || (ch >= 65 && ch <= 90) || (ch >= 97 && ch <= 122);
+const isSpace = (/** @type {number} */ ch) => ch === 32 || (ch >= 9 && ch <= 13);
+const isBreak = (/** @type {number} */ ch) => ch === 10 || ch === 13;
 
 // endsWithBlankLine reports whether z[from:to] ends with \n\n or \n\r\n.
+/** @param {number[]} z @param {number} from @param {number} to */
 function endsWithBlankLine(z, from, to) {
   if (to - from >= 2 && z[to - 1] === 10 && z[to - 2] === 10) return true;
   return to - from >= 3 && z[to - 1] === 10 && z[to - 2] === 13 && z[to - 3] === 10;
@@ -125,6 +139,7 @@ function endsWithBlankLine(z, from, to) {
 // spaces, other punctuation, and inside a word worst (alphanumeric is
 // ASCII only, and the second blank-line test looks at the end of z[b:to],
 // as in go-diff).
+/** @param {number[]} z @param {number} from @param {number} b @param {number} to */
 function boundaryScore(z, from, b, to) {
   if (b === from || b === to) return 6;
   const c1 = z[b - 1];
@@ -143,15 +158,21 @@ function boundaryScore(z, from, b, to) {
 
 // myers returns the edit script of x[x0:x1] to y[y0:y1] as runs
 // {k: 'r'|'d'|'i', n, from}, or null when it would cost more than maxCost.
+/**
+ * @param {number[]} x @param {number} x0 @param {number} x1
+ * @param {number[]} y @param {number} y0 @param {number} y1 @param {number} maxCost
+ * @returns {Run[] | null}
+ */
 function myers(x, x0, x1, y, y0, y1, maxCost) {
   const n = x1 - x0;
   const m = y1 - y0;
   if (n === 0 && m === 0) return [];
   if (n === 0) return [{ k: 'i', n: m, from: y0 }];
-  if (m === 0) return [{ k: 'd', n }];
+  if (m === 0) return [{ k: 'd', n, from: 0 }];
   const max = n + m;
   const off = max + 1;
   let v = new Int32Array(2 * max + 3);
+  /** @type {Int32Array[]} */
   const trace = [];
   let cost = 0;
   let found = -1;
@@ -171,7 +192,9 @@ function myers(x, x0, x1, y, y0, y1, maxCost) {
     if (cost > maxCost) return null;
   }
   // Walk back from (n, m) through the saved frontiers.
+  /** @type {Run[]} */
   const runs = [];
+  /** @param {'r' | 'd' | 'i'} k @param {number} cnt @param {number} from */
   const push = (k, cnt, from) => {
     if (cnt <= 0) return;
     const last = runs[runs.length - 1];
@@ -184,7 +207,7 @@ function myers(x, x0, x1, y, y0, y1, maxCost) {
   let j = m;
   for (let d = found; d > 0; d--) {
     const prev = trace[d];
-    const at = (kk) => prev[kk + d + 1];
+    const at = (/** @type {number} */ kk) => prev[kk + d + 1];
     const k = i - j;
     const down = k === -d || (k !== d && at(k - 1) < at(k + 1));
     const pk = down ? k + 1 : k - 1;

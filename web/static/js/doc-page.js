@@ -1,15 +1,17 @@
+// @ts-check
 // The full-window editor at "/d/{id}": a <collab-editor> for the document
 // named in the path, a name field and a copy-link button.
 // The query may give name, color, token, readonly and editor (textarea).
 
-import '../collab.js';
+import { CollabEditor } from '../collab.js';
 import { mountHistory } from './history-panel.js';
+import { byId } from './dom.js';
 
 const id = decodeURIComponent(location.pathname.replace(/^\/d\//, ''));
 document.title = `${id} — collab`;
-document.getElementById('doc-title').textContent = id;
+byId('doc-title', HTMLElement).textContent = id;
 
-const nameInput = document.getElementById('my-name');
+const nameInput = byId('my-name', HTMLInputElement);
 let name = '';
 try { name = localStorage.getItem('collab:name') || ''; } catch { /* storage disabled */ }
 if (!name) {
@@ -17,18 +19,21 @@ if (!name) {
   try { localStorage.setItem('collab:name', name); } catch { /* storage disabled */ }
 }
 const params = new URLSearchParams(location.search);
-if (params.get('name')) name = params.get('name');
+name = params.get('name') || name;
 nameInput.value = name;
 
-const editor = document.createElement('collab-editor');
+const editor = /** @type {CollabEditor} */ (document.createElement('collab-editor'));
 editor.setAttribute('server', location.origin);
 editor.setAttribute('doc', id);
 editor.setAttribute('name', name);
 editor.setAttribute('label', `Text of ${id}`);
-for (const k of ['color', 'token', 'editor']) if (params.get(k)) editor.setAttribute(k, params.get(k));
+for (const k of ['color', 'token', 'editor']) {
+  const v = params.get(k);
+  if (v) editor.setAttribute(k, v);
+}
 if (params.has('readonly')) editor.setAttribute('readonly', '');
-document.getElementById('editor').append(editor);
-mountHistory(document.getElementById('history'), { server: location.origin, doc: id, editor, token: params.get('token') });
+byId('editor', HTMLElement).append(editor);
+mountHistory(byId('history', HTMLElement), { server: location.origin, doc: id, editor, token: params.get('token') || '' });
 
 // Leaving a deleted document goes back to the list.
 editor.addEventListener('collab-leave', () => { location.href = '/'; });
@@ -43,8 +48,8 @@ nameInput.addEventListener('change', () => {
   editor.setup();
 });
 
-const copied = document.getElementById('copy-done');
-document.getElementById('copy-link').addEventListener('click', async () => {
+const copied = byId('copy-done', HTMLElement);
+byId('copy-link', HTMLElement).addEventListener('click', async () => {
   const url = location.origin + '/d/' + encodeURIComponent(id);
   try {
     await navigator.clipboard.writeText(url);

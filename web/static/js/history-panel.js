@@ -1,3 +1,4 @@
+// @ts-check
 // The history panel of "/d/{id}" and of <collab-editor history>: the
 // document's history grouped into sessions of editing (who, when, how
 // many edits; named versions marked), pages of them fetched as the list is
@@ -11,9 +12,14 @@
 
 import { diffOp } from './diff.js';
 
-const api = (server, doc) => `${server}/api/docs/${encodeURIComponent(doc)}`;
+const api = (/** @type {string} */ server, /** @type {string} */ doc) => `${server}/api/docs/${encodeURIComponent(doc)}`;
 
 // el builds an element with attributes and children.
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag @param {Record<string, string>} [attrs] @param {(Node | string)[]} kids
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function el(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
@@ -22,6 +28,7 @@ function el(tag, attrs = {}, ...kids) {
 }
 
 // hue gives each public client id a stable colour.
+/** @param {string} client */
 function hue(client) {
   let h = 0;
   for (const c of client) h = (h * 31 + c.charCodeAt(0)) % 360;
@@ -31,12 +38,20 @@ function hue(client) {
 const timeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const clockFmt = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
 
+/**
+ * A session of editing, as /sessions lists it.
+ * @typedef {{from: number, to: number, start: string, end: string, ops: number, editors: number, authors: {name: string}[]}} Session
+ */
+/** A named version. @typedef {{rev: number, name: string}} Version */
+/** An author's span of the text, in code points. @typedef {{start: number, length: number, client: string, name: string}} Span */
+
 // sessionLabel says who edited when in a session, and how much.
+/** @param {Session} s */
 function sessionLabel(s) {
   const names = s.authors.map((a) => a.name || 'someone');
   if (s.editors > s.authors.length) names.push(`${s.editors - s.authors.length} more`);
   const start = new Date(s.start), end = new Date(s.end);
-  const when = start.toDateString() === end.toDateString() && end - start > 60e3
+  const when = start.toDateString() === end.toDateString() && end.getTime() - start.getTime() > 60e3
     ? `${timeFmt.format(start)}–${clockFmt.format(end)}` : timeFmt.format(end);
   return `${names.join(', ')} · ${s.ops} ${s.ops === 1 ? 'edit' : 'edits'} · ${when}`;
 }
@@ -45,9 +60,15 @@ function sessionLabel(s) {
 // (a URL, or a function giving the URL of the server to ask now); editor
 // is the <collab-editor>, token an optional bearer token. prefix starts
 // the ids of the panel's elements (one panel per prefix on a page).
+/**
+ * @param {HTMLElement} container
+ * @param {{server: string | (() => string), doc: string, editor: import('../collab.js').CollabEditor, token?: string, prefix?: string}} opts
+ */
 export function mountHistory(container, { server, doc, editor, token, prefix = 'history-' }) {
+  /** @type {Record<string, string>} */
   const headers = token ? { Authorization: `Bearer ${token}` } : {};
   const base = () => (typeof server === 'function' ? server() : server);
+  /** @param {string} method @param {string} path @param {object} [body] @returns {Promise<any>} */
   const call = async (method, path, body) => {
     const res = await fetch(api(base(), doc) + path, {
       method, headers: body ? { ...headers, 'Content-Type': 'application/json' } : headers,
@@ -58,7 +79,7 @@ export function mountHistory(container, { server, doc, editor, token, prefix = '
     return data;
   };
 
-  const id = (name) => prefix + name;
+  const id = (/** @type {string} */ name) => prefix + name;
   const slider = el('input', { type: 'range', id: id('rev'), class: 'history-rev', min: '0', max: '0', value: '0', list: id('marks') });
   const revOut = el('output', { id: id('rev-out'), for: id('rev') });
   const marks = el('datalist', { id: id('marks') });
@@ -84,7 +105,9 @@ export function mountHistory(container, { server, doc, editor, token, prefix = '
   // is asked for at a time: when it is done, the slider's position is
   // fetched if it moved. since, when set, is the revision whose text the
   // chosen point is compared with (the one before a session).
-  let shown = -1, shownText = null, busy = false, since = null;
+  let shown = -1, busy = false;
+  /** @type {string | null} */ let shownText = null;
+  /** @type {number | null} */ let since = null;
   const show = async () => {
     const rev = Number(slider.value);
     revOut.textContent = String(rev);
@@ -96,7 +119,7 @@ export function mountHistory(container, { server, doc, editor, token, prefix = '
       // Authorship is optional: a store without it answers unavailable.
       const [t, spans, before] = await Promise.all([
         call('GET', `/text?rev=${rev}`),
-        call('GET', `/authors?rev=${rev}`).then((a) => a.spans, (e) => { status.textContent = e.message; return null; }),
+        call('GET', `/authors?rev=${rev}`).then((a) => a.spans, (e) => { status.textContent = errorText(e); return null; }),
         base === null ? shownText : base === 0 ? '' : call('GET', `/text?rev=${base}`).then((b) => b.text, () => null),
       ]);
       render(t.text, spans, before);
@@ -105,7 +128,7 @@ export function mountHistory(container, { server, doc, editor, token, prefix = '
       panel.dataset.rev = String(rev);
       panel.dataset.since = base === null ? '' : String(base);
     } catch (e) {
-      status.textContent = e.message;
+      status.textContent = errorText(e);
     } finally {
       busy = false;
     }
@@ -116,6 +139,7 @@ export function mountHistory(container, { server, doc, editor, token, prefix = '
   // render shows s, each author's spans in their colour titled with the
   // name, what prev lacked underlined and what prev had that s lacks
   // struck through (spans count code points).
+  /** @param {string} s @param {Span[] | null} spans @param {string | null} prev */
   const render = (s, spans, prev) => {
     const cps = Array.from(s);
     spans = spans || [{ start: 0, length: cps.length, client: '', name: '' }];
@@ -124,7 +148,7 @@ export function mountHistory(container, { server, doc, editor, token, prefix = '
     const cuts = [...new Set([0, cps.length, ...spans.flatMap((sp) => [sp.start, sp.start + sp.length]), ...added.flat(), ...deleted.map((d) => d[0])])]
       .filter((x) => x >= 0 && x <= cps.length).sort((x, y) => x - y);
     let si = 0, ai = 0, di = 0;
-    const struck = (pos) => {
+    const struck = (/** @type {number} */ pos) => {
       for (; di < deleted.length && deleted[di][0] <= pos; di++) {
         text.append(el('del', { class: 'history-deleted', title: 'deleted' }, deleted[di][1]));
       }
@@ -144,8 +168,10 @@ export function mountHistory(container, { server, doc, editor, token, prefix = '
   };
 
   // Sessions: pages fetched newest first, the next when asked for.
-  let versionList = [], next = 0, sessions = [];
-  const sessionItem = (s) => {
+  /** @type {Version[]} */ let versionList = [];
+  /** @type {Session[]} */ let sessions = [];
+  let next = 0;
+  const sessionItem = (/** @type {Session} */ s) => {
     const named = versionList.filter((v) => v.rev >= s.from && v.rev <= s.to);
     const b = el('button', { type: 'button', class: 'link history-session', 'data-from': String(s.from), 'data-to': String(s.to) },
       sessionLabel(s), ...named.map((v) => el('span', { class: 'history-named' }, ` ★ ${v.name}`)));
@@ -160,7 +186,7 @@ export function mountHistory(container, { server, doc, editor, token, prefix = '
     return el('li', {}, b);
   };
   const renderSessions = () => sessionList.replaceChildren(...sessions.map(sessionItem));
-  const loadSessions = async (more) => {
+  const loadSessions = async (/** @type {boolean} */ more) => {
     try {
       const page = await call('GET', `/sessions${more && next ? `?before=${next}` : ''}`);
       sessions = more ? sessions.concat(page.sessions) : page.sessions;
@@ -169,7 +195,7 @@ export function mountHistory(container, { server, doc, editor, token, prefix = '
       renderSessions();
       if (page.pruned) sessionList.append(el('li', { class: 'history-pruned' }, 'Older history is no longer kept.'));
     } catch (e) {
-      status.textContent = e.message;
+      status.textContent = errorText(e);
     }
   };
   older.addEventListener('click', () => loadSessions(true));
@@ -185,11 +211,11 @@ export function mountHistory(container, { server, doc, editor, token, prefix = '
       }));
     } catch (e) {
       versionList = [];
-      status.textContent = e.message;
+      status.textContent = errorText(e);
     }
   };
 
-  const setHead = (rev) => {
+  const setHead = (/** @type {number} */ rev) => {
     const atHead = Number(slider.value) === Number(slider.max);
     slider.max = String(rev);
     if (atHead) slider.value = String(rev);
@@ -218,7 +244,7 @@ export function mountHistory(container, { server, doc, editor, token, prefix = '
       nameInput.value = '';
       await refresh();
     } catch (e) {
-      status.textContent = e.message;
+      status.textContent = errorText(e);
     }
   });
   restoreBtn.addEventListener('click', async () => {
@@ -229,7 +255,7 @@ export function mountHistory(container, { server, doc, editor, token, prefix = '
       setHead(r.rev);
       await loadSessions(false);
     } catch (e) {
-      status.textContent = e.message;
+      status.textContent = errorText(e);
     }
   });
   return panel;
@@ -242,9 +268,11 @@ export function mountHistory(container, { server, doc, editor, token, prefix = '
 // "a", which reads as noise), so each change is one run of deleted and
 // one of inserted text.
 const BRIDGE = 3;
+/** @param {string} prev @param {import('./ot.js').Op} op */
 function changes(prev, op) {
   const old = Array.from(prev);
-  const added = [], deleted = [];
+  /** @type {[number, number][]} */ const added = [];
+  /** @type {[number, string][]} */ const deleted = [];
   let pos = 0, at = 0; // in the new text, in prev
   let start = -1, del = '', ins = 0; // the change being gathered, from start
   const flush = () => {
@@ -277,3 +305,6 @@ function changes(prev, op) {
   flush();
   return { added, deleted };
 }
+
+/** @param {unknown} e */
+function errorText(e) { return e instanceof Error ? e.message : String(e); }

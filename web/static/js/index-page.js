@@ -1,15 +1,18 @@
+// @ts-check
 // The document list at "/": lists GET /api/docs and opens or creates a
 // document by name.
 
+import { byId } from './dom.js';
+
 const ID = /^[A-Za-z0-9._-]{1,128}$/;
 
-const form = document.getElementById('new-doc');
-const input = document.getElementById('doc-name');
-const error = document.getElementById('doc-name-error');
-const list = document.getElementById('doc-list');
-const status = document.getElementById('list-status');
-const more = document.getElementById('more');
-const sort = document.getElementById('sort');
+const form = byId('new-doc', HTMLFormElement);
+const input = byId('doc-name', HTMLInputElement);
+const error = byId('doc-name-error', HTMLElement);
+const list = byId('doc-list', HTMLElement);
+const status = byId('list-status', HTMLElement);
+const more = byId('more', HTMLElement);
+const sort = byId('sort', HTMLSelectElement);
 let next = '';
 let generation = 0; // a new sort order drops the answers of the previous one
 
@@ -46,6 +49,7 @@ input.addEventListener('input', () => {
   }
 });
 
+/** @param {string} iso */
 function when(iso) {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) || d.getFullYear() < 2000 ? '' : d.toLocaleString();
@@ -77,7 +81,7 @@ async function load() {
     status.textContent = list.children.length ? `${list.children.length} document${list.children.length === 1 ? '' : 's'}` : 'No documents yet: create one above.';
   } catch (err) {
     if (gen !== generation) return;
-    status.textContent = `Could not load the documents (${err.message}).`;
+    status.textContent = `Could not load the documents (${err instanceof Error ? err.message : err}).`;
   }
 }
 more.addEventListener('click', load);
