@@ -414,9 +414,16 @@ func (s *Store) retry(ctx context.Context, f func(ctx context.Context) error) er
 }
 
 // deleteConsumer removes a reading consumer in the background; the server
-// also drops it after its inactivity threshold.
+// also drops it after its inactivity threshold, which is left to do it
+// once the Store is closed (Close may be waiting for s.wg already).
 func (s *Store) deleteConsumer(name string) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
 	s.wg.Add(1)
+	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
