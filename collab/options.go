@@ -124,6 +124,16 @@ type Options struct {
 	WriteWait    time.Duration // deadline of one write; default 10s
 	StoreTimeout time.Duration // deadline of one store call; default 10s
 
+	// Changes, when set, is called with every change this server commits:
+	// ops, deletions and named versions, in commit order per document,
+	// from one goroutine of the server's (see Change). It never holds up
+	// editing: changes wait for it in a queue of ChangeQueue (default
+	// 4096); when that is full a document's changes are dropped and
+	// Changes later gets one Missed change saying from which revision to
+	// read them from the store. Shutdown waits for it to return.
+	Changes     func(Change)
+	ChangeQueue int
+
 	// Logger receives the server's logs; default slog.Default().
 	Logger *slog.Logger
 
@@ -165,6 +175,7 @@ func (o Options) withDefaults() Options {
 	}
 	defDur(&o.DocGrowthWindow, time.Hour)
 	def(&o.MaxTransform, 100_000)
+	def(&o.ChangeQueue, 4096)
 	def(&o.MaxDocs, 64)
 	def(&o.MaxEditors, 1000)
 	def(&o.MaxLoaded, 10000)

@@ -33,6 +33,7 @@ type Server struct {
 	upgrader *wsconn.Upgrader
 	mux      *http.ServeMux
 	limits   *wire.Limits // advertised in welcome; immutable
+	changes  *changeFeed  // nil without Options.Changes
 
 	quit     chan struct{} // closed by Shutdown
 	quitOnce sync.Once
@@ -64,6 +65,9 @@ func NewServer(store storage.Store, opts Options) *Server {
 		quit:     make(chan struct{}),
 		clients:  make(map[string]*conn),
 		conns:    make(map[*conn]struct{}),
+	}
+	if opts.Changes != nil {
+		s.changes = newChangeFeed(opts.Changes, opts.ChangeQueue)
 	}
 	s.reg = newRegistry(s)
 	s.limits = advertisedLimits(store, opts)
@@ -260,6 +264,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
+		if s.changes != nil {
+			s.changes.close() // after the documents, whose last commits it reports
+		}
 		close(done)
 	}()
 	select {
