@@ -24,6 +24,13 @@ type Options struct {
 	// tokens for other services, or when several applications mint tokens.
 	AuthAudience string
 	AuthIssuer   string
+
+	// Authenticator, when set, turns authentication on and checks
+	// credentials with the application's rules, for WebSocket upgrades,
+	// hello and join, and /api requests alike; tokens it does not know are
+	// checked against AuthSecret, if set (see Authenticator).
+	Authenticator Authenticator
+
 	// AllowedHosts are the host names (or addresses) requests may carry in
 	// Host, besides localhost, its subdomains and loopback addresses, which
 	// are always allowed; the port is not compared. "*" allows any host.

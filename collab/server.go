@@ -160,6 +160,9 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ip string) bool
 	}
 	c := newConn(s, ws, order)
 	c.claims, c.ip = claims, ip
+	if s.auth != nil && s.auth.hook != nil {
+		c.upgradeReq = r.WithContext(context.Background()) // for the Authenticator, at hello and join
+	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -188,12 +191,15 @@ func (s *Server) upgradeClaims(r *http.Request) (*Claims, error) {
 		tok = bearer(r)
 	}
 	if tok == "" {
+		if c, err := s.auth.ask(r, ""); c != nil || err != nil {
+			return c, err
+		}
 		if r.Header.Get("Origin") == "" {
 			return nil, fmt.Errorf("%w: a client without Origin must present a token (?token= or Authorization: Bearer)", ErrUnauthorized)
 		}
 		return nil, nil // the token may come in hello or join
 	}
-	return s.auth.parse(tok)
+	return s.auth.check(r, tok)
 }
 
 // countAuth counts err if it is a refused credential or permission.
