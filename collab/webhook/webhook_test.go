@@ -1,0 +1,392 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/ot"
+	"github.com/collabd/collab/storage"
+)
+
+var secret = []byte("whsec-test-0123456789")
+
+// TestSignVerify: a signature verifies with its secret within the
+// tolerance; another body, secret or an old or future timestamp, or a
+// malformed header, is refused with its error; one valid v1 among several
+// (a secret being rotated) is enough.
+func TestSignVerify(t *testing.T) {
+	body := []byte(`{"id":"evt_1","type":"doc.changed"}`)
+	at := time.Unix(1_800_000_000, 0)
+	h := Sign(secret, body, at)
+	if !strings.HasPrefix(h, "t=1800000000,v1=") || len(h) != len("t=1800000000,v1=")+64 {
+		t.Fatalf("header %q", h)
+	}
+	for _, c := range []struct {
+		name   string
+		secret []byte
+		header string
+		body   []byte
+		now    time.Time
+		want   error
+	}{
+		{"valid", secret, h, body, at.Add(time.Minute), nil},
+		{"other body", secret, h, []byte(`{"id":"evt_2"}`), at, ErrBadSignature},
+		{"other secret", []byte("another"), h, body, at, ErrBadSignature},
+		{"too old", secret, h, body, at.Add(DefaultTolerance + time.Second), ErrTooOld},
+		{"from the future", secret, h, body, at.Add(-DefaultTolerance - time.Second), ErrTooOld},
+		{"no header", secret, "", body, at, ErrNoSignature},
+		{"no signature", secret, "t=1800000000", body, at, ErrNoSignature},
+		{"bad time", secret, "t=soon," + h[len("t=1800000000,"):], body, at, ErrNoSignature},
+		{"rotated", secret, Sign([]byte("old"), body, at) + "," + h[len("t=1800000000,"):], body, at, nil},
+	} {
+		if err := Verify(c.secret, c.header, c.body, 0, c.now); !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+	}
+}
+
+// receiver is a webhook endpoint: it checks signatures, can be down, and
+// keeps every event it accepted by id.
+type receiver struct {
+	t  *testing.T
+	ts *httptest.Server
+
+	mu       sync.Mutex
+	down     bool
+	refused  int              // requests answered 503 while down
+	lose     int              // answers to lose: accept the event, answer 500
+	events   map[string]Event // by id
+	order    []string         // ids in the order first accepted
+	copies   int              // events received again with a known id
+	changed  chan struct{}    // cap 1: an event arrived
+	bodyByID map[string][]byte
+}
+
+func newReceiver(t *testing.T) *receiver {
+	r := &receiver{t: t, events: make(map[string]Event), bodyByID: make(map[string][]byte), changed: make(chan struct{}, 1)}
+	r.ts = httptest.NewServer(http.HandlerFunc(r.serve))
+	t.Cleanup(r.ts.Close)
+	return r
+}
+
+func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	if err := Verify(secret, req.Header.Get(SignatureHeader), body, 0, time.Now()); err != nil {
+		r.t.Errorf("bad signature on %s: %v", body, err)
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	defer func() {
+		select {
+		case r.changed <- struct{}{}:
+		default:
+		}
+	}()
+	if r.down {
+		r.refused++
+		http.Error(w, "down", http.StatusServiceUnavailable)
+		return
+	}
+	var e Event
+	if err := json.Unmarshal(body, &e); err != nil {
+		r.t.Errorf("body %s: %v", body, err)
+	}
+	if old, ok := r.bodyByID[e.ID]; ok {
+		r.copies++
+		if string(old) != string(body) {
+			r.t.Errorf("event %s sent again changed: %s, then %s", e.ID, old, body)
+		}
+	} else {
+		r.events[e.ID], r.bodyByID[e.ID] = e, body
+		r.order = append(r.order, e.ID)
+	}
+	if r.lose > 0 {
+		r.lose--
+		http.Error(w, "lost", http.StatusInternalServerError)
+	}
+}
+
+func (r *receiver) setDown(down bool) {
+	r.mu.Lock()
+	r.down = down
+	r.mu.Unlock()
+}
+
+// await waits until cond holds of the receiver's state.
+func (r *receiver) await(what string, cond func() bool) {
+	r.t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		r.mu.Lock()
+		ok := cond()
+		r.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-r.changed:
+		case <-deadline:
+			r.t.Fatalf("receiver: timed out waiting for %s; got %d events", what, len(r.order))
+		}
+	}
+}
+
+// perDoc are the accepted events of each document, in order. Holding mu.
+func (r *receiver) perDoc() map[string][]Event {
+	out := make(map[string][]Event)
+	for _, id := range r.order {
+		e := r.events[id]
+		out[e.Doc] = append(out[e.Doc], e)
+	}
+	return out
+}
+
+// covered is the revision up to which doc's doc.changed events reach
+// without a gap or an overlap from from; the test fails on either.
+// Holding mu.
+func (r *receiver) covered(doc string, from uint64) uint64 {
+	rev := from
+	for _, e := range r.perDoc()[doc] {
+		switch e.Type {
+		case TypeDeleted:
+			rev = 0
+		case TypeChanged:
+			if e.FromRev != rev || e.ToRev <= e.FromRev {
+				r.t.Fatalf("%s: doc.changed %d..%d after rev %d", doc, e.FromRev, e.ToRev, rev)
+			}
+			rev = e.ToRev
+		}
+	}
+	return rev
+}
+
+func openDB(t *testing.T, path string) *storage.DB {
+	t.Helper()
+	db, err := storage.Open(path, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// write commits n ops to doc, by client (an editor) or by nobody (an
+// HTTP edit), and returns the new head.
+func write(t *testing.T, db *storage.DB, doc, client string, n int) uint64 {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Load(ctx, doc)
+	if errors.Is(err, storage.ErrNotFound) {
+		err = nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	length, rev := d.Length, d.Rev
+	recs := make([]storage.Record, n)
+	for i := range recs {
+		var b ot.Builder
+		seq, _, _ := db.ClientSeq(ctx, doc, client)
+		recs[i] = storage.Record{Rev: rev + uint64(i) + 1, Op: b.Retain(length + i).Insert("x").Op(), Author: "name of " + client}
+		if client != "" {
+			recs[i].Client, recs[i].Seq = client, seq+uint64(i)+1
+		}
+	}
+	if err := db.Append(ctx, doc, recs); err != nil {
+		t.Fatal(err)
+	}
+	return rev + uint64(n)
+}
+
+func startSender(t *testing.T, db *storage.DB, url string) *Sender {
+	t.Helper()
+	s, err := New(db, db, Options{URL: url, Secret: secret, Window: 20 * time.Millisecond,
+		MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestOutage: a receiver that is down for a while gets, once it is back,
+// every revision of every document in doc.changed events whose ranges
+// follow each other exactly, with the authors of each range; the
+// failures and the backlog show in the metrics meanwhile.
+func TestOutage(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "c.db"))
+	defer db.Close()
+	rcv := newReceiver(t)
+	s := startSender(t, db, rcv.ts.URL)
+	defer s.Close()
+
+	heads := map[string]uint64{}
+	edit := func(doc, client string, n int) {
+		heads[doc] = write(t, db, doc, client, n)
+		s.Changed(doc, heads[doc])
+	}
+	edit("a", "client-1", 3)
+	edit("b", "", 2)
+	rcv.await("the first events", func() bool { return rcv.covered("a", 0) == 3 && rcv.covered("b", 0) == 2 })
+
+	rcv.setDown(true)
+	edit("a", "client-2", 4)
+	rcv.await("a refused delivery", func() bool { return rcv.refused > 0 })
+	edit("b", "client-1", 5)
+	edit("a", "client-1", 1)
+	if got := metric(t, s, "collab_webhook_delivery_failures_total"); got < 1 {
+		t.Fatalf("failures = %v during the outage", got)
+	}
+	if pending := metric(t, s, "collab_webhook_events_pending"); pending < 1 {
+		t.Fatalf("events pending = %v during the outage", pending)
+	}
+	rcv.setDown(false)
+	rcv.await("everything", func() bool { return rcv.covered("a", 0) == heads["a"] && rcv.covered("b", 0) == heads["b"] })
+
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	// Coalesced: the event made before the outage, retried, and one for
+	// what came during it.
+	var outage []Event
+	for _, e := range rcv.perDoc()["a"] {
+		if e.FromRev >= 3 {
+			outage = append(outage, e)
+		}
+	}
+	if len(outage) > 2 || outage[0].Authors[0] != (Author{ID: wire.PublicID("client-2"), Name: "name of client-2"}) {
+		t.Errorf("the outage's changes of a: %+v, want at most two events, the first by client-2", outage)
+	}
+	for _, e := range rcv.perDoc()["b"] {
+		if e.FromRev == 0 && (len(e.Authors) != 1 || e.Authors[0] != (Author{Name: "name of "})) {
+			t.Errorf("b's HTTP edits by %+v, want no id", e.Authors)
+		}
+	}
+}
+
+// metric reads one of the sender's metrics.
+func metric(t *testing.T, s *Sender, name string) float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(s.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			m := mf.GetMetric()[0]
+			if m.GetCounter() != nil {
+				return m.GetCounter().GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
+
+// TestLostAnswer: an event whose answer was lost is sent again, the same
+// bytes under the same id, and the receiver that drops the copy sees the
+// ranges exactly covered.
+func TestLostAnswer(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "c.db"))
+	defer db.Close()
+	rcv := newReceiver(t)
+	rcv.lose = 2
+	s := startSender(t, db, rcv.ts.URL)
+	defer s.Close()
+	for range 3 {
+		s.Changed("a", write(t, db, "a", "client-1", 2))
+	}
+	// Each lost answer means one copy, identical (serve checks).
+	rcv.await("rev 6 and the 2 copies", func() bool { return rcv.covered("a", 0) == 6 && rcv.copies == 2 })
+}
+
+// TestRestart: what was committed while no sender ran, or before a
+// sender stopped without delivering it, is delivered by the next one:
+// changes (continuing the ranges), a deletion, a document deleted and
+// created anew, a version named. Documents that existed before the very
+// first start are not announced.
+func TestRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.db")
+	db := openDB(t, path)
+	write(t, db, "old", "client-1", 4) // before any sender
+	rcv := newReceiver(t)
+	s := startSender(t, db, rcv.ts.URL)
+	s.Changed("a", write(t, db, "a", "client-1", 2))
+	s.Changed("gone", write(t, db, "gone", "client-1", 2))
+	s.Changed("again", write(t, db, "again", "client-1", 5))
+	rcv.await("the first events", func() bool {
+		return rcv.covered("a", 0) == 2 && rcv.covered("gone", 0) == 2 && rcv.covered("again", 0) == 5
+	})
+	rcv.setDown(true)
+	s.Changed("a", write(t, db, "a", "client-1", 1))
+	rcv.await("a refused delivery", func() bool { return rcv.refused > 0 })
+	s.Close()
+
+	// While no sender runs.
+	write(t, db, "a", "client-2", 2)
+	ctx := context.Background()
+	if err := db.Delete(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Delete(ctx, "again"); err != nil {
+		t.Fatal(err)
+	}
+	write(t, db, "again", "client-3", 1)
+	if err := db.PutVersion(ctx, "a", storage.Version{Rev: 4, Name: "v1", Created: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	write(t, db, "new", "", 1)
+	db.Close()
+
+	db = openDB(t, path)
+	defer db.Close()
+	rcv.setDown(false)
+	s = startSender(t, db, rcv.ts.URL)
+	defer s.Close()
+	rcv.await("everything", func() bool {
+		return rcv.covered("a", 0) == 5 && rcv.covered("again", 0) == 1 && rcv.covered("new", 0) == 1 &&
+			len(rcv.perDoc()["gone"]) == 2 && len(rcv.perDoc()["a"]) == 4
+	})
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	docs := rcv.perDoc()
+	if len(docs["old"]) != 0 {
+		t.Errorf("events of a document older than the first start: %+v", docs["old"])
+	}
+	if e := docs["gone"][1]; e.Type != TypeDeleted {
+		t.Errorf("gone: %+v, want doc.deleted", e)
+	}
+	types := func(es []Event) (out []string) {
+		for _, e := range es {
+			out = append(out, e.Type)
+		}
+		return out
+	}
+	if got := strings.Join(types(docs["again"]), " "); got != "doc.changed doc.deleted doc.changed" {
+		t.Errorf("again: %s, want changed, deleted, changed (created anew)", got)
+	}
+	if got := strings.Join(types(docs["a"]), " "); got != "doc.changed doc.changed doc.changed version.created" {
+		t.Errorf("a: %s", got)
+	}
+	if v := docs["a"][3].Version; v == nil || v.Rev != 4 || v.Name != "v1" {
+		t.Errorf("version event %+v", docs["a"][3])
+	}
+}

@@ -1,0 +1,82 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// bucketCursors holds, per consumer of the documents' changes (a bucket
+// each), small values keyed by document id: how far it has got.
+var bucketCursors = []byte("cursors")
+
+// Cursors returns every value consumer has stored with PutCursors, by key.
+func (db *DB) Cursors(ctx context.Context, consumer string) (map[string][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte)
+	err := db.view(func(tx *bolt.Tx) error {
+		b := cursorBucket(tx, consumer)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			out[string(k)] = append([]byte(nil), v...)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: cursors of %q: %w", consumer, err)
+	}
+	return out, nil
+}
+
+// PutCursors stores the values of set for consumer, a nil value deleting
+// its key, in one durable transaction: when it returns, they survive a
+// crash.
+func (db *DB) PutCursors(ctx context.Context, consumer string, set map[string][]byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if consumer == "" {
+		return fmt.Errorf("%w: a cursor needs a consumer name", ErrInvalid)
+	}
+	err := db.update(func(tx *bolt.Tx) error {
+		top, err := tx.CreateBucketIfNotExists(bucketCursors)
+		if err != nil {
+			return err
+		}
+		b, err := top.CreateBucketIfNotExists([]byte(consumer))
+		if err != nil {
+			return err
+		}
+		for k, v := range set {
+			if k == "" {
+				return fmt.Errorf("%w: empty cursor key", ErrInvalid)
+			}
+			if v == nil {
+				err = b.Delete([]byte(k))
+			} else {
+				err = b.Put([]byte(k), v)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("storage: put cursors of %q: %w", consumer, err)
+	}
+	return nil
+}
+
+func cursorBucket(tx *bolt.Tx, consumer string) *bolt.Bucket {
+	top := tx.Bucket(bucketCursors)
+	if top == nil {
+		return nil
+	}
+	return top.Bucket([]byte(consumer))
+}
