@@ -1,22 +1,19 @@
-package webhook
+package webhook_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	. "github.com/collabd/collab/collab/webhook"
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/internal/webhooktest"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
 )
@@ -56,123 +53,6 @@ func TestSignVerify(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 		}
 	}
-}
-
-// receiver is a webhook endpoint: it checks signatures, can be down, and
-// keeps every event it accepted by id.
-type receiver struct {
-	t  *testing.T
-	ts *httptest.Server
-
-	mu       sync.Mutex
-	down     bool
-	refused  int              // requests answered 503 while down
-	lose     int              // answers to lose: accept the event, answer 500
-	events   map[string]Event // by id
-	order    []string         // ids in the order first accepted
-	copies   int              // events received again with a known id
-	changed  chan struct{}    // cap 1: an event arrived
-	bodyByID map[string][]byte
-}
-
-func newReceiver(t *testing.T) *receiver {
-	r := &receiver{t: t, events: make(map[string]Event), bodyByID: make(map[string][]byte), changed: make(chan struct{}, 1)}
-	r.ts = httptest.NewServer(http.HandlerFunc(r.serve))
-	t.Cleanup(r.ts.Close)
-	return r
-}
-
-func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
-	body, _ := io.ReadAll(req.Body)
-	if err := Verify(secret, req.Header.Get(SignatureHeader), body, 0, time.Now()); err != nil {
-		r.t.Errorf("bad signature on %s: %v", body, err)
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	defer func() {
-		select {
-		case r.changed <- struct{}{}:
-		default:
-		}
-	}()
-	if r.down {
-		r.refused++
-		http.Error(w, "down", http.StatusServiceUnavailable)
-		return
-	}
-	var e Event
-	if err := json.Unmarshal(body, &e); err != nil {
-		r.t.Errorf("body %s: %v", body, err)
-	}
-	if old, ok := r.bodyByID[e.ID]; ok {
-		r.copies++
-		if string(old) != string(body) {
-			r.t.Errorf("event %s sent again changed: %s, then %s", e.ID, old, body)
-		}
-	} else {
-		r.events[e.ID], r.bodyByID[e.ID] = e, body
-		r.order = append(r.order, e.ID)
-	}
-	if r.lose > 0 {
-		r.lose--
-		http.Error(w, "lost", http.StatusInternalServerError)
-	}
-}
-
-func (r *receiver) setDown(down bool) {
-	r.mu.Lock()
-	r.down = down
-	r.mu.Unlock()
-}
-
-// await waits until cond holds of the receiver's state.
-func (r *receiver) await(what string, cond func() bool) {
-	r.t.Helper()
-	deadline := time.After(30 * time.Second)
-	for {
-		r.mu.Lock()
-		ok := cond()
-		r.mu.Unlock()
-		if ok {
-			return
-		}
-		select {
-		case <-r.changed:
-		case <-deadline:
-			r.t.Fatalf("receiver: timed out waiting for %s; got %d events", what, len(r.order))
-		}
-	}
-}
-
-// perDoc are the accepted events of each document, in order. Holding mu.
-func (r *receiver) perDoc() map[string][]Event {
-	out := make(map[string][]Event)
-	for _, id := range r.order {
-		e := r.events[id]
-		out[e.Doc] = append(out[e.Doc], e)
-	}
-	return out
-}
-
-// covered is the revision up to which doc's doc.changed events reach
-// without a gap or an overlap from from; the test fails on either.
-// Holding mu.
-func (r *receiver) covered(doc string, from uint64) uint64 {
-	rev := from
-	for _, e := range r.perDoc()[doc] {
-		switch e.Type {
-		case TypeDeleted:
-			rev = 0
-		case TypeChanged:
-			if e.FromRev != rev || e.ToRev <= e.FromRev {
-				r.t.Fatalf("%s: doc.changed %d..%d after rev %d", doc, e.FromRev, e.ToRev, rev)
-			}
-			rev = e.ToRev
-		}
-	}
-	return rev
 }
 
 func openDB(t *testing.T, path string) *storage.DB {
@@ -232,8 +112,8 @@ func startSender(t *testing.T, db *storage.DB, url string) *Sender {
 func TestOutage(t *testing.T) {
 	db := openDB(t, filepath.Join(t.TempDir(), "c.db"))
 	defer db.Close()
-	rcv := newReceiver(t)
-	s := startSender(t, db, rcv.ts.URL)
+	rcv := webhooktest.New(t, secret)
+	s := startSender(t, db, rcv.URL)
 	defer s.Close()
 
 	heads := map[string]uint64{}
@@ -243,11 +123,11 @@ func TestOutage(t *testing.T) {
 	}
 	edit("a", "client-1", 3)
 	edit("b", "", 2)
-	rcv.await("the first events", func() bool { return rcv.covered("a", 0) == 3 && rcv.covered("b", 0) == 2 })
+	rcv.Await("the first events", func(st webhooktest.State) bool { return st.Covered("a") == 3 && st.Covered("b") == 2 })
 
-	rcv.setDown(true)
+	rcv.SetMode(webhooktest.Down)
 	edit("a", "client-2", 4)
-	rcv.await("a refused delivery", func() bool { return rcv.refused > 0 })
+	rcv.Await("a refused delivery", func(st webhooktest.State) bool { return st.Refused > 0 })
 	edit("b", "client-1", 5)
 	edit("a", "client-1", 1)
 	if got := metric(t, s, "collab_webhook_delivery_failures_total"); got < 1 {
@@ -256,15 +136,12 @@ func TestOutage(t *testing.T) {
 	if pending := metric(t, s, "collab_webhook_events_pending"); pending < 1 {
 		t.Fatalf("events pending = %v during the outage", pending)
 	}
-	rcv.setDown(false)
-	rcv.await("everything", func() bool { return rcv.covered("a", 0) == heads["a"] && rcv.covered("b", 0) == heads["b"] })
-
-	rcv.mu.Lock()
-	defer rcv.mu.Unlock()
+	rcv.SetMode(webhooktest.Up)
+	st := rcv.Await("everything", func(st webhooktest.State) bool { return st.Covered("a") == heads["a"] && st.Covered("b") == heads["b"] })
 	// Coalesced: the event made before the outage, retried, and one for
 	// what came during it.
 	var outage []Event
-	for _, e := range rcv.perDoc()["a"] {
+	for _, e := range st.Docs()["a"] {
 		if e.FromRev >= 3 {
 			outage = append(outage, e)
 		}
@@ -272,7 +149,7 @@ func TestOutage(t *testing.T) {
 	if len(outage) > 2 || outage[0].Authors[0] != (Author{ID: wire.PublicID("client-2"), Name: "name of client-2"}) {
 		t.Errorf("the outage's changes of a: %+v, want at most two events, the first by client-2", outage)
 	}
-	for _, e := range rcv.perDoc()["b"] {
+	for _, e := range st.Docs()["b"] {
 		if e.FromRev == 0 && (len(e.Authors) != 1 || e.Authors[0] != (Author{Name: "name of "})) {
 			t.Errorf("b's HTTP edits by %+v, want no id", e.Authors)
 		}
@@ -307,15 +184,15 @@ func metric(t *testing.T, s *Sender, name string) float64 {
 func TestLostAnswer(t *testing.T) {
 	db := openDB(t, filepath.Join(t.TempDir(), "c.db"))
 	defer db.Close()
-	rcv := newReceiver(t)
-	rcv.lose = 2
-	s := startSender(t, db, rcv.ts.URL)
+	rcv := webhooktest.New(t, secret)
+	rcv.LoseAnswers(2)
+	s := startSender(t, db, rcv.URL)
 	defer s.Close()
 	for range 3 {
 		s.Changed("a", write(t, db, "a", "client-1", 2))
 	}
 	// Each lost answer means one copy, identical (serve checks).
-	rcv.await("rev 6 and the 2 copies", func() bool { return rcv.covered("a", 0) == 6 && rcv.copies == 2 })
+	rcv.Await("rev 6 and the 2 copies", func(st webhooktest.State) bool { return st.Covered("a") == 6 && st.Copies == 2 })
 }
 
 // TestRestart: what was committed while no sender ran, or before a
@@ -327,17 +204,17 @@ func TestRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.db")
 	db := openDB(t, path)
 	write(t, db, "old", "client-1", 4) // before any sender
-	rcv := newReceiver(t)
-	s := startSender(t, db, rcv.ts.URL)
+	rcv := webhooktest.New(t, secret)
+	s := startSender(t, db, rcv.URL)
 	s.Changed("a", write(t, db, "a", "client-1", 2))
 	s.Changed("gone", write(t, db, "gone", "client-1", 2))
 	s.Changed("again", write(t, db, "again", "client-1", 5))
-	rcv.await("the first events", func() bool {
-		return rcv.covered("a", 0) == 2 && rcv.covered("gone", 0) == 2 && rcv.covered("again", 0) == 5
+	rcv.Await("the first events", func(st webhooktest.State) bool {
+		return st.Covered("a") == 2 && st.Covered("gone") == 2 && st.Covered("again") == 5
 	})
-	rcv.setDown(true)
+	rcv.SetMode(webhooktest.Down)
 	s.Changed("a", write(t, db, "a", "client-1", 1))
-	rcv.await("a refused delivery", func() bool { return rcv.refused > 0 })
+	rcv.Await("a refused delivery", func(st webhooktest.State) bool { return st.Refused > 0 })
 	s.Close()
 
 	// While no sender runs.
@@ -358,16 +235,14 @@ func TestRestart(t *testing.T) {
 
 	db = openDB(t, path)
 	defer db.Close()
-	rcv.setDown(false)
-	s = startSender(t, db, rcv.ts.URL)
+	rcv.SetMode(webhooktest.Up)
+	s = startSender(t, db, rcv.URL)
 	defer s.Close()
-	rcv.await("everything", func() bool {
-		return rcv.covered("a", 0) == 5 && rcv.covered("again", 0) == 1 && rcv.covered("new", 0) == 1 &&
-			len(rcv.perDoc()["gone"]) == 2 && len(rcv.perDoc()["a"]) == 4
+	st := rcv.Await("everything", func(st webhooktest.State) bool {
+		return st.Covered("a") == 5 && st.Covered("again") == 1 && st.Covered("new") == 1 &&
+			len(st.Docs()["gone"]) == 2 && len(st.Docs()["a"]) == 4
 	})
-	rcv.mu.Lock()
-	defer rcv.mu.Unlock()
-	docs := rcv.perDoc()
+	docs := st.Docs()
 	if len(docs["old"]) != 0 {
 		t.Errorf("events of a document older than the first start: %+v", docs["old"])
 	}
