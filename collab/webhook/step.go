@@ -143,7 +143,8 @@ func (s *Sender) makeEvents(ctx context.Context, id string, cur cursor, n news) 
 		authors, created, err := s.authors(ctx, id, next.Rev, n.head)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
-			// Deleted since: its deletion is news to come.
+			// Deleted since, with its versions: its deletion is news to come.
+			n.versions = nil
 		case err != nil:
 			return cur, err
 		default:

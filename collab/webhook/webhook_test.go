@@ -94,7 +94,12 @@ func write(t *testing.T, db *storage.DB, doc, client string, n int) uint64 {
 
 func startSender(t *testing.T, db *storage.DB, url string) *Sender {
 	t.Helper()
-	s, err := New(db, db, Options{URL: url, Secret: secret, Window: 20 * time.Millisecond,
+	return startSenderWindow(t, db, url, 20*time.Millisecond)
+}
+
+func startSenderWindow(t *testing.T, db *storage.DB, url string, window time.Duration) *Sender {
+	t.Helper()
+	s, err := New(db, db, Options{URL: url, Secret: secret, Window: window,
 		MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -136,8 +141,14 @@ func TestOutage(t *testing.T) {
 	if pending := metric(t, s, "collab_webhook_events_pending"); pending < 1 {
 		t.Fatalf("events pending = %v during the outage", pending)
 	}
+	if age := metric(t, s, "collab_webhook_oldest_undelivered_seconds"); age <= 0 {
+		t.Fatalf("oldest undelivered age = %v during the outage", age)
+	}
 	rcv.SetMode(webhooktest.Up)
 	st := rcv.Await("everything", func(st webhooktest.State) bool { return st.Covered("a") == heads["a"] && st.Covered("b") == heads["b"] })
+	waitFor(t, "no backlog", func() bool {
+		return metric(t, s, "collab_webhook_events_pending") == 0 && metric(t, s, "collab_webhook_oldest_undelivered_seconds") == 0
+	})
 	// Coalesced: the event made before the outage, retried, and one for
 	// what came during it.
 	var outage []Event
@@ -263,5 +274,62 @@ func TestRestart(t *testing.T) {
 	}
 	if v := docs["a"][3].Version; v == nil || v.Rev != 4 || v.Name != "v1" {
 		t.Errorf("version event %+v", docs["a"][3])
+	}
+}
+
+// waitFor polls cond, for figures that change after what the receiver
+// sees (the sender commits its cursor after the answer).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestCoalesced: a document's changes gather into one doc.changed over
+// the window; a deletion or a version named does not wait for the window
+// but sends the changes gathered so far first.
+func TestCoalesced(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "c.db"))
+	defer db.Close()
+	rcv := webhooktest.New(t, secret)
+	s := startSenderWindow(t, db, rcv.URL, time.Hour)
+	defer s.Close()
+	for _, client := range []string{"client-1", "client-2", "client-1"} {
+		s.Changed("a", write(t, db, "a", client, 2))
+	}
+	v := storage.Version{Rev: 6, Name: "final", Author: "Ada", Created: time.Now().UTC()}
+	if err := db.PutVersion(context.Background(), "a", v); err != nil {
+		t.Fatal(err)
+	}
+	s.VersionCreated("a", v)
+	st := rcv.Await("the version", func(st webhooktest.State) bool { return len(st.Docs()["a"]) == 2 })
+	changed, named := st.Docs()["a"][0], st.Docs()["a"][1]
+	if changed.Type != TypeChanged || changed.FromRev != 0 || changed.ToRev != 6 || len(changed.Authors) != 2 {
+		t.Errorf("first %+v, want one doc.changed 0..6 by two authors", changed)
+	}
+	if named.Type != TypeVersionCreated || *named.Version != (Version{Rev: 6, Name: "final", Author: "Ada", Created: v.Created}) {
+		t.Errorf("then %+v, want the version", named)
+	}
+	s.Changed("b", write(t, db, "b", "client-1", 1))
+	vb := storage.Version{Rev: 1, Name: "first", Created: time.Now().UTC()}
+	if err := db.PutVersion(context.Background(), "b", vb); err != nil {
+		t.Fatal(err)
+	}
+	s.VersionCreated("b", vb)
+	rcv.Await("b's version", func(st webhooktest.State) bool { return len(st.Docs()["b"]) == 2 })
+	s.Changed("b", write(t, db, "b", "client-1", 2))
+	if err := db.Delete(context.Background(), "b"); err != nil {
+		t.Fatal(err)
+	}
+	s.Deleted("b")
+	st = rcv.Await("b's deletion", func(st webhooktest.State) bool { return len(st.Docs()["b"]) == 3 })
+	b := st.Docs()["b"]
+	if b[0].ToRev != 1 || b[1].Type != TypeVersionCreated || b[2].Type != TypeDeleted {
+		t.Errorf("b: %+v, want 0..1, the version, the deletion: the changes after went with it", b)
 	}
 }
