@@ -16,11 +16,14 @@ import (
 // server instead of signed tokens: the session id comes as a cookie (or a
 // token), and the application says who it is and which documents it may
 // read or write. The same check guards WebSocket upgrades, hello and join,
-// and the HTTP API.
+// and the HTTP API. A cookie is taken only from requests that are not
+// cross-site: a page elsewhere can make the visitor's browser POST to
+// /api with its cookies (the upgrade is protected by the Origin check).
 func ExampleAuthenticatorFunc() {
 	sessions := map[string]string{"s3cr3t": "ada"} // the application's session store
 	auth := collab.AuthenticatorFunc(func(r *http.Request, token string) (*collab.Identity, error) {
-		if c, err := r.Cookie("session"); err == nil && token == "" {
+		site := r.Header.Get("Sec-Fetch-Site") // set by browsers
+		if c, err := r.Cookie("session"); err == nil && token == "" && (site == "" || site == "same-origin") {
 			token = c.Value
 		}
 		user, ok := sessions[token]

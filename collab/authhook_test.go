@@ -38,6 +38,10 @@ func (a *appAuth) Authenticate(r *http.Request, token string) (*Identity, error)
 		return &Identity{Name: "Brief", Grants: []Grant{{"pub-*", PermWrite}}, Expires: a.clock.now().Add(time.Minute)}, nil
 	case "banned":
 		return nil, fmt.Errorf("%w: account suspended", ErrForbidden)
+	case "stale":
+		return nil, fmt.Errorf("%w: session expired, sign in again", ErrUnauthorized)
+	case "busy":
+		return nil, fmt.Errorf("%w: user database busy", ErrUnavailable)
 	case "down":
 		return nil, errors.New("user database: connection refused to 10.0.0.7")
 	case "bad-grant":
@@ -71,6 +75,8 @@ func TestAuthenticatorHTTP(t *testing.T) {
 		{"GET", "pub-draft", "mallory", 401, wire.CodeUnauthorized},
 		{"GET", "pub-draft", "banned", 403, wire.CodeForbidden},
 		{"GET", "pub-draft", "down", 401, wire.CodeUnauthorized},
+		{"GET", "pub-draft", "stale", 401, wire.CodeUnauthorized},
+		{"GET", "pub-draft", "busy", 503, wire.CodeUnavailable},
 		{"GET", "pub-draft", "bad-grant", 500, wire.CodeInternal},
 	} {
 		url := ts.URL + "/api/docs"
@@ -83,6 +89,12 @@ func TestAuthenticatorHTTP(t *testing.T) {
 		}
 		if strings.Contains(eb.Message, "10.0.0.7") {
 			t.Errorf("the Authenticator's error reached the client: %q", eb.Message)
+		}
+		if c.token == "stale" && !strings.Contains(eb.Message, "sign in again") {
+			t.Errorf("an ErrUnauthorized of the Authenticator lost its message: %q", eb.Message)
+		}
+		if c.token == "down" && eb.Message != "collab: unauthorized: credentials refused" {
+			t.Errorf("another error of the Authenticator: %q", eb.Message)
 		}
 	}
 	req, _ := http.NewRequest("GET", api+"pub-draft", nil)

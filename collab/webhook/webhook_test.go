@@ -333,3 +333,26 @@ func TestCoalesced(t *testing.T) {
 		t.Errorf("b: %+v, want 0..1, the version, the deletion: the changes after went with it", b)
 	}
 }
+
+// TestNoAnswer: a request the receiver does not answer within the
+// timeout is retried, the same event again.
+func TestNoAnswer(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "c.db"))
+	defer db.Close()
+	rcv := webhooktest.New(t, secret)
+	rcv.SetMode(webhooktest.Hang)
+	s, err := New(db, db, Options{URL: rcv.URL, Secret: secret, Window: time.Millisecond, Timeout: 50 * time.Millisecond,
+		MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Changed("a", write(t, db, "a", "client-1", 1))
+	rcv.Await("a second attempt", func(st webhooktest.State) bool { return st.Hung >= 2 && st.Copies >= 1 })
+	rcv.SetMode(webhooktest.Up)
+	s.Changed("a", write(t, db, "a", "client-1", 1))
+	rcv.Await("rev 2", func(st webhooktest.State) bool { return st.Covered("a") == 2 })
+}
