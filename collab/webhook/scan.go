@@ -65,7 +65,8 @@ func (s *Sender) scan(ctx context.Context) error {
 			st.deletes++
 		}
 		if st.busy() {
-			st.due, st.since = now, now
+			s.setDue(st, now)
+			st.since = now
 			if len(st.cur.Pending) > 0 && !st.cur.Since.IsZero() {
 				st.since = st.cur.Since
 			}

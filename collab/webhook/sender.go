@@ -92,13 +92,15 @@ type Sender struct {
 	pendingDesc         *prometheus.Desc
 	oldestDesc          *prometheus.Desc
 
-	mu   sync.Mutex
-	docs map[string]*docState // guarded by mu: every document with a cursor or news
+	mu     sync.Mutex
+	docs   map[string]*docState // guarded by mu: every document with a cursor or news
+	active map[string]*docState // guarded by mu: those with a due time
 }
 
 // docState is what the sender knows of one document. Notifications change
 // the news fields; run alone changes cur, holding mu.
 type docState struct {
+	id  string
 	cur cursor // as committed in Cursors
 
 	// news, not yet in events:
@@ -107,7 +109,7 @@ type docState struct {
 	checks   int               // times told to compare with the store
 	versions []storage.Version // versions told of
 
-	due      time.Time // when run should look at it; zero: nothing to do
+	due      time.Time // when run should look at it; zero: nothing to do (set with setDue)
 	attempts int       // failed deliveries in a row
 	since    time.Time // when its oldest undelivered change happened; zero: none
 }
@@ -125,13 +127,14 @@ func New(src Source, cur Cursors, opts Options) (*Sender, error) {
 	}
 	opts = opts.withDefaults()
 	return &Sender{
-		opts: opts,
-		src:  src,
-		cur:  cur,
-		log:  opts.Logger,
-		wake: make(chan struct{}, 1),
-		done: make(chan struct{}),
-		docs: make(map[string]*docState),
+		opts:   opts,
+		src:    src,
+		cur:    cur,
+		log:    opts.Logger,
+		wake:   make(chan struct{}, 1),
+		done:   make(chan struct{}),
+		docs:   make(map[string]*docState),
+		active: make(map[string]*docState),
 		delivered: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "collab_webhook_delivered_total", Help: "Webhook events delivered (2xx)."}),
 		failures: prometheus.NewCounter(prometheus.CounterOpts{
@@ -170,10 +173,20 @@ func (s *Sender) Close() {
 func (s *Sender) state(id string) *docState {
 	st := s.docs[id]
 	if st == nil {
-		st = &docState{}
+		st = &docState{id: id}
 		s.docs[id] = st
 	}
 	return st
+}
+
+// setDue makes st due at t (zero: idle). Holding mu.
+func (s *Sender) setDue(st *docState, t time.Time) {
+	st.due = t
+	if t.IsZero() {
+		delete(s.active, st.id)
+	} else {
+		s.active[st.id] = st
+	}
 }
 
 // Changed tells the sender that document id reached revision rev: a
@@ -214,7 +227,7 @@ func (s *Sender) news(id string, now bool, apply func(*docState)) {
 		due = t
 	}
 	if st.attempts == 0 && (st.due.IsZero() || due.Before(st.due)) {
-		st.due = due
+		s.setDue(st, due)
 	}
 	s.mu.Unlock()
 	s.poke()
@@ -257,8 +270,8 @@ func (s *Sender) next() (string, time.Duration) {
 	defer s.mu.Unlock()
 	var first string
 	var at time.Time
-	for id, st := range s.docs {
-		if !st.due.IsZero() && (first == "" || st.due.Before(at)) {
+	for id, st := range s.active {
+		if first == "" || st.due.Before(at) {
 			first, at = id, st.due
 		}
 	}
@@ -275,7 +288,7 @@ func (s *Sender) retry(id string, err error) {
 	st.attempts++
 	n := st.attempts
 	d := backoff(s.opts.MinBackoff, s.opts.MaxBackoff, n)
-	st.due = time.Now().Add(d)
+	s.setDue(st, time.Now().Add(d))
 	s.mu.Unlock()
 	s.log.Warn("webhook: delivery failed, will retry", "doc", id, "attempt", n, "in", d.Round(time.Millisecond), "err", err)
 }
@@ -310,7 +323,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	s.failures.Collect(ch)
 	pending, oldest := 0, time.Time{}
 	s.mu.Lock()
-	for _, st := range s.docs {
+	for _, st := range s.active { // a document with anything undelivered is due
 		pending += len(st.cur.Pending)
 		if st.head > st.cur.Rev || st.deletes > 0 || st.checks > 0 || len(st.versions) > 0 {
 			pending++

@@ -79,14 +79,15 @@ func (s *Sender) step(ctx context.Context, id string) {
 func (s *Sender) settle(st *docState) {
 	switch {
 	case len(st.cur.Pending) > 0 || st.deletes > 0 || st.checks > 0 || len(st.versions) > 0:
-		st.due = time.Now()
+		s.setDue(st, time.Now())
 	case st.head > st.cur.Rev:
 		// Changes that arrived while the events were made: their own window.
 		if st.due.IsZero() {
-			st.due = time.Now().Add(s.opts.Window)
+			s.setDue(st, time.Now().Add(s.opts.Window))
 		}
 	default:
-		st.due, st.since = time.Time{}, time.Time{}
+		s.setDue(st, time.Time{})
+		st.since = time.Time{}
 	}
 	if !st.due.IsZero() && st.since.IsZero() {
 		st.since = time.Now()
