@@ -51,6 +51,8 @@ type Options struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Timeout bounds one request; default 10s.
 	Timeout time.Duration
+	// Parallel is how many documents' events are sent at once; default 4.
+	Parallel int
 	// Client sends the requests; default one with Timeout.
 	Client *http.Client
 	Logger *slog.Logger
@@ -66,6 +68,9 @@ func (o Options) withDefaults() Options {
 	def(&o.MinBackoff, time.Second)
 	def(&o.MaxBackoff, time.Minute)
 	def(&o.Timeout, 10*time.Second)
+	if o.Parallel <= 0 {
+		o.Parallel = 4
+	}
 	if o.Client == nil {
 		o.Client = &http.Client{Timeout: o.Timeout}
 	}
@@ -110,6 +115,7 @@ type docState struct {
 	versions []storage.Version // versions told of
 
 	due      time.Time // when run should look at it; zero: nothing to do (set with setDue)
+	taken    bool      // a worker is at it
 	attempts int       // failed deliveries in a row
 	since    time.Time // when its oldest undelivered change happened; zero: none
 }
@@ -240,18 +246,35 @@ func (s *Sender) poke() {
 	}
 }
 
-// run delivers, one request at a time, the due document's next event.
+// run hands each due document to a worker, up to Parallel at once: a
+// document is with one worker at a time, so its events go in order.
 func (s *Sender) run(ctx context.Context) {
 	defer close(s.done)
+	var workers sync.WaitGroup
+	defer workers.Wait()
+	slots := make(chan struct{}, s.opts.Parallel)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		id, wait := s.next()
-		if id != "" && wait <= 0 {
-			s.step(ctx, id)
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		id, wait := s.take()
+		if id != "" {
+			workers.Add(1)
+			go func() {
+				defer workers.Done()
+				s.step(ctx, id)
+				s.finish(id)
+				<-slots
+				s.poke()
+			}()
 			continue
 		}
-		if id == "" {
+		<-slots
+		if wait <= 0 {
 			wait = time.Hour
 		}
 		timer.Reset(wait)
@@ -264,21 +287,33 @@ func (s *Sender) run(ctx context.Context) {
 	}
 }
 
-// next is the document due first and how long until it is due.
-func (s *Sender) next() (string, time.Duration) {
+// take returns the document due first that no worker has, marked as
+// taken, if it is due now; else how long until the first is due (0:
+// none is).
+func (s *Sender) take() (string, time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var first string
-	var at time.Time
-	for id, st := range s.active {
-		if first == "" || st.due.Before(at) {
-			first, at = id, st.due
+	var first *docState
+	for _, st := range s.active {
+		if !st.taken && (first == nil || st.due.Before(first.due)) {
+			first = st
 		}
 	}
-	if first == "" {
+	if first == nil {
 		return "", 0
 	}
-	return first, time.Until(at)
+	if wait := time.Until(first.due); wait > 0 {
+		return "", wait
+	}
+	first.taken = true
+	return first.id, 0
+}
+
+// finish gives the document back after a worker's step.
+func (s *Sender) finish(id string) {
+	s.mu.Lock()
+	s.docs[id].taken = false
+	s.mu.Unlock()
 }
 
 // retry makes id due again after a failure.
