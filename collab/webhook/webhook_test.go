@@ -356,3 +356,23 @@ func TestNoAnswer(t *testing.T) {
 	s.Changed("a", write(t, db, "a", "client-1", 1))
 	rcv.Await("rev 2", func(st webhooktest.State) bool { return st.Covered("a") == 2 })
 }
+
+// TestParallel: a receiver that does not answer one document's event
+// still gets the others' (up to Parallel at once).
+func TestParallel(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "c.db"))
+	defer db.Close()
+	rcv := webhooktest.New(t, secret)
+	rcv.SetMode(webhooktest.Hang)
+	s, err := New(db, db, Options{URL: rcv.URL, Secret: secret, Window: time.Millisecond, Parallel: 2, Timeout: 5 * time.Minute, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Changed("a", write(t, db, "a", "client-1", 1))
+	s.Changed("b", write(t, db, "b", "client-1", 1))
+	rcv.Await("both documents' events unanswered at once", func(st webhooktest.State) bool { return st.Hung == 2 })
+}
