@@ -137,7 +137,11 @@ type Options struct {
 	// editing: changes wait for it in a queue of ChangeQueue (default
 	// 4096); when that is full a document's changes are dropped and
 	// Changes later gets one Missed change saying from which revision to
-	// read them from the store. Shutdown waits for it to return.
+	// read them from the store. Shutdown waits for it to return. With a
+	// shared store (cluster mode) each server reports its own commits,
+	// except one whose acknowledgement from the store was lost (the
+	// server learns it from the log like another server's): none reports
+	// that one.
 	Changes     func(Change)
 	ChangeQueue int
 

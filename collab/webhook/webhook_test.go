@@ -376,3 +376,26 @@ func TestParallel(t *testing.T) {
 	s.Changed("b", write(t, db, "b", "client-1", 1))
 	rcv.Await("both documents' events unanswered at once", func(st webhooktest.State) bool { return st.Hung == 2 })
 }
+
+// TestMissed: told only that it missed news of a document (the change
+// feed fell behind), the sender reads the store: the changes it was not
+// told of, and a deletion followed by a new document of the same id.
+func TestMissed(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "c.db"))
+	defer db.Close()
+	rcv := webhooktest.New(t, secret)
+	s := startSender(t, db, rcv.URL)
+	defer s.Close()
+	write(t, db, "a", "client-1", 3)
+	s.Missed("a")
+	rcv.Await("a's changes", func(st webhooktest.State) bool { return st.Covered("a") == 3 })
+	if err := db.Delete(context.Background(), "a"); err != nil {
+		t.Fatal(err)
+	}
+	write(t, db, "a", "client-2", 1)
+	s.Missed("a")
+	st := rcv.Await("a's deletion and new text", func(st webhooktest.State) bool { return len(st.Docs()["a"]) == 3 })
+	if a := st.Docs()["a"]; a[1].Type != TypeDeleted || a[2].FromRev != 0 || a[2].ToRev != 1 {
+		t.Errorf("a: %+v, want changed 0..3, deleted, changed 0..1", a)
+	}
+}
