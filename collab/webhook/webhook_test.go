@@ -399,3 +399,36 @@ func TestMissed(t *testing.T) {
 		t.Errorf("a: %+v, want changed 0..3, deleted, changed 0..1", a)
 	}
 }
+
+// TestDeletedUnseen: a document deleted before any event was made of it
+// gets none, neither its changes nor doc.deleted.
+func TestDeletedUnseen(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "c.db"))
+	defer db.Close()
+	rcv := webhooktest.New(t, secret)
+	// One worker takes the documents in the order they are due: c's
+	// deletion before d's version.
+	s, err := New(db, db, Options{URL: rcv.URL, Secret: secret, Window: time.Hour, Parallel: 1, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Changed("c", write(t, db, "c", "client-1", 2))
+	if err := db.Delete(context.Background(), "c"); err != nil {
+		t.Fatal(err)
+	}
+	s.Deleted("c")
+	s.Changed("d", write(t, db, "d", "client-1", 1))
+	v := storage.Version{Rev: 1, Name: "v", Created: time.Now().UTC()}
+	if err := db.PutVersion(context.Background(), "d", v); err != nil {
+		t.Fatal(err)
+	}
+	s.VersionCreated("d", v)
+	st := rcv.Await("d's events", func(st webhooktest.State) bool { return len(st.Docs()["d"]) == 2 })
+	if c := st.Docs()["c"]; len(c) != 0 {
+		t.Errorf("events of a document deleted unseen: %+v", c)
+	}
+}
