@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/collabd/collab/collab"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // ExampleAuthenticatorFunc plugs an application's own sessions into the
@@ -39,7 +40,7 @@ func ExampleAuthenticatorFunc() {
 			},
 		}, nil
 	})
-	srv := collab.NewServer(collab.NewMemStore(), collab.Options{Authenticator: auth, Logger: slog.New(slog.DiscardHandler)})
+	srv := collab.NewServer(memory.New(), collab.Options{Authenticator: auth, Logger: slog.New(slog.DiscardHandler)})
 	defer srv.Shutdown(context.Background())
 	ts := httptest.NewServer(srv)
 	defer ts.Close()

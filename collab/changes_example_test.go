@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/collabd/collab/collab"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // ExampleOptions_changes keeps something in step with the documents (a
@@ -17,7 +18,7 @@ import (
 // for it. Should it fall so far behind that the feed drops changes, it
 // gets a Missed change and reads what it missed from the store.
 func ExampleOptions_changes() {
-	store := collab.NewMemStore()
+	store := memory.New()
 	index := make(chan string, 10) // stands for the application's indexer
 	onChange := func(ch collab.Change) {
 		switch {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/collabd/collab/collab/wire"
-	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 )
 
 // changeLog collects what Options.Changes is given.
@@ -33,7 +33,7 @@ func (l *changeLog) next(t *testing.T) Change {
 // ops as committed, and their authors by public id and name; then a named
 // version and the deletion.
 func TestChangeFeed(t *testing.T) {
-	st := openDB(t, filepath.Join(t.TempDir(), "docs.db"), storage.Options{})
+	st := openDB(t, filepath.Join(t.TempDir(), "docs.db"), bolt.Options{})
 	log := newChangeLog(100)
 	_, ts := startServer(t, st, Options{Changes: func(c Change) { log.ch <- c }})
 	a := connect(t, ts, "client-a")

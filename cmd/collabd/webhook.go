@@ -11,6 +11,7 @@ import (
 
 	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/collab/webhook"
+	"github.com/collabd/collab/storage"
 )
 
 // webhookConfig are the flags of the webhook sender.
@@ -48,7 +49,7 @@ func checkWebhook(c webhookConfig, cluster bool) error {
 
 // startWebhook starts the sender of -webhook-url, if set, over the
 // store's documents and cursors; nil if none.
-func startWebhook(ctx context.Context, c webhookConfig, store collab.Store, log *slog.Logger) (*webhook.Sender, error) {
+func startWebhook(ctx context.Context, c webhookConfig, store storage.Store, log *slog.Logger) (*webhook.Sender, error) {
 	if c.url == "" {
 		return nil, nil
 	}

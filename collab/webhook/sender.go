@@ -20,7 +20,7 @@ import (
 	"github.com/collabd/collab/storage"
 )
 
-// Source is where the sender reads the documents: a collab.Store.
+// Source is where the sender reads the documents: a storage.Store.
 type Source interface {
 	Load(ctx context.Context, id string) (storage.Doc, error)
 	Ops(ctx context.Context, id string, from, to uint64) ([]storage.Record, error)
@@ -33,7 +33,7 @@ type Versioner interface {
 }
 
 // Cursors is where the sender commits its progress, durably: when
-// PutCursors returns, its values survive a crash (storage.DB).
+// PutCursors returns, its values survive a crash (bolt.DB).
 type Cursors interface {
 	Cursors(ctx context.Context, consumer string) (map[string][]byte, error)
 	PutCursors(ctx context.Context, consumer string, set map[string][]byte) error

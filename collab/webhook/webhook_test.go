@@ -16,6 +16,7 @@ import (
 	"github.com/collabd/collab/internal/webhooktest"
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
+	"github.com/collabd/collab/storage/bolt"
 )
 
 var secret = []byte("whsec-test-0123456789")
@@ -55,9 +56,9 @@ func TestSignVerify(t *testing.T) {
 	}
 }
 
-func openDB(t *testing.T, path string) *storage.DB {
+func openDB(t *testing.T, path string) *bolt.DB {
 	t.Helper()
-	db, err := storage.Open(path, storage.Options{})
+	db, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func openDB(t *testing.T, path string) *storage.DB {
 
 // write commits n ops to doc, by client (an editor) or by nobody (an
 // HTTP edit), and returns the new head.
-func write(t *testing.T, db *storage.DB, doc, client string, n int) uint64 {
+func write(t *testing.T, db *bolt.DB, doc, client string, n int) uint64 {
 	t.Helper()
 	ctx := context.Background()
 	d, err := db.Load(ctx, doc)
@@ -92,12 +93,12 @@ func write(t *testing.T, db *storage.DB, doc, client string, n int) uint64 {
 	return rev + uint64(n)
 }
 
-func startSender(t *testing.T, db *storage.DB, url string) *Sender {
+func startSender(t *testing.T, db *bolt.DB, url string) *Sender {
 	t.Helper()
 	return startSenderWindow(t, db, url, 20*time.Millisecond)
 }
 
-func startSenderWindow(t *testing.T, db *storage.DB, url string, window time.Duration) *Sender {
+func startSenderWindow(t *testing.T, db *bolt.DB, url string, window time.Duration) *Sender {
 	t.Helper()
 	s, err := New(db, db, Options{URL: url, Secret: secret, Window: window,
 		MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})

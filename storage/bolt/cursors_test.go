@@ -1,10 +1,12 @@
-package storage
+package bolt
 
 import (
 	"context"
 	"errors"
 	"path/filepath"
 	"testing"
+
+	"github.com/collabd/collab/storage"
 )
 
 // TestCursors: a consumer's values survive closing the file, a nil value
@@ -29,10 +31,10 @@ func TestCursors(t *testing.T) {
 	if err := db.PutCursors(ctx, "other", map[string][]byte{"a": []byte("x")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.PutCursors(ctx, "hooks", map[string][]byte{"": []byte("x"), "d": []byte("4")}); !errors.Is(err, ErrInvalid) {
+	if err := db.PutCursors(ctx, "hooks", map[string][]byte{"": []byte("x"), "d": []byte("4")}); !errors.Is(err, storage.ErrInvalid) {
 		t.Fatalf("empty key: %v, want ErrInvalid", err)
 	}
-	if err := db.PutCursors(ctx, "", map[string][]byte{"d": []byte("4")}); !errors.Is(err, ErrInvalid) {
+	if err := db.PutCursors(ctx, "", map[string][]byte{"d": []byte("4")}); !errors.Is(err, storage.ErrInvalid) {
 		t.Fatalf("empty consumer: %v, want ErrInvalid", err)
 	}
 	db.Close()

@@ -1,10 +1,12 @@
-package storage
+package bolt
 
 import (
 	"context"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/collabd/collab/storage"
 )
 
 // bucketCursors holds, per consumer of the documents' changes (a bucket
@@ -17,7 +19,7 @@ func (db *DB) Cursors(ctx context.Context, consumer string) (map[string][]byte, 
 		return nil, err
 	}
 	out := make(map[string][]byte)
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		b := cursorBucket(tx, consumer)
 		if b == nil {
 			return nil
@@ -41,9 +43,9 @@ func (db *DB) PutCursors(ctx context.Context, consumer string, set map[string][]
 		return err
 	}
 	if consumer == "" {
-		return fmt.Errorf("%w: a cursor needs a consumer name", ErrInvalid)
+		return fmt.Errorf("%w: a cursor needs a consumer name", storage.ErrInvalid)
 	}
-	err := db.update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx *bbolt.Tx) error {
 		top, err := tx.CreateBucketIfNotExists(bucketCursors)
 		if err != nil {
 			return err
@@ -54,7 +56,7 @@ func (db *DB) PutCursors(ctx context.Context, consumer string, set map[string][]
 		}
 		for k, v := range set {
 			if k == "" {
-				return fmt.Errorf("%w: empty cursor key", ErrInvalid)
+				return fmt.Errorf("%w: empty cursor key", storage.ErrInvalid)
 			}
 			if v == nil {
 				err = b.Delete([]byte(k))
@@ -73,7 +75,7 @@ func (db *DB) PutCursors(ctx context.Context, consumer string, set map[string][]
 	return nil
 }
 
-func cursorBucket(tx *bolt.Tx, consumer string) *bolt.Bucket {
+func cursorBucket(tx *bbolt.Tx, consumer string) *bbolt.Bucket {
 	top := tx.Bucket(bucketCursors)
 	if top == nil {
 		return nil
