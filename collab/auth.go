@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -47,6 +48,9 @@ type Claims struct {
 	Name string `json:"name,omitempty"`
 	// ExpiresAt (exp) is required.
 	jwt.RegisteredClaims
+
+	grants []Grant // of an Authenticator's Identity, when hooked
+	hooked bool    // from an Authenticator, not a token: grants replace Doc and Perm
 }
 
 // claimNames are the claims a token is read for, spelled as JWT spells
@@ -118,11 +122,15 @@ func MintToken(secret []byte, c Claims) (string, error) {
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, &c).SignedString(secret)
 }
 
-// authenticator checks tokens against the server's secret. A nil
-// *authenticator means authentication is off.
+// authenticator checks credentials with the application's Authenticator
+// and tokens against the server's secret. A nil *authenticator means
+// authentication is off.
 type authenticator struct {
+	hook   Authenticator // nil: none
+	log    *slog.Logger
+	now    func() time.Time
 	secret []byte
-	parser *jwt.Parser
+	parser *jwt.Parser // nil: no secret
 	// still checks the claims of a token parsed earlier with the parser's
 	// rules, for a connection's token at each join.
 	still *jwt.Validator
@@ -133,12 +141,15 @@ type authenticator struct {
 const tokenLeeway = 30 * time.Second
 
 func newAuthenticator(opts Options) *authenticator {
-	if len(opts.AuthSecret) == 0 {
-		return nil
-	}
 	now := opts.clock
 	if now == nil {
 		now = time.Now
+	}
+	if len(opts.AuthSecret) == 0 {
+		if opts.Authenticator == nil {
+			return nil
+		}
+		return &authenticator{hook: opts.Authenticator, log: opts.Logger, now: now}
 	}
 	popts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -153,7 +164,8 @@ func newAuthenticator(opts Options) *authenticator {
 	if opts.AuthIssuer != "" {
 		popts = append(popts, jwt.WithIssuer(opts.AuthIssuer))
 	}
-	return &authenticator{secret: opts.AuthSecret, parser: jwt.NewParser(popts...), still: jwt.NewValidator(popts...)}
+	return &authenticator{hook: opts.Authenticator, log: opts.Logger, now: now,
+		secret: opts.AuthSecret, parser: jwt.NewParser(popts...), still: jwt.NewValidator(popts...)}
 }
 
 // parse verifies a token. Its errors wrap ErrUnauthorized and say why
@@ -173,6 +185,9 @@ func (a *authenticator) parse(token string) (*Claims, error) {
 // stillValid checks that claims parsed earlier (on the upgrade or in
 // hello) have not expired since.
 func (a *authenticator) stillValid(c *Claims) error {
+	if c.hooked {
+		return a.stillHooked(c)
+	}
 	if err := a.still.Validate(c); err != nil {
 		return fmt.Errorf("%w: %s", ErrUnauthorized, tokenProblem(err, c))
 	}
@@ -221,18 +236,16 @@ func bearer(r *http.Request) string {
 // authorize checks that claims grant perm on document id ("" for the
 // server-wide admin endpoints, which need a token for "*").
 func authorize(c *Claims, id string, perm Perm) error {
-	if id == "" {
-		if c.Doc != "*" {
-			return fmt.Errorf("%w: this endpoint needs a token for every document (doc \"*\")", ErrForbidden)
-		}
-	} else if !c.Covers(id) {
+	has := c.permOn(id)
+	switch {
+	case has == "" && id == "":
+		return fmt.Errorf("%w: this endpoint needs a token for every document (doc \"*\")", ErrForbidden)
+	case has == "":
 		return fmt.Errorf("%w: the token does not grant document %q", ErrForbidden, id)
-	}
-	if !c.Grants(perm) {
-		if perm == PermWrite {
-			return fmt.Errorf("%w: the token grants %s only", ErrReadOnly, c.Perm)
-		}
-		return fmt.Errorf("%w: needs a %s token, not %s", ErrForbidden, perm, c.Perm)
+	case has.rank() < perm.rank() && perm == PermWrite:
+		return fmt.Errorf("%w: the token grants %s only", ErrReadOnly, has)
+	case has.rank() < perm.rank():
+		return fmt.Errorf("%w: needs a %s token, not %s", ErrForbidden, perm, has)
 	}
 	return nil
 }

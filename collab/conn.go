@@ -2,6 +2,7 @@ package collab
 
 import (
 	"errors"
+	"net/http"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,10 @@ type conn struct {
 	writeTokens         float64     // bytes of ops the connection may submit now (Options.WriteRate)
 	writeLast           time.Time   // when writeTokens was last refilled
 	helloTimer          *time.Timer // closes a connection that says nothing; nil after hello
+
+	// upgradeReq is the upgrade request, set before serve starts, for
+	// Options.Authenticator at hello and join; nil without one.
+	upgradeReq *http.Request
 }
 
 // sender is what documents send through: the transport connection.

@@ -365,6 +365,7 @@ func (d *document) delete(r *deleteReq) bool {
 		return false
 	}
 	r.reply <- nil
+	d.srv.publishChange(Change{Doc: d.id, From: d.rev, Deleted: true})
 	d.stop(&DeletedError{By: r.by})
 	return true
 }

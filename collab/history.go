@@ -155,6 +155,7 @@ func (s *Server) postVersion(w http.ResponseWriter, r *http.Request) {
 		s.httpError(w, err)
 		return
 	}
+	s.publishChange(Change{Doc: id, From: v.Rev, To: v.Rev, Version: &v})
 	writeJSON(w, http.StatusOK, versionInfo(id, v))
 }
 

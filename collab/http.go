@@ -48,7 +48,7 @@ func (s *Server) guard(perm Perm, h http.HandlerFunc) http.HandlerFunc {
 			h(w, r)
 			return
 		}
-		claims, err := s.auth.parse(bearer(r))
+		claims, err := s.auth.check(r, bearer(r))
 		if err == nil {
 			id := r.PathValue("id")
 			if id != "" && !storage.ValidDocID(id) {

@@ -83,3 +83,7 @@ func (s *Server) registerStoreMetrics() {
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
+
+// RegisterMetrics serves c's metrics (a webhook sender's, say) at /metrics
+// with the server's own.
+func (s *Server) RegisterMetrics(c prometheus.Collector) error { return s.metrics.reg.Register(c) }

@@ -24,6 +24,13 @@ type Options struct {
 	// tokens for other services, or when several applications mint tokens.
 	AuthAudience string
 	AuthIssuer   string
+
+	// Authenticator, when set, turns authentication on and checks
+	// credentials with the application's rules, for WebSocket upgrades,
+	// hello and join, and /api requests alike; tokens it does not know are
+	// checked against AuthSecret, if set (see Authenticator).
+	Authenticator Authenticator
+
 	// AllowedHosts are the host names (or addresses) requests may carry in
 	// Host, besides localhost, its subdomains and loopback addresses, which
 	// are always allowed; the port is not compared. "*" allows any host.
@@ -124,6 +131,20 @@ type Options struct {
 	WriteWait    time.Duration // deadline of one write; default 10s
 	StoreTimeout time.Duration // deadline of one store call; default 10s
 
+	// Changes, when set, is called with every change this server commits:
+	// ops, deletions and named versions, in commit order per document,
+	// from one goroutine of the server's (see Change). It never holds up
+	// editing: changes wait for it in a queue of ChangeQueue (default
+	// 4096); when that is full a document's changes are dropped and
+	// Changes later gets one Missed change saying from which revision to
+	// read them from the store. Shutdown waits for it to return. With a
+	// shared store (cluster mode) each server reports its own commits,
+	// except one whose acknowledgement from the store was lost (the
+	// server learns it from the log like another server's): none reports
+	// that one.
+	Changes     func(Change)
+	ChangeQueue int
+
 	// Logger receives the server's logs; default slog.Default().
 	Logger *slog.Logger
 
@@ -165,6 +186,7 @@ func (o Options) withDefaults() Options {
 	}
 	defDur(&o.DocGrowthWindow, time.Hour)
 	def(&o.MaxTransform, 100_000)
+	def(&o.ChangeQueue, 4096)
 	def(&o.MaxDocs, 64)
 	def(&o.MaxEditors, 1000)
 	def(&o.MaxLoaded, 10000)

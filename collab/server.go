@@ -33,6 +33,7 @@ type Server struct {
 	upgrader *wsconn.Upgrader
 	mux      *http.ServeMux
 	limits   *wire.Limits // advertised in welcome; immutable
+	changes  *changeFeed  // nil without Options.Changes
 
 	quit     chan struct{} // closed by Shutdown
 	quitOnce sync.Once
@@ -64,6 +65,9 @@ func NewServer(store storage.Store, opts Options) *Server {
 		quit:     make(chan struct{}),
 		clients:  make(map[string]*conn),
 		conns:    make(map[*conn]struct{}),
+	}
+	if opts.Changes != nil {
+		s.changes = newChangeFeed(opts.Changes, opts.ChangeQueue)
 	}
 	s.reg = newRegistry(s)
 	s.limits = advertisedLimits(store, opts)
@@ -156,6 +160,9 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ip string) bool
 	}
 	c := newConn(s, ws, order)
 	c.claims, c.ip = claims, ip
+	if s.auth != nil && s.auth.hook != nil {
+		c.upgradeReq = r.WithContext(context.Background()) // for the Authenticator, at hello and join
+	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -184,12 +191,15 @@ func (s *Server) upgradeClaims(r *http.Request) (*Claims, error) {
 		tok = bearer(r)
 	}
 	if tok == "" {
+		if c, err := s.auth.ask(r, ""); c != nil || err != nil {
+			return c, err
+		}
 		if r.Header.Get("Origin") == "" {
 			return nil, fmt.Errorf("%w: a client without Origin must present a token (?token= or Authorization: Bearer)", ErrUnauthorized)
 		}
 		return nil, nil // the token may come in hello or join
 	}
-	return s.auth.parse(tok)
+	return s.auth.check(r, tok)
 }
 
 // countAuth counts err if it is a refused credential or permission.
@@ -260,6 +270,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
+		if s.changes != nil {
+			s.changes.close() // after the documents, whose last commits it reports
+		}
 		close(done)
 	}()
 	select {

@@ -102,7 +102,7 @@ func (c *conn) hello(h *wire.Hello) {
 		return
 	}
 	if h.Token != "" && c.srv.auth != nil {
-		claims, err := c.srv.auth.parse(h.Token)
+		claims, err := c.srv.auth.check(c.upgradeReq, h.Token)
 		if err != nil {
 			c.srv.countAuth(err)
 			c.sendError(err, "", 0)
@@ -163,7 +163,7 @@ func (c *conn) authorizeJoin(m *wire.Join) (readOnly bool, name string, err erro
 	claims := c.claims
 	switch {
 	case m.Token != "":
-		if claims, err = c.srv.auth.parse(m.Token); err != nil {
+		if claims, err = c.srv.auth.check(c.upgradeReq, m.Token); err != nil {
 			return false, "", err
 		}
 	case claims == nil:
@@ -180,7 +180,7 @@ func (c *conn) authorizeJoin(m *wire.Join) (readOnly bool, name string, err erro
 	if claims.Name != "" {
 		name = truncate(claims.Name, 64)
 	}
-	return !claims.Grants(PermWrite), name, nil
+	return claims.permOn(m.Doc).rank() < PermWrite.rank(), name, nil
 }
 
 func (c *conn) leaveDoc(id string) {

@@ -221,6 +221,7 @@ func (d *document) committed(res commitResult) (stop bool) {
 		}
 	}
 	d.flushOut()
+	d.publishCommit(d.pending[:d.inflight])
 	d.pending = append(d.pending[:0:0], d.pending[d.inflight:]...)
 	d.inflight = 0
 	d.conflicts = 0

@@ -18,6 +18,11 @@
 // -nats-prefix names the stream, and nodes sharing documents share it;
 // -node-name names the node. compact and backup do not apply there.
 //
+// With -webhook-url URL -webhook-secret S collabd POSTs signed events
+// (doc.changed, doc.deleted, version.created) to URL, at least once and in
+// order per document, from delivery cursors kept in the database
+// (docs/protocol.md, Webhooks); not in cluster mode yet.
+//
 // Every flag can also be set with a COLLAB_ environment variable named after
 // it: -addr is COLLAB_ADDR, -allowed-origins COLLAB_ALLOWED_ORIGINS.
 package main

@@ -86,6 +86,7 @@ type config struct {
 	store                          bolt.Options
 	pruneEvery                     time.Duration
 	cluster                        clusterConfig
+	webhook                        webhookConfig
 }
 
 // minSecret is the shortest -auth-secret accepted: HS256 secrets must not
@@ -140,6 +141,7 @@ func serveFlags(fs *flag.FlagSet) *config {
 	fs.DurationVar(&c.store.CommitInterval, "commit-interval", 2*time.Millisecond, "least time between the starts of two group commits while many documents write (negative: none)")
 	fs.DurationVar(&c.pruneEvery, "prune-every", time.Hour, "how often to apply -keep-for to idle documents (with -nats: to every document)")
 	clusterFlags(fs, &c.cluster)
+	webhookFlags(fs, &c.webhook)
 	return c
 }
 
@@ -176,6 +178,9 @@ func serve(ctx context.Context, args, env []string) error {
 		return fmt.Errorf("-frame-ancestors (by default 'self' and the -allowed-origins): %w", err)
 	}
 
+	if err := checkWebhook(c.webhook, c.cluster.urls != ""); err != nil {
+		return err
+	}
 	set := make(map[string]bool)
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	be, err := openBackend(ctx, c, set, log)
@@ -183,12 +188,25 @@ func serve(ctx context.Context, args, env []string) error {
 		return err
 	}
 	defer be.close()
+	hooks, err := startWebhook(ctx, c.webhook, be.store, log)
+	if err != nil {
+		return err
+	}
+	if hooks != nil {
+		defer hooks.Close() // before the store closes
+		c.opts.Changes = toWebhook(hooks)
+	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
 	c.opts.AllowedHosts = append(ownHosts(c.addr, ln.Addr()), splitList(c.hosts)...)
 	srv := collab.NewServer(be.store, c.opts)
+	if hooks != nil {
+		if err := srv.RegisterMetrics(hooks.Collector()); err != nil {
+			return err
+		}
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/ws", srv)
 	mux.Handle("/api/", srv)
@@ -260,6 +278,9 @@ func serve(ctx context.Context, args, env []string) error {
 		err = fmt.Errorf("shutdown: %w", serr)
 	}
 	wg.Wait()
+	if hooks != nil {
+		hooks.Close()
+	}
 	if cerr := be.close(); cerr != nil && err == nil {
 		err = cerr
 	}
