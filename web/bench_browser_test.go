@@ -2,11 +2,14 @@ package web_test
 
 // Benchmarks of the editors in headless Chromium (docs/benchmarks.md,
 // "Browser editors"). They are benchmarks, not tests: they report
-// latencies and never assert them. Run them with
+// latencies and never assert them. Run them all with
 //
-//	go test -run '^$' -bench Browser -benchtime 1x ./web/
+//	go test -run '^$' -bench Browser -benchtime 1x -count 3 ./web/
 //
-// Each sub-benchmark measures a fixed sample whatever b.N is.
+// Each sub-benchmark measures a fixed sample whatever b.N is. With
+// COLLAB_BENCH_PROFILE=dir, the receiving page's JavaScript CPU profile is
+// written to dir (open it in Chrome's DevTools) and its costliest
+// functions are logged.
 
 import (
 	"context"
@@ -45,6 +48,71 @@ func percentile(xs []float64, p float64) float64 {
 // once the frame after now has been painted.
 const afterPaint = `requestAnimationFrame(() => setTimeout(done));`
 
+// stageTimes wraps the page's WebSocket to timestamp, per inserted code
+// point, when a submit left (sent) and when an op arrived (arrived), its
+// handler returned (handled) and the next frame was painted (painted).
+// Times are the wall clock in ms (performance.timeOrigin + now), which
+// pages of one browser share.
+const stageTimes = `(() => {
+	const W = window.WebSocket;
+	const now = () => performance.timeOrigin + performance.now();
+	const count = (data) => JSON.parse(data).op.filter((c) => typeof c === 'string').reduce((k, s) => k + [...s].length, 0);
+	const push = (list, t, n) => { for (let i = 0; i < n; i++) list.push(t); };
+	window.stages = { sent: [], arrived: [], handled: [], painted: [] };
+	window.WebSocket = class extends W {
+		send(data) {
+			if (typeof data === 'string' && data.startsWith('{"type":"submit"')) push(stages.sent, now(), count(data));
+			super.send(data);
+		}
+		set onmessage(f) {
+			super.onmessage = (e) => {
+				const t0 = now();
+				f(e);
+				if (typeof e.data !== 'string' || !e.data.startsWith('{"type":"op"')) return;
+				const t1 = now();
+				const n = count(e.data);
+				push(stages.arrived, t0, n);
+				push(stages.handled, t1, n);
+				const done = () => push(stages.painted, now(), n);
+				` + afterPaint + `
+			};
+		}
+	};
+})();`
+
+// withScript is a step, before navigating, that runs src in every new
+// document of the tab.
+func withScript(src string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src})
+		return err
+	})
+}
+
+// stages reads a page's stage timestamps.
+func readStages(b *testing.B, tab context.Context) map[string][]float64 {
+	var st map[string][]float64
+	if err := json.Unmarshal([]byte(evalString(tab, `JSON.stringify(stages)`)), &st); err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
+// reportLatency reports the p50 and p95 of to[i]-from[i] over [lo, hi).
+func reportLatency(b *testing.B, from, to []float64, lo, hi int, unit string) {
+	b.Helper()
+	if len(from) < hi || len(to) < hi {
+		b.Fatalf("%s: %d and %d times, want %d", unit, len(from), len(to), hi)
+	}
+	var d []float64
+	for i := lo; i < hi; i++ {
+		d = append(d, to[i]-from[i])
+	}
+	sort.Float64s(d)
+	b.ReportMetric(percentile(d, 0.5), unit+"-p50-ms")
+	b.ReportMetric(percentile(d, 0.95), unit+"-p95-ms")
+}
+
 // BenchmarkBrowserKeystrokeToPaint: a key pressed on page A until the
 // character is painted on page B, both editing one document, typing at the
 // end or in the middle.
@@ -63,54 +131,48 @@ func BenchmarkBrowserKeystrokeToPaint(b *testing.B) {
 	}
 }
 
+// keystrokeToPaint reports the latency from keydown on A to the frame
+// painted on B (key), and its stages: keydown to the submit leaving A
+// (send), to the op arriving on B (server: the network, the server and
+// its fsync), B's message handler (apply), and from there to the frame
+// painted (paint).
 func keystrokeToPaint(b *testing.B, editor string, size int, where string) {
 	const keys, warm = 60, 5
 	browser := newBrowser(b)
 	srv := startServer(b, "127.0.0.1:0", filepath.Join(b.TempDir(), "collab.db"), collab.Options{})
 	putDoc(b, srv, "bench", benchText(size))
-	pa := newTab(b, browser, srv.URL+"/d/bench?name=A&editor="+editor)
-	pb := newTab(b, browser, srv.URL+"/d/bench?name=B&editor="+editor)
+	url := srv.URL + "/d/bench?editor=" + editor + "&name="
+	pa := openPage(b, browser, url+"A", editorSelector, withScript(stageTimes))
+	pb := openPage(b, browser, url+"B", editorSelector, withScript(stageTimes))
 	waitJS(b, pa, "A synced", synced)
 	waitJS(b, pb, "B synced", synced)
 	run(b, pa, evalJS(`(() => { window.keyTimes = [];
 		document.addEventListener('keydown', () => keyTimes.push(performance.timeOrigin + performance.now()), true); return true; })()`))
-	run(b, pb, evalJS(`(() => { window.paintTimes = []; window.hidden = document.visibilityState;
-		document.querySelector('collab-editor').client.addEventListener('change', (e) => {
-			if (e.detail.local) return;
-			const n = e.detail.op.filter((c) => typeof c === 'string').reduce((k, s) => k + [...s].length, 0);
-			const done = () => { const t = performance.timeOrigin + performance.now(); for (let i = 0; i < n; i++) paintTimes.push(t); };
-			`+afterPaint+`
-		}); return true; })()`))
 	at := -1
 	if where == "middle" {
 		at = size / 2
 	}
 	run(b, pa, caretAt(at))
+	stop := startProfile(b, pb)
 	b.ResetTimer()
 	for i := 0; i < warm+keys; i++ {
 		run(b, pa, chromedp.KeyEvent("x"))
 		time.Sleep(80 * time.Millisecond) // the typing pace (a workload, not a wait)
 	}
-	waitJS(b, pb, "B to paint every key", fmt.Sprintf(`paintTimes.length >= %d`, warm+keys))
+	waitJS(b, pb, "B to paint every key", fmt.Sprintf(`stages.painted.length >= %d`, warm+keys))
 	b.StopTimer()
-	var sent, painted []float64
-	if err := json.Unmarshal([]byte(evalString(pa, `JSON.stringify(keyTimes)`)), &sent); err != nil {
+	stop()
+	var keyTimes []float64
+	if err := json.Unmarshal([]byte(evalString(pa, `JSON.stringify(keyTimes)`)), &keyTimes); err != nil {
 		b.Fatal(err)
 	}
-	if err := json.Unmarshal([]byte(evalString(pb, `JSON.stringify(paintTimes)`)), &painted); err != nil {
-		b.Fatal(err)
-	}
-	if len(sent) < warm+keys || len(painted) < warm+keys {
-		b.Fatalf("%d keys, %d paints", len(sent), len(painted))
-	}
-	var lat []float64
-	for i := warm; i < warm+keys; i++ {
-		lat = append(lat, painted[i]-sent[i])
-	}
-	sort.Float64s(lat)
-	b.ReportMetric(percentile(lat, 0.5), "p50-ms")
-	b.ReportMetric(percentile(lat, 0.95), "p95-ms")
-	b.Logf("B's page was %s", evalString(pb, `window.hidden`))
+	sa, sb := readStages(b, pa), readStages(b, pb)
+	n := warm + keys
+	reportLatency(b, keyTimes, sb["painted"], warm, n, "key")
+	reportLatency(b, keyTimes, sa["sent"], warm, n, "send")
+	reportLatency(b, sa["sent"], sb["arrived"], warm, n, "server")
+	reportLatency(b, sb["arrived"], sb["handled"], warm, n, "apply")
+	reportLatency(b, sb["handled"], sb["painted"], warm, n, "paint")
 }
 
 // BenchmarkBrowserRemoteOp: what another editor's op costs the page that
@@ -128,35 +190,12 @@ func BenchmarkBrowserRemoteOp(b *testing.B) {
 	}
 }
 
-// timeMessages wraps the page's WebSocket so that each op message records
-// the time its handler took and the time until the next frame painted.
-const timeMessages = `(() => {
-	const W = window.WebSocket;
-	window.opTimes = [];
-	window.WebSocket = class extends W {
-		set onmessage(f) {
-			super.onmessage = (e) => {
-				const t0 = performance.now();
-				f(e);
-				if (!e.data.startsWith('{"type":"op"')) return;
-				const handled = performance.now() - t0;
-				const done = () => opTimes.push([handled, performance.now() - t0]);
-				` + afterPaint + `
-			};
-		}
-	};
-})();`
-
 func remoteOp(b *testing.B, editor string, size int) {
 	const ops, warm = 100, 10
 	browser := newBrowser(b)
 	srv := startServer(b, "127.0.0.1:0", filepath.Join(b.TempDir(), "collab.db"), collab.Options{})
 	putDoc(b, srv, "bench", benchText(size))
-	tab := openPage(b, browser, srv.URL+"/d/bench?name=B&editor="+editor, editorSelector,
-		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: timeMessages})
-			return err
-		}))
+	tab := openPage(b, browser, srv.URL+"/d/bench?name=B&editor="+editor, editorSelector, withScript(stageTimes))
 	waitJS(b, tab, "the page synced", synced)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -170,6 +209,7 @@ func remoteOp(b *testing.B, editor string, size int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	stop := startProfile(b, tab)
 	b.ResetTimer()
 	for i := 0; i < warm+ops; i++ {
 		if err := doc.Insert(doc.Len()/2, "y"); err != nil {
@@ -180,20 +220,10 @@ func remoteOp(b *testing.B, editor string, size int) {
 		}
 		time.Sleep(20 * time.Millisecond) // the pace of another typist (a workload, not a wait)
 	}
-	waitJS(b, tab, "the page to handle every op", fmt.Sprintf(`opTimes.length >= %d`, warm+ops))
+	waitJS(b, tab, "the page to handle every op", fmt.Sprintf(`stages.painted.length >= %d`, warm+ops))
 	b.StopTimer()
-	var times [][2]float64
-	if err := json.Unmarshal([]byte(evalString(tab, `JSON.stringify(opTimes)`)), &times); err != nil {
-		b.Fatal(err)
-	}
-	var handled, painted []float64
-	for _, t := range times[warm:] {
-		handled = append(handled, t[0])
-		painted = append(painted, t[1])
-	}
-	sort.Float64s(handled)
-	sort.Float64s(painted)
-	b.ReportMetric(percentile(handled, 0.5), "handler-p50-ms")
-	b.ReportMetric(percentile(painted, 0.5), "painted-p50-ms")
-	b.ReportMetric(percentile(painted, 0.95), "painted-p95-ms")
+	stop()
+	st := readStages(b, tab)
+	reportLatency(b, st["arrived"], st["handled"], warm, warm+ops, "handler")
+	reportLatency(b, st["arrived"], st["painted"], warm, warm+ops, "painted")
 }

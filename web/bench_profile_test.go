@@ -1,0 +1,108 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/profiler"
+	"github.com/chromedp/chromedp"
+)
+
+// startProfile starts the JavaScript CPU profiler of tab when
+// COLLAB_BENCH_PROFILE names a directory, and returns the function that
+// stops it, writes the profile there and logs the functions that took the
+// most time of their own.
+func startProfile(b *testing.B, tab context.Context) (stop func()) {
+	dir := os.Getenv("COLLAB_BENCH_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	call := func(f func(ctx context.Context, t *chromedp.Target) error) {
+		b.Helper()
+		run(b, tab, chromedp.Func(f))
+	}
+	call(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, profiler.Enable, cdp.Empty{}); err != nil {
+			return err
+		}
+		if _, err := cdp.Call(ctx, t, profiler.SetSamplingInterval, profiler.SetSamplingIntervalParams{Interval: 100}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, profiler.Start, cdp.Empty{})
+		return err
+	})
+	return func() {
+		var prof *profiler.Profile
+		call(func(ctx context.Context, t *chromedp.Target) error {
+			res, err := cdp.Call(ctx, t, profiler.Stop, cdp.Empty{})
+			prof = res.Profile
+			return err
+		})
+		if prof == nil {
+			b.Fatal("no profile")
+		}
+		data, err := json.Marshal(prof)
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+".cpuprofile")
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		top := topSelf(prof, 40)
+		if err := os.WriteFile(strings.TrimSuffix(name, ".cpuprofile")+".top.txt", []byte(top), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("profile %s, self time in .top.txt", name)
+	}
+}
+
+// topSelf lists the n functions with the most self time in prof.
+func topSelf(prof *profiler.Profile, n int) string {
+	origin := ""
+	for _, node := range prof.Nodes {
+		if u, err := url.Parse(node.CallFrame.URL); err == nil && u.Host != "" {
+			origin = u.Scheme + "://" + u.Host
+			break
+		}
+	}
+	byID := map[int64]*profiler.ProfileNode{}
+	for _, node := range prof.Nodes {
+		byID[node.ID] = node
+	}
+	self := map[string]float64{}
+	var total float64
+	for i, id := range prof.Samples {
+		if i >= len(prof.TimeDeltas) {
+			break
+		}
+		ms := float64(prof.TimeDeltas[i]) / 1000
+		node := byID[id]
+		if node == nil || node.CallFrame == nil {
+			continue
+		}
+		f := node.CallFrame
+		key := fmt.Sprintf("%s %s:%d:%d", f.FunctionName, strings.TrimPrefix(f.URL, origin), f.LineNumber+1, f.ColumnNumber+1)
+		self[key] += ms
+		total += ms
+	}
+	keys := make([]string, 0, len(self))
+	for k := range self {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return self[keys[i]] > self[keys[j]] })
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\t%.0f ms sampled\n", total)
+	for _, k := range keys[:min(n, len(keys))] {
+		fmt.Fprintf(&sb, "\t%8.1f ms  %s\n", self[k], k)
+	}
+	return sb.String()
+}
