@@ -86,11 +86,23 @@ func pasteToPaint(b *testing.B, editor string, size int) {
 }
 
 // readyScript records, in the page, when the editor first shows the
-// whole document (n UTF-16 units) synchronised: the wall-clock time of
-// the frame painted after, less the navigation's start (readyMs).
+// whole document (n UTF-16 units) synchronised: the time of the frame
+// painted after since the navigation's start (readyMs), and when the
+// joined message arrived and its handler returned (joined).
 func readyScript(n int) string {
 	return fmt.Sprintf(`(() => {
 	window.readyMs = 0;
+	window.joined = [0, 0];
+	const W = window.WebSocket;
+	window.WebSocket = class extends W {
+		set onmessage(f) {
+			super.onmessage = (e) => {
+				const t0 = performance.now();
+				f(e);
+				if (typeof e.data === 'string' && e.data.startsWith('{"type":"joined"')) joined = [t0, performance.now()];
+			};
+		}
+	};
 	const check = () => {
 		const ed = document.querySelector('collab-editor');
 		const ta = ed && ed.querySelector('textarea');
@@ -123,7 +135,7 @@ func openDoc(b *testing.B, editor string, size int) {
 	srv := startServer(b, "127.0.0.1:0", filepath.Join(b.TempDir(), "collab.db"), collab.Options{})
 	text := benchText(size)
 	putDoc(b, srv, "bench", text)
-	var ready, key []float64
+	var ready, key, arrived, handled []float64
 	b.ResetTimer()
 	for i := 0; i < runs; i++ {
 		tab, cancel := chromedp.NewContext(browser)
@@ -138,6 +150,8 @@ func openDoc(b *testing.B, editor string, size int) {
 		waitJS(b, tab, "the document shown", `readyMs > 0`)
 		stop()
 		ready = append(ready, evalFloat(b, tab, `readyMs`))
+		arrived = append(arrived, evalFloat(b, tab, `joined[0]`))
+		handled = append(handled, evalFloat(b, tab, `joined[1] - joined[0]`))
 		run(b, tab, evalJS(`(() => { window.keyMs = 0; let t = 0;
 			document.addEventListener('keydown', () => { t = performance.now(); }, true);
 			document.querySelector('collab-editor').client.addEventListener('change', (e) => {
@@ -158,7 +172,7 @@ func openDoc(b *testing.B, editor string, size int) {
 	b.ReportMetric(ready[len(ready)/2], "ready-median-ms")
 	b.ReportMetric(ready[len(ready)-1], "ready-max-ms")
 	b.ReportMetric(key[len(key)/2], "first-key-median-ms")
-	b.Logf("ready %v ms, first key %v ms", ready, key)
+	b.Logf("ready %v ms, joined arrived %v ms, handled in %v ms, first key %v ms", ready, arrived, handled, key)
 }
 
 func evalFloat(b *testing.B, tab context.Context, expr string) float64 {

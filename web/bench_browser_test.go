@@ -118,16 +118,24 @@ func reportLatency(b *testing.B, from, to []float64, lo, hi int, unit string) {
 // end or in the middle.
 func BenchmarkBrowserKeystrokeToPaint(b *testing.B) {
 	for _, editor := range []string{"codemirror", "textarea"} {
-		for _, size := range []struct {
+		for _, doc := range []struct {
 			name string
-			n    int
-		}{{"1KB", 1 << 10}, {"1MB", 1 << 20}} {
+			text string
+		}{{"1KB", benchText(1 << 10)}, {"1MB", benchText(1 << 20)}} {
 			for _, where := range []string{"end", "middle"} {
-				b.Run(editor+"/"+size.name+"/"+where, func(b *testing.B) {
-					keystrokeToPaint(b, editor, size.n, where)
+				b.Run(editor+"/"+doc.name+"/"+where, func(b *testing.B) {
+					keystrokeToPaint(b, editor, doc.text, where)
 				})
 			}
 		}
+	}
+	// One paragraph: too long for Markdown highlighting, which is turned
+	// off (js/langcap.js), so it costs what the 1 MB of paragraphs does.
+	for _, n := range []int{1 << 13, 1 << 20} {
+		text := strings.ReplaceAll(benchText(n), "\n\n", "\n")
+		b.Run(fmt.Sprintf("codemirror/%dKB-one-paragraph/middle", n>>10), func(b *testing.B) {
+			keystrokeToPaint(b, "codemirror", text, "middle")
+		})
 	}
 }
 
@@ -136,11 +144,11 @@ func BenchmarkBrowserKeystrokeToPaint(b *testing.B) {
 // (send), to the op arriving on B (server: the network, the server and
 // its fsync), B's message handler (apply), and from there to the frame
 // painted (paint).
-func keystrokeToPaint(b *testing.B, editor string, size int, where string) {
+func keystrokeToPaint(b *testing.B, editor, text string, where string) {
 	const keys, warm = 60, 5
 	browser := newBrowser(b)
 	srv := startServer(b, "127.0.0.1:0", filepath.Join(b.TempDir(), "collab.db"), collab.Options{})
-	putDoc(b, srv, "bench", benchText(size))
+	putDoc(b, srv, "bench", text)
 	url := srv.URL + "/d/bench?editor=" + editor + "&name="
 	pa := openPage(b, browser, url+"A", editorSelector, withScript(stageTimes))
 	pb := openPage(b, browser, url+"B", editorSelector, withScript(stageTimes))
@@ -150,7 +158,7 @@ func keystrokeToPaint(b *testing.B, editor string, size int, where string) {
 		document.addEventListener('keydown', () => keyTimes.push(performance.timeOrigin + performance.now()), true); return true; })()`))
 	at := -1
 	if where == "middle" {
-		at = size / 2
+		at = len(text) / 2
 	}
 	run(b, pa, caretAt(at))
 	stop := startProfile(b, pb)
