@@ -12,7 +12,8 @@
 //
 // Keys: `collab:pending:{service}|{doc}|{client}` holds the record (the key
 // of earlier versions), `collab:text:{service}|{doc}|{client}@{rev}` the
-// snapshot. A new snapshot is written before the record that names it, and
+// snapshot: the text itself under a record of version 3, a JSON object
+// {rev, text} under version 2 (read, never written). A new snapshot is written before the record that names it, and
 // the old one removed after, so a page that dies between two writes leaves
 // a record whose snapshot exists.
 
@@ -119,13 +120,14 @@ export class Persistence {
     try {
       /** @type {PendingRecord} */
       const rec = JSON.parse(st.getItem(this.recordKey(this.#client)) || 'null');
-      if (!rec || rec.v !== 2) return null;
-      const snap = JSON.parse(st.getItem(this.textKey(this.#client, rec.base)) || 'null');
-      if (!snap || typeof snap.text !== 'string') return null;
+      if (!rec || (rec.v !== 2 && rec.v !== 3)) return null;
+      const saved = st.getItem(this.textKey(this.#client, rec.base));
+      const text = rec.v === 3 ? saved : JSON.parse(saved || 'null')?.text;
+      if (typeof text !== 'string') return null;
       const since = rec.since ? ot.fromWire(rec.since) : null;
-      const serverText = since ? ot.apply(snap.text, since) : snap.text;
+      const serverText = since ? ot.apply(text, since) : text;
       this.#snapRev = rec.base;
-      this.#snapSaved = true;
+      this.#snapSaved = rec.v === 3; // an older snapshot is rewritten in today's form
       this.#savedKey = this.textKey(this.#client, rec.base);
       this.#since = since;
       return { box: { rev: rec.rev, lastSeq: rec.lastSeq, inflight: rec.inflight, buffer: rec.buffer }, serverText };
@@ -224,7 +226,7 @@ export class Persistence {
     const st = /** @type {Storage} */ (this.#storage);
     const old = this.#savedKey;
     const key = this.textKey(this.#client, core.rev);
-    st.setItem(key, JSON.stringify({ rev: core.rev, text: core.serverText }));
+    st.setItem(key, core.serverText); // the text itself: no JSON to encode
     this.#snapRev = core.rev;
     this.#snapSaved = true;
     this.#savedKey = key;
@@ -240,7 +242,7 @@ export class Persistence {
     const box = core.outbox();
     /** @type {PendingRecord} */
     const rec = {
-      v: 2, ts: this.#now(), rev: box.rev, lastSeq: box.lastSeq, base: this.#snapRev, since: this.#since,
+      v: 3, ts: this.#now(), rev: box.rev, lastSeq: box.lastSeq, base: this.#snapRev, since: this.#since,
       inflight: box.inflight && { seq: box.inflight.seq, op: box.inflight.op, count: box.inflight.count },
       buffer: box.buffer && { op: box.buffer.op, count: box.buffer.count },
     };
