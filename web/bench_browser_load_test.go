@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,6 +36,19 @@ const countInserted = `(() => {
 	};
 })();`
 
+// wsLog wraps the page's WebSocket to log every message sent or received
+// with its wall-clock time and size (wsLog: [ms, 'send' | 'recv', type, bytes]).
+const wsLog = `(() => {
+	const W = window.WebSocket;
+	const now = () => performance.timeOrigin + performance.now();
+	const type = (d) => typeof d === 'string' ? (d.match(/^{"type":"(\w+)"/) || [])[1] : 'binary';
+	window.wsLog = [];
+	window.WebSocket = class extends W {
+		send(d) { wsLog.push([now(), 'send', type(d), d.length]); super.send(d); }
+		set onmessage(f) { super.onmessage = (e) => { wsLog.push([now(), 'recv', type(e.data), e.data.length]); f(e); }; }
+	};
+})();`
+
 // paste is a step pasting text into the focused editor: CodeMirror's paste
 // handler for CodeMirror, the browser's text insertion for the textarea.
 func paste(editor, text string) chromedp.Action[chromedp.Void] {
@@ -61,12 +75,13 @@ func pasteToPaint(b *testing.B, editor string, size int) {
 	srv := startServer(b, "127.0.0.1:0", filepath.Join(b.TempDir(), "collab.db"), collab.Options{})
 	putDoc(b, srv, "bench", benchText(1<<10))
 	url := srv.URL + "/d/bench?editor=" + editor + "&name="
-	pa := openPage(b, browser, url+"A", editorSelector)
-	pb := openPage(b, browser, url+"B", editorSelector, withScript(countInserted))
+	pa := openPage(b, browser, url+"A", editorSelector, withScript(wsLog))
+	pb := openPage(b, browser, url+"B", editorSelector, withScript(countInserted), withScript(wsLog))
 	waitJS(b, pa, "A synced", synced)
 	waitJS(b, pb, "B synced", synced)
 	text := benchText(size)
 	run(b, pa, caretAt(-1))
+	stopA, stopB := startProfile(b, pa, "A"), startProfile(b, pb, "B")
 	b.ResetTimer()
 	start := time.Now()
 	run(b, pa, paste(editor, text))
@@ -75,6 +90,8 @@ func pasteToPaint(b *testing.B, editor string, size int) {
 	waitJS(b, pa, "A to be acknowledged", synced)
 	acked := time.Since(start)
 	b.StopTimer()
+	stopA()
+	stopB()
 	var at [][2]float64
 	if err := json.Unmarshal([]byte(evalString(pb, `JSON.stringify(insertedAt)`)), &at); err != nil {
 		b.Fatal(err)
@@ -83,6 +100,23 @@ func pasteToPaint(b *testing.B, editor string, size int) {
 	b.ReportMetric(painted, "on-B-ms")
 	b.ReportMetric(float64(acked.Milliseconds()), "acked-on-A-ms")
 	b.ReportMetric(float64(len(at)), "ops")
+	t0 := float64(start.UnixMicro()) / 1000
+	for _, p := range []struct {
+		name string
+		tab  context.Context
+	}{{"A", pa}, {"B", pb}} {
+		var log [][]any
+		if err := json.Unmarshal([]byte(evalString(p.tab, `JSON.stringify(wsLog)`)), &log); err != nil {
+			b.Fatal(err)
+		}
+		var sb strings.Builder
+		for _, e := range log {
+			if ms := e[0].(float64) - t0; ms >= 0 {
+				fmt.Fprintf(&sb, " %.0fms:%s:%s:%.0f", ms, e[1], e[2], e[3])
+			}
+		}
+		b.Logf("%s's messages after the paste:%s", p.name, sb.String())
+	}
 }
 
 // readyScript records, in the page, when the editor first shows the
@@ -145,7 +179,7 @@ func openDoc(b *testing.B, editor string, size int) {
 		}
 		// The profiler follows the renderer of this site.
 		run(b, tab, chromedp.Navigate(srv.URL+"/healthz"), withScript(readyScript(len(text))))
-		stop := startProfile(b, tab)
+		stop := startProfile(b, tab, "page")
 		run(b, tab, chromedp.Navigate(srv.URL+"/d/bench?editor="+editor+"&name=R"+fmt.Sprint(i)))
 		waitJS(b, tab, "the document shown", `readyMs > 0`)
 		stop()

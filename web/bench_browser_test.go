@@ -161,7 +161,7 @@ func keystrokeToPaint(b *testing.B, editor, text string, where string) {
 		at = len(text) / 2
 	}
 	run(b, pa, caretAt(at))
-	stop := startProfile(b, pb)
+	stop := startProfile(b, pb, "B")
 	b.ResetTimer()
 	for i := 0; i < warm+keys; i++ {
 		run(b, pa, chromedp.KeyEvent("x"))
@@ -217,7 +217,7 @@ func remoteOp(b *testing.B, editor string, size int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	stop := startProfile(b, tab)
+	stop := startProfile(b, tab, "page")
 	b.ResetTimer()
 	for i := 0; i < warm+ops; i++ {
 		if err := doc.Insert(doc.Len()/2, "y"); err != nil {

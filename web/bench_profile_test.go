@@ -16,11 +16,11 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// startProfile starts the JavaScript CPU profiler of tab when
+// startProfile starts the JavaScript CPU profiler of tab (page names it) when
 // COLLAB_BENCH_PROFILE names a directory, and returns the function that
 // stops it, writes the profile there and logs the functions that took the
 // most time of their own.
-func startProfile(b *testing.B, tab context.Context) (stop func()) {
+func startProfile(b *testing.B, tab context.Context, page string) (stop func()) {
 	dir := os.Getenv("COLLAB_BENCH_PROFILE")
 	if dir == "" {
 		return func() {}
@@ -53,7 +53,7 @@ func startProfile(b *testing.B, tab context.Context) (stop func()) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		name := filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+".cpuprofile")
+		name := filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+"-"+page+".cpuprofile")
 		if err := os.WriteFile(name, data, 0o644); err != nil {
 			b.Fatal(err)
 		}
