@@ -94,6 +94,7 @@ func pasteToPaint(b *testing.B, editor string, size int) {
 	waitJS(b, pa, "A to be acknowledged", synced)
 	acked := time.Since(start)
 	b.StopTimer()
+	reportLoad(b)
 	stopA()
 	stopB()
 	var at [][2]float64
@@ -205,6 +206,7 @@ func openDoc(b *testing.B, editor string, size int) {
 		run(b, tab, chromedp.Navigate("about:blank"))
 	}
 	b.StopTimer()
+	reportLoad(b)
 	sort.Float64s(ready)
 	sort.Float64s(key)
 	b.ReportMetric(ready[len(ready)/2], "ready-median-ms")

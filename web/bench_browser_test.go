@@ -182,6 +182,7 @@ func keystrokeToPaint(b *testing.B, editor, text string, where string) {
 	}
 	keptUp(b, pb, "B to paint every key", fmt.Sprintf(`stages.painted.length >= %d`, warm+keys))
 	b.StopTimer()
+	reportLoad(b)
 	stop()
 	var keyTimes []float64
 	if err := json.Unmarshal([]byte(evalString(pa, `JSON.stringify(keyTimes)`)), &keyTimes); err != nil {
@@ -243,6 +244,7 @@ func remoteOp(b *testing.B, editor string, size int) {
 	}
 	keptUp(b, tab, "the page to handle every op", fmt.Sprintf(`stages.painted.length >= %d`, warm+ops))
 	b.StopTimer()
+	reportLoad(b)
 	stop()
 	st := readStages(b, tab)
 	reportLatency(b, st["arrived"], st["handled"], warm, warm+ops, "handler")

@@ -106,3 +106,16 @@ func topSelf(prof *profiler.Profile, n int) string {
 	}
 	return sb.String()
 }
+
+// reportLoad reports the machine's one-minute load average (Linux), which
+// the browser benchmarks' figures depend on.
+func reportLoad(b *testing.B) {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return
+	}
+	var load float64
+	if _, err := fmt.Sscan(string(data), &load); err == nil {
+		b.ReportMetric(load, "loadavg")
+	}
+}
