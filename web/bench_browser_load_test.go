@@ -27,7 +27,7 @@ const countInserted = `(() => {
 			super.onmessage = (e) => {
 				f(e);
 				if (typeof e.data !== 'string' || !e.data.startsWith('{"type":"op"')) return;
-				for (const c of JSON.parse(e.data).op) if (typeof c === 'string') inserted += [...c].length;
+				for (const c of JSON.parse(e.data).op) if (typeof c === 'string') inserted += c.length - (c.match(/[\ud800-\udbff][\udc00-\udfff]/g) || []).length;
 				const n = inserted;
 				const done = () => insertedAt.push([n, performance.timeOrigin + performance.now()]);
 				` + afterPaint + `

@@ -56,7 +56,7 @@ const afterPaint = `requestAnimationFrame(() => setTimeout(done));`
 const stageTimes = `(() => {
 	const W = window.WebSocket;
 	const now = () => performance.timeOrigin + performance.now();
-	const count = (data) => JSON.parse(data).op.filter((c) => typeof c === 'string').reduce((k, s) => k + [...s].length, 0);
+	const count = (data) => JSON.parse(data).op.filter((c) => typeof c === 'string').reduce((k, s) => k + s.length - (s.match(/[\ud800-\udbff][\udc00-\udfff]/g) || []).length, 0);
 	const push = (list, t, n) => { for (let i = 0; i < n; i++) list.push(t); };
 	window.stages = { sent: [], arrived: [], handled: [], painted: [] };
 	window.WebSocket = class extends W {
