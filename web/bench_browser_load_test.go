@@ -82,6 +82,7 @@ func pasteToPaint(b *testing.B, editor string, size int) {
 	text := benchText(size)
 	run(b, pa, caretAt(-1))
 	stopA, stopB := startProfile(b, pa, "A"), startProfile(b, pb, "B")
+	cpu := cpuMeter(b)
 	b.ResetTimer()
 	start := time.Now()
 	pctx, cancel := context.WithTimeout(pa, waitFor)
@@ -94,6 +95,7 @@ func pasteToPaint(b *testing.B, editor string, size int) {
 	waitJS(b, pa, "A to be acknowledged", synced)
 	acked := time.Since(start)
 	b.StopTimer()
+	cpu(1)
 	reportLoad(b)
 	stopA()
 	stopB()
@@ -175,6 +177,7 @@ func openDoc(b *testing.B, editor string, size int) {
 	text := benchText(size)
 	putDoc(b, srv, "bench", text)
 	var ready, key, arrived, handled []float64
+	cpu := cpuMeter(b)
 	b.ResetTimer()
 	for i := 0; i < runs; i++ {
 		tab, cancel := chromedp.NewContext(browser)
@@ -206,6 +209,7 @@ func openDoc(b *testing.B, editor string, size int) {
 		run(b, tab, chromedp.Navigate("about:blank"))
 	}
 	b.StopTimer()
+	cpu(runs)
 	reportLoad(b)
 	sort.Float64s(ready)
 	sort.Float64s(key)

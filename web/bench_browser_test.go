@@ -175,6 +175,7 @@ func keystrokeToPaint(b *testing.B, editor, text string, where string) {
 	}
 	run(b, pa, caretAt(at))
 	stop := startProfile(b, pb, "B")
+	cpu := cpuMeter(b)
 	b.ResetTimer()
 	for i := 0; i < warm+keys; i++ {
 		run(b, pa, chromedp.KeyEvent("x"))
@@ -182,6 +183,7 @@ func keystrokeToPaint(b *testing.B, editor, text string, where string) {
 	}
 	keptUp(b, pb, "B to paint every key", fmt.Sprintf(`stages.painted.length >= %d`, warm+keys))
 	b.StopTimer()
+	cpu(warm + keys)
 	reportLoad(b)
 	stop()
 	var keyTimes []float64
@@ -232,6 +234,7 @@ func remoteOp(b *testing.B, editor string, size int) {
 		b.Fatal(err)
 	}
 	stop := startProfile(b, tab, "page")
+	cpu := cpuMeter(b)
 	b.ResetTimer()
 	for i := 0; i < warm+ops; i++ {
 		if err := doc.Insert(doc.Len()/2, "y"); err != nil {
@@ -244,6 +247,7 @@ func remoteOp(b *testing.B, editor string, size int) {
 	}
 	keptUp(b, tab, "the page to handle every op", fmt.Sprintf(`stages.painted.length >= %d`, warm+ops))
 	b.StopTimer()
+	cpu(warm + ops)
 	reportLoad(b)
 	stop()
 	st := readStages(b, tab)

@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/profiler"
@@ -117,5 +119,56 @@ func reportLoad(b *testing.B) {
 	var load float64
 	if _, err := fmt.Sscan(string(data), &load); err == nil {
 		b.ReportMetric(load, "loadavg")
+	}
+}
+
+// cpuTimes returns the CPU time used so far by this process (the server
+// and the benchmark) and by its descendants (Chromium), on Linux.
+func cpuTimes() (self, browser time.Duration) {
+	entries, _ := os.ReadDir("/proc")
+	parent := map[int]int{}
+	cpu := map[int]time.Duration{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// Fields after the command, which ends with the last ')': state,
+		// ppid, ... utime (11th) and stime (12th) in clock ticks.
+		f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		parent[pid], _ = strconv.Atoi(f[1])
+		ut, _ := strconv.Atoi(f[11])
+		st, _ := strconv.Atoi(f[12])
+		cpu[pid] = time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+	}
+	me := os.Getpid()
+	for pid, d := range cpu {
+		for p := parent[pid]; p > 1; p = parent[p] {
+			if p == me {
+				browser += d
+				break
+			}
+		}
+	}
+	return cpu[me], browser
+}
+
+// cpuMeter reports, when stopped, the CPU time used since it started by
+// the test process (go-cpu-ms: the server and the benchmark's driver) and
+// by Chromium (browser-cpu-ms), in ms per unit of work (n units): set
+// against the latencies, it tells the machine's load from the work.
+func cpuMeter(b *testing.B) (stop func(n int)) {
+	s0, b0 := cpuTimes()
+	return func(n int) {
+		s1, b1 := cpuTimes()
+		b.ReportMetric(float64((s1-s0).Milliseconds())/float64(n), "go-cpu-ms")
+		b.ReportMetric(float64((b1-b0).Milliseconds())/float64(n), "browser-cpu-ms")
 	}
 }
