@@ -561,4 +561,16 @@ test('a text too large for storage is not written again with every edit', async 
   assert.ok(storage.writes - w <= 1, `${storage.writes - w} attempts to write the text for 10 edits`);
   net.settle();
   assert.equal(net.server.text, a.text, 'the edits still go through');
+  // The retries do not copy a text no smaller than the one refused.
+  const tries = () => { const before = storage.writes; for (let i = 0; i < 3; i++) snapshotTimers.fireAll(); return storage.writes - before; };
+  a.applyLocal([100000, '!', 10]);
+  await endOfTask();
+  assert.equal(tries(), 0, 'no attempt while the text is as large');
+  a.applyLocal([-60000, 40011]);
+  await endOfTask();
+  net.settle();
+  a.applyLocal([1, '?', 40010]); // pending again, with a text that fits
+  await endOfTask();
+  assert.ok(tries() > 0, 'a smaller text is tried');
+  assert.equal(storage.getItem(a.store.textKey(a.client, a.serverRev)), a.serverText, 'and written');
 });

@@ -55,6 +55,7 @@ export class Persistence {
   #sinceUnits = 0;
   /** @type {any} */ #timer = null;
   #snapFailed = false; // the last snapshot did not fit in storage
+  #refused = 0; // the length in code points of the text that did not fit
 
   /**
    * @param {{storage: Storage | null, service: string, doc: string, now: () => number,
@@ -178,10 +179,7 @@ export class Persistence {
     } catch {
       // Quota exceeded or storage disabled: the edits stay in memory, and
       // the text is not written again before the timer's next attempt.
-      if (!this.#snapSaved) {
-        this.#snapFailed = true;
-        this.#schedule(core, SNAPSHOT_RETRY_MS);
-      }
+      if (!this.#snapSaved) this.#failed(core);
     }
   }
 
@@ -208,15 +206,27 @@ export class Persistence {
     if (this.#timer || !this.#storage) return;
     this.#timer = this.#setTimeout(() => {
       this.#timer = null;
+      // A text no smaller than one that did not fit would not fit either,
+      // and trying costs a copy of the whole text.
+      if (this.#snapFailed && core.serverLength >= this.#refused) {
+        this.#schedule(core, SNAPSHOT_RETRY_MS);
+        return;
+      }
       try {
         this.#snapshot(core);
         this.#snapFailed = false;
       } catch {
         // Quota: the older snapshot and its record stay; try again later.
-        this.#snapFailed = true;
-        this.#schedule(core, SNAPSHOT_RETRY_MS);
+        this.#failed(core);
       }
     }, ms);
+  }
+
+  /** @param {SyncCore} core */
+  #failed(core) {
+    this.#snapFailed = true;
+    this.#refused = core.serverLength;
+    this.#schedule(core, SNAPSHOT_RETRY_MS);
   }
 
   // snapshot writes the server's text at the core's revision, then the
