@@ -4,12 +4,13 @@ package web_test
 // "Browser editors"). They are benchmarks, not tests: they report
 // latencies and never assert them. Run them all with
 //
-//	go test -run '^$' -bench Browser -benchtime 1x -count 3 ./web/
+//	go test -run '^$' -bench Browser -benchtime 1x -count 3 -timeout 90m -v ./web/
 //
+// (-v prints why a benchmark was skipped: an editor that did not keep up.)
 // Each sub-benchmark measures a fixed sample whatever b.N is. With
-// COLLAB_BENCH_PROFILE=dir, the receiving page's JavaScript CPU profile is
-// written to dir (open it in Chrome's DevTools) and its costliest
-// functions are logged.
+// COLLAB_BENCH_PROFILE=dir, the pages' JavaScript CPU profiles are written
+// to dir (open them in Chrome's DevTools), each with its costliest
+// functions in a .top.txt file.
 
 import (
 	"context"
