@@ -411,6 +411,24 @@ class CountingStorage extends MemStorage {
 // endOfTask resolves after the microtasks queued so far, as a new task would.
 const endOfTask = () => new Promise((resolve) => setImmediate(resolve));
 
+test('an ack that submits the buffered edits writes the record once', async () => {
+  const net = new Net(new Server());
+  const storage = new CountingStorage();
+  const c = onlineClient(net, { storage });
+  net.settle();
+  const sock = lastSocket(net);
+  type(c, 'a'); // in flight
+  type(c, 'ab'); // buffered
+  await endOfTask();
+  sock.deliverToServer();
+  const w = storage.writes;
+  sock.deliverToClient(); // the ack: the buffer is submitted, its seq saved first
+  await endOfTask();
+  assert.equal(storage.writes - w, 1, 'one write of the record');
+  net.settle();
+  assert.equal(net.server.text, 'ab');
+});
+
 test('remote ops with pending edits cost no saves; a reload after the last save recovers every edit', async () => {
   const N = 50;
   const net = new Net(new Server());
