@@ -2,11 +2,15 @@ package web_test
 
 // Benchmarks of the editors in headless Chromium (docs/benchmarks.md,
 // "Browser editors"). They are benchmarks, not tests: they report
-// latencies and never assert them. Run them with
+// latencies and never assert them. Run them all with
 //
-//	go test -run '^$' -bench Browser -benchtime 1x ./web/
+//	go test -run '^$' -bench Browser -benchtime 1x -count 3 -timeout 90m -v ./web/
 //
-// Each sub-benchmark measures a fixed sample whatever b.N is.
+// (-v prints why a benchmark was skipped: an editor that did not keep up.)
+// Each sub-benchmark measures a fixed sample whatever b.N is. With
+// COLLAB_BENCH_PROFILE=dir, the pages' JavaScript CPU profiles are written
+// to dir (open them in Chrome's DevTools), each with its costliest
+// functions in a .top.txt file.
 
 import (
 	"context"
@@ -45,72 +49,155 @@ func percentile(xs []float64, p float64) float64 {
 // once the frame after now has been painted.
 const afterPaint = `requestAnimationFrame(() => setTimeout(done));`
 
+// stageTimes wraps the page's WebSocket to timestamp, per inserted code
+// point, when a submit left (sent) and when an op arrived (arrived), its
+// handler returned (handled) and the next frame was painted (painted).
+// Times are the wall clock in ms (performance.timeOrigin + now), which
+// pages of one browser share.
+const stageTimes = `(() => {
+	const W = window.WebSocket;
+	const now = () => performance.timeOrigin + performance.now();
+	const count = (data) => JSON.parse(data).op.filter((c) => typeof c === 'string').reduce((k, s) => k + s.length - (s.match(/[\ud800-\udbff][\udc00-\udfff]/g) || []).length, 0);
+	const push = (list, t, n) => { for (let i = 0; i < n; i++) list.push(t); };
+	window.stages = { sent: [], arrived: [], handled: [], painted: [] };
+	window.WebSocket = class extends W {
+		send(data) {
+			if (typeof data === 'string' && data.startsWith('{"type":"submit"')) push(stages.sent, now(), count(data));
+			super.send(data);
+		}
+		set onmessage(f) {
+			super.onmessage = (e) => {
+				const t0 = now();
+				f(e);
+				if (typeof e.data !== 'string' || !e.data.startsWith('{"type":"op"')) return;
+				const t1 = now();
+				const n = count(e.data);
+				push(stages.arrived, t0, n);
+				push(stages.handled, t1, n);
+				const done = () => push(stages.painted, now(), n);
+				` + afterPaint + `
+			};
+		}
+	};
+})();`
+
+// withScript is a step, before navigating, that runs src in every new
+// document of the tab.
+func withScript(src string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src})
+		return err
+	})
+}
+
+// stages reads a page's stage timestamps.
+func readStages(b *testing.B, tab context.Context) map[string][]float64 {
+	var st map[string][]float64
+	if err := json.Unmarshal([]byte(evalString(tab, `JSON.stringify(stages)`)), &st); err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
+// keptUp waits, as waitJS does, until expr is true in tab; a page that is
+// still behind waitFor after the workload ended is the benchmark's result
+// (the editor did not keep up), reported as a skip with that reason.
+func keptUp(b *testing.B, tab context.Context, what, expr string) {
+	b.Helper()
+	tctx, cancel := context.WithTimeout(tab, waitFor+5*time.Second)
+	defer cancel()
+	_, err := chromedp.Run(tctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(waitFor)))
+	if err != nil {
+		b.Skipf("did not keep up: %s, not done %v after the workload (%v)", what, waitFor, err)
+	}
+}
+
+// reportLatency reports the p50 and p95 of to[i]-from[i] over [lo, hi).
+func reportLatency(b *testing.B, from, to []float64, lo, hi int, unit string) {
+	b.Helper()
+	if len(from) < hi || len(to) < hi {
+		b.Fatalf("%s: %d and %d times, want %d", unit, len(from), len(to), hi)
+	}
+	var d []float64
+	for i := lo; i < hi; i++ {
+		d = append(d, to[i]-from[i])
+	}
+	sort.Float64s(d)
+	b.ReportMetric(percentile(d, 0.5), unit+"-p50-ms")
+	b.ReportMetric(percentile(d, 0.95), unit+"-p95-ms")
+}
+
 // BenchmarkBrowserKeystrokeToPaint: a key pressed on page A until the
 // character is painted on page B, both editing one document, typing at the
 // end or in the middle.
 func BenchmarkBrowserKeystrokeToPaint(b *testing.B) {
 	for _, editor := range []string{"codemirror", "textarea"} {
-		for _, size := range []struct {
+		for _, doc := range []struct {
 			name string
-			n    int
-		}{{"1KB", 1 << 10}, {"1MB", 1 << 20}} {
+			text string
+		}{{"1KB", benchText(1 << 10)}, {"1MB", benchText(1 << 20)}} {
 			for _, where := range []string{"end", "middle"} {
-				b.Run(editor+"/"+size.name+"/"+where, func(b *testing.B) {
-					keystrokeToPaint(b, editor, size.n, where)
+				b.Run(editor+"/"+doc.name+"/"+where, func(b *testing.B) {
+					keystrokeToPaint(b, editor, doc.text, where)
 				})
 			}
 		}
 	}
+	// One paragraph: too long for Markdown highlighting, which is turned
+	// off (js/langcap.js), so it costs what the 1 MB of paragraphs does.
+	for _, n := range []int{1 << 13, 1 << 20} {
+		text := strings.ReplaceAll(benchText(n), "\n\n", "\n")
+		b.Run(fmt.Sprintf("codemirror/%dKB-one-paragraph/middle", n>>10), func(b *testing.B) {
+			keystrokeToPaint(b, "codemirror", text, "middle")
+		})
+	}
 }
 
-func keystrokeToPaint(b *testing.B, editor string, size int, where string) {
+// keystrokeToPaint reports the latency from keydown on A to the frame
+// painted on B (key), and its stages: keydown to the submit leaving A
+// (send), to the op arriving on B (server: the network, the server and
+// its fsync), B's message handler (apply), and from there to the frame
+// painted (paint).
+func keystrokeToPaint(b *testing.B, editor, text string, where string) {
 	const keys, warm = 60, 5
 	browser := newBrowser(b)
 	srv := startServer(b, "127.0.0.1:0", filepath.Join(b.TempDir(), "collab.db"), collab.Options{})
-	putDoc(b, srv, "bench", benchText(size))
-	pa := newTab(b, browser, srv.URL+"/d/bench?name=A&editor="+editor)
-	pb := newTab(b, browser, srv.URL+"/d/bench?name=B&editor="+editor)
+	putDoc(b, srv, "bench", text)
+	url := srv.URL + "/d/bench?editor=" + editor + "&name="
+	pa := openPage(b, browser, url+"A", editorSelector, withScript(stageTimes))
+	pb := openPage(b, browser, url+"B", editorSelector, withScript(stageTimes))
 	waitJS(b, pa, "A synced", synced)
 	waitJS(b, pb, "B synced", synced)
 	run(b, pa, evalJS(`(() => { window.keyTimes = [];
 		document.addEventListener('keydown', () => keyTimes.push(performance.timeOrigin + performance.now()), true); return true; })()`))
-	run(b, pb, evalJS(`(() => { window.paintTimes = []; window.hidden = document.visibilityState;
-		document.querySelector('collab-editor').client.addEventListener('change', (e) => {
-			if (e.detail.local) return;
-			const n = e.detail.op.filter((c) => typeof c === 'string').reduce((k, s) => k + [...s].length, 0);
-			const done = () => { const t = performance.timeOrigin + performance.now(); for (let i = 0; i < n; i++) paintTimes.push(t); };
-			`+afterPaint+`
-		}); return true; })()`))
 	at := -1
 	if where == "middle" {
-		at = size / 2
+		at = len(text) / 2
 	}
 	run(b, pa, caretAt(at))
+	stop := startProfile(b, pb, "B")
+	cpu := cpuMeter(b)
 	b.ResetTimer()
 	for i := 0; i < warm+keys; i++ {
 		run(b, pa, chromedp.KeyEvent("x"))
 		time.Sleep(80 * time.Millisecond) // the typing pace (a workload, not a wait)
 	}
-	waitJS(b, pb, "B to paint every key", fmt.Sprintf(`paintTimes.length >= %d`, warm+keys))
+	keptUp(b, pb, "B to paint every key", fmt.Sprintf(`stages.painted.length >= %d`, warm+keys))
 	b.StopTimer()
-	var sent, painted []float64
-	if err := json.Unmarshal([]byte(evalString(pa, `JSON.stringify(keyTimes)`)), &sent); err != nil {
+	cpu(warm + keys)
+	reportLoad(b)
+	stop()
+	var keyTimes []float64
+	if err := json.Unmarshal([]byte(evalString(pa, `JSON.stringify(keyTimes)`)), &keyTimes); err != nil {
 		b.Fatal(err)
 	}
-	if err := json.Unmarshal([]byte(evalString(pb, `JSON.stringify(paintTimes)`)), &painted); err != nil {
-		b.Fatal(err)
-	}
-	if len(sent) < warm+keys || len(painted) < warm+keys {
-		b.Fatalf("%d keys, %d paints", len(sent), len(painted))
-	}
-	var lat []float64
-	for i := warm; i < warm+keys; i++ {
-		lat = append(lat, painted[i]-sent[i])
-	}
-	sort.Float64s(lat)
-	b.ReportMetric(percentile(lat, 0.5), "p50-ms")
-	b.ReportMetric(percentile(lat, 0.95), "p95-ms")
-	b.Logf("B's page was %s", evalString(pb, `window.hidden`))
+	sa, sb := readStages(b, pa), readStages(b, pb)
+	n := warm + keys
+	reportLatency(b, keyTimes, sb["painted"], warm, n, "key")
+	reportLatency(b, keyTimes, sa["sent"], warm, n, "send")
+	reportLatency(b, sa["sent"], sb["arrived"], warm, n, "server")
+	reportLatency(b, sb["arrived"], sb["handled"], warm, n, "apply")
+	reportLatency(b, sb["handled"], sb["painted"], warm, n, "paint")
 }
 
 // BenchmarkBrowserRemoteOp: what another editor's op costs the page that
@@ -128,35 +215,12 @@ func BenchmarkBrowserRemoteOp(b *testing.B) {
 	}
 }
 
-// timeMessages wraps the page's WebSocket so that each op message records
-// the time its handler took and the time until the next frame painted.
-const timeMessages = `(() => {
-	const W = window.WebSocket;
-	window.opTimes = [];
-	window.WebSocket = class extends W {
-		set onmessage(f) {
-			super.onmessage = (e) => {
-				const t0 = performance.now();
-				f(e);
-				if (!e.data.startsWith('{"type":"op"')) return;
-				const handled = performance.now() - t0;
-				const done = () => opTimes.push([handled, performance.now() - t0]);
-				` + afterPaint + `
-			};
-		}
-	};
-})();`
-
 func remoteOp(b *testing.B, editor string, size int) {
 	const ops, warm = 100, 10
 	browser := newBrowser(b)
 	srv := startServer(b, "127.0.0.1:0", filepath.Join(b.TempDir(), "collab.db"), collab.Options{})
 	putDoc(b, srv, "bench", benchText(size))
-	tab := openPage(b, browser, srv.URL+"/d/bench?name=B&editor="+editor, editorSelector,
-		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: timeMessages})
-			return err
-		}))
+	tab := openPage(b, browser, srv.URL+"/d/bench?name=B&editor="+editor, editorSelector, withScript(stageTimes))
 	waitJS(b, tab, "the page synced", synced)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -170,6 +234,8 @@ func remoteOp(b *testing.B, editor string, size int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	stop := startProfile(b, tab, "page")
+	cpu := cpuMeter(b)
 	b.ResetTimer()
 	for i := 0; i < warm+ops; i++ {
 		if err := doc.Insert(doc.Len()/2, "y"); err != nil {
@@ -180,20 +246,12 @@ func remoteOp(b *testing.B, editor string, size int) {
 		}
 		time.Sleep(20 * time.Millisecond) // the pace of another typist (a workload, not a wait)
 	}
-	waitJS(b, tab, "the page to handle every op", fmt.Sprintf(`opTimes.length >= %d`, warm+ops))
+	keptUp(b, tab, "the page to handle every op", fmt.Sprintf(`stages.painted.length >= %d`, warm+ops))
 	b.StopTimer()
-	var times [][2]float64
-	if err := json.Unmarshal([]byte(evalString(tab, `JSON.stringify(opTimes)`)), &times); err != nil {
-		b.Fatal(err)
-	}
-	var handled, painted []float64
-	for _, t := range times[warm:] {
-		handled = append(handled, t[0])
-		painted = append(painted, t[1])
-	}
-	sort.Float64s(handled)
-	sort.Float64s(painted)
-	b.ReportMetric(percentile(handled, 0.5), "handler-p50-ms")
-	b.ReportMetric(percentile(painted, 0.5), "painted-p50-ms")
-	b.ReportMetric(percentile(painted, 0.95), "painted-p95-ms")
+	cpu(warm + ops)
+	reportLoad(b)
+	stop()
+	st := readStages(b, tab)
+	reportLatency(b, st["arrived"], st["handled"], warm, warm+ops, "handler")
+	reportLatency(b, st["arrived"], st["painted"], warm, warm+ops, "painted")
 }

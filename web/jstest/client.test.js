@@ -180,6 +180,34 @@ test('unsent edits survive a page reload under the same client id and seqs', () 
   assert.equal(records(storage), 0, 'record removed once everything is saved');
 });
 
+test('unsent edits saved by the previous version (a JSON snapshot) survive the reload; the text is then rewritten as itself', async () => {
+  const net = new Net(new Server());
+  net.server.text = 'abc';
+  net.server.log.push({ op: ['abc'], client: 'z', seq: 1 });
+  const storage = new MemStorage();
+  const session = new MemStorage();
+  const c = newClient(net, { storage, session });
+  const id = c.client;
+  const textKey = c.store.textKey(id, 1);
+  c.destroy();
+  // What version 2 wrote: the snapshot as JSON, a record of version 2.
+  storage.setItem(textKey, JSON.stringify({ rev: 1, text: 'abc' }));
+  storage.setItem(c.storeKey(id), JSON.stringify({
+    v: 2, ts: 0, rev: 1, lastSeq: 0, base: 1, since: null, inflight: null, buffer: { op: [3, '!'], count: 1 },
+  }));
+  const d = newClient(net, { storage, session });
+  assert.equal(d.client, id);
+  assert.equal(d.text, 'abc!');
+  type(d, 'abc!?'); // offline: the record is written again, with a snapshot of today's form
+  await endOfTask();
+  const rec = JSON.parse(storage.getItem(d.storeKey(id)));
+  assert.equal(rec.v, 3);
+  assert.equal(storage.getItem(d.store.textKey(id, rec.base)), 'abc');
+  lastSocket(net).open();
+  net.settle();
+  assert.equal(net.server.text, 'abc!?');
+});
+
 test('a new tab adopts the unsent edits of a tab that is gone, not of a live one', () => {
   const net = new Net(new Server());
   const storage = new MemStorage();
@@ -383,6 +411,24 @@ class CountingStorage extends MemStorage {
 // endOfTask resolves after the microtasks queued so far, as a new task would.
 const endOfTask = () => new Promise((resolve) => setImmediate(resolve));
 
+test('an ack that submits the buffered edits writes the record once', async () => {
+  const net = new Net(new Server());
+  const storage = new CountingStorage();
+  const c = onlineClient(net, { storage });
+  net.settle();
+  const sock = lastSocket(net);
+  type(c, 'a'); // in flight
+  type(c, 'ab'); // buffered
+  await endOfTask();
+  sock.deliverToServer();
+  const w = storage.writes;
+  sock.deliverToClient(); // the ack: the buffer is submitted, its seq saved first
+  await endOfTask();
+  assert.equal(storage.writes - w, 1, 'one write of the record');
+  net.settle();
+  assert.equal(net.server.text, 'ab');
+});
+
 test('remote ops with pending edits cost no saves; a reload after the last save recovers every edit', async () => {
   const N = 50;
   const net = new Net(new Server());
@@ -461,7 +507,7 @@ test('hiding the page writes the latest revision of pending edits', async () => 
   const record = () => JSON.parse(storage.getItem(a.storeKey(a.client)));
   // The server's text a reload would start from: the snapshot and the
   // changes since it.
-  const saved = () => { const r = record(); const snap = JSON.parse(storage.getItem(a.store.textKey(a.client, r.base))); return r.since ? ot.apply(snap.text, r.since) : snap.text; };
+  const saved = () => { const r = record(); const snap = storage.getItem(a.store.textKey(a.client, r.base)); return r.since ? ot.apply(snap, r.since) : snap; };
   assert.equal(record().rev, 0, 'a remote op is not saved');
   const w = storage.writes;
   page.dispatchEvent(new Event('visibilitychange'));
@@ -487,7 +533,7 @@ test('a record costs the size of the edits, not of the document; the text is wri
   assert.equal(snapshotTimers.list.length, 1, 'the join schedules a snapshot of the text');
   snapshotTimers.fireAll();
   const textKey = a.store.textKey(a.client, 1);
-  assert.equal(JSON.parse(storage.getItem(textKey)).text.length, 200000);
+  assert.equal(storage.getItem(textKey), net.server.text, 'the text itself, not JSON');
   const sizes = [];
   const orig = storage.setItem.bind(storage);
   storage.setItem = (k, v) => { sizes.push([k, v.length]); orig(k, v); };
@@ -533,4 +579,16 @@ test('a text too large for storage is not written again with every edit', async 
   assert.ok(storage.writes - w <= 1, `${storage.writes - w} attempts to write the text for 10 edits`);
   net.settle();
   assert.equal(net.server.text, a.text, 'the edits still go through');
+  // The retries do not copy a text no smaller than the one refused.
+  const tries = () => { const before = storage.writes; for (let i = 0; i < 3; i++) snapshotTimers.fireAll(); return storage.writes - before; };
+  a.applyLocal([100000, '!', 10]);
+  await endOfTask();
+  assert.equal(tries(), 0, 'no attempt while the text is as large');
+  a.applyLocal([-60000, 40011]);
+  await endOfTask();
+  net.settle();
+  a.applyLocal([1, '?', 40010]); // pending again, with a text that fits
+  await endOfTask();
+  assert.ok(tries() > 0, 'a smaller text is tried');
+  assert.equal(storage.getItem(a.store.textKey(a.client, a.serverRev)), a.serverText, 'and written');
 });

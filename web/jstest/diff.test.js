@@ -96,3 +96,34 @@ test('a pending insert stays with the word it was typed after when the diff coul
   const [, mine] = ot.transform(change, pending);
   assert.equal(ot.apply(fresh, mine), 'to go toX do');
 });
+
+test('diffOp of long texts: the op of the changed region with its context, plus retains', () => {
+  // diffOp looks only at the differing middle and some context around it:
+  // the op must be the one a whole-text diff gives, i.e. the short texts'
+  // op with the long shared ends as retains.
+  let seed = 11;
+  const rnd = (n) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const words = ['the', 'cat', ' ', ' ', '\n', '😀', 'é', '.', 'a'];
+  const text = (n) => Array.from({ length: n }, () => words[rnd(words.length)]).join('');
+  for (let i = 0; i < 60; i++) {
+    const head = text(3000);
+    const tail = text(3000);
+    const m1 = text(rnd(20));
+    const m2 = text(rnd(20));
+    // Context longer than any word alignment's slide on both sides.
+    const c1 = text(400);
+    const c2 = text(400);
+    const short = diffOp(c1 + m1 + c2, c1 + m2 + c2);
+    const long = diffOp(head + c1 + m1 + c2 + tail, head + c1 + m2 + c2 + tail);
+    assert.equal(ot.apply(head + c1 + m1 + c2 + tail, long), head + c1 + m2 + c2 + tail);
+    const b = new ot.Builder();
+    b.retain(cps(head));
+    for (const c of short) {
+      if (ot.isRetain(c)) b.retain(c); else if (ot.isInsert(c)) b.insert(c); else b.delete(-c);
+    }
+    b.retain(cps(tail));
+    assert.deepEqual(long, b.done(), `${JSON.stringify(m1)} → ${JSON.stringify(m2)}`);
+  }
+  assert.deepEqual(diffOp('', 'x😀'.repeat(5000)), ['x😀'.repeat(5000)]);
+  assert.deepEqual(diffOp('x😀'.repeat(5000), ''), [-10000]);
+});

@@ -14,7 +14,8 @@
 // connection fails, moves to the next, keeping its unsent edits. Without
 // `server`, the origin this script was loaded from.
 //
-// The editor is CodeMirror 6 (soft wrap, search, Markdown highlighting;
+// The editor is CodeMirror 6 (soft wrap, search, Markdown highlighting
+// up to 1 MiB and paragraphs of 8 KiB, see js/langcap.js;
 // its DOM root is `collab-editor .cm-editor`, and `view` is its
 // EditorView), loaded from vendor/codemirror.js next to this script;
 // `editor="textarea"` gives a plain labelled textarea
@@ -38,6 +39,7 @@ import { DocClient, describeStatus } from './js/client.js';
 import { TextareaBinding } from './js/binding.js';
 import { isColor, safeColor } from './js/color.js';
 import { collab, joinByWord } from './js/codemirror.js';
+import { cappedLanguage } from './js/langcap.js';
 import { PAUSE_MS } from './js/undo.js';
 import { refusedNotice, deletedNotice } from './js/notices.js';
 import { mountHistory } from './js/history-panel.js';
@@ -241,7 +243,7 @@ export class CollabEditor extends HTMLElement {
           cm.search({ top: true }),
           cm.highlightSelectionMatches(),
           cm.keymap.of([...cm.searchKeymap, ...cm.historyKeymap, ...cm.defaultKeymap]),
-          new cm.LanguageSupport(cm.markdownLanguage),
+          cappedLanguage(cm, new cm.LanguageSupport(cm.markdownLanguage), client.text).extension,
           cm.syntaxHighlighting(cm.defaultHighlightStyle, { fallback: true }),
           cm.EditorView.contentAttributes.of({ 'aria-labelledby': label.id, spellcheck: 'true' }),
           collab(client, cm),

@@ -234,7 +234,8 @@ export class DocClient extends EventTarget {
     for (const m of out.send) this.transport.send(m);
     if (!wasJoined && this.core.joined && !this.unavailable) this.transport.attempt = 0;
     if (out.acked) this.recovered();
-    if (out.save) this.save();
+    // A record written just now (persist) holds the whole outbox: no second write.
+    if (out.save && !out.persist) this.save();
     for (const c of out.changes) {
       const name = c.local ? this.name : c.name;
       this.dispatchEvent(new CustomEvent('change', { detail: { ...c, name } }));

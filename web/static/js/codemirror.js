@@ -93,7 +93,8 @@ export function collab(client, cm) {
     /** @param {any} view */
     constructor(view) {
       this.view = view;
-      this.index = new AstralIndex(view.state.doc.toString());
+      // The view starts as client.text, already a string: no copy of the document.
+      this.index = new AstralIndex(client.text);
       /** @type {Op | null} */ this.held = null; // local edits of a composition, not yet sent
       /** @type {any} */ this.timer = null;
       /** @type {Map<string, {at: number, version: number}>} */ this.moved = new Map();

@@ -12,6 +12,7 @@
 // document never stalls the page.
 
 import { Builder } from './ot.js';
+import { cpLength } from './text.js';
 
 const DEFAULT_MAX_COST = 4e7;
 
@@ -35,14 +36,74 @@ function fromCodePoints(a, from, to) {
 }
 
 // diffOp returns an op turning text a into text b that retains a longest
-// common subsequence of their code points.
+// common subsequence of their code points. Only the texts' differing
+// middle, with CONTEXT units on each side for alignToWords, is turned
+// into code points: a reset that changed a few places of a large document
+// costs the size of the change plus one comparison of the texts.
 /**
  * @param {string} a @param {string} b @param {{maxCost?: number}} [opts]
  * @returns {import('./ot.js').Op}
  */
 export function diffOp(a, b, { maxCost = DEFAULT_MAX_COST } = {}) {
-  const x = codePoints(a);
-  const y = codePoints(b);
+  const r = new Builder();
+  if (a === '' || b === '') {
+    r.delete(cpLength(a));
+    r.insert(b);
+    return r.done();
+  }
+  const p = keepPairs(a, Math.max(0, commonPrefix(a, b) - CONTEXT));
+  const s = a.length - keepPairs(a, a.length - Math.max(0, commonSuffix(a, b, a.length - p) - CONTEXT));
+  r.retain(cpLength(a.slice(0, p)));
+  const x = codePoints(a.slice(p, a.length - s));
+  const y = codePoints(b.slice(p, b.length - s));
+  for (const e of diffRuns(x, y, maxCost)) {
+    if (e.k === 'r') r.retain(e.n);
+    else if (e.k === 'd') r.delete(e.n);
+    else r.insert(fromCodePoints(y, e.from, e.from + e.n));
+  }
+  r.retain(cpLength(a.slice(a.length - s)));
+  return r.done();
+}
+
+// CONTEXT is how much of the common prefix and suffix diffRuns sees: more
+// than alignToWords' MAX_SHIFT code points and its boundary tests.
+const CONTEXT = 1024;
+const CHUNK = 4096;
+
+// commonPrefix returns the length in UTF-16 units of the longest common
+// prefix of a and b, comparing chunks first (string comparison is fast).
+/** @param {string} a @param {string} b */
+function commonPrefix(a, b) {
+  const min = Math.min(a.length, b.length);
+  let p = 0;
+  while (p + CHUNK <= min && a.slice(p, p + CHUNK) === b.slice(p, p + CHUNK)) p += CHUNK;
+  while (p < min && a.charCodeAt(p) === b.charCodeAt(p)) p++;
+  return p;
+}
+
+// commonSuffix returns the length of the longest common suffix of a and
+// b, at most max.
+/** @param {string} a @param {string} b @param {number} max */
+function commonSuffix(a, b, max) {
+  const min = Math.min(a.length, b.length, max);
+  let s = 0;
+  while (s + CHUNK <= min && a.slice(a.length - s - CHUNK, a.length - s) === b.slice(b.length - s - CHUNK, b.length - s)) s += CHUNK;
+  while (s < min && a.charCodeAt(a.length - 1 - s) === b.charCodeAt(b.length - 1 - s)) s++;
+  return s;
+}
+
+// keepPairs moves a cut at UTF-16 index i of s back off the middle of a
+// surrogate pair.
+/** @param {string} s @param {number} i */
+function keepPairs(s, i) {
+  const c = s.charCodeAt(i);
+  const prev = s.charCodeAt(i - 1);
+  return i > 0 && c >= 0xdc00 && c <= 0xdfff && prev >= 0xd800 && prev <= 0xdbff ? i - 1 : i;
+}
+
+// diffRuns returns the edit script of code points x to y, aligned to words.
+/** @param {number[]} x @param {number[]} y @param {number} maxCost @returns {Run[]} */
+function diffRuns(x, y, maxCost) {
   let p = 0;
   while (p < x.length && p < y.length && x[p] === y[p]) p++;
   let s = 0;
@@ -55,13 +116,7 @@ export function diffOp(a, b, { maxCost = DEFAULT_MAX_COST } = {}) {
   runs.unshift({ k: 'r', n: p, from: 0 });
   runs.push({ k: 'r', n: s, from: 0 });
   alignToWords(runs, x, y);
-  const r = new Builder();
-  for (const e of runs) {
-    if (e.k === 'r') r.retain(e.n);
-    else if (e.k === 'd') r.delete(e.n);
-    else r.insert(fromCodePoints(y, e.from, e.from + e.n));
-  }
-  return r.done();
+  return runs;
 }
 
 // MAX_SHIFT bounds how far alignToWords slides one edit, so that an edit

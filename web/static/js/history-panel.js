@@ -233,7 +233,8 @@ export function mountHistory(container, { server, doc, editor, token, prefix = '
     await refresh();
     show();
   });
-  editor.addEventListener('collab-change', () => { if (editor.client) setHead(editor.client.serverRev); });
+  // Closed, the slider is brought to the head when the panel opens: no DOM write per op.
+  editor.addEventListener('collab-change', () => { if (editor.client && panel.open) setHead(editor.client.serverRev); });
 
   nameBtn.addEventListener('click', async () => {
     const name = nameInput.value.trim();

@@ -12,7 +12,8 @@
 //
 // Keys: `collab:pending:{service}|{doc}|{client}` holds the record (the key
 // of earlier versions), `collab:text:{service}|{doc}|{client}@{rev}` the
-// snapshot. A new snapshot is written before the record that names it, and
+// snapshot: the text itself under a record of version 3, a JSON object
+// {rev, text} under version 2 (read, never written). A new snapshot is written before the record that names it, and
 // the old one removed after, so a page that dies between two writes leaves
 // a record whose snapshot exists.
 
@@ -54,6 +55,7 @@ export class Persistence {
   #sinceUnits = 0;
   /** @type {any} */ #timer = null;
   #snapFailed = false; // the last snapshot did not fit in storage
+  #refused = 0; // the length in code points of the text that did not fit
 
   /**
    * @param {{storage: Storage | null, service: string, doc: string, now: () => number,
@@ -119,13 +121,14 @@ export class Persistence {
     try {
       /** @type {PendingRecord} */
       const rec = JSON.parse(st.getItem(this.recordKey(this.#client)) || 'null');
-      if (!rec || rec.v !== 2) return null;
-      const snap = JSON.parse(st.getItem(this.textKey(this.#client, rec.base)) || 'null');
-      if (!snap || typeof snap.text !== 'string') return null;
+      if (!rec || (rec.v !== 2 && rec.v !== 3)) return null;
+      const saved = st.getItem(this.textKey(this.#client, rec.base));
+      const text = rec.v === 3 ? saved : JSON.parse(saved || 'null')?.text;
+      if (typeof text !== 'string') return null;
       const since = rec.since ? ot.fromWire(rec.since) : null;
-      const serverText = since ? ot.apply(snap.text, since) : snap.text;
+      const serverText = since ? ot.apply(text, since) : text;
       this.#snapRev = rec.base;
-      this.#snapSaved = true;
+      this.#snapSaved = rec.v === 3; // an older snapshot is rewritten in today's form
       this.#savedKey = this.textKey(this.#client, rec.base);
       this.#since = since;
       return { box: { rev: rec.rev, lastSeq: rec.lastSeq, inflight: rec.inflight, buffer: rec.buffer }, serverText };
@@ -176,10 +179,7 @@ export class Persistence {
     } catch {
       // Quota exceeded or storage disabled: the edits stay in memory, and
       // the text is not written again before the timer's next attempt.
-      if (!this.#snapSaved) {
-        this.#snapFailed = true;
-        this.#schedule(core, SNAPSHOT_RETRY_MS);
-      }
+      if (!this.#snapSaved) this.#failed(core);
     }
   }
 
@@ -206,15 +206,27 @@ export class Persistence {
     if (this.#timer || !this.#storage) return;
     this.#timer = this.#setTimeout(() => {
       this.#timer = null;
+      // A text no smaller than one that did not fit would not fit either,
+      // and trying costs a copy of the whole text.
+      if (this.#snapFailed && core.serverLength >= this.#refused) {
+        this.#schedule(core, SNAPSHOT_RETRY_MS);
+        return;
+      }
       try {
         this.#snapshot(core);
         this.#snapFailed = false;
       } catch {
         // Quota: the older snapshot and its record stay; try again later.
-        this.#snapFailed = true;
-        this.#schedule(core, SNAPSHOT_RETRY_MS);
+        this.#failed(core);
       }
     }, ms);
+  }
+
+  /** @param {SyncCore} core */
+  #failed(core) {
+    this.#snapFailed = true;
+    this.#refused = core.serverLength;
+    this.#schedule(core, SNAPSHOT_RETRY_MS);
   }
 
   // snapshot writes the server's text at the core's revision, then the
@@ -224,7 +236,7 @@ export class Persistence {
     const st = /** @type {Storage} */ (this.#storage);
     const old = this.#savedKey;
     const key = this.textKey(this.#client, core.rev);
-    st.setItem(key, JSON.stringify({ rev: core.rev, text: core.serverText }));
+    st.setItem(key, core.serverText); // the text itself: no JSON to encode
     this.#snapRev = core.rev;
     this.#snapSaved = true;
     this.#savedKey = key;
@@ -240,7 +252,7 @@ export class Persistence {
     const box = core.outbox();
     /** @type {PendingRecord} */
     const rec = {
-      v: 2, ts: this.#now(), rev: box.rev, lastSeq: box.lastSeq, base: this.#snapRev, since: this.#since,
+      v: 3, ts: this.#now(), rev: box.rev, lastSeq: box.lastSeq, base: this.#snapRev, since: this.#since,
       inflight: box.inflight && { seq: box.inflight.seq, op: box.inflight.op, count: box.inflight.count },
       buffer: box.buffer && { op: box.buffer.op, count: box.buffer.count },
     };

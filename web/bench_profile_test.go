@@ -1,0 +1,174 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/profiler"
+	"github.com/chromedp/chromedp"
+)
+
+// startProfile starts the JavaScript CPU profiler of tab (page names it) when
+// COLLAB_BENCH_PROFILE names a directory, and returns the function that
+// stops it, writes the profile there and logs the functions that took the
+// most time of their own.
+func startProfile(b *testing.B, tab context.Context, page string) (stop func()) {
+	dir := os.Getenv("COLLAB_BENCH_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	call := func(f func(ctx context.Context, t *chromedp.Target) error) {
+		b.Helper()
+		run(b, tab, chromedp.Func(f))
+	}
+	call(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, profiler.Enable, cdp.Empty{}); err != nil {
+			return err
+		}
+		if _, err := cdp.Call(ctx, t, profiler.SetSamplingInterval, profiler.SetSamplingIntervalParams{Interval: 100}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, profiler.Start, cdp.Empty{})
+		return err
+	})
+	return func() {
+		var prof *profiler.Profile
+		call(func(ctx context.Context, t *chromedp.Target) error {
+			res, err := cdp.Call(ctx, t, profiler.Stop, cdp.Empty{})
+			prof = res.Profile
+			return err
+		})
+		if prof == nil {
+			b.Fatal("no profile")
+		}
+		data, err := json.Marshal(prof)
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+"-"+page+".cpuprofile")
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		top := topSelf(prof, 40)
+		if err := os.WriteFile(strings.TrimSuffix(name, ".cpuprofile")+".top.txt", []byte(top), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("profile %s, self time in .top.txt", name)
+	}
+}
+
+// topSelf lists the n functions with the most self time in prof.
+func topSelf(prof *profiler.Profile, n int) string {
+	origin := ""
+	for _, node := range prof.Nodes {
+		if u, err := url.Parse(node.CallFrame.URL); err == nil && u.Host != "" {
+			origin = u.Scheme + "://" + u.Host
+			break
+		}
+	}
+	byID := map[int64]*profiler.ProfileNode{}
+	for _, node := range prof.Nodes {
+		byID[node.ID] = node
+	}
+	self := map[string]float64{}
+	var total float64
+	for i, id := range prof.Samples {
+		if i >= len(prof.TimeDeltas) {
+			break
+		}
+		ms := float64(prof.TimeDeltas[i]) / 1000
+		node := byID[id]
+		if node == nil || node.CallFrame == nil {
+			continue
+		}
+		f := node.CallFrame
+		key := fmt.Sprintf("%s %s:%d:%d", f.FunctionName, strings.TrimPrefix(f.URL, origin), f.LineNumber+1, f.ColumnNumber+1)
+		self[key] += ms
+		total += ms
+	}
+	keys := make([]string, 0, len(self))
+	for k := range self {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return self[keys[i]] > self[keys[j]] })
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\t%.0f ms sampled\n", total)
+	for _, k := range keys[:min(n, len(keys))] {
+		fmt.Fprintf(&sb, "\t%8.1f ms  %s\n", self[k], k)
+	}
+	return sb.String()
+}
+
+// reportLoad reports the machine's one-minute load average (Linux), which
+// the browser benchmarks' figures depend on.
+func reportLoad(b *testing.B) {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return
+	}
+	var load float64
+	if _, err := fmt.Sscan(string(data), &load); err == nil {
+		b.ReportMetric(load, "loadavg")
+	}
+}
+
+// cpuTimes returns the CPU time used so far by this process (the server
+// and the benchmark) and by its descendants (Chromium), on Linux.
+func cpuTimes() (self, browser time.Duration) {
+	entries, _ := os.ReadDir("/proc")
+	parent := map[int]int{}
+	cpu := map[int]time.Duration{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// Fields after the command, which ends with the last ')': state,
+		// ppid, ... utime (11th) and stime (12th) in clock ticks.
+		f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		parent[pid], _ = strconv.Atoi(f[1])
+		ut, _ := strconv.Atoi(f[11])
+		st, _ := strconv.Atoi(f[12])
+		cpu[pid] = time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+	}
+	me := os.Getpid()
+	for pid, d := range cpu {
+		for p := parent[pid]; p > 1; p = parent[p] {
+			if p == me {
+				browser += d
+				break
+			}
+		}
+	}
+	return cpu[me], browser
+}
+
+// cpuMeter reports, when stopped, the CPU time used since it started by
+// the test process (go-cpu-ms: the server and the benchmark's driver) and
+// by Chromium (browser-cpu-ms), in ms per unit of work (n units): set
+// against the latencies, it tells the machine's load from the work.
+func cpuMeter(b *testing.B) (stop func(n int)) {
+	s0, b0 := cpuTimes()
+	return func(n int) {
+		s1, b1 := cpuTimes()
+		b.ReportMetric(float64((s1-s0).Milliseconds())/float64(n), "go-cpu-ms")
+		b.ReportMetric(float64((b1-b0).Milliseconds())/float64(n), "browser-cpu-ms")
+	}
+}
