@@ -164,3 +164,16 @@ func TestRefreshDowngrades(t *testing.T) {
 	c.submit("d", 1, 2, insertAt(1, 1, "b"))
 	c.ack(2)
 }
+
+// TestAuthOpenMode: without a secret, auth is answered authed with no
+// expiry and changes nothing.
+func TestAuthOpenMode(t *testing.T) {
+	_, ts := startServer(t, newTestStore(t), Options{})
+	c := connect(t, ts, "open-auth")
+	c.join("d", nil)
+	if a := c.refresh("anything"); a.Exp != 0 || a.Perm != "" || len(a.Docs) != 0 {
+		t.Fatalf("authed in open mode: %+v", a)
+	}
+	c.submit("d", 0, 1, insertAt(0, 0, "a"))
+	c.ack(1)
+}
