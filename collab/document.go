@@ -438,6 +438,9 @@ func (d *document) join(r *joinReq) error {
 	if _, ok := d.editors[r.c]; ok {
 		return fmt.Errorf("%w: already joined", ErrBadMessage)
 	}
+	if err := d.srv.revoked.check(r.claims, d.id); err != nil {
+		return err // revoked after the connection checked it: the revocation's request may have come first
+	}
 	if r.rev != nil {
 		d.catchUpTo(*r.rev)
 	}

@@ -96,6 +96,10 @@ func (d *document) reauth(r *reauthReq) {
 		return
 	}
 	e.claims, e.readOnly = r.claims, r.readOnly
+	if d.srv.revoked.check(e.claims, d.id) != nil { // revoked since the connection checked it
+		d.cut(e, errTokenRevoked)
+		return
+	}
 	d.armExpiry(deadline(e.claims))
 }
 
