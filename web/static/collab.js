@@ -212,7 +212,7 @@ export class CollabEditor extends HTMLElement {
       this.append(holder);
       mountHistory(holder, {
         server: () => (this.client ? this.client.server : server), doc, editor: this,
-        token: this.getAttribute('token') || '', prefix: `${id}-history-`,
+        token: () => (this.client ? this.client.token : this.getAttribute('token') || ''), prefix: `${id}-history-`,
       });
     }
     if (this.getAttribute('editor') === 'textarea') this.textareaEditor(field, label, id, client);
