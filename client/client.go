@@ -101,6 +101,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/collabd/collab/collab/wire"
@@ -118,6 +119,12 @@ type Options struct {
 	Name     string // shown to other editors
 	Color    string // shown to other editors: "#rgb", "#rrggbb" or "#rrggbbaa", e.g. "#d33"
 	Token    string // sent in hello and as Authorization: Bearer on the handshake
+	// TokenFunc, when set, returns a new token: before a dial if Token is
+	// empty or due for renewal, and on the open connection (an auth
+	// message) before the token expires (a minute before, or when a quarter
+	// of its life is left) or when the server ended a document's session
+	// for its token, which then rejoins with its pending edits.
+	TokenFunc func(ctx context.Context) (string, error)
 	// Header is sent with the WebSocket handshake (e.g. Origin).
 	Header http.Header
 	// Dialer defaults to a websocket.Dialer without compression.
@@ -226,11 +233,17 @@ type Conn struct {
 	wg     sync.WaitGroup // run
 	done   chan struct{}  // closed when the Conn has ended
 
-	mu     sync.Mutex
-	docs   map[string]*Doc // guarded by mu
-	sess   *session        // guarded by mu; the live session, nil while offline
-	status Status          // guarded by mu
-	err    error           // guarded by mu; why the Conn ended
+	mu    sync.Mutex
+	docs  map[string]*Doc // guarded by mu
+	sess  *session        // guarded by mu; the live session, nil while offline
+	token string          // guarded by mu; the token of the next hello or auth
+	renew time.Time       // guarded by mu; when to renew token; zero: never
+	// tokenNow asks run for a new token (cap 1); tokenStale says the
+	// server ended a session for the token, so the next dial needs a new one.
+	tokenNow   chan struct{}
+	tokenStale atomic.Bool
+	status     Status // guarded by mu
+	err        error  // guarded by mu; why the Conn ended
 }
 
 // Dial connects to the collab WebSocket endpoint at url (ws:// or wss://,
@@ -250,15 +263,20 @@ func Dial(ctx context.Context, url string, opts Options) (*Conn, error) {
 		dialer: opts.Dialer,
 		done:   make(chan struct{}),
 		docs:   make(map[string]*Doc),
+		token:  opts.Token,
+		renew:  renewAt(opts.Token, time.Now()),
+
+		tokenNow: make(chan struct{}, 1),
 	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	if c.dialer == nil {
 		c.dialer = &websocket.Dialer{HandshakeTimeout: opts.HandshakeTimeout}
 	}
 	s, err := c.connect(ctx)
 	if err != nil {
+		c.cancel()
 		return nil, err
 	}
-	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.wg.Add(1)
 	go c.run(s)
 	return c, nil
@@ -306,11 +324,7 @@ func (c *Conn) run(s *session) {
 	for {
 		c.attach(s)
 		s.start()
-		select {
-		case <-s.done:
-		case <-c.ctx.Done():
-			s.shutdown()
-		}
+		c.serve(s)
 		s.wg.Wait()
 		err := s.err
 		c.detach(s)
@@ -328,6 +342,34 @@ func (c *Conn) run(s *session) {
 		}
 		if s, attempt = c.redial(attempt); s == nil {
 			return
+		}
+	}
+}
+
+// serve waits for s to end, renewing the token on it when due.
+func (c *Conn) serve(s *session) {
+	renew := c.renewTimer()
+	defer func() {
+		if renew != nil {
+			renew.Stop()
+		}
+	}()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-c.ctx.Done():
+			s.shutdown()
+			return
+		case <-timerC(renew):
+			c.refreshOn(s)
+			renew = c.renewTimer()
+		case <-c.tokenNow:
+			c.refreshOn(s)
+			if renew != nil {
+				renew.Stop()
+			}
+			renew = c.renewTimer()
 		}
 	}
 }
@@ -447,6 +489,10 @@ func (c *Conn) dispatch(s *session, data []byte) error {
 		// An undecodable op would leave a gap: the server broke the
 		// protocol, and resuming would only repeat it.
 		return fmt.Errorf("%w: %v", ErrProtocol, err)
+	}
+	if m, ok := msg.(*wire.Authed); ok {
+		c.onAuthed(m)
+		return nil
 	}
 	doc := docOf(msg)
 	if m, ok := msg.(*wire.Error); ok && doc == "" {

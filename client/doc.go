@@ -18,27 +18,30 @@ type Doc struct {
 	id string
 
 	mu       sync.Mutex
-	events   *eventQueue         // guarded by mu
-	text     docText             // guarded by mu; local text
-	server   docText             // guarded by mu; server text at rev
-	rev      uint64              // guarded by mu; last server revision known
-	hasState bool                // guarded by mu; a first joined arrived
-	inflight *pending            // guarded by mu; the submit awaiting its ack
-	buffer   *ot.Op              // guarded by mu; local edits composed, not sent
-	splitOff bool                // guarded by mu; buffer is the unsent rest of the edit in flight, nothing added
-	lastSeq  uint64              // guarded by mu; last seq given (or committed)
-	readOnly bool                // guarded by mu
-	sess     *session            // guarded by mu; session the join was sent on
-	live     bool                // guarded by mu; joined arrived on sess
-	status   Status              // guarded by mu
-	others   map[string]Presence // guarded by mu; by client id
-	mine     *selection          // guarded by mu; own caret, local positions
-	sendMine bool                // guarded by mu; mine not yet sent
-	resyncs  int                 // guarded by mu; rejoins since the last progress
-	changed  chan struct{}       // guarded by mu; closed and replaced on change
-	joined   chan struct{}       // closed on the first joined or on end
-	ended    bool                // guarded by mu
-	err      error               // guarded by mu; why the Doc ended
+	events   *eventQueue // guarded by mu
+	text     docText     // guarded by mu; local text
+	server   docText     // guarded by mu; server text at rev
+	rev      uint64      // guarded by mu; last server revision known
+	hasState bool        // guarded by mu; a first joined arrived
+	inflight *pending    // guarded by mu; the submit awaiting its ack
+	buffer   *ot.Op      // guarded by mu; local edits composed, not sent
+	splitOff bool        // guarded by mu; buffer is the unsent rest of the edit in flight, nothing added
+	lastSeq  uint64      // guarded by mu; last seq given (or committed)
+	readOnly bool        // guarded by mu
+	sess     *session    // guarded by mu; session the join was sent on
+	live     bool        // guarded by mu; joined arrived on sess
+	// awaitToken: the server ended the session for its token; the Doc
+	// rejoins on sess once run got a new one. Guarded by mu.
+	awaitToken bool
+	status     Status              // guarded by mu
+	others     map[string]Presence // guarded by mu; by client id
+	mine       *selection          // guarded by mu; own caret, local positions
+	sendMine   bool                // guarded by mu; mine not yet sent
+	resyncs    int                 // guarded by mu; rejoins since the last progress
+	changed    chan struct{}       // guarded by mu; closed and replaced on change
+	joined     chan struct{}       // closed on the first joined or on end
+	ended      bool                // guarded by mu
+	err        error               // guarded by mu; why the Doc ended
 }
 
 // pending is the submit in flight. seq never changes; op is rebased over

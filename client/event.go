@@ -33,9 +33,12 @@ const (
 	// EventStatus: the document went online, offline or closed (Status);
 	// when it closed for good, Err says why.
 	EventStatus
+	// EventAccess: a renewed token (Options.TokenFunc) changed what the
+	// document allows: ReadOnly tells.
+	EventAccess
 )
 
-var kindNames = [...]string{"", "op", "ack", "presence", "join", "leave", "reset", "reject", "error", "status"}
+var kindNames = [...]string{"", "op", "ack", "presence", "join", "leave", "reset", "reject", "error", "status", "access"}
 
 func (k EventKind) String() string {
 	if int(k) < len(kindNames) {

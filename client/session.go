@@ -44,19 +44,25 @@ type session struct {
 // Authorization: Bearer (a server with a secret asks clients without an
 // Origin for a token at the upgrade).
 func (c *Conn) header() http.Header {
-	if c.opts.Token == "" || c.opts.Header.Get("Authorization") != "" {
+	token := c.currentToken()
+	if token == "" || c.opts.Header.Get("Authorization") != "" {
 		return c.opts.Header
 	}
 	h := c.opts.Header.Clone()
 	if h == nil {
 		h = make(http.Header)
 	}
-	h.Set("Authorization", "Bearer "+c.opts.Token)
+	h.Set("Authorization", "Bearer "+token)
 	return h
 }
 
 // connect dials the server and performs the hello/welcome handshake.
 func (c *Conn) connect(ctx context.Context) (*session, error) {
+	if c.tokenDue() {
+		if err := c.fetchToken(ctx); err != nil {
+			return nil, err
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.HandshakeTimeout)
 	defer cancel()
 	ws, resp, err := c.dialer.DialContext(ctx, c.url, c.header())
@@ -103,7 +109,7 @@ func (c *Conn) handshake(ctx context.Context, ws *websocket.Conn) (wire.Limits, 
 		ws.SetWriteDeadline(dl)
 	}
 	hello := wire.Hello{Type: wire.TypeHello, Version: wire.Version, Client: c.id,
-		Name: c.opts.Name, Color: c.opts.Color, Token: c.opts.Token}
+		Name: c.opts.Name, Color: c.opts.Color, Token: c.currentToken()}
 	if err := ws.WriteJSON(hello); err != nil {
 		return wire.Limits{}, fmt.Errorf("client: send hello: %w", err)
 	}

@@ -21,7 +21,7 @@ func (d *Doc) sendJoin(s *session, resume bool) {
 	if d.ended {
 		return
 	}
-	d.sess, d.live = s, false
+	d.sess, d.live, d.awaitToken = s, false, false
 	m := wire.Join{Type: wire.TypeJoin, Doc: d.id}
 	if resume {
 		rev := d.rev
@@ -390,6 +390,8 @@ func (d *Doc) onError(m *wire.Error) error {
 		return nil
 	}
 	switch {
+	case m.Code == wire.CodeUnauthorized && d.live && m.Seq == 0:
+		d.sessionEnded(se)
 	case m.Code == wire.CodeNotJoined || m.Code == wire.CodeRevTooOld:
 		d.resync(m.Code == wire.CodeNotJoined, se)
 	case transientCode(m.Code):

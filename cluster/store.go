@@ -111,6 +111,7 @@ type Store struct {
 	snaps    jetstream.KeyValue    // snapshots, or for a large one where it is
 	versions jetstream.KeyValue    // named versions, or for a large one where it is
 	blobs    jetstream.ObjectStore // large snapshots, in chunks
+	revoked  jetstream.KeyValue    // token revocations (see revocations.go)
 	subj     string                // prefix of the document subjects: Prefix + ".ops."
 	metrics  *metrics
 	bus      *bus
@@ -231,6 +232,9 @@ func (s *Store) setup(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("cluster: create large snapshot bucket: %w", natsErr("setup", err))
+	}
+	if err := s.createRevocationBucket(ctx); err != nil {
+		return fmt.Errorf("cluster: create revocation bucket: %w", natsErr("setup", err))
 	}
 	return s.setupVersions(ctx)
 }

@@ -194,6 +194,15 @@ func (a *authenticator) stillValid(c *Claims) error {
 	return nil
 }
 
+// deadline is when a session on claims must end: the token's expiry plus
+// the leeway the parser allows. Zero: never (no claims, open mode).
+func deadline(c *Claims) time.Time {
+	if c == nil || c.ExpiresAt == nil {
+		return time.Time{}
+	}
+	return c.ExpiresAt.Add(tokenLeeway)
+}
+
 // tokenProblem names what is wrong with a token in a fixed vocabulary, so
 // no part of the token reaches a log or a client through a parser message.
 // c is what could be read of the token's claims.

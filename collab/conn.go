@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -24,10 +25,14 @@ type conn struct {
 
 	helloed atomic.Bool // hello accepted: the handshake timer has no effect
 
+	cutMu sync.Mutex
+	cut   []cutSession // guarded by cutMu: sessions their document ended (expiry, revocation), for the reader to release
+
 	// owned by the reader (Message):
 	client, name, color string
 	claims              *Claims     // from the upgrade or hello; nil: none given
 	docs                joinedDocs  // joined documents
+	sessions            uint64      // sessions started: the last joinedDoc.session
 	tokens              float64     // rate limiter bucket
 	last                time.Time   // when tokens was last refilled
 	writeTokens         float64     // bytes of ops the connection may submit now (Options.WriteRate)
@@ -49,6 +54,8 @@ type sender interface {
 type joinedDoc struct {
 	d        *document // nil: not joined
 	readOnly bool      // this connection may only read it
+	claims   *Claims   // the token the session runs on; nil: none (open mode)
+	session  uint64    // numbers the session among the connection's, so that a cut names it
 }
 
 // joinedDocs are a connection's documents: a slice, not a map, because

@@ -47,6 +47,8 @@ type document struct {
 	seqs     map[string]clientSeq // last seq per client, committed or pending
 	joinWait []*joinReq           // joins held until their client's pending ops commit (see joinOrWait)
 	grace    *time.Timer          // running while nobody references the document
+	expiry   *time.Timer          // fires at expiryAt; nil until an editor's token expires
+	expiryAt time.Time            // the earliest deadline of the editors' tokens; zero: none armed
 
 	// owned by run, when the store is shared (a Follower, a Bus; see
 	// follow.go and bus.go):
@@ -70,6 +72,8 @@ type editor struct {
 	joined              time.Time // when it joined (see replaced)
 	pres                *presence // nil until the editor sends one
 	readOnly            bool
+	claims              *Claims  // the token the session runs on; nil: open mode
+	session             uint64   // joinedDoc.session, named when the session is cut
 	gatheredMsg         []byte   // the first message gathered for the editor (see gather)
 	gatheredMsgs        [][]byte // all of them, once there is more than one
 
@@ -108,6 +112,8 @@ type (
 		client, name, color string
 		rev                 *uint64
 		readOnly            bool
+		claims              *Claims    // nil: open mode
+		session             uint64     // joinedDoc.session
 		reply               chan error // cap 1
 	}
 	leaveReq    struct{ c *conn }
@@ -206,6 +212,7 @@ func (d *document) run() {
 		return
 	}
 	defer d.closeShared()
+	defer d.stopExpiry()
 	d.grace = time.NewTimer(d.srv.opts.Grace)
 	d.grace.Stop()
 	for {
@@ -229,6 +236,8 @@ func (d *document) run() {
 			}
 		case ev := <-d.busIn:
 			d.handleBusEvent(ev)
+		case <-d.expiryC():
+			d.expire()
 		case res := <-d.commits:
 			if d.committed(res) {
 				d.stop(cmp.Or(d.failure, ErrUnavailable))
@@ -315,6 +324,10 @@ func (d *document) handle(req any) bool {
 		d.submit(r)
 	case *deleteReq:
 		return d.delete(r)
+	case *reauthReq:
+		d.reauth(r)
+	case *revokeReq:
+		d.revoke(r)
 	case *evictReq:
 		unloaded, _ := d.srv.reg.tryUnload(d, len(d.editors) == 0 && len(d.pending) == 0)
 		r.reply <- unloaded
@@ -425,6 +438,9 @@ func (d *document) join(r *joinReq) error {
 	if _, ok := d.editors[r.c]; ok {
 		return fmt.Errorf("%w: already joined", ErrBadMessage)
 	}
+	if err := d.srv.revoked.check(r.claims, d.id); err != nil {
+		return err // revoked after the connection checked it: the revocation's request may have come first
+	}
 	if r.rev != nil {
 		d.catchUpTo(*r.rev)
 	}
@@ -446,7 +462,8 @@ func (d *document) join(r *joinReq) error {
 		text := d.buf.String()
 		joined.Text, joined.Reset = &text, r.rev != nil // a rev it cannot catch up from
 	}
-	e := &editor{c: r.c, client: r.client, pub: wire.PublicID(r.client), joined: time.Now(), name: r.name, color: r.color, readOnly: r.readOnly}
+	e := &editor{c: r.c, client: r.client, pub: wire.PublicID(r.client), joined: time.Now(), name: r.name, color: r.color,
+		readOnly: r.readOnly, claims: r.claims, session: r.session}
 	arrive := encode(&wire.Editor{Type: wire.TypeEditor, Doc: d.id, Client: e.pub, Name: e.name, Color: e.color, Event: wire.EventJoin})
 	welcome := []any{joined}
 	for _, o := range d.editors {
@@ -458,6 +475,7 @@ func (d *document) join(r *joinReq) error {
 	}
 	r.c.sendAll(d.greeting(welcome, r.client))
 	d.editors[r.c] = e
+	d.armExpiry(deadline(e.claims))
 	d.grace.Stop()
 	d.publishToServers(busMsg{Kind: busJoin, Editors: []busEditor{d.busEditorOf(e)}})
 	return nil

@@ -38,9 +38,10 @@ func mintUntil(t *testing.T, doc string, perm Perm, exp time.Time) string {
 // TestExpiredTokenRefusedAtJoin: the token a connection presented on the
 // upgrade (?token=) or in hello is checked again at every join: once it
 // has expired, a join is refused with unauthorized for that document only;
-// the connection stays open, a session joined before the expiry goes on,
-// and a join with a new token succeeds. HTTP requests are checked each
-// time, as before.
+// the connection stays open and a join with a new token succeeds. A
+// session joined before the expiry ends at its next submit if its
+// document's timer has not ended it yet (TestExpiryEndsSession). HTTP
+// requests are checked each time, as before.
 func TestExpiredTokenRefusedAtJoin(t *testing.T) {
 	clock := newTestClock()
 	_, ts := startServer(t, newTestStore(t), Options{AuthSecret: authSecret, clock: clock.now})
@@ -71,12 +72,16 @@ func TestExpiredTokenRefusedAtJoin(t *testing.T) {
 			if e := c.expectError(wire.CodeUnauthorized); e.Doc != late || !strings.Contains(e.Message, "token expired") {
 				t.Fatalf("join after expiry: %+v", e)
 			}
-			// Joining the early document again is a new join: refused too,
-			// and the session already joined is left as it was.
+			// Joining the early document again is a new join: refused too.
 			c.send(wire.Join{Type: wire.TypeJoin, Doc: early})
 			c.expectError(wire.CodeUnauthorized)
-			c.submit(early, 0, 1, insertAt(0, 0, "still joined"))
-			c.ack(1)
+			c.submit(early, 0, 1, insertAt(0, 0, "too late"))
+			if e := c.expectError(wire.CodeUnauthorized); e.Doc != early || !strings.Contains(e.Message, "token expired") {
+				t.Fatalf("submit after expiry: %+v", e)
+			}
+			if e := c.expectError(wire.CodeNotJoined); e.Seq != 1 {
+				t.Fatalf("submit after expiry: %+v", e)
+			}
 			if code, body := apiCall(t, "GET", ts.URL+"/api/docs/"+early, tok, ""); code != http.StatusUnauthorized {
 				t.Fatalf("GET with the expired token: %d %+v", code, body)
 			}

@@ -32,6 +32,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/docs/{id}/ops", s.api(PermRead, s.getOps, true))
 	m.HandleFunc("GET /api/docs/{id}/text", s.api(PermRead, s.getText, true))
 	m.HandleFunc("POST /api/admin/backup", s.api(PermAdmin, s.backup, false))
+	m.HandleFunc("POST /api/revocations", s.api(PermAdmin, s.postRevocation, true))
+	m.HandleFunc("GET /api/revocations", s.api(PermAdmin, s.getRevocations, true))
 	s.historyRoutes(m)
 	s.mux = m
 }
@@ -55,7 +57,7 @@ func (s *Server) guard(perm Perm, h http.HandlerFunc) http.HandlerFunc {
 				s.httpError(w, ErrInvalidDocID)
 				return
 			}
-			err = authorize(claims, id, perm)
+			err = s.permits(claims, id, perm)
 		}
 		if err != nil {
 			s.authFailed(r, err)

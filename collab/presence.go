@@ -32,6 +32,9 @@ func (d *document) presence(r *presenceReq) {
 		r.c.sendError(ErrNotJoined, d.id, 0)
 		return
 	}
+	if d.lapsed(e) {
+		return
+	}
 	d.catchUpTo(r.p.Rev)
 	if r.p.Rev > d.rev {
 		r.c.sendError(ErrFutureRev, d.id, 0)

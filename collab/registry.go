@@ -171,6 +171,17 @@ func (r *registry) loaded() int {
 	return len(r.docs)
 }
 
+// all returns the documents loaded now.
+func (r *registry) all() []*document {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]*document, 0, len(r.docs))
+	for _, d := range r.docs {
+		out = append(out, d)
+	}
+	return out
+}
+
 // close stops new loads and returns the documents still loaded.
 func (r *registry) close() []*document {
 	r.mu.Lock()

@@ -25,6 +25,7 @@ type Server struct {
 	origins  originChecker
 	hosts    hostChecker
 	auth     *authenticator // nil: authentication off
+	revoked  *revocations   // revocations in force
 	connRate *ipLimiter     // nil: no per-IP connection limit
 	apiRate  *ipLimiter     // nil: no per-IP API request limit
 	perIP    *ipCounter     // nil: no per-IP cap on open connections and requests
@@ -70,6 +71,8 @@ func NewServer(store storage.Store, opts Options) *Server {
 		s.changes = newChangeFeed(opts.Changes, opts.ChangeQueue)
 	}
 	s.reg = newRegistry(s)
+	s.revoked = newRevocations(s.now)
+	s.loadRevocations()
 	s.limits = advertisedLimits(store, opts)
 	s.upgrader = wsconn.NewUpgrader(s.origins.check)
 	s.routes()
@@ -199,7 +202,11 @@ func (s *Server) upgradeClaims(r *http.Request) (*Claims, error) {
 		}
 		return nil, nil // the token may come in hello or join
 	}
-	return s.auth.check(r, tok)
+	claims, err := s.auth.check(r, tok)
+	if err == nil {
+		err = s.revoked.check(claims, "")
+	}
+	return claims, err
 }
 
 // countAuth counts err if it is a refused credential or permission.

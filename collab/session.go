@@ -34,7 +34,10 @@ func (c *conn) handle(data []byte) {
 		c.sendError(ErrHelloRequired, "", 0)
 		return
 	}
+	c.releaseCut()
 	switch m := msg.(type) {
+	case *wire.Auth:
+		c.refresh(m)
 	case *wire.Join:
 		if err := c.join(m); err != nil {
 			c.srv.countAuth(err)
@@ -103,6 +106,9 @@ func (c *conn) hello(h *wire.Hello) {
 	}
 	if h.Token != "" && c.srv.auth != nil {
 		claims, err := c.srv.auth.check(c.upgradeReq, h.Token)
+		if err == nil {
+			err = c.srv.revoked.check(claims, "")
+		}
 		if err != nil {
 			c.srv.countAuth(err)
 			c.sendError(err, "", 0)
@@ -128,10 +134,11 @@ func (c *conn) join(m *wire.Join) error {
 	if !storage.ValidDocID(m.Doc) {
 		return ErrInvalidDocID
 	}
-	readOnly, name, err := c.authorizeJoin(m)
+	claims, name, err := c.authorizeJoin(m)
 	if err != nil {
 		return err
 	}
+	readOnly := claims != nil && claims.permOn(m.Doc).rank() < PermWrite.rank()
 	if c.docs.get(m.Doc).d != nil {
 		c.leaveDoc(m.Doc)
 	}
@@ -144,43 +151,46 @@ func (c *conn) join(m *wire.Join) error {
 		return err
 	}
 	reply := make(chan error, 1)
-	req := &joinReq{c: c, client: c.client, name: name, color: c.color, rev: m.Rev, readOnly: readOnly, reply: reply}
+	c.sessions++
+	req := &joinReq{c: c, client: c.client, name: name, color: c.color, rev: m.Rev, readOnly: readOnly,
+		claims: claims, session: c.sessions, reply: reply}
 	if err := await(d, req, reply, ErrUnavailable); err != nil {
 		c.srv.reg.release(d)
 		return err
 	}
-	c.docs.set(joinedDoc{d: d, readOnly: readOnly})
+	c.docs.set(joinedDoc{d: d, readOnly: readOnly, claims: claims, session: c.sessions})
 	return nil
 }
 
 // authorizeJoin checks the join's token (or the connection's, whose expiry
-// is checked again at every join) before anything is loaded, and returns whether the editor may only read and the
-// name to show: the token's, when it carries one.
-func (c *conn) authorizeJoin(m *wire.Join) (readOnly bool, name string, err error) {
+// and revocation are checked again at every join) before anything is
+// loaded, and returns the claims the session runs on (nil in open mode)
+// and the name to show: the token's, when it carries one.
+func (c *conn) authorizeJoin(m *wire.Join) (claims *Claims, name string, err error) {
 	if c.srv.auth == nil {
-		return false, c.name, nil
+		return nil, c.name, nil
 	}
-	claims := c.claims
+	claims = c.claims
 	switch {
 	case m.Token != "":
 		if claims, err = c.srv.auth.check(c.upgradeReq, m.Token); err != nil {
-			return false, "", err
+			return nil, "", err
 		}
 	case claims == nil:
-		return false, "", fmt.Errorf("%w: token required", ErrUnauthorized)
+		return nil, "", fmt.Errorf("%w: token required", ErrUnauthorized)
 	default:
 		if err := c.srv.auth.stillValid(claims); err != nil {
-			return false, "", err
+			return nil, "", err
 		}
 	}
-	if err := authorize(claims, m.Doc, PermRead); err != nil {
-		return false, "", err
+	if err := c.srv.permits(claims, m.Doc, PermRead); err != nil {
+		return nil, "", err
 	}
 	name = c.name
 	if claims.Name != "" {
 		name = truncate(claims.Name, 64)
 	}
-	return claims.permOn(m.Doc).rank() < PermWrite.rank(), name, nil
+	return claims, name, nil
 }
 
 func (c *conn) leaveDoc(id string) {

@@ -55,6 +55,10 @@ var onClusterTests = []OnClusterTest{
 	{"TestTokensNotLogged", TestTokensNotLogged},
 	{"TestCrossSiteHijack", TestCrossSiteHijack},
 	{"TestClientIDPrivate", TestClientIDPrivate},
+	{"TestRefreshInBand", TestRefreshInBand},
+	{"TestExpiryEndsSession", TestExpiryEndsSession},
+	{"TestRefreshDowngrades", TestRefreshDowngrades},
+	{"TestRevokeToken", TestRevokeToken},
 }
 
 // TestOnCluster runs onClusterTests with newTestStore giving cluster
@@ -119,8 +123,15 @@ func newClusterStore(t testing.TB) *cluster.Store {
 	return newClusterStoreWith(t, cluster.Options{})
 }
 
+// openClusterStore opens a cluster store with prefix: stores opened with
+// one prefix are nodes of one cluster.
+func openClusterStore(t testing.TB, prefix string) *cluster.Store {
+	t.Helper()
+	return newClusterStoreWith(t, cluster.Options{Prefix: prefix})
+}
+
 // newClusterStoreWith is newClusterStore with opts for the fields the
-// tests' stores do not set.
+// tests' stores do not set (a Prefix given is kept: see openClusterStore).
 func newClusterStoreWith(t testing.TB, opts cluster.Options) *cluster.Store {
 	t.Helper()
 	url, err := testNATS.url()
@@ -130,7 +141,9 @@ func newClusterStoreWith(t testing.TB, opts cluster.Options) *cluster.Store {
 	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	defer cancel()
 	opts.URLs = []string{url}
-	opts.Prefix = fmt.Sprintf("t%d", clusterStores.Add(1))
+	if opts.Prefix == "" {
+		opts.Prefix = fmt.Sprintf("t%d", clusterStores.Add(1))
+	}
 	opts.Heartbeat = 100 * time.Millisecond
 	opts.Name = "collab-test"
 	opts.Logger = quietLogger()

@@ -39,6 +39,9 @@ func (d *document) sequence(r *submitReq) (uint64, error) {
 		if !ok {
 			return 0, ErrNotJoined
 		}
+		if d.lapsed(e) {
+			return 0, ErrNotJoined // as after the timer ended the session
+		}
 		if e.readOnly { // the connection checks first; this keeps it true
 			return 0, ErrReadOnly
 		}

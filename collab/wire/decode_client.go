@@ -32,7 +32,7 @@ func (e *SubmitError) Error() string { return e.Err.Error() }
 func (e *SubmitError) Unwrap() error { return e.Err }
 
 // DecodeClient decodes one client → server message into *Hello, *Join,
-// *Leave, *Ping, *Submit or *Presence. Errors wrap ErrBadMessage, or
+// *Leave, *Ping, *Auth, *Submit or *Presence. Errors wrap ErrBadMessage, or
 // ErrInvalidOp for a submit whose op is invalid; a refused submit's error
 // is a *SubmitError. A presence's Client, Name and Color are cleared: the
 // server fills them in. It never panics, whatever data holds.
@@ -66,6 +66,8 @@ func decodeClientJSON(data []byte) (any, error) {
 		return decodeAs[Leave](data)
 	case TypePing:
 		return decodeAs[Ping](data)
+	case TypeAuth:
+		return decodeAs[Auth](data)
 	case TypePresence:
 		return decodePresence(data)
 	case TypeSubmit:

@@ -53,6 +53,9 @@ type serverMsg struct {
 	Message  string   `json:"message"`
 	By       string   `json:"by"`
 	Limits   *Limits  `json:"limits"`
+	Exp      int64    `json:"exp"`
+	Perm     string   `json:"perm"`
+	Docs     []string `json:"docs"`
 }
 
 // typed returns m as the message type of its Type, or nil for a type
@@ -75,6 +78,8 @@ func (m *serverMsg) typed() any {
 		return &Error{Type: m.Type, Code: m.Code, Message: m.Message, Doc: m.Doc, Seq: m.Seq, By: m.By}
 	case TypePong:
 		return &Pong{Type: m.Type}
+	case TypeAuthed:
+		return &Authed{Type: m.Type, Exp: m.Exp, Perm: m.Perm, Docs: m.Docs}
 	}
 	return nil
 }

@@ -45,6 +45,8 @@ const (
 	TypeError    = "error"
 	TypePing     = "ping"
 	TypePong     = "pong"
+	TypeAuth     = "auth"
+	TypeAuthed   = "authed"
 )
 
 // Error codes carried by Error messages and HTTP error bodies.
@@ -203,6 +205,25 @@ type Record struct {
 	Client string `json:"client,omitempty"`
 	Seq    uint64 `json:"seq,omitempty"`
 	Name   string `json:"name,omitempty"`
+}
+
+// Auth gives the open connection a new token (a refresh, or a narrower
+// permission) without reconnecting or rejoining: it replaces the token of
+// every joined document it grants, and is the token of later joins that
+// carry none.
+type Auth struct {
+	Type  string `json:"type"`
+	Token string `json:"token"`
+}
+
+// Authed answers Auth: the token is accepted. Exp is its expiry in Unix
+// seconds (0: none, open mode), Perm its permission, and Docs the joined
+// documents it now applies to (the others keep their token).
+type Authed struct {
+	Type string   `json:"type"`
+	Exp  int64    `json:"exp,omitempty"`
+	Perm string   `json:"perm,omitempty"`
+	Docs []string `json:"docs"`
 }
 
 // Ping asks the server for a Pong: a browser, which cannot see WebSocket

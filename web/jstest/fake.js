@@ -37,6 +37,19 @@ export class Server {
     this.joins = 0;       // joins answered
     this.limits = null;   // welcome.limits; a larger submit closes with 1009
     this.submits = [];    // every submit received
+    this.tokens = [];     // the token of every auth received
+    this.authPerm = 'write'; // the permission of the tokens auth gives
+  }
+  // endSessions ends every joined session for its token, as the server does
+  // at expiry or on a revocation: their submits are not_joined until they
+  // join again.
+  endSessions(doc, why = 'token expired') {
+    for (const c of this.conns) {
+      if (!c.joined) continue;
+      c.out({ type: 'error', code: 'unauthorized', message: `collab: unauthorized: ${why}`, doc });
+      c.joined = false;
+      c.ended = true;
+    }
   }
   // deleteDoc deletes the document as DELETE /api/docs/{id} does.
   deleteDoc(doc, by = '') {
@@ -63,6 +76,10 @@ export class Server {
         conn.client = msg.client; conn.pub = publicOf(msg.client); conn.name = msg.name || '';
         conn.out({ type: 'welcome', version: 1, client: conn.pub, ...(this.limits ? { limits: this.limits } : {}) });
         break;
+      case 'auth':
+        this.tokens.push(msg.token);
+        conn.out({ type: 'authed', exp: 4102444800, perm: this.authPerm, docs: conn.joined ? [conn.doc] : [] });
+        break;
       case 'join': {
         if (this.failJoins) {
           conn.out({ type: 'error', code: 'unavailable', message: 'collab: document unavailable, retry', doc: msg.doc });
@@ -77,10 +94,16 @@ export class Server {
           conn.out({ type: 'joined', doc: msg.doc, rev: this.rev, seq, ops });
         }
         conn.joined = true;
+        conn.ended = false;
+        conn.doc = msg.doc;
         break;
       }
       case 'submit': {
         this.submits.push(msg);
+        if (conn.ended) {
+          conn.out({ type: 'error', code: 'not_joined', message: 'collab: document not joined', doc: msg.doc, seq: msg.seq });
+          break;
+        }
         if (this.limits && Buffer.byteLength(JSON.stringify(msg)) > this.limits.frame) { conn.close(1009); break; }
         if (this.failCommits || this.refuseSubmits) {
           const code = this.refuseSubmits || 'unavailable';
@@ -167,7 +190,7 @@ export function newClient(net, extra = {}) {
     WebSocket: net.WebSocket(), storage: extra.storage ?? new MemStorage(), session: extra.session ?? new MemStorage(),
     setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, setInterval: null, random: () => 0.5,
     now: extra.now, page: extra.page, snapshotTimers: extra.snapshotTimers || new FakeTimers(),
-    watchdog: extra.watchdog ?? null, fetch: extra.fetch ?? null,
+    watchdog: extra.watchdog ?? null, fetch: extra.fetch ?? null, token: extra.token, getToken: extra.getToken,
   });
   c.timers = timers;
   c.states = [];
@@ -179,6 +202,9 @@ export const lastSocket = (net) => net.sockets[net.sockets.length - 1];
 export const onlineClient = (net, extra) => { const c = newClient(net, extra); lastSocket(net).open(); return c; };
 export const type = (c, s) => c.applyLocal(ot.diff(c.text, s));
 export const sent = (sock) => sock.toServer.map((m) => JSON.parse(m));
+// jwt is an unsigned token expiring at exp (seconds): the client reads only exp.
+export const jwt = (exp, extra = {}) =>
+  ['e30', Buffer.from(JSON.stringify({ exp, ...extra })).toString('base64url'), 'sig'].join('.');
 
 // rng is a small seeded generator of numbers in [0, 1), so that failures
 // of randomized tests reproduce.

@@ -33,7 +33,11 @@
 // restoring need a token granting write when the server has a secret).
 // (`text` is read when a listener asks for it: a copy of the document.)
 // API: getText(), destroy(), client (the DocClient), binding, view,
-// ready (a promise settled once the editor shows the document).
+// ready (a promise settled once the editor shows the document), and
+// getToken: set it to a function returning a new token (or a promise of
+// one) and the editor renews its token before it expires, and when the
+// server ends its access (expired, revoked), without reconnecting; a
+// token that allows reading only makes the editor read-only at once.
 
 import { DocClient, describeStatus } from './js/client.js';
 import { TextareaBinding } from './js/binding.js';
@@ -96,6 +100,13 @@ export class CollabEditor extends HTMLElement {
   /** @type {HTMLTextAreaElement | null} */ textarea = null;
   /** @type {HTMLElement | null} */ peopleEl = null;
   /** @type {HTMLElement | null} */ noticesEl = null;
+  /** @type {(() => Promise<string> | string) | null} */ #getToken = null;
+
+  get getToken() { return this.#getToken; }
+  set getToken(fn) {
+    this.#getToken = fn || null;
+    if (this.client) this.client.setTokenSource(this.#getToken);
+  }
 
   connectedCallback() {
     if (!this.client) this.setup();
@@ -155,6 +166,7 @@ export class CollabEditor extends HTMLElement {
       name: this.getAttribute('name') || defaultName(),
       color,
       token: this.getAttribute('token') || '',
+      getToken: this.#getToken,
       readonly: this.hasAttribute('readonly'),
     });
     if (!client.color) client.color = colorFor(client.client);
@@ -200,7 +212,7 @@ export class CollabEditor extends HTMLElement {
       this.append(holder);
       mountHistory(holder, {
         server: () => (this.client ? this.client.server : server), doc, editor: this,
-        token: this.getAttribute('token') || '', prefix: `${id}-history-`,
+        token: () => (this.client ? this.client.token : this.getAttribute('token') || ''), prefix: `${id}-history-`,
       });
     }
     if (this.getAttribute('editor') === 'textarea') this.textareaEditor(field, label, id, client);

@@ -7,6 +7,8 @@ export class CollabEditor extends HTMLElement {
     /** @type {HTMLTextAreaElement | null} */ textarea: HTMLTextAreaElement | null;
     /** @type {HTMLElement | null} */ peopleEl: HTMLElement | null;
     /** @type {HTMLElement | null} */ noticesEl: HTMLElement | null;
+    set getToken(fn: (() => Promise<string> | string) | null);
+    get getToken(): (() => Promise<string> | string) | null;
     connectedCallback(): void;
     disconnectedCallback(): void;
     /** @param {string} name @param {string | null} oldValue @param {string | null} value */
@@ -31,6 +33,7 @@ export class CollabEditor extends HTMLElement {
     emit(type: string, detail: object): void;
     getText(): string;
     destroy(): void;
+    #private;
 }
 export type StatusDetail = import("./js/client.js").StatusDetail;
 import { DocClient } from './js/client.js';

@@ -37,7 +37,7 @@
 
 import * as ot from './ot.js';
 import { wellFormed } from './text.js';
-import { SyncCore } from './sync.js';
+import { SyncCore, RENEWING } from './sync.js';
 import { Persistence } from './persist.js';
 import { Transport, parseServers, wsURL } from './transport.js';
 import { isColor } from './color.js';
@@ -57,6 +57,27 @@ const ANSWER_MS = 8000;
 // frames, and may keep a dead socket open for minutes.
 const PING_MS = 10000;
 const MAX_BACKOFF_VISIBLE = 4000;
+
+// A token is renewed this long before it expires (or when a quarter of
+// its life is left, for a short one).
+const RENEW_LEAD_MS = 60000;
+
+/**
+ * tokenExpiry reads the exp claim of a JWT, in milliseconds, without
+ * checking it (the server does); null if it has none.
+ * @param {string} token @returns {number | null}
+ */
+export function tokenExpiry(token) {
+  const part = (token || '').split('.')[1];
+  if (!part) return null;
+  try {
+    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
+    const exp = JSON.parse(json).exp;
+    return typeof exp === 'number' ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
 
 const claimedIds = new Set(); // client ids used by live DocClients of this page
 
@@ -78,6 +99,9 @@ function safeStorage(get) {
  * @property {string} [name]
  * @property {string} [color]
  * @property {string} [token]
+ * @property {(() => Promise<string> | string) | null} [getToken] gives a new token: called before the
+ *   token expires and when the server ends the session for it (expired, revoked); the connection
+ *   keeps going and the unsent edits wait
  * @property {boolean} [readonly]
  * For tests:
  * @property {any} [WebSocket]
@@ -124,7 +148,8 @@ export class DocClient extends EventTarget {
     this.watchdog = opts.watchdog !== undefined ? opts.watchdog : { setTimeout, clearTimeout };
     this.fetch = opts.fetch || (globalThis.fetch ? globalThis.fetch.bind(globalThis) : null);
 
-    this.core = new SyncCore({ doc: opts.doc, token: this.token, readonly: opts.readonly });
+    /** @type {(() => Promise<string> | string) | null} */ this.getToken = opts.getToken || null;
+    this.core = new SyncCore({ doc: opts.doc, token: this.token, readonly: opts.readonly, renewable: !!this.getToken });
     this.store = new Persistence({
       storage: opts.storage !== undefined ? opts.storage : safeStorage(() => globalThis.localStorage),
       service: this.service, doc: opts.doc, now: this.now, ...(opts.snapshotTimers || { setTimeout, clearTimeout }),
@@ -152,6 +177,8 @@ export class DocClient extends EventTarget {
     /** @type {any} */ this.quietTimer = null; // the server's silence before a ping
     this.checkingOrigin = false;
     /** @type {{by: string} | null} */ this.deleted = null;
+    /** @type {any} */ this.renewTimer = null; // renews the token before it expires
+    this.renewing = false;
     // The page may be closed or frozen after these: write the latest state.
     /** @param {Event} e */
     this.onPageHide = (e) => {
@@ -177,8 +204,59 @@ export class DocClient extends EventTarget {
       this.page.addEventListener('offline', this.onOffline);
     }
     if (this.core.hasPending) this.startHeartbeat();
+    this.scheduleRenewal();
     this.connect();
     return this;
+  }
+
+  // ---- tokens ----
+
+  /**
+   * setTokenSource gives the client a getToken after it started (the
+   * widget's property may be set after the element connected).
+   * @param {(() => Promise<string> | string) | null} getToken
+   */
+  setTokenSource(getToken) {
+    this.getToken = getToken;
+    this.core.renewable = !!getToken;
+    this.scheduleRenewal();
+  }
+
+  // scheduleRenewal arms the timer that renews the token a minute before
+  // it expires (a quarter of its life, for a short one).
+  scheduleRenewal() {
+    if (this.renewTimer) this.clearTimeout(this.renewTimer);
+    this.renewTimer = null;
+    if (!this.getToken || this.closed) return;
+    const exp = tokenExpiry(this.token);
+    if (exp === null) return;
+    const left = Math.max(exp - this.now(), 0);
+    const wait = Math.max(left - Math.min(RENEW_LEAD_MS, left / 4), 0);
+    this.renewTimer = this.setTimeout(() => { this.renewTimer = null; this.renewToken(); }, wait);
+  }
+
+  // renewToken asks getToken for a new token and gives it to the
+  // connection; a session the server ended for the old one resumes.
+  async renewToken() {
+    if (!this.getToken || this.renewing || this.closed) return;
+    this.renewing = true;
+    let token = '';
+    try {
+      token = await this.getToken();
+    } catch (e) {
+      console.warn('collab: getToken failed', e);
+    }
+    this.renewing = false;
+    if (this.closed) return;
+    if (typeof token !== 'string' || !token) {
+      this.fail(this.core.hasPending
+        ? 'Your access to this document could not be renewed; your unsent changes are kept on this device.'
+        : 'Your access to this document could not be renewed.');
+      return;
+    }
+    this.token = token;
+    this.#apply(this.core.reauth(token));
+    this.scheduleRenewal();
   }
 
   // ---- the core's state ----
@@ -256,6 +334,7 @@ export class DocClient extends EventTarget {
         this.dispatchEvent(new CustomEvent('deleted', { detail: out.deleted }));
         break;
       case 'resync': this.transport.resync(); break;
+      case 'reauth': this.renewToken(); break;
       case 'unavailable':
         this.unavailable = out.errors.some((e) => e.code === 'rate_limited' || e.code === 'quota_exceeded')
           ? 'too many changes at once'
@@ -467,7 +546,7 @@ export class DocClient extends EventTarget {
   }
 
   offlineMessage() {
-    return this.unavailable;
+    return this.renewing ? RENEWING : this.unavailable;
   }
 
   // reconnectNow skips the backoff wait (the browser came back online). A
@@ -494,6 +573,8 @@ export class DocClient extends EventTarget {
     this.store.forget(this.core);
     this.store.stop();
     this.stopHeartbeat();
+    if (this.renewTimer) this.clearTimeout(this.renewTimer);
+    this.renewTimer = null;
     if (this.page && this.page.removeEventListener) {
       this.page.removeEventListener('pagehide', this.onPageHide);
       this.page.removeEventListener('visibilitychange', this.onPageHide);
@@ -511,7 +592,7 @@ export class DocClient extends EventTarget {
 
   updateState() {
     if (this.fatal) return; // error or deleted, until the person acts
-    if (!this.core.joined) this.setState(this.attempt === 0 ? 'connecting' : 'offline', this.offlineMessage());
+    if (!this.core.joined) this.setState(this.attempt === 0 && !this.renewing ? 'connecting' : 'offline', this.offlineMessage());
     else if (this.readonly) this.setState('readonly');
     else if (this.pendingCount > 0) this.setState('saving');
     else this.setState('synced');
@@ -543,7 +624,8 @@ export function describeStatus(d) {
     case 'saving': return 'Saving…';
     case 'offline': {
       const why = d.message === 'server unavailable' ? 'The server cannot save right now'
-        : d.message === 'too many changes at once' ? 'Too many changes at once, saving shortly' : 'Offline';
+        : d.message === 'too many changes at once' ? 'Too many changes at once, saving shortly'
+          : d.message === RENEWING ? 'Renewing your access' : 'Offline';
       return d.pending > 0 ? `${why} — your changes are kept on this device` : `${why} — reconnecting…`;
     }
     case 'readonly': return 'Read only';

@@ -58,18 +58,20 @@ function sessionLabel(s) {
 
 // mountHistory puts the panel into container for document doc on server
 // (a URL, or a function giving the URL of the server to ask now); editor
-// is the <collab-editor>, token an optional bearer token. prefix starts
+// is the <collab-editor>, token an optional bearer token (or a function
+// giving the one to use now: the editor renews its token). prefix starts
 // the ids of the panel's elements (one panel per prefix on a page).
 /**
  * @param {HTMLElement} container
- * @param {{server: string | (() => string), doc: string, editor: import('../collab.js').CollabEditor, token?: string, prefix?: string}} opts
+ * @param {{server: string | (() => string), doc: string, editor: import('../collab.js').CollabEditor, token?: string | null | (() => string), prefix?: string}} opts
  */
 export function mountHistory(container, { server, doc, editor, token, prefix = 'history-' }) {
-  /** @type {Record<string, string>} */
-  const headers = token ? { Authorization: `Bearer ${token}` } : {};
   const base = () => (typeof server === 'function' ? server() : server);
   /** @param {string} method @param {string} path @param {object} [body] @returns {Promise<any>} */
   const call = async (method, path, body) => {
+    const now = typeof token === 'function' ? token() : token;
+    /** @type {Record<string, string>} */
+    const headers = now ? { Authorization: `Bearer ${now}` } : {};
     const res = await fetch(api(base(), doc) + path, {
       method, headers: body ? { ...headers, 'Content-Type': 'application/json' } : headers,
       body: body ? JSON.stringify(body) : undefined,

@@ -54,8 +54,9 @@ import { resolveLimits, budgetFor, split, utf8Bytes, insertedText } from './spli
  * @property {{code: string, message: string, text: string} | null} refused edits refused for good
  *   and taken out of the text: why, and the text they inserted (for the person to keep)
  * @property {{by: string} | null} deleted the document was deleted (by: who, when known)
- * @property {'resync' | 'unavailable' | 'fatal' | 'deleted' | null} action what the transport must do:
- *   reconnect to the same server, move to the next after a backoff, or stop (fatal, deleted)
+ * @property {'resync' | 'unavailable' | 'fatal' | 'deleted' | 'reauth' | null} action what the transport must do:
+ *   reconnect to the same server, move to the next after a backoff, or stop (fatal, deleted);
+ *   reauth: get a new token (the server ended the session for its token, or refused it)
  * @property {string} message why, for fatal; a notice otherwise
  */
 /**
@@ -70,6 +71,13 @@ function output() {
 
 // Codes after which reconnecting cannot help.
 const FATAL = new Set(['unauthorized', 'forbidden', 'invalid_doc_id', 'too_many_docs', 'too_many_editors', 'unsupported_version']);
+
+// What people read when their access changes.
+export const RENEWING = 'renewing access';
+const READ_ONLY_NOW = 'your access to this document is now read-only';
+const ACCESS_ENDED = 'Your access to this document has ended';
+const ACCESS_ENDED_KEPT = 'Your access to this document has ended; your unsent changes are kept on this device ' +
+  'and will be sent when you open it again with access';
 
 /** Errors after which every edit is kept and resubmitted after a backoff. */
 const RETRY_LATER = new Set(['unavailable', 'too_many_loaded', 'rate_limited', 'quota_exceeded']);
@@ -91,18 +99,25 @@ export class SyncCore {
   /** @type {{anchor: number, head: number} | null} */ #caret = null; // own caret, local positions
   #peers = new Peers();
   #limits = resolveLimits(null); // the server's, from welcome
+  #renewable = false; // a new token can be had (getToken): unauthorized is not fatal
+  #welcomed = false; // the connection said welcome: auth may be sent
+  #accessEnded = false; // the server ended the session for its token: rejoin after auth
+  #reauths = 0; // tokens refused since the last joined
   #splitOff = false; // the buffer is the unsent rest of the edit in flight
   /** @type {Output} */ #out = output();
 
-  /** @param {{doc: string, token?: string, readonly?: boolean}} opts */
+  /** @param {{doc: string, token?: string, readonly?: boolean, renewable?: boolean}} opts */
   constructor(opts) {
     this.#doc = opts.doc;
     this.#token = opts.token || '';
+    this.#renewable = !!opts.renewable;
     this.#wantReadOnly = !!opts.readonly;
     this.#readonly = this.#wantReadOnly;
   }
 
   get doc() { return this.#doc; }
+  /** renewable: a new token can be had, so unauthorized asks for one (reauth). @param {boolean} v */
+  set renewable(v) { this.#renewable = v; }
   /** The local text. Reading it costs a scan when ops were applied since. */
   get text() { return this.#text.value; }
   /** The local text's length in code points. */
@@ -186,6 +201,8 @@ export class SyncCore {
    */
   disconnected() {
     this.#joined = false;
+    this.#welcomed = false;
+    this.#accessEnded = false; // the next connection joins anyway
     // Their carets may be gone by now: not shown as live until the server
     // tells again who is here.
     if (this.#peers.stale()) this.#out.peers = true;
@@ -226,12 +243,32 @@ export class SyncCore {
     return this.#take();
   }
 
+  /**
+   * reauth takes a new token: given to the open connection (auth, which
+   * the server handles before what follows), and the session the server
+   * ended for the old one is joined again, resuming the pending edits.
+   * @param {string} token @returns {Output}
+   */
+  reauth(token) {
+    this.#token = token;
+    this.#renewable = true;
+    if (this.#welcomed) {
+      this.#send({ type: 'auth', token });
+      if (this.#accessEnded) {
+        this.#accessEnded = false;
+        this.#join(this.#known);
+      }
+    }
+    return this.#take();
+  }
+
   // ---- messages ----
 
   /** @param {any} msg */
   #receive(msg) {
     if (msg.type === 'welcome') { this.#welcome(msg); return; }
     if (msg.type === 'error') { this.#error(msg); return; }
+    if (msg.type === 'authed') { this.#authed(msg); return; }
     if (msg.doc !== this.#doc) return;
     switch (msg.type) {
       case 'joined': this.#onJoined(msg); break;
@@ -249,6 +286,7 @@ export class SyncCore {
 
   /** @param {any} msg */
   #welcome(msg) {
+    this.#welcomed = true;
     this.#publicId = msg.client;
     this.#limits = resolveLimits(msg.limits);
     this.#join(this.#known);
@@ -299,6 +337,7 @@ export class SyncCore {
     this.#known = true;
     this.#lastSeq = Math.max(this.#lastSeq, msg.seq || 0);
     this.#joined = true;
+    this.#reauths = 0;
     if (!this.hasPending) this.#out.acked = true;
     this.#out.save = true;
     if (this.#inflight) {
@@ -355,8 +394,22 @@ export class SyncCore {
     this.#rev = rev;
     this.#inflight = null;
     this.#out.acked = true;
+    if (this.#readonly && this.#buffer) this.#refuse('read_only', READ_ONLY_NOW, true);
     this.#flush();
     this.#out.save = true;
+  }
+
+  // authed: the server took a new token; for this document it may now
+  // only allow reading (the edits not yet sent are refused, as the server
+  // would), or allow writing again.
+  /** @param {any} msg */
+  #authed(msg) {
+    if (!(msg.docs || []).includes(this.#doc)) return;
+    const readonly = this.#wantReadOnly || msg.perm === 'read';
+    if (readonly === this.#readonly) return;
+    this.#readonly = readonly;
+    if (readonly && this.#buffer && !this.#inflight) this.#refuse('read_only', READ_ONLY_NOW, true);
+    this.#flush();
   }
 
   // remote takes an op committed as revision rev, which applies to the
@@ -426,6 +479,8 @@ export class SyncCore {
   /** @param {any} msg */
   #error(msg) {
     if (msg.doc && msg.doc !== this.#doc) return;
+    // A submit sent before the session ended: resent after the rejoin.
+    if (msg.code === 'not_joined' && this.#accessEnded) return;
     this.#out.errors.push({ code: msg.code, message: msg.message });
     const ours = this.#inflight && msg.seq === this.#inflight.seq;
     if (msg.code === 'read_only') {
@@ -436,6 +491,18 @@ export class SyncCore {
       this.#joined = false;
       this.#out.deleted = { by: msg.by || '' };
       this.#out.action = 'deleted';
+    } else if (msg.code === 'unauthorized' && this.#renewable && this.#reauths++ < 2) {
+      // Expired, revoked or refused: a new token, then the same session
+      // resumes. Edits wait (kept on the device).
+      this.#joined = false;
+      this.#accessEnded = !!msg.doc;
+      this.#out.action = 'reauth';
+      this.#out.message = RENEWING;
+    } else if (msg.code === 'unauthorized') {
+      this.#joined = false;
+      this.#out.action = 'fatal';
+      const why = String(msg.message || '').replace(/^collab: unauthorized: /, '');
+      this.#out.message = (this.hasPending ? ACCESS_ENDED_KEPT : ACCESS_ENDED) + (why ? ` (${why})` : '');
     } else if (FATAL.has(msg.code)) {
       this.#out.action = 'fatal';
       this.#out.message = msg.message || msg.code;

@@ -1,3 +1,9 @@
+/**
+ * tokenExpiry reads the exp claim of a JWT, in milliseconds, without
+ * checking it (the server does); null if it has none.
+ * @param {string} token @returns {number | null}
+ */
+export function tokenExpiry(token: string): number | null;
 export function randomId(): string;
 /** @param {StatusDetail} d @returns {string} */
 export function describeStatus(d: StatusDetail): string;
@@ -8,6 +14,9 @@ export function describeStatus(d: StatusDetail): string;
  * @property {string} [name]
  * @property {string} [color]
  * @property {string} [token]
+ * @property {(() => Promise<string> | string) | null} [getToken] gives a new token: called before the
+ *   token expires and when the server ends the session for it (expired, revoked); the connection
+ *   keeps going and the unsent edits wait
  * @property {boolean} [readonly]
  * For tests:
  * @property {any} [WebSocket]
@@ -49,6 +58,7 @@ export class DocClient extends EventTarget {
         clearTimeout: typeof clearTimeout;
     } | null;
     fetch: ((url: string) => Promise<any>) | typeof fetch | null;
+    /** @type {(() => Promise<string> | string) | null} */ getToken: (() => Promise<string> | string) | null;
     core: SyncCore;
     store: Persistence;
     transport: Transport;
@@ -68,12 +78,22 @@ export class DocClient extends EventTarget {
     /** @type {{by: string} | null} */ deleted: {
         by: string;
     } | null;
+    /** @type {any} */ renewTimer: any;
+    renewing: boolean;
     /** @param {Event} e */
     onPageHide: (e: Event) => void;
     onOnline: () => void;
     onOffline: () => void;
     client: string;
     start(): this;
+    /**
+     * setTokenSource gives the client a getToken after it started (the
+     * widget's property may be set after the element connected).
+     * @param {(() => Promise<string> | string) | null} getToken
+     */
+    setTokenSource(getToken: (() => Promise<string> | string) | null): void;
+    scheduleRenewal(): void;
+    renewToken(): Promise<void>;
     /** The local text (the server's with the pending edits). */
     get text(): string;
     /** Its length in code points. */
@@ -150,6 +170,12 @@ export type DocClientOptions = {
     name?: string | undefined;
     color?: string | undefined;
     token?: string | undefined;
+    /**
+     * gives a new token: called before the
+     * token expires and when the server ends the session for it (expired, revoked); the connection
+     * keeps going and the unsent edits wait
+     */
+    getToken?: (() => Promise<string> | string) | null | undefined;
     /**
      * For tests:
      */

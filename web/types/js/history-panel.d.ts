@@ -1,12 +1,12 @@
 /**
  * @param {HTMLElement} container
- * @param {{server: string | (() => string), doc: string, editor: import('../collab.js').CollabEditor, token?: string, prefix?: string}} opts
+ * @param {{server: string | (() => string), doc: string, editor: import('../collab.js').CollabEditor, token?: string | null | (() => string), prefix?: string}} opts
  */
 export function mountHistory(container: HTMLElement, { server, doc, editor, token, prefix }: {
     server: string | (() => string);
     doc: string;
     editor: import("../collab.js").CollabEditor;
-    token?: string;
+    token?: string | null | (() => string);
     prefix?: string;
 }): HTMLDetailsElement;
 /**

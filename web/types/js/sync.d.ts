@@ -1,11 +1,15 @@
+export const RENEWING: "renewing access";
 export class SyncCore {
-    /** @param {{doc: string, token?: string, readonly?: boolean}} opts */
+    /** @param {{doc: string, token?: string, readonly?: boolean, renewable?: boolean}} opts */
     constructor(opts: {
         doc: string;
         token?: string;
         readonly?: boolean;
+        renewable?: boolean;
     });
     get doc(): string;
+    /** renewable: a new token can be had, so unauthorized asks for one (reauth). @param {boolean} v */
+    set renewable(v: boolean);
     /** The local text. Reading it costs a scan when ops were applied since. */
     get text(): string;
     /** The local text's length in code points. */
@@ -63,6 +67,13 @@ export class SyncCore {
     caret(anchor: number, head: number): Output;
     /** leave says goodbye to the document. @returns {Output} */
     leave(): Output;
+    /**
+     * reauth takes a new token: given to the open connection (auth, which
+     * the server handles before what follows), and the session the server
+     * ended for the old one is joined again, resuming the pending edits.
+     * @param {string} token @returns {Output}
+     */
+    reauth(token: string): Output;
     /**
      * tooLarge: the connection closed because a message was too large (1009):
      * the op in flight is refused as doc_too_large.
@@ -167,9 +178,10 @@ export type Output = {
     } | null;
     /**
      * what the transport must do:
-     * reconnect to the same server, move to the next after a backoff, or stop (fatal, deleted)
+     * reconnect to the same server, move to the next after a backoff, or stop (fatal, deleted);
+     * reauth: get a new token (the server ended the session for its token, or refused it)
      */
-    action: "resync" | "unavailable" | "fatal" | "deleted" | null;
+    action: "resync" | "unavailable" | "fatal" | "deleted" | "reauth" | null;
     /**
      * why, for fatal; a notice otherwise
      */
