@@ -137,6 +137,9 @@ func publicMessage(err error) string {
 		if errors.Is(err, ErrNoHistory) {
 			return unavailableMessage + ": " + noHistoryDetail
 		}
+		if errors.Is(err, errRevocationsUnread) {
+			return unavailableMessage + ": " + revocationsUnreadDetail
+		}
 		if code == wire.CodeInternal {
 			return "collab: internal error"
 		}

@@ -15,10 +15,22 @@ import (
 type revocations struct {
 	now func() time.Time
 
-	mu   sync.Mutex
-	byID map[string]storage.Revocation // guarded by mu: revocations of one token, by jti
-	who  map[string]storage.Revocation // guarded by mu: revocations of a subject or name, by Key
+	mu     sync.Mutex
+	byID   map[string]storage.Revocation // guarded by mu: revocations of one token, by jti
+	who    map[string]storage.Revocation // guarded by mu: revocations of a subject or name, by Key
+	unread bool                          // guarded by mu: the stored ones could not be read yet
 }
+
+// errRevocationsUnread refuses every token while the stored revocations
+// could not be read: a revoked token must not work because the store was
+// down when the server started.
+var errRevocationsUnread = fmt.Errorf("%w: %s", ErrUnavailable, revocationsUnreadDetail)
+
+const revocationsUnreadDetail = "the server could not read its token revocations yet"
+
+// revocationRetry is the first wait before reading the stored revocations
+// again, doubling up to 32 times it.
+var revocationRetry = time.Second
 
 func newRevocations(now func() time.Time) *revocations {
 	return &revocations{now: now, byID: make(map[string]storage.Revocation), who: make(map[string]storage.Revocation)}
@@ -63,6 +75,9 @@ func (rs *revocations) check(c *Claims, doc string) error {
 	}
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	if rs.unread {
+		return errRevocationsUnread
+	}
 	if c.ID != "" {
 		if _, ok := rs.byID["jti\x00"+c.ID]; ok {
 			return errTokenRevoked
@@ -167,14 +182,14 @@ func (s *Server) loadRevocations() {
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.opts.StoreTimeout)
-	list, err := rs.Revocations(ctx)
-	cancel()
-	if err != nil {
-		s.log.Error("collab: load revocations", "err", err)
-	}
-	for _, r := range list {
-		s.revoked.add(r)
+	if err := s.readRevocations(rs); err != nil {
+		s.log.Error("collab: load revocations; tokens are refused until they are read", "err", err)
+		s.revoked.setUnread(true)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.retryRevocations(rs)
+		}()
 	}
 	w, ok := s.store.(storage.RevocationWatcher)
 	if !ok {
@@ -192,6 +207,49 @@ func (s *Server) loadRevocations() {
 		<-s.quit
 		stop()
 	}()
+}
+
+// readRevocations reads the stored revocations into s.revoked.
+func (s *Server) readRevocations(rs storage.RevocationStore) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.StoreTimeout)
+	list, err := rs.Revocations(ctx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	for _, r := range list {
+		s.revoked.add(r)
+	}
+	return nil
+}
+
+// retryRevocations reads the stored revocations again, backing off, until
+// it can or the server shuts down; then tokens are taken again.
+func (s *Server) retryRevocations(rs storage.RevocationStore) {
+	wait := revocationRetry
+	for {
+		t := time.NewTimer(wait)
+		select {
+		case <-s.quit:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if err := s.readRevocations(rs); err != nil {
+			s.log.Warn("collab: load revocations", "err", err)
+			wait = min(2*wait, 32*revocationRetry)
+			continue
+		}
+		s.revoked.setUnread(false)
+		s.log.Info("collab: token revocations read; tokens are taken again")
+		return
+	}
+}
+
+func (rs *revocations) setUnread(v bool) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.unread = v
 }
 
 // revokeReq asks a document to end the sessions r concerns.

@@ -1,6 +1,7 @@
 package collab
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -197,5 +198,48 @@ func TestOnClusterRevokeEveryNode(t *testing.T) {
 	_, tsC := startServer(t, openClusterStore(t, prefix), Options{AuthSecret: authSecret})
 	if code, _ := apiCall(t, "GET", tsC.URL+"/api/docs/d", leaked, ""); code != http.StatusUnauthorized {
 		t.Fatalf("node started after the revocation: GET with the revoked token: %d", code)
+	}
+}
+
+// unreadableRevocations is a store whose revocations cannot be read until
+// fixed is closed.
+type unreadableRevocations struct {
+	*bolt.DB
+	fixed chan struct{}
+}
+
+func (u *unreadableRevocations) Revocations(ctx context.Context) ([]storage.Revocation, error) {
+	select {
+	case <-u.fixed:
+		return u.DB.Revocations(ctx)
+	default:
+		return nil, fmt.Errorf("%w: not now", storage.ErrUnavailable)
+	}
+}
+
+// TestRevocationsUnreadableAtStart: a server that cannot read its stored
+// revocations when it starts refuses every token (503 unavailable) rather
+// than take a revoked one, and takes tokens again, revoked ones excepted,
+// once it has read them. Open requests without a token are not concerned.
+func TestRevocationsUnreadableAtStart(t *testing.T) {
+	defer func(d time.Duration) { revocationRetry = d }(revocationRetry)
+	revocationRetry = time.Millisecond
+	db := openDB(t, filepath.Join(t.TempDir(), "docs.db"), bolt.Options{})
+	if err := db.PutRevocation(t.Context(), storage.Revocation{ID: "tok-1", At: time.Now().Unix(), Until: time.Now().Add(time.Hour).Unix()}); err != nil {
+		t.Fatal(err)
+	}
+	st := &unreadableRevocations{DB: db, fixed: make(chan struct{})}
+	_, ts := startServer(t, st, Options{AuthSecret: authSecret})
+	good, revoked := tokenOf(t, "d", "tok-2", "", "Ann", time.Time{}), tokenOf(t, "d", "tok-1", "", "Eve", time.Time{})
+	if code, body := apiCall(t, "GET", ts.URL+"/api/docs/d", good, ""); code != http.StatusServiceUnavailable || body.Code != wire.CodeUnavailable || !strings.Contains(body.Message, "revocations") {
+		t.Fatalf("GET before the revocations were read: %d %s", code, body)
+	}
+	close(st.fixed)
+	waitFor(t, "the revocations to be read", func() bool {
+		code, _ := apiCall(t, "GET", ts.URL+"/api/docs/d", good, "")
+		return code != http.StatusServiceUnavailable
+	})
+	if code, _ := apiCall(t, "GET", ts.URL+"/api/docs/d", revoked, ""); code != http.StatusUnauthorized {
+		t.Fatalf("GET with a revoked token after the revocations were read: %d", code)
 	}
 }
