@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/collabd/collab/cluster"
+	"github.com/collabd/collab/collab/webhook"
+	"github.com/collabd/collab/internal/natstest"
+	"github.com/collabd/collab/internal/webhooktest"
+	"github.com/collabd/collab/ot"
+	"github.com/collabd/collab/storage"
+)
+
+// hookNode is one node of TestClusterWebhook: its store and its sender.
+type hookNode struct {
+	store *cluster.Store
+	hook  *clusterWebhook
+}
+
+func startHookNode(t *testing.T, url, name string, opts webhook.Options) *hookNode {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	quiet := slog.New(slog.DiscardHandler)
+	st, err := cluster.Open(ctx, cluster.Options{URLs: []string{url}, Name: name, LeaseTTL: time.Second, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := startClusterWebhook(st, opts, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &hookNode{store: st, hook: h}
+	t.Cleanup(n.close)
+	return n
+}
+
+// close stops the node's sender (which releases the lease), then its store.
+func (n *hookNode) close() {
+	n.hook.Close()
+	n.store.Close()
+}
+
+// appendText commits n one-letter inserts to doc after rev from.
+func appendText(t *testing.T, st *cluster.Store, doc string, from uint64, n int) {
+	t.Helper()
+	for i := range n {
+		rev := from + uint64(i) + 1
+		op := new(ot.Builder).Retain(int(rev - 1)).Insert("x").Op()
+		r := storage.Record{Rev: rev, Op: op, Client: "c-" + doc, Seq: rev, Author: st.Node()}
+		if err := st.Append(context.Background(), doc, []storage.Record{r}); err != nil {
+			t.Fatalf("append %s rev %d: %v", doc, rev, err)
+		}
+	}
+}
+
+// TestClusterWebhook runs two nodes sharing one NATS server, each with a
+// webhook sender: the receiver gets each document's revisions exactly
+// covered once per cluster, whichever node committed them, and when the
+// sending node is closed while the receiver is down, the other takes the
+// lease and delivers the rest from the cursors in JetStream, copies of an
+// event keeping its id.
+func TestClusterWebhook(t *testing.T) {
+	url := natstest.Run(t).URL()
+	secret := []byte("0123456789abcdef")
+	rcv := webhooktest.New(t, secret)
+	opts := webhook.Options{URL: rcv.URL, Secret: secret, Window: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Timeout: 5 * time.Second}
+	n1 := startHookNode(t, url, "n1", opts)
+	n2 := startHookNode(t, url, "n2", opts)
+	awaitLeader(t, n1, n2)
+
+	appendText(t, n1.store, "a", 0, 3)
+	appendText(t, n2.store, "b", 0, 2)
+	rcv.Await("a to rev 3, b to rev 2", func(s webhooktest.State) bool {
+		return s.Covered("a") == 3 && s.Covered("b") == 2
+	})
+
+	rcv.SetMode(webhooktest.Down)
+	appendText(t, n2.store, "a", 3, 3)
+	appendText(t, n1.store, "b", 2, 2)
+	rcv.Await("a refused delivery", func(s webhooktest.State) bool { return s.Refused > 0 })
+	leader, other := awaitLeader(t, n1, n2)
+	leader.close() // mid-delivery: its events are committed and undelivered
+	awaitLeader(t, other)
+	rcv.SetMode(webhooktest.Up)
+	appendText(t, other.store, "a", 6, 1)
+	s := rcv.Await("a to rev 7, b to rev 4", func(s webhooktest.State) bool {
+		return s.Covered("a") == 7 && s.Covered("b") == 4
+	})
+	for _, e := range s.Events {
+		if e.Type != webhook.TypeChanged {
+			t.Errorf("unexpected event %+v", e)
+		}
+	}
+}
+
+// awaitLeader waits until one of the nodes sends the webhooks and no
+// other does, and returns it and another.
+func awaitLeader(t *testing.T, nodes ...*hookNode) (leader, other *hookNode) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var leaders []*hookNode
+		for _, n := range nodes {
+			if n.hook.leading() {
+				leaders = append(leaders, n)
+			} else {
+				other = n
+			}
+		}
+		if len(leaders) == 1 {
+			return leaders[0], other
+		}
+		if len(leaders) > 1 {
+			t.Fatalf("%d nodes send the webhooks at once", len(leaders))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("no node took the webhook lease")
+	return nil, nil
+}
