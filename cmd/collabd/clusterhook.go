@@ -29,6 +29,7 @@ type clusterWebhook struct {
 	log   *slog.Logger
 	stop  context.CancelFunc
 	done  chan struct{} // closed when lead returned
+	moved chan struct{} // cap 1: leads changed
 
 	mu     sync.Mutex
 	sender *webhook.Sender // guarded by mu: the running sender, or an idle one
@@ -42,7 +43,7 @@ func startClusterWebhook(store *cluster.Store, opts webhook.Options, log *slog.L
 		return nil, err
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	h := &clusterWebhook{store: store, opts: opts, log: log, stop: stop, done: make(chan struct{}), sender: idle}
+	h := &clusterWebhook{store: store, opts: opts, log: log, stop: stop, done: make(chan struct{}), moved: make(chan struct{}, 1), sender: idle}
 	go func() {
 		defer close(h.done)
 		if err := store.Lead(ctx, leaseWebhook, h.send); err != nil {
@@ -117,6 +118,10 @@ func (h *clusterWebhook) setLeads(v bool) {
 	h.mu.Lock()
 	h.leads = v
 	h.mu.Unlock()
+	select {
+	case h.moved <- struct{}{}:
+	default:
+	}
 }
 
 // leading reports whether this node sends the cluster's webhooks now.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"reflect"
 	"testing"
 	"time"
 
@@ -102,8 +103,11 @@ func TestClusterWebhook(t *testing.T) {
 // other does, and returns it and another.
 func awaitLeader(t *testing.T, nodes ...*hookNode) (leader, other *hookNode) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	cases := []reflect.SelectCase{{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(time.After(30 * time.Second))}}
+	for _, n := range nodes {
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(n.hook.moved)})
+	}
+	for {
 		var leaders []*hookNode
 		for _, n := range nodes {
 			if n.hook.leading() {
@@ -118,8 +122,8 @@ func awaitLeader(t *testing.T, nodes ...*hookNode) (leader, other *hookNode) {
 		if len(leaders) > 1 {
 			t.Fatalf("%d nodes send the webhooks at once", len(leaders))
 		}
-		time.Sleep(10 * time.Millisecond)
+		if i, _, _ := reflect.Select(cases); i == 0 {
+			t.Fatal("no node took the webhook lease")
+		}
 	}
-	t.Fatal("no node took the webhook lease")
-	return nil, nil
 }
