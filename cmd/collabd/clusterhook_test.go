@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/collabd/collab/cluster"
 	"github.com/collabd/collab/collab/webhook"
 	"github.com/collabd/collab/internal/natstest"
@@ -85,6 +87,12 @@ func TestClusterWebhook(t *testing.T) {
 	appendText(t, n1.store, "b", 2, 2)
 	rcv.Await("a refused delivery", func(s webhooktest.State) bool { return s.Refused > 0 })
 	leader, other := awaitLeader(t, n1, n2)
+	if p := pending(t, leader); p == 0 {
+		t.Errorf("sending node: %v events pending, want some", p)
+	}
+	if p := pending(t, other); p != 0 {
+		t.Errorf("node without the lease: %v events pending, want 0", p)
+	}
 	leader.close() // mid-delivery: its events are committed and undelivered
 	awaitLeader(t, other)
 	rcv.SetMode(webhooktest.Up)
@@ -126,4 +134,22 @@ func awaitLeader(t *testing.T, nodes ...*hookNode) (leader, other *hookNode) {
 			t.Fatal("no node took the webhook lease")
 		}
 	}
+}
+
+// pending is the node's collab_webhook_events_pending.
+func pending(t *testing.T, n *hookNode) float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(n.hook.Collector())
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "collab_webhook_events_pending" {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatal("no collab_webhook_events_pending")
+	return 0
 }
