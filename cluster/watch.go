@@ -51,7 +51,15 @@ func (s *Store) WatchChanges(ctx context.Context, started func(), fn func(Change
 	if started != nil {
 		started()
 	}
-	go s.watchVersions(ctx, versions, fn, cancel)
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		s.watchVersions(ctx, versions, fn, cancel)
+	}()
+	defer func() { // fn is not called once WatchChanges returned
+		cancel(nil)
+		<-watching
+	}()
 	for {
 		m, err := msgs.Next()
 		if ctx.Err() != nil {

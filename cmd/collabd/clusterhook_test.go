@@ -65,7 +65,8 @@ func appendText(t *testing.T, st *cluster.Store, doc string, from uint64, n int)
 // covered once per cluster, whichever node committed them, and when the
 // sending node is closed while the receiver is down, the other takes the
 // lease and delivers the rest from the cursors in JetStream, copies of an
-// event keeping its id.
+// event keeping its id; then a version named and a document deleted on
+// that node are announced too.
 func TestClusterWebhook(t *testing.T) {
 	url := natstest.Run(t).URL()
 	secret := []byte("0123456789abcdef")
@@ -104,6 +105,24 @@ func TestClusterWebhook(t *testing.T) {
 		if e.Type != webhook.TypeChanged {
 			t.Errorf("unexpected event %+v", e)
 		}
+	}
+
+	// Named versions and deletions, which reach the sender by other paths.
+	n := len(s.Events)
+	ctx := context.Background()
+	if err := other.store.PutVersion(ctx, "b", storage.Version{Rev: 4, Name: "v1", Created: time.Now(), Author: "ada"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.store.Delete(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	s = rcv.Await("version.created of b, doc.deleted of a", func(s webhooktest.State) bool { return len(s.Events) >= n+2 })
+	got := map[string]string{}
+	for _, e := range s.Events[n:] {
+		got[e.Doc] = e.Type
+	}
+	if got["a"] != webhook.TypeDeleted || got["b"] != webhook.TypeVersionCreated || len(s.Events) != n+2 {
+		t.Errorf("events after the last doc.changed: %+v", s.Events[n:])
 	}
 }
 
