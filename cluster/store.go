@@ -57,6 +57,10 @@ type Options struct {
 	// silent for three of them is taken for dead and its editors vanish
 	// from other nodes' documents. Default 2s.
 	Heartbeat time.Duration
+	// LeaseTTL is how long a node's lease (Lead) lasts unless renewed: a
+	// node that dies holding one is replaced after at most this long.
+	// Every node sharing the Prefix must use the same; default 10s.
+	LeaseTTL time.Duration
 	// Timeout bounds one request to NATS when the caller's context does
 	// not bound it tighter; default 2s.
 	Timeout time.Duration
@@ -84,6 +88,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = 2 * time.Second
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 10 * time.Second
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 2 * time.Second
@@ -115,6 +122,10 @@ type Store struct {
 	subj     string                // prefix of the document subjects: Prefix + ".ops."
 	metrics  *metrics
 	bus      *bus
+
+	kvMu    sync.Mutex
+	cursors jetstream.KeyValue // guarded by kvMu: created on first use (cursors.go)
+	leases  jetstream.KeyValue // guarded by kvMu: created on first use (lease.go)
 
 	ctx    context.Context // canceled by Close
 	cancel context.CancelFunc

@@ -20,8 +20,9 @@
 //
 // With -webhook-url URL -webhook-secret S collabd POSTs signed events
 // (doc.changed, doc.deleted, version.created) to URL, at least once and in
-// order per document, from delivery cursors kept in the database
-// (docs/protocol.md, Webhooks); not in cluster mode yet.
+// order per document, from delivery cursors kept in the database; with
+// -nats, one node at a time sends, from cursors kept in JetStream
+// (docs/protocol.md, Webhooks; docs/cluster.md, Webhooks).
 //
 // Every flag can also be set with a COLLAB_ environment variable named after
 // it: -addr is COLLAB_ADDR, -allowed-origins COLLAB_ALLOWED_ORIGINS.

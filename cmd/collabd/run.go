@@ -178,7 +178,7 @@ func serve(ctx context.Context, args, env []string) error {
 		return fmt.Errorf("-frame-ancestors (by default 'self' and the -allowed-origins): %w", err)
 	}
 
-	if err := checkWebhook(c.webhook, c.cluster.urls != ""); err != nil {
+	if err := checkWebhook(c.webhook); err != nil {
 		return err
 	}
 	set := make(map[string]bool)
@@ -188,13 +188,13 @@ func serve(ctx context.Context, args, env []string) error {
 		return err
 	}
 	defer be.close()
-	hooks, err := startWebhook(ctx, c.webhook, be.store, log)
+	hooks, changes, err := startWebhook(ctx, c.webhook, be.store, log)
 	if err != nil {
 		return err
 	}
 	if hooks != nil {
 		defer hooks.Close() // before the store closes
-		c.opts.Changes = toWebhook(hooks)
+		c.opts.Changes = changes
 	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {

@@ -9,6 +9,9 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/collabd/collab/cluster"
 	"github.com/collabd/collab/collab"
 	"github.com/collabd/collab/collab/webhook"
 	"github.com/collabd/collab/storage"
@@ -28,15 +31,12 @@ func webhookFlags(fs *flag.FlagSet, c *webhookConfig) {
 
 // checkWebhook refuses webhook flags that cannot work, before anything
 // is opened.
-func checkWebhook(c webhookConfig, cluster bool) error {
+func checkWebhook(c webhookConfig) error {
 	if c.url == "" {
 		if c.secret != "" {
 			return errors.New("-webhook-secret without -webhook-url")
 		}
 		return nil
-	}
-	if cluster {
-		return errors.New("-webhook-url is not available with -nats yet: in a cluster each event must be sent once, by one node, which needs a JetStream consumer of its own; use webhooks with the embedded database (-data) for now")
 	}
 	if u, err := url.Parse(c.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("-webhook-url: %q is not an http:// or https:// URL", c.url)
@@ -47,24 +47,38 @@ func checkWebhook(c webhookConfig, cluster bool) error {
 	return nil
 }
 
+// webhookSender is what serve keeps of the webhook sender.
+type webhookSender interface {
+	Close()
+	Collector() prometheus.Collector
+}
+
 // startWebhook starts the sender of -webhook-url, if set, over the
-// store's documents and cursors; nil if none.
-func startWebhook(ctx context.Context, c webhookConfig, store storage.Store, log *slog.Logger) (*webhook.Sender, error) {
+// store's documents and cursors; nil if none. changes, when not nil, is
+// for collab.Options.Changes. In cluster mode the node that holds the
+// cluster's lease sends, told of every node's commits by the store
+// (clusterhook.go).
+func startWebhook(ctx context.Context, c webhookConfig, store storage.Store, log *slog.Logger) (s webhookSender, changes func(collab.Change), err error) {
 	if c.url == "" {
-		return nil, nil
+		return nil, nil, nil
+	}
+	opts := webhook.Options{URL: c.url, Secret: []byte(c.secret), Window: c.window, Logger: log}
+	if cs, ok := store.(*cluster.Store); ok {
+		h, err := startClusterWebhook(cs, opts, log)
+		return h, nil, err
 	}
 	cursors, ok := store.(webhook.Cursors)
 	if !ok {
-		return nil, errors.New("-webhook-url: this store keeps no delivery cursors")
+		return nil, nil, errors.New("-webhook-url: this store keeps no delivery cursors")
 	}
-	s, err := webhook.New(store, cursors, webhook.Options{URL: c.url, Secret: []byte(c.secret), Window: c.window, Logger: log})
+	ws, err := webhook.New(store, cursors, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := s.Start(ctx); err != nil {
-		return nil, fmt.Errorf("webhook: %w", err)
+	if err := ws.Start(ctx); err != nil {
+		return nil, nil, fmt.Errorf("webhook: %w", err)
 	}
-	return s, nil
+	return ws, toWebhook(ws), nil
 }
 
 // toWebhook hands what the server's change feed reports to the sender.

@@ -165,7 +165,6 @@ func TestWebhookFlags(t *testing.T) {
 		{[]string{"-webhook-url", "http://x.example/hook", "-webhook-secret", "short"}, "-webhook-secret: at least 16 bytes"},
 		{[]string{"-webhook-url", "x.example/hook", "-webhook-secret", "0123456789abcdef"}, "not an http:// or https:// URL"},
 		{[]string{"-webhook-secret", "0123456789abcdef"}, "-webhook-secret without -webhook-url"},
-		{[]string{"-webhook-url", "http://x.example/hook", "-webhook-secret", "0123456789abcdef", "-nats", "nats://127.0.0.1:1"}, "not available with -nats"},
 	} {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
