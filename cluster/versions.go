@@ -92,7 +92,7 @@ func (s *Store) prunedText(ctx context.Context, id string, h head, rev uint64, e
 
 // PutVersion implements storage.HistoryStore: it names revision v.Rev of
 // document id, keeping its text and authorship in the version bucket.
-// Errors as storage.DB.PutVersion's. Two nodes naming new revisions of one
+// Errors as bolt.DB.PutVersion's. Two nodes naming new revisions of one
 // document at once may each pass the MaxVersions check.
 func (s *Store) PutVersion(ctx context.Context, id string, v storage.Version) error {
 	if n := utf8.RuneCountInString(v.Name); n == 0 || n > storage.MaxVersionName || !utf8.ValidString(v.Name) {
