@@ -402,6 +402,8 @@ func testMonacoMixedLineBreaks(t *testing.T, browser context.Context) {
 	want := "one\ntwo\r\nthree"
 	for _, p := range []context.Context{a, b} {
 		mWait(t, p, "the editor read-only after the \\r\\n", `binding.adapter.broken && editor.getOption(monaco.editor.EditorOption.readOnly) && client.text === `+jsString(want))
+		// The person is told, in plain words, over the editor.
+		mWait(t, p, "the banner saying why", `(document.querySelector('.collab-monaco-problem[role=alert]')?.textContent || '').includes('mixes two kinds of line breaks')`)
 	}
 	run(t, b, mCaretAt(-1), chromedp.KeyEvent("zz"),
 		evalJS(`(() => { editor.getModel().applyEdits([{ range: new monaco.Range(1, 1, 1, 1), text: 'Y' }]); return true; })()`))

@@ -26,8 +26,9 @@
 // The model's line breaks must be the document's. Monaco normalises them
 // to one kind, so a document mixing \n and \r\n (or a remote edit
 // bringing the other kind) cannot be shown: the editor then turns
-// read-only for good and says why on the console, rather than send edits
-// at offsets that no longer match the document.
+// read-only for good and says why in a banner over it (and a
+// `collab-problem` event for the page), rather than send edits at
+// offsets that no longer match the document.
 
 import { EditorBinding } from './editor.js';
 import { colorClass, safeColor } from './color.js';
@@ -44,7 +45,14 @@ const STYLE = `
   background: var(--collab-peer); color: #fff; font: 600 11px/1.4 system-ui, sans-serif; white-space: nowrap;
   animation: collab-monaco-fade .3s 1.5s forwards; }
 @keyframes collab-monaco-fade { to { opacity: 0; } }
+.collab-monaco-problem { margin: 4px; padding: .4em .6em; max-width: 36em; border-radius: 4px;
+  background: #fff4e5; color: #5c3b00; border: 1px solid #e0a040; font: 13px/1.4 system-ui, sans-serif; }
 `;
+
+/** What the editor shows when it cannot show the document's line breaks. */
+export const MIXED_BREAKS_MESSAGE = 'This document mixes two kinds of line breaks (Unix and Windows), ' +
+  'which this editor cannot show, so editing here is turned off to keep the text intact. ' +
+  'Others can go on editing; open the document in another editor (CodeMirror or the plain one) to edit it.';
 
 /** @type {CSSStyleSheet | null} */
 let sheet = null;
@@ -218,6 +226,25 @@ export class MonacoAdapter {
     this.#broken = true;
     this.setReadOnly(true);
     console.error('collab: the document mixes \\n and \\r\\n line breaks, which Monaco cannot show; the editor is read-only');
+    this.#showProblem(MIXED_BREAKS_MESSAGE);
+  }
+
+  /**
+   * Tells the person in the editor, in a banner over it, and the page, with
+   * a `collab-problem` event on the editor's DOM node ({detail: {message}}).
+   * @param {string} message
+   */
+  #showProblem(message) {
+    const node = document.createElement('div');
+    node.className = 'collab-monaco-problem';
+    node.setAttribute('role', 'alert');
+    node.textContent = message;
+    this.#editor.addOverlayWidget({
+      getId: () => 'collab.problem',
+      getDomNode: () => node,
+      getPosition: () => ({ preference: this.#monaco.editor.OverlayWidgetPositionPreference.TOP_CENTER }),
+    });
+    this.#editor.getContainerDomNode().dispatchEvent(new CustomEvent('collab-problem', { bubbles: true, detail: { message } }));
   }
 
   destroy() {

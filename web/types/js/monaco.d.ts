@@ -1,3 +1,5 @@
+/** What the editor shows when it cannot show the document's line breaks. */
+export const MIXED_BREAKS_MESSAGE: string;
 export class MonacoAdapter {
     /**
      * @param {any} editor a monaco.editor.IStandaloneCodeEditor with a model
