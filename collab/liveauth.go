@@ -36,10 +36,7 @@ func (c *conn) refresh(m *wire.Auth) {
 		c.sendMsg(&wire.Authed{Type: wire.TypeAuthed, Docs: []string{}})
 		return
 	}
-	claims, err := c.srv.auth.check(c.upgradeReq, m.Token)
-	if err == nil {
-		err = c.srv.revoked.check(claims, "")
-	}
+	claims, err := c.srv.verify(c.upgradeReq, m.Token)
 	if err != nil {
 		c.srv.countAuth(err)
 		c.sendError(err, "", 0)

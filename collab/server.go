@@ -202,7 +202,13 @@ func (s *Server) upgradeClaims(r *http.Request) (*Claims, error) {
 		}
 		return nil, nil // the token may come in hello or join
 	}
-	claims, err := s.auth.check(r, tok)
+	return s.verify(r, tok)
+}
+
+// verify checks a token given with request r (an upgrade, or the one a
+// connection was opened with) and that it is not revoked.
+func (s *Server) verify(r *http.Request, token string) (*Claims, error) {
+	claims, err := s.auth.check(r, token)
 	if err == nil {
 		err = s.revoked.check(claims, "")
 	}

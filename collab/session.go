@@ -105,10 +105,7 @@ func (c *conn) hello(h *wire.Hello) {
 		return
 	}
 	if h.Token != "" && c.srv.auth != nil {
-		claims, err := c.srv.auth.check(c.upgradeReq, h.Token)
-		if err == nil {
-			err = c.srv.revoked.check(claims, "")
-		}
+		claims, err := c.srv.verify(c.upgradeReq, h.Token)
 		if err != nil {
 			c.srv.countAuth(err)
 			c.sendError(err, "", 0)
