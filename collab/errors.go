@@ -128,17 +128,20 @@ func codeOf(err error) (code string, status int) {
 // whatever made it so.
 const unavailableMessage = "collab: document unavailable, retry"
 
+// unavailableBecause is ErrUnavailable with a reason clients may be told.
+type unavailableBecause struct{ why string }
+
+func (u *unavailableBecause) Error() string { return ErrUnavailable.Error() + ": " + u.why }
+func (u *unavailableBecause) Unwrap() error { return ErrUnavailable }
+
 // publicMessage is the text sent to clients: internal errors are not exposed.
 func publicMessage(err error) string {
 	if code, _ := codeOf(err); code == wire.CodeInternal || code == wire.CodeUnavailable {
 		if errors.Is(err, ErrShuttingDown) {
 			return ErrShuttingDown.Error()
 		}
-		if errors.Is(err, ErrNoHistory) {
-			return unavailableMessage + ": " + noHistoryDetail
-		}
-		if errors.Is(err, errRevocationsUnread) {
-			return unavailableMessage + ": " + revocationsUnreadDetail
+		if u, ok := errors.AsType[*unavailableBecause](err); ok {
+			return unavailableMessage + ": " + u.why
 		}
 		if code == wire.CodeInternal {
 			return "collab: internal error"

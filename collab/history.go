@@ -16,9 +16,7 @@ import (
 
 // ErrNoHistory answers the authorship and version endpoints when the store
 // keeps neither.
-var ErrNoHistory = fmt.Errorf("%w: %s", ErrUnavailable, noHistoryDetail)
-
-const noHistoryDetail = "this server's store keeps no authorship or named versions"
+var ErrNoHistory error = &unavailableBecause{"this server's store keeps no authorship or named versions"}
 
 // maxHistoryBody bounds the JSON bodies of the history endpoints.
 const maxHistoryBody = 4 << 10

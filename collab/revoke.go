@@ -24,9 +24,7 @@ type revocations struct {
 // errRevocationsUnread refuses every token while the stored revocations
 // could not be read: a revoked token must not work because the store was
 // down when the server started.
-var errRevocationsUnread = fmt.Errorf("%w: %s", ErrUnavailable, revocationsUnreadDetail)
-
-const revocationsUnreadDetail = "the server could not read its token revocations yet"
+var errRevocationsUnread = &unavailableBecause{"the server could not read its token revocations yet"}
 
 // revocationRetry is the first wait before reading the stored revocations
 // again, doubling up to 32 times it.
