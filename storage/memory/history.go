@@ -20,7 +20,9 @@ type memVersion struct {
 var _ storage.HistoryStore = (*Store)(nil)
 
 // authorsAt replays d's kept history from its base up to rev (base <= rev
-// <= meta.Rev): this store is for tests, where histories are short.
+// <= meta.Rev), so it costs the ops kept since the last Prune: this store
+// is for tests and short-lived programs; bolt keeps authorship with its
+// snapshots instead.
 func (m *Store) authorsAt(d *memDoc, rev uint64) []storage.Span {
 	a := authorship.New(d.baseAuthors)
 	for _, r := range d.recs[:rev-d.base] {
