@@ -222,7 +222,7 @@ func openDoc(b *testing.B, editor string, size int) {
 				const done = () => { keyMs = performance.now() - t; };
 				`+afterPaint+`
 			}); return true; })()`))
-		run(b, tab, caretAt(-1), chromedp.KeyEvent("x"))
+		run(b, tab, caretAt(-1), pressKey("x"))
 		waitJS(b, tab, "the first key painted", `keyMs > 0`)
 		key = append(key, evalFloat(b, tab, `keyMs`))
 		text += "x"

@@ -179,7 +179,7 @@ func keystrokeToPaint(b *testing.B, editor, text string, where string) {
 	cpu := cpuMeter(b)
 	b.ResetTimer()
 	for i := 0; i < warm+keys; i++ {
-		run(b, pa, chromedp.KeyEvent("x"))
+		run(b, pa, pressKey("x"))
 		time.Sleep(80 * time.Millisecond) // the typing pace (a workload, not a wait)
 	}
 	keptUp(b, pb, "B to paint every key", fmt.Sprintf(`stages.painted.length >= %d`, warm+keys))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/profiler"
 	"github.com/chromedp/chromedp"
 )
@@ -107,6 +108,25 @@ func topSelf(prof *profiler.Profile, n int) string {
 		fmt.Fprintf(&sb, "\t%8.1f ms  %s\n", self[k], k)
 	}
 	return sb.String()
+}
+
+// pressKey presses the key of a lower-case letter as a keyboard does: one
+// keyDown that carries its text (keydown, keypress and input in one task),
+// then keyUp. chromedp.KeyEvent sends the text in a second call after the
+// keydown, so a latency measured from keydown would include that round
+// trip of the driver.
+func pressKey(letter string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		code := "Key" + strings.ToUpper(letter)
+		vk := int64(strings.ToUpper(letter)[0])
+		down := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyDown, Key: letter, Code: code, Text: letter, UnmodifiedText: letter, WindowsVirtualKeyCode: vk, NativeVirtualKeyCode: vk}
+		if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, down); err != nil {
+			return err
+		}
+		up := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyUp, Key: letter, Code: code, WindowsVirtualKeyCode: vk, NativeVirtualKeyCode: vk}
+		_, err := cdp.Call(ctx, t, input.DispatchKeyEvent, up)
+		return err
+	})
 }
 
 // reportLoad reports the machine's one-minute load average (Linux), which
