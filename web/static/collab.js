@@ -39,9 +39,10 @@
 // server ends its access (expired, revoked), without reconnecting; a
 // token that allows reading only makes the editor read-only at once.
 
-import { DocClient, describeStatus } from './js/client.js';
+import { DocClient } from './js/client.js';
 import { TextareaBinding } from './js/binding.js';
-import { isColor, safeColor } from './js/color.js';
+import { isColor } from './js/color.js';
+import { statusLine, peopleList } from './js/bar.js';
 import { collab, joinByWord } from './js/codemirror.js';
 import { cappedLanguage } from './js/langcap.js';
 import { PAUSE_MS } from './js/undo.js';
@@ -101,6 +102,7 @@ export class CollabEditor extends HTMLElement {
   /** @type {HTMLElement | null} */ peopleEl = null;
   /** @type {HTMLElement | null} */ noticesEl = null;
   /** @type {(() => Promise<string> | string) | null} */ #getToken = null;
+  /** @type {ReturnType<typeof peopleList> | null} */ #showPeople = null;
 
   get getToken() { return this.#getToken; }
   set getToken(fn) {
@@ -172,16 +174,16 @@ export class CollabEditor extends HTMLElement {
     if (!client.color) client.color = colorFor(client.client);
     this.client = client;
     this.peopleEl = people;
+    this.#showPeople = peopleList(people);
 
     client.addEventListener('change', (e) => {
       this.emit('collab-change', lazyText({ local: /** @type {CustomEvent} */ (e).detail.local }, client));
     });
+    const showStatus = statusLine(status, retry);
     client.addEventListener('status', (e) => {
       const d = /** @type {CustomEvent<StatusDetail>} */ (e).detail;
-      status.textContent = describeStatus(d);
-      status.dataset.state = d.state;
-      this.dataset.state = d.state;
-      retry.hidden = d.state !== 'offline';
+      showStatus(d);
+      if (this.dataset.state !== d.state) this.dataset.state = d.state;
       this.emit('collab-status', lazyText({ ...d }, client));
     });
     client.addEventListener('presence', (e) => {
@@ -266,20 +268,8 @@ export class CollabEditor extends HTMLElement {
 
   /** @param {{name: string, color: string, stale?: boolean}[]} peers */
   renderPeople(peers) {
-    if (!this.client || !this.peopleEl) return;
-    const me = { name: this.client.name, color: this.client.color, me: true, stale: false };
-    const items = [me, ...peers.map((p) => ({ ...p, me: false }))].map((p) => {
-      const li = document.createElement('li');
-      li.className = 'collab-person';
-      li.style.setProperty('--collab-peer', safeColor(p.color));
-      li.textContent = p.me ? `${p.name} (you)` : p.name || 'Someone';
-      if (p.stale) {
-        li.classList.add('collab-stale');
-        li.title = 'Not seen since the connection dropped';
-      }
-      return li;
-    });
-    this.peopleEl.replaceChildren(...items);
+    if (!this.client || !this.#showPeople) return;
+    this.#showPeople({ name: this.client.name, color: this.client.color }, peers);
   }
 
   /** @param {string} type @param {object} detail */
