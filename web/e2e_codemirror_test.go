@@ -5,9 +5,12 @@ package web_test
 // run with each editor cover undo and IME compositions.
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/collabd/collab/collab"
 )
 
 func TestE2ECodeMirrorCaretsOnTheirCharacters(t *testing.T) {
@@ -30,4 +33,40 @@ func TestE2ECodeMirrorCaretsOnTheirCharacters(t *testing.T) {
 	converge(t, srv, "cmcarets", "Bo: "+text, a, b)
 	waitJS(t, b, "Ada's selection moved on B", `[...document.querySelectorAll('collab-editor .cm-collab-selection')].filter(s => s.dataset.name === 'Ada').map(s => s.textContent).join('') === "cd 中"`)
 	screenshot(t, b, "screenshot-editor.png")
+}
+
+// A document with \r\n line breaks (put through the API from another
+// system) is shown and edited in CodeMirror without moving a position: the
+// \r stays a character of the text, invisible, so the editor's text is the
+// server's code point for code point. Pasted \r\n becomes \n, as in a
+// textarea.
+func TestE2ECodeMirrorCRLF(t *testing.T) {
+	browser := newBrowser(t)
+	srv := startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{})
+	text := "one\r\ntwo 😀\r\nthree"
+	putDoc(t, srv, "crlf", text)
+	a := newTab(t, browser, srv.URL+"/d/crlf?name=Ada")
+	b := newTab(t, browser, srv.URL+"/d/crlf?name=Bo")
+	waitJS(t, a, "A to show the text as it is", textIs(text)+" && "+synced)
+	waitJS(t, b, "B to show the text as it is", textIs(text)+" && "+synced)
+	if n := evalValue[float64](t, a, `document.querySelector('collab-editor').view.state.doc.lines`); n != 3 {
+		t.Fatalf("CodeMirror shows %v lines, want 3", n)
+	}
+	// The \r at the end of "one" takes no room: the line reads "one".
+	if w := evalValue[float64](t, a, `(() => { const line = document.querySelector('collab-editor .cm-line');
+		const r = document.createRange(); r.setStart(line.firstChild, 3); r.setEnd(line.firstChild, 4);
+		return line.textContent === 'one\r' ? r.getBoundingClientRect().width : -1; })()`); w != 0 {
+		t.Fatalf("the \\r of the first line is %v px wide (-1: the line is not \"one\\r\"), want 0", w)
+	}
+	run(t, a, caretAt(-1), chromedp.KeyEvent("!"))
+	text += "!"
+	converge(t, srv, "crlf", text, a, b)
+	run(t, b, caretAt(5), insertText("Y"))
+	text = "one\r\nYtwo 😀\r\nthree!"
+	converge(t, srv, "crlf", text, a, b)
+	run(t, a, caretAt(0), evalJS(`(() => { const dt = new DataTransfer(); dt.setData('text/plain', 'p\r\nq\r\n');
+		document.querySelector('collab-editor').view.contentDOM.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+		return true; })()`))
+	text = "p\nq\n" + text
+	converge(t, srv, "crlf", text, a, b)
 }

@@ -239,7 +239,25 @@ export function collab(client, cm) {
     },
   });
 
-  return [carets, theme, readOnly.of([]), plugin];
+  return [carets, theme, readOnly.of([]), plugin, ...lineBreaks(cm)];
+}
+
+/**
+ * lineBreaks keeps the editor's text the client's, code point for code
+ * point: CodeMirror reads \r\n and \r as line breaks of one character
+ * unless its line separator is set, which would move every position after
+ * a \r\n in a document written elsewhere. With \n the only line break, a
+ * \r is a character of its line; pasted and dropped text has its \r\n
+ * turned into \n, as a textarea does (when this CodeMirror has
+ * clipboardInputFilter).
+ * @param {any} cm @returns {any[]}
+ */
+function lineBreaks(cm) {
+  const ext = [cm.EditorState.lineSeparator.of('\n')];
+  if (cm.EditorView.clipboardInputFilter) {
+    ext.push(cm.EditorView.clipboardInputFilter.of((/** @type {string} */ text) => text.replace(/\r\n?/g, '\n')));
+  }
+  return ext;
 }
 
 /**
