@@ -5,6 +5,7 @@ package web_test
 // run with each editor cover undo and IME compositions.
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -69,4 +70,27 @@ func TestE2ECodeMirrorCRLF(t *testing.T) {
 		return true; })()`))
 	text = "p\nq\n" + text
 	converge(t, srv, "crlf", text, a, b)
+}
+
+// Another editor's typing costs one transaction per edit: the presence
+// report that follows each edit names the caret the edit already moved,
+// and dispatches nothing.
+func TestE2ECodeMirrorPresenceWithoutRedraw(t *testing.T) {
+	srv, a, b := twoPagesWith(t, "cmredraw", "codemirror")
+	run(t, b, evalJS(`(() => { window.dispatches = 0; const v = document.querySelector('collab-editor').view;
+		const d = v.dispatch.bind(v); v.dispatch = (...a) => { dispatches++; return d(...a); }; return true; })()`))
+	run(t, a, caretAt(0))
+	text := ""
+	for _, k := range "abcdefghij" {
+		run(t, a, chromedp.KeyEvent(string(k)))
+		text += string(k)
+		// Each key's presence report reaches B before the next key.
+		waitJS(t, b, "B to show "+text, textIs(text))
+		waitJS(t, b, "Ada's caret after "+text, `(() => { const c = [...document.querySelectorAll('collab-editor .cm-collab-caret')].find(c => c.dataset.name === 'Ada');
+			return !!c && document.querySelector('collab-editor').view.posAtDOM(c) === `+fmt.Sprint(len(text))+`; })()`)
+	}
+	converge(t, srv, "cmredraw", text, a, b)
+	if n := evalValue[float64](t, b, `dispatches`); n > float64(len(text))+1 {
+		t.Fatalf("B dispatched %v transactions for %d remote edits and their carets, want at most %d", n, len(text), len(text)+1)
+	}
 }

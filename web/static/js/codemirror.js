@@ -99,6 +99,10 @@ export function collab(client, cm) {
       /** @type {any} */ this.timer = null;
       /** @type {Map<string, {at: number, version: number}>} */ this.moved = new Map();
       this.version = 0;
+      // The carets as last set, which the shown decorations still are
+      // until a local edit maps them: a presence report that changes no
+      // caret then dispatches nothing (a transaction costs a layout).
+      /** @type {string | null} */ this.shown = null;
       /** @type {boolean | null} */ this.readonly = null;
       /** @param {Event} e */
       this.onChange = (e) => { const d = /** @type {CustomEvent} */ (e).detail; if (!d.local) this.remote(d.op); };
@@ -121,6 +125,7 @@ export function collab(client, cm) {
     update(u) {
       for (const tr of u.transactions) {
         if (!tr.docChanged || tr.annotation(remote)) continue;
+        this.shown = null;
         this.local(tr.changes);
       }
       if (this.held && !u.view.composing) queueMicrotask(() => this.flush());
@@ -180,21 +185,28 @@ export function collab(client, cm) {
       const changes = opToChanges(op, idx);
       if (!changes.length) return;
       idx.apply(changes);
+      const { deco, key } = this.caretDecorations();
       this.view.dispatch({
         changes,
         annotations: [remote.of(true), cm.Transaction.addToHistory.of(false)],
-        effects: setCarets.of(this.caretDecorations()),
+        effects: setCarets.of(deco),
       });
+      this.shown = key;
     }
 
     drawCarets() {
-      this.view.dispatch({ effects: setCarets.of(this.caretDecorations()) });
+      const { deco, key } = this.caretDecorations();
+      if (key === this.shown) return;
+      this.view.dispatch({ effects: setCarets.of(deco) });
+      this.shown = key;
     }
 
+    /** @returns {{deco: any, key: string}} the carets' decorations, and a key that names them */
     caretDecorations() {
       const idx = this.index;
       const len = idx.units;
       const ranges = [];
+      const keys = [];
       for (const p of client.core.peers) {
         if (p.anchor == null || p.head == null || p.stale) continue;
         const a = Math.min(idx.toUtf16(p.anchor), len);
@@ -205,6 +217,7 @@ export function collab(client, cm) {
         const last = this.moved.get(p.client);
         const version = last && last.at === h ? last.version : ++this.version;
         this.moved.set(p.client, { at: h, version });
+        keys.push(JSON.stringify([a, h, version, color, name]));
         if (a !== h) {
           ranges.push(cm.Decoration.mark({
             class: `cm-collab-selection ${colorClass(color)}`, attributes: { 'data-name': name },
@@ -212,7 +225,7 @@ export function collab(client, cm) {
         }
         ranges.push(cm.Decoration.widget({ widget: new CaretWidget(name, color, h, version), side: h === a ? 1 : (h > a ? 1 : -1) }).range(h));
       }
-      return cm.Decoration.set(ranges, true);
+      return { deco: cm.Decoration.set(ranges, true), key: keys.join() };
     }
 
     setReadOnly() {
