@@ -142,13 +142,36 @@ func TestE2EOfflineThenOnline(t *testing.T) {
 	if got := evalString(a, `document.querySelector('collab-editor .collab-retry').hidden ? 'hidden' : 'shown'`); got != "shown" {
 		t.Errorf("Retry now is %s while offline", got)
 	}
-	// Let failed attempts grow the backoff: coming online must not wait it out.
-	waitJS(t, a, "a few failed attempts", `document.querySelector('collab-editor').client.attempt >= 3`)
+	// The next attempt waits an hour: only the online event can reconnect
+	// before the test gives up.
+	awaitHour(t, a, "")
 	setOffline(t, a, false)
 	waitJS(t, a, "reconnected and saved after online", synced)
 	if got := srv.text(t, "net"); got != "typed offline" {
 		t.Errorf("server text = %q", got)
 	}
+
+	// A connection lost with the browser online: Retry now skips the wait.
+	awaitHour(t, a, `c.transport.drop('test');`)
+	waitJS(t, a, "offline with Retry now", stateIs+`'offline' && !document.querySelector('collab-editor .collab-retry').hidden`)
+	run(t, a, caretAt(-1), chromedp.KeyEvent(", then retried"))
+	run(t, a, evalJS(`(() => { document.querySelector('collab-editor .collab-retry').click(); return true; })()`))
+	waitJS(t, a, "reconnected and saved after Retry now", synced)
+	if got := srv.text(t, "net"); got != "typed offline, then retried" {
+		t.Errorf("server text = %q", got)
+	}
+}
+
+// awaitHour makes the widget's next reconnect wait an hour, as a long
+// backoff would, runs then (JavaScript, with the client as c), and waits
+// until such a reconnect is scheduled: one that comes sooner came from
+// something else.
+func awaitHour(t *testing.T, ctx context.Context, then string) {
+	t.Helper()
+	run(t, ctx, evalJS(`(() => { const c = document.querySelector('collab-editor').client;
+		c.maxBackoff = () => 3600000; c.transport.attempt = 16; `+then+` return true; })()`))
+	// Scheduling an attempt counts it: 17 is the one an hour away.
+	waitJS(t, ctx, "a reconnect an hour away", `(c => c.transport.waiting && c.attempt >= 17)(document.querySelector('collab-editor').client)`)
 }
 
 // blackHole forwards TCP connections to a backend until cut, after which
