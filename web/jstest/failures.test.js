@@ -266,6 +266,30 @@ test('a submit left unanswered gives the connection up; online and visible recon
   c.destroy();
 });
 
+test('the backoff stays at most 4 s while the page is visible, and grows to 30 s while hidden', () => {
+  const page = new EventTarget();
+  page.document = { visibilityState: 'visible' };
+  const net = new Net(new Server());
+  const c = newClient(net, { page });
+  const delays = () => {
+    const out = [];
+    for (let i = 0; i < 10; i++) {
+      lastSocket(net).refuse();
+      out.push(c.timers.list[0].ms);
+      c.timers.fireAll();
+    }
+    return out;
+  };
+  const visible = delays();
+  assert.ok(visible.every((ms) => ms <= 4000), `visible: ${visible}`);
+  assert.equal(visible[9], 3000, 'capped, not shrunk: 4 s with half of it random');
+  page.document.visibilityState = 'hidden';
+  const hidden = delays();
+  assert.ok(hidden.some((ms) => ms > 4000), `hidden: ${hidden}`);
+  assert.equal(hidden[9], 22500, 'up to 30 s with half of it random');
+  c.destroy();
+});
+
 test('other editors are stale as soon as our connection drops, and gone when they leave', () => {
   const server = new Server();
   const net = new Net(server);
@@ -281,6 +305,19 @@ test('other editors are stale as soon as our connection drops, and gone when the
   assert.equal(a.core.peers.length, 1);
   assert.ok(a.core.peers[0].stale, 'stale while disconnected');
   assert.deepEqual(sent(lastSocket(net)).filter((m) => m.type === 'leave'), []);
+
+  // Back online: the server lists the editors again; one it no longer
+  // lists (b left meanwhile) is gone, not kept stale.
+  const socketA2 = reconnect(net, a);
+  net.settle();
+  assert.deepEqual(a.core.peers, [], 'an editor the server no longer lists is gone');
+  const say = (m) => socketA2.onmessage({ data: JSON.stringify({ doc: 'notes', ...m }) });
+  say({ type: 'editor', client: 'pub-b', name: 'b', event: 'join' });
+  say({ type: 'presence', client: 'pub-b', name: 'b', rev: a.serverRev, anchor: 0, head: 0 });
+  assert.equal(a.core.peers.length, 1);
+  assert.ok(!a.core.peers[0].stale, 'listed again: not stale');
+  say({ type: 'editor', client: 'pub-b', name: 'b', event: 'leave' });
+  assert.deepEqual(a.core.peers, [], 'gone when the server says they left');
 });
 
 test('split: the pieces of the shared vectors, as the Go client cuts them', async () => {
