@@ -8,6 +8,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/collabd/collab/collab"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 const notice = `document.querySelector('collab-editor .collab-notice')`
@@ -77,39 +79,76 @@ func TestE2ELargePasteAndRefusal(t *testing.T) {
 	}
 }
 
+// TestE2EDeletedWhileOpen: a document deleted (by a token naming Cy)
+// while two pages have it open. Both are told who deleted it and keep
+// their text; reconnecting recreates nothing; Bo leaves for the list and
+// Ada recreates the document from her text.
 func TestE2EDeletedWhileOpen(t *testing.T) {
 	browser := newBrowser(t)
-	srv := startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{})
-	a := newTab(t, browser, srv.URL+"/d/gone?name=Ada&editor=textarea")
+	secret := []byte("e2e-deleted-secret-0123456789ab")
+	srv := startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{AuthSecret: secret})
+	mint := func(doc string, perm collab.Perm, name string) string {
+		tok, err := collab.MintToken(secret, collab.Claims{Doc: doc, Perm: perm, Name: name,
+			RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	admin := mint("*", collab.PermAdmin, "Cy")
+	a := newTab(t, browser, srv.URL+"/d/gone?editor=textarea&token="+url.QueryEscape(mint("gone", collab.PermWrite, "Ada")))
+	b := newTab(t, browser, srv.URL+"/d/gone?editor=textarea&token="+url.QueryEscape(mint("gone", collab.PermWrite, "Bo")))
 	waitJS(t, a, "A synced", synced)
+	waitJS(t, b, "B synced", synced)
 	run(t, a, caretAt(0), chromedp.KeyEvent("my notes"))
 	waitJS(t, a, "A saved", synced+" && "+textIs("my notes"))
+	waitJS(t, b, "B has the text", textIs("my notes"))
 
-	req, _ := http.NewRequest(http.MethodDelete, srv.URL+"/api/docs/gone", nil)
+	if code := adminCall(t, http.MethodDelete, srv.URL+"/api/docs/gone", admin); code != http.StatusNoContent {
+		t.Fatalf("DELETE: %d", code)
+	}
+	for _, tab := range []context.Context{a, b} {
+		waitJS(t, tab, "the deletion told, and by whom", notice+` && `+notice+`.dataset.kind === 'deleted' && `+notice+`.textContent.includes('was deleted by Cy')`)
+		waitJS(t, tab, "the text kept and read-only", textIs("my notes")+` && document.querySelector('collab-editor textarea').readOnly`)
+		if st := evalString(tab, `document.querySelector('collab-editor .collab-status').textContent`); st != "This document was deleted" {
+			t.Errorf("status = %q", st)
+		}
+	}
+	// Reconnecting (as after coming online) does not recreate it.
+	run(t, a, evalJS(`(() => { window.dispatchEvent(new Event('online')); return true; })()`))
+	if code := adminCall(t, http.MethodGet, srv.URL+"/api/docs/gone", admin); code != http.StatusNotFound {
+		t.Errorf("GET after the deletion: %d, want 404: the document was recreated without asking", code)
+	}
+
+	clickNotice := func(tab context.Context, label string) {
+		run(t, tab, evalJS(`(() => { [...document.querySelectorAll('collab-editor .collab-notice button')].find(b => b.textContent === `+jsString(label)+`).click(); return true; })()`))
+	}
+	clickNotice(b, "Leave")
+	run(t, b, chromedp.WaitReady(chromedp.CSS("#doc-list"))) // the page navigates
+	if got := evalString(b, `location.pathname`); got != "/" {
+		t.Errorf("Bo left for %q, want the list", got)
+	}
+	if code := adminCall(t, http.MethodGet, srv.URL+"/api/docs/gone", admin); code != http.StatusNotFound {
+		t.Errorf("GET after leaving: %d, want 404", code)
+	}
+	clickNotice(a, "Recreate it from my text")
+	waitJS(t, a, "recreated", synced)
+	if got := authedText(t, srv.URL, "gone", url.QueryEscape(admin)); got != "my notes" {
+		t.Errorf("recreated text = %q, want %q", got, "my notes")
+	}
+}
+
+// adminCall sends a request without a body under token and returns its status.
+func adminCall(t *testing.T, method, target, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, target, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if res.StatusCode != http.StatusNoContent {
-		t.Fatalf("DELETE: %d", res.StatusCode)
-	}
-	waitJS(t, a, "the deletion told", notice+` && `+notice+`.dataset.kind === 'deleted' && `+notice+`.textContent.includes('was deleted')`)
-	waitJS(t, a, "the text kept and read-only", textIs("my notes")+` && document.querySelector('collab-editor textarea').readOnly`)
-	if st := evalString(a, `document.querySelector('collab-editor .collab-status').textContent`); st != "This document was deleted" {
-		t.Errorf("status = %q", st)
-	}
-	// Reconnecting (as after coming online) does not recreate it.
-	run(t, a, evalJS(`(() => { window.dispatchEvent(new Event('online')); return true; })()`))
-	if got := srv.text(t, "gone"); got != "" {
-		t.Errorf("the document was recreated without asking: %q", got)
-	}
-
-	run(t, a, evalJS(`(() => { [...document.querySelectorAll('collab-editor .collab-notice button')].find(b => b.textContent === 'Recreate it from my text').click(); return true; })()`))
-	waitJS(t, a, "recreated", synced)
-	if got := srv.text(t, "gone"); got != "my notes" {
-		t.Errorf("recreated text = %q, want %q", got, "my notes")
-	}
+	return res.StatusCode
 }
 
 // setOffline switches the tab's network off or on, as the browser sees it
