@@ -293,4 +293,8 @@ func TestE2EKilledPeerCaretGoes(t *testing.T) {
 	// Bo's connection dies without a close: only the server's pings find out.
 	hole.cut.Store(true)
 	waitJS(t, a, "Bo's caret gone from A", `!`+boCaret+` && !document.querySelector('collab-editor .collab-people').textContent.includes('Bo')`)
+	// Bo's browser still holds the socket open; the unanswered submit
+	// gives it up, and the page says the edit is kept, not "Saving…".
+	run(t, b, chromedp.KeyEvent(" again"))
+	waitJS(t, b, "Bo told his edit is kept", `document.querySelector('collab-editor .collab-status').textContent === 'Offline — your changes are kept on this device'`)
 }
