@@ -173,9 +173,18 @@ func TestE2EOfflineThenOnline(t *testing.T) {
 	browser := newBrowser(t)
 	srv := startServer(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "collab.db"), collab.Options{})
 	a := newTab(t, browser, srv.URL+"/d/net?name=Ada&editor=textarea")
+	b := newTab(t, browser, srv.URL+"/d/net?name=Bo&editor=textarea")
 	waitJS(t, a, "A synced", synced)
+	waitJS(t, b, "B synced", synced)
+	run(t, b, caretAt(0), chromedp.KeyEvent("."))
+	const boCaret = `[...document.querySelectorAll('collab-editor .collab-caret')].some(c => c.dataset.name === 'Bo')`
+	const boStale = `[...document.querySelectorAll('collab-editor .collab-person')].some(p => p.textContent === 'Bo' && p.classList.contains('collab-stale'))`
+	waitJS(t, a, "Bo's caret on A", boCaret+` && !`+boStale)
+	waitJS(t, a, "B's edit on A", textIs(".")+` && `+synced)
 	setOffline(t, a, true)
 	waitJS(t, a, "offline told", stateIs+`'offline'`)
+	// Bo may be gone meanwhile: at once, his caret goes and his name dims.
+	waitJS(t, a, "Bo stale on A", `!`+boCaret+` && `+boStale)
 	run(t, a, caretAt(0), chromedp.KeyEvent("typed offline"))
 	waitJS(t, a, "edits kept", `document.querySelector('collab-editor .collab-status').textContent === 'Offline — your changes are kept on this device'`)
 	if got := evalString(a, `document.querySelector('collab-editor .collab-retry').hidden ? 'hidden' : 'shown'`); got != "shown" {
@@ -186,9 +195,10 @@ func TestE2EOfflineThenOnline(t *testing.T) {
 	awaitHour(t, a, "")
 	setOffline(t, a, false)
 	waitJS(t, a, "reconnected and saved after online", synced)
-	if got := srv.text(t, "net"); got != "typed offline" {
+	if got := srv.text(t, "net"); got != "typed offline." {
 		t.Errorf("server text = %q", got)
 	}
+	waitJS(t, a, "Bo listed again, not stale", `[...document.querySelectorAll('collab-editor .collab-person')].some(p => p.textContent === 'Bo') && !`+boStale)
 
 	// A connection lost with the browser online: Retry now skips the wait.
 	awaitHour(t, a, `c.transport.drop('test');`)
@@ -196,7 +206,7 @@ func TestE2EOfflineThenOnline(t *testing.T) {
 	run(t, a, caretAt(-1), chromedp.KeyEvent(", then retried"))
 	run(t, a, evalJS(`(() => { document.querySelector('collab-editor .collab-retry').click(); return true; })()`))
 	waitJS(t, a, "reconnected and saved after Retry now", synced)
-	if got := srv.text(t, "net"); got != "typed offline, then retried" {
+	if got := srv.text(t, "net"); got != "typed offline., then retried" {
 		t.Errorf("server text = %q", got)
 	}
 }
