@@ -236,6 +236,52 @@ test('an origin the server refuses: the client asks /api/origin-check and says w
   assert.equal(c.timers.list.length, 0, 'no more attempts');
 });
 
+test('an origin refusal is found also when the server could not be asked at the first failure', async () => {
+  const net = new Net(new Server());
+  const asked = [];
+  let answer = null; // null: the server is unreachable
+  const fetch = async (url) => {
+    asked.push(url);
+    if (!answer) throw new TypeError('Failed to fetch');
+    return { ok: true, json: async () => answer };
+  };
+  const settle = () => new Promise((r) => setImmediate(r));
+  const c = newClient(net, { fetch });
+  lastSocket(net).refuse(); // the server is down as the page loads
+  await settle();
+  assert.equal(asked.length, 1);
+  assert.equal(c.state, 'offline');
+  answer = { allowed: false, origin: 'https://blog.example', setting: '-allowed-origins' };
+  c.timers.fireAll();
+  lastSocket(net).refuse(); // it is up now, and refuses this origin
+  await settle();
+  assert.equal(asked.length, 2, 'asked again: the first question got no answer');
+  assert.equal(c.state, 'error');
+  assert.match(describeStatus(c.statusDetail()), /https:\/\/blog\.example.*not allowed.*-allowed-origins/);
+});
+
+test('once the server answered that the origin is allowed, failed attempts do not ask again until a connection opens', async () => {
+  const net = new Net(new Server());
+  const asked = [];
+  const fetch = async (url) => { asked.push(url); return { ok: true, json: async () => ({ allowed: true, origin: 'https://blog.example' }) }; };
+  const settle = () => new Promise((r) => setImmediate(r));
+  const c = newClient(net, { fetch });
+  for (let i = 0; i < 3; i++) {
+    lastSocket(net).refuse();
+    await settle();
+    c.timers.fireAll();
+  }
+  assert.equal(asked.length, 1);
+  lastSocket(net).open();
+  net.settle();
+  lastSocket(net).drop(); // a connection that opened, then a failure to reconnect
+  c.timers.fireAll();
+  lastSocket(net).refuse();
+  await settle();
+  assert.equal(asked.length, 2);
+  assert.equal(c.state, 'offline');
+});
+
 test('a submit left unanswered gives the connection up; online and visible reconnect at once', () => {
   const net = new Net(new Server());
   const watchdog = new FakeTimers();
