@@ -378,6 +378,29 @@ func TestReconnectAfterTooSlow(t *testing.T) {
 	}
 }
 
+// TestSilentServerDropped: a connection on which the server says nothing
+// and answers no ping (a dead network that keeps the socket open) is given
+// up after two PingIntervals, and the edit made meanwhile is submitted on
+// the next connection, not left "saving" for good.
+func TestSilentServerDropped(t *testing.T) {
+	fs := newFakeServer(t)
+	c, fc := dial(t, fs, Options{Reconnect: true, PingInterval: 250 * time.Millisecond})
+	d := join(t, c, fc, "doc", "abc", 1)
+	// From now on the server is silent: fc is read no more, so nothing
+	// answers the client's pings, and the edit gets no ack.
+	must(t, d.Insert(0, "x"))
+	for nextEvent(t, d, EventStatus).Status != StatusOffline {
+	}
+	fc2 := fs.accept()
+	if j := fc2.expectJoin(); j.Rev == nil || *j.Rev != 1 {
+		t.Fatalf("rejoin %+v, want a resume from 1", j)
+	}
+	fc2.joinedOps("doc", 1, 0)
+	if s := fc2.expectSubmit(); s.Seq != 1 || s.Rev != 1 {
+		t.Fatalf("submit %+v, want seq 1 at rev 1", s)
+	}
+}
+
 func TestNoReconnectWithoutOption(t *testing.T) {
 	fs := newFakeServer(t)
 	c, fc := dial(t, fs, Options{})

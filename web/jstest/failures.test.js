@@ -236,6 +236,52 @@ test('an origin the server refuses: the client asks /api/origin-check and says w
   assert.equal(c.timers.list.length, 0, 'no more attempts');
 });
 
+test('an origin refusal is found also when the server could not be asked at the first failure', async () => {
+  const net = new Net(new Server());
+  const asked = [];
+  let answer = null; // null: the server is unreachable
+  const fetch = async (url) => {
+    asked.push(url);
+    if (!answer) throw new TypeError('Failed to fetch');
+    return { ok: true, json: async () => answer };
+  };
+  const settle = () => new Promise((r) => setImmediate(r));
+  const c = newClient(net, { fetch });
+  lastSocket(net).refuse(); // the server is down as the page loads
+  await settle();
+  assert.equal(asked.length, 1);
+  assert.equal(c.state, 'offline');
+  answer = { allowed: false, origin: 'https://blog.example', setting: '-allowed-origins' };
+  c.timers.fireAll();
+  lastSocket(net).refuse(); // it is up now, and refuses this origin
+  await settle();
+  assert.equal(asked.length, 2, 'asked again: the first question got no answer');
+  assert.equal(c.state, 'error');
+  assert.match(describeStatus(c.statusDetail()), /https:\/\/blog\.example.*not allowed.*-allowed-origins/);
+});
+
+test('once the server answered that the origin is allowed, failed attempts do not ask again until a connection opens', async () => {
+  const net = new Net(new Server());
+  const asked = [];
+  const fetch = async (url) => { asked.push(url); return { ok: true, json: async () => ({ allowed: true, origin: 'https://blog.example' }) }; };
+  const settle = () => new Promise((r) => setImmediate(r));
+  const c = newClient(net, { fetch });
+  for (let i = 0; i < 3; i++) {
+    lastSocket(net).refuse();
+    await settle();
+    c.timers.fireAll();
+  }
+  assert.equal(asked.length, 1);
+  lastSocket(net).open();
+  net.settle();
+  lastSocket(net).drop(); // a connection that opened, then a failure to reconnect
+  c.timers.fireAll();
+  lastSocket(net).refuse();
+  await settle();
+  assert.equal(asked.length, 2);
+  assert.equal(c.state, 'offline');
+});
+
 test('a submit left unanswered gives the connection up; online and visible reconnect at once', () => {
   const net = new Net(new Server());
   const watchdog = new FakeTimers();
@@ -266,6 +312,30 @@ test('a submit left unanswered gives the connection up; online and visible recon
   c.destroy();
 });
 
+test('the backoff stays at most 4 s while the page is visible, and grows to 30 s while hidden', () => {
+  const page = new EventTarget();
+  page.document = { visibilityState: 'visible' };
+  const net = new Net(new Server());
+  const c = newClient(net, { page });
+  const delays = () => {
+    const out = [];
+    for (let i = 0; i < 10; i++) {
+      lastSocket(net).refuse();
+      out.push(c.timers.list[0].ms);
+      c.timers.fireAll();
+    }
+    return out;
+  };
+  const visible = delays();
+  assert.ok(visible.every((ms) => ms <= 4000), `visible: ${visible}`);
+  assert.equal(visible[9], 3000, 'capped, not shrunk: 4 s with half of it random');
+  page.document.visibilityState = 'hidden';
+  const hidden = delays();
+  assert.ok(hidden.some((ms) => ms > 4000), `hidden: ${hidden}`);
+  assert.equal(hidden[9], 22500, 'up to 30 s with half of it random');
+  c.destroy();
+});
+
 test('other editors are stale as soon as our connection drops, and gone when they leave', () => {
   const server = new Server();
   const net = new Net(server);
@@ -281,6 +351,19 @@ test('other editors are stale as soon as our connection drops, and gone when the
   assert.equal(a.core.peers.length, 1);
   assert.ok(a.core.peers[0].stale, 'stale while disconnected');
   assert.deepEqual(sent(lastSocket(net)).filter((m) => m.type === 'leave'), []);
+
+  // Back online: the server lists the editors again; one it no longer
+  // lists (b left meanwhile) is gone, not kept stale.
+  const socketA2 = reconnect(net, a);
+  net.settle();
+  assert.deepEqual(a.core.peers, [], 'an editor the server no longer lists is gone');
+  const say = (m) => socketA2.onmessage({ data: JSON.stringify({ doc: 'notes', ...m }) });
+  say({ type: 'editor', client: 'pub-b', name: 'b', event: 'join' });
+  say({ type: 'presence', client: 'pub-b', name: 'b', rev: a.serverRev, anchor: 0, head: 0 });
+  assert.equal(a.core.peers.length, 1);
+  assert.ok(!a.core.peers[0].stale, 'listed again: not stale');
+  say({ type: 'editor', client: 'pub-b', name: 'b', event: 'leave' });
+  assert.deepEqual(a.core.peers, [], 'gone when the server says they left');
 });
 
 test('split: the pieces of the shared vectors, as the Go client cuts them', async () => {

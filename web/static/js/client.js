@@ -176,6 +176,9 @@ export class DocClient extends EventTarget {
     /** @type {any} */ this.answerTimer = null; // a submit awaits an answer
     /** @type {any} */ this.quietTimer = null; // the server's silence before a ping
     this.checkingOrigin = false;
+    // The servers that answered /api/origin-check since the last connection
+    // that opened: later failures there have another cause.
+    /** @type {Set<string>} */ this.originAnswered = new Set();
     /** @type {{by: string} | null} */ this.deleted = null;
     /** @type {any} */ this.renewTimer = null; // renews the token before it expires
     this.renewing = false;
@@ -495,7 +498,8 @@ export class DocClient extends EventTarget {
     if (code === 1009) this.#apply(this.core.tooLarge());
     this.#apply(this.core.disconnected());
     if (this.closed) return;
-    if (!opened && this.attempt === 0) this.checkOrigin();
+    if (opened) this.originAnswered.clear();
+    else if (!this.originAnswered.has(this.server)) this.checkOrigin();
     if (code === 4001) {
       // Another connection took our client id: most often a duplicated tab,
       // which copies sessionStorage. Its seqs and ours would collide.
@@ -522,12 +526,14 @@ export class DocClient extends EventTarget {
   async checkOrigin() {
     if (!this.fetch || this.checkingOrigin) return;
     this.checkingOrigin = true;
+    const server = this.server;
     try {
-      const res = await this.fetch(this.server + '/api/origin-check');
+      const res = await this.fetch(server + '/api/origin-check');
       const body = res && res.ok ? await res.json() : null;
+      if (body) this.originAnswered.add(server);
       if (body && body.allowed === false && !this.closed) {
         const origin = body.origin || 'this page\'s origin';
-        this.fail(`This site (${origin}) is not allowed to connect to ${this.server}. ` +
+        this.fail(`This site (${origin}) is not allowed to connect to ${server}. ` +
           `The server's operator must add ${origin} to ${body.setting || '-allowed-origins'}.`);
         this.transport.destroy();
       }

@@ -75,6 +75,7 @@ export class DocClient extends EventTarget {
     /** @type {any} */ answerTimer: any;
     /** @type {any} */ quietTimer: any;
     checkingOrigin: boolean;
+    /** @type {Set<string>} */ originAnswered: Set<string>;
     /** @type {{by: string} | null} */ deleted: {
         by: string;
     } | null;
