@@ -138,7 +138,8 @@ func helloToken(t *testing.T, ws *websocket.Conn, id, token string) *tclient {
 // document is loaded.
 func TestBadTokens(t *testing.T) {
 	store := &spyStore{Store: newTestStore(t)}
-	srv, ts := startServer(t, store, Options{AuthSecret: authSecret})
+	// More requests than the API rate limit's burst, all from one address.
+	srv, ts := startServer(t, store, Options{AuthSecret: authSecret, APIRate: -1})
 	status := map[string]int{wire.CodeUnauthorized: http.StatusUnauthorized, wire.CodeForbidden: http.StatusForbidden}
 
 	endpoints := []struct {
