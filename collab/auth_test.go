@@ -87,9 +87,15 @@ func badTokens(t testing.TB, perm Perm) []struct{ kind, token, code string } {
 	if err != nil {
 		t.Fatal(err)
 	}
+	early, err := MintToken(authSecret, Claims{Doc: "d", Perm: perm, RegisteredClaims: jwt.RegisteredClaims{
+		ExpiresAt: jwt.NewNumericDate(time.Now().Add(2 * time.Hour)), NotBefore: exp}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return []struct{ kind, token, code string }{
 		{"missing", "", wire.CodeUnauthorized},
 		{"expired", mint(t, authSecret, "d", perm, -time.Hour), wire.CodeUnauthorized},
+		{"not-yet-valid", early, wire.CodeUnauthorized},
 		{"forged", mint(t, []byte("another-secret-0123456789abcdef"), "d", perm, time.Hour), wire.CodeUnauthorized},
 		{"alg-none", none, wire.CodeUnauthorized},
 		{"alg-HS512", hs512, wire.CodeUnauthorized},
