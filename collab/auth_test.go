@@ -87,9 +87,15 @@ func badTokens(t testing.TB, perm Perm) []struct{ kind, token, code string } {
 	if err != nil {
 		t.Fatal(err)
 	}
+	early, err := MintToken(authSecret, Claims{Doc: "d", Perm: perm, RegisteredClaims: jwt.RegisteredClaims{
+		ExpiresAt: jwt.NewNumericDate(time.Now().Add(2 * time.Hour)), NotBefore: exp}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return []struct{ kind, token, code string }{
 		{"missing", "", wire.CodeUnauthorized},
 		{"expired", mint(t, authSecret, "d", perm, -time.Hour), wire.CodeUnauthorized},
+		{"not-yet-valid", early, wire.CodeUnauthorized},
 		{"forged", mint(t, []byte("another-secret-0123456789abcdef"), "d", perm, time.Hour), wire.CodeUnauthorized},
 		{"alg-none", none, wire.CodeUnauthorized},
 		{"alg-HS512", hs512, wire.CodeUnauthorized},
@@ -138,7 +144,8 @@ func helloToken(t *testing.T, ws *websocket.Conn, id, token string) *tclient {
 // document is loaded.
 func TestBadTokens(t *testing.T) {
 	store := &spyStore{Store: newTestStore(t)}
-	srv, ts := startServer(t, store, Options{AuthSecret: authSecret})
+	// More requests than the API rate limit's burst, all from one address.
+	srv, ts := startServer(t, store, Options{AuthSecret: authSecret, APIRate: -1})
 	status := map[string]int{wire.CodeUnauthorized: http.StatusUnauthorized, wire.CodeForbidden: http.StatusForbidden}
 
 	endpoints := []struct {

@@ -72,10 +72,15 @@ func (d *document) chargeGrowth(op ot.Op, now time.Time) error {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	n := growthBytes(op)
-	if !d.srv.growth.allowN(d.id, float64(n), now) {
-		d.srv.limitHit(limitDocGrowth)
-		return fmt.Errorf("%w: %d bytes, %d per %v", ErrQuota, n, d.srv.opts.DocGrowth, d.srv.opts.DocGrowthWindow)
+	return d.srv.takeGrowth(d.id, growthBytes(op), now)
+}
+
+// takeGrowth takes n bytes from document id's quota (DocGrowth), which
+// ops and the copies of named versions draw on alike.
+func (s *Server) takeGrowth(id string, n int, now time.Time) error {
+	if !s.growth.allowN(id, float64(n), now) {
+		s.limitHit(limitDocGrowth)
+		return fmt.Errorf("%w: %d bytes, %d per %v", ErrQuota, n, s.opts.DocGrowth, s.opts.DocGrowthWindow)
 	}
 	return nil
 }

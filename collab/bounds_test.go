@@ -370,3 +370,26 @@ func heapAfterGC() uint64 {
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc
 }
+
+// TestVersionsDrawOnDocGrowth: naming a version keeps a copy of its text,
+// so it takes the text's bytes from the document's quota like an op: a
+// write token cannot multiply the disk a document uses by naming
+// versions. Refused, it is quota_exceeded and no version is kept.
+func TestVersionsDrawOnDocGrowth(t *testing.T) {
+	st := openDB(t, filepath.Join(t.TempDir(), "collab.db"), bolt.Options{})
+	srv, ts := startServer(t, st, Options{DocGrowth: 100 << 10, DocGrowthWindow: time.Hour})
+	api := ts.URL + "/api/docs/d"
+	res, body := do(t, "PUT", api, strings.Repeat("x", 40<<10))
+	wantStatus(t, res, body, 200, "")
+	res, body = do(t, "POST", api+"/versions", `{"name":"first"}`)
+	wantStatus(t, res, body, 200, "")
+	res, body = do(t, "POST", api+"/versions", `{"name":"again","rev":1}`)
+	wantStatus(t, res, body, 429, wire.CodeQuotaExceeded)
+	vs, err := st.Versions(context.Background(), "d")
+	if err != nil || len(vs) != 1 || vs[0].Name != "first" {
+		t.Fatalf("versions %+v, %v; want only first", vs, err)
+	}
+	if got := metricValue(t, srv, "collab_limit_hits_total", "limit", limitDocGrowth); got != 1 {
+		t.Fatalf("doc_growth hits = %v, want 1", got)
+	}
+}

@@ -92,3 +92,30 @@ func TestExpiredTokenRefusedAtJoin(t *testing.T) {
 		})
 	}
 }
+
+// TestNotBeforeAtJoin: a token whose nbf is still ahead (beyond the
+// leeway) is refused at a join, for that document only; the same token
+// joins once the server's clock has passed it.
+func TestNotBeforeAtJoin(t *testing.T) {
+	clock := newTestClock()
+	_, ts := startServer(t, newTestStore(t), Options{AuthSecret: authSecret, clock: clock.now})
+	start := clock.now().Add(time.Minute + tokenLeeway)
+	tok, err := MintToken(authSecret, Claims{Doc: "team1-*", Perm: PermWrite, RegisteredClaims: jwt.RegisteredClaims{
+		NotBefore: jwt.NewNumericDate(start), ExpiresAt: jwt.NewNumericDate(start.Add(time.Hour))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, _, err := dialAuth(t, ts, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := helloToken(t, ws, "nbf", "")
+	c.expect(wire.TypeWelcome, nil)
+	c.send(wire.Join{Type: wire.TypeJoin, Doc: "team1-a", Token: tok})
+	if e := c.expectError(wire.CodeUnauthorized); e.Doc != "team1-a" || !strings.Contains(e.Message, "not valid yet") {
+		t.Fatalf("join before nbf: %+v", e)
+	}
+	clock.advance(time.Minute + time.Second)
+	c.send(wire.Join{Type: wire.TypeJoin, Doc: "team1-a", Token: tok})
+	c.expect(wire.TypeJoined, nil)
+}

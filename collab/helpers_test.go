@@ -174,14 +174,14 @@ func replay(t *testing.T, st storage.Store, id string) string {
 
 // testutilCounter reads a metric's value from the server's registry,
 // summed over its labels.
-func testutilCounter(t *testing.T, srv *Server, name string) float64 {
+func testutilCounter(t testing.TB, srv *Server, name string) float64 {
 	t.Helper()
 	return metricValue(t, srv, name, "", "")
 }
 
 // metricValue sums a counter or gauge over the series whose label has
 // value; an empty label matches every series.
-func metricValue(t *testing.T, srv *Server, name, label, value string) float64 {
+func metricValue(t testing.TB, srv *Server, name, label, value string) float64 {
 	t.Helper()
 	mfs, err := srv.metrics.reg.Gather()
 	if err != nil {

@@ -146,6 +146,13 @@ func (s *Server) postVersion(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		v.Rev, err = revAt(req.Rev, doc.Rev)
 	}
+	var text string
+	if err == nil {
+		text, err = s.store.TextAt(ctx, id, v.Rev)
+	}
+	if err == nil { // the version keeps a copy of its text, which pruning does not take
+		err = s.takeGrowth(id, len(text), time.Now())
+	}
 	if err == nil {
 		err = h.PutVersion(ctx, id, v)
 	}

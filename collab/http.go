@@ -286,6 +286,7 @@ func (s *Server) putDoc(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(body) > s.opts.MaxDocSize {
+		s.limitHit(limitDocSize)
 		s.httpError(w, ErrDocTooLarge)
 		return
 	}

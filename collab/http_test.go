@@ -54,7 +54,7 @@ func wantStatus(t *testing.T, res *http.Response, body []byte, status int, code 
 // the owner so a live editor's concurrent edit and caret survive.
 func TestHTTPAPI(t *testing.T) {
 	st := newTestStore(t)
-	_, ts := startServer(t, st, Options{MaxDocSize: 1000})
+	srv, ts := startServer(t, st, Options{MaxDocSize: 1000})
 	api := ts.URL + "/api/docs/"
 
 	res, body := do(t, "GET", api+"memo", "")
@@ -97,6 +97,9 @@ func TestHTTPAPI(t *testing.T) {
 	wantStatus(t, res, body, 409, wire.CodeFutureRev)
 	res, body = do(t, "PUT", api+"memo", strings.Repeat("x", 1001))
 	wantStatus(t, res, body, 413, wire.CodeDocTooLarge)
+	if got := limitHits(t, srv, limitDocSize); got != 1 {
+		t.Fatalf("collab_limit_hits_total{limit=doc_size} = %v, want 1", got)
+	}
 	res, body = do(t, "PUT", api+"memo", "\xff")
 	wantStatus(t, res, body, 400, wire.CodeBadMessage)
 

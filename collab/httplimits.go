@@ -92,9 +92,11 @@ func (r *countingReader) Read(p []byte) (int, error) {
 // one peer address holds open, idle keep-alive ones included, at
 // Options.MaxConnsPerIP: a connection beyond the cap is closed at once. A
 // WebSocket leaves this count when it is upgraded (it is counted per
-// client IP from then on). With TrustProxy it does nothing: every
-// connection comes from the proxy.
+// client IP from then on). With TrustProxy it does not cap: every
+// connection comes from the proxy. It also counts the connections the
+// header and idle timeouts close (countClosed).
 func (s *Server) ConnState(c net.Conn, state http.ConnState) {
+	s.countClosed(c, state)
 	if s.opts.TrustProxy || s.tcpPeers == nil {
 		return
 	}
@@ -111,5 +113,22 @@ func (s *Server) ConnState(c net.Conn, state http.ConnState) {
 		}
 	case http.StateHijacked, http.StateClosed:
 		s.tcpPeers.release(ip)
+	}
+}
+
+// countClosed counts the HTTP connections that close before their first
+// request or while idle between requests, which is what the header and
+// idle timeouts close; net/http does not say which side closed, so a
+// client's own closes count too.
+func (s *Server) countClosed(c net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateHijacked:
+		s.httpPhase.Delete(c)
+	case http.StateClosed:
+		if prev, ok := s.httpPhase.LoadAndDelete(c); ok && prev != http.StateActive {
+			s.metrics.httpClosed.WithLabelValues(prev.(http.ConnState).String()).Inc()
+		}
+	default:
+		s.httpPhase.Store(c, state)
 	}
 }

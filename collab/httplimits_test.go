@@ -162,3 +162,50 @@ func TestConnStatePerPeer(t *testing.T) {
 		t.Fatalf("collab_limit_hits_total{limit=conns_per_ip} = %v, want 1", got)
 	}
 }
+
+// TestHTTPClosesCounted: with Server.ConnState as the http.Server's hook,
+// a connection the header timeout closes counts as closed new, one the
+// idle timeout closes after a request as closed idle; an upgraded
+// WebSocket counts as neither.
+func TestHTTPClosesCounted(t *testing.T) {
+	srv := NewServer(newTestStore(t), Options{Logger: quietLogger()})
+	ts := httptest.NewUnstartedServer(srv)
+	ts.Config.ConnState = srv.ConnState
+	ts.Config.ReadHeaderTimeout = 50 * time.Millisecond
+	ts.Config.IdleTimeout = 50 * time.Millisecond
+	ts.Start()
+	t.Cleanup(func() {
+		ts.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), testWait)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	})
+	a := connect(t, ts, "a")
+	closedBy := func(request string) {
+		t.Helper()
+		nc, err := net.Dial("tcp", ts.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(testWait))
+		io.WriteString(nc, request)
+		if _, err := io.Copy(io.Discard, nc); err != nil { // until the server closes
+			t.Fatalf("the server did not close the connection: %v", err)
+		}
+	}
+	closedBy("")
+	waitFor(t, "a connection closed before a request counted", func() bool {
+		return metricValue(t, srv, "collab_http_closed_total", "state", "new") == 1
+	})
+	closedBy("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	waitFor(t, "a connection closed while idle counted", func() bool {
+		return metricValue(t, srv, "collab_http_closed_total", "state", "idle") == 1
+	})
+	a.join("d", nil) // the WebSocket outlived both timeouts
+	if got := metricValue(t, srv, "collab_http_closed_total", "", ""); got != 2 {
+		t.Fatalf("collab_http_closed_total = %v, want 2", got)
+	}
+}

@@ -30,6 +30,7 @@ const (
 	limitCatchUp     = "catch_up"      // a submit or caret older than the catch-up limits
 	limitTransform   = "transform"     // transform work of a submit, or of an editor per second
 	limitHistory     = "history_bytes" // a catch-up or /ops page cut by its byte budget
+	limitDocSize     = "doc_size"      // an op or PUT that would make a document too large
 	maxTrackedIPs    = 10000           // bound of the per-IP limiter's map
 	ipLimiterMaxAge  = 5 * time.Minute // idle buckets older than this are dropped first
 )

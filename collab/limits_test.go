@@ -83,6 +83,17 @@ func TestLimits(t *testing.T) {
 			},
 		},
 		{
+			name:  "document size",
+			opts:  Options{MaxDocSize: 8},
+			limit: limitDocSize,
+			trip: func(t *testing.T, ts *httptest.Server, a *tclient) {
+				a.submit("d", 1, 2, insertAt(1, 1, "too long"))
+				if e := a.expectError(wire.CodeDocTooLarge); e.Seq != 2 {
+					t.Fatalf("error %+v, want seq 2", e)
+				}
+			},
+		},
+		{
 			name: "hello timeout",
 			// Long enough that editor a's own hello, sent right after its
 			// upgrade, beats the timer however loaded the machine is; the

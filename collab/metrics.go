@@ -28,6 +28,7 @@ type metrics struct {
 	authFailures  *prometheus.CounterVec
 	transformWork prometheus.Counter
 	windowBytes   prometheus.Gauge
+	httpClosed    *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -60,11 +61,13 @@ func newMetrics() *metrics {
 			Name: "collab_transform_work_total", Help: "Components transformed over by submits (Options.MaxTransform bounds it)."}),
 		windowBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "collab_window_bytes", Help: "Bytes of recent ops kept in memory by the loaded documents (Options.WindowBytes each)."}),
+		httpClosed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "collab_http_closed_total", Help: "HTTP connections closed before their first request (state new: the header timeout, or the client) or between requests (state idle: the idle timeout, or the client), seen by Server.ConnState."}, []string{"state"}),
 		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "collab_auth_failures_total", Help: "Requests refused for their token, by code (unauthorized, forbidden, read_only)."}, []string{"code"}),
 	}
 	m.reg.MustRegister(m.connections, m.loadedDocs, m.evictions, m.opsApplied, m.ackLatency,
-		m.commitLatency, m.slowClients, m.joinsDelayed, m.errors, m.closes, m.limits, m.authFailures, m.transformWork, m.windowBytes,
+		m.commitLatency, m.slowClients, m.joinsDelayed, m.errors, m.closes, m.limits, m.authFailures, m.transformWork, m.windowBytes, m.httpClosed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -31,10 +31,14 @@ type Server struct {
 	perIP    *ipCounter     // nil: no per-IP cap on open connections and requests
 	tcpPeers *ipCounter     // nil: no cap; HTTP connections per peer address (see ConnState)
 	growth   *ipLimiter     // bytes of ops per document id (Options.DocGrowth)
-	upgrader *wsconn.Upgrader
-	mux      *http.ServeMux
-	limits   *wire.Limits // advertised in welcome; immutable
-	changes  *changeFeed  // nil without Options.Changes
+	// httpPhase is each open HTTP connection's last state (net.Conn ->
+	// http.ConnState), for countClosed; net/http calls ConnState from the
+	// connections' own goroutines.
+	httpPhase sync.Map
+	upgrader  *wsconn.Upgrader
+	mux       *http.ServeMux
+	limits    *wire.Limits // advertised in welcome; immutable
+	changes   *changeFeed  // nil without Options.Changes
 
 	quit     chan struct{} // closed by Shutdown
 	quitOnce sync.Once

@@ -146,6 +146,7 @@ func (d *document) checkSize(op ot.Op) error {
 		size = d.bytes + ins - deletedBytes(d.buf, op)
 	}
 	if size > d.srv.opts.MaxDocSize {
+		d.srv.limitHit(limitDocSize)
 		return fmt.Errorf("%w: %d bytes, limit %d", ErrDocTooLarge, size, d.srv.opts.MaxDocSize)
 	}
 	return nil
