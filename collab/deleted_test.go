@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/storage/memory"
 )
 
 // TestDeletedByName: the editors of a document deleted with a token that
@@ -27,5 +28,18 @@ func TestDeletedByName(t *testing.T) {
 	e := ed.expectError(wire.CodeNotFound)
 	if e.Doc != "notes" || e.Seq != 0 || e.By != "Tok admin" || e.Message != "collab: document deleted by Tok admin" {
 		t.Fatalf("deletion told as %+v, want not_found for notes by Tok admin", e)
+	}
+}
+
+// TestRecreateAfterDelete: once DELETE answered, the id is free: a PUT
+// sent right after creates a new document instead of reaching the deleted
+// one on its way out.
+func TestRecreateAfterDelete(t *testing.T) {
+	_, ts := startServer(t, memory.New(), Options{})
+	for range 50 {
+		res, body := doToken(t, "PUT", ts.URL+"/api/docs/d", "", "text")
+		wantStatus(t, res, body, http.StatusOK, "")
+		res, body = doToken(t, "DELETE", ts.URL+"/api/docs/d", "", "")
+		wantStatus(t, res, body, http.StatusNoContent, "")
 	}
 }

@@ -377,8 +377,12 @@ func (d *document) delete(r *deleteReq) bool {
 		r.reply <- err
 		return false
 	}
-	r.reply <- nil
 	d.srv.publishChange(Change{Doc: d.id, From: d.rev, Deleted: true})
+	// Answered once out of the registry, so that a request sent after the
+	// answer loads a new document instead of reaching this one on its way
+	// out; and before done closes, which await would take for a failure.
+	d.srv.reg.remove(d)
+	r.reply <- nil
 	d.stop(&DeletedError{By: r.by})
 	return true
 }
