@@ -1,6 +1,7 @@
 package collab
 
 import (
+	"cmp"
 	"strings"
 	"testing"
 
@@ -22,6 +23,7 @@ func TestBadInput(t *testing.T) {
 		wantCode  string // error message code
 		wantClose int    // close code
 		wantSeq   uint64 // the seq the error must carry, with its doc (a submit)
+		wantDoc   string // that doc, if not the shared one
 	}{
 		{name: "frame too large", send: raw(`{"type":"presence","doc":"shared","pad":"` + strings.Repeat("x", 5000) + `"}`), wantClose: websocket.CloseMessageTooBig},
 		{name: "invalid UTF-8", send: raw("{\"type\":\"join\",\"doc\":\"\xff\"}"), wantClose: websocket.CloseInvalidFramePayloadData},
@@ -44,7 +46,7 @@ func TestBadInput(t *testing.T) {
 		{name: "invalid client id", noHello: true, send: raw(`{"type":"hello","version":1,"client":"a b"}`), wantCode: wire.CodeBadMessage},
 		{name: "invalid doc id", send: raw(`{"type":"join","doc":"no spaces!"}`), wantCode: wire.CodeInvalidDocID},
 		{name: "doc id too long", send: raw(`{"type":"join","doc":"` + strings.Repeat("a", 129) + `"}`), wantCode: wire.CodeInvalidDocID},
-		{name: "not joined", send: raw(`{"type":"submit","doc":"other","rev":0,"seq":1,"op":["x"]}`), wantCode: wire.CodeNotJoined},
+		{name: "not joined", send: raw(`{"type":"submit","doc":"other","rev":0,"seq":1,"op":["x"]}`), wantCode: wire.CodeNotJoined, wantSeq: 1, wantDoc: "other"},
 		{name: "op base length", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":[2,"x"]}`), wantCode: wire.CodeInvalidOp, wantSeq: 1},
 		{name: "op zero count", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":[0,3]}`), wantCode: wire.CodeInvalidOp, wantSeq: 1},
 		{name: "op fraction", send: raw(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":[1.5]}`), wantCode: wire.CodeInvalidOp, wantSeq: 1},
@@ -82,8 +84,9 @@ func TestBadInput(t *testing.T) {
 			tt.send(bad)
 			if tt.wantCode != "" {
 				e := bad.expectError(tt.wantCode)
-				if tt.wantSeq != 0 && (e.Doc != doc || e.Seq != tt.wantSeq) {
-					t.Fatalf("error %+v is not about doc %q seq %d", e, doc, tt.wantSeq)
+				wantDoc := cmp.Or(tt.wantDoc, doc)
+				if tt.wantSeq != 0 && (e.Doc != wantDoc || e.Seq != tt.wantSeq) {
+					t.Fatalf("error %+v is not about doc %q seq %d", e, wantDoc, tt.wantSeq)
 				}
 			}
 			if tt.wantClose != 0 {
@@ -105,5 +108,34 @@ func TestBadInput(t *testing.T) {
 				t.Fatalf("stored %q@%d, want abcd@2", text, rev)
 			}
 		})
+	}
+}
+
+// TestNonCanonicalOp: an op in a valid but not canonical wire form (two
+// retains side by side, a delete before an insert at the same position)
+// is accepted and committed in canonical form, which is what the other
+// editors receive and the store keeps.
+func TestNonCanonicalOp(t *testing.T) {
+	const doc = "shared"
+	st := newTestStore(t)
+	_, ts := startServer(t, st, Options{})
+	a := connect(t, ts, "a")
+	a.join(doc, nil)
+	a.submit(doc, 0, 1, insertAt(0, 0, "abcd"))
+	a.ack(1)
+	b := connect(t, ts, "b")
+	b.join(doc, ptr(uint64(1)))
+
+	b.sendRaw([]byte(`{"type":"submit","doc":"shared","rev":1,"seq":1,"op":[1,1,-1,"x",1]}`))
+	if ack := b.ack(1); ack.Rev != 2 {
+		t.Fatalf("acked as rev %d, want 2", ack.Rev)
+	}
+	var op wire.Op
+	a.expect(wire.TypeOp, &op)
+	if got, _ := op.Op.MarshalJSON(); string(got) != `[2,"x",-1,1]` {
+		t.Fatalf("the other editor got %s, want the canonical [2,\"x\",-1,1]", got)
+	}
+	if text, rev := storeText(t, st, doc); text != "abxd" || rev != 2 {
+		t.Fatalf("stored %q@%d, want abxd@2", text, rev)
 	}
 }

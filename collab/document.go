@@ -447,6 +447,7 @@ func (d *document) join(r *joinReq) error {
 	}
 	if r.rev != nil {
 		d.catchUpTo(*r.rev)
+		d.forgetSeqOnResume(r.client)
 	}
 	seq, err := d.lastSeq(r.client)
 	if err != nil {
@@ -554,6 +555,18 @@ func (d *document) broadcast(msg []byte, skip *conn) {
 		}
 	}
 	d.flushOut()
+}
+
+// forgetSeqOnResume drops what a shared store's document remembers of a
+// resuming client, unless it has ops pending here, so that lastSeq reads
+// the store's record again: the client may have committed ops through
+// another server since, which joined.seq must cover (a reset that left
+// them out would make the client rebase them over a diff while the log
+// holds them transformed step by step).
+func (d *document) forgetSeqOnResume(client string) {
+	if d.feed != nil && !d.uncommitted(client) {
+		delete(d.seqs, client)
+	}
 }
 
 // lastSeq is the last sequence number seen from client on this document,

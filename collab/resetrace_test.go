@@ -122,3 +122,42 @@ func resume(t *testing.T, base string, seq uint64, j wire.Joined) string {
 	}
 	return text
 }
+
+// TestResetOnLaggingServer: in a cluster, a client whose op was committed
+// through server A (its ack lost) resumes on server B, which has not yet
+// heard of that commit and remembers the client from before with seq 0.
+// B must not answer with a reset saying seq 0: the client would rebase its
+// op over the reset's diff and resubmit it, B would find the op in the log
+// and acknowledge the one A committed, transformed step by step, and the
+// texts would differ for good ("AZQ" against "AQZ").
+func TestResetOnLaggingServer(t *testing.T) {
+	const doc = "r"
+	sh := newShared()
+	nb := sh.node()
+	_, tsA := startServer(t, sh.node(), Options{})
+	_, tsB := startServer(t, nb, Options{MaxCatchUp: 3})
+	w := connect(t, tsB, "writer") // keeps the document loaded on B
+	w.join(doc, nil)
+	w.submit(doc, 0, 1, insertAt(0, 0, "AB"))
+	w.ack(1)
+	c := connect(t, tsB, "c")
+	c.join(doc, ptr(uint64(1))) // B now remembers c's last seq: 0
+	c.ws.Close()
+	for i, op := range []string{`[2,"Z"]`, `[3,"w"]`, `[3,-1]`, `[3,"w"]`, `[3,-1]`, `[1,-1,1]`} {
+		w.send(json.RawMessage(fmt.Sprintf(`{"type":"submit","doc":%q,"rev":%d,"seq":%d,"op":%s}`, doc, i+1, i+2, op)))
+		w.ack(uint64(i + 2))
+	}
+
+	nb.pauseFeeds() // B lags: it will not hear of A's commit
+	c = connect(t, tsA, "c")
+	c.join(doc, ptr(uint64(1)))
+	c.submit(doc, 1, 1, insertAt(2, 1, "Q"))
+	c.ack(1) // the ack that, in the story, was lost
+	c.ws.Close()
+
+	c = connect(t, tsB, "c")
+	j := c.join(doc, ptr(uint64(1)))
+	text := resume(t, "AB", 1, j)
+	nb.resumeFeeds()
+	expectStored(t, sh, doc, text, j.Rev)
+}

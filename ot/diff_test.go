@@ -17,6 +17,7 @@ func TestDiff(t *testing.T) {
 		{"to empty", "hé😀", "", `[-3]`},
 		{"insert word", "hello world", "hello big world", `[6,"big ",5]`},
 		{"delete word", "hello big world", "hello world", `[6,-4,5]`},
+		{"short equal run merged", "The cat sat on it", "The dog ran on it", `[4,"dog ran",-7,6]`},
 		{"emoji for emoji", "a😀b", "a😁b", `[1,"😁",-1,1]`},
 		{"emoji sharing bytes", "😀", "😁", `["😁",-1]`},
 		{"shared emoji prefix", "😀😀😀x", "😀😀😀y😀", ``},

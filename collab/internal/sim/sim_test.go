@@ -111,13 +111,17 @@ func TestSimReplays(t *testing.T) {
 	t.Logf("%d of %d seeds replayed differently", differ, *seeds)
 }
 
-// resetRaceSeeds diverged before a resuming join waited for the joining
-// client's sequenced ops to commit: the client got a reset while its
-// resubmitted op was sequenced but not committed, rebased that op over
-// the diff, and was acknowledged for the original, transformed step by
-// step (e.g. seed 435: "c4 diverged at rev 14"; seeds 646 and 2912 then
-// had an op refused with invalid_op, the texts' lengths having parted).
-var resetRaceSeeds = []uint64{435, 646, 1283, 1598, 2912}
+// resetRaceSeeds diverge when a resuming join does not wait for the
+// joining client's sequenced ops to commit (joinOrWait answering at once):
+// the client gets a reset while its resubmitted op is sequenced but not
+// committed, rebases that op over the diff, and is acknowledged for the
+// original, transformed step by step (e.g. seed 4677: "c3 diverged at rev
+// 12"; seeds 2912 and 9338 then had an op refused with invalid_op, the
+// texts' lengths having parted). About one seed in a thousand does so; a
+// change of the harness or of the server changes every trace, so check
+// that these still fail without the wait, and find others with
+// -sim.stale-hello=false -sim.seeds=20000 if they do not.
+var resetRaceSeeds = []uint64{2912, 4677, 6985, 9338, 12822, 14675}
 
 // TestSimResetRace replays the seeds that found the reset race. Each must
 // get as far as a resuming join while its own submit is uncommitted.
