@@ -235,10 +235,19 @@ func TestResetRebasesPending(t *testing.T) {
 			fc2 := fs.accept()
 			fc2.expectJoin()
 			fc2.joinedText("doc", tt.text, 10, tt.seq, true)
-			for _, w := range tt.want {
+			for i, w := range tt.want {
 				checkSubmit(t, fc2.expectSubmit(), w.Seq, w.Rev, w.Op.String())
 				checkText(t, d, "abc_ DEF ghi")
 				fc2.ack("doc", w.Seq, w.Rev+1)
+				if i == 0 && tt.seq == 0 {
+					// Sent before the reset and rebased by it: the client
+					// confirms it from the text after its ack.
+					fc2.expect(wire.TypeLeave, &wire.Leave{})
+					if j := fc2.expectJoin(); j.Rev != nil {
+						t.Fatalf("confirming join at rev %d, want one for the text", *j.Rev)
+					}
+					fc2.joinedText("doc", "abc DEF ghi", 11, 1, false)
+				}
 			}
 			if e := nextEvent(t, d, EventReset); e.Rev != 10 {
 				t.Fatalf("reset event rev %d, want 10", e.Rev)

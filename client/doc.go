@@ -50,6 +50,11 @@ type Doc struct {
 type pending struct {
 	seq uint64
 	op  ot.Op
+	// confirm: a reset rebased op after it was sent, so the server may
+	// commit it as first sent (sequenced through another server before
+	// the reset, committed after); its ack is followed by a join for the
+	// text, which shows which was committed.
+	confirm bool
 }
 
 // Join starts editing document id and waits until the server sent its

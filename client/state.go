@@ -160,7 +160,10 @@ func (d *Doc) onJoined(m *wire.Joined) {
 		d.reset(m)
 	default:
 		for _, r := range m.Ops {
-			if err := d.applyRecord(r); err != nil {
+			if err := d.applyRecord(r); errors.Is(err, errStartOver) {
+				d.startOver()
+				return
+			} else if err != nil {
 				d.resync(false, err)
 				return
 			}
@@ -208,7 +211,23 @@ func (d *Doc) reset(m *wire.Joined) {
 		d.events.emit(Event{Kind: EventError, Rev: m.Rev, Err: fmt.Errorf("client: pending edits lost on reset: %w", err)})
 	}
 	d.server, d.rev = newDocText(*m.Text), m.Rev
+	if d.inflight != nil {
+		d.inflight.confirm = true
+	}
 	d.events.emit(Event{Kind: EventReset, Rev: m.Rev, Op: local})
+}
+
+// errStartOver: the op in flight was acknowledged and must be confirmed
+// from the text (pending.confirm).
+var errStartOver = errors.New("client: confirm the acknowledged op from the text")
+
+// startOver leaves the document and joins it again for its text.
+func (d *Doc) startOver() {
+	if d.sess == nil {
+		return // joins on reconnect; hasState keeps the revision to resume from
+	}
+	d.leave()
+	d.sendJoin(d.sess, false)
 }
 
 // rebase applies change, an op on the server text the pending ops start
@@ -233,7 +252,7 @@ func (d *Doc) rebase(change ot.Op, author string) (ot.Op, error) {
 		return ot.Op{}, fmt.Errorf("client: rebase local text: %w", err)
 	}
 	if d.inflight != nil {
-		d.inflight = &pending{seq: d.inflight.seq, op: inflight}
+		d.inflight = &pending{seq: d.inflight.seq, op: inflight, confirm: d.inflight.confirm}
 	}
 	if d.buffer != nil {
 		d.buffer = &buffer
@@ -282,6 +301,9 @@ func (d *Doc) applyRecord(r wire.Record) error {
 		}
 		d.rev, d.inflight, d.resyncs = r.Rev, nil, 0
 		d.events.emit(Event{Kind: EventAck, Seq: p.seq, Rev: r.Rev})
+		if p.confirm {
+			return errStartOver
+		}
 		return nil
 	}
 	local := r.Op
@@ -309,7 +331,10 @@ func (d *Doc) applyRecord(r wire.Record) error {
 
 func (d *Doc) onOp(m *wire.Op) {
 	err := d.applyRecord(wire.Record{Rev: m.Rev, Op: m.Op, Client: m.Client, Seq: m.Seq, Name: m.Name})
-	if err != nil {
+	if errors.Is(err, errStartOver) {
+		d.startOver()
+		return
+	} else if err != nil {
 		d.resync(false, err)
 		return
 	}
@@ -332,6 +357,10 @@ func (d *Doc) onAck(m *wire.Ack) {
 	}
 	d.rev, d.inflight, d.resyncs = m.Rev, nil, 0
 	d.events.emit(Event{Kind: EventAck, Seq: p.seq, Rev: m.Rev})
+	if p.confirm {
+		d.startOver()
+		return
+	}
 	d.flush()
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage/memory"
 )
 
@@ -160,4 +161,76 @@ func TestResetOnLaggingServer(t *testing.T) {
 	text := resume(t, "AB", 1, j)
 	nb.resumeFeeds()
 	expectStored(t, sh, doc, text, j.Rev)
+}
+
+// TestResetConfirmedAcrossServers: in a cluster, an op that server A has
+// sequenced but not yet committed when its client resumes on server B is
+// not in B's reset; the client rebases it over the reset's diff and
+// resubmits it, A then commits it as first sent, and B acknowledges the
+// resubmission with A's commit: the client holds "AZQ", the store "AQZ".
+// The clients therefore confirm an op they rebased after sending it from
+// the text once it is acknowledged (protocol.md, Joining and resuming;
+// the client vectors show the clients doing it): a join without rev gives
+// the stored text.
+func TestResetConfirmedAcrossServers(t *testing.T) {
+	const doc = "r"
+	sh := newShared()
+	na, nb := sh.node(), sh.node()
+	_, tsA := startServer(t, na, Options{})
+	_, tsB := startServer(t, nb, Options{MaxCatchUp: 3})
+	w := connect(t, tsB, "writer")
+	w.join(doc, nil)
+	w.submit(doc, 0, 1, insertAt(0, 0, "AB"))
+	w.ack(1)
+	c := connect(t, tsA, "c")
+	c.join(doc, ptr(uint64(1)))
+	for i, op := range []string{`[2,"Z"]`, `[3,"w"]`, `[3,-1]`, `[3,"w"]`, `[3,-1]`, `[1,-1,1]`} {
+		w.send(json.RawMessage(fmt.Sprintf(`{"type":"submit","doc":%q,"rev":%d,"seq":%d,"op":%s}`, doc, i+1, i+2, op)))
+		w.ack(uint64(i + 2))
+	}
+
+	gate := na.holdAppends()
+	mine := insertAt(2, 1, "Q")
+	c.submit(doc, 1, 1, mine)
+	release := <-gate // A has sequenced c's op; its commit waits
+	c.ws.Close()
+
+	c = connect(t, tsB, "c")
+	j := c.join(doc, ptr(uint64(1)))
+	if j.Text == nil || j.Seq != 0 {
+		t.Fatalf("joined %+v, want a reset that does not have c's op", j)
+	}
+	_, rebased, err := ot.Transform(ot.Diff("AB", *j.Text), mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	na.passAppends()
+	close(release)
+	waitFor(t, "A to commit c's op as first sent", func() bool { text, _ := storeText(t, sh, doc); return text == "AQZ" })
+
+	c.submit(doc, j.Rev, 1, rebased)
+	held, err := rebased.Apply(*j.Text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack := c.ack(1); ack.Rev != 8 || held == "AQZ" {
+		t.Fatalf("ack at %d with the client holding %q: the case this test is about did not arise", ack.Rev, held)
+	}
+	c.send(wire.Leave{Type: wire.TypeLeave, Doc: doc})
+	c.send(wire.Join{Type: wire.TypeJoin, Doc: doc})
+	for {
+		typ, data := c.next() // B may ack the resubmission again when it hears of A's commit
+		if typ == wire.TypeAck {
+			continue
+		}
+		var j wire.Joined
+		if err := json.Unmarshal(data, &j); err != nil || typ != wire.TypeJoined {
+			t.Fatalf("got %s, want joined", data)
+		}
+		if j.Text == nil || *j.Text != "AQZ" || j.Rev != 8 || j.Seq != 1 {
+			t.Fatalf("confirming join %+v, want the stored AQZ at 8 with seq 1", j)
+		}
+		break
+	}
+	expectStored(t, sh, doc, "AQZ", 8)
 }

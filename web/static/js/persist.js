@@ -25,7 +25,7 @@ import * as ot from './ot.js';
 /** @typedef {import('./sync.js').SyncCore} SyncCore */
 /**
  * @typedef {{v: number, ts: number, rev: number, lastSeq: number, base: number, since: Op | null,
- *   inflight: {seq: number, op: Op, count: number} | null, buffer: {op: Op, count: number} | null}} PendingRecord
+ *   inflight: {seq: number, op: Op, count: number, confirm?: boolean} | null, buffer: {op: Op, count: number} | null}} PendingRecord
  */
 
 export const STORE_PREFIX = 'collab:pending:';
@@ -253,7 +253,7 @@ export class Persistence {
     /** @type {PendingRecord} */
     const rec = {
       v: 3, ts: this.#now(), rev: box.rev, lastSeq: box.lastSeq, base: this.#snapRev, since: this.#since,
-      inflight: box.inflight && { seq: box.inflight.seq, op: box.inflight.op, count: box.inflight.count },
+      inflight: box.inflight && { seq: box.inflight.seq, op: box.inflight.op, count: box.inflight.count, ...(box.inflight.confirm ? { confirm: true } : {}) },
       buffer: box.buffer && { op: box.buffer.op, count: box.buffer.count },
     };
     /** @type {Storage} */ (this.#storage).setItem(this.recordKey(this.#client), JSON.stringify(rec));

@@ -25,7 +25,13 @@ import { resolveLimits, budgetFor, split, utf8Bytes, insertedText } from './spli
 
 /** @typedef {import('./ot.js').Op} Op */
 /** @typedef {import('./presence.js').Peer} Peer */
-/** @typedef {{seq: number, op: Op, count: number}} Inflight */
+/**
+ * The op in flight. confirm: a reset rebased it after it was sent, so the
+ * server may commit it as first sent (sequenced through another server
+ * before the reset, committed after): its ack is followed by a join for
+ * the text, which shows which was committed.
+ * @typedef {{seq: number, op: Op, count: number, confirm?: boolean}} Inflight
+ */
 /** @typedef {{op: Op, count: number}} Buffered */
 /**
  * A change of the local text: op (code points) turned the previous text
@@ -153,7 +159,9 @@ export class SyncCore {
   restore(box, serverText) {
     const server = new LazyText(serverText);
     const text = new LazyText(serverText);
-    const inflight = box.inflight ? { seq: box.inflight.seq, op: ot.fromWire(box.inflight.op), count: box.inflight.count || 1 } : null;
+    const inflight = box.inflight
+      ? { seq: box.inflight.seq, op: ot.fromWire(box.inflight.op), count: box.inflight.count || 1, ...(box.inflight.confirm ? { confirm: true } : {}) }
+      : null;
     const buffer = box.buffer ? { op: ot.fromWire(box.buffer.op), count: box.buffer.count || 1 } : null;
     try {
       if (inflight) text.apply(inflight.op);
@@ -320,7 +328,8 @@ export class SyncCore {
       for (const rec of msg.ops || []) {
         if (rec.rev <= this.#rev) continue;
         if (this.#inflight && rec.client === this.#publicId && rec.seq === this.#inflight.seq) {
-          this.#ack(rec.seq, rec.rev); // the ack lost with the old connection
+          this.#ownCommitted(rec.op);
+          if (this.#ack(rec.seq, rec.rev)) return; // the ack lost with the old connection; starting over
         } else {
           this.#remote(ot.fromWire(rec.op), rec.rev, rec.client, rec.name || '');
         }
@@ -328,9 +337,7 @@ export class SyncCore {
       this.#rev = Math.max(this.#rev, msg.rev);
       if (this.#inflight && this.#inflight.seq <= msg.seq) {
         // Committed, yet not among the ops we were sent: start over from the text.
-        this.#known = false;
-        this.#send({ type: 'leave', doc: this.#doc });
-        this.#join(false);
+        this.#startOver();
         return;
       }
     }
@@ -371,12 +378,32 @@ export class SyncCore {
       return;
     }
     this.#rebase(change, '', '');
+    if (this.#inflight) this.#inflight = { ...this.#inflight, confirm: true };
+  }
+
+  // startOver leaves the document and joins it again for its text.
+  #startOver() {
+    this.#known = false;
+    this.#joined = false;
+    this.#send({ type: 'leave', doc: this.#doc });
+    this.#join(false);
+  }
+
+  // ownCommitted marks the op in flight for confirmation when the server
+  // committed it as another op (wireOp) than the one we hold.
+  /** @param {any} wireOp */
+  #ownCommitted(wireOp) {
+    if (!this.#inflight || wireOp === undefined) return;
+    if (JSON.stringify(ot.fromWire(wireOp)) !== JSON.stringify(this.#inflight.op)) {
+      this.#inflight = { ...this.#inflight, confirm: true };
+    }
   }
 
   /** @param {any} msg */
   #onOp(msg) {
     if (!this.#joined || msg.rev <= this.#rev) return;
     if (msg.client === this.#publicId && this.#inflight && msg.seq === this.#inflight.seq) {
+      this.#ownCommitted(msg.op);
       this.#ack(msg.seq, msg.rev);
       return;
     }
@@ -384,19 +411,29 @@ export class SyncCore {
     this.#remote(ot.fromWire(msg.op), msg.rev, msg.client, msg.name || '');
   }
 
-  /** @param {number} seq @param {number} rev */
+  // ack takes the ack of the op in flight; true when it started over from
+  // the text to confirm it.
+  /** @param {number} seq @param {number} rev @returns {boolean} */
   #ack(seq, rev) {
-    if (!this.#inflight || seq !== this.#inflight.seq) return;
+    if (!this.#inflight || seq !== this.#inflight.seq) return false;
     // With nothing buffered the local text is the new server text.
     if (this.#buffer) this.#server.apply(this.#inflight.op);
     else this.#server.copy(this.#text);
     this.#out.server.push({ rev, op: this.#inflight.op });
     this.#rev = rev;
+    const confirm = this.#inflight.confirm;
     this.#inflight = null;
     this.#out.acked = true;
+    if (confirm) {
+      // The server may hold the op as first sent: its text says which.
+      this.#out.save = true;
+      this.#startOver();
+      return true;
+    }
     if (this.#readonly && this.#buffer) this.#refuse('read_only', READ_ONLY_NOW, true);
     this.#flush();
     this.#out.save = true;
+    return false;
   }
 
   // authed: the server took a new token; for this document it may now

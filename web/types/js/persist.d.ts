@@ -4,7 +4,7 @@
 /** @typedef {import('./sync.js').SyncCore} SyncCore */
 /**
  * @typedef {{v: number, ts: number, rev: number, lastSeq: number, base: number, since: Op | null,
- *   inflight: {seq: number, op: Op, count: number} | null, buffer: {op: Op, count: number} | null}} PendingRecord
+ *   inflight: {seq: number, op: Op, count: number, confirm?: boolean} | null, buffer: {op: Op, count: number} | null}} PendingRecord
  */
 export const STORE_PREFIX: "collab:pending:";
 export const TEXT_PREFIX: "collab:text:";
@@ -84,6 +84,7 @@ export type PendingRecord = {
         seq: number;
         op: Op;
         count: number;
+        confirm?: boolean;
     } | null;
     buffer: {
         op: Op;

@@ -91,10 +91,17 @@ export class SyncCore {
 }
 export type Op = import("./ot.js").Op;
 export type Peer = import("./presence.js").Peer;
+/**
+ * The op in flight. confirm: a reset rebased it after it was sent, so the
+ * server may commit it as first sent (sequenced through another server
+ * before the reset, committed after): its ack is followed by a join for
+ * the text, which shows which was committed.
+ */
 export type Inflight = {
     seq: number;
     op: Op;
     count: number;
+    confirm?: boolean;
 };
 export type Buffered = {
     op: Op;
