@@ -138,6 +138,7 @@ func (db *DB) putSnapshot(tx *bbolt.Tx, j snapJob, now time.Time) error {
 	cur.snapRev = j.m.Rev
 	measure(d, &cur)
 	db.stats.snapshots.Add(1)
+	db.stats.snapshotBytes.Add(cur.snapBytes)
 	if _, err := db.prune(d, &cur, now); err != nil {
 		return err
 	}
