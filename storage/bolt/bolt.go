@@ -159,7 +159,8 @@ type Options struct {
 	// KeepOps and KeepFor bound the history kept per document: ops beyond
 	// the newest KeepOps and older than KeepFor are pruned (with both set,
 	// an op goes only when both windows have passed it). Zero keeps all.
-	// Pruning cuts only at a snapshot, so somewhat more may be kept.
+	// Pruning cuts only at a snapshot, so up to the ops between two
+	// snapshots more may be kept (at most about SnapshotCap).
 	KeepOps int
 	KeepFor time.Duration
 	// LockTimeout is how long Open waits for another process to release
