@@ -193,3 +193,49 @@ func TestSnapshotBytesOfOlderMetadata(t *testing.T) {
 	checkMeasured(t, db, "doc")
 	checkLoad(t, db, "k"+want, 27)
 }
+
+// TestSnapshotDefaults: the byte rule's ratio is 4 and the cap 64 ×
+// SnapshotEvery unless set, and never below SnapshotEvery.
+func TestSnapshotDefaults(t *testing.T) {
+	for _, tt := range []struct {
+		in                Options
+		every, ratio, cap int
+	}{
+		{Options{}, 1000, 4, 64_000},
+		{Options{SnapshotEvery: 10}, 10, 4, 640},
+		{Options{SnapshotEvery: 10, SnapshotRatio: -1, SnapshotCap: 5}, 10, -1, 10},
+	} {
+		o := tt.in.withDefaults()
+		if o.SnapshotEvery != tt.every || o.SnapshotRatio != tt.ratio || o.SnapshotCap != tt.cap {
+			t.Errorf("%+v: every %d, ratio %d, cap %d; want %d, %d, %d", tt.in, o.SnapshotEvery, o.SnapshotRatio, o.SnapshotCap, tt.every, tt.ratio, tt.cap)
+		}
+	}
+}
+
+// TestSnapshotDue: the rule on metadata alone, including a negative
+// ratio (count only) and metadata not measured yet (count only).
+func TestSnapshotDue(t *testing.T) {
+	o := Options{SnapshotEvery: 10, SnapshotCap: 100}.withDefaults()
+	off := Options{SnapshotEvery: 10, SnapshotCap: 100, SnapshotRatio: -1}.withDefaults()
+	meta := func(ops, opBytes, snapBytes uint64, sized bool) docMeta {
+		return docMeta{Meta: storage.Meta{Rev: 1000 + ops}, snapRev: 1000, opBytes: opBytes, snapBytes: snapBytes, sized: sized}
+	}
+	for _, tt := range []struct {
+		o    Options
+		m    docMeta
+		want bool
+	}{
+		{o, meta(9, 1000, 100, true), false},  // too few ops
+		{o, meta(10, 25, 100, true), true},    // a quarter
+		{o, meta(10, 24, 100, true), false},   // under a quarter
+		{o, meta(99, 24, 100, true), false},   // under the cap
+		{o, meta(100, 24, 100, true), true},   // the cap
+		{o, meta(10, 0, 100, false), true},    // not measured: count only
+		{off, meta(10, 0, 1<<30, true), true}, // no byte rule
+	} {
+		if got := tt.o.snapshotDue(tt.m); got != tt.want {
+			t.Errorf("ratio %d, %d ops of %d bytes after %d (sized %v): due %v, want %v",
+				tt.o.SnapshotRatio, tt.m.Rev-tt.m.snapRev, tt.m.opBytes, tt.m.snapBytes, tt.m.sized, got, tt.want)
+		}
+	}
+}
