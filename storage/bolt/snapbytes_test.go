@@ -57,9 +57,10 @@ func TestSnapshotBytesBoundedByOps(t *testing.T) {
 	db, want := keystrokeDoc(t, opts, keys)
 	snaps, ops := diskOf(t, db, "doc")
 	checkSnapshotRule(t, snaps, ops, ratio, opts.SnapshotCap)
-	// The first after the 40 KB insert, then one per ~10 KB of keystrokes.
-	if len(snaps) < 3 || len(snaps) > 5 {
-		t.Errorf("%d snapshots after %d keystrokes, want 3 to 5: %v", len(snaps), keys, snaps)
+	// The first after the 40 KB insert, then one per ~10 KB of keystrokes
+	// (~330): 3, or 2 if the background snapshots lag far behind.
+	if len(snaps) < 2 || len(snaps) > 5 {
+		t.Errorf("%d snapshots after %d keystrokes, want 2 to 5: %v", len(snaps), keys, snaps)
 	}
 	checkMeasured(t, db, "doc")
 	checkLoad(t, db, want, 1+keys)

@@ -159,7 +159,8 @@ func (o Options) snapshotDue(m docMeta) bool {
 	case o.SnapshotRatio < 0 || !m.sized:
 		return true
 	}
-	return m.opBytes*uint64(o.SnapshotRatio) >= m.snapBytes
+	r := uint64(o.SnapshotRatio)
+	return m.opBytes >= (m.snapBytes+r-1)/r // opBytes × r >= snapBytes, without overflow
 }
 
 // measure sets m's opBytes and snapBytes from what the file holds: the
