@@ -114,6 +114,7 @@ func TestClusterFlags(t *testing.T) {
 		{[]string{"backup", "-url", "http://127.0.0.1:1", "-out", "y.db"}, natsEnv, "backup: not available in cluster mode"},
 		{[]string{"backup", "-nats", "nats://127.0.0.1:1", "-data", "x.db", "-out", "y.db"}, nil, "backup: not available in cluster mode"},
 		{[]string{"-addr", "127.0.0.1:0", "-data", "x.db"}, natsEnv, "-data does not apply with -nats"},
+		{[]string{"-addr", "127.0.0.1:0", "-snapshot-ratio", "2"}, natsEnv, "-snapshot-ratio does not apply with -nats"},
 		{[]string{"-addr", "127.0.0.1:0", "-nats-replicas", "0"}, natsEnv, "-nats-replicas: at least 1"},
 		{[]string{"-addr", "127.0.0.1:0", "-nats", "nats://127.0.0.1:1"}, nil, "-nats: "},
 		{[]string{"-addr", "127.0.0.1:0", "-nats-replicas", "1"}, natsEnv, "-nats-replicas 1 keeps each edit on one NATS server"},

@@ -72,3 +72,33 @@ func TestLimitFlagsZero(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotRatioFlag: -snapshot-ratio defaults to 4, 0 turns the byte
+// rule off (the store's negative) and a negative value is refused.
+func TestSnapshotRatioFlag(t *testing.T) {
+	for _, tt := range []struct {
+		args    []string
+		want    int
+		wantErr string
+	}{
+		{nil, 4, ""},
+		{[]string{"-snapshot-ratio", "0"}, -1, ""},
+		{[]string{"-snapshot-ratio", "-2"}, 0, "-snapshot-ratio: 0 or more"},
+	} {
+		fs := flag.NewFlagSet("collabd", flag.ContinueOnError)
+		c := serveFlags(fs)
+		if err := fs.Parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		opts, err := boltOptions(c.store)
+		if tt.wantErr != "" {
+			if err == nil || err.Error() != tt.wantErr {
+				t.Errorf("%v: error %v, want %q", tt.args, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || opts.SnapshotRatio != tt.want {
+			t.Errorf("%v: SnapshotRatio %d, %v; want %d", tt.args, opts.SnapshotRatio, err, tt.want)
+		}
+	}
+}

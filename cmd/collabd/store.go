@@ -46,7 +46,7 @@ func clusterModeFlag(fs *flag.FlagSet) *string {
 
 // notInCluster are the serve flags that have no meaning in cluster mode:
 // the documents live in JetStream.
-var notInCluster = []string{"data"}
+var notInCluster = []string{"data", "snapshot-ratio"}
 
 // backend is the store collabd serves documents from.
 type backend struct {
@@ -61,7 +61,11 @@ type backend struct {
 // otherwise.
 func openBackend(ctx context.Context, c *config, set map[string]bool, log *slog.Logger) (*backend, error) {
 	if c.cluster.urls == "" {
-		db, err := bolt.Open(c.data, c.store)
+		opts, err := boltOptions(c.store)
+		if err != nil {
+			return nil, err
+		}
+		db, err := bolt.Open(c.data, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -117,6 +121,19 @@ func openBackend(ctx context.Context, c *config, set map[string]bool, log *slog.
 		desc: []any{"nats", strings.Join(opts.URLs, ","), "replicas", opts.Replicas, "node", st.Node(),
 			"durability", durability(opts.Replicas)},
 	}, nil
+}
+
+// boltOptions checks the store flags and turns -snapshot-ratio 0 (no
+// byte rule, as other flags' 0 means no limit) into Options' negative,
+// since a zero Options field selects its default.
+func boltOptions(o bolt.Options) (bolt.Options, error) {
+	switch {
+	case o.SnapshotRatio < 0:
+		return o, errors.New("-snapshot-ratio: 0 or more")
+	case o.SnapshotRatio == 0:
+		o.SnapshotRatio = -1
+	}
+	return o, nil
 }
 
 // jsErrReplicasNotSupported is JetStream's answer to a replicated stream

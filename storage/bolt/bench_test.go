@@ -6,10 +6,12 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/collabd/collab/ot"
 	"github.com/collabd/collab/storage"
@@ -125,6 +127,39 @@ func BenchmarkLoad(b *testing.B) {
 			loadLoop(b, db, "doc", length)
 			b.ReportMetric(float64(m.Rev-revs[len(revs)-1]), "ops-replayed")
 			b.ReportMetric(float64(length), "chars")
+		})
+	}
+}
+
+// BenchmarkLoadAtCap loads the largest document a server accepts by
+// default (16 MiB) at the worst point the snapshot rule allows: edited a
+// keystroke at a time, its ops are too small for a snapshot by bytes, so
+// SnapshotCap-1 of them follow its newest snapshot. For comparison: right
+// after a snapshot, and SnapshotEvery-1 ops after it.
+func BenchmarkLoadAtCap(b *testing.B) {
+	opts := Options{SnapshotEvery: 1000}.withDefaults()
+	for _, after := range []int{0, opts.SnapshotEvery - 1, opts.SnapshotCap - 1} {
+		b.Run(fmt.Sprintf("after=%d", after), func(b *testing.B) {
+			db, _ := openTemp(b, Options{SnapshotEvery: 1 << 30})
+			text := strings.Repeat("wörd ", 16<<20/6)
+			length := utf8.RuneCountInString(text)
+			first := storage.Record{Rev: 1, Op: insertOp(0, 0, text), Client: "c", Author: "c", Seq: 1}
+			if err := db.Append(ctx, "doc", []storage.Record{first}); err != nil {
+				b.Fatal(err)
+			}
+			db.snapshotAll(map[string]uint64{"doc": 1}, true)
+			if after > 0 {
+				length = extendHistory(b, db, "doc", 1, after, length)
+			}
+			db = reopen(b, db, opts)
+			_, m := snapRevs(b, db, "doc")
+			if opts.snapshotDue(m) {
+				b.Fatalf("a snapshot is due at %d ops after the newest", m.Rev-m.snapRev)
+			}
+			loadLoop(b, db, "doc", length)
+			b.ReportMetric(float64(m.Rev-m.snapRev), "ops-replayed")
+			b.ReportMetric(float64(m.snapBytes), "snapshot-bytes")
+			b.ReportMetric(float64(m.opBytes), "op-bytes")
 		})
 	}
 }

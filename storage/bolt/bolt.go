@@ -88,7 +88,8 @@
 // varints (uv), signed varints (v, Unix nanoseconds, 0 for the zero time) or
 // strings (uv byte length, then UTF-8 bytes):
 //
-//	meta:    gen uv, rev uv, length uv, created v, updated v, snapRev uv, cut uv
+//	meta:    gen uv, rev uv, length uv, created v, updated v, snapRev uv, cut uv,
+//	         opBytes uv, snapBytes uv (the last two absent in older files)
 //	record:  time v, seq uv, author string, client string, n uv,
 //	         then n components: kind byte (1 retain, 2 insert, 3 delete),
 //	         followed by count uv (retain, delete) or text string (insert)
@@ -107,11 +108,20 @@
 // value that cannot be decoded makes its document fail with ErrCorrupt;
 // other documents are unaffected.
 //
-// The store takes snapshots itself, every Options.SnapshotEvery ops (of
-// checkpointed history), in a background goroutine that never holds up
-// commits for long, so loading a document costs one snapshot read plus at
-// most about SnapshotEvery stored ops and the records still in the log,
-// whatever the length of its history.
+// opBytes is the stored bytes of the ops after snapRev, snapBytes those
+// of the snapshot at snapRev with its authorship.
+//
+// The store takes snapshots itself, in a background goroutine that never
+// holds up commits for long, when a checkpoint or a load finds that the
+// ops after a document's newest snapshot call for one: at least
+// Options.SnapshotEvery (1,000) of them taking at least 1/SnapshotRatio
+// (1/4) of that snapshot's bytes, or SnapshotCap (64,000) of them
+// whatever their bytes. Each snapshot but the newest thus takes at most
+// SnapshotRatio times the bytes of the ops up to the next, except where
+// the cap brought the next. Loading a document costs one snapshot read
+// plus the stored ops after it, at most about SnapshotCap (about
+// SnapshotEvery where the ops are large against the text), and the
+// records still in the log, whatever the length of its history.
 package bolt
 
 import (
@@ -131,13 +141,26 @@ import (
 
 // Options tune a DB. The zero value is usable.
 type Options struct {
-	// SnapshotEvery is how many ops may accumulate after a document's newest
+	// SnapshotEvery is how many ops must follow a document's newest
 	// snapshot before the store takes another. Default 1000.
 	SnapshotEvery int
+	// SnapshotRatio bounds the disk snapshots take by the disk of the ops
+	// they follow: a snapshot is taken only once the ops after the newest
+	// one take at least 1/SnapshotRatio of that one's bytes (its text and
+	// authorship), so that every snapshot but the newest takes at most
+	// SnapshotRatio times the bytes of the ops up to the next. Without it
+	// a large text edited a keystroke at a time would be copied every
+	// SnapshotEvery ops. Default 4; negative: no byte rule.
+	SnapshotRatio int
+	// SnapshotCap is how many ops after a document's newest snapshot
+	// bring another whatever their bytes, so that a load never replays
+	// many more. Default 64 × SnapshotEvery; at least SnapshotEvery.
+	SnapshotCap int
 	// KeepOps and KeepFor bound the history kept per document: ops beyond
 	// the newest KeepOps and older than KeepFor are pruned (with both set,
 	// an op goes only when both windows have passed it). Zero keeps all.
-	// Pruning cuts only at a snapshot, so somewhat more may be kept.
+	// Pruning cuts only at a snapshot, so up to the ops between two
+	// snapshots more may be kept (at most about SnapshotCap).
 	KeepOps int
 	KeepFor time.Duration
 	// LockTimeout is how long Open waits for another process to release
@@ -174,6 +197,13 @@ func (o Options) withDefaults() Options {
 	if o.SnapshotEvery <= 0 {
 		o.SnapshotEvery = 1000
 	}
+	if o.SnapshotRatio == 0 {
+		o.SnapshotRatio = 4
+	}
+	if o.SnapshotCap <= 0 {
+		o.SnapshotCap = 64 * o.SnapshotEvery
+	}
+	o.SnapshotCap = max(o.SnapshotCap, o.SnapshotEvery)
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = time.Second
 	}

@@ -26,6 +26,11 @@ type docMeta struct {
 	gen     uint64 // incarnation: a deleted and recreated document gets a new one
 	snapRev uint64 // revision of the newest snapshot, 0 if none
 	cut     uint64 // ops with Rev <= cut are pruned; a snapshot exists at cut when cut > 0
+	// sized says opBytes and snapBytes are known: metadata written before
+	// they were kept has neither until a checkpoint or snapshot measures them.
+	sized     bool
+	opBytes   uint64 // stored bytes of the ops after snapRev
+	snapBytes uint64 // stored bytes of the snapshot at snapRev and its authorship
 }
 
 // encodeRecord encodes everything of r but its revision, which is the key.
@@ -44,6 +49,10 @@ func encodeMeta(m docMeta) []byte {
 	b = recordcodec.AppendTime(b, m.Updated)
 	b = binary.AppendUvarint(b, m.snapRev)
 	b = binary.AppendUvarint(b, m.cut)
+	if m.sized {
+		b = binary.AppendUvarint(b, m.opBytes)
+		b = binary.AppendUvarint(b, m.snapBytes)
+	}
 	return b
 }
 
@@ -99,6 +108,11 @@ func decodeMeta(id string, v []byte) (docMeta, error) {
 	m.Updated = d.Time()
 	m.snapRev = d.Uvarint()
 	m.cut = d.Uvarint()
+	if len(d.Rest()) > 0 { // absent in metadata written before they were kept
+		m.sized = true
+		m.opBytes = d.Uvarint()
+		m.snapBytes = d.Uvarint()
+	}
 	if err := d.Finish(); err != nil {
 		return docMeta{}, err
 	}

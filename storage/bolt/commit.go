@@ -346,6 +346,7 @@ type stats struct {
 	commits, writes, ops, rejected atomic.Uint64
 	commitNanos                    atomic.Int64
 	snapshots, snapshotErrs        atomic.Uint64
+	snapshotBytes                  atomic.Uint64
 	pruned, checkpoints            atomic.Uint64
 	logWaits                       atomic.Uint64
 }
@@ -358,6 +359,7 @@ type Stats struct {
 	Rejected       uint64        // Append calls refused (conflict, corrupt document, I/O)
 	CommitTime     time.Duration // total time spent in those transactions, fsync included
 	Snapshots      uint64        // snapshots written
+	SnapshotBytes  uint64        // bytes of the snapshots written, text and authorship (Options.SnapshotRatio)
 	SnapshotErrors uint64        // snapshots that failed; they are retried on later writes
 	PrunedOps      uint64        // ops removed by pruning
 	Checkpoints    uint64        // checkpoints that moved records from the log into the documents
@@ -382,6 +384,7 @@ func (db *DB) Stats() Stats {
 		Rejected:       s.rejected.Load(),
 		CommitTime:     time.Duration(s.commitNanos.Load()),
 		Snapshots:      s.snapshots.Load(),
+		SnapshotBytes:  s.snapshotBytes.Load(),
 		SnapshotErrors: s.snapshotErrs.Load(),
 		PrunedOps:      s.pruned.Load(),
 		Checkpoints:    s.checkpoints.Load(),

@@ -259,7 +259,7 @@ func (db *DB) moveSlice(ids []string) error {
 	}
 	db.memMu.Unlock()
 	for _, m := range moved {
-		if m.Rev-m.snapRev >= uint64(db.opts.SnapshotEvery) {
+		if db.opts.snapshotDue(m) {
 			db.requestSnapshot(m.ID, m.gen)
 		}
 	}
@@ -335,9 +335,11 @@ func moveDoc(tx *bbolt.Tx, p *pending) (m docMeta, ok bool, err error) {
 		if err := d.ids.Put([]byte(p.m.ID), []byte{}); err != nil {
 			return m, false, err
 		}
-		m = docMeta{Meta: storage.Meta{ID: p.m.ID, Created: p.m.Created}, gen: seq}
+		m = docMeta{Meta: storage.Meta{ID: p.m.ID, Created: p.m.Created}, gen: seq, sized: true}
 	} else if err != nil {
 		return m, false, nil
+	} else if !m.sized {
+		measure(d, &m)
 	}
 	recs, cont := p.tail(m.Rev)
 	if !cont {
@@ -348,6 +350,7 @@ func moveDoc(tx *bbolt.Tx, p *pending) (m docMeta, ok bool, err error) {
 		if err := d.ops.Put(d.key(r.Rev), p.vals[skip+i]); err != nil {
 			return m, false, err
 		}
+		m.opBytes += uint64(len(p.vals[skip+i]))
 	}
 	for c, cr := range p.clients {
 		if cr.rev > m.Rev {

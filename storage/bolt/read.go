@@ -122,7 +122,7 @@ func (db *DB) Load(ctx context.Context, id string) (storage.Doc, error) {
 		return storage.Doc{}, err
 	}
 	// Snapshots requested before a crash or Close are asked for again here.
-	if m.gen != 0 && m.Rev-m.snapRev >= uint64(db.opts.SnapshotEvery) {
+	if m.gen != 0 && db.opts.snapshotDue(m) {
 		db.requestSnapshot(m.ID, m.gen)
 	}
 	return d, nil

@@ -89,7 +89,7 @@ func (db *DB) snapshotAll(due map[string]uint64, force bool) {
 			if err != nil || m.gen != gen || m.snapRev == m.Rev {
 				continue // deleted, corrupt (Load reports it) or done
 			}
-			if !force && m.Rev-m.snapRev < uint64(db.opts.SnapshotEvery) {
+			if !force && !db.opts.snapshotDue(m) {
 				continue
 			}
 			text, err := readText(d, m, m.Rev)
@@ -136,11 +136,48 @@ func (db *DB) putSnapshot(tx *bbolt.Tx, j snapJob, now time.Time) error {
 		return err
 	}
 	cur.snapRev = j.m.Rev
+	measure(d, &cur)
 	db.stats.snapshots.Add(1)
+	db.stats.snapshotBytes.Add(cur.snapBytes)
 	if _, err := db.prune(d, &cur, now); err != nil {
 		return err
 	}
 	return d.putMeta(cur)
+}
+
+// snapshotDue reports whether the ops after document m's newest snapshot
+// call for another: Options.SnapshotEvery of them taking 1/SnapshotRatio
+// of its bytes, or SnapshotCap of them. Metadata not measured yet goes by
+// the count alone; the snapshot that takes measures it.
+func (o Options) snapshotDue(m docMeta) bool {
+	n := m.Rev - m.snapRev
+	switch {
+	case n >= uint64(o.SnapshotCap):
+		return true
+	case n < uint64(o.SnapshotEvery):
+		return false
+	case o.SnapshotRatio < 0 || !m.sized:
+		return true
+	}
+	r := uint64(o.SnapshotRatio)
+	return m.opBytes >= (m.snapBytes+r-1)/r // opBytes × r >= snapBytes, without overflow
+}
+
+// measure sets m's opBytes and snapBytes from what the file holds: the
+// snapshot at m.snapRev with its authorship, and the ops after it.
+func measure(d doc, m *docMeta) {
+	m.sized, m.opBytes, m.snapBytes = true, 0, 0
+	if m.snapRev > 0 {
+		k := d.key(m.snapRev)
+		m.snapBytes = uint64(len(d.snaps.Get(k)) + len(d.authors.Get(k)))
+	}
+	c := d.ops.Cursor()
+	for k, v := c.Seek(d.key(m.snapRev + 1)); k != nil; k, v = c.Next() {
+		if _, ok := d.rev(k); !ok {
+			break
+		}
+		m.opBytes += uint64(len(v))
+	}
 }
 
 // Prune applies Options.KeepOps and KeepFor to every document now. The
