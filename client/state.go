@@ -199,7 +199,7 @@ func (d *Doc) reset(m *wire.Joined) {
 		d.inflight = nil
 		d.events.emit(Event{Kind: EventAck, Seq: p.seq, Rev: m.Rev})
 	}
-	local, err := d.rebase(ot.Diff(base, *m.Text), "")
+	local, err := d.rebase(d.c.opts.Diff(base, *m.Text), "")
 	if err != nil {
 		// Cannot happen while the invariants hold; recover by dropping
 		// the pending edits rather than diverging from the server.
