@@ -8,7 +8,9 @@
 // make an edit, let a commit through, crash the server, let time pass)
 // and waits with synctest.Wait until every goroutine is blocked before the
 // next, so that a seed replays. What it checks is in check.go and in
-// docs/protocol.md ("How the protocol is verified").
+// docs/protocol.md ("How the protocol is verified"). With Config.Record
+// it also writes down what each client got and sent (record.go), which
+// TestSimJavaScriptCore replays through the browser's sync core.
 package sim
 
 import (
