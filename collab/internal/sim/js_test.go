@@ -121,7 +121,16 @@ func recordSeeds(t *testing.T, seeds []uint64, dir string) []string {
 		for _, seed := range seeds {
 			t.Run(fmt.Sprint(seed), func(t *testing.T) {
 				t.Parallel()
-				res := run(t, Config{Seed: seed, StaleHello: *stale, Record: true})
+				cfg := Config{Seed: seed, StaleHello: *stale, Record: true}
+				if *traceOut != "" && *oneSeed != 0 {
+					f, err := os.Create(*traceOut)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer f.Close()
+					cfg.Trace = f
+				}
+				res := run(t, cfg)
 				if res.Err != nil {
 					report(t, seed, res, jsReplay(seed))
 				}
