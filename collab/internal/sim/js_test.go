@@ -47,13 +47,6 @@ var jsKinds = []string{
 // send, hold and resynchronise as the Go client did at every step
 // (record.go lists what is left out of the comparison, and why).
 func TestSimJavaScriptCore(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("COLLAB_E2E_REQUIRED") == "1" {
-			t.Fatalf("node not found and COLLAB_E2E_REQUIRED=1: %v", err)
-		}
-		t.Skipf("node not found: %v (install node 20+ to replay the simulation through the JavaScript core)", err)
-	}
 	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	if err != nil {
 		t.Fatal(err)
@@ -72,24 +65,21 @@ func TestSimJavaScriptCore(t *testing.T) {
 			seedList = append(seedList, s)
 		}
 	}
+	// Recorded first, so that a transcript that cannot be recorded fails
+	// also where node is missing.
 	files := recordSeeds(t, seedList, dir)
 	if t.Failed() {
 		return
 	}
-	cmd := exec.Command(node, append([]string{filepath.Join(root, "web", "jstest", "sim-replay.js")}, files...)...)
-	out, err := cmd.CombinedOutput()
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	counts := map[string]int{}
-	if jerr := json.Unmarshal([]byte(lines[len(lines)-1]), &counts); jerr != nil {
-		t.Fatalf("node: %v\n%s", err, out)
-	}
-	t.Logf("%d seeds: steps fed to the JavaScript core: %s", len(seedList), formatCounts(counts))
+	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Errorf("the JavaScript core did not follow the Go client: %v\n%s", err, strings.Join(lines[:len(lines)-1], "\n"))
-		for _, seed := range failedSeeds(out) {
-			t.Errorf("seed %d: replay with\n\t%s\n\tnode web/jstest/sim-replay.js /tmp/simjs/seed-%d.json", seed, jsReplay(seed), seed)
+		if os.Getenv("COLLAB_E2E_REQUIRED") == "1" {
+			t.Fatalf("node not found and COLLAB_E2E_REQUIRED=1: %v", err)
 		}
+		t.Skipf("node not found: %v (install node 20+ to replay the simulation through the JavaScript core)", err)
 	}
+	counts := replayJS(t, node, root, files)
+	t.Logf("%d seeds: steps fed to the JavaScript core: %s", len(seedList), formatCounts(counts))
 	if *oneSeed != 0 {
 		return
 	}
@@ -98,6 +88,27 @@ func TestSimJavaScriptCore(t *testing.T) {
 			t.Errorf("no step of kind %q reached the JavaScript core in %d seeds: the schedules changed; raise -sim.js.seeds", k, len(seedList))
 		}
 	}
+}
+
+// replayJS runs web/jstest/sim-replay.js on the transcript files, fails t
+// with what it printed and each failing seed's replay command if the core
+// did not follow a transcript, and returns its counts of steps by kind.
+func replayJS(t *testing.T, node, root string, files []string) map[string]int {
+	t.Helper()
+	cmd := exec.Command(node, append([]string{filepath.Join(root, "web", "jstest", "sim-replay.js")}, files...)...)
+	out, err := cmd.CombinedOutput()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	counts := map[string]int{}
+	if jerr := json.Unmarshal([]byte(lines[len(lines)-1]), &counts); jerr != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	if err != nil {
+		t.Errorf("the JavaScript core did not follow the Go client: %v\n%s", err, strings.Join(lines[:len(lines)-1], "\n"))
+		for _, seed := range failedSeeds(out) {
+			t.Errorf("seed %d: replay with\n\t%s\n\tnode web/jstest/sim-replay.js /tmp/simjs/seed-%d.json", seed, jsReplay(seed), seed)
+		}
+	}
+	return counts
 }
 
 // jsReplay is the command that records seed again, into /tmp/simjs.
