@@ -37,6 +37,7 @@ var jsKinds = []string{
 	"error rev_too_old",              // a submit refused: rejoin
 	"action resync",
 	"action unavailable",
+	"reset diff: the Go client's differs, used", // Options.Diff is called
 	"disconnect",
 	"edit",
 }
