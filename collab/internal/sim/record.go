@@ -93,7 +93,7 @@ type recorder struct {
 	frag   []byte // a fragmented message being read
 	input  *Step  // this step's input
 	ignore string // the input's type, when the client may ignore it (see skippable)
-	rejoin bool   // the client rejoined on its connection and awaits joined
+	rejoin bool   // the client resynchronised on its connection and awaits joined
 	err    error  // the first thing that could not be recorded
 
 	mu    sync.Mutex
@@ -145,7 +145,7 @@ func (w *World) recordRecv(c *simClient, l *Link, m serverMsg, data []byte) {
 	}
 }
 
-// skippable reports whether a client that rejoined on its connection
+// skippable reports whether a client that resynchronised on its connection
 // ignores m until joined: the browser's core never gets it.
 func skippable(m serverMsg) bool {
 	switch m.Type {
@@ -206,7 +206,9 @@ func (w *World) recordStep(c *simClient, in *Step, sent []json.RawMessage, close
 		switch {
 		case closed:
 			in.Action = "unavailable"
-		case typ != wire.TypeJoined && sendsJoin(sent):
+		case typ == wire.TypeError && sendsJoin(sent):
+			// The browser's core starts over by itself (leave, join) on an
+			// ack, op or joined; on an error it asks for a resync.
 			in.Action = "resync"
 			r.rejoin = true
 		}
