@@ -134,13 +134,8 @@ func recordSeeds(t *testing.T, seeds []uint64, dir string) []string {
 			t.Run(fmt.Sprint(seed), func(t *testing.T) {
 				t.Parallel()
 				cfg := Config{Seed: seed, StaleHello: *stale, Record: true}
-				if *traceOut != "" && *oneSeed != 0 {
-					f, err := os.Create(*traceOut)
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer f.Close()
-					cfg.Trace = f
+				if *oneSeed != 0 {
+					traceTo(t, &cfg)
 				}
 				res := run(t, cfg)
 				if res.Err != nil {

@@ -49,20 +49,26 @@ func report(t *testing.T, seed uint64, res Result, cmd string) {
 	t.Errorf("seed %d: %v\n\tlast steps:\n\t%s\n\treplay: %s", seed, res.Err, strings.Join(tail, "\n\t"), cmd)
 }
 
+// traceTo sends cfg's trace to the -sim.trace file, if given.
+func traceTo(t *testing.T, cfg *Config) {
+	if *traceOut == "" {
+		return
+	}
+	f, err := os.Create(*traceOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	cfg.Trace = f
+}
+
 // TestSim runs -sim.seeds seeds from -sim.first (or only -sim.seed), each
 // a parallel subtest, and reports each seed that breaks a rule with the
 // command that replays it.
 func TestSim(t *testing.T) {
 	if *oneSeed != 0 {
 		cfg := Config{Seed: *oneSeed, WholeMarkers: *whole, StaleHello: *stale}
-		if *traceOut != "" {
-			f, err := os.Create(*traceOut)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			cfg.Trace = f
-		}
+		traceTo(t, &cfg)
 		res := run(t, cfg)
 		t.Logf("seed %d: %d steps, trace %s, %v", cfg.Seed, res.Steps, res.Hash[:16], res.Stats)
 		if res.Err != nil {
