@@ -105,6 +105,7 @@ import (
 	"time"
 
 	"github.com/collabd/collab/collab/wire"
+	"github.com/collabd/collab/ot"
 
 	"github.com/gorilla/websocket"
 )
@@ -140,6 +141,13 @@ type Options struct {
 	// gives each Conn a seeded one so that a run replays from its seed.
 	// Only the Conn's reconnecting goroutine uses it.
 	Rand *rand.Rand
+	// Diff computes the server's change that a reset (a joined with the
+	// whole text) rebases the pending edits over, from the last server
+	// text known to the new one; default ot.Diff. It must return an op
+	// turning before into after. A test records it (the protocol
+	// simulation hands the Go client's diffs to the browser's client,
+	// whose own diff places edits differently).
+	Diff func(before, after string) ot.Op
 
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
@@ -195,6 +203,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.PingInterval == 0 {
 		o.PingInterval = 20 * time.Second
+	}
+	if o.Diff == nil {
+		o.Diff = ot.Diff
 	}
 	if o.MaxRate == 0 {
 		o.MaxRate = 100

@@ -258,6 +258,34 @@ func TestResetRebasesPending(t *testing.T) {
 	}
 }
 
+// TestResetUsesOptionsDiff: a reset rebases the pending edits over the op
+// Options.Diff returns for the last server text known and the new one.
+func TestResetUsesOptionsDiff(t *testing.T) {
+	var calls []string
+	replaceAll := func(before, after string) ot.Op {
+		calls = append(calls, before+"→"+after)
+		var b ot.Builder
+		return b.Insert(after).Delete(len([]rune(before))).Op()
+	}
+	fs := newFakeServer(t)
+	c, fc := dial(t, fs, Options{Reconnect: true, Diff: replaceAll})
+	d := join(t, c, fc, "doc", "abc def", 3)
+	must(t, d.Insert(4, "X"))
+	checkSubmit(t, fc.expectSubmit(), 1, 3, `[4,"X",3]`)
+	fc.drop()
+
+	fc2 := fs.accept()
+	fc2.expectJoin()
+	fc2.joinedText("doc", "abc DEF", 10, 0, true)
+	// ot.Diff would keep "abc " and the insert before "DEF"; the whole
+	// replacement puts it after.
+	checkSubmit(t, fc2.expectSubmit(), 1, 10, `[7,"X"]`)
+	checkText(t, d, "abc DEFX")
+	if len(calls) != 1 || calls[0] != "abc def→abc DEF" {
+		t.Fatalf("Diff called with %q, want once with the old and new server texts", calls)
+	}
+}
+
 func TestEmojiPositionsAreCodePoints(t *testing.T) {
 	fs := newFakeServer(t)
 	c, fc := dial(t, fs, Options{})

@@ -30,6 +30,11 @@ type Doc struct {
 	readOnly bool        // guarded by mu
 	sess     *session    // guarded by mu; session the join was sent on
 	live     bool        // guarded by mu; joined arrived on sess
+	// forText: the Doc started over to confirm an acknowledged op from
+	// the server's text (pending.confirm); until a joined brings the
+	// text, every join asks for it rather than resuming from rev, whose
+	// text is unconfirmed. Guarded by mu.
+	forText bool
 	// awaitToken: the server ended the session for its token; the Doc
 	// rejoins on sess once run got a new one. Guarded by mu.
 	awaitToken bool

@@ -15,7 +15,7 @@ const maxResyncs = 5
 // The methods in this file run with d.mu held.
 
 // join sends join on s. The Doc is live again when joined arrives.
-func (d *Doc) join(s *session) { d.sendJoin(s, d.hasState) }
+func (d *Doc) join(s *session) { d.sendJoin(s, d.hasState && !d.forText) }
 
 func (d *Doc) sendJoin(s *session, resume bool) {
 	if d.ended {
@@ -139,6 +139,9 @@ func (d *Doc) onJoined(m *wire.Joined) {
 	}
 	d.readOnly = m.ReadOnly
 	clear(d.others) // the server sends every editor's presence again
+	if m.Text != nil {
+		d.forText = false
+	}
 	switch {
 	case !d.hasState:
 		if m.Text == nil {
@@ -199,7 +202,7 @@ func (d *Doc) reset(m *wire.Joined) {
 		d.inflight = nil
 		d.events.emit(Event{Kind: EventAck, Seq: p.seq, Rev: m.Rev})
 	}
-	local, err := d.rebase(ot.Diff(base, *m.Text), "")
+	local, err := d.rebase(d.c.opts.Diff(base, *m.Text), "")
 	if err != nil {
 		// Cannot happen while the invariants hold; recover by dropping
 		// the pending edits rather than diverging from the server.
@@ -223,8 +226,9 @@ var errStartOver = errors.New("client: confirm the acknowledged op from the text
 
 // startOver leaves the document and joins it again for its text.
 func (d *Doc) startOver() {
+	d.forText = true
 	if d.sess == nil {
-		return // joins on reconnect; hasState keeps the revision to resume from
+		return // joins on reconnect, for the text
 	}
 	d.leave()
 	d.sendJoin(d.sess, false)

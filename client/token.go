@@ -131,7 +131,7 @@ func (c *Conn) refreshOn(s *session) {
 	c.eachDoc(func(d *Doc) {
 		if d.awaitToken && d.sess == s {
 			d.awaitToken = false
-			d.sendJoin(s, true)
+			d.join(s) // resuming, unless an op awaits confirmation from the text
 		}
 	})
 }

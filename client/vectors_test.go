@@ -34,6 +34,12 @@ type vectorStep struct {
 	Send      []json.RawMessage `json:"send"`
 	Text      string            `json:"text"`
 	Rev       *uint64           `json:"rev"`
+	// Fields of the simulation's transcripts, which record this client
+	// (collab/internal/sim): the file's vectors do not use them.
+	Disconnect bool            `json:"disconnect"`
+	Welcome    json.RawMessage `json:"welcome"`
+	Action     string          `json:"action"`
+	Diffs      json.RawMessage `json:"diffs"`
 }
 
 func loadClientVectors(t *testing.T) clientVectors {
@@ -90,6 +96,9 @@ func (r *vectorRun) step(i int, s vectorStep) {
 	t := r.t
 	t.Helper()
 	where := fmt.Sprintf("step %d", i)
+	if s.Disconnect || s.Welcome != nil || s.Action != "" || s.Diffs != nil {
+		t.Fatalf("%s: disconnect, welcome, action and diffs are for transcripts of the Go client, replayed by web/jstest/sim-replay.js", where)
+	}
 	switch {
 	case s.Connect:
 		r.conn, r.fc = dial(t, r.fs, Options{Reconnect: true, ClientID: r.vs.Client})

@@ -206,6 +206,7 @@ func (w *World) edit() bool {
 	marker := fmt.Sprintf("«%c%d»", 'A'+c.idx, c.edits)
 	ins := w.fill() + marker + w.fill()
 	var at int
+	var op ot.Op
 	err := c.doc.Edit(func(text string) (ot.Op, error) {
 		rs := []rune(text)
 		var spots []int
@@ -216,12 +217,14 @@ func (w *World) edit() bool {
 		}
 		at = spots[w.near(len(spots))]
 		var b ot.Builder
-		return b.Retain(at).Insert(ins).Retain(len(rs) - at).Op(), nil
+		op = b.Retain(at).Insert(ins).Retain(len(rs) - at).Op()
+		return op, nil
 	})
 	if err != nil {
 		w.logf("%s edit refused: %v", c.name, err)
 		return false
 	}
+	w.recordEdit(c, op)
 	c.markers = append(c.markers, marker)
 	w.logf("%s inserts %q at %d", c.name, ins, at)
 	return true
@@ -249,6 +252,7 @@ func (w *World) fill() string {
 // deleteFiller deletes a run of up to 4 filler code points.
 func (w *World) deleteFiller(c *simClient) bool {
 	var at, n int
+	var op ot.Op
 	err := c.doc.Edit(func(text string) (ot.Op, error) {
 		rs := []rune(text)
 		var fs []int
@@ -264,11 +268,13 @@ func (w *World) deleteFiller(c *simClient) bool {
 		for n = 1; n < 4 && at+n < len(rs) && isFiller(rs[at+n]); n++ {
 		}
 		var b ot.Builder
-		return b.Retain(at).Delete(n).Retain(len(rs) - at - n).Op(), nil
+		op = b.Retain(at).Delete(n).Retain(len(rs) - at - n).Op()
+		return op, nil
 	})
 	if err != nil {
 		return false
 	}
+	w.recordEdit(c, op)
 	w.logf("%s deletes %d at %d", c.name, n, at)
 	return true
 }

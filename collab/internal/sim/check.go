@@ -53,22 +53,7 @@ func (w *World) frame(u Unit, f []byte) {
 		w.logf("%s%s %d bytes", u.L, u.D, len(f))
 		return
 	}
-	fin, op := f[0]&0x80 != 0, f[0]&0x0f
-	n := 2
-	switch f[1] & 0x7f {
-	case 126:
-		n = 4
-	case 127:
-		n = 10
-	}
-	payload := f[n:]
-	if f[1]&0x80 != 0 {
-		mask := f[n : n+4]
-		payload = bytes.Clone(f[n+4:])
-		for i := range payload {
-			payload[i] ^= mask[i&3]
-		}
-	}
+	fin, op, payload := parseFrame(f)
 	switch op {
 	case 0, 1:
 		msg := append(w.frags[p], payload...)
@@ -124,6 +109,9 @@ func (w *World) message(u Unit, data []byte) {
 		key = fmt.Sprintf("%d: %s%s editor", w.step, u.L, u.D)
 	}
 	w.logAs(key, "%s%s %s", u.L, u.D, data)
+	if c := w.client(u.L.Client); c != nil {
+		w.recordRecv(c, u.L, m, data)
+	}
 	switch m.Type {
 	case wire.TypeAck:
 		w.checkAck(u.L.Client, m)

@@ -31,6 +31,7 @@ type Network struct {
 	refuse map[string]bool // guarded by mu; clients cut off from the server
 	ln     *Listener       // guarded by mu; the server's, nil while it is down
 	events map[string]int  // guarded by mu; counts of what happened to links
+	tap    bool            // keep what clients write or try to (Link.sent), for transcripts; set before any dial
 }
 
 // Default and small send windows: bytes written and not yet read before a
@@ -59,6 +60,7 @@ type Link struct {
 	up     *pipe  // client to server
 	down   *pipe  // server to client
 	C, S   *End
+	sent   []byte // guarded by Network.mu; every byte the client wrote or tried to, with Network.tap
 }
 
 func (l *Link) String() string { return fmt.Sprintf("%s#%d", l.Client, l.N) }
@@ -226,16 +228,28 @@ func (e *End) Write(b []byte) (int, error) {
 		case e.closed:
 			return 0, net.ErrClosed
 		case e.reset || e.out.broken || e.out.closed:
+			e.tapLocked(b)
 			return 0, errReset
 		case expired(e.wdl):
+			e.tapLocked(b)
 			return 0, os.ErrDeadlineExceeded
 		case e.out.drop:
 			return len(b), nil
 		case len(e.out.buf)+len(e.out.read) < e.out.window:
 			e.out.buf = append(e.out.buf, b...)
+			e.tapLocked(b)
 			return len(b), nil
 		}
 		e.n.cond.Wait()
+	}
+}
+
+// tapLocked keeps what the client tried to write, with Network.tap: a
+// message the client sent on a connection it did not know was gone is
+// still what it sent.
+func (e *End) tapLocked(b []byte) {
+	if e.n.tap && e == e.l.C {
+		e.l.sent = append(e.l.sent, b...)
 	}
 }
 

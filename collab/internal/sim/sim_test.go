@@ -38,14 +38,28 @@ func run(t *testing.T, cfg Config) Result {
 	return res
 }
 
-// report fails t with res's error, its trace's tail and the replay command.
-func report(t *testing.T, seed uint64, res Result) {
+// report fails t with res's error, its trace's tail and the command that
+// replays it.
+func report(t *testing.T, seed uint64, res Result, cmd string) {
 	t.Helper()
 	tail := res.Tail
 	if len(tail) > 60 {
 		tail = tail[len(tail)-60:]
 	}
-	t.Errorf("seed %d: %v\n\tlast steps:\n\t%s\n\treplay: %s", seed, res.Err, strings.Join(tail, "\n\t"), replay(seed))
+	t.Errorf("seed %d: %v\n\tlast steps:\n\t%s\n\treplay: %s", seed, res.Err, strings.Join(tail, "\n\t"), cmd)
+}
+
+// traceTo sends cfg's trace to the -sim.trace file, if given.
+func traceTo(t *testing.T, cfg *Config) {
+	if *traceOut == "" {
+		return
+	}
+	f, err := os.Create(*traceOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	cfg.Trace = f
 }
 
 // TestSim runs -sim.seeds seeds from -sim.first (or only -sim.seed), each
@@ -54,18 +68,11 @@ func report(t *testing.T, seed uint64, res Result) {
 func TestSim(t *testing.T) {
 	if *oneSeed != 0 {
 		cfg := Config{Seed: *oneSeed, WholeMarkers: *whole, StaleHello: *stale}
-		if *traceOut != "" {
-			f, err := os.Create(*traceOut)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			cfg.Trace = f
-		}
+		traceTo(t, &cfg)
 		res := run(t, cfg)
 		t.Logf("seed %d: %d steps, trace %s, %v", cfg.Seed, res.Steps, res.Hash[:16], res.Stats)
 		if res.Err != nil {
-			report(t, cfg.Seed, res)
+			report(t, cfg.Seed, res, replay(cfg.Seed))
 		}
 		return
 	}
@@ -83,7 +90,7 @@ func TestSim(t *testing.T) {
 			}
 			if res.Err != nil {
 				total["failed"]++
-				report(t, seed, res)
+				report(t, seed, res, replay(seed))
 			}
 		})
 	}
@@ -131,7 +138,7 @@ func TestSimResetRace(t *testing.T) {
 			t.Parallel()
 			res := run(t, Config{Seed: seed})
 			if res.Err != nil {
-				report(t, seed, res)
+				report(t, seed, res, replay(seed))
 			}
 			if res.Stats["resuming join, own submit uncommitted"] == 0 {
 				t.Errorf("seed %d no longer resumes with a submit uncommitted: the harness changed; find new seeds with -sim.seeds", seed)

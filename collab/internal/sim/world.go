@@ -8,7 +8,9 @@
 // make an edit, let a commit through, crash the server, let time pass)
 // and waits with synctest.Wait until every goroutine is blocked before the
 // next, so that a seed replays. What it checks is in check.go and in
-// docs/protocol.md ("How the protocol is verified").
+// docs/protocol.md ("How the protocol is verified"). With Config.Record
+// it also writes down what each client got and sent (record.go), which
+// TestSimJavaScriptCore replays through the browser's sync core.
 package sim
 
 import (
@@ -48,6 +50,9 @@ type Config struct {
 	// server, so that a late hello arrives on an older connection (see
 	// cutLink).
 	StaleHello bool
+	// Record writes down each client's transcript (see record.go), with
+	// the clients' rate limit off.
+	Record bool
 }
 
 // Result is what a run found.
@@ -57,6 +62,10 @@ type Result struct {
 	Steps int            // steps taken
 	Tail  []string       // the last lines of the trace
 	Stats map[string]int // how often each action and notable event happened
+	// Transcripts are the clients' (Config.Record); RecordErr says what
+	// could not be recorded.
+	Transcripts []Transcript
+	RecordErr   error
 }
 
 // World is one simulated run. Only the goroutine running Run touches it,
@@ -106,6 +115,7 @@ type simClient struct {
 	failed  bool             // setup failed; its result was taken
 	markers []string         // every marker this client inserted
 	edits   int
+	rec     *recorder // with Config.Record
 }
 
 type setupResult struct {
@@ -140,10 +150,14 @@ func Run(cfg Config) Result {
 		cfg.Steps = 300 + w.rng.IntN(500)
 	}
 	w.catchUp = uint64(1 + w.rng.IntN(3))
+	w.net.tap = cfg.Record
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	w.start()
 	for i := range cfg.Clients {
 		c := &simClient{name: fmt.Sprintf("c%d", i+1), idx: i, setup: make(chan setupResult, 1)}
+		if cfg.Record {
+			c.rec = newRecorder(c)
+		}
 		w.clients = append(w.clients, c)
 		w.startClient(c)
 	}
@@ -155,7 +169,9 @@ func Run(cfg Config) Result {
 		w.stats[k] += v
 	}
 	w.net.mu.Unlock()
-	return Result{Err: err, Hash: hex.EncodeToString(w.hash.Sum(nil)), Steps: w.step, Tail: w.tail, Stats: w.stats}
+	res := Result{Err: err, Hash: hex.EncodeToString(w.hash.Sum(nil)), Steps: w.step, Tail: w.tail, Stats: w.stats}
+	res.Transcripts, res.RecordErr = w.transcripts()
+	return res
 }
 
 // loop takes steps actions, settling and checking every rule now and
@@ -204,6 +220,7 @@ func (w *World) act(acts []action, total int) bool {
 func (w *World) observe() error {
 	for _, c := range w.clients {
 		w.collect(c)
+		w.record(c)
 	}
 	if len(w.bad) > 0 {
 		return fmt.Errorf("step %d: %s", w.step, w.bad[0])
@@ -265,6 +282,10 @@ func (w *World) startClient(c *simClient) {
 		Rand:      rand.New(rand.NewPCG(w.cfg.Seed, uint64(c.idx)+1)),
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Dialer:    &websocket.Dialer{NetDialContext: w.net.Dial(c.name, c.idx), HandshakeTimeout: 10 * time.Second},
+	}
+	if w.cfg.Record {
+		opts.MaxRate = -1
+		opts.Diff = c.rec.diff
 	}
 	w.bg.Add(1)
 	go func() {

@@ -90,6 +90,7 @@ const RETRY_LATER = new Set(['unavailable', 'too_many_loaded', 'rate_limited', '
 
 export class SyncCore {
   #doc;
+  #diff;
   #token;
   #wantReadOnly;
   #text = new LazyText(); // the server's text with the pending edits applied
@@ -112,9 +113,15 @@ export class SyncCore {
   #splitOff = false; // the buffer is the unsent rest of the edit in flight
   /** @type {Output} */ #out = output();
 
-  /** @param {{doc: string, token?: string, readonly?: boolean, renewable?: boolean}} opts */
+  /**
+   * diff, default diffOp, computes the server's change a reset rebases the
+   * pending edits over (a test hands the core another client's diffs).
+   * @param {{doc: string, token?: string, readonly?: boolean, renewable?: boolean,
+   *   diff?: (before: string, after: string) => Op}} opts
+   */
   constructor(opts) {
     this.#doc = opts.doc;
+    this.#diff = opts.diff || diffOp;
     this.#token = opts.token || '';
     this.#renewable = !!opts.renewable;
     this.#wantReadOnly = !!opts.readonly;
@@ -367,7 +374,7 @@ export class SyncCore {
     const pending = this.#pendingOp();
     // A real diff (not one prefix/suffix change) keeps everything the texts
     // share, so pending edits in an unchanged region stay where they were typed.
-    const change = diffOp(pending ? this.#server.value : this.#text.value, fresh);
+    const change = this.#diff(pending ? this.#server.value : this.#text.value, fresh);
     this.#server.set(fresh);
     this.#rev = msg.rev;
     this.#out.server.push({ rev: msg.rev, text: fresh });

@@ -1,11 +1,17 @@
 export const RENEWING: "renewing access";
 export class SyncCore {
-    /** @param {{doc: string, token?: string, readonly?: boolean, renewable?: boolean}} opts */
+    /**
+     * diff, default diffOp, computes the server's change a reset rebases the
+     * pending edits over (a test hands the core another client's diffs).
+     * @param {{doc: string, token?: string, readonly?: boolean, renewable?: boolean,
+     *   diff?: (before: string, after: string) => Op}} opts
+     */
     constructor(opts: {
         doc: string;
         token?: string;
         readonly?: boolean;
         renewable?: boolean;
+        diff?: (before: string, after: string) => Op;
     });
     get doc(): string;
     /** renewable: a new token can be had, so unauthorized asks for one (reauth). @param {boolean} v */
