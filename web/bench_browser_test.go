@@ -177,6 +177,7 @@ func keystrokeToPaint(b *testing.B, editor, text string, where string) {
 	run(b, pa, caretAt(at))
 	stop := startProfile(b, pb, "B")
 	cpu := cpuMeter(b)
+	acks := ackMeter(b, srv.URL)
 	b.ResetTimer()
 	for i := 0; i < warm+keys; i++ {
 		run(b, pa, pressKey("x"))
@@ -185,6 +186,7 @@ func keystrokeToPaint(b *testing.B, editor, text string, where string) {
 	keptUp(b, pb, "B to paint every key", fmt.Sprintf(`stages.painted.length >= %d`, warm+keys))
 	b.StopTimer()
 	cpu(warm + keys)
+	acks()
 	reportLoad(b)
 	stop()
 	var keyTimes []float64

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -108,6 +110,48 @@ func topSelf(prof *profiler.Profile, n int) string {
 		fmt.Fprintf(&sb, "\t%8.1f ms  %s\n", self[k], k)
 	}
 	return sb.String()
+}
+
+// ackMeter reports, when stopped, the server's mean time from receiving a
+// submit to sending its ack since it started (ack-mean-ms) and the mean
+// time of a store commit, fsync included (commit-mean-ms), from url's
+// /metrics: the part of the server stage spent in collabd.
+func ackMeter(b *testing.B, url string) (stop func()) {
+	s0 := scrape(b, url)
+	return func() {
+		s1 := scrape(b, url)
+		mean := func(name, unit string) {
+			if n := s1[name+"_count"] - s0[name+"_count"]; n > 0 {
+				b.ReportMetric((s1[name+"_sum"]-s0[name+"_sum"])/n*1000, unit)
+			}
+		}
+		mean("collab_submit_to_ack_seconds", "ack-mean-ms")
+		mean("collab_commit_seconds", "commit-mean-ms")
+	}
+}
+
+// scrape reads the unlabelled samples of url's /metrics.
+func scrape(b *testing.B, url string) map[string]float64 {
+	res, err := http.Get(url + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(data), "\n") {
+		name, v, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(name, "#") || strings.Contains(name, "{") {
+			continue
+		}
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			out[name] = f
+		}
+	}
+	return out
 }
 
 // pressKey presses the key of a lower-case letter as a keyboard does: one
