@@ -178,8 +178,9 @@ func (d *Doc) onJoined(m *wire.Joined) {
 	}
 	d.lastSeq = max(d.lastSeq, m.Seq)
 	if d.inflight != nil && d.inflight.seq <= m.Seq {
-		// Committed, yet not among the ops since our revision.
-		d.resync(false, fmt.Errorf("seq %d committed but not seen", d.inflight.seq))
+		// Committed, yet not among the ops since our revision: start over
+		// from the text (also after a reconnect), as the browser does.
+		d.startOver()
 		return
 	}
 	d.live = true
