@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -81,17 +80,14 @@ func (s *Store) Cursors(ctx context.Context, consumer string) (map[string][]byte
 // when it returns; unlike the bbolt store, several keys are not written
 // atomically: a caller that writes more than one writes a marker last.
 func (s *Store) PutCursors(ctx context.Context, consumer string, set map[string][]byte) error {
-	if consumer == "" {
-		return fmt.Errorf("%w: a cursor needs a consumer name", storage.ErrInvalid)
+	if err := storage.CheckCursors(consumer, set); err != nil {
+		return err
 	}
 	kv, err := s.cursorBucket(ctx)
 	if err != nil {
 		return err
 	}
 	for k, v := range set {
-		if k == "" {
-			return fmt.Errorf("%w: empty cursor key", storage.ErrInvalid)
-		}
 		if v == nil {
 			err = kv.Purge(ctx, cursorKey(consumer, k))
 		} else {

@@ -38,6 +38,19 @@ func CheckClientID(id string) error {
 	return nil
 }
 
+// CheckCursors returns an error wrapping ErrInvalid unless consumer and
+// every key of set are non-empty: what a store's PutCursors checks before
+// it writes any of them.
+func CheckCursors(consumer string, set map[string][]byte) error {
+	if consumer == "" {
+		return fmt.Errorf("%w: a cursor needs a consumer name", ErrInvalid)
+	}
+	if _, ok := set[""]; ok {
+		return fmt.Errorf("%w: empty cursor key", ErrInvalid)
+	}
+	return nil
+}
+
 func validName(s string, max int, dot bool) bool {
 	if len(s) == 0 || len(s) > max {
 		return false

@@ -42,8 +42,8 @@ func (db *DB) PutCursors(ctx context.Context, consumer string, set map[string][]
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if consumer == "" {
-		return fmt.Errorf("%w: a cursor needs a consumer name", storage.ErrInvalid)
+	if err := storage.CheckCursors(consumer, set); err != nil {
+		return err
 	}
 	err := db.update(func(tx *bbolt.Tx) error {
 		top, err := tx.CreateBucketIfNotExists(bucketCursors)
@@ -55,9 +55,6 @@ func (db *DB) PutCursors(ctx context.Context, consumer string, set map[string][]
 			return err
 		}
 		for k, v := range set {
-			if k == "" {
-				return fmt.Errorf("%w: empty cursor key", storage.ErrInvalid)
-			}
 			if v == nil {
 				err = b.Delete([]byte(k))
 			} else {
