@@ -123,13 +123,16 @@ export function collab(client, cm) {
 
     /** @param {any} u */
     update(u) {
+      let moved = u.selectionSet;
       for (const tr of u.transactions) {
         if (!tr.docChanged || tr.annotation(remote)) continue;
         this.shown = null;
         this.local(tr.changes);
+        moved = true;
       }
       if (this.held && !u.view.composing) queueMicrotask(() => this.flush());
-      if (u.selectionSet || u.docChanged) this.schedulePresence();
+      // Another editor's op moves our caret as it moves it for everyone.
+      if (moved) this.schedulePresence();
     }
 
     // local turns a local ChangeSet into an op and sends it (or holds it

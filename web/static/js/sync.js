@@ -104,6 +104,12 @@ export class SyncCore {
   #readonly = false;
   /** @type {string | null} */ #publicId = null;
   /** @type {{anchor: number, head: number} | null} */ #caret = null; // own caret, local positions
+  // Own caret as the server holds it at #rev, moved over each op in the
+  // server's order as the server moves it (null: not known to be held).
+  // A caret the server already has is not sent again: after a remote op or
+  // one's own typing it is where everyone already puts it, and sending it
+  // anyway makes every editor answer every keystroke.
+  /** @type {{anchor: number, head: number} | null} */ #held = null;
   #peers = new Peers();
   #limits = resolveLimits(null); // the server's, from welcome
   #renewable = false; // a new token can be had (getToken): unauthorized is not fatal
@@ -318,6 +324,7 @@ export class SyncCore {
 
   /** @param {any} msg */
   #onJoined(msg) {
+    this.#held = null; // a new session: the server holds no caret of ours
     this.#readonly = this.#wantReadOnly || !!msg.readonly;
     this.#peers.clear(); // the server sends every editor again
     this.#out.peers = true;
@@ -428,6 +435,7 @@ export class SyncCore {
     else this.#server.copy(this.#text);
     this.#out.server.push({ rev, op: this.#inflight.op });
     this.#rev = rev;
+    this.#moveHeld(this.#inflight.op, true);
     const confirm = this.#inflight.confirm;
     this.#inflight = null;
     this.#out.acked = true;
@@ -464,6 +472,10 @@ export class SyncCore {
     this.#server.apply(op);
     this.#out.server.push({ rev, op });
     this.#rev = rev;
+    // Concurrent with our pending edits, other editors may place our caret
+    // otherwise on ties (they apply the two in another order): send it.
+    if (synced) this.#moveHeld(op, false);
+    else this.#held = null;
     if (synced) {
       this.#text.copy(this.#server);
       this.#peers.move(op, client);
@@ -655,7 +667,18 @@ export class SyncCore {
       anchor = unmapIndex(anchor, p.op);
       head = unmapIndex(head, p.op);
     }
+    const held = this.#held;
+    if (held && held.anchor === anchor && held.head === head) return;
+    this.#held = { anchor, head };
     this.#send({ type: 'presence', doc: this.#doc, rev: this.#rev, anchor, head });
+  }
+
+  // moveHeld moves the caret the server holds over an op it committed, as
+  // the server does (own: ours, which puts a caret after its insert).
+  /** @param {Op} op @param {boolean} own */
+  #moveHeld(op, own) {
+    if (!this.#held) return;
+    this.#held = { anchor: ot.transformIndex(this.#held.anchor, op, own), head: ot.transformIndex(this.#held.head, op, own) };
   }
 
   // ---- output ----
