@@ -175,6 +175,8 @@ func keystrokeToPaint(b *testing.B, editor, text string, where string) {
 		at = len(text) / 2
 	}
 	run(b, pa, caretAt(at))
+	quiet(b, pa)
+	quiet(b, pb)
 	stop := startProfile(b, pb, "B")
 	cpu := cpuMeter(b)
 	acks := ackMeter(b, srv.URL)
@@ -224,6 +226,7 @@ func remoteOp(b *testing.B, editor string, size int) {
 	putDoc(b, srv, "bench", benchText(size))
 	tab := openPage(b, browser, srv.URL+"/d/bench?name=B&editor="+editor, editorSelector, withScript(stageTimes))
 	waitJS(b, tab, "the page synced", synced)
+	quiet(b, tab)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -256,4 +259,20 @@ func remoteOp(b *testing.B, editor string, size int) {
 	st := readStages(b, tab)
 	reportLatency(b, st["arrived"], st["handled"], warm, warm+ops, "handler")
 	reportLatency(b, st["arrived"], st["painted"], warm, warm+ops, "painted")
+}
+
+// quiet turns off the DevTools agents chromedp enables on a tab and the
+// benchmark does not use (network, DOM, CSS, log, inspector): each reports
+// every WebSocket frame or DOM change of the page to the driver, work a
+// person's browser does not do.
+func quiet(b *testing.B, tab context.Context) {
+	b.Helper()
+	run(b, tab, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for _, m := range []string{"Network.disable", "DOM.disable", "CSS.disable", "Log.disable", "Inspector.disable"} {
+			if err := t.Call(ctx, m, nil, nil); err != nil {
+				return fmt.Errorf("%s: %w", m, err)
+			}
+		}
+		return nil
+	}))
 }

@@ -186,9 +186,11 @@ func reportLoad(b *testing.B) {
 	}
 }
 
-// cpuTimes returns the CPU time used so far by this process (the server
-// and the benchmark) and by its descendants (Chromium), on Linux.
-func cpuTimes() (self, browser time.Duration) {
+// cpuTimes returns the CPU time used so far by this process (under "go":
+// the server and the benchmark) and by its descendants (Chromium), by
+// Chromium's kind of process ("browser", "renderer", "gpu-process",
+// "utility"), on Linux.
+func cpuTimes() map[string]time.Duration {
 	entries, _ := os.ReadDir("/proc")
 	parent := map[int]int{}
 	cpu := map[int]time.Duration{}
@@ -213,26 +215,50 @@ func cpuTimes() (self, browser time.Duration) {
 		cpu[pid] = time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 	}
 	me := os.Getpid()
+	out := map[string]time.Duration{"go": cpu[me]}
 	for pid, d := range cpu {
 		for p := parent[pid]; p > 1; p = parent[p] {
 			if p == me {
-				browser += d
+				out[chromiumKind(pid)] += d
 				break
 			}
 		}
 	}
-	return cpu[me], browser
+	return out
+}
+
+// chromiumKind returns the --type of a Chromium process, or "browser" for
+// the main one.
+func chromiumKind(pid int) string {
+	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	// Chromium's children rewrite their command line as one string.
+	for _, arg := range strings.FieldsFunc(string(data), func(r rune) bool { return r == 0 || r == ' ' }) {
+		if kind, ok := strings.CutPrefix(arg, "--type="); ok {
+			return kind
+		}
+	}
+	return "browser"
 }
 
 // cpuMeter reports, when stopped, the CPU time used since it started by
 // the test process (go-cpu-ms: the server and the benchmark's driver) and
-// by Chromium (browser-cpu-ms), in ms per unit of work (n units): set
-// against the latencies, it tells the machine's load from the work.
+// by Chromium (browser-cpu-ms, and each kind of its processes), in ms per
+// unit of work (n units): set against the latencies, it tells the
+// machine's load from the work.
 func cpuMeter(b *testing.B) (stop func(n int)) {
-	s0, b0 := cpuTimes()
+	t0 := cpuTimes()
 	return func(n int) {
-		s1, b1 := cpuTimes()
-		b.ReportMetric(float64((s1-s0).Milliseconds())/float64(n), "go-cpu-ms")
-		b.ReportMetric(float64((b1-b0).Milliseconds())/float64(n), "browser-cpu-ms")
+		t1 := cpuTimes()
+		perUnit := func(d time.Duration) float64 { return float64(d.Milliseconds()) / float64(n) }
+		var browser time.Duration
+		for kind, d := range t1 {
+			if kind == "go" {
+				b.ReportMetric(perUnit(d-t0[kind]), "go-cpu-ms")
+				continue
+			}
+			browser += d - t0[kind]
+			b.ReportMetric(perUnit(d-t0[kind]), "cpu-"+kind+"-ms")
+		}
+		b.ReportMetric(perUnit(browser), "browser-cpu-ms")
 	}
 }
