@@ -175,6 +175,7 @@ func keystrokeToPaint(b *testing.B, editor, text string, where string) {
 		at = len(text) / 2
 	}
 	run(b, pa, caretAt(at))
+	run(b, pb, scrollTo(at)) // B watches the place A types at
 	quiet(b, pa)
 	quiet(b, pb)
 	stop := startProfile(b, pb, "B")
@@ -204,10 +205,22 @@ func keystrokeToPaint(b *testing.B, editor, text string, where string) {
 	reportLatency(b, sb["handled"], sb["painted"], warm, n, "paint")
 }
 
+// scrollTo scrolls the editor, without moving its caret, so that UTF-16
+// index i (-1: the end) is in view.
+func scrollTo(i int) chromedp.Action[chromedp.Void] {
+	return evalJS(fmt.Sprintf(`(() => { %s
+		const n = view ? view.state.doc.length : ta.value.length; const a = %d < 0 ? n : %d;
+		if (view) view.dispatch({ effects: view.constructor.scrollIntoView(a, { y: 'center' }) });
+		else ta.scrollTop = a / Math.max(n, 1) * ta.scrollHeight - ta.clientHeight / 2;
+		return true; })()`, editorJS, i, i))
+}
+
 // BenchmarkBrowserRemoteOp: what another editor's op costs the page that
 // receives it, as the document grows: the time in its message handler and
 // until the next frame is painted. The ops come from a Go client inserting
-// one character in the middle of the document.
+// one character in the middle of the document; insert-to-paint is the
+// keystroke benchmark's key latency with the typing page replaced by that
+// client (the server's part and the receiving page's).
 func BenchmarkBrowserRemoteOp(b *testing.B) {
 	for _, editor := range []string{"codemirror", "textarea"} {
 		for _, size := range []struct {
@@ -226,6 +239,7 @@ func remoteOp(b *testing.B, editor string, size int) {
 	putDoc(b, srv, "bench", benchText(size))
 	tab := openPage(b, browser, srv.URL+"/d/bench?name=B&editor="+editor, editorSelector, withScript(stageTimes))
 	waitJS(b, tab, "the page synced", synced)
+	run(b, tab, scrollTo(size/2)) // the page shows where the ops land
 	quiet(b, tab)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -241,8 +255,10 @@ func remoteOp(b *testing.B, editor string, size int) {
 	}
 	stop := startProfile(b, tab, "page")
 	cpu := cpuMeter(b)
+	var sent []float64 // wall clock in ms, as the page's stage times
 	b.ResetTimer()
 	for i := 0; i < warm+ops; i++ {
+		sent = append(sent, float64(time.Now().UnixMicro())/1000)
 		if err := doc.Insert(doc.Len()/2, "y"); err != nil {
 			b.Fatal(err)
 		}
@@ -259,6 +275,7 @@ func remoteOp(b *testing.B, editor string, size int) {
 	st := readStages(b, tab)
 	reportLatency(b, st["arrived"], st["handled"], warm, warm+ops, "handler")
 	reportLatency(b, st["arrived"], st["painted"], warm, warm+ops, "painted")
+	reportLatency(b, sent, st["painted"], warm, warm+ops, "insert-to-paint")
 }
 
 // quiet turns off the DevTools agents chromedp enables on a tab and the
