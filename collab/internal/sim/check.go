@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"testing/synctest"
 	"time"
@@ -26,7 +27,7 @@ import (
 // At every quiescent point (the network empty, no commit waiting, every
 // client online, synchronised and at the head):
 //   - every client's text is the stored text, at the stored revision;
-//   - the code points of every marker inserted are in that text once (see
+//   - every marker inserted is in that text once, whole or split (see
 //     checkMarkers);
 //   - the history, replayed from revision 0, gives that text;
 //   - no (client, seq) is twice in the history, and each client's seqs
@@ -303,37 +304,21 @@ func (w *World) check() error {
 	return nil
 }
 
-// checkMarkers checks that the code points of every marker inserted are in
-// text once: the text without filler holds exactly the markers' code
-// points. A marker split by another editor's insert still counts: a reset
-// rebases pending ops over a diff, which may move an insert into another
-// editor's word (docs/protocol.md). Config.WholeMarkers also requires
-// every marker to be whole; otherwise split ones are only counted.
+// checkMarkers checks that every marker inserted is in text once. A whole
+// marker must occur once; a marker split by another editor's insert still
+// counts: a reset rebases pending ops over a diff, which may move an insert
+// into another editor's word (docs/protocol.md). So once each whole marker
+// is taken out, what is left without filler must be exactly the code points
+// of the split ones. (Counting code points alone would pass «A12» lost and
+// «A21» doubled.) Config.WholeMarkers also requires every marker to be
+// whole.
 func (w *World) checkMarkers(text string) error {
-	want := map[rune]int{}
+	var all []string
 	for _, c := range w.clients {
-		for _, m := range c.markers {
-			for _, r := range m {
-				want[r]++
-			}
-		}
+		all = append(all, c.markers...)
 	}
-	got := map[rune]int{}
-	for _, r := range text {
-		if !isFiller(r) {
-			got[r]++
-		}
-	}
-	if !maps.Equal(got, want) {
-		var lost []string
-		for _, c := range w.clients {
-			for _, m := range c.markers {
-				if n := strings.Count(text, m); n != 1 {
-					lost = append(lost, fmt.Sprintf("%s×%d", m, n))
-				}
-			}
-		}
-		return fmt.Errorf("markers lost or doubled in %q (not whole once: %v)", text, lost)
+	if err := markersOnce(text, all); err != nil {
+		return err
 	}
 	for _, c := range w.clients {
 		for _, m := range c.markers {
@@ -348,4 +333,44 @@ func (w *World) checkMarkers(text string) error {
 		}
 	}
 	return nil
+}
+
+// markersOnce reports an error unless each of markers is in text once,
+// whole or split (see checkMarkers).
+func markersOnce(text string, markers []string) error {
+	rest := text
+	want := map[rune]int{}
+	var bad []string
+	for _, m := range markers {
+		switch n := strings.Count(text, m); n {
+		case 0:
+			for _, r := range m {
+				want[r]++
+			}
+		case 1:
+			rest = strings.Replace(rest, m, "", 1)
+		default:
+			bad = append(bad, fmt.Sprintf("%s×%d", m, n))
+		}
+	}
+	got := map[rune]int{}
+	for _, r := range rest {
+		if !isFiller(r) {
+			got[r]++
+		}
+	}
+	if len(bad) > 0 || !maps.Equal(got, want) {
+		return fmt.Errorf("markers lost or doubled in %q (doubled: %v; split or lost ones want %v, the rest has %v)", text, bad, runeCounts(want), runeCounts(got))
+	}
+	return nil
+}
+
+// runeCounts prints counts of code points in a stable order.
+func runeCounts(m map[rune]int) string {
+	rs := slices.Sorted(maps.Keys(m))
+	var b strings.Builder
+	for _, r := range rs {
+		fmt.Fprintf(&b, "%c%d ", r, m[r])
+	}
+	return strings.TrimSpace(b.String())
 }
