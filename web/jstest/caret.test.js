@@ -58,3 +58,13 @@ test('a caret is sent again in a new session', () => {
   assert.deepEqual(carets(out), [{ type: 'presence', doc: 'doc', rev: 1, anchor: 3, head: 3 }]);
   assert.deepEqual(carets(core.caret(3, 3)), []);
 });
+
+test('an op of ours the core did not send moves the caret as the server moves it', () => {
+  // Committed from an earlier connection, say: the server puts our caret
+  // after its insert, the editor leaves it before.
+  const core = joined();
+  core.caret(5, 5);
+  core.receive({ type: 'op', doc: 'doc', rev: 2, client: 'pub-me', seq: 9, op: [5, 'z'] });
+  assert.deepEqual(carets(core.caret(5, 5)), [{ type: 'presence', doc: 'doc', rev: 2, anchor: 5, head: 5 }]);
+  assert.deepEqual(carets(core.caret(5, 5)), []);
+});

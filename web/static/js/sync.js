@@ -474,7 +474,7 @@ export class SyncCore {
     this.#rev = rev;
     // Concurrent with our pending edits, other editors may place our caret
     // otherwise on ties (they apply the two in another order): send it.
-    if (synced) this.#moveHeld(op, false);
+    if (synced) this.#moveHeld(op, client === this.#publicId);
     else this.#held = null;
     if (synced) {
       this.#text.copy(this.#server);
