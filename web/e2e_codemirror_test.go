@@ -5,6 +5,7 @@ package web_test
 // run with each editor cover undo and IME compositions.
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -90,7 +91,7 @@ func TestE2ECodeMirrorPresenceWithoutRedraw(t *testing.T) {
 	for _, k := range "abcdefghij" {
 		run(t, a, chromedp.KeyEvent(string(k)))
 		text += string(k)
-		// Each key's presence report reaches B before the next key.
+		// Ada's caret, moved by her op, shows on B before the next key.
 		waitJS(t, b, "B to show "+text, textIs(text))
 		waitJS(t, b, "Ada's caret after "+text, `(() => { const c = [...document.querySelectorAll('collab-editor .cm-collab-caret')].find(c => c.dataset.name === 'Ada');
 			return !!c && document.querySelector('collab-editor').view.posAtDOM(c) === `+fmt.Sprint(len(text))+`; })()`)
@@ -99,4 +100,38 @@ func TestE2ECodeMirrorPresenceWithoutRedraw(t *testing.T) {
 	if n := evalValue[float64](t, b, `dispatches`); n > float64(len(text))+1 {
 		t.Fatalf("B dispatched %v transactions for %d remote edits and their carets, want at most %d", n, len(text), len(text)+1)
 	}
+}
+
+// TestE2ECodeMirrorNoCaretEcho: typing sends no caret, and the other
+// editor does not answer the ops with its own: each moves the carets as
+// the server does (SyncCore's held caret). A caret moved by hand is sent.
+func TestE2ECodeMirrorNoCaretEcho(t *testing.T) {
+	srv, a, b := twoPagesWith(t, "caretecho", "codemirror")
+	const count = `(() => { window.carets = 0; const t = document.querySelector('collab-editor').client.transport;
+		const send = t.send.bind(t); t.send = (m) => { if (m.type === 'presence') carets++; return send(m); }; return true; })()`
+	run(t, a, evalJS(count))
+	run(t, b, evalJS(count))
+	caretOn := func(tab context.Context, name string, at int) string {
+		return fmt.Sprintf(`(() => { const c = [...document.querySelectorAll('collab-editor .cm-collab-caret')].find(c => c.dataset.name === %q);
+			return !!c && document.querySelector('collab-editor').view.posAtDOM(c) === %d; })()`, name, at)
+	}
+	run(t, a, caretAt(0))
+	waitJS(t, b, "Ada's caret at 0", caretOn(b, "Ada", 0))
+	if n := evalValue[float64](t, a, `carets`); n != 1 {
+		t.Fatalf("A sent %v carets for one move, want 1", n)
+	}
+	const text = "hello world"
+	for _, k := range text {
+		run(t, a, chromedp.KeyEvent(string(k)))
+	}
+	converge(t, srv, "caretecho", text, a, b)
+	waitJS(t, b, "Ada's caret after her text", caretOn(b, "Ada", len(text)))
+	if n := evalValue[float64](t, a, `carets`); n != 1 {
+		t.Errorf("A sent %v carets in all, want the one before typing", n)
+	}
+	if n := evalValue[float64](t, b, `carets`); n != 0 {
+		t.Errorf("B sent %v carets while A typed, want none", n)
+	}
+	run(t, b, caretAt(3))
+	waitJS(t, a, "Bo's caret at 3", caretOn(a, "Bo", 3))
 }
