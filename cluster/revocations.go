@@ -114,8 +114,12 @@ func (s *Store) Revocations(ctx context.Context) ([]storage.Revocation, error) {
 }
 
 // WatchRevocations calls fn with every revocation stored now and every
-// one any node puts later, until ctx ends or the Store closes.
+// one any node puts later, until ctx ends or the Store closes. After a
+// reconnection to NATS it watches again, from the stored ones: a watch
+// NATS dropped while it was away would otherwise hear nothing more, and
+// revoked tokens would keep working on this node.
 func (s *Store) WatchRevocations(ctx context.Context, fn func(storage.Revocation)) error {
+	again := s.reconnected()
 	w, err := s.revoked.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
 		return fmt.Errorf("cluster: watch revocations: %w", natsErr("revocations", err))
@@ -123,27 +127,74 @@ func (s *Store) WatchRevocations(ctx context.Context, fn func(storage.Revocation
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		defer w.Stop()
-		for {
+		for w != nil {
+			s.hearRevocations(ctx, w, again, fn)
 			select {
-			case e, ok := <-w.Updates():
-				if !ok {
-					return
-				}
-				if e == nil {
-					continue // the stored ones are all delivered
-				}
-				if r, err := storage.DecodeRevocation(e.Value()); err == nil {
-					fn(r)
-				}
-			case <-ctx.Done():
-				return
-			case <-s.ctx.Done():
-				return
+			case <-again:
+			default: // the watch ended by itself: not again at once
+				s.pause(ctx, again, time.Second)
 			}
+			w, again = s.rewatchRevocations(ctx)
 		}
 	}()
 	return nil
+}
+
+// hearRevocations calls fn with what w delivers until w ends, NATS
+// reconnects (again) or ctx or the Store ends; then it stops w.
+func (s *Store) hearRevocations(ctx context.Context, w jetstream.KeyWatcher, again <-chan struct{}, fn func(storage.Revocation)) {
+	defer w.Stop()
+	for {
+		select {
+		case e, ok := <-w.Updates():
+			if !ok {
+				return
+			}
+			if e == nil {
+				continue // the stored ones are all delivered
+			}
+			if r, err := storage.DecodeRevocation(e.Value()); err == nil {
+				fn(r)
+			}
+		case <-again:
+			return
+		case <-ctx.Done():
+			return
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+// rewatchRevocations starts a new watch, retrying with backoff while NATS
+// refuses; nil when ctx or the Store ends first.
+func (s *Store) rewatchRevocations(ctx context.Context) (jetstream.KeyWatcher, <-chan struct{}) {
+	wait := 100 * time.Millisecond
+	for {
+		if ctx.Err() != nil || s.ctx.Err() != nil {
+			return nil, nil
+		}
+		again := s.reconnected()
+		w, err := s.revoked.WatchAll(ctx, jetstream.IgnoreDeletes())
+		if err == nil {
+			return w, again
+		}
+		s.log.Warn("cluster: watch revocations again", "err", err)
+		s.pause(ctx, nil, wait)
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// pause waits d, or less when again is closed or ctx or the Store ends.
+func (s *Store) pause(ctx context.Context, again <-chan struct{}, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-again:
+	case <-ctx.Done():
+	case <-s.ctx.Done():
+	}
 }
 
 var (

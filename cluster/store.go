@@ -134,6 +134,19 @@ type Store struct {
 	mu     sync.Mutex
 	docs   map[string]*docCache // guarded by mu
 	closed bool                 // guarded by mu
+	// reconn is closed at the next reconnection to NATS; nil until asked
+	// for (reconnected). Guarded by mu.
+	reconn chan struct{}
+}
+
+// reconnected returns a channel closed at the next reconnection to NATS.
+func (s *Store) reconnected() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reconn == nil {
+		s.reconn = make(chan struct{})
+	}
+	return s.reconn
 }
 
 // maxCached bounds the documents whose heads are remembered while nobody
@@ -173,6 +186,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			s.metrics.reconnects.Inc()
 			s.log.Info("cluster: reconnected to nats", "url", c.ConnectedUrlRedacted())
 			s.bus.resync()
+			s.mu.Lock()
+			if s.reconn != nil {
+				close(s.reconn)
+				s.reconn = nil
+			}
+			s.mu.Unlock()
 		}),
 	}, opts.NATS...)
 	nc, err := nats.Connect(strings.Join(opts.URLs, ","), nopts...)

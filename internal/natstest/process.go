@@ -1,0 +1,90 @@
+package natstest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Process is a NATS server with JetStream in a process of its own, built
+// from the module's nats-server: killing it is what a crash or a restart
+// of a real server does to its clients. (A server restarted inside the
+// test's process now and then answers no JetStream request afterwards
+// while a key-value watch was open.)
+type Process struct {
+	t    testing.TB
+	port int
+	dir  string
+	cmd  *exec.Cmd // nil while killed
+}
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// RunProcess builds nats-server once per test binary, starts it, and
+// kills it at the end of the test.
+func RunProcess(t testing.TB) *Process {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "natstest-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "nats-server")
+		out, err := exec.Command("go", "build", "-o", binary, "github.com/nats-io/nats-server/v2").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("%v: %s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("natstest: build nats-server: %v", buildErr)
+	}
+	p := &Process{t: t, port: freePort(t), dir: t.TempDir()}
+	p.Start()
+	t.Cleanup(p.Kill)
+	return p
+}
+
+// Start starts the server (again, after Kill) on its port and store and
+// waits until it accepts connections.
+func (p *Process) Start() {
+	p.t.Helper()
+	cmd := exec.Command(binary, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(p.port), "-sd", p.dir)
+	if err := cmd.Start(); err != nil {
+		p.t.Fatalf("natstest: start nats-server: %v", err)
+	}
+	p.cmd = cmd
+	deadline := time.Now().Add(wait)
+	for {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", p.port), time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("natstest: nats-server on port %d not ready: %v", p.port, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Kill ends the server as SIGKILL does.
+func (p *Process) Kill() {
+	if p.cmd != nil {
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
+		p.cmd = nil
+	}
+}
+
+// URL is the client URL, valid also while killed.
+func (p *Process) URL() string { return fmt.Sprintf("nats://127.0.0.1:%d", p.port) }
