@@ -174,37 +174,45 @@ func (s *Server) applyRevocation(r storage.Revocation) {
 }
 
 // loadRevocations reads the stored revocations at start, and on a shared
-// store follows those the other servers put.
+// store follows those the other servers put. Until both are done every
+// token is refused: a token revoked on another server must not work here.
 func (s *Server) loadRevocations() {
 	rs, ok := s.store.(storage.RevocationStore)
 	if !ok {
 		return
 	}
-	if err := s.readRevocations(rs); err != nil {
-		s.log.Error("collab: load revocations; tokens are refused until they are read", "err", err)
-		s.revoked.setUnread(true)
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.retryRevocations(rs)
-		}()
-	}
-	w, ok := s.store.(storage.RevocationWatcher)
-	if !ok {
-		return
-	}
 	ctx, stop := context.WithCancel(context.Background())
-	if err := w.WatchRevocations(ctx, s.applyRevocation); err != nil {
-		s.log.Error("collab: watch revocations", "err", err)
-		stop()
-		return
-	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		<-s.quit
 		stop()
 	}()
+	if err := s.startRevocations(ctx, rs); err != nil {
+		s.log.Error("collab: load revocations; tokens are refused until they are read", "err", err)
+		s.revoked.setUnread(true)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.retryRevocations(ctx, rs)
+		}()
+	}
+}
+
+// startRevocations reads the stored revocations into s.revoked and, when
+// the store is shared, starts following the ones other servers put.
+func (s *Server) startRevocations(ctx context.Context, rs storage.RevocationStore) error {
+	if err := s.readRevocations(rs); err != nil {
+		return err
+	}
+	w, ok := s.store.(storage.RevocationWatcher)
+	if !ok {
+		return nil
+	}
+	if err := w.WatchRevocations(ctx, s.applyRevocation); err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+	return nil
 }
 
 // readRevocations reads the stored revocations into s.revoked.
@@ -221,9 +229,9 @@ func (s *Server) readRevocations(rs storage.RevocationStore) error {
 	return nil
 }
 
-// retryRevocations reads the stored revocations again, backing off, until
-// it can or the server shuts down; then tokens are taken again.
-func (s *Server) retryRevocations(rs storage.RevocationStore) {
+// retryRevocations starts the revocations again, backing off, until it
+// can or the server shuts down; then tokens are taken again.
+func (s *Server) retryRevocations(ctx context.Context, rs storage.RevocationStore) {
 	wait := revocationRetry
 	for {
 		t := time.NewTimer(wait)
@@ -233,7 +241,7 @@ func (s *Server) retryRevocations(rs storage.RevocationStore) {
 			return
 		case <-t.C:
 		}
-		if err := s.readRevocations(rs); err != nil {
+		if err := s.startRevocations(ctx, rs); err != nil {
 			s.log.Warn("collab: load revocations", "err", err)
 			wait = min(2*wait, 32*revocationRetry)
 			continue

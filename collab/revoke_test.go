@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -214,6 +215,47 @@ func (u *unreadableRevocations) Revocations(ctx context.Context) ([]storage.Revo
 		return u.DB.Revocations(ctx)
 	default:
 		return nil, fmt.Errorf("%w: not now", storage.ErrUnavailable)
+	}
+}
+
+// unwatchableRevocations is a shared store whose watch of revocations
+// cannot start until fixed is closed.
+type unwatchableRevocations struct {
+	*bolt.DB
+	fixed   chan struct{}
+	watched atomic.Bool
+}
+
+func (u *unwatchableRevocations) WatchRevocations(ctx context.Context, fn func(storage.Revocation)) error {
+	select {
+	case <-u.fixed:
+		u.watched.Store(true)
+		return nil
+	default:
+		return fmt.Errorf("%w: not now", storage.ErrUnavailable)
+	}
+}
+
+// TestRevocationsUnwatchableAtStart: on a shared store, a server that
+// cannot follow the revocations other servers put refuses every token
+// until it can, as when it cannot read them.
+func TestRevocationsUnwatchableAtStart(t *testing.T) {
+	defer func(d time.Duration) { revocationRetry = d }(revocationRetry)
+	revocationRetry = time.Millisecond
+	db := openDB(t, filepath.Join(t.TempDir(), "docs.db"), bolt.Options{})
+	st := &unwatchableRevocations{DB: db, fixed: make(chan struct{})}
+	_, ts := startServer(t, st, Options{AuthSecret: authSecret})
+	good := tokenOf(t, "d", "tok-2", "", "Ann", time.Time{})
+	if code, body := apiCall(t, "GET", ts.URL+"/api/docs/d", good, ""); code != http.StatusServiceUnavailable || !strings.Contains(body.Message, "revocations") {
+		t.Fatalf("GET before the watch started: %d %s", code, body)
+	}
+	close(st.fixed)
+	waitFor(t, "the watch to start", func() bool {
+		code, _ := apiCall(t, "GET", ts.URL+"/api/docs/d", good, "")
+		return code != http.StatusServiceUnavailable
+	})
+	if !st.watched.Load() {
+		t.Fatal("tokens taken again before the watch started")
 	}
 }
 
