@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"testing"
 	"time"
@@ -29,22 +30,12 @@ var (
 	buildErr  error
 )
 
-// RunProcess builds nats-server once per test binary, starts it, and
-// kills it at the end of the test.
+// RunProcess starts nats-server, built on first use into a directory of
+// the system's temporary one named for the module's nats-server version
+// (and kept for later runs), and kills it at the end of the test.
 func RunProcess(t testing.TB) *Process {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "natstest-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "nats-server")
-		out, err := exec.Command("go", "build", "-o", binary, "github.com/nats-io/nats-server/v2").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("%v: %s", err, out)
-		}
-	})
+	buildOnce.Do(func() { binary, buildErr = build() })
 	if buildErr != nil {
 		t.Fatalf("natstest: build nats-server: %v", buildErr)
 	}
@@ -52,6 +43,39 @@ func RunProcess(t testing.TB) *Process {
 	p.Start()
 	t.Cleanup(p.Kill)
 	return p
+}
+
+// build returns the path of nats-server at the version this module
+// requires, building it if it is not there yet.
+func build() (string, error) {
+	version := "unknown"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range info.Deps {
+			if m.Path == "github.com/nats-io/nats-server/v2" {
+				version = m.Version
+			}
+		}
+	}
+	dir := filepath.Join(os.TempDir(), "collab-natstest-"+version)
+	bin := filepath.Join(dir, "nats-server")
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(dir, "build-")
+	if err != nil {
+		return "", err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	out, err := exec.Command("go", "build", "-o", tmp.Name(), "github.com/nats-io/nats-server/v2").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%v: %s", err, out)
+	}
+	// Another test binary may have built it meanwhile: either is fine.
+	return bin, os.Rename(tmp.Name(), bin)
 }
 
 // Start starts the server (again, after Kill) on its port and store and
