@@ -6,7 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,15 +48,12 @@ func RunProcess(t testing.TB) *Process {
 // build returns the path of nats-server at the version this module
 // requires, building it if it is not there yet.
 func build() (string, error) {
-	version := "unknown"
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, m := range info.Deps {
-			if m.Path == "github.com/nats-io/nats-server/v2" {
-				version = m.Version
-			}
-		}
+	const pkg = "github.com/nats-io/nats-server/v2"
+	version, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", pkg).Output()
+	if err != nil {
+		return "", fmt.Errorf("go list -m %s: %w", pkg, err)
 	}
-	dir := filepath.Join(os.TempDir(), "collab-natstest-"+version)
+	dir := filepath.Join(os.TempDir(), "collab-natstest-"+strings.TrimSpace(string(version)))
 	bin := filepath.Join(dir, "nats-server")
 	if _, err := os.Stat(bin); err == nil {
 		return bin, nil
@@ -70,7 +67,7 @@ func build() (string, error) {
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
-	out, err := exec.Command("go", "build", "-o", tmp.Name(), "github.com/nats-io/nats-server/v2").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", tmp.Name(), pkg).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("%v: %s", err, out)
 	}
