@@ -14,10 +14,24 @@ import (
 func TestJoinCrowdedDocument(t *testing.T) {
 	const present = 12 // each brings an arrival and a caret: 6× the queue
 	_, ts := startServer(t, newTestStore(t), Options{QueueLen: 4})
+	var crowd []*tclient
 	for i := range present {
 		c := connect(t, ts, fmt.Sprintf("e%d", i))
 		c.join("crowd", nil)
 		c.send(wire.Presence{Type: wire.TypePresence, Doc: "crowd", Rev: 0, Anchor: 0, Head: 0})
+		crowd = append(crowd, c)
+		// Those present read the arrival and the caret before the next
+		// editor comes, as browsers would: a burst of arrivals larger than
+		// their own small queues would have them cut as too slow.
+		for _, p := range crowd[:i] {
+			for {
+				typ, data := p.next()
+				var pr wire.Presence
+				if typ == wire.TypePresence && json.Unmarshal(data, &pr) == nil && pr.Name == "name-"+c.id {
+					break
+				}
+			}
+		}
 	}
 	n := connect(t, ts, "newcomer")
 	n.send(wire.Join{Type: wire.TypeJoin, Doc: "crowd"})
