@@ -239,12 +239,13 @@ func closeAll(docs []*docState) {
 // scheduling delays after a read are not counted; an ack whose submit was
 // never seen leaving is counted as skew and not measured.
 type editor struct {
-	e    *engine
-	d    *docState
-	s    session
-	gen  *editGen
-	rng  *rand.Rand
-	stop <-chan struct{} // closed when typing ends
+	e       *engine
+	d       *docState
+	s       session
+	gen     *editGen
+	rng     *rand.Rand
+	stop    <-chan struct{} // closed when typing ends
+	stopped *sync.WaitGroup // Done once run makes no more edits
 
 	typist bool       // it types; otherwise it only receives
 	node   *nodeStats // its node in a cluster; nil for one server
@@ -273,12 +274,17 @@ func (ed *editor) run(ctx context.Context) {
 	typing := ed.typist
 	stop := ed.stop
 	events := ed.s.Events()
+	stopped := sync.OnceFunc(ed.stopped.Done)
+	defer stopped()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-stop:
+			// An ack taken with stop already closed may have made one more
+			// edit: the drain waits for this, then for that edit's ack.
 			typing, stop, tick = false, nil, nil
+			stopped()
 		case <-tick:
 			ed.edit()
 			next = next.Add(interval)

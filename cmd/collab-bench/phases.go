@@ -62,12 +62,13 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 	edCtx, stopEditors := context.WithCancel(ctx)
 	stop := make(chan struct{})
 	e.t0 = time.Now()
-	var wg sync.WaitGroup
+	var wg, stopped sync.WaitGroup
 	var editors []*editor
 	stream := uint64(0) // the editor's index: its edits' random stream
 	for k, d := range docs {
 		for j, s := range d.sessions {
-			ed := &editor{e: e, d: d, s: s, stop: stop, typist: j < wl.typists, node: e.nodeStats(k, j),
+			stopped.Add(1)
+			ed := &editor{e: e, d: d, s: s, stop: stop, stopped: &stopped, typist: j < wl.typists, node: e.nodeStats(k, j),
 				gen: newEditGen(wl.seed, stream, wl.maxLen),
 				rng: rand.New(rand.NewPCG(wl.seed^0x9e3779b97f4a7c15, stream))}
 			stream++
@@ -102,6 +103,7 @@ func runEdits(ctx context.Context, tgt *target, o *options, progress io.Writer) 
 		store = summarizeStore(store0, tgt.storeStats(), window)
 	}
 	close(stop)
+	stopped.Wait() // no edit after this: the drain and the check see the last ones
 	srvSum, eachSrv, benchSum := sampling.stop()
 
 	drained := e.waitDrained(ctx, docs, wl.drain)
