@@ -107,13 +107,16 @@ export function mountHistory(container, { server, doc, editor, token, prefix = '
   // is asked for at a time: when it is done, the slider's position is
   // fetched if it moved. since, when set, is the revision whose text the
   // chosen point is compared with (the one before a session).
-  let shown = -1, busy = false;
+  // again: show was asked for while busy (a session chosen while the
+  // panel's first text was on its way): shown once that one is done.
+  let shown = -1, busy = false, again = false;
   /** @type {string | null} */ let shownText = null;
   /** @type {number | null} */ let since = null;
   const show = async () => {
     const rev = Number(slider.value);
     revOut.textContent = String(rev);
-    if (busy || rev === shown) return;
+    if (busy) { again = true; return; }
+    if (rev === shown && since === null) return;
     busy = true;
     const base = since;
     since = null;
@@ -135,7 +138,10 @@ export function mountHistory(container, { server, doc, editor, token, prefix = '
       busy = false;
     }
     // A point that failed is not asked for again until the slider moves.
-    if (Number(slider.value) !== rev) show();
+    if (again || Number(slider.value) !== rev) {
+      again = false;
+      show();
+    }
   };
 
   // render shows s, each author's spans in their colour titled with the
