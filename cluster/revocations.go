@@ -119,8 +119,7 @@ func (s *Store) Revocations(ctx context.Context) ([]storage.Revocation, error) {
 // NATS dropped while it was away would otherwise hear nothing more, and
 // revoked tokens would keep working on this node.
 func (s *Store) WatchRevocations(ctx context.Context, fn func(storage.Revocation)) error {
-	again := s.reconnected()
-	w, err := s.revoked.WatchAll(ctx, jetstream.IgnoreDeletes())
+	w, again, err := s.watchRevocations(ctx)
 	if err != nil {
 		return fmt.Errorf("cluster: watch revocations: %w", natsErr("revocations", err))
 	}
@@ -138,6 +137,14 @@ func (s *Store) WatchRevocations(ctx context.Context, fn func(storage.Revocation
 		}
 	}()
 	return nil
+}
+
+// watchRevocations starts a watch of every revocation, with the channel
+// closed at the next reconnection, asked for first so that none is missed.
+func (s *Store) watchRevocations(ctx context.Context) (jetstream.KeyWatcher, <-chan struct{}, error) {
+	again := s.reconnected()
+	w, err := s.revoked.WatchAll(ctx, jetstream.IgnoreDeletes())
+	return w, again, err
 }
 
 // hearRevocations calls fn with what w delivers until w ends, NATS
@@ -174,8 +181,7 @@ func (s *Store) rewatchRevocations(ctx context.Context) (jetstream.KeyWatcher, <
 		if ctx.Err() != nil || s.ctx.Err() != nil {
 			return nil, nil
 		}
-		again := s.reconnected()
-		w, err := s.revoked.WatchAll(ctx, jetstream.IgnoreDeletes())
+		w, again, err := s.watchRevocations(ctx)
 		if err == nil {
 			return w, again
 		}

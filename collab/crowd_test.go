@@ -26,8 +26,12 @@ func TestJoinCrowdedDocument(t *testing.T) {
 		for _, p := range crowd[:i] {
 			for {
 				typ, data := p.next()
+				if typ != wire.TypePresence {
+					continue
+				}
 				var pr wire.Presence
-				if typ == wire.TypePresence && json.Unmarshal(data, &pr) == nil && pr.Name == "name-"+c.id {
+				decodeInto(t, data, &pr)
+				if pr.Name == "name-"+c.id {
 					break
 				}
 			}

@@ -472,16 +472,16 @@ export class SyncCore {
     this.#server.apply(op);
     this.#out.server.push({ rev, op });
     this.#rev = rev;
-    // Concurrent with our pending edits, other editors may place our caret
-    // otherwise on ties (they apply the two in another order): send it.
-    if (synced) this.#moveHeld(op, client === this.#publicId);
-    else this.#held = null;
     if (synced) {
+      this.#moveHeld(op, client === this.#publicId);
       this.#text.copy(this.#server);
       this.#peers.move(op, client);
       this.#out.changes.push({ op, local: false, client, name });
       return;
     }
+    // Concurrent with our pending edits, other editors may place our caret
+    // otherwise on ties (they apply the two in another order): send it.
+    this.#held = null;
     this.#rebase(op, client, name);
   }
 
